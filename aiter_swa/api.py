@@ -1,0 +1,55 @@
+"""Convenience entry point: allocates ``out`` and the workspace, then calls the op."""
+
+from __future__ import annotations
+
+import torch
+
+from ._config import PARTITION_SIZE
+from .workspace import get_workspace_size
+
+
+def paged_attention(
+    query: torch.Tensor,
+    key_cache: torch.Tensor,
+    value_cache: torch.Tensor,
+    block_tables: torch.Tensor,
+    context_lens: torch.Tensor,
+    *,
+    scale: float | None = None,
+    sliding_window: int = 0,
+    kv_cache_layout: str = "HND",
+    logits_soft_cap: float = 0.0,
+    alibi_slopes: torch.Tensor | None = None,
+    max_context_len: int | None = None,
+) -> torch.Tensor:
+    """Decode attention over a paged KV cache; returns a new ``out`` like ``query``.
+
+    Arguments, shapes and semantics as in ``torch.ops.aiter.paged_attention_v1``;
+    ``scale=None`` means ``head_size ** -0.5``. ``max_context_len=None`` reads
+    ``context_lens.max()`` on the host, which synchronises with the GPU: pass it from the host
+    in a serving loop or under graph capture.
+
+    Returns:
+        ``out``: ``[num_seqs, num_heads, head_size]``, the query's dtype and device.
+
+    Raises:
+        TypeError, ValueError, NotImplementedError: as the op.
+    """
+    num_seqs, num_heads, head_size = query.shape
+    if scale is None:
+        scale = head_size**-0.5
+    if max_context_len is None:
+        max_context_len = int(context_lens.max()) if context_lens.numel() else 0
+    out = torch.empty_like(query)
+    workspace = torch.empty(
+        get_workspace_size(num_seqs, num_heads, head_size, max_context_len, query.dtype, sliding_window),
+        dtype=torch.uint8,
+        device=query.device,
+    )
+    unit_scale = torch.ones(1, dtype=torch.float32, device=query.device)
+    torch.ops.aiter.paged_attention_v1(
+        out, workspace, query, key_cache, value_cache, scale, block_tables, None, context_lens,
+        max_context_len, alibi_slopes, "auto", kv_cache_layout, logits_soft_cap, unit_scale, unit_scale,
+        None, PARTITION_SIZE, 1, sliding_window,
+    )  # fmt: skip
+    return out

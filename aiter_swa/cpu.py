@@ -1,0 +1,89 @@
+"""CPU implementation of ``paged_attention_v1``: vectorized torch, batched over sequences.
+
+Each sequence gathers only the KV-cache blocks that hold its attended keys (the window's blocks
+when a window is on), so peak extra memory is O(num_seqs x min(window, context) x num_kv_heads x
+head_size). Math in float32; the result is cast to ``out``'s dtype. Keys and values outside the
+window or the context are excluded with ``masked_fill`` (never multiplied by zero), so
+whatever the cache holds there (NaN in a freed block) does not reach ``out``.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ._validate import PaDims
+
+
+def _gather_tokens(cache: torch.Tensor, block_ids: torch.Tensor, layout: str) -> torch.Tensor:
+    """``cache[block_ids]`` as float32 ``[num_seqs, num_kv_heads, num_gathered_blocks * block_size, head_size]``.
+
+    A new tensor (advanced indexing copies), safe to modify in place.
+    """
+    blocks = cache[block_ids]  # [num_seqs, nb, *block_shape]
+    if layout == "HND":  # block: [num_kv_heads, block_size, head_size]
+        blocks = blocks.permute(0, 2, 1, 3, 4)
+    else:  # NHD block: [block_size, num_kv_heads, head_size]
+        blocks = blocks.permute(0, 3, 1, 2, 4)
+    tokens = blocks.to(torch.float32, memory_format=torch.contiguous_format)
+    return tokens.flatten(2, 3)
+
+
+def paged_attention_v1_cpu(
+    dims: PaDims,
+    out: torch.Tensor,
+    query: torch.Tensor,
+    key_cache: torch.Tensor,
+    value_cache: torch.Tensor,
+    scale: float,
+    block_tables: torch.Tensor,
+    context_lens: torch.Tensor,
+    max_context_len: int,
+    alibi_slopes: torch.Tensor | None,
+    logits_soft_cap: float,
+    sliding_window: int,
+) -> None:
+    """Write the decode attention of each sequence into ``out`` (semantics of DESIGN.md §3).
+
+    Arguments as in ``torch.ops.aiter.paged_attention_v1``, already validated into ``dims``.
+    Being on the CPU, it also checks the values: ``0 <= context_lens <= max_context_len``
+    (ValueError otherwise); a block id out of range raises torch's IndexError.
+    """
+    n, bs = dims.num_seqs, dims.block_size
+    if n == 0:
+        return
+    lens = context_lens.to(torch.int64)
+    if lens.min() < 0 or lens.max() > max_context_len:
+        raise ValueError(
+            f"context_lens: expected entries in [0, max_context_len={max_context_len}], "
+            f"got min {int(lens.min())}, max {int(lens.max())}"
+        )
+    # Attended keys of sequence i: [first[i], lens[i]). Blocks holding them: [first // bs, ceil(lens / bs)).
+    first = (lens - sliding_window).clamp_min(0) if sliding_window > 0 else torch.zeros_like(lens)
+    first_block = first // bs
+    end_block = -(-lens // bs)
+    num_gathered = int((end_block - first_block).max())
+    if num_gathered == 0:  # every context is empty
+        out.zero_()
+        return
+
+    col = first_block[:, None] + torch.arange(num_gathered)  # [n, nb] block-table columns
+    col_used = col < end_block[:, None]
+    block_ids = block_tables.long().gather(1, col.clamp_max(dims.max_blocks_per_seq - 1))
+    block_ids = torch.where(col_used, block_ids, 0)  # unused columns may hold anything: read block 0, masked below
+    keys = _gather_tokens(key_cache, block_ids, dims.layout)  # [n, kvh, t, d]
+    values = _gather_tokens(value_cache, block_ids, dims.layout)
+
+    pos = first_block[:, None] * bs + torch.arange(num_gathered * bs)  # [n, t] token positions
+    attended = (pos >= first[:, None]) & (pos < lens[:, None])
+    q = query.reshape(n, dims.num_kv_heads, dims.gqa_ratio, dims.head_size).to(torch.float32)
+    logits = torch.matmul(q, keys.transpose(-1, -2)) * scale  # [n, kvh, gqa, t]
+    if logits_soft_cap > 0:
+        logits = torch.tanh(logits / logits_soft_cap) * logits_soft_cap
+    if alibi_slopes is not None:
+        slopes = alibi_slopes.view(1, dims.num_kv_heads, dims.gqa_ratio, 1)
+        logits = logits + slopes * (pos - lens[:, None] + 1)[:, None, None, :].to(torch.float32)
+    not_attended = ~attended[:, None, None, :]
+    probs = torch.softmax(logits.masked_fill_(not_attended, float("-inf")), dim=-1)
+    probs.masked_fill_(not_attended, 0.0)  # a sequence with no key (L == 0): NaN rows -> zeros
+    values.masked_fill_(not_attended.transpose(-1, -2), 0.0)  # values is our gathered copy
+    out.copy_(torch.matmul(probs, values).reshape(n, dims.num_heads, dims.head_size))

@@ -1,0 +1,61 @@
+"""Reference of ``paged_attention_v1`` for tests: float64, one sequence at a time, plain on purpose.
+
+Independent of :mod:`aiter_swa.cpu` (which batches sequences and gathers only the window's
+blocks): here each sequence gathers its whole context from the block table, slices the window
+``[max(0, L - w), L)`` out of it and does textbook softmax attention. Reads ``context_lens`` and
+``block_tables`` on the host.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def paged_attention_reference(
+    query: torch.Tensor,
+    key_cache: torch.Tensor,
+    value_cache: torch.Tensor,
+    block_tables: torch.Tensor,
+    context_lens: torch.Tensor,
+    scale: float,
+    sliding_window: int = 0,
+    kv_cache_layout: str = "HND",
+    logits_soft_cap: float = 0.0,
+    alibi_slopes: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Decode attention of DESIGN.md §3, in float64 on the CPU.
+
+    Args: as ``torch.ops.aiter.paged_attention_v1`` (``query`` ``[num_seqs, num_heads, head_size]``,
+    caches in ``kv_cache_layout``, int32 ``block_tables`` and ``context_lens``, float32
+    ``alibi_slopes`` ``[num_heads]``; ``sliding_window <= 0`` and ``logits_soft_cap <= 0`` disable).
+
+    Returns:
+        float64 CPU tensor ``[num_seqs, num_heads, head_size]``; zeros for a sequence with ``L == 0``.
+    """
+    num_seqs, num_heads, head_size = query.shape
+    block_size = key_cache.shape[2] if kv_cache_layout == "HND" else key_cache.shape[1]
+    out = torch.zeros(num_seqs, num_heads, head_size, dtype=torch.float64)
+    for i in range(num_seqs):
+        L = int(context_lens[i])
+        if L == 0:
+            continue
+        lo = max(0, L - sliding_window) if sliding_window > 0 else 0
+        blocks = block_tables[i, : -(-L // block_size)].tolist()
+        k = key_cache[blocks].cpu().double()  # [nb, *block_shape]
+        v = value_cache[blocks].cpu().double()
+        if kv_cache_layout == "HND":  # -> [nb, block_size, num_kv_heads, head_size]
+            k, v = k.transpose(1, 2), v.transpose(1, 2)
+        k = k.reshape(-1, k.shape[2], head_size)[lo:L]  # [L - lo, num_kv_heads, head_size]: the window
+        v = v.reshape(-1, v.shape[2], head_size)[lo:L]
+        num_kv_heads = k.shape[1]
+        # Query head h = kv * group + g (group = num_heads // num_kv_heads) uses KV head kv = h // group.
+        q = query[i].cpu().double().view(num_kv_heads, num_heads // num_kv_heads, head_size)
+        x = scale * torch.einsum("kgd,jkd->kgj", q, k).reshape(num_heads, -1)  # [num_heads, L - lo]
+        if logits_soft_cap > 0:
+            x = logits_soft_cap * torch.tanh(x / logits_soft_cap)
+        if alibi_slopes is not None:
+            j = torch.arange(lo, L, dtype=torch.float64)
+            x = x + alibi_slopes.cpu().double()[:, None] * (j - L + 1)[None, :]
+        p = torch.softmax(x, dim=-1).view(num_kv_heads, -1, L - lo)
+        out[i] = torch.einsum("kgj,jkd->kgd", p, v).reshape(num_heads, head_size)
+    return out

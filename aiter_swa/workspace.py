@@ -1,0 +1,96 @@
+"""Split-K workspace of ``paged_attention_v1``: how many partitions a call has, how many bytes it needs.
+
+The GPU kernel splits each sequence's attended keys into partitions of ``partition_size`` tokens
+(aiter's ``_PARTITION_SIZE_ROCM`` = 256). With a sliding window the partitions start at the first
+attended key (DESIGN.md §4), so their number is bounded by the window, not by the context.
+When one partition covers every sequence, the kernel writes ``out`` directly and no workspace is
+needed. Otherwise the workspace holds, for ``n = num_seqs * mtp * num_heads * num_partitions``:
+
+========== ======= ============================================== ====================
+name       dtype   shape                                          byte offset
+========== ======= ============================================== ====================
+exp_sums   float32 ``[num_seqs * mtp, num_heads, num_partitions]`` ``0``
+max_logits float32 ``[num_seqs * mtp, num_heads, num_partitions]`` ``4 * n``
+tmp_out    float32 ``[num_seqs * mtp, num_heads, num_partitions,  ``round_up(8 * n, 256)``
+                   head_size]``
+========== ======= ============================================== ====================
+
+This is the split-K scratch of aiter's ``paged_attention_v1`` (there carved from one uint8
+``workspace_buffer``), with ``tmp_out`` kept in float32 whatever the query dtype.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ._config import PARTITION_SIZE, SUPPORTED_PARTITION_SIZES
+
+#: Query/output dtypes the op takes (float32 on the CPU only; see ``_validate``).
+DTYPES = (torch.float16, torch.bfloat16, torch.float32)
+#: Alignment in bytes of ``tmp_out`` inside the workspace.
+TMP_OUT_ALIGNMENT = 256
+
+
+def num_partitions(max_context_len: int, sliding_window: int = 0, partition_size: int = PARTITION_SIZE) -> int:
+    """Partitions per sequence the GPU grid needs: ``ceil(min(max_context_len, w) / partition_size)``.
+
+    ``w = sliding_window`` when it is > 0; ``w <= 0`` (no window) uses ``max_context_len`` alone.
+    ``0`` when ``max_context_len == 0``.
+
+    Raises:
+        ValueError: ``partition_size`` not in ``SUPPORTED_PARTITION_SIZES``, or ``max_context_len < 0``.
+    """
+    if partition_size not in SUPPORTED_PARTITION_SIZES:
+        raise ValueError(f"partition_size: expected one of {SUPPORTED_PARTITION_SIZES}, got {partition_size}")
+    if max_context_len < 0:
+        raise ValueError(f"max_context_len: expected an int >= 0, got {max_context_len}")
+    span = min(max_context_len, sliding_window) if sliding_window > 0 else max_context_len
+    return -(-span // partition_size)
+
+
+def check_mtp(mtp: int) -> None:
+    """Raise ValueError unless ``mtp`` (query tokens per sequence) is >= 1."""
+    if mtp < 1:
+        raise ValueError(f"mtp: expected an int >= 1 (query tokens per sequence), got {mtp}")
+
+
+def get_workspace_size(
+    num_seqs: int,
+    num_heads: int,
+    head_size: int,
+    max_context_len: int,
+    dtype: torch.dtype,
+    sliding_window: int = 0,
+    partition_size: int = PARTITION_SIZE,
+    mtp: int = 1,
+) -> int:
+    """Bytes of ``workspace_buffer`` (uint8) that ``paged_attention_v1`` needs for these sizes.
+
+    Args:
+        num_seqs: sequences in the batch.
+        num_heads: query heads.
+        head_size: elements per head.
+        max_context_len: upper bound of ``context_lens`` (tokens).
+        dtype: query/output dtype (float16, bfloat16 or float32). The scratch is float32 whatever it is.
+        sliding_window: window in tokens; ``<= 0`` disables it. With a window the size is
+            O(window), not O(context).
+        partition_size: tokens per split-K partition (only 256).
+        mtp: query tokens per sequence.
+
+    Returns:
+        ``0`` when ``num_partitions(max_context_len, sliding_window) <= 1`` (one partition writes
+        ``out`` directly); else ``round_up(8 * n, 256) + 4 * n * head_size`` with
+        ``n = num_seqs * mtp * num_heads * num_partitions`` (layout in this module's docstring).
+
+    Raises:
+        TypeError: ``dtype`` not one of float16, bfloat16, float32.
+        ValueError: unsupported ``partition_size``, ``mtp < 1`` or ``max_context_len < 0``.
+    """
+    if dtype not in DTYPES:
+        raise TypeError(f"dtype: expected one of {DTYPES}, got {dtype}")
+    check_mtp(mtp)
+    parts = num_partitions(max_context_len, sliding_window, partition_size)
+    if parts <= 1:
+        return 0
+    n = num_seqs * mtp * num_heads * parts
+    return -(-8 * n // TMP_OUT_ALIGNMENT) * TMP_OUT_ALIGNMENT + 4 * n * head_size

@@ -1,0 +1,190 @@
+"""Test helpers for ``paged_attention_v1``: inputs with NaN poisoning, a runner, error metrics.
+
+Shared by the correctness tests, the CLI mode of ``test_pa_v1_swa.py``, the GPU tests and the
+benchmark. Import as ``from pa_utils import ...`` (``op_tests`` is on ``sys.path`` under pytest
+and when running a file of ``op_tests`` as a script).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import torch
+
+import aiter_swa
+from aiter_swa.reference import paged_attention_reference
+
+DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}
+#: dtype -> (relative norm error bound, assert_close atol = rtol).
+TOLERANCES = {torch.bfloat16: (2e-2, 1e-2), torch.float16: (5e-3, 5e-3), torch.float32: (1e-5, 1e-5)}
+#: Block id of the null block: NaN-filled, where out-of-window and unused block-table entries point.
+NULL_BLOCK = 0
+
+
+@dataclasses.dataclass
+class PaCase:
+    """The inputs of one ``paged_attention_v1`` call (everything but ``out`` and the workspace)."""
+
+    query: torch.Tensor
+    key_cache: torch.Tensor
+    value_cache: torch.Tensor
+    block_tables: torch.Tensor
+    context_lens: torch.Tensor
+    max_context_len: int
+    scale: float
+    sliding_window: int = 0
+    kv_cache_layout: str = "HND"
+    logits_soft_cap: float = 0.0
+    alibi_slopes: torch.Tensor | None = None
+
+    def workspace(self) -> torch.Tensor:
+        num_seqs, num_heads, head_size = self.query.shape
+        size = aiter_swa.get_workspace_size(
+            num_seqs, num_heads, head_size, self.max_context_len, self.query.dtype, self.sliding_window
+        )
+        return torch.empty(size, dtype=torch.uint8, device=self.query.device)
+
+    def op_args(self, out: torch.Tensor, workspace: torch.Tensor) -> tuple:
+        """The op's 20 arguments in schema order."""
+        one = torch.ones(1, dtype=torch.float32, device=self.query.device)
+        return (
+            out, workspace, self.query, self.key_cache, self.value_cache, self.scale, self.block_tables,
+            None, self.context_lens, self.max_context_len, self.alibi_slopes, "auto", self.kv_cache_layout,
+            self.logits_soft_cap, one, one, None, 256, 1, self.sliding_window,
+        )  # fmt: skip
+
+    def reference(self) -> torch.Tensor:
+        """float64 CPU reference output."""
+        return paged_attention_reference(
+            self.query, self.key_cache, self.value_cache, self.block_tables, self.context_lens, self.scale,
+            self.sliding_window, self.kv_cache_layout, self.logits_soft_cap, self.alibi_slopes,
+        )  # fmt: skip
+
+
+def attended_range(context_len: int, sliding_window: int) -> tuple[int, int]:
+    """Positions ``[lo, L)`` of the keys attended by the query at ``L - 1``."""
+    return (max(0, context_len - sliding_window) if sliding_window > 0 else 0), context_len
+
+
+def make_case(
+    *,
+    num_seqs: int,
+    num_heads: int,
+    num_kv_heads: int,
+    head_size: int,
+    block_size: int,
+    context_lens: int | list[int],
+    dtype: torch.dtype,
+    device: str | torch.device = "cpu",
+    sliding_window: int = 0,
+    kv_cache_layout: str = "HND",
+    logits_soft_cap: float = 0.0,
+    alibi: bool = False,
+    combined_kv: bool = False,
+    scale: float | None = None,
+    seed: int = 0,
+    poison: bool = True,
+    spare_blocks: int = 2,
+) -> PaCase:
+    """Random inputs (uniform in [-1, 1), drawn on the CPU from ``seed``, then moved to ``device``).
+
+    Each sequence owns shuffled, distinct blocks for the keys it attends; block-table entries
+    before the window or past the context point at ``NULL_BLOCK``. With ``poison``, every cache
+    slot that is not an attended key (null block, spare blocks, the window's partial first block,
+    the context's partial last block) holds NaN, so reading one shows in the output.
+    ``combined_kv`` makes K and V strided views ``kv[:, 0]``, ``kv[:, 1]`` of one tensor.
+    """
+    gen = torch.Generator().manual_seed(seed)
+    lens = [context_lens] * num_seqs if isinstance(context_lens, int) else list(context_lens)
+    assert len(lens) == num_seqs
+    max_context_len = max(lens, default=0)
+    max_blocks = -(-max_context_len // block_size)
+    ranges = [attended_range(L, sliding_window) for L in lens]
+    first_blocks = [lo // block_size for lo, _ in ranges]
+    end_blocks = [-(-L // block_size) for L in lens]
+    num_used = sum(e - f for f, e in zip(first_blocks, end_blocks))
+    num_blocks = 1 + num_used + spare_blocks
+    ids = (1 + torch.randperm(num_used, generator=gen)).tolist()
+    block_tables = torch.full((num_seqs, max_blocks), NULL_BLOCK, dtype=torch.int32)
+    for i, (f, e) in enumerate(zip(first_blocks, end_blocks)):
+        block_tables[i, f:e] = torch.tensor(ids[: e - f], dtype=torch.int32)
+        ids = ids[e - f :]
+
+    block_shape = (
+        (num_kv_heads, block_size, head_size) if kv_cache_layout == "HND" else (block_size, num_kv_heads, head_size)
+    )
+    if combined_kv:
+        kv = torch.empty(num_blocks, 2, *block_shape, dtype=dtype).uniform_(-1, 1, generator=gen)
+        key_cache, value_cache = kv[:, 0], kv[:, 1]
+    else:
+        key_cache = torch.empty(num_blocks, *block_shape, dtype=dtype).uniform_(-1, 1, generator=gen)
+        value_cache = torch.empty(num_blocks, *block_shape, dtype=dtype).uniform_(-1, 1, generator=gen)
+    if poison:
+        attended = torch.zeros(num_blocks, block_size, dtype=torch.bool)
+        for i, (lo, hi) in enumerate(ranges):
+            p = torch.arange(lo, hi)
+            attended[block_tables[i].long()[p // block_size], p % block_size] = True
+        for cache in (key_cache, value_cache):
+            tokens = cache.transpose(1, 2) if kv_cache_layout == "HND" else cache  # [blocks, block_size, kvh, d]
+            tokens[~attended] = float("nan")
+
+    query = torch.empty(num_seqs, num_heads, head_size, dtype=dtype).uniform_(-1, 1, generator=gen)
+    alibi_slopes = None
+    if alibi:  # the geometric slopes of the ALiBi paper: 2^(-8 h / num_heads), h = 1..num_heads
+        alibi_slopes = torch.tensor([2.0 ** (-8.0 * h / num_heads) for h in range(1, num_heads + 1)]).to(device)
+    if combined_kv:
+        kv = kv.to(device)
+        key_cache, value_cache = kv[:, 0], kv[:, 1]
+    else:
+        key_cache, value_cache = key_cache.to(device), value_cache.to(device)
+    return PaCase(
+        query=query.to(device),
+        key_cache=key_cache,
+        value_cache=value_cache,
+        block_tables=block_tables.to(device),
+        context_lens=torch.tensor(lens, dtype=torch.int32, device=device),
+        max_context_len=max_context_len,
+        scale=head_size**-0.5 if scale is None else scale,
+        sliding_window=sliding_window,
+        kv_cache_layout=kv_cache_layout,
+        logits_soft_cap=logits_soft_cap,
+        alibi_slopes=alibi_slopes,
+    )
+
+
+def run_op(case: PaCase) -> torch.Tensor:
+    """Call ``torch.ops.aiter.paged_attention_v1`` on ``case`` with a NaN-poisoned ``out``; return ``out``."""
+    out = torch.full_like(case.query, float("nan"))
+    torch.ops.aiter.paged_attention_v1(*case.op_args(out, case.workspace()))
+    return out
+
+
+def error_metrics(out: torch.Tensor, ref: torch.Tensor) -> tuple[float, float]:
+    """(max absolute error, relative norm error ``||out - ref|| / ||ref||``), in float64 on the CPU."""
+    diff = out.detach().cpu().double() - ref.cpu().double()
+    max_abs = diff.abs().max().item() if diff.numel() else 0.0
+    ref_norm = ref.double().norm().item()
+    rel = diff.norm().item() / ref_norm if ref_norm > 0 else diff.norm().item()
+    return max_abs, rel
+
+
+def mismatch(out: torch.Tensor, ref: torch.Tensor) -> str | None:
+    """Why ``out`` fails the tolerances of its dtype against ``ref`` (None when it passes).
+
+    Relative norm error below ``TOLERANCES[dtype][0]`` and ``torch.testing.assert_close`` with
+    ``atol = rtol = TOLERANCES[dtype][1]`` (the aiter test grid's bounds for bf16/fp16).
+    """
+    rel_bound, tol = TOLERANCES[out.dtype]
+    max_abs, rel = error_metrics(out, ref)
+    if not rel < rel_bound:  # also catches NaN
+        return f"relative norm error {rel:.3g} >= {rel_bound} (max abs error {max_abs:.3g})"
+    try:
+        torch.testing.assert_close(out.detach().cpu().double(), ref.double(), atol=tol, rtol=tol)
+    except AssertionError as e:
+        return str(e)
+    return None
+
+
+def assert_matches_reference(out: torch.Tensor, ref: torch.Tensor, msg: str = "") -> None:
+    """Assert :func:`mismatch` finds nothing; ``msg`` names the case."""
+    why = mismatch(out, ref)
+    assert why is None, f"{msg}: {why}"

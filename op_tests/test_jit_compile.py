@@ -1,0 +1,141 @@
+"""Compile a representative set of real paged-attention specializations for gfx942 and sm_90 (CPU only).
+
+All of them go through one ninja (the pre-build, ``$AITER_SWA_MAX_JOBS`` or all CPUs in parallel),
+then load through ``get_launcher`` from that pre-built dir. Checks: every kernel reports zero scratch
+and zero spills; the module's SPEC_JSON matches; ``launch`` returns at once for ``num_seqs == 0``;
+on a machine without that GPU, a real launch raises RuntimeError carrying the runtime's message.
+One gfx942 spec also goes through the JIT cache path (first-call compile and its log line).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from aiter_swa.jit import loader, prebuild, resources, toolchain
+from aiter_swa.jit.errors import ToolchainError
+from aiter_swa.jit.spec import KernelSpec
+
+#             dtype  head  block gqa  swa    cap    alibi
+REPRESENTATIVE = [
+    ("fp16", 128, 16, 8, True, False, False),   # the common case: GQA 8, window
+    ("bf16", 64, 32, 1, False, False, False),   # MHA, no window, big blocks
+    ("bf16", 256, 16, 16, True, True, True),    # every flag, largest head and GQA bucket
+    ("fp16", 80, 16, 4, True, True, False),     # an odd head size
+    ("bf16", 192, 32, 2, False, False, True),   # ALiBi without window
+    ("fp16", 96, 32, 16, True, False, True),
+]
+ARCHS = ("gfx942", "sm_90")
+SPECS = [KernelSpec(*row, arch=arch) for arch in ARCHS for row in REPRESENTATIVE]
+
+JIT_ENV = ("AITER_SWA_CACHE_DIR", "AITER_SWA_PREBUILT_DIR", "AITER_SWA_DISABLE_JIT", "AITER_SWA_ARCHS")
+
+# Launcher argument order of csrc/templates/pa_v1.cpp.jinja (see aiter_swa/_gpu.py).
+LAUNCH_ARGS = dict(
+    out=0, query=0, key_cache=0, value_cache=0, block_tables=0, context_lens=0, alibi_slopes=0, workspace=0,
+    num_seqs=1, num_heads=8, num_kv_heads=1, max_context_len=300, bt_stride=32, q_stride_seq=1024,
+    q_stride_head=128, o_stride_seq=1024, o_stride_head=128, k_stride_block=2048, k_stride_head=2048,
+    k_stride_token=128, v_stride_block=2048, v_stride_head=2048, v_stride_token=128, scale=0.1, soft_cap=0.0,
+    sliding_window=128, stream=0,
+)
+
+
+def _problem(arch):
+    try:
+        tc = toolchain.find_toolchain(toolchain.backend_of(arch))
+        tc.check_arch(arch)
+        tc.identity()
+    except ToolchainError as e:
+        return f"no {arch} toolchain: {e}"
+    return None
+
+
+def _gpu_visible(backend):
+    try:
+        import torch
+    except ImportError:
+        return False
+    return torch.cuda.is_available() and backend == ("hip" if getattr(torch.version, "hip", None) else "cuda")
+
+
+pytestmark = pytest.mark.toolchain
+
+
+def _spec_id(s):
+    return s.name
+
+
+@pytest.fixture(scope="module")
+def prebuilt_dir(tmp_path_factory):
+    """Compile every buildable spec of SPECS with one ninja; returns (dir, {spec: resources}, failures)."""
+    out = tmp_path_factory.mktemp("pa_v1_prebuilt")
+    specs = [s for s in SPECS if _problem(s.arch) is None]
+    if not specs:
+        pytest.skip("; ".join(sorted({_problem(a) for a in ARCHS})))
+    rows, failed = prebuild.prebuild(specs, out, capture=False)
+    by_name = {name: res for name, _backend, res in rows}
+    return out, {s: by_name[s.name] for s in specs if s.name in by_name}, failed
+
+
+@pytest.fixture
+def env(monkeypatch, tmp_path, prebuilt_dir):
+    for name in JIT_ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AITER_SWA_PREBUILT_DIR", str(prebuilt_dir[0]))
+    monkeypatch.setenv("AITER_SWA_CACHE_DIR", str(tmp_path / "cache"))
+    loader._reset_for_tests()
+    yield prebuilt_dir
+    loader._reset_for_tests()
+
+
+def test_all_compile(prebuilt_dir):
+    _, res, failed = prebuilt_dir
+    print("\n" + resources.format_table([(s.name, s.backend, r) for s, r in res.items()]))
+    assert not failed, "failed to compile: " + ", ".join(f"{s.name if s else '?'} (log {log})" for s, log in failed)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=_spec_id)
+def test_no_scratch_no_spills(env, spec):
+    if _problem(spec.arch):
+        pytest.skip(_problem(spec.arch))
+    res = env[1].get(spec)
+    assert res is not None, f"{spec.name} was not built"
+    assert len(res) == 2, f"expected the partition and reduce kernels, got {sorted(res)}"
+    assert resources.spill_problems(res, spec.backend) == []
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=_spec_id)
+def test_load_and_launch(env, spec):
+    if _problem(spec.arch):
+        pytest.skip(_problem(spec.arch))
+    launch = loader.get_launcher(spec)
+    assert loader.origin(spec)[0] == "prebuilt"
+    assert loader.load_module(spec).SPEC_JSON == spec.to_json()
+    assert resources.spill_problems(loader.resources(spec), spec.backend) == []
+    assert launch(*{**LAUNCH_ARGS, "num_seqs": 0}.values()) is None  # returns before touching the runtime
+    if _gpu_visible(spec.backend):
+        pytest.skip("a GPU is visible: launching with dummy pointers would really run")
+    with pytest.raises(RuntimeError) as ei:
+        launch(*LAUNCH_ARGS.values())
+    msg = str(ei.value)
+    assert spec.name in msg
+    runtime_words = ("hipError", "no ROCm", "HIP") if spec.backend == "hip" else ("CUDA", "cuda", "driver")
+    assert any(w in msg for w in runtime_words), msg
+
+
+@pytest.mark.skipif(_problem("gfx942") is not None, reason=str(_problem("gfx942")))
+def test_first_call_compiles_through_the_jit_cache(monkeypatch, tmp_path, caplog):
+    for name in JIT_ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AITER_SWA_CACHE_DIR", str(tmp_path / "cache"))
+    loader._reset_for_tests()
+    spec = KernelSpec("bf16", 128, 16, 8, True, False, False, arch="gfx942")
+    with caplog.at_level(logging.INFO, logger="aiter_swa.jit"):
+        launch = loader.get_launcher(spec)
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "aiter_swa.jit"]
+    assert line.startswith(f"compiled {spec.name} for gfx942 in ") and str(tmp_path / "cache") in line
+    assert loader.origin(spec)[0] == "compiled"
+    assert resources.spill_problems(loader.resources(spec), "hip") == []
+    assert launch(*{**LAUNCH_ARGS, "num_seqs": 0}.values()) is None
+    loader._reset_for_tests()

@@ -1,0 +1,93 @@
+"""GPU-only properties of the HIP/CUDA kernel path of ``paged_attention_v1``.
+
+Skipped with a reason where torch sees no GPU. The correctness grid itself lives in
+``test_pa_v1_swa.py`` and runs on the GPU too when there is one.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import aiter_swa
+from pa_utils import assert_matches_reference, make_case, run_op
+
+pytestmark = pytest.mark.gpu
+
+# (context lens, window): one partition per sequence (no reduce) and several (partition + reduce).
+SHAPES = {"one_partition": ([200, 0, 77, 256], 128), "split_k": ([3000, 1, 0, 9216], 2048)}
+
+
+def _case(lens, window, seed, **kw):
+    return make_case(
+        num_seqs=len(lens), num_heads=32, num_kv_heads=8, head_size=128, block_size=16, context_lens=lens,
+        dtype=torch.bfloat16, device="cuda", sliding_window=window, seed=seed, **kw,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("shape", list(SHAPES))
+def test_no_host_device_sync(shape):
+    """The call path reads no device value on the host: it runs under sync debug mode "error"."""
+    lens, window = SHAPES[shape]
+    case = _case(lens, window, seed=1)
+    run_op(case)  # first call: JIT compile / load outside the checked region
+    out = torch.full_like(case.query, float("nan"))
+    ws = case.workspace()
+    args = case.op_args(out, ws)
+    torch.cuda.synchronize()
+    torch.cuda.set_sync_debug_mode("error")
+    try:
+        torch.ops.aiter.paged_attention_v1(*args)
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    assert_matches_reference(out, case.reference(), shape)
+
+
+@pytest.mark.parametrize("shape", list(SHAPES))
+def test_cuda_graph_replay_with_new_data(shape):
+    """Captured once, replayed after new inputs are copied into the same buffers."""
+    lens, window = SHAPES[shape]
+    first, second = _case(lens, window, seed=2), _case(lens, window, seed=3)
+    out = torch.full_like(first.query, float("nan"))
+    ws = first.workspace()
+    run_op(first)  # compile / load before capture
+    torch.cuda.synchronize()
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        torch.ops.aiter.paged_attention_v1(*first.op_args(out, ws))
+    graph.replay()
+    assert_matches_reference(out, first.reference(), f"{shape}: first replay")
+    for name in ("query", "key_cache", "value_cache", "block_tables", "context_lens"):
+        getattr(first, name).copy_(getattr(second, name))
+    out.fill_(float("nan"))
+    graph.replay()
+    assert_matches_reference(out, second.reference(), f"{shape}: replay with new data")
+
+
+def test_gpu_rejects_float32():
+    case = make_case(num_seqs=1, num_heads=8, num_kv_heads=8, head_size=64, block_size=16, context_lens=10,
+                     dtype=torch.float32, device="cuda")  # fmt: skip
+    out = torch.full_like(case.query, 7.0)
+    with pytest.raises(TypeError, match=r"query: expected dtype .*float16.*bfloat16.* on cuda, got torch.float32"):
+        torch.ops.aiter.paged_attention_v1(*case.op_args(out, case.workspace()))
+    assert torch.all(out == 7.0)
+
+
+def test_gpu_rejects_misaligned_query():
+    case = make_case(num_seqs=2, num_heads=8, num_kv_heads=8, head_size=64, block_size=16, context_lens=10,
+                     dtype=torch.float16, device="cuda")  # fmt: skip
+    flat = torch.empty(case.query.numel() + 1, dtype=case.query.dtype, device="cuda")
+    case.query = flat[1:].view_as(case.query)  # 2-byte offset: no 16-byte vector loads
+    out = torch.full_like(case.query, 7.0)
+    with pytest.raises(ValueError, match=r"query: the GPU kernel needs a 16-byte aligned"):
+        torch.ops.aiter.paged_attention_v1(*case.op_args(out, case.workspace()))
+    assert torch.all(out == 7.0)
+
+
+def test_window_bounds_workspace_and_grid():
+    """With the window on, a 128K context needs the workspace of the window alone."""
+    with_window = aiter_swa.get_workspace_size(8, 32, 128, 131072, torch.bfloat16, sliding_window=4096)
+    assert with_window == aiter_swa.get_workspace_size(8, 32, 128, 4096, torch.bfloat16)
+    case = _case([131072, 4096, 5], 4096, seed=4)
+    assert case.workspace().numel() == aiter_swa.get_workspace_size(3, 32, 128, 4096, torch.bfloat16)
+    assert_matches_reference(run_op(case), case.reference(), "128K context, window 4096")

@@ -1,0 +1,318 @@
+"""Correctness of ``torch.ops.aiter.paged_attention_v1`` against the float64 reference.
+
+Runs on the GPU when torch sees one, else on the CPU path. The grid is the one of aiter's
+sliding-window pull request (ROCm/aiter#3297, ``op_tests/test_pa_v1_swa.py``): 792 cases, opt-in
+with ``-m full_grid`` or ``AITER_SWA_FULL_GRID=1``; by default a 44-case cover of it runs (every
+(ctx, window) pair in both dtypes, every value of the other parameters). Every input has NaN in
+every cache slot that is not an attended key, and ``out`` starts as NaN.
+
+CLI mode (one configuration; prints errors and time per call, exits 1 above tolerance)::
+
+    python op_tests/test_pa_v1_swa.py --ctx 9216 --window 8192 --num_seqs 8 [--dtype fp16] [--device cpu]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import statistics
+import sys
+import time
+import zlib
+
+import pytest
+import torch
+
+from aiter_swa._config import MAX_GQA_RATIO, SUPPORTED_HEAD_SIZES
+from pa_utils import DTYPES, NULL_BLOCK, assert_matches_reference, error_metrics, make_case, mismatch, run_op
+
+# ---------------------------------------------------------------- the aiter grid
+GRID_DTYPES = ("bf16", "fp16")
+GRID_NUM_SEQS = (1, 8, 16)
+GRID_HEADS = ((8, 1), (16, 4), (32, 4))  # (num_heads, num_kv_heads)
+GRID_HEAD_SIZES = (64, 128)
+GRID_BLOCK_SIZES = (16, 32)
+#: (ctx, window): window > ctx, window == ctx, ctx == window + 1, ctx >> window, no window (-1).
+GRID_CTX_WINDOW = (
+    (128, 512), (512, 512), (513, 512), (768, 512), (2048, 512), (2048, 1024),
+    (4097, 2048), (9216, 8192), (256, 4096), (1024, -1), (4096, -1),
+)  # fmt: skip
+_OTHERS = list(itertools.product(GRID_NUM_SEQS, GRID_HEADS, GRID_HEAD_SIZES, GRID_BLOCK_SIZES))
+
+
+def _grid_case(dtype, num_seqs, heads, head_size, block_size, ctx_window):
+    case_id = (
+        f"{dtype}-n{num_seqs}-h{heads[0]}x{heads[1]}-d{head_size}-b{block_size}-ctx{ctx_window[0]}-w{ctx_window[1]}"
+    )
+    return pytest.param(dtype, num_seqs, heads, head_size, block_size, *ctx_window, id=case_id)
+
+
+FULL_GRID = [
+    _grid_case(dt, n, h, d, b, cw)
+    for dt, n, h, d, b, cw in itertools.product(GRID_DTYPES, GRID_NUM_SEQS, GRID_HEADS, GRID_HEAD_SIZES, GRID_BLOCK_SIZES, GRID_CTX_WINDOW)
+]  # fmt: skip
+#: Pair k of (ctx, window) x dtype takes combinations 7k and 7k + 18 (mod 36) of the other
+#: parameters: 44 cases in which every value of every parameter shows up.
+DEFAULT_GRID = [
+    _grid_case(dt, *_OTHERS[(7 * k + shift) % len(_OTHERS)], cw)
+    for k, (cw, dt) in enumerate(itertools.product(GRID_CTX_WINDOW, GRID_DTYPES))
+    for shift in (0, 18)
+]
+_GRID_ARGS = "dtype,num_seqs,heads,head_size,block_size,ctx,window"
+
+
+def seed_of(request) -> int:
+    """A per-case seed: fresh inputs for every case, reproducible from its id."""
+    return zlib.crc32(request.node.name.encode())
+
+
+def _check_grid_case(device, seed, dtype, num_seqs, heads, head_size, block_size, ctx, window):
+    case = make_case(
+        num_seqs=num_seqs, num_heads=heads[0], num_kv_heads=heads[1], head_size=head_size,
+        block_size=block_size, context_lens=ctx, sliding_window=window, dtype=DTYPES[dtype],
+        device=device, kv_cache_layout="NHD", seed=seed,
+    )  # fmt: skip
+    assert_matches_reference(run_op(case), case.reference())
+
+
+@pytest.mark.parametrize(_GRID_ARGS, DEFAULT_GRID)
+def test_grid(request, device, dtype, num_seqs, heads, head_size, block_size, ctx, window):
+    _check_grid_case(device, seed_of(request), dtype, num_seqs, heads, head_size, block_size, ctx, window)
+
+
+@pytest.mark.full_grid
+@pytest.mark.parametrize(_GRID_ARGS, FULL_GRID)
+def test_full_grid(request, device, dtype, num_seqs, heads, head_size, block_size, ctx, window):
+    _check_grid_case(device, seed_of(request), dtype, num_seqs, heads, head_size, block_size, ctx, window)
+
+
+# ---------------------------------------------------------------- beyond the grid
+def _check(request, device, **kw):
+    kw = {
+        "num_seqs": 3,
+        "num_heads": 8,
+        "num_kv_heads": 2,
+        "head_size": 64,
+        "block_size": 16,
+        "dtype": torch.bfloat16,
+        **kw,
+    }
+    case = make_case(device=device, seed=seed_of(request), **kw)
+    out = run_op(case)
+    assert_matches_reference(out, case.reference())
+    return case, out
+
+
+@pytest.mark.parametrize("layout", ["HND", "NHD"])
+@pytest.mark.parametrize("dtype", ["bf16", "fp16"])
+@pytest.mark.parametrize("window", [1, 255, 256, 257])
+def test_window_around_partition_size(request, device, window, dtype, layout):
+    lens = [1, 255, 256, 257, 512, 700]
+    _check(
+        request,
+        device,
+        num_seqs=len(lens),
+        context_lens=lens,
+        sliding_window=window,
+        dtype=DTYPES[dtype],
+        kv_cache_layout=layout,
+    )
+
+
+@pytest.mark.parametrize("layout", ["HND", "NHD"])
+@pytest.mark.parametrize("window", [0, 40, 300])
+@pytest.mark.parametrize("block_size", [16, 32])
+def test_mixed_context_lens(request, device, block_size, window, layout):
+    lens = [0, 1, 15, 16, 17, 33, 300, 301, 1000, 0]
+    _check(
+        request,
+        device,
+        num_seqs=len(lens),
+        context_lens=lens,
+        sliding_window=window,
+        block_size=block_size,
+        kv_cache_layout=layout,
+    )
+
+
+def test_all_contexts_empty(request, device):
+    case, out = _check(request, device, context_lens=0, sliding_window=16)
+    assert torch.equal(out, torch.zeros_like(out))
+
+
+@pytest.mark.parametrize("layout", ["HND", "NHD"])
+def test_soft_cap_with_window(request, device, layout):
+    """Cap 5 with logits of a few units (scale 1): capping and masking order both show."""
+    lens = [5, 200, 777]
+    case, out = _check(
+        request,
+        device,
+        num_seqs=3,
+        context_lens=lens,
+        sliding_window=100,
+        logits_soft_cap=5.0,
+        scale=1.0,
+        kv_cache_layout=layout,
+    )
+    case.logits_soft_cap = 0.0
+    assert mismatch(out, case.reference()) is not None, "the soft cap made no difference: the test is blind"
+
+
+@pytest.mark.parametrize("layout", ["HND", "NHD"])
+@pytest.mark.parametrize("window", [0, 64])
+def test_alibi(request, device, window, layout):
+    _check(request, device, context_lens=[3, 100, 600], sliding_window=window, alibi=True, kv_cache_layout=layout)
+
+
+@pytest.mark.parametrize("layout", ["HND", "NHD"])
+def test_soft_cap_alibi_window_fp16(request, device, layout):
+    _check(
+        request,
+        device,
+        dtype=torch.float16,
+        context_lens=[1, 129, 513],
+        sliding_window=128,
+        alibi=True,
+        logits_soft_cap=5.0,
+        scale=1.0,
+        kv_cache_layout=layout,
+    )
+
+
+@pytest.mark.parametrize("layout", ["HND", "NHD"])
+def test_kv_strided_views_of_one_tensor(request, device, layout):
+    case, _ = _check(
+        request, device, context_lens=[50, 300, 513], sliding_window=200, combined_kv=True, kv_cache_layout=layout
+    )
+    assert (
+        not case.key_cache.is_contiguous()
+        and case.key_cache.untyped_storage().data_ptr() == case.value_cache.untyped_storage().data_ptr()
+    )
+
+
+@pytest.mark.parametrize("layout", ["HND", "NHD"])
+def test_nan_outside_window_is_not_read(request, device, layout):
+    """Freed out-of-window blocks point at a NaN null block; partial blocks hold NaN past the keys."""
+    case, out = _check(request, device, context_lens=[1000, 517, 40], sliding_window=300, kv_cache_layout=layout)
+    assert case.key_cache[NULL_BLOCK].isnan().all() and case.value_cache[NULL_BLOCK].isnan().all()
+    assert (case.block_tables[:2, :13] == NULL_BLOCK).all()  # blocks before the windows of seqs 0 and 1
+    slots = case.key_cache.transpose(1, 2) if layout == "HND" else case.key_cache  # [blocks, block_size, kvh, d]
+    attended_slots = (~slots.isnan()).all(-1).all(-1).sum().item()
+    assert attended_slots == 300 + 300 + 40  # exactly the attended keys are finite
+    assert out.isfinite().all()
+
+
+@pytest.mark.parametrize("head_size", SUPPORTED_HEAD_SIZES)
+def test_head_sizes(request, device, head_size):
+    _check(request, device, head_size=head_size, context_lens=[1, 300, 600], sliding_window=257, kv_cache_layout="NHD")
+
+
+@pytest.mark.parametrize("gqa", [1, 2, 3, 4, 8, MAX_GQA_RATIO])
+def test_gqa_ratios(request, device, gqa):
+    _check(request, device, num_heads=2 * gqa, num_kv_heads=2, context_lens=[17, 300, 600], sliding_window=100)
+
+
+@pytest.mark.parametrize("layout", ["HND", "NHD"])
+@pytest.mark.parametrize("window", [0, 100])
+def test_fp32_cpu(request, window, layout):
+    _check(
+        request,
+        "cpu",
+        dtype=torch.float32,
+        context_lens=[0, 90, 700],
+        sliding_window=window,
+        alibi=True,
+        logits_soft_cap=30.0,
+        kv_cache_layout=layout,
+    )
+
+
+def test_window_at_least_context_equals_no_window(request, device):
+    """The aiter PR's equivalence check: a window >= every context changes nothing."""
+    kw = dict(
+        num_seqs=4,
+        num_heads=16,
+        num_kv_heads=4,
+        head_size=128,
+        block_size=16,
+        context_lens=1024,
+        dtype=torch.bfloat16,
+        device=device,
+        seed=seed_of(request),
+    )
+    full = run_op(make_case(**kw))
+    windowed = run_op(make_case(sliding_window=1124, **kw))
+    torch.testing.assert_close(windowed, full, atol=1e-3, rtol=1e-3)
+
+
+# ---------------------------------------------------------------- CLI mode
+def _time_per_call_ms(fn, device: str, iters: int) -> float:
+    """Median time of ``fn()`` in ms: device events after warm-up on CUDA, perf_counter on the CPU."""
+    fn()
+    times = []
+    if device == "cuda":
+        for _ in range(3):
+            fn()
+        torch.cuda.synchronize()
+        for _ in range(iters):
+            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            start.record()
+            fn()
+            end.record()
+            end.synchronize()
+            times.append(start.elapsed_time(end))
+    else:
+        for _ in range(iters):
+            t0 = time.perf_counter()
+            fn()
+            times.append((time.perf_counter() - t0) * 1e3)
+    return statistics.median(times)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(
+        description="Check one paged_attention_v1 configuration against the float64 reference and time it."
+    )
+    p.add_argument("--ctx", type=int, default=2048, help="context length of every sequence (tokens)")
+    p.add_argument("--window", type=int, default=1024, help="sliding window in tokens; <= 0 disables it")
+    p.add_argument("--num_seqs", type=int, default=8)
+    p.add_argument("--num_heads", type=int, default=32)
+    p.add_argument("--num_kv_heads", type=int, default=4)
+    p.add_argument("--head_size", type=int, default=128)
+    p.add_argument("--block_size", type=int, default=16)
+    p.add_argument("--layout", choices=["HND", "NHD"], default="HND")
+    p.add_argument("--dtype", choices=sorted(DTYPES), default="bf16")
+    p.add_argument("--device", choices=["cpu", "cuda"], default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--iters", type=int, default=None, help="timed calls (default 100 on cuda, 5 on cpu)")
+    p.add_argument("--seed", type=int, default=0)
+    a = p.parse_args(argv)
+    iters = a.iters or (100 if a.device == "cuda" else 5)
+    dtype = DTYPES[a.dtype]
+
+    print(
+        f"paged_attention_v1: device={a.device} dtype={a.dtype} num_seqs={a.num_seqs} ctx={a.ctx} "
+        f"window={a.window} num_heads={a.num_heads} num_kv_heads={a.num_kv_heads} head_size={a.head_size} "
+        f"block_size={a.block_size} layout={a.layout}"
+    )
+    case = make_case(
+        num_seqs=a.num_seqs, num_heads=a.num_heads, num_kv_heads=a.num_kv_heads, head_size=a.head_size,
+        block_size=a.block_size, context_lens=a.ctx, sliding_window=a.window, dtype=dtype, device=a.device,
+        kv_cache_layout=a.layout, seed=a.seed,
+    )  # fmt: skip
+    out = run_op(case)
+    ref = case.reference()
+    max_abs, rel = error_metrics(out, ref)
+    print(f"max abs error {max_abs:.3e}, relative norm error {rel:.3e} (vs the float64 reference)")
+    args = case.op_args(torch.empty_like(case.query), case.workspace())
+    ms = _time_per_call_ms(lambda: torch.ops.aiter.paged_attention_v1(*args), a.device, iters)
+    print(f"time per call {ms:.3f} ms (median of {iters})")
+    why = mismatch(out, ref)
+    if why is not None:
+        print(f"FAIL: {why}")
+        return 1
+    print("PASS")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,177 @@
+"""Argument validation of ``paged_attention_v1``: one test per bad input.
+
+Each checks the exception type, that the message names the argument and shows what was expected
+and what was given, and that ``out`` was not written. Validation reads metadata only: it runs on
+meta tensors, and on a GPU it does not synchronise.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from aiter_swa._validate import validate_paged_attention_v1
+from aiter_swa.workspace import get_workspace_size
+from pa_utils import make_case
+
+ARG_NAMES = [a.name for a in torch.ops.aiter.paged_attention_v1.default._schema.arguments]
+NUM_SEQS, NUM_HEADS, NUM_KV_HEADS, HEAD_SIZE, BLOCK_SIZE, LENS = 2, 8, 2, 64, 16, [10, 600]
+REQUIRED_BYTES = get_workspace_size(NUM_SEQS, NUM_HEADS, HEAD_SIZE, max(LENS), torch.bfloat16)
+
+
+def valid_args(device) -> dict:
+    """A valid call (bf16, HND, 3 partitions so the workspace is not empty) as {argument name: value}."""
+    case = make_case(
+        num_seqs=NUM_SEQS, num_heads=NUM_HEADS, num_kv_heads=NUM_KV_HEADS, head_size=HEAD_SIZE,
+        block_size=BLOCK_SIZE, context_lens=LENS, dtype=torch.bfloat16, device=device, alibi=True, poison=False,
+    )  # fmt: skip
+    out = torch.randn(case.query.shape, device=device).to(torch.bfloat16)
+    return dict(zip(ARG_NAMES, case.op_args(out, case.workspace())))
+
+
+def resized(t: torch.Tensor, dim: int, size: int) -> torch.Tensor:
+    shape = list(t.shape)
+    shape[dim] = size
+    return torch.zeros(shape, dtype=t.dtype, device=t.device)
+
+
+def strided_head_dim(t: torch.Tensor) -> torch.Tensor:
+    """Same shape and values, stride 2 along the last dimension."""
+    wide = torch.zeros(*t.shape[:-1], 2 * t.shape[-1], dtype=t.dtype, device=t.device)
+    wide[..., ::2] = t
+    return wide[..., ::2]
+
+
+def other_device(t: torch.Tensor) -> torch.Tensor:
+    return t.to("meta" if t.device.type == "cpu" else "cpu")
+
+
+# (id, update of the valid arguments, exception, argument named, expected text, given text)
+CASES = [
+    ("query_dtype", lambda a: {"query": a["query"].to(torch.int16)}, TypeError, "query", "torch.float16", "torch.int16"),
+    ("out_dtype", lambda a: {"out": a["out"].float()}, TypeError, "out", "torch.bfloat16", "torch.float32"),
+    ("key_cache_dtype", lambda a: {"key_cache": a["key_cache"].half()}, TypeError, "key_cache", "torch.bfloat16", "torch.float16"),
+    ("value_cache_dtype", lambda a: {"value_cache": a["value_cache"].float()}, TypeError, "value_cache", "torch.bfloat16", "torch.float32"),
+    ("caches_int8", lambda a: {"key_cache": a["key_cache"].to(torch.int8)}, TypeError, "key_cache", "kv_cache_dtype='auto'", "torch.int8"),
+    ("block_tables_dtype", lambda a: {"block_tables": a["block_tables"].long()}, TypeError, "block_tables", "torch.int32", "torch.int64"),
+    ("context_lens_dtype", lambda a: {"context_lens": a["context_lens"].long()}, TypeError, "context_lens", "torch.int32", "torch.int64"),
+    ("alibi_slopes_dtype", lambda a: {"alibi_slopes": a["alibi_slopes"].half()}, TypeError, "alibi_slopes", "torch.float32", "torch.float16"),
+    ("workspace_dtype", lambda a: {"workspace_buffer": a["workspace_buffer"].float()}, TypeError, "workspace_buffer", "torch.uint8", "torch.float32"),
+    ("out_shape", lambda a: {"out": a["out"][:, :4]}, ValueError, "out", "(2, 8, 64)", "(2, 4, 64)"),
+    ("query_ndim", lambda a: {"query": a["query"][0], "out": a["out"][0]}, ValueError, "query", "3-D", "(8, 64)"),
+    ("cache_ndim", lambda a: {"key_cache": a["key_cache"][0]}, ValueError, "key_cache", "4-D", "(2, 16, 64)"),
+    (
+        "head_size_mismatch",
+        lambda a: {"key_cache": resized(a["key_cache"], 3, 80), "value_cache": resized(a["value_cache"], 3, 80)},
+        ValueError, "key_cache", "head_size 64", "80",
+    ),
+    ("heads_not_multiple", lambda a: {"query": resized(a["query"], 1, 7), "out": resized(a["out"], 1, 7), "alibi_slopes": None}, ValueError, "query", "multiple of num_kv_heads=2", "7"),
+    ("gqa_ratio_too_big", lambda a: {"query": resized(a["query"], 1, 34), "out": resized(a["out"], 1, 34), "alibi_slopes": None}, ValueError, "query", "<= 16", "34 / 2 = 17"),
+    (
+        "unsupported_head_size",
+        lambda a: {k: resized(a[k], -1, 72) for k in ("query", "out", "key_cache", "value_cache")},
+        ValueError, "query", "(64, 80, 96, 128, 192, 256)", "72",
+    ),
+    (
+        "unsupported_block_size",
+        lambda a: {"key_cache": resized(a["key_cache"], 2, 8), "value_cache": resized(a["value_cache"], 2, 8)},
+        ValueError, "key_cache", "(16, 32)", "8",
+    ),
+    ("kv_shapes_differ", lambda a: {"value_cache": resized(a["value_cache"], 0, 3)}, ValueError, "value_cache", "key_cache's shape", "(3, 2, 16, 64)"),
+    ("unknown_layout", lambda a: {"kv_cache_layout": "BHSD"}, ValueError, "kv_cache_layout", "('HND', 'NHD')", "'BHSD'"),
+    ("block_tables_device", lambda a: {"block_tables": other_device(a["block_tables"])}, ValueError, "block_tables", "the query's device", "one on"),
+    ("key_cache_device", lambda a: {"key_cache": other_device(a["key_cache"])}, ValueError, "key_cache", "the query's device", "one on"),
+    ("query_head_dim_strided", lambda a: {"query": strided_head_dim(a["query"])}, ValueError, "query", "stride 1", "(1024, 128, 2)"),
+    ("out_head_dim_strided", lambda a: {"out": strided_head_dim(a["out"])}, ValueError, "out", "stride 1", "(1024, 128, 2)"),
+    ("value_cache_head_dim_strided", lambda a: {"value_cache": strided_head_dim(a["value_cache"])}, ValueError, "value_cache", "stride 1", ", 2)"),
+    ("block_tables_too_few_columns", lambda a: {"block_tables": a["block_tables"][:, :-1]}, ValueError, "block_tables", ">= ceil(max_context_len=600 / block_size=16)=38", "(2, 37)"),
+    ("block_tables_rows", lambda a: {"block_tables": a["block_tables"][:1]}, ValueError, "block_tables", "num_seqs=2", "(1, 38)"),
+    ("context_lens_length", lambda a: {"context_lens": a["context_lens"][:1]}, ValueError, "context_lens", "num_seqs=2", "1"),
+    ("alibi_slopes_shape", lambda a: {"alibi_slopes": resized(a["alibi_slopes"], 0, 4)}, ValueError, "alibi_slopes", "[num_heads=8]", "(4,)"),
+    ("workspace_too_small", lambda a: {"workspace_buffer": a["workspace_buffer"][:-1]}, ValueError, "workspace_buffer", f">= {REQUIRED_BYTES} bytes", f"{REQUIRED_BYTES - 1}"),
+    ("workspace_not_contiguous", lambda a: {"workspace_buffer": resized(a["workspace_buffer"], 0, 2 * REQUIRED_BYTES)[::2]}, ValueError, "workspace_buffer", "contiguous", "(2,)"),
+    ("partition_size", lambda a: {"partition_size": 512}, ValueError, "partition_size", "(256,)", "512"),
+    ("mtp_zero", lambda a: {"mtp": 0}, ValueError, "mtp", ">= 1", "0"),
+    ("max_context_len_negative", lambda a: {"max_context_len": -1}, ValueError, "max_context_len", ">= 0", "-1"),
+    ("mtp_two", lambda a: {"mtp": 2}, NotImplementedError, "mtp", "1", "2"),
+    ("fp8_kv_cache", lambda a: {"kv_cache_dtype": "fp8"}, NotImplementedError, "kv_cache_dtype", "'auto'", "'fp8'"),
+    ("fp8_out_scale", lambda a: {"fp8_out_scale": torch.ones(1, device=a["query"].device)}, NotImplementedError, "fp8_out_scale", "None", "a tensor"),
+]  # fmt: skip
+
+
+def expect_rejected(args: dict, exc: type, name: str, expected: str, given: str) -> None:
+    """Call the op; check exception, message ``<name>: expected <...expected...>, got <...given...>``, untouched ``out``."""
+    out_before = args["out"].clone()
+    with pytest.raises(exc) as info:
+        torch.ops.aiter.paged_attention_v1(*args.values())
+    msg = str(info.value)
+    assert msg.startswith(f"{name}: expected "), msg
+    head, _, tail = msg.rpartition(", got ")
+    assert expected in head and given in tail, msg
+    assert torch.equal(args["out"], out_before), "out was written before the error"
+
+
+@pytest.mark.parametrize("update,exc,name,expected,given", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_rejected(device, update, exc, name, expected, given):
+    args = valid_args(device)
+    args.update(update(args))
+    expect_rejected(args, exc, name, expected, given)
+
+
+@pytest.mark.parametrize(
+    "lens,max_context_len,given",
+    [([10, 601], 600, "max 601"), ([-1, 600], 600, "min -1")],
+    ids=["above_max_context_len", "negative"],
+)
+def test_cpu_checks_context_lens_values(lens, max_context_len, given):
+    """The CPU path may read values: it rejects context_lens outside [0, max_context_len]."""
+    args = valid_args("cpu")
+    args["context_lens"] = torch.tensor(lens, dtype=torch.int32)
+    args["max_context_len"] = max_context_len
+    expect_rejected(args, ValueError, "context_lens", "[0, max_context_len=600]", given)
+
+
+def test_valid_arguments_pass(device):
+    args = valid_args(device)
+    dims = validate_paged_attention_v1(*args.values())
+    assert (dims.num_seqs, dims.num_heads, dims.num_kv_heads, dims.head_size, dims.block_size) == (2, 8, 2, 64, 16)
+    assert (dims.gqa_ratio, dims.layout, dims.max_blocks_per_seq, dims.num_partitions) == (4, "HND", 38, 3)
+    assert dims.workspace_bytes == REQUIRED_BYTES > 0
+
+
+def test_cu_query_lens_is_ignored():
+    args = valid_args("cpu")
+    reference = args["out"].clone()
+    torch.ops.aiter.paged_attention_v1(*{**args, "out": reference}.values())
+    args["cu_query_lens"] = torch.tensor([0, 5, 7], dtype=torch.int32)  # nonsense, and unused for mtp == 1
+    torch.ops.aiter.paged_attention_v1(*args.values())
+    assert torch.equal(args["out"], reference)
+
+
+def test_validation_reads_no_values():
+    """On meta tensors (no data at all) validation and the fake impl succeed."""
+    args = {k: v.to("meta") if isinstance(v, torch.Tensor) else v for k, v in valid_args("cpu").items()}
+    assert validate_paged_attention_v1(*args.values()).num_partitions == 3
+    torch.ops.aiter.paged_attention_v1(*args.values())
+
+
+def test_float32_is_cpu_only():
+    args = {k: v.to("meta") if isinstance(v, torch.Tensor) else v for k, v in valid_args("cpu").items()}
+    for k in ("query", "out", "key_cache", "value_cache"):
+        args[k] = args[k].float()
+    with pytest.raises(
+        TypeError, match=r"^query: expected dtype torch.float16 or torch.bfloat16 on meta, got torch.float32"
+    ):
+        validate_paged_attention_v1(*args.values())
+
+
+@pytest.mark.gpu
+def test_validation_does_not_synchronise():
+    """No host-device sync on the call path: validation under torch.cuda's sync debug mode "error"."""
+    args = valid_args("cuda")
+    torch.cuda.synchronize()
+    torch.cuda.set_sync_debug_mode("error")
+    try:
+        validate_paged_attention_v1(*args.values())
+    finally:
+        torch.cuda.set_sync_debug_mode("default")

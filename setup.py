@@ -1,0 +1,65 @@
+"""Install aiter_swa; the top-level ``jit/`` folder becomes the subpackage ``aiter_swa.jit``.
+
+``csrc/`` (headers and Jinja templates) is installed as package data under ``aiter_swa/csrc`` so the
+JIT can render and compile kernels from an installed package. With
+``AITER_SWA_PREBUILD_ARCHS="gfx942;gfx90a"`` (or ``sm_90``) the pre-build runs at install time and
+its kernels are installed under ``aiter_swa/prebuilt``, which the runtime uses without compiling.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from setuptools import Distribution, setup
+from setuptools.command.build_py import build_py
+
+ROOT = Path(__file__).resolve().parent
+VERSION = re.search(r'__version__ = "([^"]+)"', (ROOT / "jit" / "_version.py").read_text()).group(1)
+PREBUILD_ARCHS = [a for a in os.environ.get("AITER_SWA_PREBUILD_ARCHS", "").replace(",", ";").split(";") if a]
+
+
+class BinaryDistribution(Distribution):
+    """A wheel that carries pre-built kernels is platform-specific (not py3-none-any)."""
+
+    def has_ext_modules(self):
+        return bool(PREBUILD_ARCHS)
+
+
+class BuildPyWithKernels(build_py):
+    """Copy csrc/ into the package; optionally pre-build kernels into it."""
+
+    def run(self):
+        super().run()
+        if self.editable_mode:
+            return  # an editable install reads csrc/ from the source tree
+        pkg = Path(self.build_lib) / "aiter_swa"
+        shutil.copytree(ROOT / "csrc", pkg / "csrc", dirs_exist_ok=True)
+        if PREBUILD_ARCHS:
+            # Run aiter_swa.jit.prebuild from the build tree without executing aiter_swa/__init__.py,
+            # which imports torch (absent from an isolated build environment; the JIT needs none).
+            boot = (
+                "import runpy, sys, types; pkg = types.ModuleType('aiter_swa'); "
+                f"pkg.__path__ = [{str(pkg)!r}]; sys.modules['aiter_swa'] = pkg; "
+                "runpy.run_module('aiter_swa.jit.prebuild', run_name='__main__', alter_sys=True)"
+            )
+            cmd = [sys.executable, "-c", boot, "--out", str(pkg / "prebuilt")]
+            for a in PREBUILD_ARCHS:
+                cmd += ["--arch", a]
+            subprocess.run(cmd, check=True)
+
+
+setup(
+    name="aiter_swa",
+    version=VERSION,
+    description="Paged-attention decode with sliding-window attention: HIP-first kernels, JIT-compiled, torch.ops.aiter",
+    packages=["aiter_swa", "aiter_swa.jit"],
+    package_dir={"aiter_swa": "aiter_swa", "aiter_swa.jit": "jit"},
+    python_requires=">=3.9",
+    install_requires=["torch>=2.4", "jinja2>=3.0", "pybind11>=2.10", "ninja>=1.10", "filelock>=3.12"],
+    extras_require={"test": ["pytest>=7"]},
+    cmdclass={"build_py": BuildPyWithKernels},
+    distclass=BinaryDistribution,
+)
