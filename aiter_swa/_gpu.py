@@ -67,7 +67,12 @@ def paged_attention_v1_cuda(
     """Run the JIT-built HIP/CUDA kernel. ``dims`` is the result of ``_validate.validate_paged_attention_v1``."""
     # dtypes, shapes, devices and unit last strides were checked by _validate; the kernel also
     # needs 16-byte vector alignment (the workspace: aligned float partials).
-    for name, t in (("query", query), ("key_cache", key_cache), ("value_cache", value_cache), ("workspace_buffer", workspace_buffer)):
+    for name, t in (
+        ("query", query),
+        ("key_cache", key_cache),
+        ("value_cache", value_cache),
+        ("workspace_buffer", workspace_buffer),
+    ):
         _check_vector_aligned(name, t)
 
     if dims.num_seqs == 0:

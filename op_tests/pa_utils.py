@@ -8,6 +8,8 @@ and when running a file of ``op_tests`` as a script).
 from __future__ import annotations
 
 import dataclasses
+import statistics
+
 import torch
 
 import aiter_swa
@@ -188,3 +190,18 @@ def assert_matches_reference(out: torch.Tensor, ref: torch.Tensor, msg: str = ""
     """Assert :func:`mismatch` finds nothing; ``msg`` names the case."""
     why = mismatch(out, ref)
     assert why is None, f"{msg}: {why}"
+
+
+def cuda_median_ms(fn, warmup: int, reps: int) -> float:
+    """Median time of ``fn()`` in ms over ``reps`` runs, timed with CUDA/HIP events after ``warmup`` runs."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(reps):
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        fn()
+        end.record()
+        end.synchronize()
+        times.append(start.elapsed_time(end))
+    return statistics.median(times)

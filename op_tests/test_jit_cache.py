@@ -29,11 +29,11 @@ from aiter_swa.jit.errors import (
     JitDisabledError,
     JitWarning,
     TemplateRenderError,
-    ToolchainError,
     UnsafeDirectoryError,
 )
 from aiter_swa.jit.render import render
 from aiter_swa.jit.spec import KernelSpec
+from jit_utils import JIT_ENV, hip_toolchain_problem
 
 SMOKE = KernelSpec("fp16", 64, 16, 1, False, False, False, "gfx942", template="smoke.cpp.jinja")
 
@@ -46,21 +46,6 @@ BOOT = textwrap.dedent(f"""
                                                 submodule_search_locations=[{str(paths.JIT_DIR)!r}])
     _m = importlib.util.module_from_spec(_s); sys.modules["aiter_swa.jit"] = _m; _s.loader.exec_module(_m)
 """)
-
-JIT_ENV = ("AITER_SWA_CACHE_DIR", "AITER_SWA_PREBUILT_DIR", "AITER_SWA_DISABLE_JIT", "AITER_SWA_HIPCC",
-           "AITER_SWA_NVCC", "AITER_SWA_ARCHS", "AITER_SWA_VERBOSE", "AITER_SWA_PREBUILD_ARGS")
-
-
-def hip_toolchain_problem():
-    """None if a gfx942 compiler is usable here, else why not."""
-    try:
-        tc = toolchain.find_toolchain("hip")
-        tc.check_arch("gfx942")
-        tc.identity()
-    except ToolchainError as e:
-        return f"no gfx942 toolchain: {e}"
-    return None
-
 
 needs_hip = pytest.mark.skipif(hip_toolchain_problem() is not None, reason=str(hip_toolchain_problem()))
 

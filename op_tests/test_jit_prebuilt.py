@@ -18,28 +18,20 @@ from pathlib import Path
 import pytest
 
 from aiter_swa.jit import paths, toolchain
-from aiter_swa.jit.errors import ToolchainError
 from aiter_swa.jit.spec import KernelSpec
+from jit_utils import JIT_ENV, hip_toolchain_problem
 
 SMOKE = KernelSpec("fp16", 64, 16, 1, True, False, False, "gfx942", template="smoke.cpp.jinja")
 FILTER = ("--template smoke.cpp.jinja --dtype fp16 --head-size 64 --block-size 16 --gqa 1 "
           "--sliding-window on --soft-cap off --alibi off")
 REPO = paths.JIT_DIR.parent
-JIT_ENV = ("AITER_SWA_CACHE_DIR", "AITER_SWA_PREBUILT_DIR", "AITER_SWA_DISABLE_JIT", "AITER_SWA_HIPCC",
-           "AITER_SWA_NVCC", "AITER_SWA_ARCHS", "AITER_SWA_VERBOSE", "AITER_SWA_PREBUILD_ARGS",
-           "AITER_SWA_PREBUILD_ARCHS", "PYTHONPATH")
+JIT_ENV = JIT_ENV + ("AITER_SWA_PREBUILD_ARCHS", "PYTHONPATH")
 
 
 def _hip_problem():
-    try:
-        tc = toolchain.find_toolchain("hip")
-        tc.check_arch("gfx942")
-        tc.identity()
-    except ToolchainError as e:
-        return f"no gfx942 toolchain: {e}"
     if not (REPO / "setup.py").is_file():
         return "needs the source checkout (setup.py) to pip-install a copy"
-    return None
+    return hip_toolchain_problem()
 
 
 pytestmark = [pytest.mark.toolchain, pytest.mark.skipif(_hip_problem() is not None, reason=str(_hip_problem()))]

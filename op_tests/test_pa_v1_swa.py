@@ -24,7 +24,7 @@ import pytest
 import torch
 
 from aiter_swa._config import MAX_GQA_RATIO, SUPPORTED_HEAD_SIZES
-from pa_utils import DTYPES, NULL_BLOCK, assert_matches_reference, error_metrics, make_case, mismatch, run_op
+from pa_utils import DTYPES, cuda_median_ms, NULL_BLOCK, assert_matches_reference, error_metrics, make_case, mismatch, run_op
 
 # ---------------------------------------------------------------- the aiter grid
 GRID_DTYPES = ("bf16", "fp16")
@@ -248,24 +248,14 @@ def test_window_at_least_context_equals_no_window(request, device):
 # ---------------------------------------------------------------- CLI mode
 def _time_per_call_ms(fn, device: str, iters: int) -> float:
     """Median time of ``fn()`` in ms: device events after warm-up on CUDA, perf_counter on the CPU."""
+    if device == "cuda":
+        return cuda_median_ms(fn, 4, iters)
     fn()
     times = []
-    if device == "cuda":
-        for _ in range(3):
-            fn()
-        torch.cuda.synchronize()
-        for _ in range(iters):
-            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-            start.record()
-            fn()
-            end.record()
-            end.synchronize()
-            times.append(start.elapsed_time(end))
-    else:
-        for _ in range(iters):
-            t0 = time.perf_counter()
-            fn()
-            times.append((time.perf_counter() - t0) * 1e3)
+    for _ in range(iters):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1e3)
     return statistics.median(times)
 
 

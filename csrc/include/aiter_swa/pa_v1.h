@@ -16,7 +16,7 @@
 //    (max logit, exp sum, normalised partial output) to the workspace and the reduce kernel combines
 //    exactly the partitions each sequence has (log-sum-exp rescaling, as in vLLM's paged attention v2).
 //
-// Work split inside a workgroup (kNumThreads = 256): a key/value row of HEAD_SIZE elements is read
+// Work split inside a workgroup (kNumThreads = 128): a key/value row of HEAD_SIZE elements is read
 // as HEAD_SIZE/8 16-byte vectors by a "thread group" of TG = next_pow2(HEAD_SIZE/8) lanes; the
 // workgroup holds kNumThreads/TG row slots and each thread keeps U independent row loads in flight.
 // q.k partial sums of the GQA heads are combined across the thread group by a reduce-scatter of
@@ -29,10 +29,7 @@
 namespace aiter_swa {
 
 constexpr int kPartitionSize = 256;
-#ifndef AITER_SWA_NUM_THREADS
-#define AITER_SWA_NUM_THREADS 128
-#endif
-constexpr int kNumThreads = AITER_SWA_NUM_THREADS;  // per workgroup
+constexpr int kNumThreads = 128;  // per workgroup (measured on H200 against 64 and 256: see README)
 
 __host__ __device__ constexpr int next_pow2(int x) { return x <= 1 ? 1 : 2 * next_pow2((x + 1) / 2); }
 
@@ -139,11 +136,7 @@ __global__ __launch_bounds__(kNumThreads) void pa_v1_partition_kernel(const PaPa
   static_assert(G <= kWarpSize, "GQA bucket larger than the wavefront");
   constexpr int kNumWarps = kNumThreads / kWarpSize;
   constexpr int ROW_SLOTS = kNumThreads / TG;
-#ifdef AITER_SWA_ROWS_IN_FLIGHT
-  constexpr int U = AITER_SWA_ROWS_IN_FLIGHT;
-#else
   constexpr int U = G >= 16 ? 2 : 4;  // row loads in flight per thread (register budget)
-#endif
   constexpr int ROWS_PER_ITER = ROW_SLOTS * U;
   constexpr int MAX_BLOCKS = kPartitionSize / BS + 1;
   constexpr int NH = G >= TG ? G / TG : 1;      // heads a lane holds after the reduce-scatter
