@@ -10,12 +10,17 @@ JIT_ENV = ("AITER_SWA_CACHE_DIR", "AITER_SWA_PREBUILT_DIR", "AITER_SWA_DISABLE_J
            "AITER_SWA_NVCC", "AITER_SWA_ARCHS", "AITER_SWA_VERBOSE", "AITER_SWA_PREBUILD_ARGS")  # fmt: skip
 
 
-def hip_toolchain_problem() -> str | None:
-    """None if a gfx942 compiler is usable here, else why not (a skip reason)."""
+def toolchain_problem(arch: str) -> str | None:
+    """None if a compiler for ``arch`` (``gfx942``, ``sm_90``, ...) is usable here, else why not (a skip reason)."""
     try:
-        tc = toolchain.find_toolchain("hip")
-        tc.check_arch("gfx942")
+        tc = toolchain.find_toolchain(toolchain.backend_of(arch))
+        tc.check_arch(arch)
         tc.identity()
     except ToolchainError as e:
-        return f"no gfx942 toolchain: {e}"
+        return f"no {arch} toolchain: {e}"
     return None
+
+
+def hip_toolchain_problem() -> str | None:
+    """:func:`toolchain_problem` for gfx942."""
+    return toolchain_problem("gfx942")

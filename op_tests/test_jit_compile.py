@@ -13,9 +13,9 @@ import logging
 
 import pytest
 
-from aiter_swa.jit import loader, prebuild, resources, toolchain
-from aiter_swa.jit.errors import ToolchainError
+from aiter_swa.jit import loader, prebuild, resources
 from aiter_swa.jit.spec import KernelSpec
+from jit_utils import toolchain_problem
 
 #             dtype  head  block gqa  swa    cap    alibi
 REPRESENTATIVE = [
@@ -41,16 +41,6 @@ LAUNCH_ARGS = dict(
 )
 
 
-def _problem(arch):
-    try:
-        tc = toolchain.find_toolchain(toolchain.backend_of(arch))
-        tc.check_arch(arch)
-        tc.identity()
-    except ToolchainError as e:
-        return f"no {arch} toolchain: {e}"
-    return None
-
-
 def _gpu_visible(backend):
     try:
         import torch
@@ -70,9 +60,9 @@ def _spec_id(s):
 def prebuilt_dir(tmp_path_factory):
     """Compile every buildable spec of SPECS with one ninja; returns (dir, {spec: resources}, failures)."""
     out = tmp_path_factory.mktemp("pa_v1_prebuilt")
-    specs = [s for s in SPECS if _problem(s.arch) is None]
+    specs = [s for s in SPECS if toolchain_problem(s.arch) is None]
     if not specs:
-        pytest.skip("; ".join(sorted({_problem(a) for a in ARCHS})))
+        pytest.skip("; ".join(sorted({toolchain_problem(a) for a in ARCHS})))
     rows, failed = prebuild.prebuild(specs, out, capture=False)
     by_name = {name: res for name, _backend, res in rows}
     return out, {s: by_name[s.name] for s in specs if s.name in by_name}, failed
@@ -97,8 +87,8 @@ def test_all_compile(prebuilt_dir):
 
 @pytest.mark.parametrize("spec", SPECS, ids=_spec_id)
 def test_no_scratch_no_spills(env, spec):
-    if _problem(spec.arch):
-        pytest.skip(_problem(spec.arch))
+    if toolchain_problem(spec.arch):
+        pytest.skip(toolchain_problem(spec.arch))
     res = env[1].get(spec)
     assert res is not None, f"{spec.name} was not built"
     assert len(res) == 2, f"expected the partition and reduce kernels, got {sorted(res)}"
@@ -107,8 +97,8 @@ def test_no_scratch_no_spills(env, spec):
 
 @pytest.mark.parametrize("spec", SPECS, ids=_spec_id)
 def test_load_and_launch(env, spec):
-    if _problem(spec.arch):
-        pytest.skip(_problem(spec.arch))
+    if toolchain_problem(spec.arch):
+        pytest.skip(toolchain_problem(spec.arch))
     launch = loader.get_launcher(spec)
     assert loader.origin(spec)[0] == "prebuilt"
     assert loader.load_module(spec).SPEC_JSON == spec.to_json()
@@ -124,7 +114,7 @@ def test_load_and_launch(env, spec):
     assert any(w in msg for w in runtime_words), msg
 
 
-@pytest.mark.skipif(_problem("gfx942") is not None, reason=str(_problem("gfx942")))
+@pytest.mark.skipif(toolchain_problem("gfx942") is not None, reason=str(toolchain_problem("gfx942")))
 def test_first_call_compiles_through_the_jit_cache(monkeypatch, tmp_path, caplog):
     for name in JIT_ENV:
         monkeypatch.delenv(name, raising=False)
