@@ -492,7 +492,7 @@ def test_builder_killed_by_sigkill_mid_compile(tmp_path):
     count = tmp_path / "compiles.log"
     started = tmp_path / "compiler-started"
     cc = write_wrapper(tmp_path / "hanging-clang",
-                       body='if [ -n "$AITER_TEST_HANG" ]; then touch "$AITER_TEST_HANG"; exec sleep 600; fi')
+                       body='if [ -n "$AITER_TEST_HANG" ]; then echo $$ > "$AITER_TEST_HANG"; exec sleep 600; fi')
     script = child_script(tmp_path / "child.py", SMOKE)
     env = child_env(root, AITER_SWA_HIPCC=cc, AITER_TEST_COMPILE_LOG=count)
     victim = subprocess.Popen([sys.executable, str(script)], env={**env, "AITER_TEST_HANG": str(started)},
@@ -514,10 +514,14 @@ def test_builder_killed_by_sigkill_mid_compile(tmp_path):
         assert not list(root.glob(".tmp-*")), "the dead builder's temp dir should have been removed"
         assert list(root.glob("*.lock")), "the lock file stays; it is not stale (the OS released the lock)"
     finally:
-        try:
-            os.killpg(victim.pid, signal.SIGKILL)  # the orphaned ninja/sleep of the killed builder
-        except ProcessLookupError:
-            pass
+        # The killed builder's orphans: ninja (in the builder's session) and the hanging compiler
+        # (ninja starts each command in a process group of its own; it wrote its pid).
+        for kill, pid in ((os.killpg, victim.pid), (os.kill, int(started.read_text() or 0) if started.exists() else 0)):
+            try:
+                if pid:
+                    kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
 
 def test_build_failure_raises_jit_build_error(tmp_path, monkeypatch):
