@@ -37,15 +37,23 @@ def _launcher(key: tuple):
     return fn
 
 
-def _check_vector_aligned(name: str, t: torch.Tensor) -> None:
-    """The kernel reads 16-byte vectors: the base pointer and every stride but the last must allow it."""
+def _misaligned(name: str, t: torch.Tensor) -> ValueError:
     elems = _VEC_BYTES // t.element_size()
-    if t.data_ptr() % _VEC_BYTES or any(s % elems for s in t.stride()[:-1]):
-        raise ValueError(
-            f"{name}: the GPU kernel needs a {_VEC_BYTES}-byte aligned base pointer and strides that are "
-            f"multiples of {elems} elements (except the last, which must be 1); got pointer offset "
-            f"{t.data_ptr() % _VEC_BYTES} bytes and strides {tuple(t.stride())}"
-        )
+    return ValueError(
+        f"{name}: the GPU kernel needs a {_VEC_BYTES}-byte aligned base pointer and strides that are "
+        f"multiples of {elems} elements (except the last, which must be 1); got pointer offset "
+        f"{t.data_ptr() % _VEC_BYTES} bytes and strides {tuple(t.stride())}"
+    )
+
+
+# The raw cudaStream_t / hipStream_t of the current stream: torch's internal accessor where it
+# exists (a few hundred ns; what TorchInductor's generated code calls), else the public API.
+if hasattr(torch._C, "_cuda_getCurrentRawStream"):
+    _raw_stream = torch._C._cuda_getCurrentRawStream
+else:  # pragma: no cover - CPU-only builds of torch
+
+    def _raw_stream(device_index: int) -> int:
+        return torch.cuda.current_stream(device_index).cuda_stream
 
 
 def paged_attention_v1_cuda(
@@ -64,19 +72,24 @@ def paged_attention_v1_cuda(
     logits_soft_cap,
     sliding_window,
 ):
-    """Run the JIT-built HIP/CUDA kernel. ``dims`` is the result of ``_validate.validate_paged_attention_v1``."""
-    # dtypes, shapes, devices and unit last strides were checked by _validate; the kernel also
-    # needs 16-byte vector alignment (the workspace: aligned float partials).
-    for name, t in (
-        ("query", query),
-        ("key_cache", key_cache),
-        ("value_cache", value_cache),
-        ("workspace_buffer", workspace_buffer),
-    ):
-        _check_vector_aligned(name, t)
+    """Run the JIT-built HIP/CUDA kernel. ``dims`` is the result of ``_validate.validate_paged_attention_v1``.
 
+    Beyond ``_validate`` (dtypes, shapes, devices, unit last strides), the kernel reads 16-byte
+    vectors: query, caches and workspace need 16-byte aligned pointers and leading strides that are
+    multiples of 8 elements, else ValueError naming the tensor.
+    """
+    q_ptr, k_ptr, v_ptr = query.data_ptr(), key_cache.data_ptr(), value_cache.data_ptr()
+    ws_ptr = workspace_buffer.data_ptr()
+    qs, ks, vs = query.stride(), key_cache.stride(), value_cache.stride()
+    elems = _VEC_BYTES // query.element_size()
+    if (q_ptr | k_ptr | v_ptr | ws_ptr) % _VEC_BYTES or any(x % elems for x in qs[:-1] + ks[:-1] + vs[:-1]):
+        tensors = (("query", query), ("key_cache", key_cache), ("value_cache", value_cache))
+        for name, t in tensors + (("workspace_buffer", workspace_buffer),):
+            if t.data_ptr() % _VEC_BYTES or any(x % (_VEC_BYTES // t.element_size()) for x in t.stride()[:-1]):
+                raise _misaligned(name, t)
     if dims.num_seqs == 0:
         return
+    device_index = query.get_device()
     key = (
         _DTYPE_NAMES[query.dtype],
         dims.head_size,
@@ -85,42 +98,20 @@ def paged_attention_v1_cuda(
         sliding_window > 0,
         logits_soft_cap > 0,
         alibi_slopes is not None,
-        query.device.index if query.device.index is not None else torch.cuda.current_device(),
+        device_index,
     )
-    launch = _launcher(key)
-
+    launch = _launchers.get(key) or _launcher(key)
     if kv_cache_layout == "HND":  # [num_blocks, num_kv_heads, block_size, head_size]
-        kb, kh, kt = key_cache.stride(0), key_cache.stride(1), key_cache.stride(2)
-        vb, vh, vt = value_cache.stride(0), value_cache.stride(1), value_cache.stride(2)
+        kb, kh, kt = ks[0], ks[1], ks[2]
+        vb, vh, vt = vs[0], vs[1], vs[2]
     else:  # NHD: [num_blocks, block_size, num_kv_heads, head_size]
-        kb, kt, kh = key_cache.stride(0), key_cache.stride(1), key_cache.stride(2)
-        vb, vt, vh = value_cache.stride(0), value_cache.stride(1), value_cache.stride(2)
+        kb, kt, kh = ks[0], ks[1], ks[2]
+        vb, vt, vh = vs[0], vs[1], vs[2]
+    os_ = out.stride()
     launch(
-        out.data_ptr(),
-        query.data_ptr(),
-        key_cache.data_ptr(),
-        value_cache.data_ptr(),
-        block_tables.data_ptr(),
-        context_lens.data_ptr(),
-        alibi_slopes.data_ptr() if alibi_slopes is not None else 0,
-        workspace_buffer.data_ptr(),
-        dims.num_seqs,
-        dims.num_heads,
-        dims.num_kv_heads,
-        max_context_len,
-        block_tables.stride(0),
-        query.stride(0),
-        query.stride(1),
-        out.stride(0),
-        out.stride(1),
-        kb,
-        kh,
-        kt,
-        vb,
-        vh,
-        vt,
-        float(scale),
-        float(logits_soft_cap),
-        int(sliding_window),
-        torch.cuda.current_stream(query.device).cuda_stream,
-    )
+        out.data_ptr(), q_ptr, k_ptr, v_ptr, block_tables.data_ptr(), context_lens.data_ptr(),
+        alibi_slopes.data_ptr() if alibi_slopes is not None else 0, ws_ptr,
+        dims.num_seqs, dims.num_heads, dims.num_kv_heads, max_context_len, block_tables.stride(0),
+        qs[0], qs[1], os_[0], os_[1], kb, kh, kt, vb, vh, vt,
+        float(scale), float(logits_soft_cap), int(sliding_window), _raw_stream(device_index),
+    )  # fmt: skip
