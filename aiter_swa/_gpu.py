@@ -83,10 +83,10 @@ def paged_attention_v1_cuda(
     qs, ks, vs = query.stride(), key_cache.stride(), value_cache.stride()
     elems = _VEC_BYTES // query.element_size()
     if (q_ptr | k_ptr | v_ptr | ws_ptr) % _VEC_BYTES or any(x % elems for x in qs[:-1] + ks[:-1] + vs[:-1]):
-        tensors = (("query", query), ("key_cache", key_cache), ("value_cache", value_cache))
-        for name, t in tensors + (("workspace_buffer", workspace_buffer),):
-            if t.data_ptr() % _VEC_BYTES or any(x % (_VEC_BYTES // t.element_size()) for x in t.stride()[:-1]):
+        for name, t in (("query", query), ("key_cache", key_cache), ("value_cache", value_cache)):
+            if t.data_ptr() % _VEC_BYTES or any(x % elems for x in t.stride()[:-1]):
                 raise _misaligned(name, t)
+        raise _misaligned("workspace_buffer", workspace_buffer)  # its pointer is what failed (a byte buffer)
     if dims.num_seqs == 0:
         return
     device_index = query.get_device()
@@ -100,7 +100,7 @@ def paged_attention_v1_cuda(
         alibi_slopes is not None,
         device_index,
     )
-    launch = _launchers.get(key) or _launcher(key)
+    launch = _launcher(key)
     if kv_cache_layout == "HND":  # [num_blocks, num_kv_heads, block_size, head_size]
         kb, kh, kt = ks[0], ks[1], ks[2]
         vb, vh, vt = vs[0], vs[1], vs[2]

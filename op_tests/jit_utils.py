@@ -20,7 +20,3 @@ def toolchain_problem(arch: str) -> str | None:
         return f"no {arch} toolchain: {e}"
     return None
 
-
-def hip_toolchain_problem() -> str | None:
-    """:func:`toolchain_problem` for gfx942."""
-    return toolchain_problem("gfx942")

@@ -9,6 +9,7 @@ install-time pre-build does.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
@@ -33,7 +34,7 @@ from aiter_swa.jit.errors import (
 )
 from aiter_swa.jit.render import render
 from aiter_swa.jit.spec import KernelSpec
-from jit_utils import JIT_ENV, hip_toolchain_problem
+from jit_utils import JIT_ENV, toolchain_problem
 
 SMOKE = KernelSpec("fp16", 64, 16, 1, False, False, False, "gfx942", template="smoke.cpp.jinja")
 
@@ -47,7 +48,7 @@ BOOT = textwrap.dedent(f"""
     _m = importlib.util.module_from_spec(_s); sys.modules["aiter_swa.jit"] = _m; _s.loader.exec_module(_m)
 """)
 
-needs_hip = pytest.mark.skipif(hip_toolchain_problem() is not None, reason=str(hip_toolchain_problem()))
+needs_hip = pytest.mark.skipif(toolchain_problem("gfx942") is not None, reason=str(toolchain_problem("gfx942")))
 
 
 def gpu_visible(backend: str) -> bool:
@@ -355,8 +356,8 @@ def test_prebuild_full_matrix_size(capsys):
 @pytest.fixture(scope="module")
 def seed_cache(tmp_path_factory):
     """A cache root holding one built smoke entry (compiled once for the module)."""
-    if hip_toolchain_problem():
-        pytest.skip(hip_toolchain_problem())
+    if toolchain_problem("gfx942"):
+        pytest.skip(toolchain_problem("gfx942"))
     root = tmp_path_factory.mktemp("seed") / "cache"
     tc = toolchain.find_toolchain("hip")
     _, seconds, entry = cache.obtain(SMOKE, tc, lambda e: None, root=root)
@@ -514,14 +515,13 @@ def test_builder_killed_by_sigkill_mid_compile(tmp_path):
         assert not list(root.glob(".tmp-*")), "the dead builder's temp dir should have been removed"
         assert list(root.glob("*.lock")), "the lock file stays; it is not stale (the OS released the lock)"
     finally:
-        # The killed builder's orphans: ninja (in the builder's session) and the hanging compiler
-        # (ninja starts each command in a process group of its own; it wrote its pid).
-        for kill, pid in ((os.killpg, victim.pid), (os.kill, int(started.read_text() or 0) if started.exists() else 0)):
-            try:
-                if pid:
-                    kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        # The killed builder's orphans: ninja, in the builder's session, and the hanging compiler,
+        # which ninja started in a process group of its own and which wrote its pid.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(victim.pid, signal.SIGKILL)
+        if started.exists() and started.read_text().strip():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(started.read_text()), signal.SIGKILL)
 
 
 def test_build_failure_raises_jit_build_error(tmp_path, monkeypatch):

@@ -19,7 +19,7 @@ import pytest
 
 from aiter_swa.jit import paths, toolchain
 from aiter_swa.jit.spec import KernelSpec
-from jit_utils import JIT_ENV, hip_toolchain_problem
+from jit_utils import JIT_ENV, toolchain_problem
 
 SMOKE = KernelSpec("fp16", 64, 16, 1, True, False, False, "gfx942", template="smoke.cpp.jinja")
 FILTER = ("--template smoke.cpp.jinja --dtype fp16 --head-size 64 --block-size 16 --gqa 1 "
@@ -31,7 +31,7 @@ JIT_ENV = JIT_ENV + ("AITER_SWA_PREBUILD_ARCHS", "PYTHONPATH")
 def _hip_problem():
     if not (REPO / "setup.py").is_file():
         return "needs the source checkout (setup.py) to pip-install a copy"
-    return hip_toolchain_problem()
+    return toolchain_problem("gfx942")
 
 
 pytestmark = [pytest.mark.toolchain, pytest.mark.skipif(_hip_problem() is not None, reason=str(_hip_problem()))]
