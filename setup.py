@@ -39,7 +39,8 @@ class BuildPyWithKernels(build_py):
         shutil.copytree(ROOT / "csrc", pkg / "csrc", dirs_exist_ok=True)
         if PREBUILD_ARCHS:
             # Run aiter_swa.jit.prebuild from the build tree without executing aiter_swa/__init__.py,
-            # which imports torch (absent from an isolated build environment; the JIT needs none).
+            # which imports torch (absent from an isolated build environment; the JIT and the op
+            # catalogue aiter_swa.ops need none).
             boot = (
                 "import runpy, sys, types; pkg = types.ModuleType('aiter_swa'); "
                 f"pkg.__path__ = [{str(pkg)!r}]; sys.modules['aiter_swa'] = pkg; "
@@ -54,8 +55,8 @@ class BuildPyWithKernels(build_py):
 setup(
     name="aiter_swa",
     version=VERSION,
-    description="Paged-attention decode with sliding-window attention: HIP-first kernels, JIT-compiled, torch.ops.aiter",
-    packages=["aiter_swa", "aiter_swa.jit"],
+    description="Paged-attention decode with sliding-window attention: HIP-first kernels, JIT-compiled, torch.ops.aiter_swa",
+    packages=["aiter_swa", "aiter_swa.jit", "aiter_swa.ops", "aiter_swa.ops.pa_v1"],
     package_dir={"aiter_swa": "aiter_swa", "aiter_swa.jit": "jit"},
     python_requires=">=3.9",
     install_requires=["torch>=2.4", "jinja2>=3.0", "pybind11>=2.10", "ninja>=1.10", "filelock>=3.12"],

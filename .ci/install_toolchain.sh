@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Install the Debian AMD GPU toolchain and prepare a gfx942-capable device-library dir (DESIGN.md §6).
+# Install the Debian compilers the tests need (the AMD GPU toolchain, g++) and prepare a
+# gfx942-capable device-library dir (DESIGN.md §6).
 #
 # Debian's rocm-device-libs lack oclc_isa_version_942.bc; it is the gfx940 file with the ISA
 # version constant 9400 changed to 9402. Idempotent. Writes $DEVLIB_DIR/env.sh, which exports
 # AITER_SWA_ROCM_DEVICE_LIB_PATH (source it), and prints the same export line on stdout.
 set -euo pipefail
 
-PKGS="clang-19 lld-19 llvm-19 libamdhip64-dev rocm-device-libs"
+# clang-tools-19 carries clang-offload-bundler, which clang-19 runs to link HIP code.
+# g++: the tests' other C++ compiler (torch.compile's CPU backend; nvcc's host compiler for sm_90).
+PKGS="clang-19 clang-tools-19 lld-19 llvm-19 libamdhip64-dev rocm-device-libs g++"
 SRC=/usr/lib/x86_64-linux-gnu/amdgcn/bitcode
 DEVLIB_DIR=${AITER_SWA_DEVLIB_DIR:-/opt/aiter_swa_devlibs}
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo

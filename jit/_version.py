@@ -3,4 +3,4 @@
 It is part of every cache key and is recorded in pre-built manifests.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -1,28 +1,107 @@
-"""Write a build.ninja for one or many kernel compiles and run it with the ``ninja`` package.
+"""The one build pipeline of the JIT: render, write build.ninja, compile with ninja, record.
 
-Each compile's output (warnings, resource remarks) goes to its own log file, so resources can be
-parsed per kernel; a failing compile prints its log's tail through ninja.
+Both the first-call compile (:mod:`~aiter_swa.jit.loader`, one spec into a cache entry) and the
+pre-build (:mod:`~aiter_swa.jit.prebuild`, many specs into a kernel dir) call :func:`build`. Every
+built library is described by one :class:`Artifact` record, which the cache writes as its entry
+marker and the pre-build as its manifest entry.
+
+Each compile's output (warnings, resource remarks) goes to its own log ``<name>.log``, so resources
+can be parsed per kernel; paths inside the build dir are relative, so the dir can be moved (a cache
+entry is published by renaming its build dir). Per-kernel compile seconds come from ninja's own
+``.ninja_log``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import shlex
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+
+from . import paths
+from .errors import JitError
+from .render import render
+from .resources import parse_resources
+from .toolchain import include_dirs
 
 
 @dataclasses.dataclass
-class BuildJob:
-    """One compile: ``command`` (a shell command) turns ``source`` into ``output``, logging to ``log``."""
+class Artifact:
+    """The record of one built kernel library (cache marker and manifest entry alike).
 
+    Attributes:
+        spec: the spec's canonical JSON.
+        name: the spec's readable name (the module name).
+        arch: offload target.
+        file: the library's file name, relative to the directory holding the record.
+        sha256, size: of the library file (checked before every load).
+        source_hash: :func:`source_hash` of the template and headers it was built from.
+        compiler: first line of the compiler's ``--version``; ``compiler_identity`` the whole.
+        flags: compile flags (without include dirs, source, output).
+        resources: per-kernel resources (:func:`aiter_swa.jit.resources.parse_resources`).
+        seconds: wall time of the compile.
+    """
+
+    spec: str
     name: str
-    source: Path
-    output: Path
+    arch: str
+    file: str
+    sha256: str
+    size: int
+    source_hash: str
+    compiler: str
+    compiler_identity: str
+    flags: list
+    resources: dict
+    seconds: float
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Artifact":
+        """Raises ValueError when ``d`` lacks a field or has an unknown one."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        if not isinstance(d, dict) or set(d) != names:
+            raise ValueError(f"artifact record: expected fields {sorted(names)}, got {sorted(d) if isinstance(d, dict) else d!r}")
+        return cls(**d)
+
+
+@dataclasses.dataclass
+class Failure:
+    """A spec that did not build: its log and a shell command that reproduces the compile."""
+
+    spec: object
     log: Path
     command: str
+
+
+def file_sha256(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def source_hash(template: str, csrc=None) -> str:
+    """sha256 over the template's bytes and every file under csrc/include (relative path + bytes)."""
+    h = hashlib.sha256()
+    tpl = paths.templates_dir(csrc) / template
+    h.update(b"template\0" + template.encode() + b"\0")
+    h.update(tpl.read_bytes())
+    inc = paths.include_dir(csrc)
+    files = sorted(p for p in inc.rglob("*") if p.is_file()) if inc.is_dir() else []
+    for p in files:
+        data = p.read_bytes()
+        h.update(b"\0header\0" + p.relative_to(inc).as_posix().encode() + b"\0" + str(len(data)).encode() + b"\0")
+        h.update(data)
+    return h.hexdigest()
 
 
 def ninja_bin() -> str:
@@ -35,11 +114,9 @@ def ninja_bin() -> str:
             return exe
     except ImportError:
         pass
-    import shutil
-
     exe = shutil.which("ninja")
     if not exe:
-        raise RuntimeError("aiter_swa: ninja not found: pip install ninja")
+        raise JitError("aiter_swa: ninja not found: pip install ninja")
     return exe
 
 
@@ -56,7 +133,7 @@ def _esc_value(v: str) -> str:
 
 
 def write_ninja(build_dir: Path, jobs) -> Path:
-    """Write ``<build_dir>/build.ninja`` with one edge per job; returns its path."""
+    """Write ``<build_dir>/build.ninja``; ``jobs``: ``(name, source, output, log, command)`` tuples."""
     lines = [
         "ninja_required_version = 1.3",
         "rule compile",
@@ -65,39 +142,17 @@ def write_ninja(build_dir: Path, jobs) -> Path:
         "  description = $desc",
         "",
     ]
-    for j in jobs:
+    for name, source, output, log, cmd in jobs:
         lines += [
-            f"build {_esc_path(j.output)}: compile {_esc_path(j.source)}",
-            f"  cmd = {_esc_value(j.command)}",
-            f"  log = {_esc_value(shlex.quote(str(j.log)))}",
-            f"  desc = {_esc_value('compile ' + j.name)}",
+            f"build {_esc_path(output)}: compile {_esc_path(source)}",
+            f"  cmd = {_esc_value(cmd)}",
+            f"  log = {_esc_value(shlex.quote(str(log)))}",
+            f"  desc = {_esc_value('compile ' + name)}",
             "",
         ]
     path = Path(build_dir) / "build.ninja"
     path.write_text("\n".join(lines))
     return path
-
-
-def run_ninja(build_dir: Path, max_jobs: int | None = None, keep_going: bool = False, verbose: bool = False,
-              capture: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
-    """Run ninja in ``build_dir``.
-
-    Args:
-        max_jobs: ``-j`` (default ``$AITER_SWA_MAX_JOBS``, else the number of CPUs).
-        keep_going: build every edge even when some fail (``-k 0``).
-        verbose: ninja ``-v`` (print each full command).
-        capture: capture ninja's output (returned); otherwise it streams to this process's stdout,
-            showing the ``[done/total]`` progress.
-    """
-    cmd = [ninja_bin(), "-C", str(build_dir), "-j", str(max_jobs or default_jobs())]
-    if keep_going:
-        cmd += ["-k", "0"]
-    if verbose:
-        cmd.append("-v")
-    if capture:
-        return subprocess.run(cmd, capture_output=True, text=True, env=env)
-    sys.stdout.flush()
-    return subprocess.run(cmd, env=env)
 
 
 def default_jobs() -> int:
@@ -121,3 +176,80 @@ def tail(path, lines: int = 40) -> str:
     except OSError:
         return ""
     return "\n".join(text.splitlines()[-lines:])
+
+
+def _ninja_seconds(build_dir: Path) -> dict:
+    """Output file name -> compile seconds, from ninja's ``.ninja_log`` (format v5: start, end in ms)."""
+    out = {}
+    try:
+        for line in (build_dir / ".ninja_log").read_text().splitlines()[1:]:
+            start, end, _mtime, output, *_ = line.split("\t")
+            out[output] = (int(end) - int(start)) / 1000.0
+    except (OSError, ValueError):
+        pass
+    return out
+
+
+def build(specs, build_dir, toolchains: dict, *, jobs: int = 1, lib_name=None, csrc=None, keep_going=True,
+          capture=True, verbose=False, device_only=False):
+    """Render and compile ``specs`` in ``build_dir`` (which must exist) through one ninja.
+
+    Args:
+        toolchains: arch -> :class:`~aiter_swa.jit.toolchain.Toolchain` for every spec's arch.
+        jobs: parallel compiles (ninja ``-j``).
+        lib_name: ``lib_name(spec) -> file name`` of the library (default ``<spec.name>.so``).
+        keep_going: build every spec even when some fail.
+        capture: capture ninja's output; otherwise it streams (the ``[done/total]`` progress).
+        verbose: ninja ``-v``, and each compile's log is echoed to stderr.
+        device_only: compile each spec's device code alone (rendered with ``kernels_only=True``, so
+            no host binding code), into ``<name>.o``: for checking resources, not for loading.
+
+    Returns:
+        ``(artifacts, failures)``: ``{spec: Artifact}`` for the libraries now in ``build_dir``
+        (``file`` relative to it), and a list of :class:`Failure`.
+    """
+    build_dir = Path(build_dir)
+    lib_name = lib_name or (lambda s: f"{s.name}.o" if device_only else f"{s.name}.so")
+    incs = include_dirs(csrc)
+    hashes = {t: source_hash(t, csrc) for t in {s.template for s in specs}}
+    jobs_, cmds, libs = [], {}, {}
+    for s in specs:
+        src, lib, log = f"{s.name}.cpp", lib_name(s), f"{s.name}.log"
+        libs[s] = lib
+        (build_dir / src).write_text(render(s, csrc, {"kernels_only": True} if device_only else None))
+        # Relative paths: the build dir stays valid after it is moved (published, or kept as .failed).
+        cmds[s] = toolchains[s.arch].shell_command(s.arch, src, lib, incs, device_only)
+        jobs_.append((s.name, src, lib, log, cmds[s]))
+    write_ninja(build_dir, jobs_)
+    argv = [ninja_bin(), "-C", str(build_dir), "-j", str(jobs)] + (["-k", "0"] if keep_going else [])
+    if verbose:
+        argv.append("-v")
+    if not capture:
+        sys.stdout.flush()
+    proc = subprocess.run(argv, capture_output=capture, text=True)
+    seconds = _ninja_seconds(build_dir)
+    artifacts, failures = {}, []
+    for s in specs:
+        lib, log = build_dir / libs[s], build_dir / f"{s.name}.log"
+        if verbose:
+            sys.stderr.write(tail(log, 10_000) + "\n")
+        if not lib.is_file():
+            reproduce = f"cd {shlex.quote(str(build_dir))} && {cmds[s]}"
+            failures.append(Failure(s, log, reproduce))
+            continue
+        tc = toolchains[s.arch]
+        artifacts[s] = Artifact(
+            spec=s.to_json(), name=s.name, arch=s.arch, file=lib.name, sha256=file_sha256(lib),
+            size=lib.stat().st_size, source_hash=hashes[s.template], compiler=tc.identity().splitlines()[0],
+            compiler_identity=tc.identity(), flags=tc.flags(s.arch, device_only),
+            resources=parse_resources(log.read_text(errors="replace"), s.backend),
+            seconds=round(seconds.get(lib.name, 0.0), 3),
+        )  # fmt: skip
+    if proc.returncode != 0 and not failures:  # ninja itself failed (e.g. a bad build file)
+        failures.append(Failure(None, build_dir / "build.ninja", shlex.join(argv)))
+    return artifacts, failures
+
+
+def new_build_dir(parent, prefix: str) -> Path:
+    """A fresh private (0700) directory inside ``parent``."""
+    return Path(tempfile.mkdtemp(prefix=prefix, dir=parent))

@@ -1,20 +1,23 @@
 """The on-disk kernel cache: content key, entry layout, locking, atomic publish, safety checks.
 
-Layout (root = ``$AITER_SWA_CACHE_DIR``, else ``$XDG_CACHE_HOME/aiter_swa``, else ``~/.cache/aiter_swa``)::
+It is storage only: it knows nothing about how an entry is built or loaded (the loader decides the
+order, :mod:`~aiter_swa.jit.build` builds). Layout (root = ``$AITER_SWA_CACHE_DIR``, else
+``$XDG_CACHE_HOME/aiter_swa``, else ``~/.cache/aiter_swa``)::
 
     <root>/<spec.name>-<key16>/           one published entry (never modified after publish)
         <spec.name>.<nonce>.so            the pybind11 module
         <spec.name>.cpp, build.ninja      the rendered source and its build file
-        build.log                         compiler output (resource-usage remarks / ptxas -v)
-        complete.json                     marker, written last: spec JSON, key, file, sha256, size
+        <spec.name>.log                   compiler output (resource-usage remarks / ptxas -v)
+        complete.json                     marker, written last: {"key": ..., "artifact": Artifact}
     <root>/<spec.name>-<key16>.lock       filelock of that entry
     <root>/.tmp-<spec.name>-<key16>-*/    a build in progress (removed when found stale)
     <root>/<spec.name>-<key16>.failed/    the last failed build, kept for inspection
+    <root>/compilers.json                 memo of compiler identities (see toolchain.compiler_identity)
 
 An entry is built in a temp dir inside root, its marker written last, and published with one
 ``os.replace``; a dir without a valid marker, or whose library's size/sha256 differ from the
-marker's, is corrupt: a miss that is warned about and rebuilt. The .so file name carries a random
-nonce, so a rebuilt library never reuses a path that a process already dlopened.
+marker's, is corrupt. The library's file name carries a random nonce, so a rebuilt library never
+reuses a path that a process already dlopened.
 """
 
 from __future__ import annotations
@@ -27,18 +30,12 @@ import secrets
 import shlex
 import shutil
 import stat
-import sys
-import tempfile
-import time
-import warnings
 from pathlib import Path
 
-from . import paths
 from ._version import __version__
-from .build import BuildJob, run_ninja, tail, write_ninja
-from .errors import CorruptArtifactError, JitBuildError, JitWarning, UnsafeDirectoryError
-from .render import render
-from .toolchain import env_flag, include_dirs, pybind11_version, python_abi
+from .build import Artifact, file_sha256, new_build_dir, source_hash
+from .errors import CorruptArtifactError, UnsafeDirectoryError
+from .toolchain import pybind11_version, python_abi
 
 MARKER = "complete.json"
 
@@ -50,10 +47,7 @@ class Entry:
     dir: Path
     so_path: Path
     key: str
-
-    @property
-    def log_path(self) -> Path:
-        return self.dir / "build.log"
+    artifact: Artifact
 
 
 def cache_root() -> Path:
@@ -105,21 +99,6 @@ def ensure_root(root: Path) -> Path:
     return root
 
 
-def source_hash(template: str, csrc=None) -> str:
-    """sha256 over the template's bytes and every file under csrc/include (relative path + bytes)."""
-    h = hashlib.sha256()
-    tpl = paths.templates_dir(csrc) / template
-    h.update(b"template\0" + template.encode() + b"\0")
-    h.update(tpl.read_bytes())
-    inc = paths.include_dir(csrc)
-    files = sorted(p for p in inc.rglob("*") if p.is_file()) if inc.is_dir() else []
-    for p in files:
-        data = p.read_bytes()
-        h.update(b"\0header\0" + p.relative_to(inc).as_posix().encode() + b"\0" + str(len(data)).encode() + b"\0")
-        h.update(data)
-    return h.hexdigest()
-
-
 def key_parts(spec, toolchain, csrc=None, root=None) -> dict:
     """Everything the cache key covers, by name (``root``: cache root holding the compiler-identity memo)."""
     memo = Path(root) / "compilers.json" if root is not None else None
@@ -146,12 +125,16 @@ def entry_dir(root, spec, key: str) -> Path:
     return Path(root) / f"{spec.name}-{key[:16]}"
 
 
-def file_sha256(path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+def lock(d: Path):
+    """The filelock of entry dir ``d`` (``<d>.lock``); the OS releases it when its holder dies."""
+    from filelock import FileLock
+
+    return FileLock(f"{d}.lock")
+
+
+def library_name(spec) -> str:
+    """``<spec.name>.<nonce>.so``: a fresh path for every build (never one a process has dlopened)."""
+    return f"{spec.name}.{secrets.token_hex(4)}.so"
 
 
 def read_entry(d: Path, spec, key: str):
@@ -161,122 +144,51 @@ def read_entry(d: Path, spec, key: str):
         An :class:`Entry`, or None when the directory does not exist (a plain miss).
 
     Raises:
-        CorruptArtifactError: the directory exists but is partial or does not match (a miss to rebuild).
+        CorruptArtifactError: the directory exists but is partial or does not match.
         UnsafeDirectoryError: the entry or its library is not private.
     """
     if not d.exists():
         return None
     check_private(d)
-    marker = d / MARKER
     try:
-        info = json.loads(marker.read_text())
+        info = json.loads((d / MARKER).read_text())
+        art = Artifact.from_dict(info["artifact"])
     except FileNotFoundError:
         raise CorruptArtifactError(f"no {MARKER} marker (partial entry)") from None
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, KeyError, TypeError) as e:
         raise CorruptArtifactError(f"unreadable {MARKER}: {e}") from None
-    if not isinstance(info, dict) or info.get("spec") != spec.to_json() or info.get("key") != key:
+    if art.spec != spec.to_json() or info.get("key") != key:
         raise CorruptArtifactError(f"{MARKER} names another spec or key")
-    so = d / str(info.get("file", ""))
-    if not info.get("file") or not so.is_file():
-        raise CorruptArtifactError(f"library {info.get('file')!r} is missing")
+    so = d / art.file
+    if not art.file or not so.is_file():
+        raise CorruptArtifactError(f"library {art.file!r} is missing")
     check_private(so)
-    if so.stat().st_size != info.get("size") or file_sha256(so) != info.get("sha256"):
+    if so.stat().st_size != art.size or file_sha256(so) != art.sha256:
         raise CorruptArtifactError(f"{so.name} does not match the size/sha256 recorded in {MARKER} (truncated?)")
-    return Entry(d, so, key)
+    return Entry(d, so, key, art)
 
 
-def _rmtree(p: Path) -> None:
-    shutil.rmtree(p, ignore_errors=True)
+def start_build(root: Path, d: Path) -> Path:
+    """Under the entry's lock: remove temp dirs of dead builders of ``d``; return a fresh build dir."""
+    for stale in root.glob(f".tmp-{d.name}-*"):
+        shutil.rmtree(stale, ignore_errors=True)  # the lock is ours: nobody else builds here
+    return new_build_dir(root, f".tmp-{d.name}-")
 
 
-def build_entry(spec, toolchain, key: str, root: Path, csrc=None) -> Entry:
-    """Render and compile ``spec`` in a temp dir inside ``root``, then publish it as its entry dir.
-
-    The caller holds the entry's lock. Raises JitBuildError (the build dir is kept as
-    ``<entry>.failed``) or ToolchainError.
-    """
-    d = entry_dir(root, spec, key)
-    toolchain.check_arch(spec.arch)
-    source = render(spec, csrc)
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{d.name}-", dir=root))  # mode 0700
-    try:
-        src = f"{spec.name}.cpp"
-        so = f"{spec.name}.{secrets.token_hex(4)}.so"
-        (tmp / src).write_text(source)
-        # Relative paths: the build dir stays valid after it is moved (published, or kept as .failed).
-        cmd = toolchain.shell_command(spec.arch, src, so, include_dirs(csrc))
-        write_ninja(tmp, [BuildJob(spec.name, Path(src), Path(so), Path("build.log"), cmd)])
-        verbose = env_flag("AITER_SWA_VERBOSE")
-        if verbose:
-            print(f"aiter_swa.jit: (cd {tmp} && {cmd})", file=sys.stderr, flush=True)
-        t0 = time.perf_counter()
-        proc = run_ninja(tmp, max_jobs=1)
-        seconds = time.perf_counter() - t0
-        if verbose:
-            sys.stderr.write(tail(tmp / "build.log", 10_000) + "\n")
-        if proc.returncode != 0 or not (tmp / so).is_file():
-            failed = root / f"{d.name}.failed"
-            _rmtree(failed)
-            os.replace(tmp, failed)
-            log_tail = tail(failed / "build.log") or (proc.stdout + proc.stderr)[-4000:]
-            raise JitBuildError(spec, failed, failed / "build.log", f"cd {shlex.quote(str(failed))} && {cmd}",
-                                log_tail)
-        info = {
-            "spec": spec.to_json(),
-            "key": key,
-            "file": so,
-            "size": (tmp / so).stat().st_size,
-            "sha256": file_sha256(tmp / so),
-            "compiler": toolchain.identity().splitlines()[0] if toolchain.identity() else "",
-            "compile_seconds": round(seconds, 3),
-        }
-        (tmp / MARKER).write_text(json.dumps(info, indent=1))  # the marker is written last
-        os.replace(tmp, d)  # publish: the entry appears complete or not at all
-    except BaseException:
-        _rmtree(tmp)
-        raise
-    return Entry(d, d / so, key)
+def publish(tmp: Path, d: Path, key: str, artifact: Artifact) -> Entry:
+    """Write the marker into the finished build dir ``tmp`` (last), then rename it to entry ``d``."""
+    (tmp / MARKER).write_text(json.dumps({"key": key, "artifact": artifact.to_dict()}, indent=1))
+    os.replace(tmp, d)  # the entry appears complete or not at all
+    return Entry(d, d / artifact.file, key, artifact)
 
 
-def obtain(spec, toolchain, load, *, root=None, csrc=None, allow_build: bool = True):
-    """Load ``spec``'s cache entry with ``load(entry)``, building it first if it is missing or corrupt.
+def keep_failed(tmp: Path, d: Path) -> Path:
+    """Move a failed build dir to ``<d>.failed`` (replacing the previous one); return its path."""
+    failed = d.with_name(d.name + ".failed")
+    shutil.rmtree(failed, ignore_errors=True)
+    os.replace(tmp, failed)
+    return failed
 
-    A valid entry is loaded without taking the lock (published entries never change). Otherwise,
-    under the entry's filelock: check again, remove a corrupt entry (with a JitWarning) and stale
-    temp dirs of dead builders, build, publish, load. A lock held by a process that died (even by
-    SIGKILL) is released by the OS, so there is never a stale lock to delete by hand.
 
-    Args:
-        load: callable(Entry) -> result; it raises CorruptArtifactError for an entry that cannot be
-            used (e.g. the module does not import, or its SPEC_JSON differs), which is rebuilt once.
-        allow_build: False: return None instead of building (``AITER_SWA_DISABLE_JIT``).
-
-    Returns:
-        ``(result, compile_seconds or None if it was cached, entry)``, or None (see allow_build).
-    """
-    root = ensure_root(Path(root) if root else cache_root())
-    key = cache_key(spec, toolchain, csrc, root)
-    d = entry_dir(root, spec, key)
-    try:
-        entry = read_entry(d, spec, key)
-        if entry is not None:
-            return load(entry), None, entry
-    except CorruptArtifactError:
-        pass  # decided under the lock (another process may be replacing it right now)
-    if not allow_build:
-        return None
-    from filelock import FileLock
-
-    with FileLock(str(root / f"{d.name}.lock")):
-        try:
-            entry = read_entry(d, spec, key)
-            if entry is not None:
-                return load(entry), None, entry
-        except CorruptArtifactError as e:
-            warnings.warn(f"aiter_swa: cache entry {d} is corrupt ({e}); rebuilding it", JitWarning, stacklevel=3)
-            _rmtree(d)
-        for stale in root.glob(f".tmp-{d.name}-*"):
-            _rmtree(stale)  # left by a builder that died: we hold the lock, so nobody else builds here
-        t0 = time.perf_counter()
-        entry = build_entry(spec, toolchain, key, root, csrc)
-        return load(entry), time.perf_counter() - t0, entry
+def remove(d: Path) -> None:
+    shutil.rmtree(d, ignore_errors=True)

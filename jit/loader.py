@@ -1,8 +1,16 @@
-"""Load kernels: the in-process spec -> launcher dict, in front of the pre-built dirs and the cache.
+"""Load kernels: the in-process spec -> launcher dict, and the order in which a kernel is found.
 
-Order on a miss: ``$AITER_SWA_PREBUILT_DIR`` and ``<package>/prebuilt`` (manifest), then the on-disk
-cache (compiling on a miss unless ``AITER_SWA_DISABLE_JIT=1``). A first-call compile logs one INFO
-line on the ``aiter_swa.jit`` logger.
+Order on a miss (this module owns it; the cache is storage, :mod:`~aiter_swa.jit.build` builds):
+
+1. pre-built dirs: ``$AITER_SWA_PREBUILT_DIR``, then ``<package>/prebuilt`` (manifest lookup);
+2. the on-disk cache, without a lock (published entries never change);
+3. the entry's file lock; the cache again (another process may have just built it);
+4. compile (one spec through the build pipeline) into a private temp dir;
+5. publish (marker last, one rename);
+6. import the module and check its ``SPEC_JSON``.
+
+``AITER_SWA_DISABLE_JIT=1`` stops after step 2. A first-call compile logs one INFO line on the
+``aiter_swa.jit`` logger.
 """
 
 from __future__ import annotations
@@ -12,27 +20,29 @@ import importlib.util
 import logging
 import os
 import shlex
+import sys
 import threading
 import warnings
-from pathlib import Path
 
 from . import cache, manifest
-from .errors import CorruptArtifactError, JitDisabledError, JitWarning, ToolchainError
+from .build import build, tail
+from .errors import CorruptArtifactError, JitBuildError, JitDisabledError, JitWarning, ToolchainError
 from .toolchain import env_flag, find_toolchain
 
 logger = logging.getLogger("aiter_swa.jit")
 
-_LAUNCHERS: dict = {}  # KernelSpec -> module.launch   (the hot path reads only this)
-_MODULES: dict = {}  # KernelSpec -> module
-_ORIGINS: dict = {}  # KernelSpec -> (kind, path): kind is "prebuilt", "cache" or "compiled"
+_LAUNCHERS: dict = {}  # spec -> module.launch   (the hot path reads only this)
+_MODULES: dict = {}  # spec -> module
+_ORIGINS: dict = {}  # spec -> (kind, path, Artifact): kind is "prebuilt", "cache" or "compiled"
 _LOCK = threading.RLock()
 
 
 def get_launcher(spec):
     """The ``launch`` function of ``spec``'s kernel module, loading or compiling it on first use.
 
-    Hot path: one dict lookup. ``launch`` takes raw device pointers (ints), sizes, strides, scalars
-    and the stream handle (int); it raises RuntimeError with the GPU runtime's message.
+    Hot path: one dict lookup. ``launch`` takes the op's launch contract (raw device pointers as
+    ints, sizes, strides, scalars, the stream handle); it raises RuntimeError with the GPU
+    runtime's message.
 
     Raises:
         JitBuildError, JitDisabledError, ToolchainError, UnsafeDirectoryError (see load_module).
@@ -68,21 +78,13 @@ def load_module(spec):
 
 def origin(spec):
     """``(kind, path)`` of a loaded spec: kind ``"prebuilt"``, ``"cache"`` or ``"compiled"``; None if not loaded."""
-    return _ORIGINS.get(spec)
+    o = _ORIGINS.get(spec)
+    return o[:2] if o else None
 
 
 def resources(spec) -> dict:
-    """Per-kernel resources of a loaded spec (see :func:`aiter_swa.jit.resources.parse_resources`).
-
-    From the cache entry's build.log, or from the pre-built manifest. Raises KeyError if not loaded.
-    """
-    from .resources import parse_resources
-
-    kind, so = _ORIGINS[spec]
-    if kind == "prebuilt":
-        m = manifest.read_manifest(Path(so).parent) or {"kernels": {}}
-        return m["kernels"].get(spec.to_json(), {}).get("resources", {})
-    return parse_resources((Path(so).parent / "build.log").read_text(errors="replace"), spec.backend)
+    """Per-kernel resources of a loaded spec, from its artifact record. Raises KeyError if not loaded."""
+    return _ORIGINS[spec][2].resources
 
 
 def import_module(spec, so_path):
@@ -109,36 +111,53 @@ def import_module(spec, so_path):
 
 def prebuild_command(spec, out=None) -> str:
     """The ``python -m aiter_swa.jit.prebuild`` command that builds exactly ``spec``."""
-    onoff = lambda b: "on" if b else "off"  # noqa: E731
-    args = ["python", "-m", "aiter_swa.jit.prebuild", "--arch", spec.arch, "--dtype", spec.dtype,
-            "--head-size", str(spec.head_size), "--block-size", str(spec.block_size), "--gqa", str(spec.gqa),
-            "--sliding-window", onoff(spec.sliding_window), "--soft-cap", onoff(spec.soft_cap),
-            "--alibi", onoff(spec.alibi)]
-    from .spec import PA_V1_TEMPLATE
-
-    if spec.template != PA_V1_TEMPLATE:
-        args += ["--template", spec.template]
+    args = ["python", "-m", "aiter_swa.jit.prebuild", "--op", spec.op, "--arch", spec.arch]
+    for axis, value in spec.axis_values().items():
+        args += [f"--{axis.replace('_', '-')}", ("on" if value else "off") if isinstance(value, bool) else str(value)]
     args += ["--out", str(out) if out else "DIR"]
     return shlex.join(args)
 
 
+def _load_cached(d, spec, key):
+    """``(module, origin)`` of the cache entry at ``d``, or None when it is absent.
+
+    Raises:
+        CorruptArtifactError: the entry is partial, does not match, or its module does not import.
+    """
+    entry = cache.read_entry(d, spec, key)
+    if entry is None:
+        return None
+    return import_module(spec, entry.so_path), ("cache", entry.so_path, entry.artifact)
+
+
 def _find_or_build(spec):
     for d in manifest.prebuilt_dirs():
-        so = manifest.find(spec, d)
-        if so is not None:
+        found = manifest.find(spec, d)
+        if found is not None:
+            so, art = found
             try:
-                return import_module(spec, so), ("prebuilt", so)
+                return import_module(spec, so), ("prebuilt", so, art)
             except CorruptArtifactError as e:
                 warnings.warn(f"aiter_swa: ignoring pre-built kernel: {e}", JitWarning, stacklevel=4)
 
-    load = lambda entry: import_module(spec, entry.so_path)  # noqa: E731
-    if env_flag("AITER_SWA_DISABLE_JIT"):
+    disabled = env_flag("AITER_SWA_DISABLE_JIT")
+    try:
+        toolchain = find_toolchain(spec.backend)
+        root = cache.ensure_root(cache.cache_root())
+        key = cache.cache_key(spec, toolchain, root=root)  # runs the compiler's --version (memoized)
+    except ToolchainError:
+        if not disabled:
+            raise
+        toolchain = None  # no usable compiler: the cache key cannot be computed, only pre-built kernels count
+    if toolchain is not None:
+        d = cache.entry_dir(root, spec, key)
         try:
-            found = cache.obtain(spec, find_toolchain(spec.backend), load, allow_build=False)
-        except ToolchainError:
-            found = None  # no compiler: the cache key cannot be computed, only pre-built kernels count
+            found = _load_cached(d, spec, key)
+        except CorruptArtifactError:
+            found = None  # decided under the lock: another process may be replacing it right now
         if found is not None:
-            return found[0], ("cache", found[2].so_path)
+            return found
+    if disabled:
         out = os.environ.get("AITER_SWA_PREBUILT_DIR", "").split(os.pathsep)[0] or None
         looked = [str(d) for d in manifest.prebuilt_dirs()] or ["none found"]
         raise JitDisabledError(
@@ -146,12 +165,32 @@ def _find_or_build(spec):
             f"forbids compiling it. Pre-build it with:\n  {prebuild_command(spec, out)}\n"
             f"then set AITER_SWA_PREBUILT_DIR to that --out dir (pre-built dirs searched: {', '.join(looked)})."
         )
-    toolchain = find_toolchain(spec.backend)
-    mod, seconds, entry = cache.obtain(spec, toolchain, load)
-    if seconds is None:
-        return mod, ("cache", entry.so_path)
-    logger.info("compiled %s for %s in %.1f s; cached at %s", spec.name, spec.arch, seconds, entry.dir)
-    return mod, ("compiled", entry.so_path)
+
+    with cache.lock(d):
+        try:
+            found = _load_cached(d, spec, key)
+            if found is not None:
+                return found
+        except CorruptArtifactError as e:
+            warnings.warn(f"aiter_swa: cache entry {d} is corrupt ({e}); rebuilding it", JitWarning, stacklevel=4)
+            cache.remove(d)
+        toolchain.check_arch(spec.arch)
+        tmp = cache.start_build(root, d)
+        try:
+            if env_flag("AITER_SWA_VERBOSE"):
+                print(f"aiter_swa.jit: building {spec.name} in {tmp}", file=sys.stderr, flush=True)
+            artifacts, failures = build([spec], tmp, {spec.arch: toolchain}, lib_name=cache.library_name,
+                                        keep_going=False, verbose=env_flag("AITER_SWA_VERBOSE"))
+            if failures:
+                failed = cache.keep_failed(tmp, d)
+                log = failed / failures[0].log.name
+                raise JitBuildError(spec, failed, log, failures[0].command.replace(str(tmp), str(failed)), tail(log))
+            entry = cache.publish(tmp, d, key, artifacts[spec])
+        except BaseException:
+            cache.remove(tmp)
+            raise
+    logger.info("compiled %s for %s in %.1f s; cached at %s", spec.name, spec.arch, entry.artifact.seconds, entry.dir)
+    return import_module(spec, entry.so_path), ("compiled", entry.so_path, entry.artifact)
 
 
 def _reset_for_tests() -> None:

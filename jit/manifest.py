@@ -3,10 +3,8 @@
 A pre-built dir (written by ``python -m aiter_swa.jit.prebuild --out DIR``) holds ``<spec.name>.so``
 files and ``manifest.json``::
 
-    {"format": 1, "package_version": "0.1.0", "python_abi": ".cpython-311-x86_64-linux-gnu.so",
-     "kernels": {"<spec JSON>": {"file": "<name>.so", "name": ..., "arch": ..., "source_hash": ...,
-                                 "sha256": ..., "size": ..., "compiler": ..., "flags": [...],
-                                 "resources": {...}}}}
+    {"format": 2, "package_version": "0.2.0", "python_abi": ".cpython-311-x86_64-linux-gnu.so",
+     "kernels": {"<spec JSON>": <Artifact record, aiter_swa.jit.build.Artifact>}}
 
 Lookup is by spec JSON, not by compiler identity (a deployment machine may have no compiler). An
 entry is used only if the package version, Python ABI and template+header hash match this install
@@ -22,12 +20,13 @@ from pathlib import Path
 
 from . import paths
 from ._version import __version__
-from .cache import check_private, file_sha256, source_hash
+from .build import Artifact, file_sha256, source_hash
+from .cache import check_private
 from .errors import JitWarning
 from .toolchain import python_abi
 
 MANIFEST = "manifest.json"
-FORMAT = 1
+FORMAT = 2
 
 _MANIFESTS: dict = {}
 _WARNED: set = set()
@@ -68,8 +67,13 @@ def read_manifest(d) -> dict | None:
     return data
 
 
-def find(spec, d, csrc=None) -> Path | None:
-    """Path of ``spec``'s pre-built library in dir ``d``, or None (absent, stale or corrupt: warned).
+def is_current(m: dict) -> bool:
+    """The manifest was written by this package version and Python ABI, in this format."""
+    return m.get("format") == FORMAT and m.get("package_version") == __version__ and m.get("python_abi") == python_abi()
+
+
+def find(spec, d, csrc=None):
+    """``(library path, Artifact)`` of ``spec`` in pre-built dir ``d``, or None (absent, stale or corrupt: warned).
 
     Raises:
         UnsafeDirectoryError: the dir or library is writable by group/others or owned by another
@@ -81,45 +85,51 @@ def find(spec, d, csrc=None) -> Path | None:
     rec = m["kernels"].get(spec.to_json())
     if rec is None:
         return None
-    if m.get("format") != FORMAT or m.get("package_version") != __version__ or m.get("python_abi") != python_abi():
+    if not is_current(m):
         _warn_once(
             f"aiter_swa: ignoring pre-built kernels in {d}: built for aiter_swa {m.get('package_version')} / "
-            f"{m.get('python_abi')}, this is aiter_swa {__version__} / {python_abi()}"
+            f"{m.get('python_abi')} (format {m.get('format')}), this is aiter_swa {__version__} / {python_abi()} "
+            f"(format {FORMAT})"
         )
         return None
-    if rec.get("source_hash") != source_hash(spec.template, csrc):
+    try:
+        art = Artifact.from_dict(rec)
+    except ValueError as e:
+        _warn_once(f"aiter_swa: ignoring pre-built {spec.name} in {d}: {e}")
+        return None
+    if art.source_hash != source_hash(spec.template, csrc):
         _warn_once(
             f"aiter_swa: ignoring pre-built {spec.name} in {d}: it was built from other kernel sources "
             f"(template/headers changed since); it will be compiled instead"
         )
         return None
-    so = Path(d) / rec.get("file", "")
+    so = Path(d) / art.file
     check_private(d, allow_root_owner=True)
     if not so.is_file():
         _warn_once(f"aiter_swa: ignoring pre-built {spec.name}: {so} is missing")
         return None
     check_private(so, allow_root_owner=True)
-    if so.stat().st_size != rec.get("size") or file_sha256(so) != rec.get("sha256"):
+    if so.stat().st_size != art.size or file_sha256(so) != art.sha256:
         _warn_once(f"aiter_swa: ignoring pre-built {so}: its size/sha256 differ from {MANIFEST} (corrupt?)")
         return None
-    return so
+    return so, art
 
 
-def write_manifest(d, kernels: dict) -> Path:
-    """Merge ``kernels`` (spec JSON -> record) into ``d``'s manifest and write it atomically.
+def write_manifest(d, artifacts) -> Path:
+    """Merge ``artifacts`` (Artifact records) into ``d``'s manifest and write it atomically.
 
-    Records of another package version / Python ABI are dropped (they would be ignored anyway).
+    Records of another package version / Python ABI / format are dropped (they would be ignored anyway).
     """
     d = Path(d)
     path = d / MANIFEST
     old = {}
     try:
         prev = json.loads(path.read_text())
-        if prev.get("package_version") == __version__ and prev.get("python_abi") == python_abi():
+        if is_current(prev):
             old = prev.get("kernels", {})
     except (OSError, ValueError):
         pass
-    old.update(kernels)
+    old.update({a.spec: a.to_dict() for a in artifacts})
     data = {"format": FORMAT, "package_version": __version__, "python_abi": python_abi(),
             "kernels": dict(sorted(old.items()))}
     tmp = d / f".{MANIFEST}.{os.getpid()}.tmp"

@@ -1,24 +1,27 @@
-"""Pre-build kernels for deployment: ``python -m aiter_swa.jit.prebuild --arch gfx942 --out DIR``.
+"""Pre-build kernels for deployment: ``python -m aiter_swa.jit.prebuild [--op NAME] --arch gfx942 --out DIR``.
 
-Builds every supported specialization (``aiter_swa/_config.py``: head sizes x block sizes x GQA
-buckets, x dtypes {fp16, bf16} x 8 flag combos of sliding window, soft cap and ALiBi), or the
-filtered subset, for each ``--arch``, through one ninja (``--jobs`` parallel compiles, progress
-``[done/total]``). No GPU is needed. Writes ``<name>.so`` files and ``manifest.json`` into DIR, then
-prints a table of each kernel's resources (AMD: VGPRs, SGPRs, AGPRs, scratch, spills, LDS,
-occupancy; NVIDIA: registers, spills, stack, shared memory). Exit status 1 if any kernel failed
-(its log is kept in DIR/.build-*/). Kernels already in DIR's manifest with the same sources,
-compiler and flags are not rebuilt (``--force`` rebuilds them).
+Builds the supported matrix of every op in the JIT's op table (:mod:`~aiter_swa.jit.registry`; the
+ops of the library by default, ``--op`` to choose), or the subset that the axis filters select, for
+each ``--arch``, through one ninja (``--jobs`` parallel compiles, progress ``[done/total]``). No GPU is
+needed. Every axis of every registered op gets a filter flag (``--head-size 64,128``; boolean axes
+take ``on``, ``off`` or ``both``); a filter applies to the selected ops that have that axis.
+Writes ``<name>.so`` files and ``manifest.json`` into DIR, then prints a table of each kernel's
+resources (AMD: VGPRs, SGPRs, AGPRs, scratch, spills, LDS, occupancy; NVIDIA: registers, spills,
+stack, shared memory). Exit status 1 if any kernel failed (its log is kept in DIR/.build-*/).
+Kernels already in DIR's manifest with the same sources, compiler and flags are not rebuilt
+(``--force`` rebuilds them). ``--resources-only`` compiles the device code alone, without the
+Python binding and without writing anything, and prints the same table: the quick check that a
+whole matrix is free of scratch and spills (exit status 1 if not).
 
 At run time, set ``AITER_SWA_PREBUILT_DIR=DIR`` (or install with ``AITER_SWA_PREBUILD_ARCHS``,
 which pre-builds into the package's own ``prebuilt`` dir); these kernels are then loaded without
 compiling. ``$AITER_SWA_PREBUILD_ARGS`` (shell-split) is appended to the command line, e.g. to
-filter the install-time pre-build: ``AITER_SWA_PREBUILD_ARGS="--dtype bf16 --head-size 128"``.
+filter the install-time pre-build: ``AITER_SWA_PREBUILD_ARGS="--q-dtype bf16 --head-size 128"``.
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
 import os
 import shlex
 import shutil
@@ -27,55 +30,17 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import manifest, paths
-from .build import BuildJob, default_jobs, run_ninja, write_ninja
-from .cache import file_sha256, source_hash
+from . import manifest, registry
+from .build import build, default_jobs, file_sha256, new_build_dir, source_hash
 from .errors import ToolchainError
-from .render import render
-from .resources import format_table, parse_resources, spill_problems
-from .spec import PA_V1_TEMPLATE, KernelSpec
-from ._version import __version__
-from .toolchain import backend_of, env_flag, find_toolchain, include_dirs, parse_archs, python_abi
-
-_ONOFF = {"on": (True,), "off": (False,), "both": (False, True)}
+from .resources import format_table, spill_problems
+from .toolchain import backend_of, env_flag, find_toolchain, parse_archs
 
 
-def build_matrix(archs, dtypes=None, head_sizes=None, block_sizes=None, gqas=None, sliding_window="both",
-                 soft_cap="both", alibi="both", template=PA_V1_TEMPLATE) -> list:
-    """The KernelSpecs to pre-build: the supported lists of ``aiter_swa._config`` (or the given subsets).
-
-    Raises:
-        ValueError: a value outside the supported lists (the message lists the supported ones).
-    """
-    cfg = paths.load_config()
-
-    def pick(name, given, supported):
-        if not given:
-            return list(supported)
-        bad = [g for g in given if g not in supported]
-        if bad:
-            raise ValueError(f"--{name} {', '.join(map(str, bad))}: not supported (supported: "
-                             f"{', '.join(map(str, supported))})")
-        return list(dict.fromkeys(given))
-
-    for a in archs:
-        backend_of(a)
-    dt = pick("dtype", dtypes, cfg.GPU_DTYPES)
-    hs = pick("head-size", head_sizes, cfg.SUPPORTED_HEAD_SIZES)
-    bs = pick("block-size", block_sizes, cfg.SUPPORTED_BLOCK_SIZES)
-    gq = pick("gqa", gqas, cfg.GQA_BUCKETS)
-    specs = []
-    for arch, d, h, b, g, w, c, al in itertools.product(
-            list(dict.fromkeys(archs)), dt, hs, bs, gq, _ONOFF[sliding_window], _ONOFF[soft_cap], _ONOFF[alibi]):
-        specs.append(KernelSpec(dtype=d, head_size=h, block_size=b, gqa=g, sliding_window=w, soft_cap=c,
-                                alibi=al, arch=arch, template=template))
-    return specs
-
-
-def _up_to_date(rec, spec, out: Path, src_hash: str, ident: str, flags: list) -> bool:
+def _up_to_date(rec: dict, out: Path, src_hash: str, tc, arch: str) -> bool:
     so = out / rec.get("file", "")
-    return (rec.get("source_hash") == src_hash and rec.get("compiler_identity") == ident
-            and rec.get("flags") == flags and so.is_file() and so.stat().st_size == rec.get("size")
+    return (rec.get("source_hash") == src_hash and rec.get("compiler_identity") == tc.identity()
+            and rec.get("flags") == tc.flags(arch) and so.is_file() and so.stat().st_size == rec.get("size")
             and file_sha256(so) == rec.get("sha256"))
 
 
@@ -83,8 +48,8 @@ def prebuild(specs, out, jobs=None, force=False, csrc=None, verbose=False, captu
     """Build ``specs`` into ``out`` with one ninja; write the manifest.
 
     Returns:
-        ``(rows, failed)``: rows ``(spec_name, backend, resources)`` for the resource table, and
-        a list of ``(spec, log_path)`` that failed.
+        ``(rows, failures)``: rows ``(spec_name, backend, resources)`` for the resource table (in
+        ``specs`` order), and a list of :class:`~aiter_swa.jit.build.Failure`.
 
     Raises:
         ToolchainError: no compiler for one of the archs (checked before anything is built).
@@ -96,85 +61,108 @@ def prebuild(specs, out, jobs=None, force=False, csrc=None, verbose=False, captu
         tc = find_toolchain(backend_of(arch))
         tc.check_arch(arch)
         toolchains[arch] = tc
-    old = manifest.read_manifest(out) if (out / manifest.MANIFEST).is_file() else None
-    same_build = bool(old) and old.get("format") == manifest.FORMAT and \
-        old.get("package_version") == __version__ and old.get("python_abi") == python_abi()
-    old_kernels = old["kernels"] if same_build else {}
+    old = manifest.read_manifest(out)
+    old_kernels = old["kernels"] if old and manifest.is_current(old) else {}
     src_hashes = {t: source_hash(t, csrc) for t in {s.template for s in specs}}
-    incs = include_dirs(csrc)
 
     rows, todo = {}, []
     for s in specs:
-        tc = toolchains[s.arch]
         rec = old_kernels.get(s.to_json())
-        if not force and rec and _up_to_date(rec, s, out, src_hashes[s.template], tc.identity(), tc.flags(s.arch)):
+        if not force and rec and _up_to_date(rec, out, src_hashes[s.template], toolchains[s.arch], s.arch):
             rows[s] = (s.name, s.backend, rec.get("resources", {}))
         else:
             todo.append(s)
 
-    failed, records = [], {}
     print(f"aiter_swa.jit.prebuild: {len(specs)} kernels for {', '.join(toolchains)} "
           f"({len(specs) - len(todo)} up to date, {len(todo)} to build) into {out}", flush=True)
+    failures = []
     if todo:
-        build_dir = Path(tempfile.mkdtemp(prefix=".build-", dir=out))
-        jobs_ = []
-        for s in todo:
-            (build_dir / f"{s.name}.cpp").write_text(render(s, csrc))
-            cmd = toolchains[s.arch].shell_command(s.arch, f"{s.name}.cpp", f"{s.name}.so", incs)
-            jobs_.append(BuildJob(s.name, Path(f"{s.name}.cpp"), Path(f"{s.name}.so"), Path(f"{s.name}.log"), cmd))
-        write_ninja(build_dir, jobs_)
+        build_dir = new_build_dir(out, ".build-")
         n = jobs or default_jobs()
         print(f"aiter_swa.jit.prebuild: ninja -C {build_dir} -j {n}", flush=True)
         t0 = time.perf_counter()
-        proc = run_ninja(build_dir, max_jobs=n, keep_going=True, verbose=verbose, capture=capture)
+        artifacts, failures = build(todo, build_dir, toolchains, jobs=n, csrc=csrc, capture=capture, verbose=verbose)
         print(f"aiter_swa.jit.prebuild: compiled in {time.perf_counter() - t0:.1f} s", flush=True)
-        for s in todo:
-            so, log = build_dir / f"{s.name}.so", build_dir / f"{s.name}.log"
-            if not so.is_file():
-                failed.append((s, log))
-                continue
-            tc = toolchains[s.arch]
-            res = parse_resources(log.read_text(errors="replace"), s.backend)
-            os.replace(so, out / so.name)
-            records[s.to_json()] = {
-                "file": so.name, "name": s.name, "arch": s.arch, "template": s.template,
-                "source_hash": src_hashes[s.template], "sha256": file_sha256(out / so.name),
-                "size": (out / so.name).stat().st_size, "compiler": tc.identity().splitlines()[0],
-                "compiler_identity": tc.identity(), "flags": tc.flags(s.arch), "resources": res,
-            }
-            rows[s] = (s.name, s.backend, res)
-        if records:
-            manifest.write_manifest(out, records)
-        if failed:
+        for s, art in artifacts.items():
+            os.replace(build_dir / art.file, out / art.file)
+            rows[s] = (s.name, s.backend, art.resources)
+        if artifacts:
+            manifest.write_manifest(out, artifacts.values())
+        if failures:
             print(f"aiter_swa.jit.prebuild: build dir kept for the failed logs: {build_dir}", file=sys.stderr)
         else:
             shutil.rmtree(build_dir, ignore_errors=True)
-        if proc.returncode != 0 and not failed:
-            failed.append((None, build_dir / "build.ninja"))
-    return [rows[s] for s in specs if s in rows], failed
+    return [rows[s] for s in specs if s in rows], failures
 
 
-def _ints(text):
-    return [int(x) for x in str(text).replace(",", " ").split()]
+def check_resources(specs, jobs=None, csrc=None, verbose=False):
+    """Compile only the device code of ``specs`` (no bindings, nothing loadable, nothing kept) to read
+    their resources: the fast whole-matrix check of registers, scratch and spills.
+
+    Returns:
+        ``(rows, failures)`` as :func:`prebuild`.
+    """
+    toolchains = {}
+    for arch in sorted({s.arch for s in specs}):
+        toolchains[arch] = tc = find_toolchain(backend_of(arch))
+        tc.check_arch(arch)
+    with tempfile.TemporaryDirectory(prefix="aiter_swa-resources-") as tmp:
+        n = jobs or default_jobs()
+        print(f"aiter_swa.jit.prebuild: device code of {len(specs)} kernels, {n} jobs (--resources-only)", flush=True)
+        artifacts, failures = build(specs, Path(tmp), toolchains, jobs=n, csrc=csrc, capture=False, verbose=verbose,
+                                    device_only=True)
+        for f in failures:  # the build dir goes away: keep the failure's log text in the report
+            f.log = Path(f"{f.log.name} (removed; rerun with AITER_SWA_VERBOSE=1 to see it)")
+    return [(s.name, s.backend, artifacts[s].resources) for s in specs if s in artifacts], failures
+
+
+def _axis_flag(axis: str) -> str:
+    return "--" + axis.replace("_", "-")
+
+
+def _parse_filter(text: str, supported: tuple):
+    """Comma- or space-separated values of one axis, typed like the axis's supported values."""
+    kind = type(supported[0])
+    values = []
+    for item in str(text).replace(",", " ").split():
+        if kind is bool:
+            if item not in ("on", "off", "both"):
+                raise ValueError(f"expected on, off or both, got {item!r}")
+            values += [False, True] if item == "both" else [item == "on"]
+        else:
+            try:
+                values.append(kind(item))
+            except ValueError:
+                raise ValueError(f"expected {kind.__name__} values, got {item!r}") from None
+    return values
 
 
 def main(argv=None) -> int:
+    all_ops = registry.ops(include_internal=True)
+    axes = {}  # axis -> supported values of the first op that has it (the type of its values)
+    for op in all_ops.values():
+        for axis, supported in op.axes.items():
+            axes.setdefault(axis, supported)
     p = argparse.ArgumentParser(
         prog="python -m aiter_swa.jit.prebuild",
-        description="Pre-build aiter_swa kernels (no GPU needed) into DIR; use them with AITER_SWA_PREBUILT_DIR=DIR.")
+        description="Pre-build aiter_swa kernels (no GPU needed) into DIR; use them with AITER_SWA_PREBUILT_DIR=DIR.",
+        epilog="ops: " + "; ".join(f"{n} ({o.description}; axes: {', '.join(o.axes)})" for n, o in all_ops.items()))
+    p.add_argument("--op", action="append", choices=sorted(all_ops),
+                   help="op to build, repeatable (default: every op of the library, "
+                        f"{', '.join(registry.ops())})")
     p.add_argument("--arch", action="append", default=[],
                    help="offload target, repeatable: gfx942, gfx90a, sm_90 ... (default: $AITER_SWA_ARCHS)")
-    p.add_argument("--dtype", action="append", choices=("fp16", "bf16"), help="repeatable (default: all)")
-    p.add_argument("--head-size", action="append", type=_ints, help="repeatable or comma-separated (default: all)")
-    p.add_argument("--block-size", action="append", type=_ints, help="repeatable or comma-separated (default: all)")
-    p.add_argument("--gqa", action="append", type=_ints, help="GQA bucket(s) (default: all)")
-    for flag in ("sliding-window", "soft-cap", "alibi"):
-        p.add_argument(f"--{flag}", choices=("on", "off", "both"), default="both", help="default: both")
-    p.add_argument("--template", default=PA_V1_TEMPLATE, help=f"template under csrc/templates (default {PA_V1_TEMPLATE})")
+    for axis, supported in axes.items():
+        values = "on/off/both" if isinstance(supported[0], bool) else ",".join(map(str, supported))
+        p.add_argument(_axis_flag(axis), action="append", metavar="VALUES",
+                       help=f"filter on axis {axis} (repeatable or comma-separated; e.g. {values})")
     p.add_argument("--jobs", "-j", type=int, help="parallel compiles (default: $AITER_SWA_MAX_JOBS, else CPUs)")
-    p.add_argument("--out", required=True, help="output dir (manifest.json + one .so per kernel)")
+    p.add_argument("--out", help="output dir (manifest.json + one .so per kernel); required unless --list")
     p.add_argument("--force", action="store_true", help="rebuild kernels that are up to date in DIR")
     p.add_argument("--list", action="store_true", help="print the selected specs and exit")
+    p.add_argument("--resources-only", action="store_true",
+                   help="compile only the device code (a few times faster; nothing is written) and print the "
+                        "resource table; exit 1 on any scratch or spill")
     if argv is None:
         argv = sys.argv[1:]
         extra = shlex.split(os.environ.get("AITER_SWA_PREBUILD_ARGS", ""))
@@ -186,19 +174,34 @@ def main(argv=None) -> int:
     archs = [x for arch in a.arch for x in parse_archs(arch)] or parse_archs(os.environ.get("AITER_SWA_ARCHS", ""))
     if not archs:
         p.error("give at least one --arch (e.g. --arch gfx942) or set AITER_SWA_ARCHS")
-    flat = lambda xs: [x for l in xs for x in l] if xs else None  # noqa: E731,E741
+    selected = [all_ops[n] for n in dict.fromkeys(a.op)] if a.op else list(registry.ops().values())
+    given = {axis: getattr(a, axis) for axis in axes if getattr(a, axis)}
+    unused = [_axis_flag(x) for x in given if not any(x in op.axes for op in selected)]
+    if unused:
+        p.error(f"{', '.join(unused)}: no selected op ({', '.join(op.name for op in selected)}) has that axis")
+    specs = []
     try:
-        specs = build_matrix(archs, a.dtype, flat(a.head_size), flat(a.block_size), flat(a.gqa),
-                             a.sliding_window, a.soft_cap, a.alibi, a.template)
+        for arch in archs:
+            backend_of(arch)
+        for op in selected:
+            filters = {x: [v for t in texts for v in _parse_filter(t, op.axes[x])]
+                       for x, texts in given.items() if x in op.axes}
+            specs += op.matrix(archs, filters)
     except ValueError as e:
         p.error(str(e))
     if a.list:
         for s in specs:
             print(s.name)
         return 0
+    if not a.out and not a.resources_only:
+        p.error("--out DIR is required (or --list, --resources-only)")
     t0 = time.perf_counter()
+    verbose = env_flag("AITER_SWA_VERBOSE")
     try:
-        rows, failed = prebuild(specs, a.out, jobs=a.jobs, force=a.force, verbose=env_flag("AITER_SWA_VERBOSE"))
+        if a.resources_only:
+            rows, failures = check_resources(specs, jobs=a.jobs, verbose=verbose)
+        else:
+            rows, failures = prebuild(specs, a.out, jobs=a.jobs, force=a.force, verbose=verbose)
     except ToolchainError as e:
         print(f"aiter_swa.jit.prebuild: {e}", file=sys.stderr)
         return 1
@@ -207,14 +210,12 @@ def main(argv=None) -> int:
     problems = [(name, pr) for name, b, res in rows for pr in spill_problems(res, b)]
     for name, pr in problems:
         print(f"warning: {name}: {pr}")
-    ok = len(specs) - len(failed)
-    print(f"aiter_swa.jit.prebuild: {ok}/{len(specs)} kernels ready in {a.out} "
+    where = "checked (device code only)" if a.resources_only else f"ready in {a.out}"
+    print(f"aiter_swa.jit.prebuild: {len(specs) - len(failures)}/{len(specs)} kernels {where} "
           f"({time.perf_counter() - t0:.1f} s); {len(problems)} spill/scratch warnings")
-    if failed:
-        for s, log in failed:
-            print(f"FAILED: {s.name if s else 'ninja'}: see {log}", file=sys.stderr)
-        return 1
-    return 0
+    for f in failures:
+        print(f"FAILED: {f.spec.name if f.spec else 'ninja'}: see {f.log}", file=sys.stderr)
+    return 1 if failures or (a.resources_only and problems) else 0
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""GPU arch detection, compiler discovery, compile flags and compiler identity (DESIGN.md §6).
+"""GPU arch detection, compiler discovery, compile flags and compiler identity (docs/design.md, "Toolchains").
 
 HIP (``gfx…`` archs), first found wins:
 
@@ -56,6 +56,19 @@ def backend_of(arch: str) -> str:
     if arch.startswith("sm_"):
         return "cuda"
     raise ValueError(f"GPU arch: expected 'gfx…' (AMD) or 'sm_…' (NVIDIA), got {arch!r}")
+
+
+def wavefront_size(arch: str) -> int:
+    """Lanes per wavefront (warp) of the code built for ``arch``.
+
+    64 on GCN/CDNA (``gfx9…``: gfx90a MI200, gfx942 MI300X, gfx950), 32 on RDNA (``gfx10…`` to
+    ``gfx12…``, which clang compiles as wave32 by default) and on NVIDIA (``sm_…``). Sources: AMD's
+    CDNA3 ISA reference ("wavefronts of 64 work-items") and RDNA3 ISA reference (wave32 and wave64
+    modes, wave32 the compiler default); CUDA C++ Programming Guide (warp size 32).
+    """
+    if backend_of(arch) == "cuda":
+        return 32
+    return 64 if arch.startswith("gfx9") else 32
 
 
 def device_arch(device_index: int = 0) -> str:
@@ -178,8 +191,12 @@ class Toolchain:
         """The compiler's ``--version`` output (see :func:`compiler_identity`)."""
         return compiler_identity(self.compiler, memo_file)
 
-    def flags(self, arch: str) -> list:
-        """Compile flags for one arch, without include dirs, source or output (these are the key's flags)."""
+    def flags(self, arch: str, device_only: bool = False) -> list:
+        """Compile flags for one arch, without include dirs, source or output (these are the key's flags).
+
+        ``device_only``: compile the device code alone into an object (no host code, no link): what
+        the pre-build's ``--resources-only`` check needs, in a fraction of the time.
+        """
         common = ["-O3", "-std=c++17"]
         if self.backend == "hip":
             f = ["-x", "hip", f"--offload-arch={arch}"]
@@ -187,21 +204,20 @@ class Toolchain:
                 f.append(f"--rocm-path={self.rocm_path}")
             if self.device_lib_path:
                 f.append(f"--rocm-device-lib-path={self.device_lib_path}")
-            return f + common + ["-fPIC", "-shared", "-Rpass-analysis=kernel-resource-usage"]
+            out = ["--offload-device-only", "-c"] if device_only else ["-fPIC", "-shared"]
+            return f + common + out + ["-Rpass-analysis=kernel-resource-usage"]
         sm = arch[len("sm_"):]
-        return ["-x", "cu", f"-gencode=arch=compute_{sm},code=sm_{sm}"] + common + [
-            "-Xcompiler", "-fPIC", "-shared", "-Xptxas", "-v"]
+        out = ["-cubin"] if device_only else ["-Xcompiler", "-fPIC", "-shared"]
+        return ["-x", "cu", f"-gencode=arch=compute_{sm},code=sm_{sm}"] + common + out + ["-Xptxas", "-v"]
 
-    def command(self, arch: str, source, output, include_dirs) -> list:
-        """Full argv compiling ``source`` into the shared library ``output``."""
-        inc = []
-        for d in include_dirs:
-            inc.append(f"-I{d}")
-        return [self.compiler] + self.flags(arch) + inc + [str(source), "-o", str(output)]
+    def command(self, arch: str, source, output, include_dirs, device_only: bool = False) -> list:
+        """Full argv compiling ``source`` into the shared library (or device object) ``output``."""
+        inc = [f"-I{d}" for d in include_dirs]
+        return [self.compiler] + self.flags(arch, device_only) + inc + [str(source), "-o", str(output)]
 
-    def shell_command(self, arch: str, source, output, include_dirs) -> str:
+    def shell_command(self, arch: str, source, output, include_dirs, device_only: bool = False) -> str:
         """The compile as one shell command (with the PATH it needs), for build.ninja and error messages."""
-        argv = self.command(arch, source, output, include_dirs)
+        argv = self.command(arch, source, output, include_dirs, device_only)
         if self.path_prefix:
             path = os.pathsep.join(list(self.path_prefix)) + os.pathsep + "$PATH"
             return f'env PATH="{path}" ' + shlex.join(argv)

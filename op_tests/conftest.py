@@ -5,10 +5,9 @@ from __future__ import annotations
 import os
 
 import pytest
-import torch
 
-HAS_GPU = torch.cuda.is_available()  # ROCm builds of torch answer through torch.cuda too
-NO_GPU_REASON = "no GPU visible to torch (torch.cuda.is_available() is False)"
+from testlib import HAS_GPU, NO_GPU_REASON
+
 FULL_GRID_ENV = "AITER_SWA_FULL_GRID"
 
 

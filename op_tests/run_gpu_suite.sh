@@ -1,31 +1,87 @@
 #!/usr/bin/env bash
-# One GPU session in one command: install, correctness on the GPU (the full 792-case grid and every
-# other test), then the benchmark. Logs go under $OUT (default ./gpu_logs).
+# GPU sessions, one command each (see docs/results.md for the recorded runs). Logs go under $OUT
+# (default ./gpu_logs).
 #
-#   bash op_tests/run_gpu_suite.sh            # tests + benchmark
-#   bash op_tests/run_gpu_suite.sh tests      # or: bench
+#   bash op_tests/run_gpu_suite.sh tests    # install, the whole pytest tree with the full grid on the GPU (FULL_GRID=0: default grid)
+#   bash op_tests/run_gpu_suite.sh aiter    # AMD aiter's own op_tests/test_pa_v1.py against the op
+#   bash op_tests/run_gpu_suite.sh host     # host cost per call (this checkout; and .baseline/ if present)
+#   bash op_tests/run_gpu_suite.sh bench [bench args...]
+#       # the kernel benchmark; with a .baseline/ checkout (an older commit: `git archive <commit> | tar -x
+#       # -C .baseline`) it runs this checkout, the baseline, this checkout again (A-B-A: the two A runs
+#       # give the run-to-run noise)
+#   bash op_tests/run_gpu_suite.sh all      # tests, aiter, host, bench
 #
-# Kernels compile on first use into $AITER_SWA_CACHE_DIR; pytest-xdist workers share that cache
-# (one compile per kernel, under its file lock), so the first run compiles in parallel.
+# Kernels compile on first use into $AITER_SWA_CACHE_DIR (pytest-xdist workers share it: one compile
+# per kernel, under its file lock); the benchmarks' kernels are pre-built first with all CPUs.
 set -uo pipefail
 OUT=${OUT:-gpu_logs}
 mkdir -p "$OUT"
 what=${1:-all}
+[ $# -gt 0 ] && shift
 export AITER_SWA_CACHE_DIR=${AITER_SWA_CACHE_DIR:-/tmp/aiter_swa_cache} PYTHONUNBUFFERED=1
+JOBS=${JOBS:-$(nproc)}
+BENCH_KERNELS=(--op pa_v1 --q-dtype bf16 --kv-dtype bf16 --out-dtype bf16 --block-size 16 --soft-cap off --alibi off
+               --head-size 64,128,256 --gqa 2,4,8)
 
-{ python3 -m pip install --no-deps --no-build-isolation -e . || python3 -m pip install --no-deps --no-build-isolation .; } \
-    >"$OUT/install.log" 2>&1 || { tail -20 "$OUT/install.log"; exit 1; }
-{ nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm --format=csv 2>/dev/null || rocm-smi --showproductname; \
-  python3 -c "import torch; print('torch', torch.__version__, torch.cuda.get_device_name())"; date -u; } | tee "$OUT/device.txt"
+install_here() {
+    [ -f "$OUT/install.log" ] && return 0
+    { python3 -m pip install --no-deps --no-build-isolation -e . || python3 -m pip install --no-deps --no-build-isolation .; } \
+        >"$OUT/install.log" 2>&1 || { tail -20 "$OUT/install.log"; exit 1; }
+    { nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm --format=csv 2>/dev/null || rocm-smi --showproductname; \
+      python3 -c "import torch; print('torch', torch.__version__, torch.cuda.get_device_name())"; date -u; git log -1 --format='%H %s' 2>/dev/null; } \
+        | tee "$OUT/device.txt"
+}
 
+install_baseline() {  # the .baseline/ checkout into its own site dir, its bench kernels pre-built
+    [ -d .baseline ] || return 1
+    [ -d /tmp/baseline_site ] && return 0
+    python3 -m pip install --no-deps --no-build-isolation --target /tmp/baseline_site ./.baseline >"$OUT/install_baseline.log" 2>&1 \
+        || { tail -20 "$OUT/install_baseline.log"; return 1; }
+    (cd /tmp && AITER_SWA_CACHE_DIR=/tmp/aiter_swa_cache_baseline PYTHONPATH=/tmp/baseline_site python3 -m aiter_swa.jit.prebuild \
+        --arch "$ARCH" --dtype bf16 --block-size 16 --soft-cap off --alibi off --head-size 64,128,256 --gqa 2,4,8 \
+        --jobs "$JOBS" --out /tmp/baseline_kernels) >"$OUT/prebuild_baseline.log" 2>&1 || tail -5 "$OUT/prebuild_baseline.log"
+}
+
+run_bench() {  # $1: label; the rest: bench args
+    local label=$1; shift
+    if [ "$label" = baseline ]; then
+        (cd /tmp && AITER_SWA_CACHE_DIR=/tmp/aiter_swa_cache_baseline AITER_SWA_PREBUILT_DIR=/tmp/baseline_kernels \
+            PYTHONPATH=/tmp/baseline_site python3 "$OLDPWD/.baseline/op_tests/bench_pa_v1_swa.py" "$@")
+    else
+        AITER_SWA_PREBUILT_DIR=/tmp/kernels python3 op_tests/pa_v1/bench_pa_v1_swa.py "$@"
+    fi
+}
+
+install_here
+ARCH=$(python3 -c "from aiter_swa.jit.toolchain import device_arch; print(device_arch(0))")
 rc=0
 if [ "$what" = all ] || [ "$what" = tests ]; then
-    AITER_SWA_FULL_GRID=1 python3 -m pytest op_tests -q -rs -m "not toolchain" -n "${JOBS:-16}" -p no:cacheprovider \
+    AITER_SWA_FULL_GRID=${FULL_GRID:-1} python3 -m pytest op_tests -q -rs -m "not toolchain" -n "$JOBS" -p no:cacheprovider \
         >"$OUT/pytest.log" 2>&1 || rc=1
     grep -E "^(FAILED|ERROR)" "$OUT/pytest.log" | head -20
     tail -3 "$OUT/pytest.log"
 fi
+if [ "$what" = all ] || [ "$what" = aiter ]; then
+    # the kernels of aiter's main test (window off; its sliding-window test adds two, compiled on first use)
+    python3 -m aiter_swa.jit.prebuild --arch "$ARCH" --op pa_v1 --head-size 64,128 --block-size 16,32 --gqa 2,8 \
+        --sliding-window off --jobs "$JOBS" --out /tmp/kernels_aiter >"$OUT/prebuild_aiter.log" 2>&1 || tail -5 "$OUT/prebuild_aiter.log"
+    AITER_SWA_PREBUILT_DIR=/tmp/kernels_aiter python3 op_tests/aiter_suite/run_aiter_pa_v1.py --log "$OUT/${AITER_LOG:-aiter_suite}.log" "$@" \
+        2>&1 | tail -40 || rc=1
+fi
+if [ "$what" = all ] || [ "$what" = host ]; then
+    python3 op_tests/pa_v1/bench_host_cost.py 2>&1 | tee "$OUT/host_cost.log" || rc=1
+    if install_baseline; then
+        (cd /tmp && AITER_SWA_CACHE_DIR=/tmp/aiter_swa_cache_baseline PYTHONPATH=/tmp/baseline_site \
+            python3 "$OLDPWD/op_tests/pa_v1/bench_host_cost.py") 2>&1 | tee "$OUT/host_cost_baseline.log"
+    fi
+fi
 if [ "$what" = all ] || [ "$what" = bench ]; then
-    python3 op_tests/bench_pa_v1_swa.py "${@:2}" 2>&1 | tee "$OUT/bench.log" || rc=1
+    python3 -m aiter_swa.jit.prebuild --arch "$ARCH" "${BENCH_KERNELS[@]}" --jobs "$JOBS" --out /tmp/kernels \
+        >"$OUT/prebuild.log" 2>&1 || tail -5 "$OUT/prebuild.log"
+    run_bench current "$@" 2>&1 | tee "$OUT/bench.log" || rc=1
+    if install_baseline; then
+        run_bench baseline "$@" 2>&1 | tee "$OUT/bench_baseline.log"
+        run_bench current "$@" 2>&1 | tee "$OUT/bench_again.log"
+    fi
 fi
 exit $rc

@@ -1,5 +1,5 @@
-// HIP <-> CUDA compatibility: the kernels are written against these names, so the same source
-// builds with clang/hipcc for AMD GPUs (gfx942, gfx90a) and with nvcc for NVIDIA GPUs.
+// HIP <-> CUDA compatibility: every vendor difference of the kernels in one place, so the same
+// source builds with clang/hipcc for AMD GPUs (gfx942, gfx90a) and with nvcc for NVIDIA GPUs.
 #pragma once
 
 #include <cstdint>
@@ -24,20 +24,18 @@ using gpuError_t = cudaError_t;
 #define gpuGetErrorString cudaGetErrorString
 #endif
 
+// The wavefront (warp) size of the target, rendered into each translation unit by aiter_swa.jit
+// from the spec's arch (jit/toolchain.py `wavefront_size`: 64 on gfx9 such as MI300X's gfx942 and
+// MI250's gfx90a, 32 on RDNA and NVIDIA). Neither the run-time `warpSize` nor the deprecated
+// `__AMDGCN_WAVEFRONT_SIZE` macro is used.
+#ifndef AITER_SWA_WAVEFRONT_SIZE
+#error "AITER_SWA_WAVEFRONT_SIZE is not defined: include the kernels through a translation unit rendered by aiter_swa.jit"
+#endif
+
 namespace aiter_swa {
 
-// Wavefront (warp) size as a compile-time constant of the device target: 64 on gfx9 (MI300X's
-// gfx942, MI250's gfx90a), 32 on RDNA wave32 and on NVIDIA. Never the run-time `warpSize`.
-// In the host pass of a HIP compile no target is known; host code never uses this value.
-#if defined(AITER_SWA_HIP)
-#if defined(__AMDGCN_WAVEFRONT_SIZE)
-constexpr int kWarpSize = __AMDGCN_WAVEFRONT_SIZE;
-#else
-constexpr int kWarpSize = 64;
-#endif
-#else
-constexpr int kWarpSize = 32;
-#endif
+constexpr int kWarpSize = AITER_SWA_WAVEFRONT_SIZE;
+static_assert(kWarpSize == 32 || kWarpSize == 64, "wavefront size: 32 or 64");
 
 template <typename T>
 __device__ __forceinline__ T shfl_xor(T v, int lane_mask) {

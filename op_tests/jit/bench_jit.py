@@ -1,6 +1,6 @@
 """JIT benchmark (a script, not a test): cold compile, warm load, dispatch cost. No GPU needed.
 
-    python op_tests/bench_jit.py [--archs gfx942,sm_90] [--specs 3] [--loads 5]
+    python op_tests/jit/bench_jit.py [--archs gfx942,sm_90] [--specs 3] [--loads 5]
 
 - cold compile: seconds per spec and arch, first call of ``get_launcher`` on an empty cache (render,
   compile, publish, import), one compile at a time. Target <= 15 s.
@@ -15,6 +15,7 @@ The machine's load average is printed: compile times scale with free cores.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import resource
@@ -27,24 +28,29 @@ from pathlib import Path
 
 from aiter_swa.jit import loader, toolchain
 from aiter_swa.jit.errors import ToolchainError
-from aiter_swa.jit.spec import KernelSpec
+from aiter_swa.ops.pa_v1.spec import LAUNCH, PaV1Spec
 
 SPEC_ROWS = [  # dtype, head_size, block_size, gqa, swa, cap, alibi
     ("bf16", 128, 16, 8, True, False, False),
     ("fp16", 256, 32, 16, True, True, True),
     ("bf16", 64, 16, 1, False, False, False),
 ]
-# pa_v1 launcher arguments (csrc/templates/pa_v1.cpp.jinja), num_seqs = 0: returns at once.
-NOOP_ARGS = (0, 0, 0, 0, 0, 0, 0, 0, 0, 8, 1, 4096, 256, 1024, 128, 1024, 128, 2048, 2048, 128, 2048, 2048, 128,
-             0.088, 0.0, 128, 0)
+# pa_v1 launcher arguments (the launch contract, spec.LAUNCH), num_seqs = 0: returns at once.
+NOOP_ARGS = tuple(LAUNCH.pack(
+    out=0, query=0, key_cache=0, value_cache=0, block_tables=0, context_lens=0, alibi_slopes=0, exp_sums=0,
+    max_logits=0, tmp_out=0, num_seqs=0, num_heads=8, num_kv_heads=1, num_partitions=16, bt_stride=256,
+    q_stride_seq=1024, q_stride_head=128, o_stride_seq=1024, o_stride_head=128, k_stride_block=2048,
+    k_stride_head=2048, k_stride_token=128, v_stride_block=2048, v_stride_head=2048, v_stride_token=128,
+    sliding_window=128, scale=0.088, soft_cap=0.0, stream=0,
+))
 TARGETS = {"cold": 15.0, "warm_ms": 50.0, "dispatch_us": 10.0}
 
 WARM_CHILD = """
 import json, sys, time
 import aiter_swa  # torch and the op registration: not part of the measured load
 from aiter_swa.jit import loader
-from aiter_swa.jit.spec import KernelSpec
-spec = KernelSpec.from_json(sys.argv[1])
+from aiter_swa.jit.registry import spec_from_json
+spec = spec_from_json(sys.argv[1])
 t0 = time.perf_counter()
 launch = loader.get_launcher(spec)
 dt = time.perf_counter() - t0
@@ -111,15 +117,14 @@ def dispatch(spec, calls: int = 20000, repeats: int = 15):
 
     args = NOOP_ARGS
     launch = get(spec)
-    fields = (spec.dtype, spec.head_size, spec.block_size, spec.gqa, spec.sliding_window, spec.soft_cap, spec.alibi,
-              spec.arch)
+    fields = dataclasses.astuple(spec)
     full = per_call(lambda: get(spec)(*args))
     only = per_call(lambda: launch(*args))
-    with_spec = per_call(lambda: get(KernelSpec(*fields))(*args))
+    with_spec = per_call(lambda: get(PaV1Spec(*fields))(*args))
     print(f"  dispatch      {spec.name:<48} {full:6.2f} us  get_launcher(spec) + launch(num_seqs=0), median "
           f"(target <= {TARGETS['dispatch_us']:.0f} us: {ok(full, TARGETS['dispatch_us'])})")
     print(f"                {'':<48} {only:6.2f} us  launch alone;  {with_spec:.2f} us  incl. building the "
-          f"KernelSpec", flush=True)
+          f"spec", flush=True)
     return full
 
 
@@ -144,7 +149,7 @@ def main():
                 print(f"{arch}: skipped ({e})")
                 continue
             print(f"{arch}: {ident}")
-            specs = [KernelSpec(*row, arch=arch) for row in SPEC_ROWS[: a.specs]]
+            specs = [PaV1Spec(dt, dt, dt, *row, arch=arch) for dt, *row in SPEC_ROWS[: a.specs]]
             root = Path(tmp) / arch
             cold = cold_compile(specs, root)
             warm = warm_load(specs[0], root, a.loads)

@@ -1,7 +1,7 @@
 """Test helpers for ``paged_attention_v1``: inputs with NaN poisoning, a runner, error metrics.
 
-Shared by the correctness tests, the CLI mode of ``test_pa_v1_swa.py``, the GPU tests and the
-benchmark. Import as ``from pa_utils import ...`` (``op_tests`` is on ``sys.path`` under pytest
+Shared by the correctness tests, the CLI mode of ``pa_v1/test_pa_v1_swa.py``, the GPU tests and the
+benchmark. Import as ``from testlib.pa_v1 import ...`` (``op_tests`` is on ``sys.path`` under pytest
 and when running a file of ``op_tests`` as a script).
 """
 
@@ -13,7 +13,8 @@ import statistics
 import torch
 
 import aiter_swa
-from aiter_swa.reference import paged_attention_reference
+from aiter_swa.ops.pa_v1.call import ARG_NAMES, PaV1Call
+from aiter_swa.ops.pa_v1.reference import paged_attention_reference
 
 DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}
 #: dtype -> (relative norm error bound, assert_close atol = rtol).
@@ -46,13 +47,14 @@ class PaCase:
         return torch.empty(size, dtype=torch.uint8, device=self.query.device)
 
     def op_args(self, out: torch.Tensor, workspace: torch.Tensor) -> tuple:
-        """The op's 20 arguments in schema order."""
+        """The op's arguments in schema order (built by name through the op's call class)."""
         one = torch.ones(1, dtype=torch.float32, device=self.query.device)
-        return (
-            out, workspace, self.query, self.key_cache, self.value_cache, self.scale, self.block_tables,
-            None, self.context_lens, self.max_context_len, self.alibi_slopes, "auto", self.kv_cache_layout,
-            self.logits_soft_cap, one, one, None, 256, 1, self.sliding_window,
-        )  # fmt: skip
+        fields = {f.name for f in dataclasses.fields(self)}
+        case = {name: getattr(self, name) for name in ARG_NAMES if name in fields}
+        return PaV1Call(
+            out=out, workspace_buffer=workspace, cu_query_lens=None, kv_cache_dtype="auto", k_scale=one, v_scale=one,
+            **case,
+        ).args()
 
     def reference(self) -> torch.Tensor:
         """float64 CPU reference output."""
@@ -154,9 +156,9 @@ def make_case(
 
 
 def run_op(case: PaCase) -> torch.Tensor:
-    """Call ``torch.ops.aiter.paged_attention_v1`` on ``case`` with a NaN-poisoned ``out``; return ``out``."""
+    """Call ``torch.ops.aiter_swa.paged_attention_v1`` on ``case`` with a NaN-poisoned ``out``; return ``out``."""
     out = torch.full_like(case.query, float("nan"))
-    torch.ops.aiter.paged_attention_v1(*case.op_args(out, case.workspace()))
+    torch.ops.aiter_swa.paged_attention_v1(*case.op_args(out, case.workspace()))
     return out
 
 

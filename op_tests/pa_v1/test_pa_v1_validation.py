@@ -10,11 +10,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from aiter_swa._validate import validate_paged_attention_v1
-from aiter_swa.workspace import get_workspace_size
-from pa_utils import make_case
+from aiter_swa.ops.pa_v1.call import validate
+from aiter_swa.ops.pa_v1.workspace import get_workspace_size
+from testlib.pa_v1 import make_case
 
-ARG_NAMES = [a.name for a in torch.ops.aiter.paged_attention_v1.default._schema.arguments]
+ARG_NAMES = [a.name for a in torch.ops.aiter_swa.paged_attention_v1.default._schema.arguments]
 NUM_SEQS, NUM_HEADS, NUM_KV_HEADS, HEAD_SIZE, BLOCK_SIZE, LENS = 2, 8, 2, 64, 16, [10, 600]
 REQUIRED_BYTES = get_workspace_size(NUM_SEQS, NUM_HEADS, HEAD_SIZE, max(LENS), torch.bfloat16)
 
@@ -103,7 +103,7 @@ def expect_rejected(args: dict, exc: type, name: str, expected: str, given: str)
     """Call the op; check exception, message ``<name>: expected <...expected...>, got <...given...>``, untouched ``out``."""
     out_before = args["out"].clone()
     with pytest.raises(exc) as info:
-        torch.ops.aiter.paged_attention_v1(*args.values())
+        torch.ops.aiter_swa.paged_attention_v1(*args.values())
     msg = str(info.value)
     assert msg.startswith(f"{name}: expected "), msg
     head, _, tail = msg.rpartition(", got ")
@@ -116,6 +116,22 @@ def test_rejected(device, update, exc, name, expected, given):
     args = valid_args(device)
     args.update(update(args))
     expect_rejected(args, exc, name, expected, given)
+
+
+def test_rejections_survive_the_validation_cache(device):
+    """After valid calls have filled the per-metadata cache (and its recent-metadata fast path), every
+    bad input is still rejected: a cached outcome is reused only for identical metadata."""
+    for _ in range(3):
+        args = valid_args(device)
+        torch.ops.aiter_swa.paged_attention_v1(*args.values())
+    for _id, update, exc, name, expected, given in CASES:
+        args = valid_args(device)
+        args.update(update(args))
+        expect_rejected(args, exc, name, expected, given)
+    # same shapes, other strides: the cached record of the contiguous tensors must not be reused
+    args = valid_args(device)
+    args["query"] = strided_head_dim(args["query"])
+    expect_rejected(args, ValueError, "query", "stride 1", "(1024, 128, 2)")
 
 
 @pytest.mark.parametrize(
@@ -133,26 +149,26 @@ def test_cpu_checks_context_lens_values(lens, max_context_len, given):
 
 def test_valid_arguments_pass(device):
     args = valid_args(device)
-    dims = validate_paged_attention_v1(*args.values())
+    dims = validate(*args.values()).dims
     assert (dims.num_seqs, dims.num_heads, dims.num_kv_heads, dims.head_size, dims.block_size) == (2, 8, 2, 64, 16)
-    assert (dims.gqa_ratio, dims.layout, dims.max_blocks_per_seq, dims.num_partitions) == (4, "HND", 38, 3)
-    assert dims.workspace_bytes == REQUIRED_BYTES > 0
+    assert (dims.gqa_ratio, dims.max_blocks_per_seq, dims.num_partitions) == (4, 38, 3)
+    assert dims.workspace_layout[3] == REQUIRED_BYTES > 0
 
 
 def test_cu_query_lens_is_ignored():
     args = valid_args("cpu")
     reference = args["out"].clone()
-    torch.ops.aiter.paged_attention_v1(*{**args, "out": reference}.values())
+    torch.ops.aiter_swa.paged_attention_v1(*{**args, "out": reference}.values())
     args["cu_query_lens"] = torch.tensor([0, 5, 7], dtype=torch.int32)  # nonsense, and unused for mtp == 1
-    torch.ops.aiter.paged_attention_v1(*args.values())
+    torch.ops.aiter_swa.paged_attention_v1(*args.values())
     assert torch.equal(args["out"], reference)
 
 
 def test_validation_reads_no_values():
     """On meta tensors (no data at all) validation and the fake impl succeed."""
     args = {k: v.to("meta") if isinstance(v, torch.Tensor) else v for k, v in valid_args("cpu").items()}
-    assert validate_paged_attention_v1(*args.values()).num_partitions == 3
-    torch.ops.aiter.paged_attention_v1(*args.values())
+    assert validate(*args.values()).dims.num_partitions == 3
+    torch.ops.aiter_swa.paged_attention_v1(*args.values())
 
 
 def test_float32_is_cpu_only():
@@ -162,7 +178,7 @@ def test_float32_is_cpu_only():
     with pytest.raises(
         TypeError, match=r"^query: expected dtype torch.float16 or torch.bfloat16 on meta, got torch.float32"
     ):
-        validate_paged_attention_v1(*args.values())
+        validate(*args.values())
 
 
 @pytest.mark.gpu
@@ -172,6 +188,6 @@ def test_validation_does_not_synchronise():
     torch.cuda.synchronize()
     torch.cuda.set_sync_debug_mode("error")
     try:
-        validate_paged_attention_v1(*args.values())
+        validate(*args.values())
     finally:
         torch.cuda.set_sync_debug_mode("default")

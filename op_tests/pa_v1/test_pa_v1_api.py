@@ -6,8 +6,8 @@ import pytest
 import torch
 
 import aiter_swa
-from aiter_swa.reference import paged_attention_reference
-from pa_utils import assert_matches_reference, make_case, run_op
+from aiter_swa.ops.pa_v1.reference import paged_attention_reference
+from testlib.pa_v1 import assert_matches_reference, make_case, run_op
 
 BF16 = torch.bfloat16
 
@@ -64,10 +64,29 @@ def test_paged_attention_explicit_scale_and_max_context_len(device):
 
 # ---------------------------------------------------------------- get_workspace_size
 def test_workspace_size_formula():
-    # 9216 tokens, window 8192: 32 partitions; n = 8 seqs * 32 heads * 32 = 8192
-    assert aiter_swa.get_workspace_size(8, 32, 128, 9216, BF16, sliding_window=8192) == 8 * 8192 + 4 * 8192 * 128
-    # n = 3 * 5 * ceil(600 / 256) = 45: exp_sums + max_logits = 360 bytes, tmp_out aligned at 512
-    assert aiter_swa.get_workspace_size(3, 5, 64, 600, torch.float16) == 512 + 4 * 45 * 64
+    # 9216 tokens, window 8192: 32 partitions; n = 8 seqs * 32 heads * 32 = 8192; partials in bf16
+    assert aiter_swa.get_workspace_size(8, 32, 128, 9216, BF16, sliding_window=8192) == 8 * 8192 + 2 * 8192 * 128
+    # n = 3 * 5 * ceil(600 / 256) = 45: exp_sums + max_logits = 360 bytes, then fp16 partials
+    assert aiter_swa.get_workspace_size(3, 5, 64, 600, torch.float16) == 360 + 2 * 45 * 64
+    assert aiter_swa.get_workspace_size(3, 5, 64, 600, torch.float32) == 360 + 4 * 45 * 64  # CPU dtype
+
+
+def aiter_workspace_size(num_seqs, num_heads, head_size, max_context_len, dtype, mtp=1):
+    """How aiter (op_tests/test_pa_v1.py) and vLLM's ROCM_AITER_FA backend size ``workspace_buffer``:
+    partial outputs in the output dtype plus two float32 arrays, ``ceil(max_context_len / 256)`` partitions."""
+    parts = -(-max_context_len // 256)
+    n = num_seqs * mtp * num_heads * parts
+    return n * head_size * dtype.itemsize + 2 * n * 4
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_aiter_sized_workspace_is_always_enough(dtype):
+    """Any buffer of aiter's size is enough for every call (issue: drop-in with aiter call sites)."""
+    for num_seqs, num_heads, head_size in ((1, 8, 64), (8, 32, 128), (3, 5, 256)):
+        for ctx in (0, 1, 255, 256, 257, 4097, 9216, 131072):
+            for window in (-1, 0, 1, 128, 256, 257, 4096, 10**6):
+                ours = aiter_swa.get_workspace_size(num_seqs, num_heads, head_size, ctx, dtype, sliding_window=window)
+                assert ours <= aiter_workspace_size(num_seqs, num_heads, head_size, ctx, dtype), (ctx, window)
 
 
 def test_workspace_size_is_o_window_with_a_window():
@@ -85,7 +104,7 @@ def test_workspace_size_zero_for_one_partition(ctx, window):
 
 
 def test_workspace_size_two_partitions():
-    assert aiter_swa.get_workspace_size(1, 1, 64, 257, BF16) == 256 + 4 * 2 * 64
+    assert aiter_swa.get_workspace_size(1, 1, 64, 257, BF16) == 8 * 2 + 2 * 2 * 64
 
 
 @pytest.mark.parametrize(
@@ -152,3 +171,32 @@ def test_reference_matches_sdpa():
             q, k.transpose(0, 1).repeat_interleave(4, 0), v.transpose(0, 1).repeat_interleave(4, 0), scale=case.scale
         )[:, 0]
         torch.testing.assert_close(ref[i], expected)
+
+
+@pytest.mark.parametrize("where", ["reference", "cpu"])
+def test_alibi_comes_before_the_soft_cap(where):
+    """Logit = cap * tanh((scale * q.k + slope * (j - L + 1)) / cap): ALiBi first, then the cap, as aiter's
+    reference and FlashInfer's DefaultAttention order them. Checked against that formula written out
+    here; the other order (cap, then ALiBi) differs by far more than the tolerance at these values."""
+    num_blocks, block_size, head_size, L, cap = 2, 16, 64, 20, 2.0
+    gen = torch.Generator().manual_seed(7)
+    key = torch.randn(num_blocks, 1, block_size, head_size, generator=gen)
+    value = torch.randn(num_blocks, 1, block_size, head_size, generator=gen)
+    query = 2 * torch.randn(1, 2, head_size, generator=gen)
+    slopes = torch.tensor([0.5, 0.25])
+    tables = torch.tensor([[1, 0]], dtype=torch.int32)
+    lens = torch.tensor([L], dtype=torch.int32)
+    k = torch.cat([key[1, 0], key[0, 0]])[:L].double()  # tokens 0..L-1
+    v = torch.cat([value[1, 0], value[0, 0]])[:L].double()
+    bias = slopes.double()[:, None] * (torch.arange(L, dtype=torch.float64) - L + 1)
+    x = query[0].double() @ k.T * 0.125 + bias
+    expected = torch.softmax(cap * torch.tanh(x / cap), dim=-1) @ v
+    wrong = torch.softmax(cap * torch.tanh((query[0].double() @ k.T * 0.125) / cap) + bias, dim=-1) @ v
+    assert (expected - wrong).abs().max() > 0.05
+    if where == "reference":
+        got = paged_attention_reference(query, key, value, tables, lens, 0.125, logits_soft_cap=cap,
+                                        alibi_slopes=slopes)[0]
+    else:
+        got = aiter_swa.paged_attention(query, key, value, tables, lens, scale=0.125, logits_soft_cap=cap,
+                                        alibi_slopes=slopes, max_context_len=L)[0].double()
+    torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)

@@ -1,6 +1,6 @@
 """Reference of ``paged_attention_v1`` for tests: float64, one sequence at a time, plain on purpose.
 
-Independent of :mod:`aiter_swa.cpu` (which batches sequences and gathers only the window's
+Independent of :mod:`aiter_swa.ops.pa_v1.cpu` (which batches sequences and gathers only the window's
 blocks): here each sequence gathers its whole context from the block table, slices the window
 ``[max(0, L - w), L)`` out of it and does textbook softmax attention. Reads ``context_lens`` and
 ``block_tables`` on the host.
@@ -23,9 +23,9 @@ def paged_attention_reference(
     logits_soft_cap: float = 0.0,
     alibi_slopes: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Decode attention of DESIGN.md §3, in float64 on the CPU.
+    """Decode attention (semantics: docs/design.md), in float64 on the CPU.
 
-    Args: as ``torch.ops.aiter.paged_attention_v1`` (``query`` ``[num_seqs, num_heads, head_size]``,
+    Args: as ``torch.ops.aiter_swa.paged_attention_v1`` (``query`` ``[num_seqs, num_heads, head_size]``,
     caches in ``kv_cache_layout``, int32 ``block_tables`` and ``context_lens``, float32
     ``alibi_slopes`` ``[num_heads]``; ``sliding_window <= 0`` and ``logits_soft_cap <= 0`` disable).
 
@@ -51,11 +51,11 @@ def paged_attention_reference(
         # Query head h = kv * group + g (group = num_heads // num_kv_heads) uses KV head kv = h // group.
         q = query[i].cpu().double().view(num_kv_heads, num_heads // num_kv_heads, head_size)
         x = scale * torch.einsum("kgd,jkd->kgj", q, k).reshape(num_heads, -1)  # [num_heads, L - lo]
-        if logits_soft_cap > 0:
-            x = logits_soft_cap * torch.tanh(x / logits_soft_cap)
-        if alibi_slopes is not None:
+        if alibi_slopes is not None:  # ALiBi first, then the soft cap (aiter's reference order)
             j = torch.arange(lo, L, dtype=torch.float64)
             x = x + alibi_slopes.cpu().double()[:, None] * (j - L + 1)[None, :]
+        if logits_soft_cap > 0:
+            x = logits_soft_cap * torch.tanh(x / logits_soft_cap)
         p = torch.softmax(x, dim=-1).view(num_kv_heads, -1, L - lo)
         out[i] = torch.einsum("kgj,jkd->kgd", p, v).reshape(num_heads, head_size)
     return out

@@ -14,8 +14,8 @@ import logging
 import pytest
 
 from aiter_swa.jit import loader, prebuild, resources
-from aiter_swa.jit.spec import KernelSpec
-from jit_utils import toolchain_problem
+from aiter_swa.ops.pa_v1.spec import LAUNCH, PaV1Spec
+from testlib.jit import toolchain_problem
 
 #             dtype  head  block gqa  swa    cap    alibi
 REPRESENTATIVE = [
@@ -27,17 +27,17 @@ REPRESENTATIVE = [
     ("fp16", 96, 32, 16, True, False, True),
 ]
 ARCHS = ("gfx942", "sm_90")
-SPECS = [KernelSpec(*row, arch=arch) for arch in ARCHS for row in REPRESENTATIVE]
+SPECS = [PaV1Spec(dt, dt, dt, *row, arch=arch) for arch in ARCHS for dt, *row in REPRESENTATIVE]
 
 JIT_ENV = ("AITER_SWA_CACHE_DIR", "AITER_SWA_PREBUILT_DIR", "AITER_SWA_DISABLE_JIT", "AITER_SWA_ARCHS")
 
-# Launcher argument order of csrc/templates/pa_v1.cpp.jinja (see aiter_swa/_gpu.py).
+# Launcher arguments by name (the launch contract, aiter_swa/ops/pa_v1/spec.py LAUNCH); null pointers.
 LAUNCH_ARGS = dict(
-    out=0, query=0, key_cache=0, value_cache=0, block_tables=0, context_lens=0, alibi_slopes=0, workspace=0,
-    num_seqs=1, num_heads=8, num_kv_heads=1, max_context_len=300, bt_stride=32, q_stride_seq=1024,
-    q_stride_head=128, o_stride_seq=1024, o_stride_head=128, k_stride_block=2048, k_stride_head=2048,
-    k_stride_token=128, v_stride_block=2048, v_stride_head=2048, v_stride_token=128, scale=0.1, soft_cap=0.0,
-    sliding_window=128, stream=0,
+    out=0, query=0, key_cache=0, value_cache=0, block_tables=0, context_lens=0, alibi_slopes=0, exp_sums=0,
+    max_logits=0, tmp_out=0, num_seqs=1, num_heads=8, num_kv_heads=1, num_partitions=2, bt_stride=32,
+    q_stride_seq=1024, q_stride_head=128, o_stride_seq=1024, o_stride_head=128, k_stride_block=2048,
+    k_stride_head=2048, k_stride_token=128, v_stride_block=2048, v_stride_head=2048, v_stride_token=128,
+    sliding_window=128, scale=0.1, soft_cap=0.0, stream=0,
 )
 
 
@@ -103,11 +103,14 @@ def test_load_and_launch(env, spec):
     assert loader.origin(spec)[0] == "prebuilt"
     assert loader.load_module(spec).SPEC_JSON == spec.to_json()
     assert resources.spill_problems(loader.resources(spec), spec.backend) == []
-    assert launch(*{**LAUNCH_ARGS, "num_seqs": 0}.values()) is None  # returns before touching the runtime
+    assert launch(*LAUNCH.pack(**{**LAUNCH_ARGS, "num_seqs": 0})) is None  # returns before touching the runtime
+    assert launch(**{**LAUNCH_ARGS, "num_seqs": 0}) is None  # the contract's names are the pybind11 names
+    with pytest.raises(TypeError, match="num_kv_heads"):  # a wrong name is named in the error
+        launch(**{k if k != "num_kv_heads" else "num_kv_head": v for k, v in LAUNCH_ARGS.items()})
     if _gpu_visible(spec.backend):
         pytest.skip("a GPU is visible: launching with dummy pointers would really run")
     with pytest.raises(RuntimeError) as ei:
-        launch(*LAUNCH_ARGS.values())
+        launch(*LAUNCH.pack(**LAUNCH_ARGS))
     msg = str(ei.value)
     assert spec.name in msg
     runtime_words = ("hipError", "no ROCm", "HIP") if spec.backend == "hip" else ("CUDA", "cuda", "driver")
@@ -120,12 +123,12 @@ def test_first_call_compiles_through_the_jit_cache(monkeypatch, tmp_path, caplog
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AITER_SWA_CACHE_DIR", str(tmp_path / "cache"))
     loader._reset_for_tests()
-    spec = KernelSpec("bf16", 128, 16, 8, True, False, False, arch="gfx942")
+    spec = PaV1Spec("bf16", "bf16", "bf16", 128, 16, 8, True, False, False, arch="gfx942")
     with caplog.at_level(logging.INFO, logger="aiter_swa.jit"):
         launch = loader.get_launcher(spec)
     (line,) = [r.getMessage() for r in caplog.records if r.name == "aiter_swa.jit"]
     assert line.startswith(f"compiled {spec.name} for gfx942 in ") and str(tmp_path / "cache") in line
     assert loader.origin(spec)[0] == "compiled"
     assert resources.spill_problems(loader.resources(spec), "hip") == []
-    assert launch(*{**LAUNCH_ARGS, "num_seqs": 0}.values()) is None
+    assert launch(*LAUNCH.pack(**{**LAUNCH_ARGS, "num_seqs": 0})) is None
     loader._reset_for_tests()

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import aiter_swa
-from pa_utils import assert_matches_reference, make_case, run_op
+from testlib.pa_v1 import assert_matches_reference, make_case, run_op
 
 pytestmark = pytest.mark.gpu
 
@@ -37,7 +37,7 @@ def test_no_host_device_sync(shape):
     torch.cuda.synchronize()
     torch.cuda.set_sync_debug_mode("error")
     try:
-        torch.ops.aiter.paged_attention_v1(*args)
+        torch.ops.aiter_swa.paged_attention_v1(*args)
     finally:
         torch.cuda.set_sync_debug_mode("default")
     assert_matches_reference(out, case.reference(), shape)
@@ -54,7 +54,7 @@ def test_cuda_graph_replay_with_new_data(shape):
     torch.cuda.synchronize()
     graph = torch.cuda.CUDAGraph()
     with torch.cuda.graph(graph):
-        torch.ops.aiter.paged_attention_v1(*first.op_args(out, ws))
+        torch.ops.aiter_swa.paged_attention_v1(*first.op_args(out, ws))
     graph.replay()
     assert_matches_reference(out, first.reference(), f"{shape}: first replay")
     for name in ("query", "key_cache", "value_cache", "block_tables", "context_lens"):
@@ -69,7 +69,7 @@ def test_gpu_rejects_float32():
                      dtype=torch.float32, device="cuda")  # fmt: skip
     out = torch.full_like(case.query, 7.0)
     with pytest.raises(TypeError, match=r"query: expected dtype .*float16.*bfloat16.* on cuda, got torch.float32"):
-        torch.ops.aiter.paged_attention_v1(*case.op_args(out, case.workspace()))
+        torch.ops.aiter_swa.paged_attention_v1(*case.op_args(out, case.workspace()))
     assert torch.all(out == 7.0)
 
 
@@ -80,7 +80,7 @@ def test_gpu_rejects_misaligned_query():
     case.query = flat[1:].view_as(case.query)  # 2-byte offset: no 16-byte vector loads
     out = torch.full_like(case.query, 7.0)
     with pytest.raises(ValueError, match=r"query: the GPU kernel needs a 16-byte aligned"):
-        torch.ops.aiter.paged_attention_v1(*case.op_args(out, case.workspace()))
+        torch.ops.aiter_swa.paged_attention_v1(*case.op_args(out, case.workspace()))
     assert torch.all(out == 7.0)
 
 
@@ -91,3 +91,17 @@ def test_window_bounds_workspace_and_grid():
     case = _case([131072, 4096, 5], 4096, seed=4)
     assert case.workspace().numel() == aiter_swa.get_workspace_size(3, 32, 128, 4096, torch.bfloat16)
     assert_matches_reference(run_op(case), case.reference(), "128K context, window 4096")
+
+
+@pytest.mark.parametrize("window", [0, 2048])
+def test_aiter_sized_workspace(window):
+    """A workspace sized the way aiter and vLLM's ROCm aiter backend size it (partials in the output
+    dtype, ceil(max_context_len / 256) partitions) runs every call: here many partitions, window off
+    and on, the buffer exactly that size and NaN-filled."""
+    case = _case([4097, 1, 0, 3000], window, seed=5)
+    num_seqs, num_heads, head_size = case.query.shape
+    n = num_seqs * num_heads * -(-case.max_context_len // 256)
+    ws = torch.full((n * head_size * 2 + 2 * n * 4,), 255, dtype=torch.uint8, device="cuda")
+    out = torch.full_like(case.query, float("nan"))
+    torch.ops.aiter_swa.paged_attention_v1(*case.op_args(out, ws))
+    assert_matches_reference(out, case.reference(), f"aiter-sized workspace, window {window}")

@@ -1,34 +1,36 @@
-"""Split-K workspace of ``paged_attention_v1``: how many partitions a call has, how many bytes it needs.
+"""Split-K workspace of ``paged_attention_v1``: how many partitions a call has, how many bytes it needs,
+and where each array sits in the buffer.
 
 The GPU kernel splits each sequence's attended keys into partitions of ``partition_size`` tokens
 (aiter's ``_PARTITION_SIZE_ROCM`` = 256). With a sliding window the partitions start at the first
-attended key (DESIGN.md §4), so their number is bounded by the window, not by the context.
+attended key (docs/design.md), so their number is bounded by the window, not by the context.
 When one partition covers every sequence, the kernel writes ``out`` directly and no workspace is
 needed. Otherwise the workspace holds, for ``n = num_seqs * mtp * num_heads * num_partitions``:
 
-========== ======= ============================================== ====================
-name       dtype   shape                                          byte offset
-========== ======= ============================================== ====================
-exp_sums   float32 ``[num_seqs * mtp, num_heads, num_partitions]`` ``0``
-max_logits float32 ``[num_seqs * mtp, num_heads, num_partitions]`` ``4 * n``
-tmp_out    float32 ``[num_seqs * mtp, num_heads, num_partitions,  ``round_up(8 * n, 256)``
-                   head_size]``
-========== ======= ============================================== ====================
+========== =========== ================================================ ==============
+name       dtype       shape                                            byte offset
+========== =========== ================================================ ==============
+exp_sums   float32     ``[num_seqs * mtp, num_heads, num_partitions]``  ``0``
+max_logits float32     ``[num_seqs * mtp, num_heads, num_partitions]``  ``4 * n``
+tmp_out    out dtype   ``[num_seqs * mtp, num_heads, num_partitions,    ``8 * n``
+                       head_size]``
+========== =========== ================================================ ==============
 
-This is the split-K scratch of aiter's ``paged_attention_v1`` (there carved from one uint8
-``workspace_buffer``), with ``tmp_out`` kept in float32 whatever the query dtype.
+``8 * n + n * head_size * sizeof(out dtype)`` bytes: aiter's own sizing of ``workspace_buffer``
+(partial outputs in the output dtype, as aiter's and vLLM's CUDA paged attention v2 keep them),
+with this op's partition count, which is never larger than aiter's
+``ceil(max_context_len / 256)``. So any buffer sized the way aiter (or vLLM's ROCm aiter backend)
+sizes it is enough for every call.
 """
 
 from __future__ import annotations
 
 import torch
 
-from ._config import PARTITION_SIZE, SUPPORTED_PARTITION_SIZES
+from .spec import PARTITION_SIZE, SUPPORTED_PARTITION_SIZES
 
-#: Query/output dtypes the op takes (float32 on the CPU only; see ``_validate``).
+#: Query/output dtypes the op takes (float32 on the CPU only; see ``call``).
 DTYPES = (torch.float16, torch.bfloat16, torch.float32)
-#: Alignment in bytes of ``tmp_out`` inside the workspace.
-TMP_OUT_ALIGNMENT = 256
 
 
 def num_partitions(max_context_len: int, sliding_window: int = 0, partition_size: int = PARTITION_SIZE) -> int:
@@ -54,6 +56,17 @@ def check_mtp(mtp: int) -> None:
         raise ValueError(f"mtp: expected an int >= 1 (query tokens per sequence), got {mtp}")
 
 
+def layout(num_rows: int, num_heads: int, head_size: int, parts: int, out_itemsize: int) -> tuple:
+    """Byte offsets ``(exp_sums, max_logits, tmp_out)`` and the total size, for ``num_rows`` query rows.
+
+    ``(0, 0, 0, 0)`` when ``parts <= 1`` (no workspace). Layout: this module's docstring.
+    """
+    if parts <= 1:
+        return 0, 0, 0, 0
+    n = num_rows * num_heads * parts
+    return 0, 4 * n, 8 * n, 8 * n + n * head_size * out_itemsize
+
+
 def get_workspace_size(
     num_seqs: int,
     num_heads: int,
@@ -71,7 +84,7 @@ def get_workspace_size(
         num_heads: query heads.
         head_size: elements per head.
         max_context_len: upper bound of ``context_lens`` (tokens).
-        dtype: query/output dtype (float16, bfloat16 or float32). The scratch is float32 whatever it is.
+        dtype: output dtype (float16, bfloat16 or float32): the partial outputs are kept in it.
         sliding_window: window in tokens; ``<= 0`` disables it. With a window the size is
             O(window), not O(context).
         partition_size: tokens per split-K partition (only 256).
@@ -79,8 +92,9 @@ def get_workspace_size(
 
     Returns:
         ``0`` when ``num_partitions(max_context_len, sliding_window) <= 1`` (one partition writes
-        ``out`` directly); else ``round_up(8 * n, 256) + 4 * n * head_size`` with
-        ``n = num_seqs * mtp * num_heads * num_partitions`` (layout in this module's docstring).
+        ``out`` directly); else ``8 * n + n * head_size * dtype.itemsize`` with
+        ``n = num_seqs * mtp * num_heads * num_partitions`` (layout in this module's docstring),
+        never more than aiter's sizing for the same call.
 
     Raises:
         TypeError: ``dtype`` not one of float16, bfloat16, float32.
@@ -90,7 +104,4 @@ def get_workspace_size(
         raise TypeError(f"dtype: expected one of {DTYPES}, got {dtype}")
     check_mtp(mtp)
     parts = num_partitions(max_context_len, sliding_window, partition_size)
-    if parts <= 1:
-        return 0
-    n = num_seqs * mtp * num_heads * parts
-    return -(-8 * n // TMP_OUT_ALIGNMENT) * TMP_OUT_ALIGNMENT + 4 * n * head_size
+    return layout(num_seqs * mtp, num_heads, head_size, parts, dtype.itemsize)[3]

@@ -1,7 +1,7 @@
 """Pre-built kernels: install-time pre-build into the package, and loading pre-built kernels without
 compiling (proved with compilers that fail, and record it, if they are ever called).
 
-One real compile (the smoke kernel for gfx942), done by ``pip install`` of a copy of this checkout with
+One real compile (the JIT's self-test kernel for gfx942), done by ``pip install`` of a copy of this checkout with
 ``AITER_SWA_PREBUILD_ARCHS=gfx942`` while ``import torch`` is made to fail (the pre-build needs none).
 """
 
@@ -18,12 +18,11 @@ from pathlib import Path
 import pytest
 
 from aiter_swa.jit import paths, toolchain
-from aiter_swa.jit.spec import KernelSpec
-from jit_utils import JIT_ENV, toolchain_problem
+from aiter_swa.jit.selftest import SmokeSpec
+from testlib.jit import JIT_ENV, toolchain_problem
 
-SMOKE = KernelSpec("fp16", 64, 16, 1, True, False, False, "gfx942", template="smoke.cpp.jinja")
-FILTER = ("--template smoke.cpp.jinja --dtype fp16 --head-size 64 --block-size 16 --gqa 1 "
-          "--sliding-window on --soft-cap off --alibi off")
+SMOKE = SmokeSpec("fp16", 64, True, "gfx942")
+FILTER = "--op jit_smoke --dtype fp16 --size 64 --flag on"
 REPO = paths.JIT_DIR.parent
 JIT_ENV = JIT_ENV + ("AITER_SWA_PREBUILD_ARCHS", "PYTHONPATH")
 
@@ -83,8 +82,8 @@ def _load_in_site(site: Path, tmp_path: Path, **env):
         import json, aiter_swa
         assert aiter_swa.__file__.startswith({str(site)!r}), aiter_swa.__file__
         from aiter_swa.jit import loader
-        from aiter_swa.jit.spec import KernelSpec
-        spec = KernelSpec.from_json({SMOKE.to_json()!r})
+        from aiter_swa.jit.registry import spec_from_json
+        spec = spec_from_json({SMOKE.to_json()!r})
         launch = loader.get_launcher(spec)
         assert launch(0, 0, 0, 1.0, 0) is None
         kind, path = loader.origin(spec)
@@ -148,4 +147,4 @@ def test_stale_prebuilt_kernel_is_ignored_with_a_warning(installed, tmp_path):
         hidden.rename(own)
     assert proc.returncode != 0
     assert "other kernel sources" in proc.stderr and "JitDisabledError" in proc.stderr
-    assert "python -m aiter_swa.jit.prebuild --arch gfx942" in proc.stderr
+    assert "python -m aiter_swa.jit.prebuild --op jit_smoke --arch gfx942" in proc.stderr

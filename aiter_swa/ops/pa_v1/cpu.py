@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from ._validate import PaDims
+from .call import PaV1Call
 
 
 def _gather_tokens(cache: torch.Tensor, block_ids: torch.Tensor, layout: str) -> torch.Tensor:
@@ -28,26 +28,18 @@ def _gather_tokens(cache: torch.Tensor, block_ids: torch.Tensor, layout: str) ->
     return tokens.flatten(2, 3)
 
 
-def paged_attention_v1_cpu(
-    dims: PaDims,
-    out: torch.Tensor,
-    query: torch.Tensor,
-    key_cache: torch.Tensor,
-    value_cache: torch.Tensor,
-    scale: float,
-    block_tables: torch.Tensor,
-    context_lens: torch.Tensor,
-    max_context_len: int,
-    alibi_slopes: torch.Tensor | None,
-    logits_soft_cap: float,
-    sliding_window: int,
-) -> None:
-    """Write the decode attention of each sequence into ``out`` (semantics of DESIGN.md §3).
+def run(call: PaV1Call) -> None:
+    """Write the decode attention of each sequence into ``call.out`` (semantics: docs/design.md).
 
-    Arguments as in ``torch.ops.aiter.paged_attention_v1``, already validated into ``dims``.
-    Being on the CPU, it also checks the values: ``0 <= context_lens <= max_context_len``
-    (ValueError otherwise); a block id out of range raises torch's IndexError.
+    ``call`` is validated (``call.validate``). Being on the CPU, it also checks the values:
+    ``0 <= context_lens <= max_context_len`` (ValueError otherwise); a block id out of range raises
+    torch's IndexError.
     """
+    dims = call.dims
+    out, query, key_cache, value_cache = call.out, call.query, call.key_cache, call.value_cache
+    block_tables, context_lens, max_context_len = call.block_tables, call.context_lens, call.max_context_len
+    alibi_slopes, logits_soft_cap, sliding_window = call.alibi_slopes, call.logits_soft_cap, call.sliding_window
+    layout = call.kv_cache_layout
     n, bs = dims.num_seqs, dims.block_size
     if n == 0:
         return
@@ -70,18 +62,18 @@ def paged_attention_v1_cpu(
     col_used = col < end_block[:, None]
     block_ids = block_tables.long().gather(1, col.clamp_max(dims.max_blocks_per_seq - 1))
     block_ids = torch.where(col_used, block_ids, 0)  # unused columns may hold anything: read block 0, masked below
-    keys = _gather_tokens(key_cache, block_ids, dims.layout)  # [n, kvh, t, d]
-    values = _gather_tokens(value_cache, block_ids, dims.layout)
+    keys = _gather_tokens(key_cache, block_ids, layout)  # [n, kvh, t, d]
+    values = _gather_tokens(value_cache, block_ids, layout)
 
     pos = first_block[:, None] * bs + torch.arange(num_gathered * bs)  # [n, t] token positions
     attended = (pos >= first[:, None]) & (pos < lens[:, None])
     q = query.reshape(n, dims.num_kv_heads, dims.gqa_ratio, dims.head_size).to(torch.float32)
-    logits = torch.matmul(q, keys.transpose(-1, -2)) * scale  # [n, kvh, gqa, t]
-    if logits_soft_cap > 0:
-        logits = torch.tanh(logits / logits_soft_cap) * logits_soft_cap
-    if alibi_slopes is not None:
+    logits = torch.matmul(q, keys.transpose(-1, -2)) * call.scale  # [n, kvh, gqa, t]
+    if alibi_slopes is not None:  # ALiBi, then the soft cap (aiter's order)
         slopes = alibi_slopes.view(1, dims.num_kv_heads, dims.gqa_ratio, 1)
         logits = logits + slopes * (pos - lens[:, None] + 1)[:, None, None, :].to(torch.float32)
+    if logits_soft_cap > 0:
+        logits = torch.tanh(logits / logits_soft_cap) * logits_soft_cap
     not_attended = ~attended[:, None, None, :]
     probs = torch.softmax(logits.masked_fill_(not_attended, float("-inf")), dim=-1)
     probs.masked_fill_(not_attended, 0.0)  # a sequence with no key (L == 0): NaN rows -> zeros

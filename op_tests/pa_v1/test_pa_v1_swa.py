@@ -1,4 +1,4 @@
-"""Correctness of ``torch.ops.aiter.paged_attention_v1`` against the float64 reference.
+"""Correctness of ``torch.ops.aiter_swa.paged_attention_v1`` against the float64 reference.
 
 Runs on the GPU when torch sees one, else on the CPU path. The grid is the one of aiter's
 sliding-window pull request (ROCm/aiter#3297, ``op_tests/test_pa_v1_swa.py``): 792 cases, opt-in
@@ -8,7 +8,7 @@ every cache slot that is not an attended key, and ``out`` starts as NaN.
 
 CLI mode (one configuration; prints errors and time per call, exits 1 above tolerance)::
 
-    python op_tests/test_pa_v1_swa.py --ctx 9216 --window 8192 --num_seqs 8 [--dtype fp16] [--device cpu]
+    python op_tests/pa_v1/test_pa_v1_swa.py --ctx 9216 --window 8192 --num_seqs 8 [--dtype fp16] [--device cpu]
 """
 
 from __future__ import annotations
@@ -19,12 +19,16 @@ import statistics
 import sys
 import time
 import zlib
+from pathlib import Path
 
 import pytest
 import torch
 
-from aiter_swa._config import MAX_GQA_RATIO, SUPPORTED_HEAD_SIZES
-from pa_utils import DTYPES, cuda_median_ms, NULL_BLOCK, assert_matches_reference, error_metrics, make_case, mismatch, run_op
+from aiter_swa.ops.pa_v1.spec import MAX_GQA_RATIO, SUPPORTED_HEAD_SIZES
+
+if __name__ == "__main__":  # CLI mode: op_tests (for testlib) is on sys.path under pytest, not here
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from testlib.pa_v1 import DTYPES, cuda_median_ms, NULL_BLOCK, assert_matches_reference, error_metrics, make_case, mismatch, run_op
 
 # ---------------------------------------------------------------- the aiter grid
 GRID_DTYPES = ("bf16", "fp16")
@@ -294,7 +298,7 @@ def main(argv=None) -> int:
     max_abs, rel = error_metrics(out, ref)
     print(f"max abs error {max_abs:.3e}, relative norm error {rel:.3e} (vs the float64 reference)")
     args = case.op_args(torch.empty_like(case.query), case.workspace())
-    ms = _time_per_call_ms(lambda: torch.ops.aiter.paged_attention_v1(*args), a.device, iters)
+    ms = _time_per_call_ms(lambda: torch.ops.aiter_swa.paged_attention_v1(*args), a.device, iters)
     print(f"time per call {ms:.3f} ms (median of {iters})")
     why = mismatch(out, ref)
     if why is not None:

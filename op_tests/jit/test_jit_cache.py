@@ -1,7 +1,7 @@
 """JIT tests (CPU only): cache key, rendering, locking, crash recovery, corruption, directory safety,
 AITER_SWA_DISABLE_JIT, resource parsing.
 
-Tests marked ``toolchain`` compile the small smoke kernel (csrc/templates/smoke.cpp.jinja) with the
+Tests marked ``toolchain`` compile the JIT's self-test kernel (op ``jit_smoke``, csrc/templates/smoke.cpp.jinja) with the
 real gfx942 compiler (clang++-19 or ROCm); they skip with a reason when it is absent.
 Subprocesses import ``aiter_swa.jit`` without executing ``aiter_swa/__init__.py`` (no torch), as the
 install-time pre-build does.
@@ -10,6 +10,7 @@ install-time pre-build does.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import shlex
@@ -21,10 +22,12 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
 from aiter_swa.jit import cache, loader, paths, prebuild, resources, toolchain
+from aiter_swa.jit.build import file_sha256
 from aiter_swa.jit.errors import (
     CorruptArtifactError,
     JitDisabledError,
@@ -33,10 +36,12 @@ from aiter_swa.jit.errors import (
     UnsafeDirectoryError,
 )
 from aiter_swa.jit.render import render
-from aiter_swa.jit.spec import KernelSpec
-from jit_utils import JIT_ENV, toolchain_problem
+from aiter_swa.jit.selftest import SmokeSpec
+from aiter_swa.ops.pa_v1.spec import PaV1Spec
+from testlib.jit import JIT_ENV, toolchain_problem
 
-SMOKE = KernelSpec("fp16", 64, 16, 1, False, False, False, "gfx942", template="smoke.cpp.jinja")
+SMOKE = SmokeSpec("fp16", 64, False, "gfx942")
+PA_SPEC = PaV1Spec("bf16", "bf16", "bf16", 128, 32, 8, True, False, True, "gfx942")
 
 # Imports aiter_swa.jit from this checkout/install without running aiter_swa/__init__.py (torch).
 BOOT = textwrap.dedent(f"""
@@ -91,13 +96,13 @@ def write_wrapper(path: Path, body: str = "") -> Path:
     return path
 
 
-def child_script(path: Path, spec: KernelSpec, wait_for: Path | None = None, ready: Path | None = None) -> Path:
+def child_script(path: Path, spec, wait_for: Path | None = None, ready: Path | None = None) -> Path:
     """A python script that loads ``spec`` (optionally after a start signal) and prints its origin."""
     path.write_text(BOOT + textwrap.dedent(f"""
         import json, os, time
         from aiter_swa.jit import loader
-        from aiter_swa.jit.spec import KernelSpec
-        spec = KernelSpec.from_json({spec.to_json()!r})
+        from aiter_swa.jit.registry import spec_from_json
+        spec = spec_from_json({spec.to_json()!r})
         ready, go = {str(ready) if ready else None!r}, {str(wait_for) if wait_for else None!r}
         if ready:
             open(ready, "w").close()
@@ -142,9 +147,9 @@ def test_key_is_stable_across_processes(tmp_path, csrc_copy):
     here = cache.cache_key(SMOKE, tc, csrc_copy)
     code = BOOT + textwrap.dedent(f"""
         from aiter_swa.jit import cache, toolchain
-        from aiter_swa.jit.spec import KernelSpec
+        from aiter_swa.jit.registry import spec_from_json
         tc = toolchain.Toolchain(backend="hip", kind="clang", compiler={tc.compiler!r}, rocm_path="/usr")
-        print(cache.cache_key(KernelSpec.from_json({SMOKE.to_json()!r}), tc, {str(csrc_copy)!r}))
+        print(cache.cache_key(spec_from_json({SMOKE.to_json()!r}), tc, {str(csrc_copy)!r}))
     """)
     keys = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
             for _ in range(2)}
@@ -152,13 +157,8 @@ def test_key_is_stable_across_processes(tmp_path, csrc_copy):
     assert len(here) == 64 and cache.entry_dir("/r", SMOKE, here).name == f"{SMOKE.name}-{here[:16]}"
 
 
-@pytest.mark.parametrize("field,value", [
-    ("dtype", "bf16"), ("head_size", 128), ("block_size", 32), ("gqa", 8), ("sliding_window", True),
-    ("soft_cap", True), ("alibi", True), ("arch", "gfx90a"), ("template", "pa_v1.cpp.jinja"),
-])
+@pytest.mark.parametrize("field,value", [("dtype", "bf16"), ("size", 128), ("flag", True), ("arch", "gfx90a")])
 def test_key_changes_with_each_spec_field(tmp_path, csrc_copy, field, value):
-    import dataclasses
-
     tc = _fake_toolchain(tmp_path)
     changed = dataclasses.replace(SMOKE, **{field: value})
     assert changed != SMOKE
@@ -230,23 +230,28 @@ def test_device_arch_env_override(monkeypatch):
 
 
 def test_missing_template_variable_raises_naming_it(csrc_copy):
-    (csrc_copy / "templates" / "broken.cpp.jinja").write_text("int x = {{ head_size }} + {{ no_such_variable }};\n")
-    spec = KernelSpec("fp16", 64, 16, 1, False, False, False, "gfx942", template="broken.cpp.jinja")
+    (csrc_copy / "templates" / "broken.cpp.jinja").write_text("int x = {{ size }} + {{ no_such_variable }};\n")
+
+    @dataclasses.dataclass(frozen=True)
+    class BrokenSpec(SmokeSpec):
+        template = "broken.cpp.jinja"
+
     with pytest.raises(TemplateRenderError, match="no_such_variable"):
-        render(spec, csrc_copy)
+        render(BrokenSpec("fp16", 64, False, "gfx942"), csrc_copy)
 
 
 def test_missing_spec_variable_in_real_templates_raises(csrc_copy, monkeypatch):
     """Dropping any variable that the real templates use makes rendering fail and names it."""
-    for template in ("smoke.cpp.jinja", "pa_v1.cpp.jinja"):
-        spec = KernelSpec("bf16", 128, 16, 8, True, True, True, "gfx942", template=template)
+    cases = {SMOKE: ("size", "flag", "module_name", "spec_json", "wavefront_size"),
+             PA_SPEC: ("head_size", "kv_type", "module_name", "spec_json", "wavefront_size", "launch_params")}
+    for spec, used in cases.items():
         text = render(spec, csrc_copy)
         assert spec.name in text and spec.to_json() in text
-        for var in ("head_size", "module_name", "spec_json"):
+        for var in used:
             full = spec.template_vars()
             full.pop(var)
             with monkeypatch.context() as m:
-                m.setattr(KernelSpec, "template_vars", lambda self, full=full: dict(full))
+                m.setattr(type(spec), "template_vars", lambda self, full=full: dict(full))
                 with pytest.raises(TemplateRenderError, match=var):
                     render(spec, csrc_copy)
 
@@ -256,7 +261,7 @@ def test_missing_spec_variable_in_real_templates_raises(csrc_copy, monkeypatch):
 
 def test_disable_jit_error_names_the_prebuild_command(monkeypatch, capsys):
     monkeypatch.setenv("AITER_SWA_DISABLE_JIT", "1")
-    spec = KernelSpec("bf16", 128, 32, 8, True, False, True, "gfx942")
+    spec = PA_SPEC
     with pytest.raises(JitDisabledError) as ei:
         loader.get_launcher(spec)
     msg = str(ei.value)
@@ -324,9 +329,8 @@ def test_prebuild_exits_nonzero_when_a_kernel_fails(tmp_path, capfd, monkeypatch
     monkeypatch.setenv("AITER_SWA_ROCM_DEVICE_LIB_PATH", str(tmp_path))  # check_arch wants the gfx942 file
     (tmp_path / "oclc_isa_version_942.bc").write_bytes(b"")
     out = tmp_path / "pb"
-    rc = prebuild.main(["--arch", "gfx942", "--template", "smoke.cpp.jinja", "--dtype", "fp16", "--head-size", "64",
-                        "--block-size", "16", "--gqa", "1,2", "--sliding-window", "off", "--soft-cap", "off",
-                        "--alibi", "off", "--jobs", "2", "--out", str(out)])
+    rc = prebuild.main(["--op", "jit_smoke", "--arch", "gfx942", "--dtype", "fp16", "--size", "64", "--flag", "both",
+                        "--jobs", "2", "--out", str(out)])
     cap = capfd.readouterr()
     assert rc == 1
     assert "0/2 kernels ready" in cap.out
@@ -337,16 +341,18 @@ def test_prebuild_exits_nonzero_when_a_kernel_fails(tmp_path, capfd, monkeypatch
 def test_prebuild_rejects_unsupported_values(capsys):
     with pytest.raises(SystemExit):
         prebuild.main(["--arch", "gfx942", "--head-size", "100", "--out", "/nonexistent"])
-    assert "--head-size 100: not supported" in capsys.readouterr().err
+    assert "head_size: 100 not supported by op pa_v1 (supported: 64, 80" in capsys.readouterr().err
 
 
 def test_prebuild_full_matrix_size(capsys):
-    from aiter_swa import _config as cfg
+    from aiter_swa.ops.pa_v1 import spec as cfg
 
-    assert prebuild.main(["--arch", "gfx942", "--arch", "sm_90", "--out", "/nonexistent", "--list"]) == 0
+    assert prebuild.main(["--arch", "gfx942", "--arch", "sm_90", "--list"]) == 0
     names = capsys.readouterr().out.split()
+    # one element type for query, KV cache and output: len(GPU_DTYPES) combinations, not its cube
     per_arch = (len(cfg.GPU_DTYPES) * len(cfg.SUPPORTED_HEAD_SIZES) * len(cfg.SUPPORTED_BLOCK_SIZES)
                 * len(cfg.GQA_BUCKETS) * 8)
+    assert all(n.startswith("pa_v1_") for n in names), "the default pre-build is the library's ops only"
     assert len(names) == len(set(names)) == 2 * per_arch
 
 
@@ -359,16 +365,19 @@ def seed_cache(tmp_path_factory):
     if toolchain_problem("gfx942"):
         pytest.skip(toolchain_problem("gfx942"))
     root = tmp_path_factory.mktemp("seed") / "cache"
-    tc = toolchain.find_toolchain("hip")
-    _, seconds, entry = cache.obtain(SMOKE, tc, lambda e: None, root=root)
-    assert seconds is not None
-    return root, entry
+    with mock.patch.dict(os.environ, {"AITER_SWA_CACHE_DIR": str(root)}):
+        loader._reset_for_tests()
+        loader.get_launcher(SMOKE)
+        kind, so = loader.origin(SMOKE)
+        loader._reset_for_tests()
+    assert kind == "compiled"
+    return root, so.parent
 
 
 def _copy_seed(seed_cache, dst: Path):
     root, entry = seed_cache
     shutil.copytree(root, dst, symlinks=True)
-    return dst / entry.dir.name
+    return dst / entry.name
 
 
 @needs_hip
@@ -386,7 +395,8 @@ def test_jit_compiles_caches_and_logs(tmp_path, monkeypatch, caplog):
     assert len(lines) == 1 and SMOKE.name in lines[0] and "gfx942" in lines[0] and str(so.parent) in lines[0]
     assert stat.S_IMODE(root.stat().st_mode) == 0o700 and stat.S_IMODE(so.parent.stat().st_mode) == 0o700
     marker = json.loads((so.parent / cache.MARKER).read_text())
-    assert marker["spec"] == SMOKE.to_json() and so.parent.name.endswith(marker["key"][:16])
+    assert marker["artifact"]["spec"] == SMOKE.to_json() and so.parent.name.endswith(marker["key"][:16])
+    assert marker["artifact"]["file"] == so.name and marker["artifact"]["seconds"] > 0
     assert loader.load_module(SMOKE).SPEC_JSON == SMOKE.to_json()
     assert resources.spill_problems(loader.resources(SMOKE), "hip") == []
     assert launch(0, 0, 0, 1.0, 0) is None
@@ -413,7 +423,7 @@ def test_corrupt_artifact_is_rebuilt_with_a_warning(seed_cache, tmp_path, monkey
     else:  # same size, marker updated to match: only the import can tell
         so.write_bytes(b"\0" * so.stat().st_size)
         info = json.loads((entry / cache.MARKER).read_text())
-        info["sha256"] = cache.file_sha256(so)
+        info["artifact"]["sha256"] = file_sha256(so)
         (entry / cache.MARKER).write_text(json.dumps(info))
     with pytest.warns(JitWarning, match="corrupt"):
         launch = loader.get_launcher(SMOKE)
@@ -428,7 +438,7 @@ def test_read_entry_detects_damage(seed_cache, tmp_path):
     root, good = seed_cache
     entry = _copy_seed(seed_cache, tmp_path / "cache")
     key = json.loads((entry / cache.MARKER).read_text())["key"]
-    assert cache.read_entry(entry, SMOKE, key).so_path.name == next(good.dir.glob("*.so")).name
+    assert cache.read_entry(entry, SMOKE, key).so_path.name == next(good.glob("*.so")).name
     with pytest.raises(CorruptArtifactError, match="another spec or key"):
         cache.read_entry(entry, SMOKE, "0" * 64)
     (entry / cache.MARKER).write_text("{not json")

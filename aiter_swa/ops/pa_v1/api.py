@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from ._config import PARTITION_SIZE
+from .call import PaV1Call
 from .workspace import get_workspace_size
 
 
@@ -24,7 +24,7 @@ def paged_attention(
 ) -> torch.Tensor:
     """Decode attention over a paged KV cache; returns a new ``out`` like ``query``.
 
-    Arguments, shapes and semantics as in ``torch.ops.aiter.paged_attention_v1``;
+    Arguments, shapes and semantics as in ``torch.ops.aiter_swa.paged_attention_v1``;
     ``scale=None`` means ``head_size ** -0.5``. ``max_context_len=None`` reads
     ``context_lens.max()`` on the host, which synchronises with the GPU: pass it from the host
     in a serving loop or under graph capture.
@@ -47,9 +47,11 @@ def paged_attention(
         device=query.device,
     )
     unit_scale = torch.ones(1, dtype=torch.float32, device=query.device)
-    torch.ops.aiter.paged_attention_v1(
-        out, workspace, query, key_cache, value_cache, scale, block_tables, None, context_lens,
-        max_context_len, alibi_slopes, "auto", kv_cache_layout, logits_soft_cap, unit_scale, unit_scale,
-        None, PARTITION_SIZE, 1, sliding_window,
+    call = PaV1Call(
+        out=out, workspace_buffer=workspace, query=query, key_cache=key_cache, value_cache=value_cache, scale=scale,
+        block_tables=block_tables, cu_query_lens=None, context_lens=context_lens, max_context_len=max_context_len,
+        alibi_slopes=alibi_slopes, kv_cache_dtype="auto", kv_cache_layout=kv_cache_layout,
+        logits_soft_cap=logits_soft_cap, k_scale=unit_scale, v_scale=unit_scale, sliding_window=sliding_window,
     )  # fmt: skip
+    torch.ops.aiter_swa.paged_attention_v1(*call.args())
     return out

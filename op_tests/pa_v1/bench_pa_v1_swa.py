@@ -1,4 +1,4 @@
-"""Benchmark of ``torch.ops.aiter.paged_attention_v1`` with a sliding window (a script, not a test).
+"""Benchmark of ``torch.ops.aiter_swa.paged_attention_v1`` with a sliding window (a script, not a test).
 
 For real model shapes, over N_CTX x WINDOW, it prints the time of
 
@@ -14,8 +14,8 @@ in the same run. Times are device-event medians after warm-up; the inputs rotate
 sets to exceed the L2 cache several times. Keys outside the window live in no physical block: their
 block-table entries point at one null block, as serving engines do with freed blocks.
 
-    python op_tests/bench_pa_v1_swa.py                 # the whole table
-    python op_tests/bench_pa_v1_swa.py --models mistral --ctx 16384 --windows 4096
+    python op_tests/pa_v1/bench_pa_v1_swa.py                 # the whole table
+    python op_tests/pa_v1/bench_pa_v1_swa.py --models mistral --ctx 16384 --windows 4096
 """
 
 from __future__ import annotations
@@ -23,12 +23,16 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
 import aiter_swa
-from pa_utils import cuda_median_ms as median_ms
+from aiter_swa.ops.pa_v1.call import PaV1Call
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # op_tests, for testlib
+from testlib.pa_v1 import cuda_median_ms as median_ms  # noqa: E402
 
 P = 256
 MODELS = {  # name: (num_heads, num_kv_heads, head_size, batch)
@@ -71,11 +75,15 @@ class Inputs:
         self.ws = torch.empty(aiter_swa.get_workspace_size(batch, h, d, ctx, dtype, window), dtype=torch.uint8, device=dev)
         self.lo, self.ctx, self.window, self.scale = lo, ctx, window, d**-0.5
         one = torch.ones(1, device=dev)
-        self.args = (self.out, self.ws, self.q, self.k, self.v, self.scale, self.bt, None, self.cl, ctx, None,
-                     "auto", "HND", 0.0, one, one, None, P, 1, window)  # fmt: skip
+        self.args = PaV1Call(
+            out=self.out, workspace_buffer=self.ws, query=self.q, key_cache=self.k, value_cache=self.v,
+            scale=self.scale, block_tables=self.bt, cu_query_lens=None, context_lens=self.cl, max_context_len=ctx,
+            alibi_slopes=None, kv_cache_dtype="auto", kv_cache_layout="HND", logits_soft_cap=0.0, k_scale=one,
+            v_scale=one, partition_size=P, sliding_window=window,
+        ).args()  # fmt: skip
 
     def ours(self):
-        torch.ops.aiter.paged_attention_v1(*self.args)
+        torch.ops.aiter_swa.paged_attention_v1(*self.args)
 
     def torch_gather_sdpa(self, pos, blk_col, off):
         k = self.k[self.bt[:, blk_col].long(), :, off]  # [batch, n, kvh, d]

@@ -1,5 +1,6 @@
-// fp16 / bf16 storage types and bit-exact conversions of our own (HIP 5.x has no hip_bf16.h).
-// Values are carried as raw 16-bit patterns; arithmetic is done in fp32.
+// Element types, bit-exact conversions of our own (HIP 5.x has no hip_bf16.h) and the vector
+// load-and-convert functions through which the kernels read every query, key and value row.
+// Values are carried as raw bit patterns; arithmetic is done in fp32.
 #pragma once
 
 #include <type_traits>
@@ -50,9 +51,35 @@ __device__ __forceinline__ void from_float(float f, bf16_t* out) {
   out->bits = uint16_t(u >> 16);
 }
 
-// Eight 16-bit elements packed in one 16-byte vector (the unit of every global load).
+__device__ __forceinline__ float to_float(float f) { return f; }
+__device__ __forceinline__ void from_float(float f, float* out) { *out = f; }
+
+// Eight elements of T read as one vector: the unit of every row load (16 bytes for 16-bit types).
+// A new element type (fp8 KV) adds its Vec8 and its convert8 here; the kernels do not change.
+constexpr int kVecElems = 8;
 template <typename T>
-__device__ __forceinline__ void unpack8(const uint4& v, float (&f)[8]) {
+struct Vec8;
+template <>
+struct Vec8<fp16_t> {
+  using raw = uint4;
+};
+template <>
+struct Vec8<bf16_t> {
+  using raw = uint4;
+};
+template <typename T>
+using vec8_t = typename Vec8<T>::raw;
+
+// Issue the load of elements p[0..8) (p aligned to sizeof(vec8_t<T>)); convert later with convert8.
+template <typename T>
+__device__ __forceinline__ vec8_t<T> load_vec8(const T* p) {
+  return *reinterpret_cast<const vec8_t<T>*>(p);
+}
+
+// Widen eight loaded elements to fp32.
+template <typename T>
+__device__ __forceinline__ void convert8(const vec8_t<T>& v, float (&f)[8]) {
+  static_assert(sizeof(T) == 2, "convert8: 16-bit element types only");
   const uint32_t w[4] = {v.x, v.y, v.z, v.w};
 #pragma unroll
   for (int i = 0; i < 4; ++i) {

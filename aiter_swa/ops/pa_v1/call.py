@@ -1,0 +1,328 @@
+"""The arguments of ``paged_attention_v1``, listed once, and their validation.
+
+:class:`PaV1Call` is the op's argument list (its fields, in schema order, render the torch schema:
+``aiter_swa._library.schema_of``). :func:`validate` checks one call on metadata only — dtypes,
+shapes, strides, devices and host scalars; no device tensor is read (no ``.item()``, ``.cpu()`` or
+tensor comparison), so a GPU call does not synchronise, works under CUDA/HIP graph capture and
+traces under torch.compile (the fake impl runs the same checks) — and returns the call object,
+with its sizes in ``dims``, which the CPU and GPU implementations both take.
+
+The outcome of the checks is a function of that metadata alone, so it is cached per metadata key
+(shapes, strides, dtypes, devices of every tensor, and the host scalars): a repeated call with
+new tensors of the same metadata pays for matching the key, not for the checks.
+
+Exception types: ``TypeError`` for a wrong dtype, ``ValueError`` for a wrong shape, stride, device
+or value, ``NotImplementedError`` for what a later issue adds (``mtp > 1``, fp8 KV cache, fp8
+output). Every message reads ``<argument>: expected <what>, got <what>``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import operator
+
+import torch
+
+from aiter_swa._library import arg, arg_names, derived
+
+from .spec import GPU_DTYPES, MAX_GQA_RATIO, SUPPORTED_BLOCK_SIZES, SUPPORTED_HEAD_SIZES
+from .workspace import DTYPES, check_mtp, get_workspace_size, layout, num_partitions
+
+LAYOUTS = ("HND", "NHD")
+_GPU_DTYPES = tuple({"fp16": torch.float16, "bf16": torch.bfloat16}[d] for d in GPU_DTYPES)
+
+
+@dataclasses.dataclass(frozen=True)
+class PaDims:
+    """Sizes of one validated call (host ints, read from shapes only)."""
+
+    num_seqs: int
+    num_heads: int
+    num_kv_heads: int
+    head_size: int
+    block_size: int
+    max_blocks_per_seq: int
+    #: ``num_heads // num_kv_heads``: query heads sharing one KV head.
+    gqa_ratio: int
+    #: Split-K partitions per sequence (``workspace.num_partitions``).
+    num_partitions: int
+    #: Byte offsets of exp_sums, max_logits, tmp_out in the workspace, and the bytes needed.
+    workspace_layout: tuple
+
+
+@dataclasses.dataclass
+class PaV1Call:
+    """One call of ``paged_attention_v1``: aiter's arguments, names, order and defaults, plus
+    ``sliding_window``. Shapes, dtypes and semantics: the docstring of :mod:`aiter_swa.ops.pa_v1.op`.
+    """
+
+    out: torch.Tensor = arg("Tensor(a!)")
+    workspace_buffer: torch.Tensor = arg("Tensor(b!)")
+    query: torch.Tensor = arg("Tensor")
+    key_cache: torch.Tensor = arg("Tensor")
+    value_cache: torch.Tensor = arg("Tensor")
+    scale: float = arg("float")
+    block_tables: torch.Tensor = arg("Tensor")
+    cu_query_lens: torch.Tensor | None = arg("Tensor?")
+    context_lens: torch.Tensor = arg("Tensor")
+    max_context_len: int = arg("int")
+    alibi_slopes: torch.Tensor | None = arg("Tensor?")
+    kv_cache_dtype: str = arg("str")
+    kv_cache_layout: str = arg("str")
+    logits_soft_cap: float = arg("float")
+    k_scale: torch.Tensor = arg("Tensor")
+    v_scale: torch.Tensor = arg("Tensor")
+    fp8_out_scale: torch.Tensor | None = arg("Tensor?", None)
+    partition_size: int = arg("int", 256)
+    mtp: int = arg("int", 1)
+    sliding_window: int = arg("int", 0)
+    #: Filled by :func:`validate`: the call's sizes, and the per-metadata record they come from.
+    dims: PaDims | None = derived()
+    checked: Checked | None = derived()
+
+    def args(self) -> tuple:
+        """The op's arguments in schema order: ``torch.ops.aiter_swa.paged_attention_v1(*call.args())``."""
+        return tuple(getattr(self, name) for name in ARG_NAMES)
+
+
+@dataclasses.dataclass
+class Checked:
+    """What :func:`validate` caches per metadata key: the sizes, and a slot where the GPU dispatch
+    keeps its launch plan for that metadata (``gpu.py``)."""
+
+    dims: PaDims
+    gpu_plan: object = None
+
+
+#: The op's argument names in schema order.
+ARG_NAMES = arg_names(PaV1Call)
+
+
+def _check_dtype(name, tensor, expected, why=""):
+    if tensor.dtype not in expected:
+        raise TypeError(f"{name}: expected dtype {' or '.join(map(str, expected))}{why}, got {tensor.dtype}")
+
+
+def _check_ndim(name, tensor, ndim, shape_doc):
+    if tensor.dim() != ndim:
+        raise ValueError(f"{name}: expected a {ndim}-D tensor {shape_doc}, got shape {tuple(tensor.shape)}")
+
+
+def _check_last_stride(name, tensor, what):
+    if tensor.stride(-1) != 1:
+        raise ValueError(f"{name}: expected stride 1 along {what} (last dimension), got strides {tensor.stride()}")
+
+
+#: The tensor arguments whose metadata the checks read (``alibi_slopes`` may be None).
+_TENSOR_ARGS = ("out", "workspace_buffer", "query", "key_cache", "value_cache", "block_tables", "context_lens",
+                "alibi_slopes")
+_tensors_of = operator.attrgetter(*_TENSOR_ARGS)
+
+
+def _scalars(c: PaV1Call) -> tuple:
+    """The host values the checks (and the GPU launch plan) depend on, and which optionals are None.
+
+    ``scale`` and the soft cap's value are not checked and are passed to the kernel on every call.
+    """
+    return (c.max_context_len, c.kv_cache_dtype, c.kv_cache_layout, c.partition_size, c.mtp, c.sliding_window,
+            c.logits_soft_cap > 0, c.fp8_out_scale is None, c.alibi_slopes is None)
+
+
+def _meta(t):
+    return None if t is None else (t.shape, t.stride(), t.dtype, t.device)
+
+
+_CACHE: dict = {}  # scalars + metadata of every tensor -> Checked
+_CACHE_LIMIT = 4096
+
+# The most recently validated metadata sets, each with a C++ check of its tensors' metadata (dtype,
+# device, dispatch keys, sizes, strides): torch's TensorGuards, the checker behind torch.compile's
+# guards. One such check costs about a fifth of building the Python key above. Where this torch has
+# no usable TensorGuards, every call builds the key.
+try:
+    from torch._C._dynamo.guards import TensorGuards as _TensorGuards
+except ImportError:  # pragma: no cover - torch without dynamo
+    _TensorGuards = None
+_RECENT: list = []  # [(scalars, guard, Checked)], most recent first
+_RECENT_LIMIT = 8
+
+
+def _guard(tensors):
+    """A TensorGuards over ``tensors`` (static sizes and strides), or None where it cannot be made."""
+    if _TensorGuards is None:
+        return None
+    try:
+        return _TensorGuards(*tensors, dynamic_dims_sizes=[list(t.shape) for t in tensors],
+                             dynamic_dims_strides=[list(t.stride()) for t in tensors])
+    except Exception:  # noqa: BLE001 - another torch version's signature: fall back to the Python key
+        return None
+
+
+def validate(*args, **kwargs) -> PaV1Call:
+    """Check the arguments of ``paged_attention_v1`` (schema order); return the call with its ``dims``.
+
+    ``cu_query_lens``, ``k_scale`` and ``v_scale`` are accepted and not checked: ``cu_query_lens``
+    has no use with one query token per sequence (``mtp == 1``), the scales none without fp8 KV.
+    ``scale``, ``logits_soft_cap`` and ``sliding_window`` take any value (``<= 0`` disables the
+    soft cap and the window).
+
+    The outcome is cached per metadata key; a call whose tensors match one of the recently seen
+    metadata sets (checked in C++) skips building the key.
+
+    Raises:
+        NotImplementedError: ``kv_cache_dtype != "auto"``, ``fp8_out_scale`` given, ``mtp > 1``.
+        TypeError: wrong dtype of ``query`` (float16/bfloat16; float32 on the CPU), ``out``,
+            ``key_cache``/``value_cache`` (the query's), ``block_tables``/``context_lens`` (int32),
+            ``alibi_slopes`` (float32), ``workspace_buffer`` (uint8).
+        ValueError: any shape, stride, device or size mismatch, an unsupported head size, block
+            size, GQA ratio, layout or partition size, ``mtp < 1``, ``max_context_len < 0``, or a
+            workspace smaller than ``get_workspace_size(...)`` bytes.
+    """
+    call = PaV1Call(*args, **kwargs)
+    tensors = _tensors_of(call)
+    if tensors[-1] is None:  # alibi_slopes; its absence is part of the scalars
+        tensors = tensors[:-1]
+    scalars = _scalars(call)
+    for recent_scalars, guard, checked in _RECENT:
+        if recent_scalars == scalars and guard.check(*tensors):
+            break
+    else:
+        key = (scalars, *map(_meta, tensors))
+        checked = _CACHE.get(key)
+        if checked is None:
+            checked = Checked(check(call))
+            if len(_CACHE) >= _CACHE_LIMIT:
+                _CACHE.clear()
+            _CACHE[key] = checked
+        guard = _guard(tensors)
+        if guard is not None:
+            _RECENT.insert(0, (scalars, guard, checked))
+            del _RECENT[_RECENT_LIMIT:]
+    call.checked, call.dims = checked, checked.dims
+    return call
+
+
+def check(c: PaV1Call) -> PaDims:
+    """Every check of :func:`validate`, uncached (the fake impl's path: symbolic shapes are not hashable)."""
+    if c.kv_cache_dtype != "auto":
+        raise NotImplementedError(
+            f"kv_cache_dtype: expected 'auto' (KV cache in the query's dtype; fp8 KV is not supported yet), "
+            f"got {c.kv_cache_dtype!r}"
+        )
+    if c.fp8_out_scale is not None:
+        raise NotImplementedError("fp8_out_scale: expected None (fp8 output is not supported yet), got a tensor")
+    check_mtp(c.mtp)
+    if c.mtp > 1:
+        raise NotImplementedError(f"mtp: expected 1 (multi-token decode is not supported yet), got {c.mtp}")
+    parts = num_partitions(c.max_context_len, c.sliding_window, c.partition_size)
+    layout_name = c.kv_cache_layout
+    if layout_name not in LAYOUTS:
+        raise ValueError(f"kv_cache_layout: expected one of {LAYOUTS}, got {layout_name!r}")
+
+    query, out, key_cache, value_cache = c.query, c.out, c.key_cache, c.value_cache
+    block_tables, context_lens, alibi_slopes, workspace = c.block_tables, c.context_lens, c.alibi_slopes, c.workspace_buffer
+    cache_doc = (
+        "[num_blocks, num_kv_heads, block_size, head_size]"
+        if layout_name == "HND"
+        else "[num_blocks, block_size, num_kv_heads, head_size]"
+    )
+    _check_ndim("query", query, 3, "[num_seqs, num_heads, head_size]")
+    _check_ndim("out", out, 3, "[num_seqs, num_heads, head_size]")
+    _check_ndim("key_cache", key_cache, 4, f"{cache_doc} ({layout_name})")
+    _check_ndim("value_cache", value_cache, 4, f"{cache_doc} ({layout_name})")
+    _check_ndim("block_tables", block_tables, 2, "[num_seqs, max_blocks_per_seq]")
+    _check_ndim("context_lens", context_lens, 1, "[num_seqs]")
+    if alibi_slopes is not None:
+        _check_ndim("alibi_slopes", alibi_slopes, 1, "[num_heads]")
+
+    _check_dtype("query", query, DTYPES if query.device.type == "cpu" else _GPU_DTYPES, f" on {query.device.type}")
+    _check_dtype("out", out, (query.dtype,), " (the query's)")
+    _check_dtype("key_cache", key_cache, (query.dtype,), " (the query's, as kv_cache_dtype='auto')")
+    _check_dtype("value_cache", value_cache, (query.dtype,), " (the query's, as kv_cache_dtype='auto')")
+    _check_dtype("block_tables", block_tables, (torch.int32,))
+    _check_dtype("context_lens", context_lens, (torch.int32,))
+    _check_dtype("workspace_buffer", workspace, (torch.uint8,))
+    if alibi_slopes is not None:
+        _check_dtype("alibi_slopes", alibi_slopes, (torch.float32,))
+
+    for name in ("out", "workspace_buffer", "key_cache", "value_cache", "block_tables", "context_lens", "alibi_slopes"):
+        t = getattr(c, name)
+        if t is not None and t.device != query.device:
+            raise ValueError(f"{name}: expected a tensor on {query.device} (the query's device), got one on {t.device}")
+
+    num_seqs, num_heads, head_size = query.shape
+    if layout_name == "HND":
+        _, num_kv_heads, block_size, cache_head_size = key_cache.shape
+    else:
+        _, block_size, num_kv_heads, cache_head_size = key_cache.shape
+    if out.shape != query.shape:
+        raise ValueError(f"out: expected the query's shape {tuple(query.shape)}, got {tuple(out.shape)}")
+    if value_cache.shape != key_cache.shape:
+        raise ValueError(
+            f"value_cache: expected the key_cache's shape {tuple(key_cache.shape)}, got {tuple(value_cache.shape)}"
+        )
+    if cache_head_size != head_size:
+        raise ValueError(
+            f"key_cache: expected head_size {head_size} (the query's) in the last dimension of {cache_doc}, "
+            f"got {cache_head_size}"
+        )
+    if head_size not in SUPPORTED_HEAD_SIZES:
+        raise ValueError(f"query: expected a head_size in {SUPPORTED_HEAD_SIZES}, got {head_size}")
+    if block_size not in SUPPORTED_BLOCK_SIZES:
+        raise ValueError(
+            f"key_cache: expected a block_size in {SUPPORTED_BLOCK_SIZES} ({layout_name} layout {cache_doc}), "
+            f"got {block_size}"
+        )
+    if num_kv_heads < 1 or num_heads < 1 or num_heads % num_kv_heads != 0:
+        raise ValueError(
+            f"query: expected num_heads a positive multiple of num_kv_heads={num_kv_heads} (key_cache), got {num_heads}"
+        )
+    gqa_ratio = num_heads // num_kv_heads
+    if gqa_ratio > MAX_GQA_RATIO:
+        raise ValueError(
+            f"query: expected num_heads / num_kv_heads <= {MAX_GQA_RATIO}, got {num_heads} / {num_kv_heads} = {gqa_ratio}"
+        )
+    if context_lens.shape[0] != num_seqs:
+        raise ValueError(
+            f"context_lens: expected num_seqs={num_seqs} entries (query.shape[0]), got {context_lens.shape[0]}"
+        )
+    max_blocks_per_seq = block_tables.shape[1]
+    min_blocks = -(-c.max_context_len // block_size)
+    if block_tables.shape[0] != num_seqs or max_blocks_per_seq < min_blocks:
+        raise ValueError(
+            f"block_tables: expected shape [num_seqs={num_seqs}, >= ceil(max_context_len={c.max_context_len} / "
+            f"block_size={block_size})={min_blocks}], got {tuple(block_tables.shape)}"
+        )
+    if alibi_slopes is not None and alibi_slopes.shape[0] != num_heads:
+        raise ValueError(f"alibi_slopes: expected shape [num_heads={num_heads}], got {tuple(alibi_slopes.shape)}")
+
+    _check_last_stride("query", query, "head_size")
+    _check_last_stride("out", out, "head_size")
+    _check_last_stride("key_cache", key_cache, "head_size")
+    _check_last_stride("value_cache", value_cache, "head_size")
+    _check_last_stride("block_tables", block_tables, "max_blocks_per_seq")
+    _check_last_stride("context_lens", context_lens, "num_seqs")
+    if alibi_slopes is not None:
+        _check_last_stride("alibi_slopes", alibi_slopes, "num_heads")
+    if not workspace.is_contiguous():
+        raise ValueError(f"workspace_buffer: expected a contiguous tensor, got strides {workspace.stride()}")
+
+    workspace_bytes = get_workspace_size(
+        num_seqs, num_heads, head_size, c.max_context_len, out.dtype, c.sliding_window, c.partition_size, c.mtp
+    )
+    if workspace.numel() < workspace_bytes:
+        raise ValueError(
+            f"workspace_buffer: expected >= {workspace_bytes} bytes (aiter_swa.get_workspace_size), "
+            f"got {workspace.numel()}"
+        )
+    return PaDims(
+        num_seqs=num_seqs,
+        num_heads=num_heads,
+        num_kv_heads=num_kv_heads,
+        head_size=head_size,
+        block_size=block_size,
+        max_blocks_per_seq=max_blocks_per_seq,
+        gqa_ratio=gqa_ratio,
+        num_partitions=parts,
+        workspace_layout=layout(num_seqs * c.mtp, num_heads, head_size, parts, out.dtype.itemsize),
+    )

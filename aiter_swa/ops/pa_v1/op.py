@@ -1,0 +1,84 @@
+"""Registers ``torch.ops.aiter_swa.paged_attention_v1`` (and ``torch.ops.aiter.paged_attention_v1``
+where AMD's aiter is not installed; see ``aiter_swa._library``): schema, CPU and CUDA kernels, fake impl.
+
+The op is defined with ``torch.library.Library`` (``define`` + ``impl`` + ``register_fake``), whose
+Python kernels the dispatcher calls directly: a few microseconds per call, where
+``torch.library.custom_op``'s Python autograd and ADInplaceOrView wrappers measured about 100 us
+with this 20-argument schema, which a decode step would pay on every layer.
+
+The op (``paged_attention_v1(out, workspace_buffer, query, key_cache, value_cache, scale,
+block_tables, cu_query_lens, context_lens, max_context_len, alibi_slopes, kv_cache_dtype,
+kv_cache_layout, logits_soft_cap, k_scale, v_scale, fp8_out_scale=None, partition_size=256, mtp=1,
+sliding_window=0) -> ()``) is paged-attention decode with an optional sliding window: it writes
+``out`` and returns nothing.
+
+Semantics: the one query token of sequence ``i`` sits at position ``L - 1`` with
+``L = context_lens[i]`` and attends keys ``j`` with ``max(0, L - sliding_window) <= j < L``
+(``sliding_window <= 0``: ``0 <= j < L``). Query head ``h`` uses KV head
+``h // (num_heads // num_kv_heads)``. Logit ``x = scale * q.k``; with ALiBi,
+``x += alibi_slopes[h] * (j - L + 1)``; with ``logits_soft_cap = c > 0``, ``x = c * tanh(x / c)``
+(ALiBi before the cap, as aiter's reference and FlashInfer's ``DefaultAttention`` order them); then
+the window and context masks (a masked key gets exactly zero weight and is never read); softmax;
+weighted sum of values. ``L == 0`` gives zeros.
+
+Arguments:
+    out: ``[num_seqs, num_heads, head_size]``, the query's dtype; written.
+    workspace_buffer: uint8, contiguous, at least ``aiter_swa.get_workspace_size(...)`` bytes (any
+        buffer sized as aiter sizes it is enough); the GPU kernel's split-K scratch (unused on the CPU).
+    query: ``[num_seqs, num_heads, head_size]``, float16 or bfloat16 (float32 on the CPU).
+    key_cache, value_cache: the query's dtype; ``kv_cache_layout="HND"``:
+        ``[num_blocks, num_kv_heads, block_size, head_size]``; ``"NHD"``:
+        ``[num_blocks, block_size, num_kv_heads, head_size]``. Any strides but the last (1):
+        ``kv[:, 0]`` and ``kv[:, 1]`` of one combined tensor are fine.
+    scale: logit scale, usually ``head_size ** -0.5``.
+    block_tables: int32 ``[num_seqs, max_blocks_per_seq]``, block ids; entry ``b`` holds tokens
+        ``[b * block_size, (b + 1) * block_size)``. Entries outside the window and past the
+        context are not read (they may point at a null block).
+    cu_query_lens: accepted for aiter compatibility and ignored (one query token per sequence).
+    context_lens: int32 ``[num_seqs]``, KV length including the current token.
+    max_context_len: host int >= every ``context_lens`` entry; sizes the GPU grid.
+    alibi_slopes: float32 ``[num_heads]`` or None.
+    kv_cache_dtype: ``"auto"`` only (the query's dtype).
+    kv_cache_layout: ``"HND"`` or ``"NHD"``.
+    logits_soft_cap: ``c``; ``<= 0`` disables it.
+    k_scale, v_scale: fp8 KV scales of aiter's signature; ignored (no fp8 KV yet).
+    fp8_out_scale: None only.
+    partition_size: 256 only (tokens per split-K partition).
+    mtp: 1 only (query tokens per sequence).
+    sliding_window: ``w`` in tokens, the current token included; ``<= 0`` disables it. vLLM's
+        ``window_left`` (keys ``j >= L - 1 - window_left``) is ``w = window_left + 1``.
+
+Raises:
+    TypeError, ValueError, NotImplementedError: see ``call.validate``; raised before ``out`` is written.
+"""
+
+from __future__ import annotations
+
+from aiter_swa._library import define_op, schema_of
+
+from . import cpu, gpu
+from .call import PaV1Call, check, validate
+
+NAME = "paged_attention_v1"
+#: aiter's argument names, order and defaults, plus ``sliding_window``: the fields of PaV1Call.
+SCHEMA = schema_of(PaV1Call)
+
+
+def paged_attention_v1_cpu(*args) -> None:
+    """CPU kernel of the op: validate, then the vectorized torch implementation (``cpu.py``)."""
+    cpu.run(validate(*args))
+
+
+def paged_attention_v1_cuda(*args) -> None:
+    """CUDA kernel of the op (also the key of ROCm builds of torch): validate, then the JIT-built
+    HIP/CUDA kernel (``gpu.py``)."""
+    gpu.run(validate(*args))
+
+
+def paged_attention_v1_fake(*args) -> None:
+    """Fake (meta) impl for torch.compile and FakeTensor: the metadata checks, no compute."""
+    check(PaV1Call(*args))
+
+
+QUALNAMES = define_op(NAME, SCHEMA, cpu=paged_attention_v1_cpu, cuda=paged_attention_v1_cuda,
+                      fake=paged_attention_v1_fake, aiter_alias=True)

@@ -1,0 +1,157 @@
+"""Supported configurations, the kernel spec, its pre-build matrix and the launch contract of pa_v1.
+
+Torch-free: the pre-build imports it (through the op catalogue) without torch. One place, so the
+validation messages, the pre-build matrix, the kernel's constants and the README agree.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from aiter_swa.jit.contract import LaunchContract, Param
+from aiter_swa.jit.registry import OpDef, register_op
+from aiter_swa.jit.spec import KernelSpec
+
+#: Head sizes with a GPU specialization (each exact: no element is padded or dropped).
+SUPPORTED_HEAD_SIZES = (64, 80, 96, 128, 192, 256)
+#: Tokens per KV-cache block.
+SUPPORTED_BLOCK_SIZES = (16, 32)
+#: Tokens per split-K partition: aiter's ``_PARTITION_SIZE_ROCM``, rendered into the kernel.
+PARTITION_SIZE = 256
+SUPPORTED_PARTITION_SIZES = (PARTITION_SIZE,)
+#: Query heads per KV head served by one workgroup: GQA ratios are rounded up to one of these.
+GQA_BUCKETS = (1, 2, 4, 8, 16)
+MAX_GQA_RATIO = GQA_BUCKETS[-1]
+#: Element types with a GPU kernel (the CPU path also takes float32), by spec name.
+GPU_DTYPES = ("fp16", "bf16")
+#: Threads per workgroup of the partition kernel (measured on H200 against 64 and 256).
+NUM_THREADS = 128
+#: Bytes of one vector load of 8 elements of a 16-bit type: every query/K/V row is read in these,
+#: so base pointers and leading strides must be multiples of it (checked by the GPU dispatch).
+VEC_BYTES = 16
+
+#: C++ element type of each dtype name (csrc/include/aiter_swa/vec.h).
+CPP_ELEMENT_TYPES = {"fp16": "aiter_swa::fp16_t", "bf16": "aiter_swa::bf16_t"}
+
+
+def gqa_bucket(gqa_ratio: int) -> int:
+    """Smallest bucket in :data:`GQA_BUCKETS` that holds ``gqa_ratio`` query heads per KV head."""
+    for b in GQA_BUCKETS:
+        if gqa_ratio <= b:
+            return b
+    raise ValueError(
+        f"num_heads / num_kv_heads: expected a GQA ratio of at most {MAX_GQA_RATIO}, got {gqa_ratio}"
+    )
+
+
+#: The launcher's parameters in order (csrc/templates/pa_v1.cpp.jinja renders its signature from
+#: this; aiter_swa/ops/pa_v1/gpu.py builds the arguments from it). Strides are in elements.
+LAUNCH = LaunchContract((
+    Param("out", "ptr", "[num_seqs, num_heads, head_size] of out_dtype"),
+    Param("query", "ptr", "[num_seqs, num_heads, head_size] of q_dtype"),
+    Param("key_cache", "ptr", "paged K of kv_dtype (layout in the strides)"),
+    Param("value_cache", "ptr", "paged V of kv_dtype"),
+    Param("block_tables", "ptr", "int32 [num_seqs, bt_stride]"),
+    Param("context_lens", "ptr", "int32 [num_seqs]"),
+    Param("alibi_slopes", "ptr", "float32 [num_heads], or 0"),
+    Param("exp_sums", "ptr", "workspace: float32 [num_seqs, num_heads, num_partitions]"),
+    Param("max_logits", "ptr", "workspace: float32 [num_seqs, num_heads, num_partitions]"),
+    Param("tmp_out", "ptr", "workspace: out_dtype [num_seqs, num_heads, num_partitions, head_size]"),
+    Param("num_seqs", "int"),
+    Param("num_heads", "int"),
+    Param("num_kv_heads", "int"),
+    Param("num_partitions", "int", "split-K partitions per sequence (grid z); <= 1: no reduce"),
+    Param("bt_stride", "int"),
+    Param("q_stride_seq", "int"),
+    Param("q_stride_head", "int"),
+    Param("o_stride_seq", "int"),
+    Param("o_stride_head", "int"),
+    Param("k_stride_block", "int"),
+    Param("k_stride_head", "int"),
+    Param("k_stride_token", "int"),
+    Param("v_stride_block", "int"),
+    Param("v_stride_head", "int"),
+    Param("v_stride_token", "int"),
+    Param("sliding_window", "int", "tokens; <= 0: off"),
+    Param("scale", "float"),
+    Param("soft_cap", "float", "<= 0: off"),
+    Param("stream", "stream"),
+))  # fmt: skip
+
+
+@dataclasses.dataclass(frozen=True)
+class PaV1Spec(KernelSpec):
+    """One pa_v1 specialization.
+
+    Fields:
+        q_dtype, kv_dtype, out_dtype: ``"fp16"`` or ``"bf16"``: element types of the query, the KV
+            cache and the output (and of the split-K partial outputs).
+        head_size: elements per head (one of :data:`SUPPORTED_HEAD_SIZES`).
+        block_size: tokens per KV-cache block.
+        gqa: query heads per KV head served by one workgroup (a GQA bucket: 1, 2, 4, 8 or 16);
+            the actual ratio is passed at run time and may be smaller.
+        sliding_window: compile the window code (``SLIDING_WINDOW_ENABLED``).
+        soft_cap: compile the logit soft cap ``c * tanh(x / c)``.
+        alibi: compile the ALiBi bias.
+        arch: offload target, ``gfx942`` / ``gfx90a`` (HIP) or ``sm_90`` style (CUDA).
+    """
+
+    op = "pa_v1"
+    template = "pa_v1.cpp.jinja"
+
+    q_dtype: str
+    kv_dtype: str
+    out_dtype: str
+    head_size: int
+    block_size: int
+    gqa: int
+    sliding_window: bool
+    soft_cap: bool
+    alibi: bool
+    arch: str
+
+    def __post_init__(self):
+        super().__post_init__()
+        for f in ("q_dtype", "kv_dtype", "out_dtype"):
+            if getattr(self, f) not in CPP_ELEMENT_TYPES:
+                raise ValueError(f"PaV1Spec.{f}: expected one of {tuple(CPP_ELEMENT_TYPES)}, got {getattr(self, f)!r}")
+
+    def name_parts(self) -> list:
+        """e.g. ``bf16 hs128 bs16 g8 swa`` (``kv<dtype>`` / ``o<dtype>`` only where they differ from the query's)."""
+        parts = [self.q_dtype]
+        if self.kv_dtype != self.q_dtype:
+            parts.append(f"kv{self.kv_dtype}")
+        if self.out_dtype != self.q_dtype:
+            parts.append(f"o{self.out_dtype}")
+        parts += [f"hs{self.head_size}", f"bs{self.block_size}", f"g{self.gqa}"]
+        parts += [flag for flag, on in (("swa", self.sliding_window), ("cap", self.soft_cap), ("alibi", self.alibi)) if on]
+        return parts
+
+    def extra_template_vars(self) -> dict:
+        return {
+            "q_type": CPP_ELEMENT_TYPES[self.q_dtype],
+            "kv_type": CPP_ELEMENT_TYPES[self.kv_dtype],
+            "out_type": CPP_ELEMENT_TYPES[self.out_dtype],
+            "partition_size": PARTITION_SIZE,
+            "num_threads": NUM_THREADS,
+            "vec_bytes": VEC_BYTES,
+            **LAUNCH.template_vars(),
+        }
+
+
+def _supported(v: dict) -> bool:
+    """One element type for query, KV cache and output (fp8 KV and fp8 output come later)."""
+    return v["q_dtype"] == v["kv_dtype"] == v["out_dtype"]
+
+
+OP = register_op(OpDef(
+    name="pa_v1",
+    spec_type=PaV1Spec,
+    axes={
+        "q_dtype": GPU_DTYPES, "kv_dtype": GPU_DTYPES, "out_dtype": GPU_DTYPES,
+        "head_size": SUPPORTED_HEAD_SIZES, "block_size": SUPPORTED_BLOCK_SIZES, "gqa": GQA_BUCKETS,
+        "sliding_window": (False, True), "soft_cap": (False, True), "alibi": (False, True),
+    },
+    supported=_supported,
+    description="paged-attention decode with sliding window",
+))  # fmt: skip

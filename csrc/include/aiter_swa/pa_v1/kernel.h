@@ -1,0 +1,352 @@
+// Paged-attention v1 decode with sliding-window attention (SWA): the partition (split-K) kernel,
+// the reduce kernel and their host launch, as templates over one specialization `PaSpec`.
+//
+// Algorithm (docs/design.md, "The pa_v1 kernel"):
+//  * One workgroup per (sequence, KV head, partition of P keys). It serves every query head of the
+//    KV head's GQA group, so each K/V element is read from memory once.
+//  * Sliding window: partitions are rebased at each sequence's first attended key
+//    k0 = max(0, L - w), on the device: partition p covers keys [k0 + p*P, min(k0 + (p+1)*P, L)).
+//    The grid has the number of partitions the host computed from host ints
+//    (aiter_swa/ops/pa_v1/workspace.py); a workgroup whose partition starts at or beyond L exits.
+//    Keys outside the window or the context are never read, nor are their block-table entries.
+//  * Logit x = scale * q.k; ALiBi x += slope_h * (j - L + 1); soft cap x = c * tanh(x / c) (aiter's
+//    order); the window/context mask comes after (masked keys are simply never visited).
+//  * One partition for every sequence: the partition kernel writes the normalised output and no
+//    reduce is launched. Otherwise each workgroup writes its partial (max logit, exp sum,
+//    normalised partial output in the output dtype, as aiter does) to the workspace and the reduce
+//    kernel merges exactly the partitions each sequence has (lse.h).
+//
+// Work split inside a workgroup (NUM_THREADS threads): a key/value row of HEAD_SIZE elements is read
+// as HEAD_SIZE/8 vectors of 8 elements by a "thread group" of TG = next_pow2(HEAD_SIZE/8) lanes; the
+// workgroup holds NUM_THREADS/TG row slots and each thread keeps U independent row loads in flight.
+// q.k partial sums of the GQA heads are combined across the thread group by a reduce-scatter of
+// wavefront shuffles (reduce.h).
+#pragma once
+
+#include "aiter_swa/compat.h"
+#include "aiter_swa/lse.h"
+#include "aiter_swa/paged_kv.h"
+#include "aiter_swa/reduce.h"
+#include "aiter_swa/vec.h"
+#include "aiter_swa/window.h"
+
+namespace aiter_swa {
+namespace pa_v1 {
+
+__host__ __device__ constexpr int next_pow2(int x) { return x <= 1 ? 1 : 2 * next_pow2((x + 1) / 2); }
+
+// One compiled specialization. TQ, TKV, TOut: element types of the query, the KV cache and the
+// output (and of the split-K partial outputs). GQA: a power of two (1..16), the most query heads
+// per KV head this build serves (the run-time ratio may be smaller). PARTITION_SIZE (keys per
+// split-K partition) and NUM_THREADS (per workgroup) are rendered from aiter_swa/ops/pa_v1/spec.py.
+template <typename TQ_, typename TKV_, typename TOut_, int HEAD_SIZE_, int BLOCK_SIZE_, int GQA_,
+          bool SLIDING_WINDOW_ENABLED_, bool SOFT_CAP_ENABLED_, bool ALIBI_ENABLED_, int PARTITION_SIZE_,
+          int NUM_THREADS_>
+struct PaSpec {
+  using TQ = TQ_;
+  using TKV = TKV_;
+  using TOut = TOut_;
+  static constexpr int HEAD_SIZE = HEAD_SIZE_;
+  static constexpr int BLOCK_SIZE = BLOCK_SIZE_;
+  static constexpr int GQA = GQA_;
+  static constexpr bool SLIDING_WINDOW_ENABLED = SLIDING_WINDOW_ENABLED_;
+  static constexpr bool SOFT_CAP_ENABLED = SOFT_CAP_ENABLED_;
+  static constexpr bool ALIBI_ENABLED = ALIBI_ENABLED_;
+  static constexpr int PARTITION_SIZE = PARTITION_SIZE_;
+  static constexpr int NUM_THREADS = NUM_THREADS_;
+  static_assert(HEAD_SIZE % kVecElems == 0, "head size must be a multiple of 8 (vector loads)");
+  static_assert(GQA >= 1 && GQA <= 16 && (GQA & (GQA - 1)) == 0, "GQA bucket: 1, 2, 4, 8 or 16");
+  static_assert(BLOCK_SIZE >= 1 && (BLOCK_SIZE & (BLOCK_SIZE - 1)) == 0, "block size: a power of two");
+  static_assert(NUM_THREADS % kWarpSize == 0, "whole wavefronts per workgroup");
+};
+
+// Everything a launch needs; passed by value as the kernel argument. Strides are in elements.
+struct PaParams {
+  void* out;                  // [num_seqs, num_heads, HEAD_SIZE] of TOut
+  const void* query;          // [num_seqs, num_heads, HEAD_SIZE] of TQ
+  PagedCache key_cache, value_cache;
+  const int* block_tables;    // [num_seqs, bt_stride]
+  const int* context_lens;    // [num_seqs]
+  const float* alibi_slopes;  // [num_heads] or null
+  float* exp_sums;            // workspace [num_seqs, num_heads, num_partitions]
+  float* max_logits;          // workspace [num_seqs, num_heads, num_partitions]
+  void* tmp_out;              // workspace [num_seqs, num_heads, num_partitions, HEAD_SIZE] of TOut
+  int num_heads, gqa_ratio, num_partitions, sliding_window;
+  int64_t bt_stride;
+  int64_t q_stride_seq, q_stride_head, o_stride_seq, o_stride_head;
+  float scale, soft_cap, inv_soft_cap;
+};
+
+template <class S>
+__global__ __launch_bounds__(S::NUM_THREADS) void partition_kernel(const PaParams p) {
+  using TQ = typename S::TQ;
+  using TKV = typename S::TKV;
+  using TOut = typename S::TOut;
+  constexpr int HS = S::HEAD_SIZE, BS = S::BLOCK_SIZE, G = S::GQA, P = S::PARTITION_SIZE;
+  constexpr int kNumThreads = S::NUM_THREADS;
+  constexpr int VPR = HS / kVecElems;    // vectors per row
+  constexpr int TG = next_pow2(VPR);     // lanes per row
+  static_assert(TG <= kWarpSize, "a row must fit in one wavefront");
+  static_assert(G <= kWarpSize, "GQA bucket larger than the wavefront");
+  constexpr int kNumWarps = kNumThreads / kWarpSize;
+  constexpr int ROW_SLOTS = kNumThreads / TG;
+  constexpr int U = G >= 16 ? 2 : 4;  // row loads in flight per thread (register budget)
+  constexpr int ROWS_PER_ITER = ROW_SLOTS * U;
+  constexpr int MAX_BLOCKS = P / BS + 1;
+  constexpr int NH = G >= TG ? G / TG : 1;      // heads a lane holds after the reduce-scatter
+  constexpr int LOW_MASK = G >= TG ? 0 : TG / G - 1;
+
+  // Per-warp output accumulators [warp][head][HS] are summed in parallel when they fit in 32 KiB,
+  // else warp after warp into one [head][HS] slice.
+  constexpr bool kParallelAcc = kNumWarps * G * HS * 4 <= 32 * 1024;
+  constexpr int kAccFloats = kParallelAcc ? kNumWarps * G * HS : G * HS;
+  constexpr int kBufFloats = kAccFloats > P * G ? kAccFloats : P * G;
+  // Logits, then probabilities, of the partition: [row][head]; reused for the output accumulators.
+  __shared__ float s_buf[kBufFloats];
+  __shared__ int s_blocks[MAX_BLOCKS];
+  __shared__ float s_slopes[G];
+  __shared__ float s_red[kNumWarps][G];
+  __shared__ float s_max[G], s_sum[G];
+
+  const int seq = blockIdx.x, kv_head = blockIdx.y, part = blockIdx.z;
+  const int tid = threadIdx.x, lane = tid % kWarpSize, warp = tid / kWarpSize;
+  const int g_lane = lane % TG;
+  const int row_slot = tid / TG;
+  const bool vec_active = g_lane < VPR;
+  const int head0 = kv_head * p.gqa_ratio;
+  const bool single_partition = p.num_partitions <= 1;
+
+  const int L = p.context_lens[seq];
+  const int start = first_attended_key<S::SLIDING_WINDOW_ENABLED>(L, p.sliding_window) + part * P;
+  if (start >= L) {
+    if (L <= 0 && part == 0 && single_partition) {  // empty context: zeros
+      TOut* out = static_cast<TOut*>(p.out);
+      for (int idx = tid; idx < p.gqa_ratio * HS; idx += kNumThreads)
+        from_float(0.f, &out[seq * p.o_stride_seq + (head0 + idx / HS) * p.o_stride_head + idx % HS]);
+    }
+    return;
+  }
+  const int n = min(L - start, P);
+  const int b0 = start / BS;
+  const int nb = (start + n - 1) / BS - b0 + 1;
+  if (tid < nb) s_blocks[tid] = p.block_tables[seq * p.bt_stride + b0 + tid];
+  if (tid < G) {
+    float slope = 0.f;
+    if constexpr (S::ALIBI_ENABLED) {
+      if (tid < p.gqa_ratio) slope = p.alibi_slopes[head0 + tid];
+    }
+    s_slopes[tid] = slope;
+  }
+
+  // Query rows of the group, pre-multiplied by the softmax scale.
+  float q[G][8];
+#pragma unroll
+  for (int i = 0; i < G; ++i) {
+    vec8_t<TQ> raw{};
+    if (vec_active && i < p.gqa_ratio)
+      raw = load_vec8(static_cast<const TQ*>(p.query) + seq * p.q_stride_seq + (head0 + i) * p.q_stride_head +
+                      g_lane * kVecElems);
+    convert8<TQ>(raw, q[i]);
+#pragma unroll
+    for (int e = 0; e < 8; ++e) q[i][e] *= p.scale;
+  }
+  __syncthreads();
+
+  // Row r of this partition is key start + r, in cache block s_blocks[(start + r) / BS - b0]. A thread
+  // loads rows r0 + u * ROW_SLOTS + row_slot (u < U) of an iteration, all in flight at once.
+  auto load_rows = [&](vec8_t<TKV> (&raw)[U], const PagedCache& cache, int r0) {
+#pragma unroll
+    for (int u = 0; u < U; ++u) {
+      const int row = r0 + u * ROW_SLOTS + row_slot;
+      raw[u] = vec8_t<TKV>{};
+      if (vec_active && row < n) {
+        const int t = start + row;
+        raw[u] = load_vec8(cache.row<TKV>(s_blocks[t / BS - b0], kv_head, t % BS) + g_lane * kVecElems);
+      }
+    }
+  };
+
+  // ---- QK: logits of every (row, head) of the partition into s_buf ----
+  for (int r0 = 0; r0 < n; r0 += ROWS_PER_ITER) {
+    vec8_t<TKV> kraw[U];
+    load_rows(kraw, p.key_cache, r0);
+#pragma unroll
+    for (int u = 0; u < U; ++u) {
+      const int row = r0 + u * ROW_SLOTS + row_slot;
+      float k[8];
+      convert8<TKV>(kraw[u], k);
+      float dot[G];
+#pragma unroll
+      for (int i = 0; i < G; ++i) {
+        float s = 0.f;
+#pragma unroll
+        for (int e = 0; e < 8; ++e) s = fmaf(q[i][e], k[e], s);
+        dot[i] = s;
+      }
+      int hb = 0;
+      reduce_scatter<G, TG / 2>(dot, g_lane, hb);  // every lane takes part: no divergence before it
+      if (row < n && (g_lane & LOW_MASK) == 0) {
+#pragma unroll
+        for (int j = 0; j < NH; ++j) {
+          float x = dot[j];
+          if constexpr (S::ALIBI_ENABLED) x += s_slopes[hb + j] * float(start + row - L + 1);
+          if constexpr (S::SOFT_CAP_ENABLED) x = p.soft_cap * tanhf(x * p.inv_soft_cap);
+          s_buf[row * G + hb + j] = x;
+        }
+      }
+    }
+  }
+  __syncthreads();
+
+  // Issue the first value rows now so their latency overlaps the softmax.
+  vec8_t<TKV> vraw[U];
+  load_rows(vraw, p.value_cache, 0);
+
+  // ---- softmax over the partition, per head (thread tid always sees head tid % G) ----
+  float m = -INFINITY;
+  for (int idx = tid; idx < n * G; idx += kNumThreads) m = fmaxf(m, s_buf[idx]);
+  reduce_per_member<kNumThreads, G, true>(m, s_red, s_max);
+  const float my_max = s_max[tid % G];
+  float sum = 0.f;
+  for (int idx = tid; idx < n * G; idx += kNumThreads) {
+    const float e = fast_exp(s_buf[idx] - my_max);
+    s_buf[idx] = e;
+    sum += e;
+  }
+  reduce_per_member<kNumThreads, G, false>(sum, s_red, s_sum);
+
+  // ---- PV: acc[head][8 elements of this lane's vector], over this thread's rows ----
+  float acc[G][8];
+#pragma unroll
+  for (int i = 0; i < G; ++i)
+#pragma unroll
+    for (int e = 0; e < 8; ++e) acc[i][e] = 0.f;
+  for (int r0 = 0; r0 < n; r0 += ROWS_PER_ITER) {
+    if (r0 > 0) load_rows(vraw, p.value_cache, r0);
+#pragma unroll
+    for (int u = 0; u < U; ++u) {
+      const int row = r0 + u * ROW_SLOTS + row_slot;
+      if (row < n) {
+        float v[8];
+        convert8<TKV>(vraw[u], v);
+#pragma unroll
+        for (int i = 0; i < G; ++i) {
+          const float pr = s_buf[row * G + i];
+#pragma unroll
+          for (int e = 0; e < 8; ++e) acc[i][e] = fmaf(pr, v[e], acc[i][e]);
+        }
+      }
+    }
+  }
+  // Sum the row slots of a warp, then the warps in turn into s_buf (now free) as [head][HS].
+#pragma unroll
+  for (int off = TG; off < kWarpSize; off *= 2)
+#pragma unroll
+    for (int i = 0; i < G; ++i)
+#pragma unroll
+      for (int e = 0; e < 8; ++e) acc[i][e] += shfl_xor(acc[i][e], off);
+  __syncthreads();
+  if constexpr (kParallelAcc) {
+    if (lane < VPR) {
+#pragma unroll
+      for (int i = 0; i < G; ++i)
+#pragma unroll
+        for (int e = 0; e < 8; ++e) s_buf[(warp * G + i) * HS + lane * 8 + e] = acc[i][e];
+    }
+    __syncthreads();
+  } else {
+    for (int w = 0; w < kNumWarps; ++w) {
+      if (warp == w && lane < VPR) {
+#pragma unroll
+        for (int i = 0; i < G; ++i)
+#pragma unroll
+          for (int e = 0; e < 8; ++e) {
+            float* dst = &s_buf[i * HS + lane * 8 + e];
+            *dst = (w == 0 ? 0.f : *dst) + acc[i][e];
+          }
+      }
+      __syncthreads();
+    }
+  }
+
+  // ---- write: the final output (one partition) or this partition's partial ----
+  for (int idx = tid; idx < p.gqa_ratio * HS; idx += kNumThreads) {
+    const int i = idx / HS, e = idx % HS;
+    float total = s_buf[idx];
+    if constexpr (kParallelAcc) {
+#pragma unroll
+      for (int w = 1; w < kNumWarps; ++w) total += s_buf[w * G * HS + idx];
+    }
+    const float val = total / s_sum[i];
+    if (single_partition) {
+      from_float(val, &static_cast<TOut*>(p.out)[seq * p.o_stride_seq + (head0 + i) * p.o_stride_head + e]);
+    } else {
+      const int64_t slot = (int64_t(seq) * p.num_heads + head0 + i) * p.num_partitions + part;
+      from_float(val, &static_cast<TOut*>(p.tmp_out)[slot * HS + e]);
+    }
+  }
+  if (!single_partition && tid < p.gqa_ratio) {
+    const int64_t slot = (int64_t(seq) * p.num_heads + head0 + tid) * p.num_partitions + part;
+    p.max_logits[slot] = s_max[tid];
+    p.exp_sums[slot] = s_sum[tid];
+  }
+}
+
+// Merges the partitions a sequence really has: ceil(span / P) with span = min(L, w) (window on)
+// or L. One workgroup per (sequence, query head), one thread per output element.
+template <class S>
+__global__ __launch_bounds__(S::HEAD_SIZE) void reduce_kernel(const PaParams p) {
+  using TOut = typename S::TOut;
+  constexpr int HS = S::HEAD_SIZE;
+  const int seq = blockIdx.x, head = blockIdx.y, e = threadIdx.x;
+  const int L = p.context_lens[seq];
+  const int span = L - first_attended_key<S::SLIDING_WINDOW_ENABLED>(L, p.sliding_window);
+  const int num_parts = partitions_for(span, S::PARTITION_SIZE);
+  const int64_t base = (int64_t(seq) * p.num_heads + head) * p.num_partitions;
+  const float val = lse_merge(p.max_logits + base, p.exp_sums + base, static_cast<const TOut*>(p.tmp_out) + base * HS,
+                              HS, e, num_parts);
+  from_float(val, &static_cast<TOut*>(p.out)[seq * p.o_stride_seq + head * p.o_stride_head + e]);
+}
+
+// Host launch from the launcher's arguments `a` (a struct rendered from the launch contract,
+// aiter_swa/ops/pa_v1/spec.py LAUNCH_PARAMS; pointers are integers, strides in elements, the
+// workspace pointers already placed by the host). One kernel when there is one partition, else
+// partition + reduce.
+template <class S, class Args>
+gpuError_t launch(const Args& a) {
+  PaParams p{};
+  p.out = reinterpret_cast<void*>(a.out);
+  p.query = reinterpret_cast<const void*>(a.query);
+  p.key_cache = {reinterpret_cast<const void*>(a.key_cache), a.k_stride_block, a.k_stride_head, a.k_stride_token};
+  p.value_cache = {reinterpret_cast<const void*>(a.value_cache), a.v_stride_block, a.v_stride_head, a.v_stride_token};
+  p.block_tables = reinterpret_cast<const int*>(a.block_tables);
+  p.context_lens = reinterpret_cast<const int*>(a.context_lens);
+  p.alibi_slopes = reinterpret_cast<const float*>(a.alibi_slopes);
+  p.exp_sums = reinterpret_cast<float*>(a.exp_sums);
+  p.max_logits = reinterpret_cast<float*>(a.max_logits);
+  p.tmp_out = reinterpret_cast<void*>(a.tmp_out);
+  p.num_heads = int(a.num_heads);
+  p.gqa_ratio = int(a.num_heads / a.num_kv_heads);
+  p.num_partitions = int(a.num_partitions);
+  p.sliding_window = int(a.sliding_window);
+  p.bt_stride = a.bt_stride;
+  p.q_stride_seq = a.q_stride_seq;
+  p.q_stride_head = a.q_stride_head;
+  p.o_stride_seq = a.o_stride_seq;
+  p.o_stride_head = a.o_stride_head;
+  p.scale = float(a.scale);
+  p.soft_cap = float(a.soft_cap);
+  p.inv_soft_cap = a.soft_cap > 0 ? float(1.0 / a.soft_cap) : 0.f;
+  const auto stream = reinterpret_cast<gpuStream_t>(a.stream);
+  const dim3 grid(unsigned(a.num_seqs), unsigned(a.num_kv_heads), unsigned(p.num_partitions > 1 ? p.num_partitions : 1));
+  partition_kernel<S><<<grid, S::NUM_THREADS, 0, stream>>>(p);
+  if (p.num_partitions > 1) {
+    gpuError_t err = gpuPeekAtLastError();
+    if (err != gpuSuccess) return err;
+    reduce_kernel<S><<<dim3(unsigned(a.num_seqs), unsigned(a.num_heads)), S::HEAD_SIZE, 0, stream>>>(p);
+  }
+  return gpuGetLastError();
+}
+
+}  // namespace pa_v1
+}  // namespace aiter_swa

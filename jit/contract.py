@@ -1,0 +1,76 @@
+"""Launch contracts: the ordered parameters of an op's ``launch`` function, defined once in Python.
+
+An op declares its launcher's parameters as a :class:`LaunchContract`; the op's Jinja template
+renders the C++ ``launch`` signature, the struct handed to the kernel's host launch and the
+pybind11 argument names from it (so a caller that passes an argument by a wrong name gets a
+TypeError naming it), and the op's GPU dispatch, tests and benchmarks build their argument tuples
+from it (:meth:`LaunchContract.pack`, :attr:`LaunchContract.names`).
+
+Parameter kinds and their C++ types: ``ptr`` -> ``uintptr_t`` (a device pointer as an int, e.g.
+``tensor.data_ptr()``; 0 for an absent optional tensor), ``int`` -> ``int64_t``, ``float`` ->
+``double``, ``stream`` -> ``uintptr_t`` (the raw ``cudaStream_t`` / ``hipStream_t``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+CPP_TYPES = {"ptr": "uintptr_t", "int": "int64_t", "float": "double", "stream": "uintptr_t"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Param:
+    """One launcher parameter: its name, kind (a key of :data:`CPP_TYPES`) and meaning."""
+
+    name: str
+    kind: str
+    doc: str = ""
+
+    def __post_init__(self):
+        if self.kind not in CPP_TYPES:
+            raise ValueError(f"Param {self.name}: kind expected one of {tuple(CPP_TYPES)}, got {self.kind!r}")
+        if not self.name.isidentifier():
+            raise ValueError(f"Param: expected an identifier, got {self.name!r}")
+
+    @property
+    def cpp_type(self) -> str:
+        return CPP_TYPES[self.kind]
+
+
+@dataclasses.dataclass(frozen=True)
+class LaunchContract:
+    """The ordered parameters of one op's launcher."""
+
+    params: tuple
+
+    def __post_init__(self):
+        names = [p.name for p in self.params]
+        if len(set(names)) != len(names):
+            raise ValueError(f"LaunchContract: duplicate parameter names in {names}")
+
+    @property
+    def names(self) -> tuple:
+        return tuple(p.name for p in self.params)
+
+    def index(self, name: str) -> int:
+        """Position of parameter ``name`` (ValueError naming it when absent)."""
+        try:
+            return self.names.index(name)
+        except ValueError:
+            raise ValueError(f"launch contract has no parameter {name!r} (parameters: {', '.join(self.names)})") from None
+
+    def pack(self, **values) -> list:
+        """The positional argument list for ``launch`` from values given by name (all of them).
+
+        Raises:
+            TypeError: a parameter is missing or an unknown name is given; the message names it.
+        """
+        missing = [n for n in self.names if n not in values]
+        unknown = [n for n in values if n not in self.names]
+        if missing or unknown:
+            raise TypeError(f"launch arguments: missing {missing}, unknown {unknown}")
+        return [values[n] for n in self.names]
+
+    def template_vars(self) -> dict:
+        """``launch_params``: the list of :class:`Param` the template loops over."""
+        return {"launch_params": list(self.params)}

@@ -1,0 +1,112 @@
+"""Host cost of one ``paged_attention_v1`` call (a script, not a test): Python entry to launch return.
+
+The kernel is excluded: the case is tiny (one sequence of 16 tokens: one iteration of the kernel's
+loop, a few microseconds on the GPU, less than a call's host time), so back-to-back calls are
+host-bound and the launch queue never fills. Each row is the median over ``--repeats`` rounds of
+the mean time of ``--calls`` back-to-back calls (``time.perf_counter_ns``). Prints it for the op through
+``torch.ops.<ns>.paged_attention_v1`` (the overload packet, as call sites write it) and through
+``.default``, next to the target, and a breakdown where the package offers one: the torch
+dispatcher alone (a no-op op of the same schema), the validation, the GPU dispatch with its launch,
+and the launch alone.
+
+    python op_tests/pa_v1/bench_host_cost.py [--calls 20000]
+
+Self-contained (torch and the installed package only), so the same file measures an older checkout
+(``PYTHONPATH=<old checkout> python op_tests/pa_v1/bench_host_cost.py``), which registered the op
+as ``torch.ops.aiter.paged_attention_v1``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+
+import torch
+
+TARGET_US = 12.0
+
+
+def per_call_us(fn, calls: int, repeats: int) -> float:
+    """Median over ``repeats`` rounds of the mean host time of ``fn()`` over ``calls`` back-to-back calls, in us."""
+    for _ in range(min(calls, 2000)):
+        fn()
+    torch.cuda.synchronize()
+    rounds = []
+    for _ in range(repeats):
+        t0 = time.perf_counter_ns()
+        for _ in range(calls):
+            fn()
+        rounds.append((time.perf_counter_ns() - t0) / calls / 1e3)
+        torch.cuda.synchronize()
+    return statistics.median(rounds)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--calls", type=int, default=10000)
+    ap.add_argument("--repeats", type=int, default=5)
+    a = ap.parse_args(argv)
+    if not torch.cuda.is_available():
+        print("bench_host_cost: no GPU visible to torch; nothing to measure", file=sys.stderr)
+        return 2
+    import aiter_swa
+
+    ns = "aiter_swa" if hasattr(torch.ops.aiter_swa, "paged_attention_v1") else "aiter"
+    packet = getattr(torch.ops, ns).paged_attention_v1
+    dev = "cuda"
+    # Mistral-7B heads (32 / 8, head size 128), one sequence of 16 tokens, window 4096, bf16, HND.
+    num_seqs, h, kvh, d, bs, ctx = 1, 32, 8, 128, 16, 16
+    q = torch.randn(num_seqs, h, d, dtype=torch.bfloat16, device=dev)
+    k = torch.randn(num_seqs * ctx // bs, kvh, bs, d, dtype=torch.bfloat16, device=dev)
+    v = torch.randn_like(k)
+    bt = torch.arange(num_seqs * ctx // bs, dtype=torch.int32, device=dev).view(num_seqs, -1)
+    cl = torch.full((num_seqs,), ctx, dtype=torch.int32, device=dev)
+    out = torch.empty_like(q)
+    ws = torch.empty(max(1, aiter_swa.get_workspace_size(num_seqs, h, d, ctx, q.dtype, 4096)), dtype=torch.uint8,
+                     device=dev)
+    one = torch.ones(1, device=dev)
+    names = [x.name for x in packet.default._schema.arguments]
+    values = dict(out=out, workspace_buffer=ws, query=q, key_cache=k, value_cache=v, scale=d**-0.5,
+                  block_tables=bt, cu_query_lens=None, context_lens=cl, max_context_len=ctx, alibi_slopes=None,
+                  kv_cache_dtype="auto", kv_cache_layout="HND", logits_soft_cap=0.0, k_scale=one, v_scale=one,
+                  fp8_out_scale=None, partition_size=256, mtp=1, sliding_window=4096)
+    args = tuple(values[n] for n in names)  # by the op's own schema
+
+    rows = [(f"torch.ops.{ns}.paged_attention_v1(...)", per_call_us(lambda: packet(*args), a.calls, a.repeats)),
+            (f"torch.ops.{ns}.paged_attention_v1.default(...)", per_call_us(lambda: packet.default(*args), a.calls, a.repeats))]
+    breakdown = []
+    lib = torch.library.Library("aiter_swa_bench_noop", "DEF")
+    lib.define("noop" + str(packet.default._schema)[str(packet.default._schema).index("("):])
+    lib.impl("noop", lambda *xs: None, "CUDA")
+    noop = torch.ops.aiter_swa_bench_noop.noop.default
+    breakdown.append(("  torch dispatcher, same schema, Python no-op kernel", per_call_us(lambda: noop(*args), a.calls, a.repeats)))
+    try:  # this package's layout: validation and GPU dispatch apart
+        from aiter_swa.ops.pa_v1 import call as pa_call, gpu
+
+        breakdown.append(("  validation (call.validate, cached per metadata)",
+                          per_call_us(lambda: pa_call.validate(*args), a.calls, a.repeats)))
+        c = pa_call.validate(*args)
+        breakdown.append(("  GPU dispatch with the launch (gpu.run)", per_call_us(lambda: gpu.run(c), a.calls, a.repeats)))
+        plan, ptr = c.checked.gpu_plan, c.workspace_buffer.data_ptr()
+        launch_args = (out.data_ptr(), q.data_ptr(), k.data_ptr(), v.data_ptr(), bt.data_ptr(), cl.data_ptr(), 0,
+                       ptr, ptr, ptr, *plan.values, d**-0.5, 0.0, torch.cuda.current_stream().cuda_stream)
+        breakdown.append(("  the launch alone (pybind11 call + kernel launch)",
+                          per_call_us(lambda: plan.launch(*launch_args), a.calls, a.repeats)))
+    except ImportError:
+        pass
+
+    props = torch.cuda.get_device_properties(0)
+    print(f"# host cost per call, {props.name}, torch {torch.__version__}, package {aiter_swa.__file__}")
+    print(f"# case: Mistral-7B heads, 1 sequence x 16 tokens, window 4096, bf16; {a.calls} calls x {a.repeats} rounds")
+    for label, us in rows + breakdown:
+        print(f"{label:58} {us:7.2f} us")
+    best = min(us for _, us in rows)
+    print(f"target: <= {TARGET_US:.0f} us per call (Python entry to launch return) -> {best:.2f} us "
+          f"({'met' if best <= TARGET_US else f'missed by {best - TARGET_US:.2f} us'})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
