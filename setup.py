@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from setuptools import Distribution, setup
+from setuptools import Distribution, find_packages, setup
 from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
@@ -56,7 +56,8 @@ setup(
     name="aiter_swa",
     version=VERSION,
     description="Paged-attention decode with sliding-window attention: HIP-first kernels, JIT-compiled, torch.ops.aiter_swa",
-    packages=["aiter_swa", "aiter_swa.jit", "aiter_swa.ops", "aiter_swa.ops.pa_v1"],
+    # every op folder under aiter_swa/ops is a package of its own: no edit here when an op is added
+    packages=["aiter_swa", "aiter_swa.jit"] + [f"aiter_swa.{p}" for p in find_packages("aiter_swa")],
     package_dir={"aiter_swa": "aiter_swa", "aiter_swa.jit": "jit"},
     python_requires=">=3.9",
     install_requires=["torch>=2.4", "jinja2>=3.0", "pybind11>=2.10", "ninja>=1.10", "filelock>=3.12"],

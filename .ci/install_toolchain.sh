@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the Debian compilers the tests need (the AMD GPU toolchain, g++) and prepare a
-# gfx942-capable device-library dir (DESIGN.md §6).
+# gfx942-capable device-library dir (docs/design.md §6).
 #
 # Debian's rocm-device-libs lack oclc_isa_version_942.bc; it is the gfx940 file with the ISA
 # version constant 9400 changed to 9402. Idempotent. Writes $DEVLIB_DIR/env.sh, which exports

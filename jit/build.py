@@ -24,7 +24,7 @@ import tempfile
 from pathlib import Path
 
 from . import paths
-from .errors import JitError
+from .errors import JitConfigError, JitError
 from .render import render
 from .resources import parse_resources
 from .toolchain import include_dirs
@@ -132,13 +132,29 @@ def _esc_value(v: str) -> str:
     return v.replace("$", "$$")
 
 
-def write_ninja(build_dir: Path, jobs) -> Path:
-    """Write ``<build_dir>/build.ninja``; ``jobs``: ``(name, source, output, log, command)`` tuples."""
+def write_ninja(build_dir: Path, jobs, timeout: float = 0) -> Path:
+    """Write ``<build_dir>/build.ninja``; ``jobs``: ``(name, source, output, log, command)`` tuples.
+
+    ``timeout`` > 0: each compile runs under coreutils ``timeout``, which puts it in a process group
+    of its own and, after ``timeout`` seconds, sends that group SIGTERM, then SIGKILL 10 s later; the
+    log then ends with a line saying so.
+    """
+    limit = ""
+    note = ""
+    if timeout and timeout > 0:
+        exe = shutil.which("timeout")
+        if exe is None:
+            raise JitError("aiter_swa: AITER_SWA_COMPILE_TIMEOUT needs coreutils' `timeout` on PATH "
+                           "(or set AITER_SWA_COMPILE_TIMEOUT=0)")
+        secs = f"{timeout:g}"
+        limit = f"{shlex.quote(exe)} -k 10 {secs} "
+        note = (f"if [ $$rc = 124 ] || [ $$rc = 137 ]; then echo 'aiter_swa: the compile timed out after {secs} s "
+                f"and was killed (AITER_SWA_COMPILE_TIMEOUT={secs})' >> $log; fi; ")
     lines = [
         "ninja_required_version = 1.3",
         "rule compile",
         # The log keeps the whole output; on failure its tail goes to ninja's output too.
-        "  command = $cmd > $log 2>&1 || { tail -n 40 $log; exit 1; }",
+        f"  command = {limit}$cmd > $log 2>&1 || {{ rc=$$?; {note}tail -n 40 $log; exit 1; }}",
         "  description = $desc",
         "",
     ]
@@ -151,22 +167,56 @@ def write_ninja(build_dir: Path, jobs) -> Path:
             "",
         ]
     path = Path(build_dir) / "build.ninja"
-    path.write_text("\n".join(lines))
+    write_file(path, "\n".join(lines))
     return path
 
 
+def write_file(path, text: str, mode: int = 0o600) -> None:
+    """Create or overwrite ``path`` with exactly ``mode`` (whatever the umask)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
+    with os.fdopen(fd, "w") as f:
+        os.fchmod(fd, mode)
+        f.write(text)
+
+
 def default_jobs() -> int:
-    """Parallel compiles: ``$AITER_SWA_MAX_JOBS``, else the number of CPUs."""
+    """Parallel compiles: ``$AITER_SWA_MAX_JOBS``, else the number of CPUs.
+
+    Raises:
+        JitConfigError: AITER_SWA_MAX_JOBS is not a positive integer (a ValueError naming it).
+    """
     env = os.environ.get("AITER_SWA_MAX_JOBS", "").strip()
     if env:
         try:
             n = int(env)
         except ValueError:
-            raise ValueError(f"AITER_SWA_MAX_JOBS: expected a positive integer, got {env!r}") from None
+            n = 0
         if n < 1:
-            raise ValueError(f"AITER_SWA_MAX_JOBS: expected a positive integer, got {env!r}")
+            raise JitConfigError(f"AITER_SWA_MAX_JOBS: expected a positive integer, got {env!r}")
         return n
     return os.cpu_count() or 1
+
+
+#: Default of ``$AITER_SWA_COMPILE_TIMEOUT``: seconds one kernel's compile may take before it is killed.
+DEFAULT_COMPILE_TIMEOUT = 900.0
+
+
+def compile_timeout() -> float:
+    """``$AITER_SWA_COMPILE_TIMEOUT`` seconds per compile (default 900; 0: none).
+
+    Raises:
+        JitConfigError: not a number >= 0.
+    """
+    text = os.environ.get("AITER_SWA_COMPILE_TIMEOUT", "").strip()
+    if not text:
+        return DEFAULT_COMPILE_TIMEOUT
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0 or value == float("inf"):
+        raise JitConfigError(f"AITER_SWA_COMPILE_TIMEOUT: expected seconds (a number >= 0; 0: no limit), got {text!r}")
+    return value
 
 
 def tail(path, lines: int = 40) -> str:
@@ -191,7 +241,7 @@ def _ninja_seconds(build_dir: Path) -> dict:
 
 
 def build(specs, build_dir, toolchains: dict, *, jobs: int = 1, lib_name=None, csrc=None, keep_going=True,
-          capture=True, verbose=False, device_only=False):
+          capture=True, verbose=False, device_only=False, timeout: float = 0):
     """Render and compile ``specs`` in ``build_dir`` (which must exist) through one ninja.
 
     Args:
@@ -203,11 +253,17 @@ def build(specs, build_dir, toolchains: dict, *, jobs: int = 1, lib_name=None, c
         verbose: ninja ``-v``, and each compile's log is echoed to stderr.
         device_only: compile each spec's device code alone (rendered with ``kernels_only=True``, so
             no host binding code), into ``<name>.o``: for checking resources, not for loading.
+        timeout: seconds each compile may run before it (its process group) is killed; 0: no limit.
+
+    Every file of the build is private whatever the umask: sources and logs 0600, libraries 0700
+    (ninja and the compilers run with umask 077).
 
     Returns:
         ``(artifacts, failures)``: ``{spec: Artifact}`` for the libraries now in ``build_dir``
         (``file`` relative to it), and a list of :class:`Failure`.
     """
+    if not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs: expected a positive integer, got {jobs!r}")
     build_dir = Path(build_dir)
     lib_name = lib_name or (lambda s: f"{s.name}.o" if device_only else f"{s.name}.so")
     incs = include_dirs(csrc)
@@ -216,17 +272,17 @@ def build(specs, build_dir, toolchains: dict, *, jobs: int = 1, lib_name=None, c
     for s in specs:
         src, lib, log = f"{s.name}.cpp", lib_name(s), f"{s.name}.log"
         libs[s] = lib
-        (build_dir / src).write_text(render(s, csrc, {"kernels_only": True} if device_only else None))
+        write_file(build_dir / src, render(s, csrc, {"kernels_only": True} if device_only else None))
         # Relative paths: the build dir stays valid after it is moved (published, or kept as .failed).
         cmds[s] = toolchains[s.arch].shell_command(s.arch, src, lib, incs, device_only)
         jobs_.append((s.name, src, lib, log, cmds[s]))
-    write_ninja(build_dir, jobs_)
+    write_ninja(build_dir, jobs_, timeout)
     argv = [ninja_bin(), "-C", str(build_dir), "-j", str(jobs)] + (["-k", "0"] if keep_going else [])
     if verbose:
         argv.append("-v")
     if not capture:
         sys.stdout.flush()
-    proc = subprocess.run(argv, capture_output=capture, text=True)
+    proc = subprocess.run(argv, capture_output=capture, text=True, umask=0o077)
     seconds = _ninja_seconds(build_dir)
     artifacts, failures = {}, []
     for s in specs:

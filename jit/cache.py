@@ -9,7 +9,8 @@ order, :mod:`~aiter_swa.jit.build` builds). Layout (root = ``$AITER_SWA_CACHE_DI
         <spec.name>.cpp, build.ninja      the rendered source and its build file
         <spec.name>.log                   compiler output (resource-usage remarks / ptxas -v)
         complete.json                     marker, written last: {"key": ..., "artifact": Artifact}
-    <root>/<spec.name>-<key16>.lock       filelock of that entry
+    <root>/<spec.name>-<key16>.lock       filelock of that entry (0600)
+    <root>/<spec.name>-<key16>.lock.pid   its holder's pid, host and start time (for the wait log)
     <root>/.tmp-<spec.name>-<key16>-*/    a build in progress (removed when found stale)
     <root>/<spec.name>-<key16>.failed/    the last failed build, kept for inspection
     <root>/compilers.json                 memo of compiler identities (see toolchain.compiler_identity)
@@ -17,25 +18,32 @@ order, :mod:`~aiter_swa.jit.build` builds). Layout (root = ``$AITER_SWA_CACHE_DI
 An entry is built in a temp dir inside root, its marker written last, and published with one
 ``os.replace``; a dir without a valid marker, or whose library's size/sha256 differ from the
 marker's, is corrupt. The library's file name carries a random nonce, so a rebuilt library never
-reuses a path that a process already dlopened.
+reuses a path that a process already dlopened. Directories are created 0700 and files 0600 (libraries
+0700) whatever the umask; :func:`read_entry` checks an entry and every directory above it through
+descriptors (:mod:`~aiter_swa.jit.safety`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
+import logging
 import os
 import secrets
-import shlex
 import shutil
-import stat
+import socket
+import time
 from pathlib import Path
 
+from . import safety
 from ._version import __version__
-from .build import Artifact, file_sha256, new_build_dir, source_hash
-from .errors import CorruptArtifactError, UnsafeDirectoryError
+from .build import Artifact, new_build_dir, source_hash
+from .errors import CorruptArtifactError
 from .toolchain import pybind11_version, python_abi
+
+logger = logging.getLogger("aiter_swa.jit")
 
 MARKER = "complete.json"
 
@@ -48,6 +56,7 @@ class Entry:
     so_path: Path
     key: str
     artifact: Artifact
+    fd: int = -1  #: the open, verified library (read_entry); the loader loads through it
 
 
 def cache_root() -> Path:
@@ -59,44 +68,26 @@ def cache_root() -> Path:
     return (Path(xdg) if xdg else Path.home() / ".cache") / "aiter_swa"
 
 
-def check_private(path, allow_root_owner: bool = False) -> None:
-    """Refuse a directory or file that another user owns or that group/others can write.
+def cache_setting() -> str:
+    """What names the cache root, for messages: ``AITER_SWA_CACHE_DIR=...`` or the default it fell back to."""
+    env = os.environ.get("AITER_SWA_CACHE_DIR")
+    if env:
+        return f"the cache dir AITER_SWA_CACHE_DIR={env}"
+    src = "XDG_CACHE_HOME" if os.environ.get("XDG_CACHE_HOME") else "HOME"
+    return f"the cache dir {cache_root()} (AITER_SWA_CACHE_DIR unset; from ${src})"
 
-    Loading a shared library runs its code: anyone who can write the file or the directory holding
-    it (replace the file) can run code in this process.
 
-    Args:
-        allow_root_owner: also accept files owned by root (a system-wide install's pre-built dir).
+def ensure_root(root: Path | None = None, create: bool = True) -> "safety.Dir | None":
+    """Open (and with ``create`` make, mode 0700, with any missing parent) the cache root and verify
+    it and every directory above it. Returns the held :class:`~aiter_swa.jit.safety.Dir` (None if it
+    does not exist and ``create`` is False).
 
     Raises:
-        UnsafeDirectoryError: with the path, the reason and the fix.
+        UnsafeDirectoryError: another user could write it or a directory above it.
+        JitConfigError: it (or a component) is not a directory or cannot be created.
     """
-    st = os.stat(path)
-    uid = os.getuid()
-    what = "directory" if stat.S_ISDIR(st.st_mode) else "file"
-    if st.st_uid != uid and not (allow_root_owner and st.st_uid == 0):
-        raise UnsafeDirectoryError(
-            f"aiter_swa: refusing to load kernels from {what} {path}: it is owned by uid {st.st_uid}, "
-            f"not by this user (uid {uid}), and loading a shared library runs its code. "
-            f"Use a cache dir of your own (AITER_SWA_CACHE_DIR)."
-        )
-    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        who = " and ".join(w for w, bit in (("group", stat.S_IWGRP), ("others", stat.S_IWOTH)) if st.st_mode & bit)
-        raise UnsafeDirectoryError(
-            f"aiter_swa: refusing to load kernels from {what} {path}: it is writable by {who} "
-            f"(mode {stat.S_IMODE(st.st_mode):04o}), so another user could replace the code this process "
-            f"would run. Fix: `chmod go-w {shlex.quote(str(path))}`, or point AITER_SWA_CACHE_DIR at a private "
-            f"directory."
-        )
-
-
-def ensure_root(root: Path) -> Path:
-    """Create the cache root (mode 0700) if missing; check that it is private."""
-    root = Path(root)
-    if not root.exists():
-        os.makedirs(root, mode=0o700, exist_ok=True)
-    check_private(root)
-    return root
+    root = Path(root) if root is not None else cache_root()
+    return safety.open_dir(root, setting=cache_setting(), create_mode=0o700 if create else None)
 
 
 def key_parts(spec, toolchain, csrc=None, root=None) -> dict:
@@ -125,11 +116,68 @@ def entry_dir(root, spec, key: str) -> Path:
     return Path(root) / f"{spec.name}-{key[:16]}"
 
 
+#: Seconds between the log lines of a process waiting for another process's entry lock.
+LOCK_LOG_INTERVAL = 30.0
+
+
 def lock(d: Path):
-    """The filelock of entry dir ``d`` (``<d>.lock``); the OS releases it when its holder dies."""
+    """The filelock of entry dir ``d`` (``<d>.lock``, mode 0600); the OS releases it when its holder dies."""
     from filelock import FileLock
 
-    return FileLock(f"{d}.lock")
+    return FileLock(f"{d}.lock", mode=0o600)
+
+
+def _holder(d: Path) -> str:
+    """Who holds ``d``'s lock, from ``<d>.lock.pid`` (written by the holder after acquiring)."""
+    try:
+        info = json.loads(Path(f"{d}.lock.pid").read_text())
+        pid, host, since = int(info["pid"]), str(info["host"]), float(info["since"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return "a process that has not recorded its pid yet"
+    alive = ""
+    if host == socket.gethostname():
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            alive = ", which is no longer running (the record is stale)"
+        except PermissionError:
+            pass
+    return f"pid {pid} on {host} (holding it for {time.time() - since:.0f} s{alive})"
+
+
+@contextlib.contextmanager
+def locked(d: Path, what: str = ""):
+    """Hold ``d``'s lock; while another process holds it, log on the ``aiter_swa.jit`` logger who holds
+    it and how long this process has waited: INFO when the wait starts, then a WARNING every
+    :data:`LOCK_LOG_INTERVAL` seconds. The holder's pid, host and start time are written to
+    ``<d>.lock.pid`` (mode 0600)."""
+    from filelock import Timeout
+
+    lk = lock(d)
+    t0 = time.monotonic()
+    try:
+        lk.acquire(timeout=0)
+    except Timeout:
+        level = logging.INFO  # a short wait (another process compiling the same kernel) is normal
+        while True:
+            logger.log(level, "aiter_swa: waiting for the lock %s.lock%s, held by %s; waited %.0f s so far",
+                       d, f" ({what})" if what else "", _holder(d), time.monotonic() - t0)
+            level = logging.WARNING
+            try:
+                lk.acquire(timeout=LOCK_LOG_INTERVAL)
+                break
+            except Timeout:
+                continue
+        logger.info("aiter_swa: got the lock %s.lock after %.1f s", d, time.monotonic() - t0)
+    try:
+        try:
+            safety.write_private(f"{d}.lock.pid", json.dumps(
+                {"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}))
+        except OSError:
+            pass  # informational only
+        yield lk
+    finally:
+        lk.release()
 
 
 def library_name(spec) -> str:
@@ -137,35 +185,51 @@ def library_name(spec) -> str:
     return f"{spec.name}.{secrets.token_hex(4)}.so"
 
 
-def read_entry(d: Path, spec, key: str):
-    """Validate a published entry.
+def read_entry(d: Path, spec, key: str, setting: str | None = None):
+    """Validate a published entry, through descriptors (no window between the checks and the load).
+
+    The entry dir and every directory above it are verified (:func:`aiter_swa.jit.safety.open_dir`,
+    the cache root and below must be this user's); the library is opened relative to the entry's
+    descriptor, checked with ``fstat`` and hashed from that descriptor.
 
     Returns:
-        An :class:`Entry`, or None when the directory does not exist (a plain miss).
+        An :class:`Entry` whose ``fd`` is the open, verified library (the caller owns it), or None
+        when the directory does not exist (a plain miss).
 
     Raises:
         CorruptArtifactError: the directory exists but is partial or does not match.
-        UnsafeDirectoryError: the entry or its library is not private.
+        UnsafeDirectoryError: the entry, its library or a directory above them is not private.
     """
-    if not d.exists():
+    d = Path(d)
+    ed = safety.open_dir(d, setting=setting or cache_setting(), own_from=d.parent)
+    if ed is None:
         return None
-    check_private(d)
-    try:
-        info = json.loads((d / MARKER).read_text())
-        art = Artifact.from_dict(info["artifact"])
-    except FileNotFoundError:
-        raise CorruptArtifactError(f"no {MARKER} marker (partial entry)") from None
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        raise CorruptArtifactError(f"unreadable {MARKER}: {e}") from None
-    if art.spec != spec.to_json() or info.get("key") != key:
-        raise CorruptArtifactError(f"{MARKER} names another spec or key")
-    so = d / art.file
-    if not art.file or not so.is_file():
-        raise CorruptArtifactError(f"library {art.file!r} is missing")
-    check_private(so)
-    if so.stat().st_size != art.size or file_sha256(so) != art.sha256:
-        raise CorruptArtifactError(f"{so.name} does not match the size/sha256 recorded in {MARKER} (truncated?)")
-    return Entry(d, so, key, art)
+    with ed:
+        marker = safety.open_file(ed, MARKER)
+        if marker is None:
+            raise CorruptArtifactError(f"no {MARKER} marker (partial entry)")
+        try:
+            with os.fdopen(marker[0], "rb") as f:
+                info = json.loads(f.read())
+            art = Artifact.from_dict(info["artifact"])
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise CorruptArtifactError(f"unreadable {MARKER}: {e}") from None
+        if art.spec != spec.to_json() or info.get("key") != key:
+            raise CorruptArtifactError(f"{MARKER} names another spec or key")
+        if not art.file or "/" in art.file or art.file in (".", ".."):
+            raise CorruptArtifactError(f"{MARKER} names no library file ({art.file!r})")
+        got = safety.open_file(ed, art.file)
+        if got is None:
+            raise CorruptArtifactError(f"library {art.file!r} is missing")
+        fd, st = got
+        try:
+            if st.st_size != art.size or safety.fd_sha256(fd) != art.sha256:
+                raise CorruptArtifactError(
+                    f"{art.file} does not match the size/sha256 recorded in {MARKER} (truncated?)")
+        except BaseException:
+            os.close(fd)
+            raise
+        return Entry(ed.path, ed.path / art.file, key, art, fd)
 
 
 def start_build(root: Path, d: Path) -> Path:
@@ -177,7 +241,7 @@ def start_build(root: Path, d: Path) -> Path:
 
 def publish(tmp: Path, d: Path, key: str, artifact: Artifact) -> Entry:
     """Write the marker into the finished build dir ``tmp`` (last), then rename it to entry ``d``."""
-    (tmp / MARKER).write_text(json.dumps({"key": key, "artifact": artifact.to_dict()}, indent=1))
+    safety.write_private(tmp / MARKER, json.dumps({"key": key, "artifact": artifact.to_dict()}, indent=1))
     os.replace(tmp, d)  # the entry appears complete or not at all
     return Entry(d, d / artifact.file, key, artifact)
 

@@ -58,3 +58,7 @@ class UnsafeDirectoryError(PermissionError):
 
 class JitWarning(UserWarning):
     """Something was ignored or rebuilt (a corrupt cache entry, a stale pre-built kernel)."""
+
+
+class JitConfigError(JitError, ValueError):
+    """A JIT setting (an environment variable, or a directory it names) is unusable; the message names it."""

@@ -18,10 +18,9 @@ import os
 import warnings
 from pathlib import Path
 
-from . import paths
+from . import paths, safety
 from ._version import __version__
-from .build import Artifact, file_sha256, source_hash
-from .cache import check_private
+from .build import Artifact, source_hash
 from .errors import JitWarning
 from .toolchain import python_abi
 
@@ -72,12 +71,22 @@ def is_current(m: dict) -> bool:
     return m.get("format") == FORMAT and m.get("package_version") == __version__ and m.get("python_abi") == python_abi()
 
 
+def setting_of(d) -> str:
+    """What named pre-built dir ``d``, for messages."""
+    env = [Path(p).expanduser() for p in os.environ.get("AITER_SWA_PREBUILT_DIR", "").split(os.pathsep) if p]
+    if Path(d) in env:
+        return f"the pre-built dir {d} (AITER_SWA_PREBUILT_DIR)"
+    return f"the package's pre-built dir {d}"
+
+
 def find(spec, d, csrc=None):
-    """``(library path, Artifact)`` of ``spec`` in pre-built dir ``d``, or None (absent, stale or corrupt: warned).
+    """``(library path, Artifact, fd)`` of ``spec`` in pre-built dir ``d``, or None (absent, stale or
+    corrupt: warned). ``fd`` is the library, opened and verified (owner, mode, size, sha256) through
+    descriptors (:mod:`~aiter_swa.jit.safety`); the caller owns it.
 
     Raises:
-        UnsafeDirectoryError: the dir or library is writable by group/others or owned by another
-            user other than root.
+        UnsafeDirectoryError: the dir, a directory above it or the library could be written by
+            another user, or is owned by a user other than this one or root.
     """
     m = read_manifest(d)
     if m is None:
@@ -94,6 +103,8 @@ def find(spec, d, csrc=None):
         return None
     try:
         art = Artifact.from_dict(rec)
+        if not art.file or "/" in art.file or art.file in (".", ".."):
+            raise ValueError(f"bad library file name {art.file!r}")
     except ValueError as e:
         _warn_once(f"aiter_swa: ignoring pre-built {spec.name} in {d}: {e}")
         return None
@@ -103,16 +114,21 @@ def find(spec, d, csrc=None):
             f"(template/headers changed since); it will be compiled instead"
         )
         return None
-    so = Path(d) / art.file
-    check_private(d, allow_root_owner=True)
-    if not so.is_file():
+    vd = safety.open_dir(d, setting=setting_of(d), allow_root_owner=True)
+    if vd is None:
+        return None
+    with vd:
+        so = vd.path / art.file
+        got = safety.open_file(vd, art.file)
+    if got is None:
         _warn_once(f"aiter_swa: ignoring pre-built {spec.name}: {so} is missing")
         return None
-    check_private(so, allow_root_owner=True)
-    if so.stat().st_size != art.size or file_sha256(so) != art.sha256:
+    fd, st = got
+    if st.st_size != art.size or safety.fd_sha256(fd) != art.sha256:
+        os.close(fd)
         _warn_once(f"aiter_swa: ignoring pre-built {so}: its size/sha256 differ from {MANIFEST} (corrupt?)")
         return None
-    return so, art
+    return so, art, fd
 
 
 def write_manifest(d, artifacts) -> Path:
@@ -132,7 +148,5 @@ def write_manifest(d, artifacts) -> Path:
     old.update({a.spec: a.to_dict() for a in artifacts})
     data = {"format": FORMAT, "package_version": __version__, "python_abi": python_abi(),
             "kernels": dict(sorted(old.items()))}
-    tmp = d / f".{MANIFEST}.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps(data, indent=1))
-    os.replace(tmp, path)
+    safety.write_private(path, json.dumps(data, indent=1), mode=0o644)  # read by the users of the kernels
     return path

@@ -30,9 +30,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import manifest, registry
-from .build import build, default_jobs, file_sha256, new_build_dir, source_hash
-from .errors import ToolchainError
+from . import manifest, registry, safety
+from .build import build, compile_timeout, default_jobs, file_sha256, new_build_dir, source_hash
+from .errors import JitConfigError, ToolchainError, UnsafeDirectoryError
 from .resources import format_table, spill_problems
 from .toolchain import backend_of, env_flag, find_toolchain, parse_archs
 
@@ -55,7 +55,8 @@ def prebuild(specs, out, jobs=None, force=False, csrc=None, verbose=False, captu
         ToolchainError: no compiler for one of the archs (checked before anything is built).
     """
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    safety.open_dir(out, setting=f"the pre-build output dir --out {out}", allow_root_owner=True,
+                    create_mode=0o755).close()  # 0755 whatever the umask: other users load these kernels
     toolchains = {}
     for arch in sorted({s.arch for s in specs}):
         tc = find_toolchain(backend_of(arch))
@@ -81,9 +82,11 @@ def prebuild(specs, out, jobs=None, force=False, csrc=None, verbose=False, captu
         n = jobs or default_jobs()
         print(f"aiter_swa.jit.prebuild: ninja -C {build_dir} -j {n}", flush=True)
         t0 = time.perf_counter()
-        artifacts, failures = build(todo, build_dir, toolchains, jobs=n, csrc=csrc, capture=capture, verbose=verbose)
+        artifacts, failures = build(todo, build_dir, toolchains, jobs=n, csrc=csrc, capture=capture, verbose=verbose,
+                                    timeout=compile_timeout())
         print(f"aiter_swa.jit.prebuild: compiled in {time.perf_counter() - t0:.1f} s", flush=True)
         for s, art in artifacts.items():
+            os.chmod(build_dir / art.file, 0o755)  # readable by the users of the kernels, writable by no other
             os.replace(build_dir / art.file, out / art.file)
             rows[s] = (s.name, s.backend, art.resources)
         if artifacts:
@@ -110,10 +113,20 @@ def check_resources(specs, jobs=None, csrc=None, verbose=False):
         n = jobs or default_jobs()
         print(f"aiter_swa.jit.prebuild: device code of {len(specs)} kernels, {n} jobs (--resources-only)", flush=True)
         artifacts, failures = build(specs, Path(tmp), toolchains, jobs=n, csrc=csrc, capture=False, verbose=verbose,
-                                    device_only=True)
+                                    device_only=True, timeout=compile_timeout())
         for f in failures:  # the build dir goes away: keep the failure's log text in the report
             f.log = Path(f"{f.log.name} (removed; rerun with AITER_SWA_VERBOSE=1 to see it)")
     return [(s.name, s.backend, artifacts[s].resources) for s in specs if s in artifacts], failures
+
+
+def _positive_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return n
 
 
 def _axis_flag(axis: str) -> str:
@@ -156,7 +169,7 @@ def main(argv=None) -> int:
         values = "on/off/both" if isinstance(supported[0], bool) else ",".join(map(str, supported))
         p.add_argument(_axis_flag(axis), action="append", metavar="VALUES",
                        help=f"filter on axis {axis} (repeatable or comma-separated; e.g. {values})")
-    p.add_argument("--jobs", "-j", type=int, help="parallel compiles (default: $AITER_SWA_MAX_JOBS, else CPUs)")
+    p.add_argument("--jobs", "-j", type=_positive_int, help="parallel compiles (default: $AITER_SWA_MAX_JOBS, else CPUs)")
     p.add_argument("--out", help="output dir (manifest.json + one .so per kernel); required unless --list")
     p.add_argument("--force", action="store_true", help="rebuild kernels that are up to date in DIR")
     p.add_argument("--list", action="store_true", help="print the selected specs and exit")
@@ -165,13 +178,23 @@ def main(argv=None) -> int:
                         "resource table; exit 1 on any scratch or spill")
     if argv is None:
         argv = sys.argv[1:]
-        extra = shlex.split(os.environ.get("AITER_SWA_PREBUILD_ARGS", ""))
+        try:
+            extra = shlex.split(os.environ.get("AITER_SWA_PREBUILD_ARGS", ""))
+        except ValueError as e:
+            p.error(f"AITER_SWA_PREBUILD_ARGS: cannot split {os.environ['AITER_SWA_PREBUILD_ARGS']!r}: {e}")
         if extra:  # e.g. filters for the install-time pre-build, which setup.py runs with --arch/--out only
             print(f"aiter_swa.jit.prebuild: adding AITER_SWA_PREBUILD_ARGS: {shlex.join(extra)}", flush=True)
             argv = list(argv) + extra
     a = p.parse_args(argv)
 
-    archs = [x for arch in a.arch for x in parse_archs(arch)] or parse_archs(os.environ.get("AITER_SWA_ARCHS", ""))
+    try:
+        archs = ([x for arch in a.arch for x in parse_archs(arch, "--arch")]
+                 or parse_archs(os.environ.get("AITER_SWA_ARCHS", ""), "AITER_SWA_ARCHS"))
+        if a.jobs is None:
+            a.jobs = default_jobs()
+        compile_timeout()
+    except ValueError as e:
+        p.error(str(e))
     if not archs:
         p.error("give at least one --arch (e.g. --arch gfx942) or set AITER_SWA_ARCHS")
     selected = [all_ops[n] for n in dict.fromkeys(a.op)] if a.op else list(registry.ops().values())
@@ -195,6 +218,12 @@ def main(argv=None) -> int:
         return 0
     if not a.out and not a.resources_only:
         p.error("--out DIR is required (or --list, --resources-only)")
+    if not a.resources_only:
+        try:
+            safety.open_dir(a.out, setting=f"the pre-build output dir --out {a.out}", allow_root_owner=True,
+                            create_mode=0o755).close()
+        except (JitConfigError, UnsafeDirectoryError) as e:
+            p.error(str(e))
     t0 = time.perf_counter()
     verbose = env_flag("AITER_SWA_VERBOSE")
     try:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -44,18 +45,33 @@ def env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no", "off")
 
 
-def parse_archs(text: str) -> list:
-    """``"gfx942;gfx90a"`` / ``"gfx942,sm_90"`` / ``"gfx942 gfx90a"`` -> ``["gfx942", "gfx90a"]``."""
-    return [a for a in text.replace(",", ";").replace(" ", ";").split(";") if a]
+def parse_archs(text: str, setting: str | None = None) -> list:
+    """``"gfx942;gfx90a"`` / ``"gfx942,sm_90"`` / ``"gfx942 gfx90a"`` -> ``["gfx942", "gfx90a"]``.
+
+    ``:feature`` suffixes are dropped (``gfx90a:sramecc+:xnack-`` -> ``gfx90a``). With ``setting``
+    (e.g. ``"AITER_SWA_ARCHS"``), every name is validated and a bad one raises a ValueError naming it.
+    """
+    archs = [a.split(":")[0] for a in text.replace(",", ";").replace(" ", ";").split(";") if a]
+    if setting:
+        for a in archs:
+            try:
+                backend_of(a)
+            except ValueError as e:
+                raise ValueError(f"{setting}={text!r}: {e}") from None
+    return archs
+
+
+_ARCH_RE = {"hip": re.compile(r"gfx[0-9]{2,4}[a-z]?"), "cuda": re.compile(r"sm_[0-9]{2,3}[af]?")}
 
 
 def backend_of(arch: str) -> str:
-    """``"hip"`` for ``gfx…``, ``"cuda"`` for ``sm_…``; ValueError otherwise."""
-    if arch.startswith("gfx"):
-        return "hip"
-    if arch.startswith("sm_"):
-        return "cuda"
-    raise ValueError(f"GPU arch: expected 'gfx…' (AMD) or 'sm_…' (NVIDIA), got {arch!r}")
+    """``"hip"`` for ``gfxNNN[a-z]`` (gfx942, gfx90a, gfx1100), ``"cuda"`` for ``sm_NN[a]`` (sm_90, sm_90a);
+    ValueError for anything else (an arch name becomes part of file names)."""
+    for backend, pattern in _ARCH_RE.items():
+        if isinstance(arch, str) and pattern.fullmatch(arch):
+            return backend
+    raise ValueError(f"GPU arch: expected 'gfx…' (AMD) or 'sm_…' (NVIDIA), a name like gfx942, gfx90a, gfx1100, "
+                     f"sm_90 or sm_90a, got {arch!r}")
 
 
 def wavefront_size(arch: str) -> int:
@@ -86,10 +102,9 @@ def device_arch(device_index: int = 0) -> str:
         return _ARCH_BY_DEVICE[device_index]
     except KeyError:
         pass
-    override = parse_archs(os.environ.get("AITER_SWA_ARCHS", ""))
+    override = parse_archs(os.environ.get("AITER_SWA_ARCHS", ""), "AITER_SWA_ARCHS")
     if override:
         arch = override[min(device_index, len(override) - 1)]
-        backend_of(arch)
     else:
         import torch
 
@@ -141,9 +156,9 @@ def compiler_identity(compiler: str, memo_file=None) -> str:
         memo = {k: v for k, v in list(memo.items())[-31:] if k.split("|")[0] != stamp.split("|")[0]}
         memo[stamp] = ident
         try:
-            tmp = Path(f"{memo_file}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(memo, indent=1))
-            os.replace(tmp, memo_file)
+            from .safety import write_private
+
+            write_private(memo_file, json.dumps(memo, indent=1))
         except OSError:
             pass
     return ident

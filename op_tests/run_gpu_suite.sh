@@ -10,6 +10,10 @@
 #       # -C .baseline`) it runs this checkout, the baseline, this checkout again (A-B-A: the two A runs
 #       # give the run-to-run noise)
 #   bash op_tests/run_gpu_suite.sh all      # tests, aiter, host, bench
+#   bash op_tests/run_gpu_suite.sh conv1d [bench args...]
+#       # causal_conv1d: its kernels pre-built, its tests on the GPU (op_tests/causal_conv1d), and its
+#       # benchmark on the seed's batch and on a long prefill (Triton peer column when
+#       # $AITER_SWA_CONV1D_PEER_DIR holds one, see ../shared/peers/README.md)
 #
 # Kernels compile on first use into $AITER_SWA_CACHE_DIR (pytest-xdist workers share it: one compile
 # per kernel, under its file lock); the benchmarks' kernels are pre-built first with all CPUs.
@@ -83,5 +87,18 @@ if [ "$what" = all ] || [ "$what" = bench ]; then
         run_bench baseline "$@" 2>&1 | tee "$OUT/bench_baseline.log"
         run_bench current "$@" 2>&1 | tee "$OUT/bench_again.log"
     fi
+fi
+if [ "$what" = conv1d ]; then
+    python3 -m aiter_swa.jit.prebuild --arch "$ARCH" --op causal_conv1d --jobs "$JOBS" --out /tmp/kernels_conv1d \
+        >"$OUT/prebuild_conv1d.log" 2>&1 || { tail -5 "$OUT/prebuild_conv1d.log"; rc=1; }
+    AITER_SWA_PREBUILT_DIR=/tmp/kernels_conv1d python3 -m pytest op_tests/causal_conv1d -q -rs -m "not toolchain" \
+        -p no:cacheprovider >"$OUT/pytest_conv1d.log" 2>&1 || rc=1
+    grep -E "^(FAILED|ERROR)" "$OUT/pytest_conv1d.log" | head -20
+    tail -3 "$OUT/pytest_conv1d.log"
+    { AITER_SWA_PREBUILT_DIR=/tmp/kernels_conv1d python3 op_tests/causal_conv1d/bench_causal_conv1d.py "$@" \
+        && AITER_SWA_PREBUILT_DIR=/tmp/kernels_conv1d python3 op_tests/causal_conv1d/bench_causal_conv1d.py \
+            --lens 4096,2048,1024,1,1,1 "$@" \
+        && AITER_SWA_PREBUILT_DIR=/tmp/kernels_conv1d python3 op_tests/causal_conv1d/bench_causal_conv1d.py \
+            --lens 4096,2048,1024,1,1,1 --layout channel_first "$@"; } 2>&1 | tee "$OUT/bench_conv1d.log" || rc=1
 fi
 exit $rc

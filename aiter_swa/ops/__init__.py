@@ -7,3 +7,4 @@ To add an op, follow docs/design.md ("Adding an op").
 """
 
 from .pa_v1 import spec as _pa_v1_spec  # noqa: F401  (registers op "pa_v1")
+from .causal_conv1d import spec as _causal_conv1d_spec  # noqa: F401  (registers op "causal_conv1d")

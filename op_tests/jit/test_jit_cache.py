@@ -26,7 +26,7 @@ from unittest import mock
 
 import pytest
 
-from aiter_swa.jit import cache, loader, paths, prebuild, resources, toolchain
+from aiter_swa.jit import cache, loader, paths, prebuild, registry, resources, toolchain
 from aiter_swa.jit.build import file_sha256
 from aiter_swa.jit.errors import (
     CorruptArtifactError,
@@ -38,7 +38,7 @@ from aiter_swa.jit.errors import (
 from aiter_swa.jit.render import render
 from aiter_swa.jit.selftest import SmokeSpec
 from aiter_swa.ops.pa_v1.spec import PaV1Spec
-from testlib.jit import JIT_ENV, toolchain_problem
+from testlib.jit import JIT_ENV, reachable_dir, toolchain_problem
 
 SMOKE = SmokeSpec("fp16", 64, False, "gfx942")
 PA_SPEC = PaV1Spec("bf16", "bf16", "bf16", 128, 32, 8, True, False, True, "gfx942")
@@ -352,8 +352,13 @@ def test_prebuild_full_matrix_size(capsys):
     # one element type for query, KV cache and output: len(GPU_DTYPES) combinations, not its cube
     per_arch = (len(cfg.GPU_DTYPES) * len(cfg.SUPPORTED_HEAD_SIZES) * len(cfg.SUPPORTED_BLOCK_SIZES)
                 * len(cfg.GQA_BUCKETS) * 8)
-    assert all(n.startswith("pa_v1_") for n in names), "the default pre-build is the library's ops only"
-    assert len(names) == len(set(names)) == 2 * per_arch
+    library_ops = registry.ops()  # the catalogue's ops, not the JIT's internal self-test op
+    assert "jit_smoke" not in library_ops
+    assert sum(n.startswith("pa_v1_") for n in names) == 2 * per_arch
+    # every other op contributes its own whole matrix, for both archs
+    others = sum(len(op.matrix(["gfx942", "sm_90"])) for name, op in library_ops.items() if name != "pa_v1")
+    assert len(names) == len(set(names)) == 2 * per_arch + others
+    assert not any(n.startswith("jit_smoke") for n in names)
 
 
 # --------------------------------------------------------------------------- real compiles (smoke kernel)
@@ -372,6 +377,13 @@ def seed_cache(tmp_path_factory):
         loader._reset_for_tests()
     assert kind == "compiled"
     return root, so.parent
+
+
+@pytest.fixture
+def reachable():
+    """A directory that other users can reach (see testlib.jit.reachable_dir)."""
+    with reachable_dir() as d:
+        yield d
 
 
 def _copy_seed(seed_cache, dst: Path):
@@ -450,9 +462,13 @@ def test_read_entry_detects_damage(seed_cache, tmp_path):
 @needs_hip
 @pytest.mark.toolchain
 @pytest.mark.parametrize("where", ["root", "entry", "library", "owner"])
-def test_cache_dir_writable_by_others_is_refused(seed_cache, tmp_path, where):
-    root = tmp_path / "cache"
+def test_cache_dir_writable_by_others_is_refused(seed_cache, reachable, where, monkeypatch):
+    # In a directory other users can reach: below pytest's 0700 tmp_path nobody else can write anything.
+    root = reachable / "cache"
+    monkeypatch.setenv("AITER_SWA_CACHE_DIR", str(root))
     entry = _copy_seed(seed_cache, root)
+    root.chmod(0o755)  # others can reach the entry and its library (inside a 0700 root nobody else could)
+    entry.chmod(0o755)
     target = {"root": root, "entry": entry, "library": next(entry.glob("*.so")), "owner": entry}[where]
     if where == "owner":
         if os.getuid() != 0:
@@ -553,3 +569,359 @@ def test_build_failure_raises_jit_build_error(tmp_path, monkeypatch):
     rerun = subprocess.run(e.command, shell=True, capture_output=True, text=True)
     assert rerun.returncode != 0 and "always fails" in rerun.stderr  # the command reproduces the failure
     assert not list((tmp_path / "cache").glob(".tmp-*"))
+
+
+# --------------------------------------------------------------------------- who can change what is loaded (issue 10)
+
+
+def _fake_hip_env(tmp_path: Path, monkeypatch, body: str = "exit 1") -> Path:
+    """A fake HIP compiler (``--version`` answers; a compile runs ``body``) and a device-lib dir for gfx942."""
+    cc = tmp_path / "fakecc"
+    cc.write_text(f'#!/bin/sh\nif [ "$1" = "--version" ]; then echo fakecc 1.0; exit 0; fi\n{body}\n')
+    cc.chmod(0o755)
+    (tmp_path / "oclc_isa_version_942.bc").write_bytes(b"")
+    monkeypatch.setenv("AITER_SWA_HIPCC", str(cc))
+    monkeypatch.setenv("AITER_SWA_ROCM_DEVICE_LIB_PATH", str(tmp_path))
+    return cc
+
+
+def _as_nobody():
+    os.setgroups([])
+    os.setgid(65534)
+    os.setuid(65534)
+
+
+@needs_hip
+@pytest.mark.toolchain
+def test_swap_of_the_cache_root_by_another_user_mid_compile(seed_cache, tmp_path, reachable):
+    """Another user (uid 65534) who can write the cache root's parent swaps the root while the victim
+    compiles, planting its own library where the victim's build dir was. The victim must not load it."""
+    if os.getuid() != 0:
+        pytest.skip("needs root to act as a second user")
+    parent = reachable / "shared"
+    parent.mkdir()
+    os.chown(parent, 65534, 65534)  # the other user's directory (mode 0755): the victim's cache root is in it
+    root = parent / "cache"
+    evil = reachable / "evil.so"  # "the attacker's build" of the same spec: it imports, its bytes differ
+    evil.write_bytes(next(seed_cache[1].glob("*.so")).read_bytes() + b"ATTACKER")
+    os.chown(evil, 65534, 65534)
+    started, go = tmp_path / "compiler-args", tmp_path / "go"
+    cc = write_wrapper(tmp_path / "waiting-clang", body=f'echo "$@" > {started}; '
+                       f'while [ ! -e {go} ]; do sleep 0.05; done')
+    script = tmp_path / "victim.py"
+    script.write_text(BOOT + textwrap.dedent(f"""
+        import json, os
+        from aiter_swa.jit import loader
+        from aiter_swa.jit.registry import spec_from_json
+        spec = spec_from_json({SMOKE.to_json()!r})
+        mod = loader.load_module(spec)
+        st = os.stat(mod.__file__)
+        print(json.dumps({{"path": str(loader.origin(spec)[1]), "uid": st.st_uid,
+                          "attacker": open(mod.__file__, "rb").read().endswith(b"ATTACKER")}}))
+    """))
+    victim = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env=child_env(root, AITER_SWA_HIPCC=cc, AITER_TEST_COMPILE_LOG=tmp_path / "n"))
+    try:
+        deadline = time.monotonic() + 120
+        while not started.exists() and victim.poll() is None:
+            assert time.monotonic() < deadline, "the victim neither compiled nor stopped"
+            time.sleep(0.05)
+        if started.exists():  # the compile is under way: swap the root, as the other user
+            args = started.read_text().split()
+            lib = args[args.index("-o") + 1]
+            (tmp,) = [p.name for p in root.glob(".tmp-*")]
+            attack = (f"mv {root} {parent}/cache.victim && mkdir -p {root}/{tmp} && cp {evil} {root}/{tmp}/{lib} && "
+                      f"touch {root}/{tmp}/{SMOKE.name}.log")
+            subprocess.run(["/bin/sh", "-c", attack], preexec_fn=_as_nobody, check=True, cwd="/")
+        go.touch()
+        out, err = victim.communicate(timeout=240)
+    finally:
+        go.touch()
+        if victim.poll() is None:
+            victim.kill()
+    if victim.returncode == 0:
+        loaded = json.loads(out.splitlines()[-1])
+        assert not loaded["attacker"] and loaded["uid"] != 65534, f"the other user's library was loaded: {loaded}"
+    else:
+        assert "UnsafeDirectoryError" in err and str(parent) in err and "uid 65534" in err, err
+        assert not started.exists(), "refused before compiling anything"
+
+
+@pytest.mark.parametrize("mode,refused", [(0o777, True), (0o775, True), (0o1777, False), (0o755, False)])
+def test_every_directory_above_the_cache_root_is_checked(reachable, mode, refused):
+    above = reachable / "above"
+    above.mkdir()
+    above.chmod(mode)
+    root = above / "cache"
+    if refused:
+        with pytest.raises(UnsafeDirectoryError) as ei:
+            cache.ensure_root(root)
+        assert f"directory {above} (a directory above it) is writable by" in str(ei.value)
+        assert "AITER_SWA_CACHE_DIR" in str(ei.value)
+    else:  # sticky (like /tmp): nobody else can rename what is not theirs
+        cache.ensure_root(root).close()
+        assert stat.S_IMODE(root.stat().st_mode) == 0o700
+
+
+@needs_hip
+@pytest.mark.toolchain
+def test_library_is_loaded_through_the_descriptor_it_was_checked_by(seed_cache, tmp_path):
+    entry = _copy_seed(seed_cache, tmp_path / "cache")
+    so = next(entry.glob("*.so"))
+    loader.get_launcher(SMOKE)
+    assert loader.origin(SMOKE) == ("cache", so)
+    assert loader.load_module(SMOKE).__file__.startswith("/proc/self/fd/"), "loaded by path: a check-then-use window"
+    # a library that is a symlink (to a file of the same content) is refused, not followed
+    loader._reset_for_tests()
+    real = tmp_path / "elsewhere.so"
+    shutil.copy2(so, real)
+    so.unlink()
+    so.symlink_to(real)
+    with pytest.raises(UnsafeDirectoryError, match="symbolic links"):
+        cache.read_entry(entry, SMOKE, json.loads((entry / cache.MARKER).read_text())["key"])
+
+
+@needs_hip
+@pytest.mark.toolchain
+def test_umask_002_every_process_loads_and_files_are_private(tmp_path, reachable):
+    """umask 002 (per-user groups): the first process compiles, the next ones load from the cache; the
+    cache dirs (and missing parents) are 0700, its files 0600 (libraries 0700), whatever the umask."""
+    xdg = reachable / "home" / ".cache"  # AITER_SWA_CACHE_DIR unset: $XDG_CACHE_HOME/aiter_swa, parents missing
+    env = {k: v for k, v in child_env(tmp_path / "unused").items() if k != "AITER_SWA_CACHE_DIR"}
+    env["XDG_CACHE_HOME"] = str(xdg)
+    script = child_script(tmp_path / "c.py", SMOKE)
+    origins = []
+    for _ in range(2):
+        out = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=240,
+                             preexec_fn=lambda: os.umask(0o002))
+        assert out.returncode == 0, out.stderr
+        origins.append(json.loads(out.stdout.splitlines()[-1])["origin"])
+    assert origins == ["compiled", "cache"]
+    root = xdg / "aiter_swa"
+    for d in (reachable / "home", xdg, root, *[p for p in root.iterdir() if p.is_dir()]):
+        assert stat.S_IMODE(d.stat().st_mode) == 0o700, d
+    for f in root.rglob("*"):
+        if f.is_file():
+            want = 0o700 if f.suffix == ".so" else 0o600
+            assert stat.S_IMODE(f.stat().st_mode) == want, f
+
+
+@needs_hip
+@pytest.mark.toolchain
+def test_umask_002_prebuild_output_is_used(tmp_path):
+    out = tmp_path / "kernels" / "gfx942"
+    code = BOOT + textwrap.dedent(f"""
+        import os, sys
+        os.umask(0o002)
+        from aiter_swa.jit import prebuild
+        sys.exit(prebuild.main(["--op", "jit_smoke", "--arch", "gfx942", "--dtype", "fp16", "--size", "64",
+                                "--flag", "off", "--jobs", "1", "--out", {str(out)!r}]))
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], env=child_env(tmp_path / "c"), capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert stat.S_IMODE(out.stat().st_mode) == 0o755 and stat.S_IMODE(out.parent.stat().st_mode) == 0o755
+    assert stat.S_IMODE((out / "manifest.json").stat().st_mode) == 0o644
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o755 for p in out.glob("*.so"))
+    run = subprocess.run([sys.executable, str(child_script(tmp_path / "c.py", SMOKE))], capture_output=True, text=True,
+                         env=child_env(tmp_path / "c", AITER_SWA_PREBUILT_DIR=out, AITER_SWA_DISABLE_JIT=1),
+                         timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout.splitlines()[-1]) == {"origin": "prebuilt"}
+
+
+def test_refusal_names_the_directory_and_the_setting(tmp_path, reachable, monkeypatch):
+    from aiter_swa.jit import manifest
+    from aiter_swa.jit.build import Artifact, source_hash
+
+    # a pre-built dir that its group can write, found through AITER_SWA_PREBUILT_DIR
+    pre = reachable / "pre"
+    pre.mkdir()
+    (pre / "k.so").write_bytes(b"not a library")
+    art = Artifact(spec=SMOKE.to_json(), name=SMOKE.name, arch="gfx942", file="k.so", sha256="0" * 64, size=13,
+                   source_hash=source_hash(SMOKE.template), compiler="x", compiler_identity="x", flags=[],
+                   resources={}, seconds=0.0)
+    manifest.write_manifest(pre, [art])
+    pre.chmod(0o775)
+    monkeypatch.setenv("AITER_SWA_PREBUILT_DIR", str(pre))
+    with pytest.raises(UnsafeDirectoryError) as ei:
+        loader.get_launcher(SMOKE)
+    msg = str(ei.value)
+    assert str(pre) in msg and "AITER_SWA_PREBUILT_DIR" in msg and "AITER_SWA_CACHE_DIR" not in msg
+    assert "writable by group (mode 0775)" in msg
+    # the cache root, made 0775 by its user in a reachable place
+    monkeypatch.delenv("AITER_SWA_PREBUILT_DIR")
+    _fake_hip_env(tmp_path, monkeypatch)
+    root = reachable / "mycache"
+    root.mkdir()
+    root.chmod(0o775)
+    monkeypatch.setenv("AITER_SWA_CACHE_DIR", str(root))
+    with pytest.raises(UnsafeDirectoryError) as ei:
+        loader.get_launcher(SMOKE)
+    assert f"AITER_SWA_CACHE_DIR={root}" in str(ei.value) and f"directory {root} is writable by group" in str(ei.value)
+
+
+def test_compile_timeout_kills_the_compiler_and_raises(tmp_path, monkeypatch):
+    pidfile = tmp_path / "compiler.pid"
+    cc = _fake_hip_env(tmp_path, monkeypatch, body=f"echo $$ > {pidfile}; exec sleep 600")
+    script = tmp_path / "c.py"
+    script.write_text(BOOT + textwrap.dedent(f"""
+        from aiter_swa.jit import loader
+        from aiter_swa.jit.errors import JitBuildError
+        from aiter_swa.jit.registry import spec_from_json
+        try:
+            loader.get_launcher(spec_from_json({SMOKE.to_json()!r}))
+        except JitBuildError as e:
+            print("JitBuildError:", str(e).replace(chr(10), " | "))
+    """))
+    t0 = time.monotonic()
+    try:
+        out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=90,
+                             env=child_env(tmp_path / "cache", AITER_SWA_HIPCC=cc, AITER_SWA_COMPILE_TIMEOUT=2,
+                                           AITER_SWA_ROCM_DEVICE_LIB_PATH=tmp_path))
+    finally:
+        if pidfile.exists():
+            pid = int(pidfile.read_text())
+            alive = Path(f"/proc/{pid}").exists() and "Z" not in Path(f"/proc/{pid}/stat").read_text().split()[2]
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    assert out.returncode == 0, out.stderr
+    assert "JitBuildError:" in out.stdout and "timed out after 2 s" in out.stdout, out.stdout
+    assert "AITER_SWA_COMPILE_TIMEOUT" in out.stdout
+    assert time.monotonic() - t0 < 60
+    assert not alive, "the hung compiler was left running"
+
+
+def test_waiting_for_a_lock_logs_who_holds_it(tmp_path, monkeypatch, caplog):
+    import logging
+
+    d = tmp_path / "cache" / "entry"
+    d.parent.mkdir(mode=0o700)
+    ready, release = tmp_path / "held", tmp_path / "release"
+    holder = subprocess.Popen([sys.executable, "-c", BOOT + textwrap.dedent(f"""
+        import os, time
+        from aiter_swa.jit import cache
+        with cache.locked(__import__("pathlib").Path({str(d)!r})):
+            open({str(ready)!r}, "w").close()
+            while not os.path.exists({str(release)!r}):
+                time.sleep(0.02)
+    """)])
+    try:
+        deadline = time.monotonic() + 60
+        while not ready.exists():
+            assert holder.poll() is None and time.monotonic() < deadline, "the holder did not take the lock"
+            time.sleep(0.02)
+        monkeypatch.setattr(cache, "LOCK_LOG_INTERVAL", 0.3)
+        import threading
+
+        threading.Timer(1.2, release.touch).start()
+        with caplog.at_level(logging.INFO, logger="aiter_swa.jit"), cache.locked(d, "building x"):
+            pass
+    finally:
+        release.touch()
+        holder.wait(timeout=30)
+    waits = [r for r in caplog.records if "waiting for the lock" in r.getMessage()]
+    assert waits[0].levelno == logging.INFO and all(r.levelno == logging.WARNING for r in waits[1:])
+    assert len(waits) >= 3, [r.getMessage() for r in caplog.records]
+    assert all(f"pid {holder.pid}" in r.getMessage() and "waited" in r.getMessage() for r in waits)
+    assert "building x" in waits[0].getMessage() and str(d) in waits[0].getMessage()
+
+
+# --------------------------------------------------------------------------- bad settings: one clear line each
+
+
+def test_disable_jit_with_an_unusable_cache_dir_gives_the_documented_error(tmp_path, monkeypatch):
+    _fake_hip_env(tmp_path, monkeypatch)
+    monkeypatch.setenv("AITER_SWA_DISABLE_JIT", "1")
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    for root in (afile / "sub", tmp_path / "missing" / "cache"):
+        monkeypatch.setenv("AITER_SWA_CACHE_DIR", str(root))
+        with pytest.raises(JitDisabledError, match="python -m aiter_swa.jit.prebuild"):
+            loader.get_launcher(SMOKE)
+    assert not (tmp_path / "missing").exists(), "nothing is created when nothing is compiled"
+
+
+def test_cache_dir_naming_a_file_is_a_clear_error(tmp_path, monkeypatch):
+    from aiter_swa.jit.errors import JitConfigError
+
+    _fake_hip_env(tmp_path, monkeypatch)
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    monkeypatch.setenv("AITER_SWA_CACHE_DIR", str(afile))
+    with pytest.raises(JitConfigError, match=f"AITER_SWA_CACHE_DIR={afile}: {afile} is not a directory") as ei:
+        loader.get_launcher(SMOKE)
+    assert isinstance(ei.value, ValueError)
+
+
+def _cli_error(capsys, argv, monkeypatch=None) -> str:
+    """Run the pre-build CLI expecting a usage error: exit status 2, one ``prog: error:`` line, no traceback."""
+    with pytest.raises(SystemExit) as ei:
+        prebuild.main(argv)
+    err = capsys.readouterr().err
+    assert ei.value.code == 2, err
+    lines = err.strip().splitlines()
+    assert lines[-1].startswith("python -m aiter_swa.jit.prebuild: error: ") and "Traceback" not in err, err
+    return lines[-1]
+
+
+SMOKE_ARGS = ["--op", "jit_smoke", "--arch", "gfx942", "--dtype", "fp16", "--size", "64", "--flag", "off"]
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "lots"])
+def test_max_jobs_must_be_a_positive_integer(tmp_path, monkeypatch, capsys, value):
+    _fake_hip_env(tmp_path, monkeypatch)
+    monkeypatch.setenv("AITER_SWA_MAX_JOBS", value)
+    line = _cli_error(capsys, SMOKE_ARGS + ["--out", str(tmp_path / "out")])
+    assert f"AITER_SWA_MAX_JOBS: expected a positive integer, got {value!r}" in line
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "x"])
+def test_jobs_flag_must_be_a_positive_integer(tmp_path, monkeypatch, capsys, value):
+    _fake_hip_env(tmp_path, monkeypatch)
+    line = _cli_error(capsys, SMOKE_ARGS + ["--jobs", value, "--out", str(tmp_path / "out")])
+    assert "--jobs" in line and f"expected a positive integer, got {value!r}" in line
+    assert not (tmp_path / "out").exists()
+
+
+def test_prebuild_args_with_an_unbalanced_quote(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("AITER_SWA_PREBUILD_ARGS", "--head-size '128")
+    monkeypatch.setattr(sys, "argv", ["prebuild", "--arch", "gfx942", "--list"])
+    line = _cli_error(capsys, None)
+    assert "AITER_SWA_PREBUILD_ARGS" in line and "No closing quotation" in line
+
+
+def test_out_naming_a_file(tmp_path, monkeypatch, capsys):
+    _fake_hip_env(tmp_path, monkeypatch)
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    line = _cli_error(capsys, SMOKE_ARGS + ["--out", str(afile)])
+    assert f"--out {afile}: {afile} is not a directory" in line
+
+
+@pytest.mark.parametrize("value", ["gfx942/../../evil", "../gfx942", "gfx 942x", "gfx942;sm_9$"])
+def test_arch_names_are_validated(monkeypatch, capsys, value):
+    monkeypatch.setenv("AITER_SWA_ARCHS", value)
+    line = _cli_error(capsys, ["--op", "jit_smoke", "--list"])
+    assert "AITER_SWA_ARCHS" in line and "expected 'gfx…' (AMD) or 'sm_…'" in line
+    monkeypatch.setattr(toolchain, "_ARCH_BY_DEVICE", {})
+    with pytest.raises(ValueError, match="AITER_SWA_ARCHS"):
+        toolchain.device_arch(0)
+    with pytest.raises(ValueError, match="arch"):
+        SmokeSpec("fp16", 64, False, "gfx942/../x")
+
+
+def test_arch_feature_suffixes_are_stripped(monkeypatch):
+    assert toolchain.parse_archs("gfx90a:sramecc+:xnack-;sm_90a", "AITER_SWA_ARCHS") == ["gfx90a", "sm_90a"]
+    for good in ("gfx942", "gfx90a", "gfx1100", "gfx1201", "sm_80", "sm_90a", "sm_100"):
+        toolchain.backend_of(good)
+
+
+@pytest.mark.parametrize("value", ["soon", "-5", "nan"])
+def test_compile_timeout_setting_is_validated(tmp_path, monkeypatch, value):
+    from aiter_swa.jit.errors import JitConfigError
+
+    _fake_hip_env(tmp_path, monkeypatch)
+    monkeypatch.setenv("AITER_SWA_COMPILE_TIMEOUT", value)
+    with pytest.raises(JitConfigError, match=f"AITER_SWA_COMPILE_TIMEOUT: expected seconds .* got {value!r}"):
+        loader.get_launcher(SMOKE)

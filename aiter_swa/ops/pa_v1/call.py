@@ -23,6 +23,7 @@ import operator
 
 import torch
 
+from aiter_swa._checks import MetadataCache
 from aiter_swa._library import arg, arg_names, derived
 
 from .spec import GPU_DTYPES, MAX_GQA_RATIO, SUPPORTED_BLOCK_SIZES, SUPPORTED_HEAD_SIZES
@@ -128,34 +129,7 @@ def _scalars(c: PaV1Call) -> tuple:
             c.logits_soft_cap > 0, c.fp8_out_scale is None, c.alibi_slopes is None)
 
 
-def _meta(t):
-    return None if t is None else (t.shape, t.stride(), t.dtype, t.device)
-
-
-_CACHE: dict = {}  # scalars + metadata of every tensor -> Checked
-_CACHE_LIMIT = 4096
-
-# The most recently validated metadata sets, each with a C++ check of its tensors' metadata (dtype,
-# device, dispatch keys, sizes, strides): torch's TensorGuards, the checker behind torch.compile's
-# guards. One such check costs about a fifth of building the Python key above. Where this torch has
-# no usable TensorGuards, every call builds the key.
-try:
-    from torch._C._dynamo.guards import TensorGuards as _TensorGuards
-except ImportError:  # pragma: no cover - torch without dynamo
-    _TensorGuards = None
-_RECENT: list = []  # [(scalars, guard, Checked)], most recent first
-_RECENT_LIMIT = 8
-
-
-def _guard(tensors):
-    """A TensorGuards over ``tensors`` (static sizes and strides), or None where it cannot be made."""
-    if _TensorGuards is None:
-        return None
-    try:
-        return _TensorGuards(*tensors, dynamic_dims_sizes=[list(t.shape) for t in tensors],
-                             dynamic_dims_strides=[list(t.stride()) for t in tensors])
-    except Exception:  # noqa: BLE001 - another torch version's signature: fall back to the Python key
-        return None
+_CHECKS = MetadataCache()
 
 
 def validate(*args, **kwargs) -> PaV1Call:
@@ -182,22 +156,7 @@ def validate(*args, **kwargs) -> PaV1Call:
     tensors = _tensors_of(call)
     if tensors[-1] is None:  # alibi_slopes; its absence is part of the scalars
         tensors = tensors[:-1]
-    scalars = _scalars(call)
-    for recent_scalars, guard, checked in _RECENT:
-        if recent_scalars == scalars and guard.check(*tensors):
-            break
-    else:
-        key = (scalars, *map(_meta, tensors))
-        checked = _CACHE.get(key)
-        if checked is None:
-            checked = Checked(check(call))
-            if len(_CACHE) >= _CACHE_LIMIT:
-                _CACHE.clear()
-            _CACHE[key] = checked
-        guard = _guard(tensors)
-        if guard is not None:
-            _RECENT.insert(0, (scalars, guard, checked))
-            del _RECENT[_RECENT_LIMIT:]
+    checked = _CHECKS.lookup(_scalars(call), tensors, lambda: Checked(check(call)))
     call.checked, call.dims = checked, checked.dims
     return call
 

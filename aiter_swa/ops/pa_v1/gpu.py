@@ -16,6 +16,7 @@ import operator
 
 import torch
 
+from aiter_swa._checks import raw_stream
 from aiter_swa.jit import loader, toolchain
 
 from .call import PaV1Call
@@ -30,16 +31,6 @@ _N_POINTERS = len(_TENSOR_POINTERS) + len(_WORKSPACE_POINTERS)
 if LAUNCH.names[:_N_POINTERS] != _TENSOR_POINTERS + _WORKSPACE_POINTERS or LAUNCH.names[-3:] != _PER_CALL_TAIL:
     raise ImportError(f"aiter_swa pa_v1: the launch contract's order changed ({LAUNCH.names}); update gpu.py")
 _tensors_of = operator.attrgetter(*_TENSOR_POINTERS)
-
-# The raw cudaStream_t / hipStream_t of the current stream: torch's internal accessor where it
-# exists (a few hundred ns; what TorchInductor's generated code calls), else the public API.
-if hasattr(torch._C, "_cuda_getCurrentRawStream"):
-    _raw_stream = torch._C._cuda_getCurrentRawStream
-else:  # pragma: no cover - CPU-only builds of torch
-
-    def _raw_stream(device_index: int) -> int:
-        return torch.cuda.current_stream(device_index).cuda_stream
-
 
 @dataclasses.dataclass(frozen=True)
 class Plan:
@@ -114,5 +105,5 @@ def run(call: PaV1Call) -> None:
     plan.launch(
         out.data_ptr(), q_ptr, k_ptr, v_ptr, block_tables.data_ptr(), context_lens.data_ptr(),
         alibi_slopes.data_ptr() if alibi_slopes is not None else 0, ws_ptr + e, ws_ptr + m, ws_ptr + t,
-        *plan.values, call.scale, call.logits_soft_cap, _raw_stream(plan.device_index),
+        *plan.values, call.scale, call.logits_soft_cap, raw_stream(plan.device_index),
     )  # fmt: skip

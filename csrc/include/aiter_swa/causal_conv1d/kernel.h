@@ -1,0 +1,405 @@
+// Varlen causal depthwise conv1d (prefill / extend) and its decode update, as templates over one
+// specialization `ConvSpec`. Semantics: aiter_swa/ops/causal_conv1d/op.py (vLLM's causal_conv1d_fn /
+// causal_conv1d_update).
+//
+// Forward (fwd_kernel). The grid comes from host ints only: x's token count (grid x, tiles of
+// TILE_TOKENS tokens of the concatenated sequences) and dim (grid y, groups of CHANNELS channels).
+// No per-sequence grid, so nothing about the sequence lengths is needed on the host and a CUDA/HIP
+// graph captured for an x of a fixed token count replays for any split of those tokens.
+//  phase 0: each of the tile's tokens finds its sequence by binary search in query_start_loc
+//           (its position in the sequence, or -1: a padded sequence or a token past the last
+//           sequence); tokens at position 0 list their sequence as a "head" of this tile (LDS).
+//  phase 1: tokens at position >= WIDTH - 1 read their inputs from x alone: 16-byte vectors along
+//           the contiguous dimension (tokens for channel-first, channels for channel-last).
+//  phase 2: for each head sequence s and channel c, one thread reads the old state (when
+//           has_initial_state[s]), computes the outputs of positions < WIDTH - 1, then writes the
+//           new state (the last WIDTH - 1 inputs of state ++ x). The only reader and the only writer
+//           of that state row is this thread: no race, one launch.
+// Update (update_kernel): one thread per (sequence, channel): state ++ x[0:seqlen], outputs and
+// the new state, as phase 2 for every position.
+#pragma once
+
+#include "aiter_swa/compat.h"
+#include "aiter_swa/vec.h"
+
+namespace aiter_swa {
+namespace causal_conv1d {
+
+// One compiled specialization. T: element type of x, weight, bias, states and out (fp16_t, bf16_t,
+// float); math in fp32. WIDTH: 2..4 taps. SILU: y = v / (1 + exp(-v)). CHANNEL_LAST: x[c, t] is at
+// c + t * stride_tok (else c * stride_dim + t). NUM_THREADS, TILE_TOKENS: rendered from spec.py.
+template <typename T_, int WIDTH_, bool SILU_, bool CHANNEL_LAST_, int NUM_THREADS_, int TILE_TOKENS_>
+struct ConvSpec {
+  using T = T_;
+  static constexpr int WIDTH = WIDTH_;
+  static constexpr bool SILU = SILU_;
+  static constexpr bool CHANNEL_LAST = CHANNEL_LAST_;
+  static constexpr int NUM_THREADS = NUM_THREADS_;
+  static constexpr int TILE_TOKENS = TILE_TOKENS_;
+  static constexpr int VEC = 16 / int(sizeof(T));  // elements per 16-byte vector
+  static constexpr int STATE = WIDTH - 1;
+  // channel-first: a thread holds one channel x VEC tokens; channel-last: VEC channels x RUN tokens.
+  static constexpr int CF_LANES_PER_ROW = TILE_TOKENS / VEC;
+  static constexpr int CF_ROWS = NUM_THREADS / CF_LANES_PER_ROW;
+  static constexpr int CL_VECS = 32;  // channel vectors per block (channel-last)
+  static constexpr int CL_RUNS = NUM_THREADS / CL_VECS;
+  static constexpr int CL_RUN = TILE_TOKENS / CL_RUNS;
+  static constexpr int CHANNELS = CHANNEL_LAST ? CL_VECS * VEC : 32;  // channels per block (grid y)
+  static_assert(WIDTH >= 2 && WIDTH <= 4, "width: 2, 3 or 4");
+  static_assert(VEC == 4 || VEC == 8, "16-bit or 32-bit elements");
+  static_assert(NUM_THREADS % kWarpSize == 0, "whole wavefronts per workgroup");
+  static_assert(TILE_TOKENS % VEC == 0 && NUM_THREADS % CF_LANES_PER_ROW == 0, "tile / thread split");
+  static_assert(NUM_THREADS % CL_VECS == 0 && TILE_TOKENS % CL_RUNS == 0, "tile / thread split");
+  static_assert(TILE_TOKENS <= NUM_THREADS, "phase 0: one thread per token of the tile");
+};
+
+// Launch arguments; passed by value. Strides in elements. out has x's strides.
+struct FwdParams {
+  void* out;
+  const void* x;
+  const void* weight;
+  const void* bias;                  // [dim] or null
+  void* conv_states;                 // [num_cache_lines, dim, WIDTH - 1]
+  const int* query_start_loc;        // [num_seqs + 1]
+  const int* cache_indices;          // [num_seqs] or null (sequence s uses line s)
+  const uint8_t* has_initial_state;  // [num_seqs] (bool) or null (no initial state)
+  // 32-bit sizes and strides (the host checks they fit): fewer scalar registers than int64 on gfx9;
+  // every product with a stride is taken in 64 bits.
+  int num_seqs, dim, total_tokens, pad_slot_id, num_cache_lines;
+  int x_stride_dim, x_stride_tok, w_stride_dim, w_stride_width, s_stride_line, s_stride_dim, s_stride_tok;
+};
+
+struct UpdateParams {
+  void* out;
+  const void* x;
+  const void* weight;
+  const void* bias;
+  void* conv_states;
+  const int* cache_indices;  // [batch] or null
+  int batch, dim, seqlen, pad_slot_id;
+  int64_t num_cache_lines;
+  int64_t x_stride_seq, x_stride_dim, x_stride_tok, o_stride_seq, o_stride_dim, o_stride_tok;
+  int64_t w_stride_dim, w_stride_width, s_stride_line, s_stride_dim, s_stride_tok;
+};
+
+template <typename T>
+__device__ __forceinline__ void load_vec(const T* p, float (&f)[16 / sizeof(T)]) {
+  const uint4 v = *reinterpret_cast<const uint4*>(p);
+  if constexpr (sizeof(T) == 4) {
+    f[0] = __uint_as_float(v.x);
+    f[1] = __uint_as_float(v.y);
+    f[2] = __uint_as_float(v.z);
+    f[3] = __uint_as_float(v.w);
+  } else {
+    convert8<T>(v, f);
+  }
+}
+
+template <typename T>
+__device__ __forceinline__ void store_vec(T* p, const float (&f)[16 / sizeof(T)]) {
+  constexpr int N = 16 / sizeof(T);
+  T tmp[N];
+#pragma unroll
+  for (int i = 0; i < N; ++i) from_float(f[i], &tmp[i]);
+  *reinterpret_cast<uint4*>(p) = *reinterpret_cast<const uint4*>(tmp);
+}
+
+template <bool SILU>
+__device__ __forceinline__ float activate(float v) {
+  if constexpr (SILU) return v / (1.f + fast_exp(-v));
+  return v;
+}
+
+// The cache line of sequence s, or -1 when it is skipped (pad_slot_id, or outside the cache).
+__device__ __forceinline__ int64_t line_of(const int* cache_indices, int s, int pad, int64_t num_lines) {
+  const int64_t line = cache_indices ? cache_indices[s] : s;
+  return (cache_indices && line == pad) || line < 0 || line >= num_lines ? -1 : line;
+}
+
+// Outputs of positions [0, n_out) of one (sequence, channel) from the old state, then the new state.
+// x_at(p): element p of the sequence in this channel; out_at(p): where output p goes.
+template <class S, class XAt, class OutAt>
+__device__ __forceinline__ void state_pass(const typename S::T* w_row, int64_t w_stride_width, float bias,
+                                           typename S::T* state, int64_t s_stride_tok, bool has_init, int len,
+                                           int n_out, XAt x_at, OutAt out_at) {
+  using T = typename S::T;
+  constexpr int W = S::WIDTH, ST = S::STATE;
+  float wt[W];
+#pragma unroll
+  for (int k = 0; k < W; ++k) wt[k] = to_float(w_row[k * w_stride_width]);
+  T raw[ST];
+#pragma unroll
+  for (int k = 0; k < ST; ++k) {
+    if (has_init) {
+      raw[k] = state[k * s_stride_tok];
+    } else {
+      from_float(0.f, &raw[k]);
+    }
+  }
+  for (int p = 0; p < n_out; ++p) {
+    const T xv = x_at(p);
+    float acc = bias;
+#pragma unroll
+    for (int k = 0; k < ST; ++k) acc += wt[k] * to_float(raw[k]);
+    acc += wt[ST] * to_float(xv);
+    from_float(activate<S::SILU>(acc), out_at(p));
+#pragma unroll
+    for (int k = 0; k + 1 < ST; ++k) raw[k] = raw[k + 1];
+    raw[ST - 1] = xv;
+  }
+  // New state: the last ST inputs of state ++ x[0, len): raw already holds them when len <= n_out.
+  if (len > n_out) {
+#pragma unroll
+    for (int k = 0; k < ST; ++k) {
+      const int p = len - ST + k;  // >= n_out - ST + k; p < n_out were pushed into raw already
+      if (p >= 0) raw[k] = x_at(p);
+    }
+    // (len > n_out implies n_out == ST here in the forward pass; the update pass has n_out == len)
+  }
+#pragma unroll
+  for (int k = 0; k < ST; ++k) state[k * s_stride_tok] = raw[k];
+}
+
+template <class S>
+__global__ __launch_bounds__(S::NUM_THREADS) void fwd_kernel(const FwdParams p) {
+  using T = typename S::T;
+  constexpr int W = S::WIDTH, ST = S::STATE, VEC = S::VEC, TILE = S::TILE_TOKENS;
+  __shared__ int s_pos[TILE];   // position of each tile token in its sequence; -1: not computed
+  __shared__ int s_heads[TILE];  // sequences whose position 0 is in this tile
+  __shared__ int s_num_heads;
+
+  const int tid = threadIdx.x;
+  const int tile_start = blockIdx.x * TILE;
+  const int c0 = blockIdx.y * S::CHANNELS;
+  const T* x = static_cast<const T*>(p.x);
+  T* out = static_cast<T*>(p.out);
+  const T* weight = static_cast<const T*>(p.weight);
+  const T* bias = static_cast<const T*>(p.bias);
+
+  // phase 0: token -> (sequence, position)
+  if (tid == 0) s_num_heads = 0;
+  __syncthreads();
+  if (tid < TILE) {
+    const int t = tile_start + tid;
+    int pos = -1;
+    if (t < p.total_tokens) {
+      const int* qsl = p.query_start_loc;
+      int lo = 0, hi = p.num_seqs;  // largest s in [0, num_seqs] with qsl[s] <= t
+      if (qsl[0] <= t) {
+        while (lo < hi) {
+          const int mid = (lo + hi + 1) >> 1;
+          if (qsl[mid] <= t) lo = mid;
+          else hi = mid - 1;
+        }
+        const int s = lo;
+        if (s < p.num_seqs && t < qsl[s + 1] &&
+            line_of(p.cache_indices, s, p.pad_slot_id, p.num_cache_lines) >= 0) {
+          pos = t - qsl[s];
+          if (pos == 0) s_heads[atomicAdd(&s_num_heads, 1)] = s;
+        }
+      }
+    }
+    s_pos[tid] = pos;
+  }
+  __syncthreads();
+
+  // phase 1: positions >= WIDTH - 1, inputs from x alone
+  if constexpr (!S::CHANNEL_LAST) {
+    const int lane = tid % S::CF_LANES_PER_ROW, row = tid / S::CF_LANES_PER_ROW;
+    const int i0 = lane * VEC, t0 = tile_start + i0;
+    const int c_end = min(c0 + S::CHANNELS, p.dim);
+#pragma unroll 1
+    for (int c = c0 + row; c < c_end && t0 < p.total_tokens; c += S::CF_ROWS) {
+      int n_valid = 0;
+#pragma unroll
+      for (int k = 0; k < VEC; ++k) n_valid += s_pos[i0 + k] >= ST;
+      if (n_valid == 0) continue;
+      const T* xr = x + int64_t(c) * p.x_stride_dim;
+      float win[ST + VEC];  // inputs t0 - ST .. t0 + VEC - 1
+#pragma unroll
+      for (int k = 0; k < ST; ++k) win[k] = to_float(xr[max(t0 - ST + k, 0)]);  // used only inside a sequence
+      const bool full = t0 + VEC <= p.total_tokens;
+      if (full) {
+        float v[VEC];
+        load_vec<T>(xr + t0, v);
+#pragma unroll
+        for (int k = 0; k < VEC; ++k) win[ST + k] = v[k];
+      } else {
+#pragma unroll
+        for (int k = 0; k < VEC; ++k) win[ST + k] = to_float(xr[min(t0 + k, p.total_tokens - 1)]);
+      }
+      float wt[W];
+#pragma unroll
+      for (int k = 0; k < W; ++k) wt[k] = to_float(weight[int64_t(c) * p.w_stride_dim + k * p.w_stride_width]);
+      const float b = bias ? to_float(bias[c]) : 0.f;
+      float y[VEC];
+#pragma unroll
+      for (int k = 0; k < VEC; ++k) {
+        float acc = b;
+#pragma unroll
+        for (int j = 0; j < W; ++j) acc += wt[j] * win[k + j];  // inputs t0 + k - ST .. t0 + k
+        y[k] = activate<S::SILU>(acc);
+      }
+      T* orow = out + int64_t(c) * p.x_stride_dim;
+      if (full && n_valid == VEC) {
+        store_vec<T>(orow + t0, y);
+      } else {
+#pragma unroll
+        for (int k = 0; k < VEC; ++k)
+          if (s_pos[i0 + k] >= ST) from_float(y[k], &orow[t0 + k]);
+      }
+    }
+  } else {
+    const int cv = tid % S::CL_VECS, run = tid / S::CL_VECS;
+    const int c = c0 + cv * VEC;  // dim is a multiple of VEC (checked on the host)
+    const int i0 = run * S::CL_RUN, t0 = tile_start + i0;
+    int n_valid = 0;
+    for (int k = 0; k < S::CL_RUN; ++k) n_valid += s_pos[i0 + k] >= ST;
+    if (c < p.dim && n_valid > 0) {
+      float wt[W][VEC], b[VEC];
+#pragma unroll
+      for (int v = 0; v < VEC; ++v) {
+#pragma unroll
+        for (int k = 0; k < W; ++k) wt[k][v] = to_float(weight[int64_t(c + v) * p.w_stride_dim + k * p.w_stride_width]);
+        b[v] = bias ? to_float(bias[c + v]) : 0.f;
+      }
+      float win[ST][VEC];
+#pragma unroll
+      for (int k = 0; k < ST; ++k) {
+        const int t = t0 - ST + k;
+        if (t >= 0) {
+          load_vec<T>(x + int64_t(t) * p.x_stride_tok + c, win[k]);
+        } else {
+#pragma unroll
+          for (int v = 0; v < VEC; ++v) win[k][v] = 0.f;
+        }
+      }
+      for (int k = 0; k < S::CL_RUN; ++k) {
+        const int t = t0 + k;
+        if (t >= p.total_tokens) break;
+        float cur[VEC];
+        load_vec<T>(x + int64_t(t) * p.x_stride_tok + c, cur);
+        if (s_pos[i0 + k] >= ST) {
+          float y[VEC];
+#pragma unroll
+          for (int v = 0; v < VEC; ++v) {
+            float acc = b[v];
+#pragma unroll
+            for (int j = 0; j < ST; ++j) acc += wt[j][v] * win[j][v];
+            y[v] = activate<S::SILU>(acc + wt[ST][v] * cur[v]);
+          }
+          store_vec<T>(out + int64_t(t) * p.x_stride_tok + c, y);
+        }
+#pragma unroll
+        for (int j = 0; j + 1 < ST; ++j) {
+#pragma unroll
+          for (int v = 0; v < VEC; ++v) win[j][v] = win[j + 1][v];
+        }
+#pragma unroll
+        for (int v = 0; v < VEC; ++v) win[ST - 1][v] = cur[v];
+      }
+    }
+  }
+
+  // phase 2: positions < WIDTH - 1 and the state of each sequence that starts in this tile
+  const int n_heads = s_num_heads;
+#pragma unroll 1
+  for (int idx = tid; idx < n_heads * S::CHANNELS; idx += S::NUM_THREADS) {
+    const int c = c0 + idx % S::CHANNELS;
+    if (c >= p.dim) continue;
+    const int s = s_heads[idx / S::CHANNELS];
+    const int start = p.query_start_loc[s];
+    const int len = p.query_start_loc[s + 1] - start;
+    const int64_t line = line_of(p.cache_indices, s, p.pad_slot_id, p.num_cache_lines);
+    const bool has_init = p.has_initial_state && p.has_initial_state[s];
+    const T* xs = x + int64_t(c) * p.x_stride_dim + int64_t(start) * p.x_stride_tok;
+    T* os = out + int64_t(c) * p.x_stride_dim + int64_t(start) * p.x_stride_tok;
+    const int64_t st = p.x_stride_tok;
+    state_pass<S>(weight + int64_t(c) * p.w_stride_dim, p.w_stride_width, bias ? to_float(bias[c]) : 0.f,
+                  static_cast<T*>(p.conv_states) + line * p.s_stride_line + int64_t(c) * p.s_stride_dim, p.s_stride_tok,
+                  has_init, len, min(len, ST), [&](int q) { return xs[q * st]; },
+                  [&](int q) { return &os[q * st]; });
+  }
+}
+
+// Decode update: one thread per (sequence, channel).
+template <class S>
+__global__ __launch_bounds__(S::NUM_THREADS) void update_kernel(const UpdateParams p) {
+  using T = typename S::T;
+  const int s = blockIdx.x;
+  const int c = blockIdx.y * S::NUM_THREADS + threadIdx.x;
+  if (c >= p.dim) return;
+  const int64_t line = line_of(p.cache_indices, s, p.pad_slot_id, p.num_cache_lines);
+  if (line < 0) return;
+  const T* xs = static_cast<const T*>(p.x) + s * p.x_stride_seq + c * p.x_stride_dim;
+  T* os = static_cast<T*>(p.out) + s * p.o_stride_seq + c * p.o_stride_dim;
+  const int64_t xt = p.x_stride_tok, ot = p.o_stride_tok;
+  const T* bias = static_cast<const T*>(p.bias);
+  state_pass<S>(static_cast<const T*>(p.weight) + c * p.w_stride_dim, p.w_stride_width, bias ? to_float(bias[c]) : 0.f,
+                static_cast<T*>(p.conv_states) + line * p.s_stride_line + c * p.s_stride_dim, p.s_stride_tok, true,
+                p.seqlen, p.seqlen, [&](int q) { return xs[q * xt]; }, [&](int q) { return &os[q * ot]; });
+}
+
+// Host launches from the launchers' arguments (structs rendered from the launch contracts of
+// aiter_swa/ops/causal_conv1d/spec.py: FWD_LAUNCH, UPDATE_LAUNCH). Pointers are integers.
+template <class S, class Args>
+gpuError_t launch_fwd(const Args& a) {
+  FwdParams p{};
+  p.out = reinterpret_cast<void*>(a.out);
+  p.x = reinterpret_cast<const void*>(a.x);
+  p.weight = reinterpret_cast<const void*>(a.weight);
+  p.bias = reinterpret_cast<const void*>(a.bias);
+  p.conv_states = reinterpret_cast<void*>(a.conv_states);
+  p.query_start_loc = reinterpret_cast<const int*>(a.query_start_loc);
+  p.cache_indices = reinterpret_cast<const int*>(a.cache_indices);
+  p.has_initial_state = reinterpret_cast<const uint8_t*>(a.has_initial_state);
+  p.num_seqs = int(a.num_seqs);
+  p.dim = int(a.dim);
+  p.total_tokens = int(a.total_tokens);
+  p.pad_slot_id = int(a.pad_slot_id);
+  p.num_cache_lines = int(a.num_cache_lines);
+  p.x_stride_dim = int(a.x_stride_dim);
+  p.x_stride_tok = int(a.x_stride_tok);
+  p.w_stride_dim = int(a.w_stride_dim);
+  p.w_stride_width = int(a.w_stride_width);
+  p.s_stride_line = int(a.s_stride_line);
+  p.s_stride_dim = int(a.s_stride_dim);
+  p.s_stride_tok = int(a.s_stride_tok);
+  const dim3 grid(unsigned((a.total_tokens + S::TILE_TOKENS - 1) / S::TILE_TOKENS),
+                  unsigned((a.dim + S::CHANNELS - 1) / S::CHANNELS));
+  fwd_kernel<S><<<grid, S::NUM_THREADS, 0, reinterpret_cast<gpuStream_t>(a.stream)>>>(p);
+  return gpuGetLastError();
+}
+
+template <class S, class Args>
+gpuError_t launch_update(const Args& a) {
+  UpdateParams p{};
+  p.out = reinterpret_cast<void*>(a.out);
+  p.x = reinterpret_cast<const void*>(a.x);
+  p.weight = reinterpret_cast<const void*>(a.weight);
+  p.bias = reinterpret_cast<const void*>(a.bias);
+  p.conv_states = reinterpret_cast<void*>(a.conv_states);
+  p.cache_indices = reinterpret_cast<const int*>(a.cache_indices);
+  p.batch = int(a.batch);
+  p.dim = int(a.dim);
+  p.seqlen = int(a.seqlen);
+  p.pad_slot_id = int(a.pad_slot_id);
+  p.num_cache_lines = a.num_cache_lines;
+  p.x_stride_seq = a.x_stride_seq;
+  p.x_stride_dim = a.x_stride_dim;
+  p.x_stride_tok = a.x_stride_tok;
+  p.o_stride_seq = a.o_stride_seq;
+  p.o_stride_dim = a.o_stride_dim;
+  p.o_stride_tok = a.o_stride_tok;
+  p.w_stride_dim = a.w_stride_dim;
+  p.w_stride_width = a.w_stride_width;
+  p.s_stride_line = a.s_stride_line;
+  p.s_stride_dim = a.s_stride_dim;
+  p.s_stride_tok = a.s_stride_tok;
+  const dim3 grid(unsigned(a.batch), unsigned((a.dim + S::NUM_THREADS - 1) / S::NUM_THREADS));
+  update_kernel<S><<<grid, S::NUM_THREADS, 0, reinterpret_cast<gpuStream_t>(a.stream)>>>(p);
+  return gpuGetLastError();
+}
+
+}  // namespace causal_conv1d
+}  // namespace aiter_swa

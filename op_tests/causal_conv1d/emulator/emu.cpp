@@ -1,0 +1,92 @@
+// Runs the device code of csrc/include/aiter_swa/causal_conv1d/kernel.h on the CPU (op_tests only).
+// The test feeds this file the header with its host launch functions cut off (they use the <<<>>>
+// launch syntax) as "kernel_device.h", compiles it with the host compiler against the emulation in
+// hip/hip_runtime.h, and calls emu_fwd / emu_update through ctypes with CPU tensors' pointers.
+#include <algorithm>
+#include <thread>
+#include <vector>
+
+#define AITER_SWA_WAVEFRONT_SIZE 64
+#include "kernel_device.h"
+
+using namespace aiter_swa;
+using namespace aiter_swa::causal_conv1d;
+
+template <class S, class P>
+static void run_grid(void (*kernel)(P), const P& p, dim3 grid) {
+  for (unsigned by = 0; by < grid.y; ++by)
+    for (unsigned bx = 0; bx < grid.x; ++bx) {
+      std::barrier<> bar(S::NUM_THREADS);
+      emu::block_barrier = &bar;
+      std::vector<std::thread> threads;
+      for (int t = 0; t < S::NUM_THREADS; ++t)
+        threads.emplace_back([&, t] {
+          emu::thread_idx = dim3(t);
+          emu::block_idx = dim3(bx, by);
+          kernel(p);
+        });
+      for (auto& th : threads) th.join();
+    }
+}
+
+template <class S>
+static void fwd(const FwdParams& p) {
+  const dim3 grid((p.total_tokens + S::TILE_TOKENS - 1) / S::TILE_TOKENS, (p.dim + S::CHANNELS - 1) / S::CHANNELS);
+  if (p.total_tokens > 0 && p.dim > 0 && p.num_seqs > 0) run_grid<S>(fwd_kernel<S>, p, grid);
+}
+
+template <class S>
+static void update(const UpdateParams& p) {
+  const dim3 grid(p.batch, (p.dim + S::NUM_THREADS - 1) / S::NUM_THREADS);
+  if (p.batch > 0 && p.dim > 0 && p.seqlen > 0) run_grid<S>(update_kernel<S>, p, grid);
+}
+
+#define SPEC(T, W, SILU, CL) ConvSpec<T, W, SILU, CL, 256, 64>
+
+template <class T, int W, bool SILU, bool CL>
+static void dispatch_fwd(const FwdParams& p) { fwd<SPEC(T, W, SILU, CL)>(p); }
+
+template <class T>
+static void by_flags_fwd(int width, int silu, int cl, const FwdParams& p) {
+#define CASE(W)                                                        \
+  if (width == W) {                                                    \
+    if (silu && cl) dispatch_fwd<T, W, true, true>(p);                 \
+    if (silu && !cl) dispatch_fwd<T, W, true, false>(p);               \
+    if (!silu && cl) dispatch_fwd<T, W, false, true>(p);               \
+    if (!silu && !cl) dispatch_fwd<T, W, false, false>(p);             \
+  }
+  CASE(2) CASE(3) CASE(4)
+#undef CASE
+}
+
+template <class T>
+static void by_flags_update(int width, int silu, const UpdateParams& p) {
+  if (width == 2) silu ? update<SPEC(T, 2, true, false)>(p) : update<SPEC(T, 2, false, false)>(p);
+  if (width == 3) silu ? update<SPEC(T, 3, true, false)>(p) : update<SPEC(T, 3, false, false)>(p);
+  if (width == 4) silu ? update<SPEC(T, 4, true, false)>(p) : update<SPEC(T, 4, false, false)>(p);
+}
+
+extern "C" void emu_fwd(int dtype, int width, int silu, int cl, void* out, const void* x, const void* weight,
+                        const void* bias, void* conv_states, const int* qsl, const int* cache_indices,
+                        const uint8_t* has_init, int num_seqs, int dim, int total_tokens, int pad_slot_id,
+                        int num_cache_lines, int x_stride_dim, int x_stride_tok, int w_stride_dim,
+                        int w_stride_width, int s_stride_line, int s_stride_dim, int s_stride_tok) {
+  FwdParams p{out, x, weight, bias, conv_states, qsl, cache_indices, has_init, num_seqs, dim, total_tokens,
+              pad_slot_id, num_cache_lines, x_stride_dim, x_stride_tok, w_stride_dim, w_stride_width,
+              s_stride_line, s_stride_dim, s_stride_tok};
+  if (dtype == 0) by_flags_fwd<fp16_t>(width, silu, cl, p);
+  if (dtype == 1) by_flags_fwd<bf16_t>(width, silu, cl, p);
+  if (dtype == 2) by_flags_fwd<float>(width, silu, cl, p);
+}
+
+extern "C" void emu_update(int dtype, int width, int silu, void* out, const void* x, const void* weight,
+                           const void* bias, void* conv_states, const int* cache_indices, int batch, int dim,
+                           int seqlen, int pad_slot_id, int64_t num_cache_lines, int64_t xs0, int64_t xs1,
+                           int64_t xs2, int64_t os0, int64_t os1, int64_t os2, int64_t ws0, int64_t ws1,
+                           int64_t ss0, int64_t ss1, int64_t ss2) {
+  UpdateParams p{out, x, weight, bias, conv_states, cache_indices, batch, dim, seqlen, pad_slot_id,
+                 num_cache_lines, xs0, xs1, xs2, os0, os1, os2, ws0, ws1, ss0, ss1, ss2};
+  if (dtype == 0) by_flags_update<fp16_t>(width, silu, p);
+  if (dtype == 1) by_flags_update<bf16_t>(width, silu, p);
+  if (dtype == 2) by_flags_update<float>(width, silu, p);
+}

@@ -1,0 +1,114 @@
+"""The device code of the HIP/CUDA kernels, run on the CPU by an emulator, against the float64 reference.
+
+No GPU here, and the GPU tests skip: this runs the real ``fwd_kernel`` / ``update_kernel`` of
+``csrc/include/aiter_swa/causal_conv1d/kernel.h`` (the header with its host launch functions cut off)
+compiled by the host C++ compiler against ``emulator/hip/hip_runtime.h`` (one std::thread per GPU
+thread, a barrier for ``__syncthreads``; see ``emulator/emu.cpp``), with the arguments the GPU dispatch
+would pass. It checks the kernels' indexing, tiling, sequence search, state hand-off and partial
+vector stores; not timing, memory ordering across workgroups or the vendor compilers (the
+``toolchain`` and ``gpu`` tests do those).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import itertools
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import torch
+
+from aiter_swa.ops.causal_conv1d.call import validate_fwd, validate_update
+from testlib.causal_conv1d import DTYPES, assert_fwd_matches, assert_states, make_fwd_case, make_update_case
+
+HERE = Path(__file__).parent
+HEADER = HERE.parents[1] / "csrc" / "include" / "aiter_swa" / "causal_conv1d" / "kernel.h"
+CUT = "// Host launches from the launchers' arguments"
+_DT = {torch.float16: 0, torch.bfloat16: 1, torch.float32: 2}
+
+
+@pytest.fixture(scope="module")
+def emu(tmp_path_factory):
+    cxx = shutil.which("clang++-19") or shutil.which("clang++") or shutil.which("g++")
+    if cxx is None:
+        pytest.skip("no host C++ compiler (clang++-19, clang++ or g++)")
+    d = tmp_path_factory.mktemp("conv1d_emu")
+    text = HEADER.read_text()
+    (d / "kernel_device.h").write_text(text[: text.index(CUT)] + "}  // namespace causal_conv1d\n}  // namespace aiter_swa\n")
+    cmd = [cxx, "-std=c++20", "-O1", "-fPIC", "-shared", "-D__HIPCC__", f"-I{HERE / 'emulator'}",
+           f"-I{HERE.parents[1] / 'csrc' / 'include'}", f"-I{d}", str(HERE / "emulator" / "emu.cpp"), "-o",
+           str(d / "emu.so"), "-lpthread"]  # fmt: skip
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode:
+        pytest.skip(f"the emulator does not build with {cxx}: {r.stderr[-2000:]}")
+    lib = ctypes.CDLL(str(d / "emu.so"))
+    lib.emu_fwd.argtypes = [ctypes.c_int] * 4 + [ctypes.c_void_p] * 8 + [ctypes.c_int] * 12
+    lib.emu_update.argtypes = [ctypes.c_int] * 3 + [ctypes.c_void_p] * 6 + [ctypes.c_int] * 4 + [ctypes.c_int64] * 12
+    return lib
+
+
+def _p(t):
+    return None if t is None else t.data_ptr()
+
+
+def emu_fwd(lib, case, out):
+    """What gpu.run_fwd launches, on the emulator (the same validation first)."""
+    c = validate_fwd(*case.op_args(out))
+    d = c.dims
+    sw, ss = c.weight.stride(), c.conv_states.stride()
+    lib.emu_fwd(_DT[c.x.dtype], d.width, d.activation == "silu", d.layout == "channel_last", _p(out), _p(c.x),
+                _p(c.weight), _p(c.bias), _p(c.conv_states), _p(c.query_start_loc), _p(c.cache_indices),
+                _p(c.has_initial_state), d.num_seqs, d.dim, d.total_tokens, c.pad_slot_id, d.num_cache_lines,
+                c.x.stride(0), c.x.stride(1), sw[0], sw[1], *ss)  # fmt: skip
+
+
+GRID = list(itertools.product(("fp32", "bf16", "fp16"), (2, 3, 4), ("channel_first", "channel_last"), ("silu", None)))
+
+
+@pytest.mark.parametrize("params", GRID, ids=[f"{d}-w{w}-{'cl' if l == 'channel_last' else 'cf'}-{a or 'none'}" for d, w, l, a in GRID])
+def test_emulated_fwd(emu, params):
+    dt, width, layout, act = params
+    # 0, 1, < width, long sequences, a pad; 141 tokens: three tiles, the last one partial
+    case = make_fwd_case([0, 1, 2, 3, 5, 70, 1, 17, 40], dim=72, width=width, dtype=DTYPES[dt], layout=layout,
+                         activation=act, bias=width != 3, initial=[True, False, True, True, False, True, True, False, True],
+                         pads=(3,), extra_tokens=2, seed=width)  # fmt: skip
+    before = case.conv_states.clone()
+    ref = case.reference()
+    out = case.new_out()
+    emu_fwd(emu, case, out)
+    assert_fwd_matches(case, out, before, ref, f"emulated {params}")
+
+
+@pytest.mark.parametrize("layout", ["channel_first", "channel_last"])
+def test_emulated_fwd_short_sequences_across_tiles(emu, layout):
+    g = torch.Generator().manual_seed(3)
+    lens = torch.randint(0, 4, (90,), generator=g).tolist()
+    case = make_fwd_case(lens, dim=40, width=4, layout=layout, initial=True, pads=(5, 77), seed=4)
+    before = case.conv_states.clone()
+    ref = case.reference()
+    out = case.new_out()
+    emu_fwd(emu, case, out)
+    assert_fwd_matches(case, out, before, ref, "short sequences")
+
+
+@pytest.mark.parametrize("seqlen", [None, 3])
+@pytest.mark.parametrize("dt", ["bf16", "fp32"])
+def test_emulated_update(emu, dt, seqlen):
+    case = make_update_case(5, seqlen=seqlen, dim=300, width=4, dtype=DTYPES[dt], pads=(1,))
+    before = case.conv_state.clone()
+    ref_out, ref_states = case.reference()
+    out = torch.full_like(case.x, float("nan"))
+    c = validate_update(*case.op_args(out))
+    d = c.dims
+    xs = c.x.stride() + ((1,) if c.x.dim() == 2 else ())
+    os_ = out.stride() + ((1,) if out.dim() == 2 else ())
+    emu.emu_update(_DT[c.x.dtype], d.width, d.activation == "silu", _p(out), _p(c.x), _p(c.weight), _p(c.bias),
+                   _p(c.conv_state), _p(c.conv_state_indices), d.batch, d.dim, d.seqlen, c.pad_slot_id,
+                   d.num_cache_lines, *xs, *os_, *c.weight.stride(), *c.conv_state.stride())  # fmt: skip
+    written = ~torch.isnan(ref_out)
+    tol = 1.6e-2 if dt == "bf16" else 1e-5
+    assert torch.isnan(out.double()[~written]).all()
+    torch.testing.assert_close(out.double()[written], ref_out[written], atol=tol, rtol=tol)
+    assert_states(case.conv_state, before, ref_states, "emulated update")

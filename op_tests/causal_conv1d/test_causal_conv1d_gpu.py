@@ -1,0 +1,122 @@
+"""GPU-only properties of the HIP/CUDA path of ``causal_conv1d_fwd`` / ``causal_conv1d_update``.
+
+Skipped with a reason where torch sees no GPU. The correctness grid lives in
+``test_causal_conv1d.py`` and runs on the GPU too when there is one.
+
+CUDA/HIP graphs: the forward's grid is ``ceil(total_tokens / 64) x ceil(dim / channels)`` with
+``total_tokens = x.shape[1]``. A graph is captured for fixed tensors: the fixed upper bound is x's
+token count (and ``num_seqs``, the length of ``query_start_loc``). Between replays the sequence
+lengths, cache lines, initial-state flags and pad entries may change freely (copied into the same
+buffers) as long as ``query_start_loc[-1] <= total_tokens``; tokens past ``query_start_loc[-1]``
+are not written. The update's grid is ``batch x ceil(dim / 256)``: fixed by x's shape.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from testlib.causal_conv1d import assert_fwd_matches, assert_states, make_fwd_case, make_update_case, run_fwd
+
+pytestmark = pytest.mark.gpu
+
+
+@pytest.mark.parametrize("layout", ["channel_first", "channel_last"])
+def test_no_host_device_sync(layout):
+    """The call path reads no device value on the host: it runs under sync debug mode "error"."""
+    case = make_fwd_case([5, 1, 300, 0, 2], dim=256, device="cuda", layout=layout, initial=True, pads=(1,))
+    run_fwd(case.__class__(**{**case.__dict__, "conv_states": case.conv_states.clone()}))  # compile / load first
+    before = case.conv_states.cpu().clone()
+    ref = case.reference()
+    out = case.new_out()
+    args = case.op_args(out)
+    torch.cuda.synchronize()
+    torch.cuda.set_sync_debug_mode("error")
+    try:
+        torch.ops.aiter_swa.causal_conv1d_fwd(*args)
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    assert_fwd_matches(case, out, before, ref, "sync-free fwd")
+    upd = make_update_case(8, dim=256, device="cuda", pads=(3,))
+    out = torch.empty_like(upd.x)
+    torch.ops.aiter_swa.causal_conv1d_update(*upd.op_args(torch.empty_like(upd.x)))  # warm
+    uargs = upd.op_args(out)
+    torch.cuda.synchronize()
+    torch.cuda.set_sync_debug_mode("error")
+    try:
+        torch.ops.aiter_swa.causal_conv1d_update(*uargs)
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+
+
+def test_cuda_graph_replay_with_new_lengths():
+    """Captured once for x of 512 tokens and 6 sequences, replayed with other lengths, lines and pads."""
+    first = make_fwd_case([100, 1, 0, 250, 3, 7], dim=512, device="cuda", layout="channel_last",
+                          initial=[True, False, True, True, False, True], extra_tokens=151, seed=1)  # fmt: skip
+    second = make_fwd_case([2, 400, 1, 3, 0, 90], dim=512, device="cuda", layout="channel_last",
+                           initial=[False, True, True, False, True, True], pads=(3,), extra_tokens=16, seed=2)  # fmt: skip
+    assert first.x.shape == second.x.shape
+    out = first.new_out()
+    run_fwd(make_fwd_case([3], dim=512, device="cuda", layout="channel_last"))  # compile / load before capture
+    args = first.op_args(out, seq_lens_cpu=False)
+    before = first.conv_states.cpu().clone()
+    ref = first.reference()
+    torch.cuda.synchronize()
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        torch.ops.aiter_swa.causal_conv1d_fwd(*args)
+    graph.replay()
+    torch.cuda.synchronize()
+    assert_fwd_matches(first, out, before, ref, "first replay")
+    for name in ("x", "conv_states", "query_start_loc", "cache_indices", "has_initial_state"):
+        getattr(first, name).copy_(getattr(second, name))
+    out.fill_(float("nan"))
+    before = second.conv_states.cpu().clone()
+    ref = second.reference()
+    graph.replay()
+    torch.cuda.synchronize()
+    assert_fwd_matches(first, out, before, ref, "replay with new lengths")
+
+
+@pytest.mark.parametrize("layout", ["channel_first", "channel_last"])
+def test_long_prefill_qwen3_next_dim(layout):
+    """Qwen3-Next's conv dim (8192 at TP 1), width 4, a long prefill next to decode-sized sequences."""
+    case = make_fwd_case([3000, 1, 2, 517, 64], dim=8192, width=4, device="cuda", layout=layout,
+                         initial=[False, True, True, True, False], seed=5)  # fmt: skip
+    before = case.conv_states.cpu().clone()
+    ref = case.reference()
+    assert_fwd_matches(case, run_fwd(case), before, ref, "long prefill")
+
+
+def test_gpu_rejects_misaligned_x():
+    case = make_fwd_case([9, 7], dim=64, device="cuda", layout="channel_last")
+    flat = torch.zeros(case.x.numel() + 1, dtype=case.x.dtype, device="cuda")
+    case.x = flat[1:].view(case.x.shape[1], case.x.shape[0]).t()  # 2-byte offset
+    out = case.new_out(fill=7.0)
+    before = case.conv_states.cpu().clone()
+    with pytest.raises(ValueError, match=r"^x: expected a 16-byte aligned base pointer"):
+        torch.ops.aiter_swa.causal_conv1d_fwd(*case.op_args(out))
+    assert torch.all(out == 7.0)
+    assert_states(case.conv_states, before, {}, "misaligned")
+
+
+def test_update_graph_replay():
+    upd = make_update_case(16, dim=1024, device="cuda", pads=(4,))
+    other = make_update_case(16, dim=1024, device="cuda", pads=(9,), seed=3)
+    out = torch.empty_like(upd.x)
+    torch.ops.aiter_swa.causal_conv1d_update(*make_update_case(2, dim=1024, device="cuda").op_args(torch.empty(2, 1024, dtype=torch.bfloat16, device="cuda")))
+    args = upd.op_args(out)
+    torch.cuda.synchronize()
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        torch.ops.aiter_swa.causal_conv1d_update(*args)
+    for name in ("x", "conv_state", "conv_state_indices"):
+        getattr(upd, name).copy_(getattr(other, name))
+    before = upd.conv_state.cpu().clone()
+    ref_out, ref_states = other.reference()
+    out.fill_(float("nan"))
+    graph.replay()
+    torch.cuda.synchronize()
+    written = ~torch.isnan(ref_out)
+    torch.testing.assert_close(out.cpu().double()[written], ref_out[written], atol=1.6e-2, rtol=1.6e-2)
+    assert_states(upd.conv_state, before, ref_states, "update replay")
