@@ -174,25 +174,35 @@ def open_dir(path, *, setting: str, own_from=None, allow_root_owner: bool = Fals
     return Dir(real, fd, reachable, setting, allow_root_owner)
 
 
-def open_child(parent: Dir, name: str) -> Dir | None:
-    """Open and verify directory ``name`` inside the verified ``parent`` (None if absent)."""
+def _open_verified(parent: Dir, name: str, flags: int, is_kind, kind: str):
+    """Open ``name`` in the verified ``parent`` with ``flags``, check its type (``is_kind(st.st_mode)``)
+    and that no other user could write it; ``(fd, stat)`` (the caller owns ``fd``), or None if absent."""
     path = parent.path / name
     try:
-        fd = os.open(name, _DIR_FLAGS, dir_fd=parent.fd)
+        fd = os.open(name, flags, dir_fd=parent.fd)
     except FileNotFoundError:
         return None
     except OSError as e:
         raise UnsafeDirectoryError(f"aiter_swa: refusing {path} ({parent.setting}): {e.strerror}") from None
     try:
         st = os.fstat(fd)
-        if not stat.S_ISDIR(st.st_mode):
-            raise UnsafeDirectoryError(f"aiter_swa: refusing {path} ({parent.setting}): not a directory")
+        if not is_kind(st.st_mode):
+            raise UnsafeDirectoryError(f"aiter_swa: refusing {path} ({parent.setting}): not a {kind}")
         check_stat(st, path, own=True, reachable=parent.reachable, setting=parent.setting,
                    allow_root_owner=parent.allow_root_owner)
     except BaseException:
         os.close(fd)
         raise
-    return Dir(path, fd, _still_reachable(st, parent.reachable), parent.setting, parent.allow_root_owner)
+    return fd, st
+
+
+def open_child(parent: Dir, name: str) -> Dir | None:
+    """Open and verify directory ``name`` inside the verified ``parent`` (None if absent)."""
+    opened = _open_verified(parent, name, _DIR_FLAGS, stat.S_ISDIR, "directory")
+    if opened is None:
+        return None
+    fd, st = opened
+    return Dir(parent.path / name, fd, _still_reachable(st, parent.reachable), parent.setting, parent.allow_root_owner)
 
 
 def open_file(parent: Dir, name: str):
@@ -204,23 +214,8 @@ def open_file(parent: Dir, name: str):
     Raises:
         UnsafeDirectoryError: it is a symlink or not a regular file, or another user could write it.
     """
-    path = parent.path / name
-    try:
-        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK, dir_fd=parent.fd)
-    except FileNotFoundError:
-        return None
-    except OSError as e:
-        raise UnsafeDirectoryError(f"aiter_swa: refusing {path} ({parent.setting}): {e.strerror}") from None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise UnsafeDirectoryError(f"aiter_swa: refusing {path} ({parent.setting}): not a regular file")
-        check_stat(st, path, own=True, reachable=parent.reachable, setting=parent.setting,
-                   allow_root_owner=parent.allow_root_owner)
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd, st
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+    return _open_verified(parent, name, flags, stat.S_ISREG, "regular file")
 
 
 def fd_sha256(fd: int) -> str:
