@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import pytest
 
-from aiter_swa.jit import loader, prebuild, resources
+from aiter_swa.jit import loader, resources
 from aiter_swa.ops.causal_conv1d.spec import FWD_LAUNCH, UPDATE_LAUNCH, CausalConv1dSpec
-from testlib.jit import toolchain_problem
+from testlib.jit import assert_all_built, gpu_visible, prebuild_for_tests, toolchain_problem, use_prebuilt
 
 #             dtype  width activation layout
 REPRESENTATIVE = [
@@ -25,7 +25,6 @@ REPRESENTATIVE = [
 ]  # fmt: skip
 ARCHS = ("gfx942", "sm_90")
 SPECS = [CausalConv1dSpec(*row, arch=arch) for arch in ARCHS for row in REPRESENTATIVE]
-JIT_ENV = ("AITER_SWA_CACHE_DIR", "AITER_SWA_PREBUILT_DIR", "AITER_SWA_DISABLE_JIT", "AITER_SWA_ARCHS")
 
 FWD_ARGS = dict(
     out=0, x=0, weight=0, bias=0, conv_states=0, query_start_loc=0, cache_indices=0, has_initial_state=0, num_seqs=2,
@@ -41,40 +40,21 @@ UPDATE_ARGS = dict(
 pytestmark = pytest.mark.toolchain
 
 
-def _gpu_visible(backend):
-    try:
-        import torch
-    except ImportError:
-        return False
-    return torch.cuda.is_available() and backend == ("hip" if getattr(torch.version, "hip", None) else "cuda")
-
-
 @pytest.fixture(scope="module")
 def prebuilt_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("causal_conv1d_prebuilt")
-    specs = [s for s in SPECS if toolchain_problem(s.arch) is None]
-    if not specs:
-        pytest.skip("; ".join(sorted({toolchain_problem(a) for a in ARCHS})))
-    rows, failed = prebuild.prebuild(specs, out, capture=False)
-    by_name = {name: res for name, _backend, res in rows}
-    return out, {s: by_name[s.name] for s in specs if s.name in by_name}, failed
+    """Every buildable spec of SPECS through one ninja: ``(dir, {spec: resources}, failures)``."""
+    return prebuild_for_tests(SPECS, tmp_path_factory.mktemp("causal_conv1d_prebuilt"))
 
 
 @pytest.fixture
 def env(monkeypatch, tmp_path, prebuilt_dir):
-    for name in JIT_ENV:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AITER_SWA_PREBUILT_DIR", str(prebuilt_dir[0]))
-    monkeypatch.setenv("AITER_SWA_CACHE_DIR", str(tmp_path / "cache"))
-    loader._reset_for_tests()
+    use_prebuilt(monkeypatch, tmp_path, prebuilt_dir[0])
     yield prebuilt_dir
     loader._reset_for_tests()
 
 
 def test_all_compile(prebuilt_dir):
-    _, res, failed = prebuilt_dir
-    print("\n" + resources.format_table([(s.name, s.backend, r) for s, r in res.items()]))
-    assert not failed, "failed to compile: " + ", ".join(f"{s.name if s else '?'} (log {log})" for s, log in failed)
+    assert_all_built(prebuilt_dir)
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
@@ -101,7 +81,7 @@ def test_load_and_launch(env, spec):
         assert fn(**{**args, empty: 0}) is None  # the contract's names are the pybind11 names
         with pytest.raises(TypeError, match="num_cache_lines"):
             fn(**{k if k != "num_cache_lines" else "num_cache_line": v for k, v in args.items()})
-        if _gpu_visible(spec.backend):
+        if gpu_visible(spec.backend):
             continue  # dummy pointers would really run
         with pytest.raises(RuntimeError) as ei:
             fn(*contract.pack(**args))

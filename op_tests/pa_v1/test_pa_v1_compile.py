@@ -13,9 +13,9 @@ import logging
 
 import pytest
 
-from aiter_swa.jit import loader, prebuild, resources
+from aiter_swa.jit import loader, resources
 from aiter_swa.ops.pa_v1.spec import LAUNCH, PaV1Spec
-from testlib.jit import toolchain_problem
+from testlib.jit import JIT_ENV, assert_all_built, gpu_visible, prebuild_for_tests, toolchain_problem, use_prebuilt
 
 #             dtype  head  block gqa  swa    cap    alibi
 REPRESENTATIVE = [
@@ -29,7 +29,6 @@ REPRESENTATIVE = [
 ARCHS = ("gfx942", "sm_90")
 SPECS = [PaV1Spec(dt, dt, dt, *row, arch=arch) for arch in ARCHS for dt, *row in REPRESENTATIVE]
 
-JIT_ENV = ("AITER_SWA_CACHE_DIR", "AITER_SWA_PREBUILT_DIR", "AITER_SWA_DISABLE_JIT", "AITER_SWA_ARCHS")
 
 # Launcher arguments by name (the launch contract, aiter_swa/ops/pa_v1/spec.py LAUNCH); null pointers.
 LAUNCH_ARGS = dict(
@@ -41,14 +40,6 @@ LAUNCH_ARGS = dict(
 )
 
 
-def _gpu_visible(backend):
-    try:
-        import torch
-    except ImportError:
-        return False
-    return torch.cuda.is_available() and backend == ("hip" if getattr(torch.version, "hip", None) else "cuda")
-
-
 pytestmark = pytest.mark.toolchain
 
 
@@ -58,31 +49,19 @@ def _spec_id(s):
 
 @pytest.fixture(scope="module")
 def prebuilt_dir(tmp_path_factory):
-    """Compile every buildable spec of SPECS with one ninja; returns (dir, {spec: resources}, failures)."""
-    out = tmp_path_factory.mktemp("pa_v1_prebuilt")
-    specs = [s for s in SPECS if toolchain_problem(s.arch) is None]
-    if not specs:
-        pytest.skip("; ".join(sorted({toolchain_problem(a) for a in ARCHS})))
-    rows, failed = prebuild.prebuild(specs, out, capture=False)
-    by_name = {name: res for name, _backend, res in rows}
-    return out, {s: by_name[s.name] for s in specs if s.name in by_name}, failed
+    """Every buildable spec of SPECS through one ninja: ``(dir, {spec: resources}, failures)``."""
+    return prebuild_for_tests(SPECS, tmp_path_factory.mktemp("pa_v1_prebuilt"))
 
 
 @pytest.fixture
 def env(monkeypatch, tmp_path, prebuilt_dir):
-    for name in JIT_ENV:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AITER_SWA_PREBUILT_DIR", str(prebuilt_dir[0]))
-    monkeypatch.setenv("AITER_SWA_CACHE_DIR", str(tmp_path / "cache"))
-    loader._reset_for_tests()
+    use_prebuilt(monkeypatch, tmp_path, prebuilt_dir[0])
     yield prebuilt_dir
     loader._reset_for_tests()
 
 
 def test_all_compile(prebuilt_dir):
-    _, res, failed = prebuilt_dir
-    print("\n" + resources.format_table([(s.name, s.backend, r) for s, r in res.items()]))
-    assert not failed, "failed to compile: " + ", ".join(f"{s.name if s else '?'} (log {log})" for s, log in failed)
+    assert_all_built(prebuilt_dir)
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=_spec_id)
@@ -107,7 +86,7 @@ def test_load_and_launch(env, spec):
     assert launch(**{**LAUNCH_ARGS, "num_seqs": 0}) is None  # the contract's names are the pybind11 names
     with pytest.raises(TypeError, match="num_kv_heads"):  # a wrong name is named in the error
         launch(**{k if k != "num_kv_heads" else "num_kv_head": v for k, v in LAUNCH_ARGS.items()})
-    if _gpu_visible(spec.backend):
+    if gpu_visible(spec.backend):
         pytest.skip("a GPU is visible: launching with dummy pointers would really run")
     with pytest.raises(RuntimeError) as ei:
         launch(*LAUNCH.pack(**LAUNCH_ARGS))

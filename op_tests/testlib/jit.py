@@ -7,7 +7,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from aiter_swa.jit import toolchain
+import pytest
+
+from aiter_swa.jit import loader, prebuild, resources, toolchain
 from aiter_swa.jit.errors import ToolchainError
 
 #: Environment variables of the JIT, cleared for subprocesses so each test sets its own.
@@ -27,7 +29,6 @@ def toolchain_problem(arch: str) -> str | None:
     return None
 
 
-
 @contextlib.contextmanager
 def reachable_dir():
     """A fresh directory that other users can reach (0755, in /tmp), unlike pytest's tmp_path (below a
@@ -38,3 +39,43 @@ def reachable_dir():
         yield d
     finally:
         shutil.rmtree(d, ignore_errors=True)
+
+
+def gpu_visible(backend: str) -> bool:
+    """A GPU of this backend (``"hip"`` or ``"cuda"``) is visible: a launch would really run."""
+    try:
+        import torch
+    except ImportError:
+        return False
+    return torch.cuda.is_available() and backend == ("hip" if getattr(torch.version, "hip", None) else "cuda")
+
+
+def prebuild_for_tests(specs, out: Path):
+    """Compile every spec whose toolchain is usable here with one ninja (the pre-build) into ``out``.
+
+    Returns:
+        ``(out, {spec: resources}, failures)``; skips the calling test when no spec's toolchain exists.
+    """
+    buildable = [s for s in specs if toolchain_problem(s.arch) is None]
+    if not buildable:
+        pytest.skip("; ".join(sorted({toolchain_problem(s.arch) for s in specs})))
+    rows, failures = prebuild.prebuild(buildable, out, capture=False)
+    by_name = {name: res for name, _backend, res in rows}
+    return out, {s: by_name[s.name] for s in buildable if s.name in by_name}, failures
+
+
+def use_prebuilt(monkeypatch, tmp_path: Path, prebuilt_dir: Path) -> None:
+    """Point the JIT at ``prebuilt_dir`` and an empty cache, with a fresh loader."""
+    for name in JIT_ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AITER_SWA_PREBUILT_DIR", str(prebuilt_dir))
+    monkeypatch.setenv("AITER_SWA_CACHE_DIR", str(tmp_path / "cache"))
+    loader._reset_for_tests()
+
+
+def assert_all_built(built) -> None:
+    """The result of :func:`prebuild_for_tests` has no failure; prints the resource table."""
+    _, res, failures = built
+    print("\n" + resources.format_table([(s.name, s.backend, r) for s, r in res.items()]))
+    assert not failures, "failed to compile: " + ", ".join(
+        f"{f.spec.name if f.spec else 'ninja'} (log {f.log})" for f in failures)
