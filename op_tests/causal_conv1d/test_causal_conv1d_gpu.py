@@ -16,6 +16,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from testlib import no_host_sync
 from testlib.causal_conv1d import assert_fwd_matches, assert_states, make_fwd_case, make_update_case, run_fwd
 
 pytestmark = pytest.mark.gpu
@@ -30,23 +31,15 @@ def test_no_host_device_sync(layout):
     ref = case.reference()
     out = case.new_out()
     args = case.op_args(out)
-    torch.cuda.synchronize()
-    torch.cuda.set_sync_debug_mode("error")
-    try:
+    with no_host_sync():
         torch.ops.aiter_swa.causal_conv1d_fwd(*args)
-    finally:
-        torch.cuda.set_sync_debug_mode("default")
     assert_fwd_matches(case, out, before, ref, "sync-free fwd")
     upd = make_update_case(8, dim=256, device="cuda", pads=(3,))
     out = torch.empty_like(upd.x)
     torch.ops.aiter_swa.causal_conv1d_update(*upd.op_args(torch.empty_like(upd.x)))  # warm
     uargs = upd.op_args(out)
-    torch.cuda.synchronize()
-    torch.cuda.set_sync_debug_mode("error")
-    try:
+    with no_host_sync():
         torch.ops.aiter_swa.causal_conv1d_update(*uargs)
-    finally:
-        torch.cuda.set_sync_debug_mode("default")
 
 
 def test_cuda_graph_replay_with_new_lengths():

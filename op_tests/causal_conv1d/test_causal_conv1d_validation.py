@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from aiter_swa.ops.causal_conv1d.call import FWD_ARG_NAMES, UPDATE_ARG_NAMES, validate_fwd, validate_update
+from testlib import no_host_sync
 from testlib.causal_conv1d import bits, make_fwd_case, make_update_case
 
 LENS = [3, 0, 9, 1]
@@ -161,9 +162,5 @@ def test_opcheck():
 @pytest.mark.gpu
 def test_validation_does_not_synchronise():
     args = fwd_args("cuda")
-    torch.cuda.synchronize()
-    torch.cuda.set_sync_debug_mode("error")
-    try:
+    with no_host_sync():
         validate_fwd(*args.values())
-    finally:
-        torch.cuda.set_sync_debug_mode("default")

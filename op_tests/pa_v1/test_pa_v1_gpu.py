@@ -10,6 +10,7 @@ import pytest
 import torch
 
 import aiter_swa
+from testlib import no_host_sync
 from testlib.pa_v1 import assert_matches_reference, make_case, run_op
 
 pytestmark = pytest.mark.gpu
@@ -34,12 +35,8 @@ def test_no_host_device_sync(shape):
     out = torch.full_like(case.query, float("nan"))
     ws = case.workspace()
     args = case.op_args(out, ws)
-    torch.cuda.synchronize()
-    torch.cuda.set_sync_debug_mode("error")
-    try:
+    with no_host_sync():
         torch.ops.aiter_swa.paged_attention_v1(*args)
-    finally:
-        torch.cuda.set_sync_debug_mode("default")
     assert_matches_reference(out, case.reference(), shape)
 
 

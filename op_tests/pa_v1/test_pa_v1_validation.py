@@ -12,6 +12,7 @@ import torch
 
 from aiter_swa.ops.pa_v1.call import validate
 from aiter_swa.ops.pa_v1.workspace import get_workspace_size
+from testlib import no_host_sync
 from testlib.pa_v1 import make_case
 
 ARG_NAMES = [a.name for a in torch.ops.aiter_swa.paged_attention_v1.default._schema.arguments]
@@ -185,9 +186,5 @@ def test_float32_is_cpu_only():
 def test_validation_does_not_synchronise():
     """No host-device sync on the call path: validation under torch.cuda's sync debug mode "error"."""
     args = valid_args("cuda")
-    torch.cuda.synchronize()
-    torch.cuda.set_sync_debug_mode("error")
-    try:
+    with no_host_sync():
         validate(*args.values())
-    finally:
-        torch.cuda.set_sync_debug_mode("default")

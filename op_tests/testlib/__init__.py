@@ -7,7 +7,21 @@ conftest.py) and for the scripts, which add it themselves.
 
 from __future__ import annotations
 
+import contextlib
+
 import torch
 
 HAS_GPU = torch.cuda.is_available()  # ROCm builds of torch answer through torch.cuda too
 NO_GPU_REASON = "no GPU visible to torch (torch.cuda.is_available() is False)"
+
+
+@contextlib.contextmanager
+def no_host_sync():
+    """Run the block under ``torch.cuda.set_sync_debug_mode("error")``: any host-device
+    synchronisation in it raises. Earlier GPU work is finished first, outside the checked region."""
+    torch.cuda.synchronize()
+    torch.cuda.set_sync_debug_mode("error")
+    try:
+        yield
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
