@@ -6,6 +6,12 @@ pybind11 argument names from it (so a caller that passes an argument by a wrong 
 TypeError naming it), and the op's GPU dispatch, tests and benchmarks build their argument tuples
 from it (:meth:`LaunchContract.pack`, :attr:`LaunchContract.names`).
 
+Each parameter is either bound once per *plan* (what follows from the metadata of a call: sizes,
+strides, offsets, the device) or passed on every *call* (``per_call=True``: pointers, scalars that
+may change between calls, the stream). A template that renders a *prepared* launcher binds the plan
+parameters once (``prepare(<plan parameters>)``) and takes only the per-call ones afterwards, so a
+call converts a dozen Python values instead of every parameter.
+
 Parameter kinds and their C++ types: ``ptr`` -> ``uintptr_t`` (a device pointer as an int, e.g.
 ``tensor.data_ptr()``; 0 for an absent optional tensor), ``int`` -> ``int64_t``, ``float`` ->
 ``double``, ``stream`` -> ``uintptr_t`` (the raw ``cudaStream_t`` / ``hipStream_t``).
@@ -25,6 +31,8 @@ class Param:
     name: str
     kind: str
     doc: str = ""
+    #: Passed on every call (True) or bound once per plan (False).
+    per_call: bool = False
 
     def __post_init__(self):
         if self.kind not in CPP_TYPES:
@@ -52,6 +60,16 @@ class LaunchContract:
     def names(self) -> tuple:
         return tuple(p.name for p in self.params)
 
+    @property
+    def call_names(self) -> tuple:
+        """The per-call parameters' names, in order (the prepared launcher's call arguments)."""
+        return tuple(p.name for p in self.params if p.per_call)
+
+    @property
+    def plan_names(self) -> tuple:
+        """The per-plan parameters' names, in order (the arguments of ``prepare``)."""
+        return tuple(p.name for p in self.params if not p.per_call)
+
     def index(self, name: str) -> int:
         """Position of parameter ``name`` (ValueError naming it when absent)."""
         try:
@@ -65,12 +83,29 @@ class LaunchContract:
         Raises:
             TypeError: a parameter is missing or an unknown name is given; the message names it.
         """
-        missing = [n for n in self.names if n not in values]
-        unknown = [n for n in values if n not in self.names]
-        if missing or unknown:
-            raise TypeError(f"launch arguments: missing {missing}, unknown {unknown}")
-        return [values[n] for n in self.names]
+        return _ordered("launch", self.names, values)
+
+    def pack_plan(self, **values) -> list:
+        """The positional argument list for ``prepare`` from the per-plan values given by name (all of them).
+
+        Raises:
+            TypeError: a per-plan parameter is missing or another name is given; the message names it.
+        """
+        return _ordered("prepare", self.plan_names, values)
 
     def template_vars(self) -> dict:
-        """``launch_params``: the list of :class:`Param` the template loops over."""
-        return {"launch_params": list(self.params)}
+        """The lists of :class:`Param` the template loops over: ``launch_params`` (all),
+        ``call_params`` (per call) and ``plan_params`` (per plan)."""
+        return {
+            "launch_params": list(self.params),
+            "call_params": [p for p in self.params if p.per_call],
+            "plan_params": [p for p in self.params if not p.per_call],
+        }
+
+
+def _ordered(what: str, names: tuple, values: dict) -> list:
+    missing = [n for n in names if n not in values]
+    unknown = [n for n in values if n not in names]
+    if missing or unknown:
+        raise TypeError(f"{what} arguments: missing {missing}, unknown {unknown}")
+    return [values[n] for n in names]

@@ -9,7 +9,8 @@
 #       # the kernel benchmark; with a .baseline/ checkout (an older commit: `git archive <commit> | tar -x
 #       # -C .baseline`) it runs this checkout, the baseline, this checkout again (A-B-A: the two A runs
 #       # give the run-to-run noise)
-#   bash op_tests/run_gpu_suite.sh all      # tests, aiter, host, bench
+#   bash op_tests/run_gpu_suite.sh kernels  # per-kernel GPU time (partition / reduce), this checkout and .baseline/
+#   bash op_tests/run_gpu_suite.sh all      # tests, aiter, host, bench, kernels
 #   bash op_tests/run_gpu_suite.sh conv1d [bench args...]
 #       # causal_conv1d: its kernels pre-built, its tests on the GPU (op_tests/causal_conv1d), and its
 #       # benchmark on the seed's batch and on a long prefill (Triton peer column when
@@ -86,6 +87,16 @@ if [ "$what" = all ] || [ "$what" = bench ]; then
     if install_baseline; then
         run_bench baseline "$@" 2>&1 | tee "$OUT/bench_baseline.log"
         run_bench current "$@" 2>&1 | tee "$OUT/bench_again.log"
+    fi
+fi
+if [ "$what" = all ] || [ "$what" = kernels ]; then
+    [ -d /tmp/kernels ] || python3 -m aiter_swa.jit.prebuild --arch "$ARCH" "${BENCH_KERNELS[@]}" --jobs "$JOBS" \
+        --out /tmp/kernels >"$OUT/prebuild.log" 2>&1 || tail -5 "$OUT/prebuild.log"
+    AITER_SWA_PREBUILT_DIR=/tmp/kernels python3 op_tests/pa_v1/kernel_times.py "$@" 2>&1 | tee "$OUT/kernel_times.log" || rc=1
+    if install_baseline; then
+        (cd /tmp && AITER_SWA_CACHE_DIR=/tmp/aiter_swa_cache_baseline AITER_SWA_PREBUILT_DIR=/tmp/baseline_kernels \
+            PYTHONPATH=/tmp/baseline_site python3 "$OLDPWD/op_tests/pa_v1/kernel_times.py" "$@") 2>&1 \
+            | tee "$OUT/kernel_times_baseline.log"
     fi
 fi
 if [ "$what" = conv1d ]; then

@@ -85,16 +85,17 @@ def main(argv=None) -> int:
     try:  # this package's layout: validation and GPU dispatch apart
         from aiter_swa.ops.pa_v1 import call as pa_call, gpu
 
-        breakdown.append(("  validation (call.validate, cached per metadata)",
-                          per_call_us(lambda: pa_call.validate(*args), a.calls, a.repeats)))
-        c = pa_call.validate(*args)
-        breakdown.append(("  GPU dispatch with the launch (gpu.run)", per_call_us(lambda: gpu.run(c), a.calls, a.repeats)))
-        plan, ptr = c.checked.gpu_plan, c.workspace_buffer.data_ptr()
+        full = pa_call.full_args(args)
+        breakdown.append(("  validation (call.lookup, cached per metadata)",
+                          per_call_us(lambda: pa_call.lookup(full), a.calls, a.repeats)))
+        breakdown.append(("  validation + GPU dispatch + launch (gpu.run)",
+                          per_call_us(lambda: gpu.run(full), a.calls, a.repeats)))
+        plan, ptr = pa_call.lookup(full).gpu_plan, ws.data_ptr()
         launch_args = (out.data_ptr(), q.data_ptr(), k.data_ptr(), v.data_ptr(), bt.data_ptr(), cl.data_ptr(), 0,
-                       ptr, ptr, ptr, *plan.values, d**-0.5, 0.0, torch.cuda.current_stream().cuda_stream)
-        breakdown.append(("  the launch alone (pybind11 call + kernel launch)",
+                       ptr, d**-0.5, 0.0, torch.cuda.current_stream().cuda_stream)
+        breakdown.append(("  the launch alone (prepared launcher: 11 arguments + kernel launch)",
                           per_call_us(lambda: plan.launch(*launch_args), a.calls, a.repeats)))
-    except ImportError:
+    except (ImportError, AttributeError):  # an older layout: no breakdown
         pass
 
     props = torch.cuda.get_device_properties(0)

@@ -32,11 +32,11 @@ SPECS = [PaV1Spec(dt, dt, dt, *row, arch=arch) for arch in ARCHS for dt, *row in
 
 # Launcher arguments by name (the launch contract, aiter_swa/ops/pa_v1/spec.py LAUNCH); null pointers.
 LAUNCH_ARGS = dict(
-    out=0, query=0, key_cache=0, value_cache=0, block_tables=0, context_lens=0, alibi_slopes=0, exp_sums=0,
-    max_logits=0, tmp_out=0, num_seqs=1, num_heads=8, num_kv_heads=1, num_partitions=2, bt_stride=32,
-    q_stride_seq=1024, q_stride_head=128, o_stride_seq=1024, o_stride_head=128, k_stride_block=2048,
-    k_stride_head=2048, k_stride_token=128, v_stride_block=2048, v_stride_head=2048, v_stride_token=128,
-    sliding_window=128, scale=0.1, soft_cap=0.0, stream=0,
+    out=0, query=0, key_cache=0, value_cache=0, block_tables=0, context_lens=0, alibi_slopes=0, workspace=0,
+    device=0, exp_sums_offset=0, max_logits_offset=64, tmp_out_offset=128, num_seqs=1, num_heads=8, num_kv_heads=1,
+    num_partitions=2, bt_stride=32, q_stride_seq=1024, q_stride_head=128, o_stride_seq=1024, o_stride_head=128,
+    k_stride_block=2048, k_stride_head=2048, k_stride_token=128, v_stride_block=2048, v_stride_head=2048,
+    v_stride_token=128, sliding_window=128, scale=0.1, soft_cap=0.0, stream=0,
 )
 
 
@@ -86,14 +86,23 @@ def test_load_and_launch(env, spec):
     assert launch(**{**LAUNCH_ARGS, "num_seqs": 0}) is None  # the contract's names are the pybind11 names
     with pytest.raises(TypeError, match="num_kv_heads"):  # a wrong name is named in the error
         launch(**{k if k != "num_kv_heads" else "num_kv_head": v for k, v in LAUNCH_ARGS.items()})
+    # the prepared launcher: the per-plan parameters bound once, the per-call ones on each call
+    prepare = loader.load_module(spec).prepare
+    per_call = [LAUNCH_ARGS[n] for n in LAUNCH.call_names]
+    plan_args = {n: LAUNCH_ARGS[n] for n in LAUNCH.plan_names}
+    assert prepare(*LAUNCH.pack_plan(**{**plan_args, "num_seqs": 0}))(*per_call) is None
+    assert prepare(**{**plan_args, "num_seqs": 0})(**dict(zip(LAUNCH.call_names, per_call))) is None
+    with pytest.raises(TypeError, match="prepare arguments: missing \\['device'\\]"):
+        LAUNCH.pack_plan(**{k: v for k, v in plan_args.items() if k != "device"})
     if gpu_visible(spec.backend):
         pytest.skip("a GPU is visible: launching with dummy pointers would really run")
-    with pytest.raises(RuntimeError) as ei:
-        launch(*LAUNCH.pack(**LAUNCH_ARGS))
-    msg = str(ei.value)
-    assert spec.name in msg
     runtime_words = ("hipError", "no ROCm", "HIP") if spec.backend == "hip" else ("CUDA", "cuda", "driver")
-    assert any(w in msg for w in runtime_words), msg
+    for attempt in (lambda: launch(*LAUNCH.pack(**LAUNCH_ARGS)), lambda: prepare(*LAUNCH.pack_plan(**plan_args))(*per_call)):
+        with pytest.raises(RuntimeError) as ei:
+            attempt()
+        msg = str(ei.value)
+        assert spec.name in msg
+        assert any(w in msg for w in runtime_words), msg
 
 
 @pytest.mark.skipif(toolchain_problem("gfx942") is not None, reason=str(toolchain_problem("gfx942")))

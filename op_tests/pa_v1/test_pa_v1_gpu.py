@@ -102,3 +102,39 @@ def test_aiter_sized_workspace(window):
     out = torch.full_like(case.query, float("nan"))
     torch.ops.aiter_swa.paged_attention_v1(*case.op_args(out, ws))
     assert_matches_reference(out, case.reference(), f"aiter-sized workspace, window {window}")
+
+
+_TWO_GPUS = pytest.mark.skipif(
+    not torch.cuda.is_available() or torch.cuda.device_count() < 2,
+    reason=f"needs two GPUs; torch sees {torch.cuda.device_count() if torch.cuda.is_available() else 0}",
+)
+
+
+@_TWO_GPUS
+@pytest.mark.parametrize("shape", list(SHAPES))
+def test_tensors_on_a_gpu_other_than_the_current_one(shape):
+    """Every tensor on cuda:1 while cuda:0 is current: the launch goes to cuda:1 (on cuda:1's current
+    stream), the result is right, the current device is unchanged, and cuda:0 stays usable.
+    (``torch.cuda.stream(s)`` would make ``s``'s device current, so the default stream is used.)"""
+    lens, window = SHAPES[shape]
+    torch.cuda.set_device(0)
+    case = _case(lens, window, seed=6)
+    for name in ("query", "key_cache", "value_cache", "block_tables", "context_lens"):
+        setattr(case, name, getattr(case, name).to("cuda:1"))
+    out = torch.full_like(case.query, float("nan"))
+    torch.ops.aiter_swa.paged_attention_v1(*case.op_args(out, case.workspace()))
+    assert torch.cuda.current_device() == 0
+    torch.cuda.synchronize(1)
+    assert_matches_reference(out, case.reference(), f"{shape} on cuda:1 with cuda:0 current")
+    torch.ones(4, device="cuda:0").add_(1)
+    torch.cuda.synchronize(0)  # an illegal access on cuda:0 would surface here
+
+
+@_TWO_GPUS
+def test_tensors_on_two_gpus_are_an_error():
+    case = _case([200, 7], 128, seed=7)
+    case.key_cache = case.key_cache.to("cuda:1")
+    out = torch.full_like(case.query, 7.0)
+    with pytest.raises(ValueError, match=r"key_cache: expected a tensor on cuda:0 \(the query's device\), got one on cuda:1"):
+        torch.ops.aiter_swa.paged_attention_v1(*case.op_args(out, case.workspace()))
+    assert torch.all(out == 7.0)

@@ -114,22 +114,56 @@ def _check_last_stride(name, tensor, what):
         raise ValueError(f"{name}: expected stride 1 along {what} (last dimension), got strides {tensor.stride()}")
 
 
-#: The tensor arguments whose metadata the checks read (``alibi_slopes`` may be None).
-_TENSOR_ARGS = ("out", "workspace_buffer", "query", "key_cache", "value_cache", "block_tables", "context_lens",
-                "alibi_slopes")
-_tensors_of = operator.attrgetter(*_TENSOR_ARGS)
+#: Each argument's position in the schema, and the defaults of the trailing ones.
+ARG_INDEX = {name: i for i, name in enumerate(ARG_NAMES)}
+_DEFAULTS = tuple(f.default for f in dataclasses.fields(PaV1Call) if "schema" in f.metadata)
+_FIRST_DEFAULTED = next(i for i, d in enumerate(_DEFAULTS) if d is not dataclasses.MISSING)
 
 
-def _scalars(c: PaV1Call) -> tuple:
+def full_args(args: tuple) -> tuple:
+    """The op's positional arguments with the trailing defaults filled in.
+
+    The torch dispatcher leaves out trailing arguments equal to their defaults when it calls a
+    Python kernel, so a kernel receives 16 to 20 arguments.
+    """
+    n = len(args)
+    if n == len(ARG_NAMES):
+        return args
+    if not _FIRST_DEFAULTED <= n < len(ARG_NAMES):
+        raise TypeError(f"paged_attention_v1: expected {_FIRST_DEFAULTED} to {len(ARG_NAMES)} arguments, got {n}")
+    return args + _DEFAULTS[n:]
+
+
+#: The tensor arguments whose metadata the checks read (``alibi_slopes``, last, may be None).
+_tensors_of = operator.itemgetter(*(ARG_INDEX[n] for n in (
+    "out", "workspace_buffer", "query", "key_cache", "value_cache", "block_tables", "context_lens", "alibi_slopes")))
+_scalar_args = operator.itemgetter(*(ARG_INDEX[n] for n in (
+    "max_context_len", "kv_cache_dtype", "kv_cache_layout", "partition_size", "mtp", "sliding_window",
+    "logits_soft_cap", "fp8_out_scale", "alibi_slopes")))  # fmt: skip
+
+
+def _scalars(args: tuple) -> tuple:
     """The host values the checks (and the GPU launch plan) depend on, and which optionals are None.
 
     ``scale`` and the soft cap's value are not checked and are passed to the kernel on every call.
     """
-    return (c.max_context_len, c.kv_cache_dtype, c.kv_cache_layout, c.partition_size, c.mtp, c.sliding_window,
-            c.logits_soft_cap > 0, c.fp8_out_scale is None, c.alibi_slopes is None)
+    max_context_len, kv_cache_dtype, layout_name, partition_size, mtp, window, cap, fp8_out_scale, alibi = _scalar_args(args)
+    return (max_context_len, kv_cache_dtype, layout_name, partition_size, mtp, window, cap > 0,
+            fp8_out_scale is None, alibi is None)  # fmt: skip
 
 
 _CHECKS = MetadataCache()
+
+
+def lookup(args: tuple) -> Checked:
+    """The checks of :func:`validate` on the op's positional arguments (:func:`full_args`), cached.
+
+    The GPU dispatch's entry: no call object is built when the metadata was seen before.
+    """
+    tensors = _tensors_of(args)
+    if tensors[-1] is None:  # alibi_slopes; its absence is part of the scalars
+        tensors = tensors[:-1]
+    return _CHECKS.lookup(_scalars(args), tensors, lambda: Checked(check(PaV1Call(*args))))
 
 
 def validate(*args, **kwargs) -> PaV1Call:
@@ -153,10 +187,7 @@ def validate(*args, **kwargs) -> PaV1Call:
             workspace smaller than ``get_workspace_size(...)`` bytes.
     """
     call = PaV1Call(*args, **kwargs)
-    tensors = _tensors_of(call)
-    if tensors[-1] is None:  # alibi_slopes; its absence is part of the scalars
-        tensors = tensors[:-1]
-    checked = _CHECKS.lookup(_scalars(call), tensors, lambda: Checked(check(call)))
+    checked = lookup(call.args())
     call.checked, call.dims = checked, checked.dims
     return call
 

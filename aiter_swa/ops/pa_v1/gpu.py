@@ -3,10 +3,11 @@
 The call path reads metadata only (dtypes, shapes, strides, pointers, host ints): no device value
 is read on the host, so a call never synchronises and can be captured in a CUDA/HIP graph.
 
-Per metadata key (``call.validate``'s cache) a :class:`Plan` is built once: the launcher of the
-specialization and every launch argument that follows from metadata, packed by name from the
-launch contract (``spec.LAUNCH``). A call then passes the pointers, ``scale``, the soft cap and the
-stream, in the contract's order (checked at import).
+Per metadata key (``call.lookup``'s cache) a :class:`Plan` is built once: the specialization's
+launcher with every per-plan parameter of the launch contract (``spec.LAUNCH``: sizes, strides,
+workspace offsets, the device) bound in C++ (``prepare``). A call then passes the per-call
+parameters only: the pointers, ``scale``, the soft cap and the stream (their order is checked at
+import). The launch switches to the tensors' device when it is not the current one.
 """
 
 from __future__ import annotations
@@ -19,26 +20,26 @@ import torch
 from aiter_swa._checks import raw_stream
 from aiter_swa.jit import loader, toolchain
 
-from .call import PaV1Call
+from .call import ARG_INDEX, PaV1Call, lookup
 from .spec import LAUNCH, VEC_BYTES, PaV1Spec, gqa_bucket
 
 _DTYPE_NAMES = {torch.float16: "fp16", torch.bfloat16: "bf16"}
-#: Launch parameters that are pointers of the call's tensors, and of the workspace's three arrays.
-_TENSOR_POINTERS = ("out", "query", "key_cache", "value_cache", "block_tables", "context_lens", "alibi_slopes")
-_WORKSPACE_POINTERS = ("exp_sums", "max_logits", "tmp_out")
-_PER_CALL_TAIL = ("scale", "soft_cap", "stream")
-_N_POINTERS = len(_TENSOR_POINTERS) + len(_WORKSPACE_POINTERS)
-if LAUNCH.names[:_N_POINTERS] != _TENSOR_POINTERS + _WORKSPACE_POINTERS or LAUNCH.names[-3:] != _PER_CALL_TAIL:
-    raise ImportError(f"aiter_swa pa_v1: the launch contract's order changed ({LAUNCH.names}); update gpu.py")
-_tensors_of = operator.attrgetter(*_TENSOR_POINTERS)
+#: The launch contract's per-call parameters, and the op arguments they come from (in that order).
+_CALL_PARAMS = ("out", "query", "key_cache", "value_cache", "block_tables", "context_lens", "alibi_slopes",
+                "workspace", "scale", "soft_cap", "stream")  # fmt: skip
+if LAUNCH.call_names != _CALL_PARAMS:
+    raise ImportError(f"aiter_swa pa_v1: the launch contract's per-call parameters changed ({LAUNCH.call_names}); "
+                      "update gpu.py")  # fmt: skip
+_call_args = operator.itemgetter(*(ARG_INDEX[n] for n in (
+    "out", "query", "key_cache", "value_cache", "block_tables", "context_lens", "alibi_slopes", "workspace_buffer",
+    "scale", "logits_soft_cap")))  # fmt: skip
+
 
 @dataclasses.dataclass(frozen=True)
 class Plan:
-    """The launch of one metadata key: launcher, metadata-derived arguments, workspace offsets."""
+    """The launch of one metadata key: the prepared launcher (None: nothing to launch) and the device."""
 
     launch: object
-    values: tuple  # contract parameters between the pointers and the per-call tail, in order
-    workspace_offsets: tuple  # byte offsets of exp_sums, max_logits, tmp_out
     device_index: int
 
 
@@ -59,7 +60,7 @@ def _plan(call: PaV1Call) -> Plan:
             raise _misaligned(name, t)
     device_index = call.query.get_device()
     if d.num_seqs == 0:  # nothing to launch: no kernel is loaded
-        return Plan(None, (), d.workspace_layout[:3], device_index)
+        return Plan(None, device_index)
     spec = PaV1Spec(
         q_dtype=_DTYPE_NAMES[call.query.dtype], kv_dtype=_DTYPE_NAMES[call.key_cache.dtype],
         out_dtype=_DTYPE_NAMES[call.out.dtype], head_size=d.head_size, block_size=d.block_size,
@@ -71,39 +72,41 @@ def _plan(call: PaV1Call) -> Plan:
         (kb, kh, kt), (vb, vh, vt) = ks[:3], vs[:3]
     else:  # NHD: [num_blocks, block_size, num_kv_heads, head_size]
         (kb, kt, kh), (vb, vt, vh) = ks[:3], vs[:3]
-    args = LAUNCH.pack(
-        **dict.fromkeys(_TENSOR_POINTERS + _WORKSPACE_POINTERS + _PER_CALL_TAIL, 0),
+    exp_sums, max_logits, tmp_out = d.workspace_layout[:3]
+    prepared = loader.load_module(spec).prepare(*LAUNCH.pack_plan(
+        device=device_index, exp_sums_offset=exp_sums, max_logits_offset=max_logits, tmp_out_offset=tmp_out,
         num_seqs=d.num_seqs, num_heads=d.num_heads, num_kv_heads=d.num_kv_heads, num_partitions=d.num_partitions,
         bt_stride=call.block_tables.stride(0), q_stride_seq=qs[0], q_stride_head=qs[1], o_stride_seq=os_[0],
         o_stride_head=os_[1], k_stride_block=kb, k_stride_head=kh, k_stride_token=kt, v_stride_block=vb,
         v_stride_head=vh, v_stride_token=vt, sliding_window=call.sliding_window,
-    )  # fmt: skip
-    return Plan(loader.get_launcher(spec), tuple(args[_N_POINTERS:-3]), d.workspace_layout[:3], device_index)
+    ))  # fmt: skip
+    return Plan(prepared, device_index)
 
 
-def run(call: PaV1Call) -> None:
-    """Run the JIT-built HIP/CUDA kernel on a validated call (``call.validate``).
+def run(args: tuple) -> None:
+    """Validate and run the op on the GPU; ``args``: its arguments in schema order, all of them
+    (``call.full_args``).
 
     Beyond the validation (dtypes, shapes, devices, unit last strides), the kernel reads 16-byte
     vectors: query, caches and workspace need 16-byte aligned pointers and leading strides that are
     multiples of 8 elements, else ValueError naming the tensor.
     """
-    plan = call.checked.gpu_plan
+    checked = lookup(args)
+    plan = checked.gpu_plan
     if plan is None:
-        plan = call.checked.gpu_plan = _plan(call)
-    out, query, key_cache, value_cache, block_tables, context_lens, alibi_slopes = _tensors_of(call)
-    q_ptr, k_ptr, v_ptr = query.data_ptr(), key_cache.data_ptr(), value_cache.data_ptr()
-    ws_ptr = call.workspace_buffer.data_ptr()
+        call = PaV1Call(*args)
+        call.checked, call.dims = checked, checked.dims
+        plan = checked.gpu_plan = _plan(call)
+    out, query, key_cache, value_cache, block_tables, context_lens, alibi_slopes, workspace, scale, cap = _call_args(args)
+    q_ptr, k_ptr, v_ptr, ws_ptr = query.data_ptr(), key_cache.data_ptr(), value_cache.data_ptr(), workspace.data_ptr()
     if (q_ptr | k_ptr | v_ptr | ws_ptr) % VEC_BYTES:
         for name, t in (("query", query), ("key_cache", key_cache), ("value_cache", value_cache)):
             if t.data_ptr() % VEC_BYTES:
                 raise _misaligned(name, t)
-        raise _misaligned("workspace_buffer", call.workspace_buffer)  # its pointer is what failed (a byte buffer)
+        raise _misaligned("workspace_buffer", workspace)  # its pointer is what failed (a byte buffer)
     if plan.launch is None:
         return
-    e, m, t = plan.workspace_offsets
     plan.launch(
         out.data_ptr(), q_ptr, k_ptr, v_ptr, block_tables.data_ptr(), context_lens.data_ptr(),
-        alibi_slopes.data_ptr() if alibi_slopes is not None else 0, ws_ptr + e, ws_ptr + m, ws_ptr + t,
-        *plan.values, call.scale, call.logits_soft_cap, raw_stream(plan.device_index),
+        alibi_slopes.data_ptr() if alibi_slopes is not None else 0, ws_ptr, scale, cap, raw_stream(plan.device_index),
     )  # fmt: skip

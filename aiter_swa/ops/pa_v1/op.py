@@ -57,7 +57,7 @@ from __future__ import annotations
 from aiter_swa._library import define_op, schema_of
 
 from . import cpu, gpu
-from .call import PaV1Call, check, validate
+from .call import PaV1Call, check, full_args, validate
 
 NAME = "paged_attention_v1"
 #: aiter's argument names, order and defaults, plus ``sliding_window``: the fields of PaV1Call.
@@ -70,9 +70,9 @@ def paged_attention_v1_cpu(*args) -> None:
 
 
 def paged_attention_v1_cuda(*args) -> None:
-    """CUDA kernel of the op (also the key of ROCm builds of torch): validate, then the JIT-built
-    HIP/CUDA kernel (``gpu.py``)."""
-    gpu.run(validate(*args))
+    """CUDA kernel of the op (also the key of ROCm builds of torch): the cached validation, then the
+    JIT-built HIP/CUDA kernel (``gpu.py``), without building a call object on the hot path."""
+    gpu.run(full_args(args))
 
 
 def paged_attention_v1_fake(*args) -> None:

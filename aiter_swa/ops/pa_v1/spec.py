@@ -45,18 +45,25 @@ def gqa_bucket(gqa_ratio: int) -> int:
 
 
 #: The launcher's parameters in order (csrc/templates/pa_v1.cpp.jinja renders its signature from
-#: this; aiter_swa/ops/pa_v1/gpu.py builds the arguments from it). Strides are in elements.
+#: this; aiter_swa/ops/pa_v1/gpu.py builds the arguments from it). Strides are in elements. The
+#: per-plan values (sizes, strides, workspace offsets, device) are bound once per metadata key
+#: (``prepare``); a call passes the pointers, the two float scalars and the stream.
 LAUNCH = LaunchContract((
-    Param("out", "ptr", "[num_seqs, num_heads, head_size] of out_dtype"),
-    Param("query", "ptr", "[num_seqs, num_heads, head_size] of q_dtype"),
-    Param("key_cache", "ptr", "paged K of kv_dtype (layout in the strides)"),
-    Param("value_cache", "ptr", "paged V of kv_dtype"),
-    Param("block_tables", "ptr", "int32 [num_seqs, bt_stride]"),
-    Param("context_lens", "ptr", "int32 [num_seqs]"),
-    Param("alibi_slopes", "ptr", "float32 [num_heads], or 0"),
-    Param("exp_sums", "ptr", "workspace: float32 [num_seqs, num_heads, num_partitions]"),
-    Param("max_logits", "ptr", "workspace: float32 [num_seqs, num_heads, num_partitions]"),
-    Param("tmp_out", "ptr", "workspace: out_dtype [num_seqs, num_heads, num_partitions, head_size]"),
+    Param("out", "ptr", "[num_seqs, num_heads, head_size] of out_dtype", per_call=True),
+    Param("query", "ptr", "[num_seqs, num_heads, head_size] of q_dtype", per_call=True),
+    Param("key_cache", "ptr", "paged K of kv_dtype (layout in the strides)", per_call=True),
+    Param("value_cache", "ptr", "paged V of kv_dtype", per_call=True),
+    Param("block_tables", "ptr", "int32 [num_seqs, bt_stride]", per_call=True),
+    Param("context_lens", "ptr", "int32 [num_seqs]", per_call=True),
+    Param("alibi_slopes", "ptr", "float32 [num_heads], or 0", per_call=True),
+    Param("workspace", "ptr", "the workspace buffer (16-byte aligned); its arrays at the offsets below", per_call=True),
+    Param("scale", "float", per_call=True),
+    Param("soft_cap", "float", "<= 0: off", per_call=True),
+    Param("stream", "stream", "the raw stream of `device`", per_call=True),
+    Param("device", "int", "GPU index of the tensors: the launch switches to it and back"),
+    Param("exp_sums_offset", "int", "bytes: float32 [num_seqs, num_heads, num_partitions] (workspace.layout)"),
+    Param("max_logits_offset", "int", "bytes: float32 [num_seqs, num_heads, num_partitions]"),
+    Param("tmp_out_offset", "int", "bytes: out_dtype [num_seqs, num_heads, num_partitions, head_size]"),
     Param("num_seqs", "int"),
     Param("num_heads", "int"),
     Param("num_kv_heads", "int"),
@@ -73,9 +80,6 @@ LAUNCH = LaunchContract((
     Param("v_stride_head", "int"),
     Param("v_stride_token", "int"),
     Param("sliding_window", "int", "tokens; <= 0: off"),
-    Param("scale", "float"),
-    Param("soft_cap", "float", "<= 0: off"),
-    Param("stream", "stream"),
 ))  # fmt: skip
 
 

@@ -13,6 +13,8 @@ using gpuError_t = hipError_t;
 #define gpuGetLastError hipGetLastError
 #define gpuPeekAtLastError hipPeekAtLastError
 #define gpuGetErrorString hipGetErrorString
+#define gpuGetDevice hipGetDevice
+#define gpuSetDevice hipSetDevice
 #else
 #include <cuda_runtime.h>
 #define AITER_SWA_CUDA 1
@@ -22,6 +24,8 @@ using gpuError_t = cudaError_t;
 #define gpuGetLastError cudaGetLastError
 #define gpuPeekAtLastError cudaPeekAtLastError
 #define gpuGetErrorString cudaGetErrorString
+#define gpuGetDevice cudaGetDevice
+#define gpuSetDevice cudaSetDevice
 #endif
 
 // The wavefront (warp) size of the target, rendered into each translation unit by aiter_swa.jit
@@ -47,5 +51,21 @@ __device__ __forceinline__ T shfl_xor(T v, int lane_mask) {
 }
 
 __device__ __forceinline__ float fast_exp(float x) { return __expf(x); }
+
+// Host: runs `launch` (returning gpuError_t) with `device` as the calling thread's current device,
+// and restores the previous one. A launch goes to the current device, whatever device its stream
+// and pointers belong to, so a caller whose tensors are on another GPU needs this (the check is a
+// thread-local read when the device is already current).
+template <class F>
+inline gpuError_t with_device(int device, F&& launch) {
+  int current = -1;
+  gpuError_t err = gpuGetDevice(&current);
+  if (err != gpuSuccess) return err;
+  if (current == device) return launch();
+  if ((err = gpuSetDevice(device)) != gpuSuccess) return err;
+  const gpuError_t result = launch();
+  err = gpuSetDevice(current);
+  return result != gpuSuccess ? result : err;
+}
 
 }  // namespace aiter_swa

@@ -309,9 +309,9 @@ __global__ __launch_bounds__(S::HEAD_SIZE) void reduce_kernel(const PaParams p) 
 }
 
 // Host launch from the launcher's arguments `a` (a struct rendered from the launch contract,
-// aiter_swa/ops/pa_v1/spec.py LAUNCH_PARAMS; pointers are integers, strides in elements, the
-// workspace pointers already placed by the host). One kernel when there is one partition, else
-// partition + reduce.
+// aiter_swa/ops/pa_v1/spec.py LAUNCH; pointers are integers, strides in elements, the workspace's
+// arrays at byte offsets computed by the host, aiter_swa/ops/pa_v1/workspace.py). One kernel when
+// there is one partition, else partition + reduce, on the current device.
 template <class S, class Args>
 gpuError_t launch(const Args& a) {
   PaParams p{};
@@ -322,9 +322,9 @@ gpuError_t launch(const Args& a) {
   p.block_tables = reinterpret_cast<const int*>(a.block_tables);
   p.context_lens = reinterpret_cast<const int*>(a.context_lens);
   p.alibi_slopes = reinterpret_cast<const float*>(a.alibi_slopes);
-  p.exp_sums = reinterpret_cast<float*>(a.exp_sums);
-  p.max_logits = reinterpret_cast<float*>(a.max_logits);
-  p.tmp_out = reinterpret_cast<void*>(a.tmp_out);
+  p.exp_sums = reinterpret_cast<float*>(a.workspace + a.exp_sums_offset);
+  p.max_logits = reinterpret_cast<float*>(a.workspace + a.max_logits_offset);
+  p.tmp_out = reinterpret_cast<void*>(a.workspace + a.tmp_out_offset);
   p.num_heads = int(a.num_heads);
   p.gqa_ratio = int(a.num_heads / a.num_kv_heads);
   p.num_partitions = int(a.num_partitions);
