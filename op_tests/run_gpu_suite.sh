@@ -9,7 +9,7 @@
 #       # the kernel benchmark; with a .baseline/ checkout (an older commit: `git archive <commit> | tar -x
 #       # -C .baseline`) it runs this checkout, the baseline, this checkout again (A-B-A: the two A runs
 #       # give the run-to-run noise)
-#   bash op_tests/run_gpu_suite.sh kernels  # per-kernel GPU time (partition / reduce), this checkout and .baseline/
+#   bash op_tests/run_gpu_suite.sh kernels  # per-kernel GPU time (partition / reduce): this checkout, .baseline/, this again
 #   bash op_tests/run_gpu_suite.sh all      # tests, aiter, host, bench, kernels
 #   bash op_tests/run_gpu_suite.sh conv1d [bench args...]
 #       # causal_conv1d: its kernels pre-built, its tests on the GPU (op_tests/causal_conv1d), and its
@@ -25,8 +25,10 @@ what=${1:-all}
 [ $# -gt 0 ] && shift
 export AITER_SWA_CACHE_DIR=${AITER_SWA_CACHE_DIR:-/tmp/aiter_swa_cache} PYTHONUNBUFFERED=1
 JOBS=${JOBS:-$(nproc)}
+# the benchmarks' kernels (BENCH_HEADS / BENCH_GQA narrow them, e.g. to what kernel_times.py runs: 64,128 / 4,8)
+BENCH_HEADS=${BENCH_HEADS:-64,128,256} BENCH_GQA=${BENCH_GQA:-2,4,8}
 BENCH_KERNELS=(--op pa_v1 --q-dtype bf16 --kv-dtype bf16 --out-dtype bf16 --block-size 16 --soft-cap off --alibi off
-               --head-size 64,128,256 --gqa 2,4,8)
+               --head-size "$BENCH_HEADS" --gqa "$BENCH_GQA")
 
 install_here() {
     [ -f "$OUT/install.log" ] && return 0
@@ -43,7 +45,7 @@ install_baseline() {  # the .baseline/ checkout into its own site dir, its bench
     python3 -m pip install --no-deps --no-build-isolation --target /tmp/baseline_site ./.baseline >"$OUT/install_baseline.log" 2>&1 \
         || { tail -20 "$OUT/install_baseline.log"; return 1; }
     (cd /tmp && AITER_SWA_CACHE_DIR=/tmp/aiter_swa_cache_baseline PYTHONPATH=/tmp/baseline_site python3 -m aiter_swa.jit.prebuild \
-        --arch "$ARCH" --dtype bf16 --block-size 16 --soft-cap off --alibi off --head-size 64,128,256 --gqa 2,4,8 \
+        --arch "$ARCH" --dtype bf16 --block-size 16 --soft-cap off --alibi off --head-size "$BENCH_HEADS" --gqa "$BENCH_GQA" \
         --jobs "$JOBS" --out /tmp/baseline_kernels) >"$OUT/prebuild_baseline.log" 2>&1 || tail -5 "$OUT/prebuild_baseline.log"
 }
 
@@ -74,10 +76,12 @@ if [ "$what" = all ] || [ "$what" = aiter ]; then
         2>&1 | tail -40 || rc=1
 fi
 if [ "$what" = all ] || [ "$what" = host ]; then
-    python3 op_tests/pa_v1/bench_host_cost.py 2>&1 | tee "$OUT/host_cost.log" || rc=1
+    # this checkout, the baseline, this checkout again (A-B-A: the host's speed drifts)
+    python3 op_tests/pa_v1/bench_host_cost.py "$@" 2>&1 | tee "$OUT/host_cost.log" || rc=1
     if install_baseline; then
         (cd /tmp && AITER_SWA_CACHE_DIR=/tmp/aiter_swa_cache_baseline PYTHONPATH=/tmp/baseline_site \
-            python3 "$OLDPWD/op_tests/pa_v1/bench_host_cost.py") 2>&1 | tee "$OUT/host_cost_baseline.log"
+            python3 "$OLDPWD/op_tests/pa_v1/bench_host_cost.py" "$@") 2>&1 | tee "$OUT/host_cost_baseline.log"
+        python3 op_tests/pa_v1/bench_host_cost.py "$@" 2>&1 | tee "$OUT/host_cost_again.log" || rc=1
     fi
 fi
 if [ "$what" = all ] || [ "$what" = bench ]; then
@@ -97,6 +101,7 @@ if [ "$what" = all ] || [ "$what" = kernels ]; then
         (cd /tmp && AITER_SWA_CACHE_DIR=/tmp/aiter_swa_cache_baseline AITER_SWA_PREBUILT_DIR=/tmp/baseline_kernels \
             PYTHONPATH=/tmp/baseline_site python3 "$OLDPWD/op_tests/pa_v1/kernel_times.py" "$@") 2>&1 \
             | tee "$OUT/kernel_times_baseline.log"
+        AITER_SWA_PREBUILT_DIR=/tmp/kernels python3 op_tests/pa_v1/kernel_times.py "$@" 2>&1 | tee "$OUT/kernel_times_again.log"
     fi
 fi
 if [ "$what" = conv1d ]; then
