@@ -60,7 +60,9 @@ setup(
     packages=["aiter_swa", "aiter_swa.jit"] + [f"aiter_swa.{p}" for p in find_packages("aiter_swa")],
     package_dir={"aiter_swa": "aiter_swa", "aiter_swa.jit": "jit"},
     python_requires=">=3.9",
-    install_requires=["torch>=2.4", "jinja2>=3.0", "pybind11>=2.10", "ninja>=1.10", "filelock>=3.12"],
+    # numpy: torch's CPU and CUDA wheels do not require it, but without it `import torch` warns
+    # "Failed to initialize NumPy" on every run and torch's NumPy interop is off (see README).
+    install_requires=["torch>=2.4", "numpy>=1.22", "jinja2>=3.0", "pybind11>=2.10", "ninja>=1.10", "filelock>=3.12"],
     extras_require={"test": ["pytest>=7"]},
     cmdclass={"build_py": BuildPyWithKernels},
     distclass=BinaryDistribution,
