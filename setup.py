@@ -62,7 +62,9 @@ setup(
     python_requires=">=3.9",
     # numpy: torch's CPU and CUDA wheels do not require it, but without it `import torch` warns
     # "Failed to initialize NumPy" on every run and torch's NumPy interop is off (see README).
-    install_requires=["torch>=2.4", "numpy>=1.22", "jinja2>=3.0", "pybind11>=2.10", "ninja>=1.10", "filelock>=3.12"],
+    # tqdm: the pre-build's progress bar.
+    install_requires=["torch>=2.4", "numpy>=1.22", "jinja2>=3.0", "pybind11>=2.10", "ninja>=1.10", "filelock>=3.12",
+                      "tqdm>=4.66"],
     extras_require={"test": ["pytest>=7"]},
     cmdclass={"build_py": BuildPyWithKernels},
     distclass=BinaryDistribution,
