@@ -46,7 +46,8 @@ class BuildPyWithKernels(build_py):
                 f"pkg.__path__ = [{str(pkg)!r}]; sys.modules['aiter_swa'] = pkg; "
                 "runpy.run_module('aiter_swa.jit.prebuild', run_name='__main__', alter_sys=True)"
             )
-            cmd = [sys.executable, "-c", boot, "--out", str(pkg / "prebuilt")]
+            # --prune: a build dir reused from an earlier build keeps only this build's kernels
+            cmd = [sys.executable, "-c", boot, "--out", str(pkg / "prebuilt"), "--prune"]
             for a in PREBUILD_ARCHS:
                 cmd += ["--arch", a]
             subprocess.run(cmd, check=True)

@@ -86,10 +86,37 @@ def _up_to_date(rec: dict, out: Path, src_hash: str, tc, arch: str) -> bool:
             and file_sha256(so) == rec.get("sha256"))
 
 
-def prebuild(specs, out, jobs=None, force=False, csrc=None, verbose=False, capture=False, progress=False):
+def prune(out, specs) -> list:
+    """Remove from pre-built dir ``out`` every kernel its manifest lists that is not one of ``specs``
+    (and every kernel of a manifest written by another package version or Python ABI), so that it
+    holds exactly ``specs``. Only files that the manifest names are deleted. Returns their names."""
+    out = Path(out)
+    try:
+        old = json.loads((out / manifest.MANIFEST).read_text())
+        records = old["kernels"] if isinstance(old, dict) and isinstance(old.get("kernels"), dict) else {}
+    except (OSError, ValueError):
+        return []
+    keep = {s.to_json() for s in specs} if manifest.is_current(old) else set()
+    removed = []
+    for key, rec in records.items():
+        name = rec.get("file", "") if isinstance(rec, dict) else ""
+        if key in keep or not name or "/" in name or name in (".", ".."):
+            continue
+        try:
+            (out / name).unlink()
+            removed.append(name)
+        except FileNotFoundError:
+            pass
+    manifest.write_manifest(out, [], keep=keep)
+    return removed
+
+
+def prebuild(specs, out, jobs=None, force=False, csrc=None, verbose=False, capture=False, progress=False,
+             prune_others=False):
     """Build ``specs`` into ``out`` with one ninja; write the manifest.
 
     ``progress``: show a :class:`Progress` bar (else ninja's own ``[done/total]`` lines, unless ``capture``).
+    ``prune_others``: first remove every other kernel from ``out`` (:func:`prune`).
 
     Returns:
         ``(rows, failures)``: rows ``(spec_name, backend, resources)`` for the resource table (in
@@ -106,6 +133,11 @@ def prebuild(specs, out, jobs=None, force=False, csrc=None, verbose=False, captu
         tc = find_toolchain(backend_of(arch))
         tc.check_arch(arch)
         toolchains[arch] = tc
+    if prune_others:
+        removed = prune(out, specs)
+        if removed:
+            print(f"aiter_swa.jit.prebuild: --prune removed {len(removed)} kernels that are not selected from {out}",
+                  flush=True)
     old = manifest.read_manifest(out)
     old_kernels = old["kernels"] if old and manifest.is_current(old) else {}
     src_hashes = {t: source_hash(t, csrc) for t in {s.template for s in specs}}
@@ -275,6 +307,9 @@ def main(argv=None) -> int:
     p.add_argument("--jobs", "-j", type=_positive_int, help="parallel compiles (default: $AITER_SWA_MAX_JOBS, else CPUs)")
     p.add_argument("--out", help="output dir (manifest.json + one .so per kernel); required unless --list")
     p.add_argument("--force", action="store_true", help="rebuild kernels that are up to date in DIR")
+    p.add_argument("--prune", action="store_true",
+                   help="remove the kernels in DIR that are not selected, so DIR holds exactly the selection "
+                        "(the install-time pre-build uses it)")
     p.add_argument("--list", action="store_true", help="print the selected specs and exit")
     p.add_argument("--resources-only", action="store_true",
                    help="compile only the device code (a few times faster; nothing is written) and print the "
@@ -349,7 +384,8 @@ def main(argv=None) -> int:
         if a.resources_only:
             rows, failures = check_resources(specs, jobs=a.jobs, verbose=verbose, progress=not verbose)
         else:
-            rows, failures = prebuild(specs, a.out, jobs=a.jobs, force=a.force, verbose=verbose, progress=not verbose)
+            rows, failures = prebuild(specs, a.out, jobs=a.jobs, force=a.force, verbose=verbose, progress=not verbose,
+                                      prune_others=a.prune)
     except ToolchainError as e:
         print(f"aiter_swa.jit.prebuild: {e}", file=sys.stderr)
         return 1
