@@ -66,7 +66,8 @@ setup(
     # tqdm: the pre-build's progress bar.
     install_requires=["torch>=2.4", "numpy>=1.22", "jinja2>=3.0", "pybind11>=2.10", "ninja>=1.10", "filelock>=3.12",
                       "tqdm>=4.66"],
-    extras_require={"test": ["pytest>=7"]},
+    # transformers: the model-config tests check aiter_swa's reading of config.json against it.
+    extras_require={"test": ["pytest>=7", "transformers>=5.0,<6"]},
     cmdclass={"build_py": BuildPyWithKernels},
     distclass=BinaryDistribution,
 )
