@@ -114,13 +114,17 @@ def test_attention_layers_of_each_family(name):
         assert x.scale == pytest.approx(scale)
 
 
+def _hf_config(config: dict):
+    transformers = pytest.importorskip("transformers", reason="transformers is not installed")
+    return transformers.AutoConfig.for_model(**config)
+
+
 def _hf_layers(config: dict) -> list:
     """What transformers itself builds from ``config``: per layer (window or None, heads, KV heads,
     head size, soft cap or None, has sinks, scale), read off its attention modules (meta device)."""
-    transformers = pytest.importorskip("transformers", reason="transformers is not installed")
     import torch
 
-    cfg = transformers.AutoConfig.for_model(**config)
+    cfg = _hf_config(config)
     text = cfg.get_text_config()
     mtype = text.model_type
     pkg = {"gemma3_text": "gemma3"}.get(mtype, mtype)
@@ -151,6 +155,10 @@ def test_attention_layers_agree_with_transformers(name):
     for i, (g, e) in enumerate(zip(got, expected)):
         assert g[:6] == e[:6], f"layer {i}: {g} vs transformers {e}"
         assert g[6] == pytest.approx(e[6]), f"layer {i}: scale"
+    # a transformers config object's to_dict() (what an integration holds) reads the same
+    as_dict = _hf_config(CONFIGS[name]).to_dict()
+    assert models.attention_layers(as_dict) == models.attention_layers(CONFIGS[name])
+    assert models.model_dtype(as_dict) == models.model_dtype(CONFIGS[name])
 
 
 def test_layer_types_override_the_pattern_and_legacy_names_map():

@@ -118,7 +118,7 @@ def _text_config(config: dict) -> tuple:
             raise ValueError(f"text_config.model_type: expected {_WRAPPERS[mtype]!r} in a {mtype} config, got {inner!r}")
         text = dict(text)
         for key in ("dtype", "torch_dtype"):  # the wrapper's dtype applies to its text model
-            if key in config and key not in text:
+            if config.get(key) is not None and text.get(key) is None:
                 text[key] = config[key]
         return inner, text
     if mtype not in _DEFAULTS:
@@ -180,7 +180,8 @@ def attention_layers(config: dict) -> list:
     """The attention layers of the model that ``config`` (a parsed ``config.json``) describes.
 
     Args:
-        config: the config as a dict (``json.load`` of ``config.json``, or ``PretrainedConfig.to_dict()``).
+        config: the config as a dict: ``json.load`` of ``config.json``, or a transformers config's
+            ``to_dict()`` (the same layers either way).
 
     Returns:
         One :class:`AttentionLayer` per decoder layer, in order.
