@@ -46,7 +46,8 @@ class BuildPyWithKernels(build_py):
                 f"pkg.__path__ = [{str(pkg)!r}]; sys.modules['aiter_swa'] = pkg; "
                 "runpy.run_module('aiter_swa.jit.prebuild', run_name='__main__', alter_sys=True)"
             )
-            cmd = [sys.executable, "-c", boot, "--out", str(pkg / "prebuilt")]
+            # --prune: a build dir reused from an earlier build keeps only this build's kernels
+            cmd = [sys.executable, "-c", boot, "--out", str(pkg / "prebuilt"), "--prune"]
             for a in PREBUILD_ARCHS:
                 cmd += ["--arch", a]
             subprocess.run(cmd, check=True)
@@ -60,8 +61,13 @@ setup(
     packages=["aiter_swa", "aiter_swa.jit"] + [f"aiter_swa.{p}" for p in find_packages("aiter_swa")],
     package_dir={"aiter_swa": "aiter_swa", "aiter_swa.jit": "jit"},
     python_requires=">=3.9",
-    install_requires=["torch>=2.4", "jinja2>=3.0", "pybind11>=2.10", "ninja>=1.10", "filelock>=3.12"],
-    extras_require={"test": ["pytest>=7"]},
+    # numpy: torch's CPU and CUDA wheels do not require it, but without it `import torch` warns
+    # "Failed to initialize NumPy" on every run and torch's NumPy interop is off (see README).
+    # tqdm: the pre-build's progress bar.
+    install_requires=["torch>=2.4", "numpy>=1.22", "jinja2>=3.0", "pybind11>=2.10", "ninja>=1.10", "filelock>=3.12",
+                      "tqdm>=4.66"],
+    # transformers: the model-config tests check aiter_swa's reading of config.json against it.
+    extras_require={"test": ["pytest>=7", "transformers>=5.0,<6"]},
     cmdclass={"build_py": BuildPyWithKernels},
     distclass=BinaryDistribution,
 )

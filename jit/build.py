@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -240,8 +241,32 @@ def _ninja_seconds(build_dir: Path) -> dict:
     return out
 
 
+#: ninja's status line (``$NINJA_STATUS``) while :func:`build` reports progress; printed when a compile
+#: finishes (ninja prints it at the end of each edge when its output is not a terminal).
+_NINJA_STATUS = "@@aiter_swa %f/%t@@ "
+_STATUS_RE = re.compile(r"^@@aiter_swa (\d+)/(\d+)@@ (.*)$")
+
+
+def _run_ninja(argv, capture: bool, progress) -> int:
+    """Run ninja; with ``progress``, call ``progress(done, total, description)`` as each compile
+    finishes and pass every other line (a failed compile's log tail, ninja's own messages) to stdout."""
+    if progress is None:
+        return subprocess.run(argv, capture_output=capture, text=True, umask=0o077).returncode
+    env = dict(os.environ, NINJA_STATUS=_NINJA_STATUS)
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
+                          umask=0o077, env=env) as proc:
+        for line in proc.stdout:
+            m = _STATUS_RE.match(line)
+            if m:
+                progress(int(m.group(1)), int(m.group(2)), m.group(3).strip())
+            elif not capture:
+                sys.stdout.write(line)
+                sys.stdout.flush()
+    return proc.returncode
+
+
 def build(specs, build_dir, toolchains: dict, *, jobs: int = 1, lib_name=None, csrc=None, keep_going=True,
-          capture=True, verbose=False, device_only=False, timeout: float = 0):
+          capture=True, verbose=False, device_only=False, timeout: float = 0, progress=None):
     """Render and compile ``specs`` in ``build_dir`` (which must exist) through one ninja.
 
     Args:
@@ -254,6 +279,9 @@ def build(specs, build_dir, toolchains: dict, *, jobs: int = 1, lib_name=None, c
         device_only: compile each spec's device code alone (rendered with ``kernels_only=True``, so
             no host binding code), into ``<name>.o``: for checking resources, not for loading.
         timeout: seconds each compile may run before it (its process group) is killed; 0: no limit.
+        progress: ``progress(done, total, description)``, called as each compile finishes (ninja's
+            count of finished compiles and of those it runs); ninja's other output then goes to
+            stdout unless ``capture``.
 
     Every file of the build is private whatever the umask: sources and logs 0600, libraries 0700
     (ninja and the compilers run with umask 077).
@@ -282,7 +310,7 @@ def build(specs, build_dir, toolchains: dict, *, jobs: int = 1, lib_name=None, c
         argv.append("-v")
     if not capture:
         sys.stdout.flush()
-    proc = subprocess.run(argv, capture_output=capture, text=True, umask=0o077)
+    returncode = _run_ninja(argv, capture, progress)
     seconds = _ninja_seconds(build_dir)
     artifacts, failures = {}, []
     for s in specs:
@@ -301,7 +329,7 @@ def build(specs, build_dir, toolchains: dict, *, jobs: int = 1, lib_name=None, c
             resources=parse_resources(log.read_text(errors="replace"), s.backend),
             seconds=round(seconds.get(lib.name, 0.0), 3),
         )  # fmt: skip
-    if proc.returncode != 0 and not failures:  # ninja itself failed (e.g. a bad build file)
+    if returncode != 0 and not failures:  # ninja itself failed (e.g. a bad build file)
         failures.append(Failure(None, build_dir / "build.ninja", shlex.join(argv)))
     return artifacts, failures
 

@@ -131,10 +131,11 @@ def find(spec, d, csrc=None):
     return so, art, fd
 
 
-def write_manifest(d, artifacts) -> Path:
+def write_manifest(d, artifacts, keep=None) -> Path:
     """Merge ``artifacts`` (Artifact records) into ``d``'s manifest and write it atomically.
 
-    Records of another package version / Python ABI / format are dropped (they would be ignored anyway).
+    Records of another package version / Python ABI / format are dropped (they would be ignored
+    anyway); with ``keep`` (a set of spec JSONs), so are the old records of any other spec.
     """
     d = Path(d)
     path = d / MANIFEST
@@ -142,7 +143,7 @@ def write_manifest(d, artifacts) -> Path:
     try:
         prev = json.loads(path.read_text())
         if is_current(prev):
-            old = prev.get("kernels", {})
+            old = {k: v for k, v in prev.get("kernels", {}).items() if keep is None or k in keep}
     except (OSError, ValueError):
         pass
     old.update({a.spec: a.to_dict() for a in artifacts})

@@ -33,6 +33,13 @@ class OpDef:
             (e.g. KV dtype == query dtype until fp8 KV exists).
         description: one line for ``--help``.
         internal: not part of the default pre-build (the JIT's own self-test kernel).
+        from_hf_config: optional hook of ``python -m aiter_swa.jit.prebuild --hf-config``:
+            ``from_hf_config(config: dict, *, archs: list, dtypes: list | None, kv_cache_dtype: str)
+            -> ModelKernels``, the op's specs that the model described by ``config`` (a parsed
+            Hugging Face ``config.json``) needs on ``archs``; ``dtypes`` (the dtypes the model runs
+            in) None means the config's own. It raises ValueError for a config or option it cannot
+            use and NotImplementedError for a model feature the op does not support yet (each
+            message names the key or option). The JIT knows nothing about models: the op does.
     """
 
     name: str
@@ -41,6 +48,7 @@ class OpDef:
     supported: Callable[[dict], bool] = lambda values: True
     description: str = ""
     internal: bool = False
+    from_hf_config: Callable | None = None
 
     def __post_init__(self):
         fields = [f.name for f in dataclasses.fields(self.spec_type) if f.name != "arch"]
@@ -77,6 +85,19 @@ class OpDef:
                 if self.supported(values):
                     specs.append(self.spec_type(**values, arch=arch))
         return specs
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelKernels:
+    """What an op's ``from_hf_config`` hook returns.
+
+    Attributes:
+        specs: the op's specs the model needs, without duplicates, in a stable order.
+        summary: one line saying what was read from the config (layers, heads, features).
+    """
+
+    specs: list
+    summary: str
 
 
 def register_op(op: OpDef) -> OpDef:

@@ -35,6 +35,15 @@ CI_DEVICE_LIB_DIR = "/opt/aiter_swa_devlibs"
 DEBIAN_DEVICE_LIB_DIR = "/usr/lib/x86_64-linux-gnu/amdgcn/bitcode"
 DEBIAN_LLVM_BIN = "/usr/lib/llvm-19/bin"
 
+#: How to get each backend's compiler: the ToolchainError messages and ``python -m aiter_swa.info`` give it.
+INSTALL_HINTS = {
+    "hip": "set AITER_SWA_HIPCC, install ROCm (ROCM_PATH, default /opt/rocm: amdclang++ or hipcc), or on Debian "
+           "`apt-get install clang-19 clang-tools-19 lld-19 llvm-19 libamdhip64-dev rocm-device-libs` "
+           "(.ci/install_toolchain.sh does it and prepares the gfx942 device libraries)",
+    "cuda": "set AITER_SWA_NVCC, put nvcc on PATH or set CUDA_HOME; to install it: NVIDIA's CUDA toolkit "
+            "(on Debian/Ubuntu `apt-get install nvidia-cuda-toolkit`)",
+}  # fmt: skip
+
 _ARCH_BY_DEVICE: dict = {}
 _IDENTITY: dict = {}
 _TOOLCHAINS: dict = {}
@@ -304,11 +313,7 @@ def _hip_toolchain() -> Toolchain:
         rocm = rocm if Path(rocm, "include/hip").is_dir() else "/usr"
         prefix = (DEBIAN_LLVM_BIN,) if Path(DEBIAN_LLVM_BIN).is_dir() else ()
         return Toolchain("hip", "clang", exe, rocm, _device_lib_path(rocm), prefix)
-    raise ToolchainError(
-        "no HIP compiler found: set AITER_SWA_HIPCC, install ROCm (ROCM_PATH, default /opt/rocm: "
-        "amdclang++ or hipcc), or on Debian `apt-get install clang-19 lld-19 libamdhip64-dev rocm-device-libs` "
-        "(see .ci/install_toolchain.sh)"
-    )
+    raise ToolchainError(f"no HIP compiler found: {INSTALL_HINTS['hip']}")
 
 
 def _cuda_toolchain() -> Toolchain:
@@ -322,7 +327,7 @@ def _cuda_toolchain() -> Toolchain:
     exe = _which("nvcc", f"{cuda_home}/bin/nvcc")
     if exe:
         return Toolchain("cuda", "nvcc", exe)
-    raise ToolchainError("no CUDA compiler found: set AITER_SWA_NVCC, put nvcc on PATH or set CUDA_HOME")
+    raise ToolchainError(f"no CUDA compiler found: {INSTALL_HINTS['cuda']}")
 
 
 def _env_key(backend: str) -> tuple:

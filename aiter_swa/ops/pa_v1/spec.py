@@ -148,6 +148,13 @@ def _supported(v: dict) -> bool:
     return v["q_dtype"] == v["kv_dtype"] == v["out_dtype"]
 
 
+def _from_hf_config(config: dict, **options):
+    """The op table's model hook (``--hf-config``): :func:`aiter_swa.ops.pa_v1.models.from_hf_config`."""
+    from .models import from_hf_config  # models imports this module
+
+    return from_hf_config(config, **options)
+
+
 OP = register_op(OpDef(
     name="pa_v1",
     spec_type=PaV1Spec,
@@ -158,4 +165,5 @@ OP = register_op(OpDef(
     },
     supported=_supported,
     description="paged-attention decode with sliding window",
+    from_hf_config=_from_hf_config,
 ))  # fmt: skip
