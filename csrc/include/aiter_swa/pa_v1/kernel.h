@@ -154,14 +154,15 @@ __global__ __launch_bounds__(S::NUM_THREADS) void partition_kernel(const PaParam
 
   // Row r of this partition is key start + r, in cache block s_blocks[(start + r) / BS - b0]. A thread
   // loads rows r0 + u * ROW_SLOTS + row_slot (u < U) of an iteration, all in flight at once.
-  auto load_rows = [&](vec8_t<TKV> (&raw)[U], const PagedCache& cache, int r0) {
+  const PagedHead<TKV> k_head = p.key_cache.head<TKV>(kv_head), v_head = p.value_cache.head<TKV>(kv_head);
+  auto load_rows = [&](vec8_t<TKV> (&raw)[U], const PagedHead<TKV>& cache, int r0) {
 #pragma unroll
     for (int u = 0; u < U; ++u) {
       const int row = r0 + u * ROW_SLOTS + row_slot;
       raw[u] = vec8_t<TKV>{};
       if (vec_active && row < n) {
         const int t = start + row;
-        raw[u] = load_vec8(cache.row<TKV>(s_blocks[t / BS - b0], kv_head, t % BS) + g_lane * kVecElems);
+        raw[u] = load_vec8(cache.row(s_blocks[t / BS - b0], t % BS) + g_lane * kVecElems);
       }
     }
   };
@@ -169,7 +170,7 @@ __global__ __launch_bounds__(S::NUM_THREADS) void partition_kernel(const PaParam
   // ---- QK: logits of every (row, head) of the partition into s_buf ----
   for (int r0 = 0; r0 < n; r0 += ROWS_PER_ITER) {
     vec8_t<TKV> kraw[U];
-    load_rows(kraw, p.key_cache, r0);
+    load_rows(kraw, k_head, r0);
 #pragma unroll
     for (int u = 0; u < U; ++u) {
       const int row = r0 + u * ROW_SLOTS + row_slot;
@@ -200,7 +201,7 @@ __global__ __launch_bounds__(S::NUM_THREADS) void partition_kernel(const PaParam
 
   // Issue the first value rows now so their latency overlaps the softmax.
   vec8_t<TKV> vraw[U];
-  load_rows(vraw, p.value_cache, 0);
+  load_rows(vraw, v_head, 0);
 
   // ---- softmax over the partition, per head (thread tid always sees head tid % G) ----
   float m = -INFINITY;
@@ -222,7 +223,7 @@ __global__ __launch_bounds__(S::NUM_THREADS) void partition_kernel(const PaParam
 #pragma unroll
     for (int e = 0; e < 8; ++e) acc[i][e] = 0.f;
   for (int r0 = 0; r0 < n; r0 += ROWS_PER_ITER) {
-    if (r0 > 0) load_rows(vraw, p.value_cache, r0);
+    if (r0 > 0) load_rows(vraw, v_head, r0);
 #pragma unroll
     for (int u = 0; u < U; ++u) {
       const int row = r0 + u * ROW_SLOTS + row_slot;
