@@ -73,10 +73,12 @@ from aiter_swa.jit.errors import JitError
 from aiter_swa.ops.pa_v1.call import ARG_NAMES
 from aiter_swa.ops.pa_v1.workspace import get_workspace_size
 
-#: transformers versions this integration is tested with (it reads internals of their continuous
-#: batching: the attention kwargs ``cache``, ``read_index``, ``write_index``, ``cu_seq_lens_k``,
-#: ``max_seqlen_q``/``max_seqlen_k``, ``position_ids`` and the ``PagedAttentionCache`` layout).
-SUPPORTED_TRANSFORMERS = (">=5.17", "<5.25")
+#: transformers versions this integration is tested with. It reads internals of their continuous
+#: batching (the attention kwargs ``cache``, ``read_index``, ``write_index``, ``cu_seq_lens_k``,
+#: ``max_seqlen_q``/``max_seqlen_k``, ``position_ids``; the ``PagedAttentionCache`` layout and its
+#: sliding-window ring), which change between minor releases: 5.18 moved the cache tensors into
+#: per-group allocators, 5.19 replaced ``paged|sdpa`` by ``sdpa``.
+SUPPORTED_TRANSFORMERS = (">=5.17", "<5.18")
 #: The attention-function names continuous batching uses for sdpa and eager models, wrapped by :func:`enable`.
 WRAPPED_NAMES = ("paged|eager", "paged|sdpa")
 #: Whether ``paged_attention_v1`` takes attention sinks (a ``sinks`` argument; issue 9).
@@ -187,7 +189,10 @@ def _install() -> None:
 
     for name in WRAPPED_NAMES:
         _originals[name] = ALL_ATTENTION_FUNCTIONS[name]
-        AttentionInterface.register(name, _wrapper(name))
+        wrapper = _wrapper(name)
+        AttentionInterface.register(name, wrapper)
+        if ALL_ATTENTION_FUNCTIONS[name] is not wrapper:  # a local override of transformers' instance wins
+            _note(f"shadowed:{name}", f"ALL_ATTENTION_FUNCTIONS[{name!r}] is overridden locally: not routed")
 
 
 def _wrapper(name):
@@ -365,21 +370,29 @@ def _block_tables(kwargs, cache, layer_idx):
 def _transformers_path(name, module, query, key, value, attention_mask, kwargs):
     softcap = kwargs.get("softcap") or 0.0
     if (softcap > 0 or _sinks(module, kwargs) is not None) and kwargs.get("cache") is not None:
-        eager = getattr(sys.modules.get(type(module).__module__), "eager_attention_forward", None)
+        modeling = type(module).__module__
+        eager = getattr(sys.modules.get(modeling), "eager_attention_forward", None)
         if eager is not None:
+            _note(
+                "model-eager",
+                f"layers with a soft cap or sinks fall back to {modeling}.eager_attention_forward over the paged "
+                "K/V (transformers' paged functions drop the soft cap or sinks)",
+                logging.INFO,
+            )
             return _model_eager(eager, module, query, key, value, attention_mask, kwargs)
-        _fall_back_note(
+        _note(
             "no-eager",
-            f"{type(module).__module__} has no eager_attention_forward: transformers' {name!r} serves a layer "
-            "with a soft cap or sinks (it drops the soft cap, and paged|sdpa the sinks)",
+            f"{modeling} has no eager_attention_forward: transformers' {name!r} serves a layer with a soft cap "
+            "or sinks (it drops the soft cap, and paged|sdpa the sinks)",
         )
     return _originals[name](module, query, key, value, attention_mask, **kwargs)
 
 
-def _fall_back_note(key: str, message: str) -> None:
+def _note(key: str, message: str, level: int = logging.WARNING) -> None:
+    """Log ``message`` once (until :func:`reset_stats`)."""
     if key not in _logged:
         _logged.add(key)
-        log.warning("aiter_swa: %s", message)
+        log.log(level, "aiter_swa: %s", message)
 
 
 def _model_eager(eager, module, query, key, value, attention_mask, kwargs):

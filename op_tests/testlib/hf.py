@@ -87,7 +87,8 @@ def reference_tokens(model, prompt_list, max_new_tokens: int) -> list:
 
 
 def cb_generate(model, prompt_list, max_new_tokens: int, *, block_size: int, num_blocks: int = 128,
-                max_batch_tokens: int = 256, return_logprobs: bool = False, record_timestamps: bool = False):  # fmt: skip
+                max_batch_tokens: int = 256, return_logprobs: bool = False,
+                record_timestamps: bool = False):  # fmt: skip
     """``generate_batch`` (continuous batching), greedy, no EOS: the outputs in prompt order."""
     from transformers import ContinuousBatchingConfig, GenerationConfig
 
