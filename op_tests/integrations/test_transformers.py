@@ -22,6 +22,7 @@ pytest.importorskip("psutil", reason="psutil not installed: transformers' contin
 
 from testlib.hf import cb_generate, count_op_calls, prompts, reference_tokens, set_softcap, tiny_model  # noqa: E402
 
+import aiter_swa  # noqa: E402
 from aiter_swa.integrations import transformers as integration  # noqa: E402
 
 LOGGER = "aiter_swa.integrations.transformers"
@@ -107,8 +108,7 @@ def test_chunked_prefill_and_mixed_steps():
 @pytest.mark.parametrize(
     "window, block_size, extra, reason, needle",
     [
-        pytest.param(256, 256, {}, "op", "block_size", id="default-block-size-256"),
-        pytest.param(32, 16, {"head_dim": 32}, "op", "head_size", id="head-size-32"),
+        pytest.param(32, 16, {"head_dim": 48}, "op", "head_size", id="head-size-48"),
         pytest.param(40, 16, {}, "ring", "not a multiple of block_size", id="window-not-multiple-of-block"),
     ],
 )
@@ -116,17 +116,49 @@ def test_unsupported_layouts_fall_back(window, block_size, extra, reason, needle
     """What the op cannot take goes to transformers' path with one warning, and the tokens stay right."""
     caplog.set_level(logging.INFO, logger=LOGGER)
     model = tiny_model("mistral", window=window, **extra)
-    ps = prompts((50, 12)) if window < 100 else prompts((300, 12))
+    ps = prompts((50, 12))
     ref = reference_tokens(model, ps, 12)
     integration.enable(model)
     with count_op_calls() as calls:
-        got = [o.generated_tokens for o in cb_generate(model, ps, 12, block_size=block_size, num_blocks=32,
-                                                       max_batch_tokens=512)]  # fmt: skip
+        got = [o.generated_tokens for o in cb_generate(model, ps, 12, block_size=block_size, num_blocks=32)]
     assert got == ref
     assert calls[0] == 0
     warnings = _messages(caplog, logging.WARNING)
     assert len(warnings) == 1 and needle in warnings[0], warnings
     assert integration.stats()[f"fallback:{reason}"] == 11 * model.config.num_hidden_layers
+
+
+def _op_takes_block_size(block_size: int) -> bool:
+    one = torch.zeros(1, 1, 64)
+    cache = torch.zeros(1, block_size, 1, 64)
+    try:
+        aiter_swa.paged_attention(one, cache, cache, torch.zeros(1, 1, dtype=torch.int32),
+                                  torch.ones(1, dtype=torch.int32), kv_cache_layout="NHD", max_context_len=1)  # fmt: skip
+    except ValueError:
+        return False
+    return True
+
+
+def test_transformers_default_block_size(caplog):
+    """transformers' default block size (256): on the op once the op takes it (issue 9), else
+    transformers' path with one warning naming the block size; the tokens are right either way."""
+    caplog.set_level(logging.INFO, logger=LOGGER)
+    model = tiny_model("mistral", window=256)
+    ps = prompts((300, 12))
+    ref = reference_tokens(model, ps, 12)
+    integration.enable(model)
+    with count_op_calls() as calls:
+        got = [o.generated_tokens for o in cb_generate(model, ps, 12, block_size=256, num_blocks=32,
+                                                       max_batch_tokens=512)]  # fmt: skip
+    assert got == ref
+    layers = model.config.num_hidden_layers
+    warnings = _messages(caplog, logging.WARNING)
+    if _op_takes_block_size(256):
+        assert calls[0] == 11 * layers and warnings == []
+    else:
+        assert calls[0] == 0
+        assert len(warnings) == 1 and "block_size" in warnings[0], warnings
+        assert integration.stats()["fallback:op"] == 11 * layers
 
 
 def test_enable_scope_and_disable():
