@@ -66,8 +66,13 @@ setup(
     # tqdm: the pre-build's progress bar.
     install_requires=["torch>=2.4", "numpy>=1.22", "jinja2>=3.0", "pybind11>=2.10", "ninja>=1.10", "filelock>=3.12",
                       "tqdm>=4.66"],
-    # transformers: the model-config tests check aiter_swa's reading of config.json against it.
-    extras_require={"test": ["pytest>=7", "transformers>=5.0,<6"]},
+    # transformers: the model-config tests check aiter_swa's reading of config.json against it, and
+    # aiter_swa.integrations.transformers reads internals of one minor release (5.17);
+    # psutil: transformers' continuous batching sizes its cache with it on the CPU.
+    extras_require={
+        "test": ["pytest>=7", "transformers>=5.17,<5.18", "psutil>=5"],
+        "transformers": ["transformers>=5.17,<5.18", "psutil>=5"],
+    },
     cmdclass={"build_py": BuildPyWithKernels},
     distclass=BinaryDistribution,
 )
