@@ -75,6 +75,26 @@ class MetadataCache:
         self._recent.clear()
 
 
+def has_internal_overlap(shape, stride) -> bool:
+    """Whether a tensor of ``shape`` and ``stride`` (elements) may have two elements at one address.
+
+    Dims of size 1 are ignored; the others, sorted by stride, must each step past everything the
+    smaller-stride dims span: ``stride[k] > sum_{j<k} stride[j] * (shape[j] - 1)``. That is the
+    usual sufficient condition for no overlap (what dense, sliced, permuted and padded tensors
+    meet); a zero stride (``expand``) or heads sharing memory (``as_strided``) fails it. Layouts
+    that interleave without overlapping also fail it (exact detection is a knapsack problem): they
+    are reported as overlapping. An empty tensor never overlaps. Metadata only.
+    """
+    if 0 in shape:
+        return False
+    span = 0  # largest offset reachable through the dims seen so far
+    for st, size in sorted((abs(st), size) for size, st in zip(shape, stride) if size != 1):
+        if st <= span:
+            return True
+        span += st * (size - 1)
+    return False
+
+
 # The raw cudaStream_t / hipStream_t of the current stream of a device: torch's internal accessor
 # where it exists (a few hundred ns; what TorchInductor's generated code calls), else the public API.
 if hasattr(torch._C, "_cuda_getCurrentRawStream"):

@@ -36,7 +36,7 @@ LAUNCH_ARGS = dict(
     device=0, exp_sums_offset=0, max_logits_offset=64, tmp_out_offset=128, num_seqs=1, num_heads=8, num_kv_heads=1,
     num_partitions=2, bt_stride=32, q_stride_seq=1024, q_stride_head=128, o_stride_seq=1024, o_stride_head=128,
     k_stride_block=2048, k_stride_head=2048, k_stride_token=128, v_stride_block=2048, v_stride_head=2048,
-    v_stride_token=128, sliding_window=128, scale=0.1, soft_cap=0.0, stream=0,
+    v_stride_token=128, sliding_window=128, max_context_len=512, num_blocks=64, scale=0.1, soft_cap=0.0, stream=0,
 )
 
 

@@ -23,13 +23,27 @@ import operator
 
 import torch
 
-from aiter_swa._checks import MetadataCache
+from aiter_swa._checks import MetadataCache, has_internal_overlap
 from aiter_swa._library import arg, arg_names, derived
 
 from .spec import GPU_DTYPES, MAX_GQA_RATIO, SUPPORTED_BLOCK_SIZES, SUPPORTED_HEAD_SIZES
 from .workspace import DTYPES, check_mtp, get_workspace_size, layout, num_partitions
 
 LAYOUTS = ("HND", "NHD")
+#: The smallest double that rounds to infinity in float32: FLT_MAX plus half an ulp, 2^128 - 2^103.
+F32_OVERFLOW = 2.0**128 - 2.0**103
+#: float32's smallest normal number, 2^-126.
+F32_MIN_NORMAL = 2.0**-126
+#: Largest ``max_context_len``: context lengths are int32 (``context_lens``, and the kernel's ints).
+MAX_CONTEXT_LEN = 2**31 - 1
+
+
+def soft_cap_enabled(logits_soft_cap: float) -> bool:
+    """Whether ``logits_soft_cap = c`` caps the logits (``c * tanh(x / c)``): ``2^-126 <= c`` and
+    ``c`` finite in float32. ``c <= 0`` is no cap; so is ``c = inf`` or any ``c`` whose float32 form
+    is infinite (``c >= 2^128 - 2^103``): the limit of ``c * tanh(x / c)`` as ``c`` grows is ``x``.
+    NaN and ``0 < c < 2^-126`` are rejected by :func:`check`. CPU and GPU paths both use this."""
+    return F32_MIN_NORMAL <= logits_soft_cap < F32_OVERFLOW
 _GPU_DTYPES = tuple({"fp16": torch.float16, "bf16": torch.bfloat16}[d] for d in GPU_DTYPES)
 
 
@@ -139,16 +153,19 @@ _tensors_of = operator.itemgetter(*(ARG_INDEX[n] for n in (
     "out", "workspace_buffer", "query", "key_cache", "value_cache", "block_tables", "context_lens", "alibi_slopes")))
 _scalar_args = operator.itemgetter(*(ARG_INDEX[n] for n in (
     "max_context_len", "kv_cache_dtype", "kv_cache_layout", "partition_size", "mtp", "sliding_window",
-    "logits_soft_cap", "fp8_out_scale", "alibi_slopes")))  # fmt: skip
+    "logits_soft_cap", "scale", "fp8_out_scale", "alibi_slopes")))  # fmt: skip
 
 
 def _scalars(args: tuple) -> tuple:
     """The host values the checks (and the GPU launch plan) depend on, and which optionals are None.
 
-    ``scale`` and the soft cap's value are not checked and are passed to the kernel on every call.
+    ``scale`` and the soft cap's value are passed to the kernel on every call; only their classes
+    are in the key: the cap on, off or invalid (:func:`soft_cap_enabled`), ``scale`` finite in float32.
     """
-    max_context_len, kv_cache_dtype, layout_name, partition_size, mtp, window, cap, fp8_out_scale, alibi = _scalar_args(args)
-    return (max_context_len, kv_cache_dtype, layout_name, partition_size, mtp, window, cap > 0,
+    max_context_len, kv_cache_dtype, layout_name, partition_size, mtp, window, cap, scale, fp8_out_scale, alibi = (
+        _scalar_args(args))
+    return (max_context_len, kv_cache_dtype, layout_name, partition_size, mtp, window,
+            F32_MIN_NORMAL <= cap < F32_OVERFLOW, cap <= 0 or cap >= F32_OVERFLOW, abs(scale) < F32_OVERFLOW,
             fp8_out_scale is None, alibi is None)  # fmt: skip
 
 
@@ -171,8 +188,9 @@ def validate(*args, **kwargs) -> PaV1Call:
 
     ``cu_query_lens``, ``k_scale`` and ``v_scale`` are accepted and not checked: ``cu_query_lens``
     has no use with one query token per sequence (``mtp == 1``), the scales none without fp8 KV.
-    ``scale``, ``logits_soft_cap`` and ``sliding_window`` take any value (``<= 0`` disables the
-    soft cap and the window).
+    ``sliding_window`` takes any int64 (``<= 0``: off; one at least as long as a context attends
+    all of it). ``logits_soft_cap``: ``<= 0``, ``inf`` or any value whose float32 form is infinite
+    disable the cap (:func:`soft_cap_enabled`). ``scale``: any value finite in float32.
 
     The outcome is cached per metadata key; a call whose tensors match one of the recently seen
     metadata sets (checked in C++) skips building the key.
@@ -183,13 +201,33 @@ def validate(*args, **kwargs) -> PaV1Call:
             ``key_cache``/``value_cache`` (the query's), ``block_tables``/``context_lens`` (int32),
             ``alibi_slopes`` (float32), ``workspace_buffer`` (uint8).
         ValueError: any shape, stride, device or size mismatch, an unsupported head size, block
-            size, GQA ratio, layout or partition size, ``mtp < 1``, ``max_context_len < 0``, or a
-            workspace smaller than ``get_workspace_size(...)`` bytes.
+            size, GQA ratio, layout or partition size, ``mtp < 1``, ``max_context_len`` outside
+            ``[0, 2^31 - 1]``, a workspace smaller than ``get_workspace_size(...)`` bytes, ``out``
+            with internal overlap (two of its elements at one address), ``scale`` NaN, infinite or
+            beyond float32's range, ``logits_soft_cap`` NaN or in ``(0, 2^-126)``.
     """
     call = PaV1Call(*args, **kwargs)
     checked = lookup(call.args())
     call.checked, call.dims = checked, checked.dims
     return call
+
+
+def _check_constants(c: PaV1Call) -> None:
+    """The host scalars' ranges: ``max_context_len`` an int32, ``scale`` and ``logits_soft_cap``
+    usable as the kernel's float32 (docs/design.md, "Constants")."""
+    if c.max_context_len > MAX_CONTEXT_LEN:
+        raise ValueError(
+            f"max_context_len: expected an int >= 0 and <= {MAX_CONTEXT_LEN} (context lengths are int32), "
+            f"got {c.max_context_len}"
+        )
+    if not abs(c.scale) < F32_OVERFLOW:
+        raise ValueError(f"scale: expected a finite number within float32's range (|scale| < 3.4028236e+38), got {c.scale!r}")
+    cap = c.logits_soft_cap
+    if not (cap <= 0 or cap >= F32_MIN_NORMAL):  # NaN, or a cap whose reciprocal overflows float32
+        raise ValueError(
+            f"logits_soft_cap: expected <= 0 or inf (no cap) or a number >= 2^-126 (float32's smallest normal), "
+            f"got {cap!r}"
+        )
 
 
 def check(c: PaV1Call) -> PaDims:
@@ -202,6 +240,7 @@ def check(c: PaV1Call) -> PaDims:
     if c.fp8_out_scale is not None:
         raise NotImplementedError("fp8_out_scale: expected None (fp8 output is not supported yet), got a tensor")
     check_mtp(c.mtp)
+    _check_constants(c)
     if c.mtp > 1:
         raise NotImplementedError(f"mtp: expected 1 (multi-token decode is not supported yet), got {c.mtp}")
     parts = num_partitions(c.max_context_len, c.sliding_window, c.partition_size)
@@ -286,6 +325,11 @@ def check(c: PaV1Call) -> PaDims:
     if alibi_slopes is not None and alibi_slopes.shape[0] != num_heads:
         raise ValueError(f"alibi_slopes: expected shape [num_heads={num_heads}], got {tuple(alibi_slopes.shape)}")
 
+    if has_internal_overlap(out.shape, out.stride()):
+        raise ValueError(
+            f"out: expected a tensor whose elements do not share memory (no internal overlap), "
+            f"got shape {tuple(out.shape)} with strides {tuple(out.stride())}"
+        )
     _check_last_stride("query", query, "head_size")
     _check_last_stride("out", out, "head_size")
     _check_last_stride("key_cache", key_cache, "head_size")

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import torch
 
-from .call import PaV1Call
+from . import debug_checks
+from .call import PaV1Call, soft_cap_enabled
 
 
 def _gather_tokens(cache: torch.Tensor, block_ids: torch.Tensor, layout: str) -> torch.Tensor:
@@ -28,12 +29,27 @@ def _gather_tokens(cache: torch.Tensor, block_ids: torch.Tensor, layout: str) ->
     return tokens.flatten(2, 3)
 
 
+def _checked_block_ids(block_ids: torch.Tensor, used: torch.Tensor, num_blocks: int):
+    """Block ids safe to gather, and which sequences have a bad one (or None when none has).
+
+    ``block_ids`` (int64 ``[num_seqs, nb]``) where ``used`` holds; elsewhere, and where an id is
+    outside ``[0, num_blocks)``, block 0 is read instead (masked out, or its sequence's output
+    replaced by NaN by the caller: the GPU kernel's contract). No torch negative indexing.
+    """
+    bad = used & ((block_ids < 0) | (block_ids >= num_blocks))
+    bad_seqs = bad.any(1)
+    safe = torch.where(used & ~bad, block_ids, 0)
+    return safe, (bad_seqs if bool(bad_seqs.any()) else None)
+
+
 def run(call: PaV1Call) -> None:
     """Write the decode attention of each sequence into ``call.out`` (semantics: docs/design.md).
 
     ``call`` is validated (``call.validate``). Being on the CPU, it also checks the values:
-    ``0 <= context_lens <= max_context_len`` (ValueError otherwise); a block id out of range raises
-    torch's IndexError.
+    ``0 <= context_lens <= max_context_len`` (ValueError otherwise). A block id outside
+    ``[0, num_blocks)`` among those holding a sequence's attended keys is never dereferenced (no
+    negative indexing): that sequence's ``out`` row is NaN, as on the GPU; with
+    ``AITER_SWA_DEBUG_CHECKS=1`` it is a ValueError naming ``block_tables`` (``debug_checks``).
     """
     dims = call.dims
     out, query, key_cache, value_cache = call.out, call.query, call.key_cache, call.value_cache
@@ -43,12 +59,10 @@ def run(call: PaV1Call) -> None:
     n, bs = dims.num_seqs, dims.block_size
     if n == 0:
         return
+    if debug_checks.ENABLED:
+        debug_checks.check_values(call)
+    debug_checks.check_context_lens(context_lens, max_context_len)
     lens = context_lens.to(torch.int64)
-    if lens.min() < 0 or lens.max() > max_context_len:
-        raise ValueError(
-            f"context_lens: expected entries in [0, max_context_len={max_context_len}], "
-            f"got min {int(lens.min())}, max {int(lens.max())}"
-        )
     # Attended keys of sequence i: [first[i], lens[i]). Blocks holding them: [first // bs, ceil(lens / bs)).
     first = (lens - sliding_window).clamp_min(0) if sliding_window > 0 else torch.zeros_like(lens)
     first_block = first // bs
@@ -58,10 +72,13 @@ def run(call: PaV1Call) -> None:
         out.zero_()
         return
 
+    if key_cache.shape[0] == 0:  # no block at all: every sequence with a key has a bad id (NaN)
+        out.copy_(torch.where(lens[:, None, None] > 0, float("nan"), 0.0).expand(out.shape))
+        return
     col = first_block[:, None] + torch.arange(num_gathered)  # [n, nb] block-table columns
     col_used = col < end_block[:, None]
     block_ids = block_tables.long().gather(1, col.clamp_max(dims.max_blocks_per_seq - 1))
-    block_ids = torch.where(col_used, block_ids, 0)  # unused columns may hold anything: read block 0, masked below
+    block_ids, bad_seqs = _checked_block_ids(block_ids, col_used, key_cache.shape[0])
     keys = _gather_tokens(key_cache, block_ids, layout)  # [n, kvh, t, d]
     values = _gather_tokens(value_cache, block_ids, layout)
 
@@ -72,10 +89,13 @@ def run(call: PaV1Call) -> None:
     if alibi_slopes is not None:  # ALiBi, then the soft cap (aiter's order)
         slopes = alibi_slopes.view(1, dims.num_kv_heads, dims.gqa_ratio, 1)
         logits = logits + slopes * (pos - lens[:, None] + 1)[:, None, None, :].to(torch.float32)
-    if logits_soft_cap > 0:
+    if soft_cap_enabled(logits_soft_cap):
         logits = torch.tanh(logits / logits_soft_cap) * logits_soft_cap
     not_attended = ~attended[:, None, None, :]
     probs = torch.softmax(logits.masked_fill_(not_attended, float("-inf")), dim=-1)
     probs.masked_fill_(not_attended, 0.0)  # a sequence with no key (L == 0): NaN rows -> zeros
     values.masked_fill_(not_attended.transpose(-1, -2), 0.0)  # values is our gathered copy
-    out.copy_(torch.matmul(probs, values).reshape(n, dims.num_heads, dims.head_size))
+    result = torch.matmul(probs, values).reshape(n, dims.num_heads, dims.head_size)
+    if bad_seqs is not None:
+        result.masked_fill_(bad_seqs[:, None, None], float("nan"))
+    out.copy_(result)

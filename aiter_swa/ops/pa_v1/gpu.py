@@ -20,7 +20,8 @@ import torch
 from aiter_swa._checks import raw_stream
 from aiter_swa.jit import loader, toolchain
 
-from .call import ARG_INDEX, PaV1Call, lookup
+from . import debug_checks
+from .call import ARG_INDEX, PaV1Call, lookup, soft_cap_enabled
 from .spec import LAUNCH, VEC_BYTES, PaV1Spec, gqa_bucket
 
 _DTYPE_NAMES = {torch.float16: "fp16", torch.bfloat16: "bf16"}
@@ -64,7 +65,7 @@ def _plan(call: PaV1Call) -> Plan:
     spec = PaV1Spec(
         q_dtype=_DTYPE_NAMES[call.query.dtype], kv_dtype=_DTYPE_NAMES[call.key_cache.dtype],
         out_dtype=_DTYPE_NAMES[call.out.dtype], head_size=d.head_size, block_size=d.block_size,
-        gqa=gqa_bucket(d.gqa_ratio), sliding_window=call.sliding_window > 0, soft_cap=call.logits_soft_cap > 0,
+        gqa=gqa_bucket(d.gqa_ratio), sliding_window=call.sliding_window > 0, soft_cap=soft_cap_enabled(call.logits_soft_cap),
         alibi=call.alibi_slopes is not None, arch=toolchain.device_arch(device_index),
     )  # fmt: skip
     ks, vs, qs, os_ = call.key_cache.stride(), call.value_cache.stride(), call.query.stride(), call.out.stride()
@@ -79,6 +80,8 @@ def _plan(call: PaV1Call) -> Plan:
         bt_stride=call.block_tables.stride(0), q_stride_seq=qs[0], q_stride_head=qs[1], o_stride_seq=os_[0],
         o_stride_head=os_[1], k_stride_block=kb, k_stride_head=kh, k_stride_token=kt, v_stride_block=vb,
         v_stride_head=vh, v_stride_token=vt, sliding_window=call.sliding_window,
+        max_context_len=min(call.max_context_len, d.max_blocks_per_seq * d.block_size),  # (equal after validation)
+        num_blocks=call.key_cache.shape[0],
     ))  # fmt: skip
     return Plan(prepared, device_index)
 
@@ -106,6 +109,8 @@ def run(args: tuple) -> None:
         raise _misaligned("workspace_buffer", workspace)  # its pointer is what failed (a byte buffer)
     if plan.launch is None:
         return
+    if debug_checks.ENABLED:  # AITER_SWA_DEBUG_CHECKS=1: value checks on the device, synchronising
+        debug_checks.check_values(PaV1Call(*args), checked.dims)
     plan.launch(
         out.data_ptr(), q_ptr, k_ptr, v_ptr, block_tables.data_ptr(), context_lens.data_ptr(),
         alibi_slopes.data_ptr() if alibi_slopes is not None else 0, ws_ptr, scale, cap, raw_stream(plan.device_index),

@@ -30,23 +30,28 @@ Arguments:
         ``[num_blocks, num_kv_heads, block_size, head_size]``; ``"NHD"``:
         ``[num_blocks, block_size, num_kv_heads, head_size]``. Any strides but the last (1):
         ``kv[:, 0]`` and ``kv[:, 1]`` of one combined tensor are fine.
-    scale: logit scale, usually ``head_size ** -0.5``.
+    scale: logit scale, usually ``head_size ** -0.5``; finite in float32.
     block_tables: int32 ``[num_seqs, max_blocks_per_seq]``, block ids; entry ``b`` holds tokens
         ``[b * block_size, (b + 1) * block_size)``. Entries outside the window and past the
-        context are not read (they may point at a null block).
+        context are not read (they may hold anything). An entry that holds attended keys and is
+        outside ``[0, num_blocks)`` is never dereferenced: that sequence's ``out`` row is all NaN.
     cu_query_lens: accepted for aiter compatibility and ignored (one query token per sequence).
-    context_lens: int32 ``[num_seqs]``, KV length including the current token.
-    max_context_len: host int >= every ``context_lens`` entry; sizes the GPU grid.
+    context_lens: int32 ``[num_seqs]``, KV length including the current token; the GPU clamps
+        each to ``[0, max_context_len]``, the CPU raises ValueError outside it.
+    max_context_len: host int in ``[0, 2^31 - 1]``, >= every ``context_lens`` entry; sizes the GPU grid.
     alibi_slopes: float32 ``[num_heads]`` or None.
     kv_cache_dtype: ``"auto"`` only (the query's dtype).
     kv_cache_layout: ``"HND"`` or ``"NHD"``.
-    logits_soft_cap: ``c``; ``<= 0`` disables it.
+    logits_soft_cap: ``c``; ``<= 0`` and ``inf`` (or a float32-infinite value) disable it; NaN and
+        ``(0, 2^-126)`` raise ValueError.
     k_scale, v_scale: fp8 KV scales of aiter's signature; ignored (no fp8 KV yet).
     fp8_out_scale: None only.
     partition_size: 256 only (tokens per split-K partition).
     mtp: 1 only (query tokens per sequence).
     sliding_window: ``w`` in tokens, the current token included; ``<= 0`` disables it. vLLM's
-        ``window_left`` (keys ``j >= L - 1 - window_left``) is ``w = window_left + 1``.
+        ``window_left`` (keys ``j >= L - 1 - window_left``) is ``w = window_left + 1``. Any int64.
+    Values of ``context_lens`` and ``block_tables`` are checked (synchronising) with
+    ``AITER_SWA_DEBUG_CHECKS=1``: ``ops/pa_v1/debug_checks.py``.
 
 Raises:
     TypeError, ValueError, NotImplementedError: see ``call.validate``; raised before ``out`` is written.

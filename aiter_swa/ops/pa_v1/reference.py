@@ -8,6 +8,8 @@ blocks): here each sequence gathers its whole context from the block table, slic
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 
@@ -27,7 +29,7 @@ def paged_attention_reference(
 
     Args: as ``torch.ops.aiter_swa.paged_attention_v1`` (``query`` ``[num_seqs, num_heads, head_size]``,
     caches in ``kv_cache_layout``, int32 ``block_tables`` and ``context_lens``, float32
-    ``alibi_slopes`` ``[num_heads]``; ``sliding_window <= 0`` and ``logits_soft_cap <= 0`` disable).
+    ``alibi_slopes`` ``[num_heads]``; ``sliding_window <= 0`` and ``logits_soft_cap <= 0`` or ``inf`` disable).
 
     Returns:
         float64 CPU tensor ``[num_seqs, num_heads, head_size]``; zeros for a sequence with ``L == 0``.
@@ -54,7 +56,7 @@ def paged_attention_reference(
         if alibi_slopes is not None:  # ALiBi first, then the soft cap (aiter's reference order)
             j = torch.arange(lo, L, dtype=torch.float64)
             x = x + alibi_slopes.cpu().double()[:, None] * (j - L + 1)[None, :]
-        if logits_soft_cap > 0:
+        if 0 < logits_soft_cap < math.inf:  # inf: no cap (the limit as the cap grows)
             x = logits_soft_cap * torch.tanh(x / logits_soft_cap)
         p = torch.softmax(x, dim=-1).view(num_kv_heads, -1, L - lo)
         out[i] = torch.einsum("kgj,jkd->kgd", p, v).reshape(num_heads, head_size)

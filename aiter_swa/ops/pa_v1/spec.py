@@ -79,7 +79,10 @@ LAUNCH = LaunchContract((
     Param("v_stride_block", "int"),
     Param("v_stride_head", "int"),
     Param("v_stride_token", "int"),
-    Param("sliding_window", "int", "tokens; <= 0: off"),
+    Param("sliding_window", "int", "tokens; <= 0: off (saturated to int32 by the kernel: exact, contexts are int32)"),
+    Param("max_context_len", "int", "context_lens entries are clamped to [0, this] on the device; "
+          "min(max_context_len, max_blocks_per_seq * block_size)"),
+    Param("num_blocks", "int", "key_cache.shape[0]: a block id outside [0, num_blocks) is never dereferenced"),
 ))  # fmt: skip
 
 

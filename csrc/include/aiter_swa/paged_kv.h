@@ -33,4 +33,16 @@ struct PagedCache {
   }
 };
 
+// Whether `block` may be dereferenced in a cache of `num_blocks` blocks: 0 <= block < num_blocks.
+// `num_blocks` comes saturated to 2^31 (block ids are int32: a larger cache admits every
+// non-negative id); the unsigned compare rejects negative ids too.
+__device__ __forceinline__ bool block_in_range(int block, uint32_t num_blocks) {
+  return static_cast<uint32_t>(block) < num_blocks;
+}
+
+// num_blocks (key_cache.shape[0], a host int64) as block_in_range takes it.
+__host__ __device__ __forceinline__ uint32_t num_blocks_bound(int64_t num_blocks) {
+  return num_blocks <= 0 ? 0u : (num_blocks >= (int64_t(1) << 31) ? (uint32_t(1) << 31) : uint32_t(num_blocks));
+}
+
 }  // namespace aiter_swa

@@ -9,6 +9,10 @@
 //    The grid has the number of partitions the host computed from host ints
 //    (aiter_swa/ops/pa_v1/workspace.py); a workgroup whose partition starts at or beyond L exits.
 //    Keys outside the window or the context are never read, nor are their block-table entries.
+//  * Out-of-range metadata (docs/design.md, "Metadata the kernel cannot trust"): each context length
+//    is clamped to [0, max_context_len]; a block id outside [0, num_blocks) is never dereferenced:
+//    the workgroup that finds one writes NaN instead (write_bad_block_nan), so the sequence's whole
+//    output is NaN.
 //  * Logit x = scale * q.k; ALiBi x += slope_h * (j - L + 1); soft cap x = c * tanh(x / c) (aiter's
 //    order); the window/context mask comes after (masked keys are simply never visited).
 //  * One partition for every sequence: the partition kernel writes the normalised output and no
@@ -72,10 +76,39 @@ struct PaParams {
   float* max_logits;          // workspace [num_seqs, num_heads, num_partitions]
   void* tmp_out;              // workspace [num_seqs, num_heads, num_partitions, HEAD_SIZE] of TOut
   int num_heads, gqa_ratio, num_partitions, sliding_window;
+  int max_context_len;        // context_lens entries are clamped to [0, max_context_len]
+  uint32_t num_blocks;        // valid block ids: [0, num_blocks) (paged_kv.h num_blocks_bound)
   int64_t bt_stride;
   int64_t q_stride_seq, q_stride_head, o_stride_seq, o_stride_head;
   float scale, soft_cap, inv_soft_cap;
 };
+
+// What the workgroup of (seq, KV head starting at head0, part) writes instead of its result when a
+// block id of its partition is outside [0, num_blocks): NaN in every value it would have written
+// (one partition: its heads' rows of out; several: its partial output, max logit and exp sum, which
+// the reduce turns into NaN rows of out). Every KV head's workgroup of that partition finds the same
+// id, so the sequence's whole out[seq] is NaN.
+template <class S>
+__device__ __forceinline__ void write_bad_block_nan(const PaParams& p, int seq, int head0, int part) {
+  using TOut = typename S::TOut;
+  constexpr int HS = S::HEAD_SIZE;
+  const float qnan = __uint_as_float(0x7fc00000u);
+  const int tid = threadIdx.x;
+  for (int idx = tid; idx < p.gqa_ratio * HS; idx += S::NUM_THREADS) {
+    const int i = idx / HS, e = idx % HS;
+    if (p.num_partitions <= 1) {
+      from_float(qnan, &static_cast<TOut*>(p.out)[seq * p.o_stride_seq + (head0 + i) * p.o_stride_head + e]);
+    } else {
+      const int64_t slot = (int64_t(seq) * p.num_heads + head0 + i) * p.num_partitions + part;
+      from_float(qnan, &static_cast<TOut*>(p.tmp_out)[slot * HS + e]);
+    }
+  }
+  if (p.num_partitions > 1 && tid < p.gqa_ratio) {
+    const int64_t slot = (int64_t(seq) * p.num_heads + head0 + tid) * p.num_partitions + part;
+    p.max_logits[slot] = qnan;
+    p.exp_sums[slot] = qnan;
+  }
+}
 
 template <class S>
 __global__ __launch_bounds__(S::NUM_THREADS) void partition_kernel(const PaParams p) {
@@ -116,7 +149,7 @@ __global__ __launch_bounds__(S::NUM_THREADS) void partition_kernel(const PaParam
   const int head0 = kv_head * p.gqa_ratio;
   const bool single_partition = p.num_partitions <= 1;
 
-  const int L = p.context_lens[seq];
+  const int L = clamp_context_len(p.context_lens[seq], p.max_context_len);
   const int start = first_attended_key<S::SLIDING_WINDOW_ENABLED>(L, p.sliding_window) + part * P;
   if (start >= L) {
     if (L <= 0 && part == 0 && single_partition) {  // empty context: zeros
@@ -129,7 +162,12 @@ __global__ __launch_bounds__(S::NUM_THREADS) void partition_kernel(const PaParam
   const int n = min(L - start, P);
   const int b0 = start / BS;
   const int nb = (start + n - 1) / BS - b0 + 1;
-  if (tid < nb) s_blocks[tid] = p.block_tables[seq * p.bt_stride + b0 + tid];
+  int bad_block = 0;
+  if (tid < nb) {
+    const int block = p.block_tables[seq * p.bt_stride + b0 + tid];
+    bad_block = !block_in_range(block, p.num_blocks);
+    s_blocks[tid] = block;
+  }
   if (tid < G) {
     float slope = 0.f;
     if constexpr (S::ALIBI_ENABLED) {
@@ -150,7 +188,10 @@ __global__ __launch_bounds__(S::NUM_THREADS) void partition_kernel(const PaParam
 #pragma unroll
     for (int e = 0; e < 8; ++e) q[i][e] *= p.scale;
   }
-  __syncthreads();
+  if (__syncthreads_or(bad_block)) {  // the barrier that publishes s_blocks; uniform across the workgroup
+    write_bad_block_nan<S>(p, seq, head0, part);
+    return;
+  }
 
   // Row r of this partition is key start + r, in cache block s_blocks[(start + r) / BS - b0]. A thread
   // loads rows r0 + u * ROW_SLOTS + row_slot (u < U) of an iteration, all in flight at once.
@@ -300,7 +341,7 @@ __global__ __launch_bounds__(S::HEAD_SIZE) void reduce_kernel(const PaParams p) 
   using TOut = typename S::TOut;
   constexpr int HS = S::HEAD_SIZE;
   const int seq = blockIdx.x, head = blockIdx.y, e = threadIdx.x;
-  const int L = p.context_lens[seq];
+  const int L = clamp_context_len(p.context_lens[seq], p.max_context_len);
   const int span = L - first_attended_key<S::SLIDING_WINDOW_ENABLED>(L, p.sliding_window);
   const int num_parts = partitions_for(span, S::PARTITION_SIZE);
   const int64_t base = (int64_t(seq) * p.num_heads + head) * p.num_partitions;
@@ -329,7 +370,9 @@ gpuError_t launch(const Args& a) {
   p.num_heads = int(a.num_heads);
   p.gqa_ratio = int(a.num_heads / a.num_kv_heads);
   p.num_partitions = int(a.num_partitions);
-  p.sliding_window = int(a.sliding_window);
+  p.sliding_window = saturate_int32(a.sliding_window, 0);
+  p.max_context_len = saturate_int32(a.max_context_len, 0);
+  p.num_blocks = num_blocks_bound(a.num_blocks);
   p.bt_stride = a.bt_stride;
   p.q_stride_seq = a.q_stride_seq;
   p.q_stride_head = a.q_stride_head;
