@@ -19,7 +19,8 @@
 #       # issue 10: the robustness tests on the GPU; the hostile-metadata cases under compute-sanitizer
 #       # memcheck (op_tests/pa_v1/sanitize_pa_v1.py); the differential fuzz (fuzz_pa_v1.py: FUZZ_COUNT
 #       # configurations, at most FUZZ_BUDGET_S seconds) and its first FUZZ_SANITIZE ones under memcheck;
-#       # the soak (soak_pa_v1.py: SOAK_PROCS processes, SOAK_SECONDS, cold cache)
+#       # the soak (soak_pa_v1.py: SOAK_PROCS processes, SOAK_SECONDS, cold cache); SANITIZE_TIMEOUT_S bounds
+#       # each memcheck run
 #
 # Kernels compile on first use into $AITER_SWA_CACHE_DIR (pytest-xdist workers share it: one compile
 # per kernel, under its file lock); the benchmarks' kernels are pre-built first with all CPUs.
@@ -124,8 +125,9 @@ if [ "$what" = conv1d ]; then
 fi
 if [ "$what" = robust ]; then
     FUZZ_COUNT=${FUZZ_COUNT:-3000} FUZZ_BUDGET_S=${FUZZ_BUDGET_S:-0} FUZZ_SANITIZE=${FUZZ_SANITIZE:-25}
-    SOAK_PROCS=${SOAK_PROCS:-8} SOAK_SECONDS=${SOAK_SECONDS:-120}
-    SANITIZE=(env PYTORCH_NO_CUDA_MEMORY_CACHING=1 compute-sanitizer --tool memcheck --error-exitcode 3)
+    SOAK_PROCS=${SOAK_PROCS:-8} SOAK_SECONDS=${SOAK_SECONDS:-120} SANITIZE_TIMEOUT_S=${SANITIZE_TIMEOUT_S:-1800}
+    SANITIZE=(timeout "$SANITIZE_TIMEOUT_S" env PYTORCH_NO_CUDA_MEMORY_CACHING=1 compute-sanitizer --tool memcheck
+              --error-exitcode 3)
     t0=$SECONDS
     stamp() { echo "[robust +$((SECONDS - t0)) s] $*"; }
     # the tests' kernels (bf16, head 64, block 16, GQA 4, every flag) and the fuzz's, each through one ninja
@@ -136,24 +138,24 @@ if [ "$what" = robust ]; then
         --jobs "$JOBS" >"$OUT/prebuild_fuzz.log" 2>&1 || { tail -5 "$OUT/prebuild_fuzz.log"; rc=1; }
     export AITER_SWA_PREBUILT_DIR=/tmp/kernels_robust:/tmp/kernels_fuzz
     stamp "kernels pre-built"
+    # memcheck runs (slow) beside the tests and the fuzz
     "${SANITIZE[@]}" python3 op_tests/pa_v1/sanitize_pa_v1.py >"$OUT/sanitize_hostile.log" 2>&1 &
-    san_pid=$!
+    san_hostile=$!
+    "${SANITIZE[@]}" python3 op_tests/pa_v1/fuzz_pa_v1.py --count "$FUZZ_SANITIZE" >"$OUT/sanitize_fuzz.log" 2>&1 &
+    san_fuzz=$!
     python3 -m pytest op_tests/pa_v1/test_pa_v1_robustness.py op_tests/pa_v1/test_pa_v1_validation.py \
-        op_tests/pa_v1/test_pa_v1_fuzz.py -q -rs -n 8 -p no:cacheprovider >"$OUT/pytest_robust.log" 2>&1 || rc=1
+        op_tests/pa_v1/test_pa_v1_fuzz.py -q -rs -n 6 -p no:cacheprovider >"$OUT/pytest_robust.log" 2>&1 || rc=1
     grep -E "^(FAILED|ERROR)" "$OUT/pytest_robust.log" | head -20; tail -1 "$OUT/pytest_robust.log"
     stamp "pytest done"
-    wait $san_pid || rc=1
-    grep -E "^FAIL|ERROR SUMMARY|sanitize_pa_v1:" "$OUT/sanitize_hostile.log" | head -20
-    stamp "hostile cases under memcheck done"
-    "${SANITIZE[@]}" python3 op_tests/pa_v1/fuzz_pa_v1.py --count "$FUZZ_SANITIZE" >"$OUT/sanitize_fuzz.log" 2>&1 &
-    san_pid=$!
     python3 op_tests/pa_v1/fuzz_pa_v1.py --count "$FUZZ_COUNT" --budget-s "$FUZZ_BUDGET_S" --log "$OUT/fuzz.jsonl" \
         >"$OUT/fuzz.log" 2>&1 || rc=1
     grep -E "MISMATCH|^fuzz: \{" "$OUT/fuzz.log" | tail -8
     stamp "fuzz done"
-    wait $san_pid || rc=1
+    wait $san_hostile || { echo "memcheck of the hostile cases: exit $?"; rc=1; }
+    grep -E "^FAIL|ERROR SUMMARY|sanitize_pa_v1:" "$OUT/sanitize_hostile.log" | head -20
+    wait $san_fuzz || { echo "memcheck of the fuzz: exit $?"; rc=1; }
     grep -E "MISMATCH|ERROR SUMMARY|^fuzz: \{" "$OUT/sanitize_fuzz.log" | tail -5
-    stamp "fuzz under memcheck done"
+    stamp "memcheck runs done"
     unset AITER_SWA_PREBUILT_DIR
     python3 op_tests/pa_v1/soak_pa_v1.py --procs "$SOAK_PROCS" --seconds "$SOAK_SECONDS" >"$OUT/soak.log" 2>&1 || rc=1
     grep -E "^soak" "$OUT/soak.log" | tail -5
