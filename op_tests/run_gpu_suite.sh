@@ -12,9 +12,9 @@
 #   bash op_tests/run_gpu_suite.sh kernels  # per-kernel GPU time (partition / reduce): this checkout, .baseline/, this again
 #   bash op_tests/run_gpu_suite.sh all      # tests, aiter, host, bench, kernels
 #   bash op_tests/run_gpu_suite.sh conv1d [bench args...]
-#       # causal_conv1d: its kernels pre-built, its tests on the GPU (op_tests/causal_conv1d), and its
-#       # benchmark on the seed's batch and on a long prefill (Triton peer column when
-#       # $AITER_SWA_CONV1D_PEER_DIR holds one, see ../shared/peers/README.md)
+#       # causal_conv1d: its kernels pre-built, its GPU tests (op_tests/causal_conv1d), and its benchmark
+#       # on the seed's batch and on a long prefill, both layouts of the latter (Triton peer columns from
+#       # $AITER_SWA_CONV1D_PEER_DIR, default .peers/vllm_conv1d: op_tests/causal_conv1d/fetch_vllm_peer.sh)
 #   bash op_tests/run_gpu_suite.sh robust
 #       # issue 10: the robustness tests on the GPU; the hostile-metadata cases under compute-sanitizer
 #       # memcheck (op_tests/pa_v1/sanitize_pa_v1.py); the differential fuzz (fuzz_pa_v1.py: FUZZ_COUNT
@@ -111,17 +111,25 @@ if [ "$what" = all ] || [ "$what" = kernels ]; then
     fi
 fi
 if [ "$what" = conv1d ]; then
+    # the Triton peer (op_tests/causal_conv1d/fetch_vllm_peer.sh writes it; carry .peers/ to the GPU machine)
+    [ -f .peers/vllm_conv1d/causal_conv1d.py ] && export AITER_SWA_CONV1D_PEER_DIR=${AITER_SWA_CONV1D_PEER_DIR:-.peers/vllm_conv1d}
+    t0=$SECONDS
     python3 -m aiter_swa.jit.prebuild --arch "$ARCH" --op causal_conv1d --jobs "$JOBS" --out /tmp/kernels_conv1d \
         >"$OUT/prebuild_conv1d.log" 2>&1 || { tail -5 "$OUT/prebuild_conv1d.log"; rc=1; }
+    echo "conv1d: pre-build $((SECONDS - t0)) s"; t0=$SECONDS
+    # (the emulated kernel tests are CPU tests: they run in .ci/run, not here)
     AITER_SWA_PREBUILT_DIR=/tmp/kernels_conv1d python3 -m pytest op_tests/causal_conv1d -q -rs -m "not toolchain" \
-        -p no:cacheprovider >"$OUT/pytest_conv1d.log" 2>&1 || rc=1
+        --ignore op_tests/causal_conv1d/test_causal_conv1d_emulated.py -n "${CONV1D_TEST_JOBS:-8}" -p no:cacheprovider \
+        >"$OUT/pytest_conv1d.log" 2>&1 || rc=1
     grep -E "^(FAILED|ERROR)" "$OUT/pytest_conv1d.log" | head -20
     tail -3 "$OUT/pytest_conv1d.log"
+    echo "conv1d: tests $((SECONDS - t0)) s"; t0=$SECONDS
     { AITER_SWA_PREBUILT_DIR=/tmp/kernels_conv1d python3 op_tests/causal_conv1d/bench_causal_conv1d.py "$@" \
         && AITER_SWA_PREBUILT_DIR=/tmp/kernels_conv1d python3 op_tests/causal_conv1d/bench_causal_conv1d.py \
             --lens 4096,2048,1024,1,1,1 "$@" \
         && AITER_SWA_PREBUILT_DIR=/tmp/kernels_conv1d python3 op_tests/causal_conv1d/bench_causal_conv1d.py \
             --lens 4096,2048,1024,1,1,1 --layout channel_first "$@"; } 2>&1 | tee "$OUT/bench_conv1d.log" || rc=1
+    echo "conv1d: benchmark $((SECONDS - t0)) s"
 fi
 if [ "$what" = robust ]; then
     FUZZ_COUNT=${FUZZ_COUNT:-3000} FUZZ_BUDGET_S=${FUZZ_BUDGET_S:-0} FUZZ_SANITIZE=${FUZZ_SANITIZE:-25}

@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from testlib.causal_conv1d import (DTYPES, assert_fwd_matches, assert_states, make_fwd_case, make_update_case,
-                                   run_fwd)  # fmt: skip
+                                   run_fwd, strided_weight_offset_bias)  # fmt: skip
 
 #: lengths 0, 1, < width, == width - 1, long, and a pad entry (index 3 below).
 LENS = [0, 1, 2, 3, 5, 130, 1, 17]
@@ -99,6 +99,18 @@ def test_fwd_states_chain_like_one_long_sequence(device):
     second.seq_lens = [20]
     out2 = run_fwd(second)
     torch.testing.assert_close(torch.cat([out1, out2], dim=1), out_whole, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("layout", ["channel_first", "channel_last"])
+@pytest.mark.parametrize("dt", ["bf16", "fp32"])
+def test_fwd_strided_weight_offset_bias_several_channel_groups(device, dt, layout):
+    """dim 264: several channel groups per tile, the last one partial; weight and bias off the vector path."""
+    case = make_fwd_case([70, 3, 1, 60], dim=264, width=4, dtype=DTYPES[dt], device=device, layout=layout,
+                         initial=[True, False, True, True], pads=(2,), seed=13)  # fmt: skip
+    case = strided_weight_offset_bias(case)
+    before = case.conv_states.detach().cpu().clone()
+    ref = case.reference()
+    assert_fwd_matches(case, run_fwd(case), before, ref, f"strided weight {dt} {layout}")
 
 
 UPDATE_GRID = list(itertools.product(("fp32", "bf16", "fp16"), (2, 3, 4), ("silu", None), (None, 1, 3)))

@@ -21,7 +21,8 @@ import pytest
 import torch
 
 from aiter_swa.ops.causal_conv1d.call import validate_fwd, validate_update
-from testlib.causal_conv1d import DTYPES, assert_fwd_matches, assert_states, make_fwd_case, make_update_case
+from testlib.causal_conv1d import (DTYPES, assert_fwd_matches, assert_states, make_fwd_case, make_update_case,
+                                   strided_weight_offset_bias)  # fmt: skip
 
 HERE = Path(__file__).parent
 HEADER = HERE.parents[1] / "csrc" / "include" / "aiter_swa" / "causal_conv1d" / "kernel.h"
@@ -91,6 +92,21 @@ def test_emulated_fwd_short_sequences_across_tiles(emu, layout):
     out = case.new_out()
     emu_fwd(emu, case, out)
     assert_fwd_matches(case, out, before, ref, "short sequences")
+
+
+@pytest.mark.parametrize("strided", [False, True], ids=["contiguous", "strided_weight"])
+@pytest.mark.parametrize("layout", ["channel_first", "channel_last"])
+def test_emulated_fwd_several_channel_groups(emu, layout, strided):
+    """dim 264: several channel groups (the last partial); taps and bias by vector or scalar loads."""
+    case = make_fwd_case([70, 3, 1, 60], dim=264, width=4, dtype=torch.bfloat16, layout=layout,
+                         initial=[True, False, True, True], pads=(2,), seed=13)  # fmt: skip
+    if strided:
+        case = strided_weight_offset_bias(case)
+    before = case.conv_states.clone()
+    ref = case.reference()
+    out = case.new_out()
+    emu_fwd(emu, case, out)
+    assert_fwd_matches(case, out, before, ref, f"emulated dim 264 {layout} strided={strided}")
 
 
 @pytest.mark.parametrize("seqlen", [None, 3])

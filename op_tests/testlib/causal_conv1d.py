@@ -96,6 +96,19 @@ def make_fwd_case(lens, *, dim=64, width=4, dtype=torch.bfloat16, device="cpu", 
                    ci.to(**to), None if init is None else init.to(**to), activation, list(lens))  # fmt: skip
 
 
+def strided_weight_offset_bias(case):
+    """The same values in a weight with strides (1, dim) (a [width, dim] tensor's transpose) and a bias
+    starting one element into its buffer (2 or 4 bytes: not 16-byte aligned): the kernels' scalar
+    fallbacks of the vector tap and bias loads."""
+    dim, width = case.weight.shape
+    case.weight = case.weight.t().contiguous().t()
+    if case.bias is not None:
+        buf = torch.empty(dim + 1, dtype=case.bias.dtype, device=case.bias.device)
+        buf[1:] = case.bias
+        case.bias = buf[1:]
+    return case
+
+
 def run_fwd(case: FwdCase, out=None, **kw) -> torch.Tensor:
     out = case.new_out() if out is None else out
     torch.ops.aiter_swa.causal_conv1d_fwd(*case.op_args(out, **kw))

@@ -34,9 +34,18 @@ CPP_ELEMENT_TYPES = {"fp16": "aiter_swa::fp16_t", "bf16": "aiter_swa::bf16_t", "
 ELEMENT_BYTES = {"fp16": 2, "bf16": 2, "fp32": 4}
 
 
+#: Channel-first: channels per thread (each thread loads that many 16-byte vectors before computing).
+CF_CHANNELS_PER_THREAD = 4
+#: Channel-last: 16-byte channel vectors across a workgroup (the rest of its threads split the tile's tokens).
+CL_CHANNEL_VECTORS = 32
+
+
 def channels_per_block(dtype: str, layout: str) -> int:
     """Channels of one forward workgroup (grid y = ceil(dim / this)); mirrors ``ConvSpec::CHANNELS``."""
-    return 32 * (VEC_BYTES // ELEMENT_BYTES[dtype]) if layout == "channel_last" else 32
+    vec = VEC_BYTES // ELEMENT_BYTES[dtype]
+    if layout == "channel_last":
+        return CL_CHANNEL_VECTORS * vec
+    return NUM_THREADS // (TILE_TOKENS // vec) * CF_CHANNELS_PER_THREAD
 
 
 #: ``launch`` (causal_conv1d_fwd). Pointers of absent optional tensors are 0. Strides in elements;

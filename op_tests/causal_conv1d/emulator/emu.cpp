@@ -31,7 +31,7 @@ static void run_grid(void (*kernel)(P), const P& p, dim3 grid) {
 
 template <class S>
 static void fwd(const FwdParams& p) {
-  const dim3 grid((p.total_tokens + S::TILE_TOKENS - 1) / S::TILE_TOKENS, (p.dim + S::CHANNELS - 1) / S::CHANNELS);
+  const dim3 grid = fwd_grid<S>(p.total_tokens, p.dim);
   if (p.total_tokens > 0 && p.dim > 0 && p.num_seqs > 0) run_grid<S>(fwd_kernel<S>, p, grid);
 }
 

@@ -2,15 +2,21 @@
 // specialization `ConvSpec`. Semantics: aiter_swa/ops/causal_conv1d/op.py (vLLM's causal_conv1d_fn /
 // causal_conv1d_update).
 //
-// Forward (fwd_kernel). The grid comes from host ints only: x's token count (grid x, tiles of
-// TILE_TOKENS tokens of the concatenated sequences) and dim (grid y, groups of CHANNELS channels).
-// No per-sequence grid, so nothing about the sequence lengths is needed on the host and a CUDA/HIP
-// graph captured for an x of a fixed token count replays for any split of those tokens.
+// Forward (fwd_kernel). The grid comes from host ints only (fwd_grid): x's token count (grid x,
+// tiles of TILE_TOKENS tokens of the concatenated sequences) and dim (grid y, groups of CHANNELS
+// channels). No per-sequence grid, so nothing about the sequence lengths is needed on the host and a
+// CUDA/HIP graph captured for an x of a fixed token count replays for any split of those tokens.
+//  loads:   every thread first issues all its 16-byte loads of x (they depend on nothing else), so
+//           the load latency overlaps phase 0: channel-first, CF_ITERS channels x VEC tokens per
+//           thread; channel-last, VEC channels x CL_RUN tokens. The WIDTH - 1 inputs before a
+//           thread's first token (its halo) are the tail of the neighbouring thread's loads, handed
+//           over through LDS; only the threads at the tile's first token read the previous tile's
+//           tail from x (scalar loads channel-first, 16-byte vectors channel-last).
 //  phase 0: each of the tile's tokens finds its sequence by binary search in query_start_loc
 //           (its position in the sequence, or -1: a padded sequence or a token past the last
 //           sequence); tokens at position 0 list their sequence as a "head" of this tile (LDS).
-//  phase 1: tokens at position >= WIDTH - 1 read their inputs from x alone: 16-byte vectors along
-//           the contiguous dimension (tokens for channel-first, channels for channel-last).
+//  phase 1: outputs of positions >= WIDTH - 1 (their inputs all lie in x), 16-byte stores where
+//           a thread's tokens are all such positions.
 //  phase 2: for each head sequence s and channel c, one thread reads the old state (when
 //           has_initial_state[s]), computes the outputs of positions < WIDTH - 1, then writes the
 //           new state (the last WIDTH - 1 inputs of state ++ x). The only reader and the only writer
@@ -38,18 +44,23 @@ struct ConvSpec {
   static constexpr int TILE_TOKENS = TILE_TOKENS_;
   static constexpr int VEC = 16 / int(sizeof(T));  // elements per 16-byte vector
   static constexpr int STATE = WIDTH - 1;
-  // channel-first: a thread holds one channel x VEC tokens; channel-last: VEC channels x RUN tokens.
+  // channel-first: a thread holds CF_ITERS channels x VEC tokens (lane: which VEC tokens, row: which
+  // channels); channel-last: VEC channels x CL_RUN tokens (CL_VECS channel vectors per block).
   static constexpr int CF_LANES_PER_ROW = TILE_TOKENS / VEC;
   static constexpr int CF_ROWS = NUM_THREADS / CF_LANES_PER_ROW;
-  static constexpr int CL_VECS = 32;  // channel vectors per block (channel-last)
+  static constexpr int CF_ITERS = 4;
+  static constexpr int CL_VECS = 32;
   static constexpr int CL_RUNS = NUM_THREADS / CL_VECS;
   static constexpr int CL_RUN = TILE_TOKENS / CL_RUNS;
-  static constexpr int CHANNELS = CHANNEL_LAST ? CL_VECS * VEC : 32;  // channels per block (grid y)
+  static constexpr int CHANNELS = CHANNEL_LAST ? CL_VECS * VEC : CF_ROWS * CF_ITERS;  // per block (grid y)
+  // 16-byte vectors each thread leaves in LDS for its neighbour's halo
+  static constexpr int HALO_SLOTS = CHANNEL_LAST ? STATE : CF_ITERS;
   static_assert(WIDTH >= 2 && WIDTH <= 4, "width: 2, 3 or 4");
   static_assert(VEC == 4 || VEC == 8, "16-bit or 32-bit elements");
+  static_assert(STATE < VEC, "channel-first: the halo lies in the neighbour's one vector");
   static_assert(NUM_THREADS % kWarpSize == 0, "whole wavefronts per workgroup");
   static_assert(TILE_TOKENS % VEC == 0 && NUM_THREADS % CF_LANES_PER_ROW == 0, "tile / thread split");
-  static_assert(NUM_THREADS % CL_VECS == 0 && TILE_TOKENS % CL_RUNS == 0, "tile / thread split");
+  static_assert(NUM_THREADS % CL_VECS == 0 && TILE_TOKENS % CL_RUNS == 0 && CL_RUN >= STATE, "tile / thread split");
   static_assert(TILE_TOKENS <= NUM_THREADS, "phase 0: one thread per token of the tile");
 };
 
@@ -82,9 +93,30 @@ struct UpdateParams {
   int64_t w_stride_dim, w_stride_width, s_stride_line, s_stride_dim, s_stride_tok;
 };
 
+// The forward's grid: x tiles of TILE_TOKENS tokens by groups of CHANNELS channels.
+template <class S>
+inline dim3 fwd_grid(int total_tokens, int dim) {
+  return dim3(unsigned((total_tokens + S::TILE_TOKENS - 1) / S::TILE_TOKENS),
+              unsigned((dim + S::CHANNELS - 1) / S::CHANNELS));
+}
+
+// Element i of a 16-byte vector of T, widened to fp32 (i a compile-time constant after unrolling).
 template <typename T>
-__device__ __forceinline__ void load_vec(const T* p, float (&f)[16 / sizeof(T)]) {
-  const uint4 v = *reinterpret_cast<const uint4*>(p);
+__device__ __forceinline__ float element(const uint4& v, int i) {
+  constexpr int PER_WORD = 4 / int(sizeof(T));
+  const int wi = i / PER_WORD;
+  const uint32_t w = wi == 0 ? v.x : wi == 1 ? v.y : wi == 2 ? v.z : v.w;
+  if constexpr (sizeof(T) == 4) {
+    return __uint_as_float(w);
+  } else if constexpr (std::is_same<T, bf16_t>::value) {
+    return __uint_as_float(i % 2 ? (w & 0xffff0000u) : (w << 16));
+  } else {
+    return to_float(T{uint16_t(i % 2 ? w >> 16 : w & 0xffffu)});
+  }
+}
+
+template <typename T>
+__device__ __forceinline__ void unpack(const uint4& v, float (&f)[16 / sizeof(T)]) {
   if constexpr (sizeof(T) == 4) {
     f[0] = __uint_as_float(v.x);
     f[1] = __uint_as_float(v.y);
@@ -95,13 +127,38 @@ __device__ __forceinline__ void load_vec(const T* p, float (&f)[16 / sizeof(T)])
   }
 }
 
+// Raw bits of one element / of VEC elements in one 16-byte vector (element 0 in the low bits of .x),
+// built in registers (no local array: no stack frame).
+template <typename T>
+__device__ __forceinline__ uint32_t bits_of(T v) {
+  if constexpr (sizeof(T) == 4) {
+    return __float_as_uint(v);
+  } else {
+    return v.bits;
+  }
+}
+
+template <typename T>
+__device__ __forceinline__ uint4 pack(const T (&e)[16 / sizeof(T)]) {
+  uint32_t w[4];
+#pragma unroll
+  for (int i = 0; i < 4; ++i) {
+    if constexpr (sizeof(T) == 4) {
+      w[i] = bits_of(e[i]);
+    } else {
+      w[i] = bits_of(e[2 * i]) | (bits_of(e[2 * i + 1]) << 16);
+    }
+  }
+  return make_uint4(w[0], w[1], w[2], w[3]);
+}
+
 template <typename T>
 __device__ __forceinline__ void store_vec(T* p, const float (&f)[16 / sizeof(T)]) {
   constexpr int N = 16 / sizeof(T);
-  T tmp[N];
+  T e[N];
 #pragma unroll
-  for (int i = 0; i < N; ++i) from_float(f[i], &tmp[i]);
-  *reinterpret_cast<uint4*>(p) = *reinterpret_cast<const uint4*>(tmp);
+  for (int i = 0; i < N; ++i) from_float(f[i], &e[i]);
+  *reinterpret_cast<uint4*>(p) = pack<T>(e);
 }
 
 template <bool SILU>
@@ -160,13 +217,49 @@ __device__ __forceinline__ void state_pass(const typename S::T* w_row, int64_t w
   for (int k = 0; k < ST; ++k) state[k * s_stride_tok] = raw[k];
 }
 
+// Taps and bias of VEC consecutive channels c.. (channel-last): wt[v][k] = weight[c + v, k]. One
+// 16-byte load per tap row when weight is a contiguous [dim, WIDTH] tensor on a 16-byte boundary
+// (then channel c's row starts at c * WIDTH elements, a multiple of VEC * WIDTH: aligned), else
+// scalar loads; bias is contiguous (checked on the host).
+template <class S>
+__device__ __forceinline__ void load_taps_cl(const FwdParams& p, int c, float (&wt)[S::VEC][S::WIDTH],
+                                             float (&b)[S::VEC]) {
+  using T = typename S::T;
+  constexpr int W = S::WIDTH, VEC = S::VEC;
+  const T* weight = static_cast<const T*>(p.weight);
+  const T* bias = static_cast<const T*>(p.bias);
+  if (p.w_stride_width == 1 && p.w_stride_dim == W && (reinterpret_cast<uintptr_t>(weight) % 16) == 0) {
+    const uint4* wv = reinterpret_cast<const uint4*>(weight + int64_t(c) * W);
+#pragma unroll
+    for (int i = 0; i < W; ++i) {  // vector i holds elements [i * VEC, (i + 1) * VEC) of the VEC x W block
+      float f[VEC];
+      unpack<T>(wv[i], f);
+#pragma unroll
+      for (int e = 0; e < VEC; ++e) wt[(i * VEC + e) / W][(i * VEC + e) % W] = f[e];
+    }
+  } else {
+#pragma unroll
+    for (int v = 0; v < VEC; ++v) {
+#pragma unroll
+      for (int k = 0; k < W; ++k) wt[v][k] = to_float(weight[int64_t(c + v) * p.w_stride_dim + k * p.w_stride_width]);
+    }
+  }
+  if (bias && (reinterpret_cast<uintptr_t>(bias) % 16) == 0) {
+    unpack<T>(*reinterpret_cast<const uint4*>(bias + c), b);
+  } else {
+#pragma unroll
+    for (int v = 0; v < VEC; ++v) b[v] = bias ? to_float(bias[c + v]) : 0.f;
+  }
+}
+
 template <class S>
 __global__ __launch_bounds__(S::NUM_THREADS) void fwd_kernel(const FwdParams p) {
   using T = typename S::T;
   constexpr int W = S::WIDTH, ST = S::STATE, VEC = S::VEC, TILE = S::TILE_TOKENS;
-  __shared__ int s_pos[TILE];   // position of each tile token in its sequence; -1: not computed
+  __shared__ int s_pos[TILE];    // position of each tile token in its sequence; -1: not computed
   __shared__ int s_heads[TILE];  // sequences whose position 0 is in this tile
   __shared__ int s_num_heads;
+  __shared__ uint4 s_halo[S::HALO_SLOTS][S::NUM_THREADS];  // each thread's tail, for its neighbour
 
   const int tid = threadIdx.x;
   const int tile_start = blockIdx.x * TILE;
@@ -175,6 +268,58 @@ __global__ __launch_bounds__(S::NUM_THREADS) void fwd_kernel(const FwdParams p) 
   T* out = static_cast<T*>(p.out);
   const T* weight = static_cast<const T*>(p.weight);
   const T* bias = static_cast<const T*>(p.bias);
+  const uint4 zero4 = make_uint4(0u, 0u, 0u, 0u);
+
+  // loads: this thread's inputs (and, at the tile's first token, the previous tile's tail)
+  // channel-first: row `row` of channels, tokens [t0, t0 + VEC); cf_halo: the ST tokens before t0
+  // (lane 0 only). channel-last: VEC channels from c, tokens [t0 - ST, t0 + CL_RUN); the ST halo
+  // vectors are read from x by run 0 only.
+  constexpr int NV = S::CHANNEL_LAST ? ST + S::CL_RUN : S::CF_ITERS;
+  uint4 xv[NV];
+  float cf_halo[S::CHANNEL_LAST ? 1 : S::CF_ITERS][ST];
+  int lane = 0, row = 0, cv = 0, run = 0, i0, t0;
+  if constexpr (!S::CHANNEL_LAST) {
+    lane = tid % S::CF_LANES_PER_ROW;
+    row = tid / S::CF_LANES_PER_ROW;
+    i0 = lane * VEC;
+    t0 = tile_start + i0;
+    const bool full = t0 + VEC <= p.total_tokens;
+#pragma unroll
+    for (int j = 0; j < S::CF_ITERS; ++j) {
+      const int c = c0 + row + j * S::CF_ROWS;
+      const T* xr = x + int64_t(c) * p.x_stride_dim;
+      xv[j] = zero4;
+      if (c < p.dim && full) {
+        xv[j] = *reinterpret_cast<const uint4*>(xr + t0);
+      } else if (c < p.dim && t0 < p.total_tokens) {  // the last, partial vector of x
+        T e[VEC];
+#pragma unroll
+        for (int k = 0; k < VEC; ++k) {
+          if (t0 + k < p.total_tokens) e[k] = xr[t0 + k];
+          else from_float(0.f, &e[k]);
+        }
+        xv[j] = pack<T>(e);
+      }
+#pragma unroll
+      for (int k = 0; k < ST; ++k) {
+        cf_halo[j][k] = 0.f;
+        if (lane == 0 && c < p.dim && t0 - ST + k >= 0 && t0 < p.total_tokens) cf_halo[j][k] = to_float(xr[t0 - ST + k]);
+      }
+    }
+  } else {
+    cv = tid % S::CL_VECS;
+    run = tid / S::CL_VECS;
+    i0 = run * S::CL_RUN;
+    t0 = tile_start + i0;
+    const int c = c0 + cv * VEC;  // dim is a multiple of VEC (checked on the host)
+#pragma unroll
+    for (int k = 0; k < NV; ++k) {
+      const int t = t0 - ST + k;
+      xv[k] = zero4;
+      if (c < p.dim && t >= 0 && t < p.total_tokens && (k >= ST || run == 0))
+        xv[k] = *reinterpret_cast<const uint4*>(x + int64_t(t) * p.x_stride_tok + c);
+    }
+  }
 
   // phase 0: token -> (sequence, position)
   if (tid == 0) s_num_heads = 0;
@@ -201,102 +346,89 @@ __global__ __launch_bounds__(S::NUM_THREADS) void fwd_kernel(const FwdParams p) 
     }
     s_pos[tid] = pos;
   }
+  // the halo hand-over: this thread's tail, for the next lane (channel-first) / run (channel-last)
+  if constexpr (!S::CHANNEL_LAST) {
+#pragma unroll
+    for (int j = 0; j < S::CF_ITERS; ++j) s_halo[j][tid] = xv[j];
+  } else {
+#pragma unroll
+    for (int k = 0; k < ST; ++k) s_halo[k][tid] = xv[S::CL_RUN + k];
+  }
   __syncthreads();
 
   // phase 1: positions >= WIDTH - 1, inputs from x alone
   if constexpr (!S::CHANNEL_LAST) {
-    const int lane = tid % S::CF_LANES_PER_ROW, row = tid / S::CF_LANES_PER_ROW;
-    const int i0 = lane * VEC, t0 = tile_start + i0;
-    const int c_end = min(c0 + S::CHANNELS, p.dim);
-#pragma unroll 1
-    for (int c = c0 + row; c < c_end && t0 < p.total_tokens; c += S::CF_ROWS) {
-      int n_valid = 0;
+    int n_valid = 0;
 #pragma unroll
-      for (int k = 0; k < VEC; ++k) n_valid += s_pos[i0 + k] >= ST;
-      if (n_valid == 0) continue;
-      const T* xr = x + int64_t(c) * p.x_stride_dim;
-      float win[ST + VEC];  // inputs t0 - ST .. t0 + VEC - 1
+    for (int k = 0; k < VEC; ++k) n_valid += s_pos[i0 + k] >= ST;
+    if (n_valid > 0) {
 #pragma unroll
-      for (int k = 0; k < ST; ++k) win[k] = to_float(xr[max(t0 - ST + k, 0)]);  // used only inside a sequence
-      const bool full = t0 + VEC <= p.total_tokens;
-      if (full) {
-        float v[VEC];
-        load_vec<T>(xr + t0, v);
+      for (int j = 0; j < S::CF_ITERS; ++j) {
+        const int c = c0 + row + j * S::CF_ROWS;
+        if (c >= p.dim) continue;
+        float win[ST + VEC];  // inputs t0 - ST .. t0 + VEC - 1 (only those inside a sequence are used)
+        if (lane == 0) {
 #pragma unroll
-        for (int k = 0; k < VEC; ++k) win[ST + k] = v[k];
-      } else {
+          for (int k = 0; k < ST; ++k) win[k] = cf_halo[j][k];
+        } else {
+          float prev[VEC];
+          unpack<T>(s_halo[j][tid - 1], prev);
 #pragma unroll
-        for (int k = 0; k < VEC; ++k) win[ST + k] = to_float(xr[min(t0 + k, p.total_tokens - 1)]);
-      }
-      float wt[W];
+          for (int k = 0; k < ST; ++k) win[k] = prev[VEC - ST + k];
+        }
+        float cur[VEC];
+        unpack<T>(xv[j], cur);
 #pragma unroll
-      for (int k = 0; k < W; ++k) wt[k] = to_float(weight[int64_t(c) * p.w_stride_dim + k * p.w_stride_width]);
-      const float b = bias ? to_float(bias[c]) : 0.f;
-      float y[VEC];
+        for (int k = 0; k < VEC; ++k) win[ST + k] = cur[k];
+        float wt[W];
 #pragma unroll
-      for (int k = 0; k < VEC; ++k) {
-        float acc = b;
+        for (int k = 0; k < W; ++k) wt[k] = to_float(weight[int64_t(c) * p.w_stride_dim + k * p.w_stride_width]);
+        const float b = bias ? to_float(bias[c]) : 0.f;
+        float y[VEC];
 #pragma unroll
-        for (int j = 0; j < W; ++j) acc += wt[j] * win[k + j];  // inputs t0 + k - ST .. t0 + k
-        y[k] = activate<S::SILU>(acc);
-      }
-      T* orow = out + int64_t(c) * p.x_stride_dim;
-      if (full && n_valid == VEC) {
-        store_vec<T>(orow + t0, y);
-      } else {
+        for (int k = 0; k < VEC; ++k) {
+          float acc = b;
 #pragma unroll
-        for (int k = 0; k < VEC; ++k)
-          if (s_pos[i0 + k] >= ST) from_float(y[k], &orow[t0 + k]);
+          for (int i = 0; i < W; ++i) acc += wt[i] * win[k + i];  // inputs t0 + k - ST .. t0 + k
+          y[k] = activate<S::SILU>(acc);
+        }
+        T* orow = out + int64_t(c) * p.x_stride_dim;
+        if (n_valid == VEC) {  // all VEC tokens exist (s_pos of a token past x is -1)
+          store_vec<T>(orow + t0, y);
+        } else {
+#pragma unroll
+          for (int k = 0; k < VEC; ++k)
+            if (s_pos[i0 + k] >= ST) from_float(y[k], &orow[t0 + k]);
+        }
       }
     }
   } else {
-    const int cv = tid % S::CL_VECS, run = tid / S::CL_VECS;
-    const int c = c0 + cv * VEC;  // dim is a multiple of VEC (checked on the host)
-    const int i0 = run * S::CL_RUN, t0 = tile_start + i0;
+    const int c = c0 + cv * VEC;
     int n_valid = 0;
+#pragma unroll
     for (int k = 0; k < S::CL_RUN; ++k) n_valid += s_pos[i0 + k] >= ST;
     if (c < p.dim && n_valid > 0) {
-      float wt[W][VEC], b[VEC];
+      if (run > 0) {
 #pragma unroll
-      for (int v = 0; v < VEC; ++v) {
-#pragma unroll
-        for (int k = 0; k < W; ++k) wt[k][v] = to_float(weight[int64_t(c + v) * p.w_stride_dim + k * p.w_stride_width]);
-        b[v] = bias ? to_float(bias[c + v]) : 0.f;
+        for (int k = 0; k < ST; ++k) xv[k] = s_halo[k][tid - S::CL_VECS];
       }
-      float win[ST][VEC];
+      float wt[VEC][W], b[VEC];
+      load_taps_cl<S>(p, c, wt, b);
+      // token t0 + k reads xv[k .. k + ST] (inputs t0 + k - ST .. t0 + k), widened where used: no
+      // second, fp32 copy of the window in registers
 #pragma unroll
-      for (int k = 0; k < ST; ++k) {
-        const int t = t0 - ST + k;
-        if (t >= 0) {
-          load_vec<T>(x + int64_t(t) * p.x_stride_tok + c, win[k]);
-        } else {
-#pragma unroll
-          for (int v = 0; v < VEC; ++v) win[k][v] = 0.f;
-        }
-      }
       for (int k = 0; k < S::CL_RUN; ++k) {
-        const int t = t0 + k;
-        if (t >= p.total_tokens) break;
-        float cur[VEC];
-        load_vec<T>(x + int64_t(t) * p.x_stride_tok + c, cur);
         if (s_pos[i0 + k] >= ST) {
           float y[VEC];
 #pragma unroll
           for (int v = 0; v < VEC; ++v) {
             float acc = b[v];
 #pragma unroll
-            for (int j = 0; j < ST; ++j) acc += wt[j][v] * win[j][v];
-            y[v] = activate<S::SILU>(acc + wt[ST][v] * cur[v]);
+            for (int j = 0; j < W; ++j) acc += wt[v][j] * element<T>(xv[k + j], v);
+            y[v] = activate<S::SILU>(acc);
           }
-          store_vec<T>(out + int64_t(t) * p.x_stride_tok + c, y);
+          store_vec<T>(out + int64_t(t0 + k) * p.x_stride_tok + c, y);
         }
-#pragma unroll
-        for (int j = 0; j + 1 < ST; ++j) {
-#pragma unroll
-          for (int v = 0; v < VEC; ++v) win[j][v] = win[j + 1][v];
-        }
-#pragma unroll
-        for (int v = 0; v < VEC; ++v) win[ST - 1][v] = cur[v];
       }
     }
   }
@@ -365,8 +497,7 @@ gpuError_t launch_fwd(const Args& a) {
   p.s_stride_line = int(a.s_stride_line);
   p.s_stride_dim = int(a.s_stride_dim);
   p.s_stride_tok = int(a.s_stride_tok);
-  const dim3 grid(unsigned((a.total_tokens + S::TILE_TOKENS - 1) / S::TILE_TOKENS),
-                  unsigned((a.dim + S::CHANNELS - 1) / S::CHANNELS));
+  const dim3 grid = fwd_grid<S>(p.total_tokens, p.dim);
   fwd_kernel<S><<<grid, S::NUM_THREADS, 0, reinterpret_cast<gpuStream_t>(a.stream)>>>(p);
   return gpuGetLastError();
 }

@@ -24,6 +24,7 @@ struct dim3 {
 struct uint4 {
   unsigned x, y, z, w;
 };
+inline uint4 make_uint4(unsigned x, unsigned y, unsigned z, unsigned w) { return uint4{x, y, z, w}; }
 using hipStream_t = void*;
 using hipError_t = int;
 #define hipSuccess 0
