@@ -14,7 +14,9 @@
 #   bash op_tests/run_gpu_suite.sh conv1d [bench args...]
 #       # causal_conv1d: its kernels pre-built, its GPU tests (op_tests/causal_conv1d), and its benchmark
 #       # on the seed's batch and on a long prefill, both layouts of the latter (Triton peer columns from
-#       # $AITER_SWA_CONV1D_PEER_DIR, default .peers/vllm_conv1d: op_tests/causal_conv1d/fetch_vllm_peer.sh)
+#       # $AITER_SWA_CONV1D_PEER_DIR, default .peers/vllm_conv1d: op_tests/causal_conv1d/fetch_vllm_peer.sh);
+#       # CONV1D_NCU=1: Nsight Compute counters of one long-prefill launch per layout (ncu_conv1d.log);
+#       # CONV1D_KEEP_KERNELS=1: the pre-built kernels as $OUT/kernels_conv1d.tgz
 #   bash op_tests/run_gpu_suite.sh robust
 #       # issue 10: the robustness tests on the GPU; the hostile-metadata cases under compute-sanitizer
 #       # memcheck (op_tests/pa_v1/sanitize_pa_v1.py); the differential fuzz (fuzz_pa_v1.py: FUZZ_COUNT
@@ -130,6 +132,17 @@ if [ "$what" = conv1d ]; then
         && AITER_SWA_PREBUILT_DIR=/tmp/kernels_conv1d python3 op_tests/causal_conv1d/bench_causal_conv1d.py \
             --lens 4096,2048,1024,1,1,1 --layout channel_first "$@"; } 2>&1 | tee "$OUT/bench_conv1d.log" || rc=1
     echo "conv1d: benchmark $((SECONDS - t0)) s"
+    if [ "${CONV1D_NCU:-0}" = 1 ] && command -v ncu >/dev/null; then  # one long-prefill launch per layout, hardware counters
+        for layout in channel_last channel_first; do
+            AITER_SWA_PREBUILT_DIR=/tmp/kernels_conv1d ncu --clock-control none --kernel-name regex:fwd_kernel \
+                --launch-skip 3 --launch-count 1 --section SpeedOfLight \
+                --section Occupancy --section LaunchStats python3 op_tests/causal_conv1d/bench_causal_conv1d.py \
+                --lens 4096,2048,1024,1,1,1 --layout $layout --peer-dir "" --iters 5 --repeats 1 --graph-calls 1
+        done >"$OUT/ncu_conv1d.log" 2>&1 || true
+        grep -E "fwd_kernel|DRAM Throughput|Memory Throughput|Achieved Occupancy|Registers Per|Duration|Theoretical Occ|Block Limit" \
+            "$OUT/ncu_conv1d.log" | head -30
+    fi
+    [ "${CONV1D_KEEP_KERNELS:-0}" = 1 ] && tar -czf "$OUT/kernels_conv1d.tgz" -C /tmp kernels_conv1d
 fi
 if [ "$what" = robust ]; then
     FUZZ_COUNT=${FUZZ_COUNT:-3000} FUZZ_BUDGET_S=${FUZZ_BUDGET_S:-0} FUZZ_SANITIZE=${FUZZ_SANITIZE:-25}
