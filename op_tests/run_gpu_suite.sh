@@ -43,7 +43,8 @@ install_here() {
     { python3 -m pip install --no-deps --no-build-isolation -e . || python3 -m pip install --no-deps --no-build-isolation .; } \
         >"$OUT/install.log" 2>&1 || { tail -20 "$OUT/install.log"; exit 1; }
     { nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm --format=csv 2>/dev/null || rocm-smi --showproductname; \
-      python3 -c "import torch; print('torch', torch.__version__, torch.cuda.get_device_name())"; date -u; git log -1 --format='%H %s' 2>/dev/null; } \
+      python3 -c "import torch; print('torch', torch.__version__, torch.cuda.get_device_name())"; date -u; \
+      if [ -e .git ]; then git log -1 --format='%H %s'; else echo "commit ${AITER_SWA_COMMIT:-unknown (not a git checkout; set AITER_SWA_COMMIT)}"; fi; } \
         | tee "$OUT/device.txt"
 }
 
@@ -119,19 +120,13 @@ if [ "$what" = conv1d ]; then
     python3 -m aiter_swa.jit.prebuild --arch "$ARCH" --op causal_conv1d --jobs "$JOBS" --out /tmp/kernels_conv1d \
         >"$OUT/prebuild_conv1d.log" 2>&1 || { tail -5 "$OUT/prebuild_conv1d.log"; rc=1; }
     echo "conv1d: pre-build $((SECONDS - t0)) s"; t0=$SECONDS
-    # (the emulated kernel tests are CPU tests: they run in .ci/run, not here)
-    AITER_SWA_PREBUILT_DIR=/tmp/kernels_conv1d python3 -m pytest op_tests/causal_conv1d -q -rs -m "not toolchain" \
-        --ignore op_tests/causal_conv1d/test_causal_conv1d_emulated.py -n "${CONV1D_TEST_JOBS:-8}" -p no:cacheprovider \
-        >"$OUT/pytest_conv1d.log" 2>&1 || rc=1
-    grep -E "^(FAILED|ERROR)" "$OUT/pytest_conv1d.log" | head -20
-    tail -3 "$OUT/pytest_conv1d.log"
-    echo "conv1d: tests $((SECONDS - t0)) s"; t0=$SECONDS
+    # the benchmark first (a minute): its numbers come back even if a test hangs
     { AITER_SWA_PREBUILT_DIR=/tmp/kernels_conv1d python3 op_tests/causal_conv1d/bench_causal_conv1d.py "$@" \
         && AITER_SWA_PREBUILT_DIR=/tmp/kernels_conv1d python3 op_tests/causal_conv1d/bench_causal_conv1d.py \
             --lens 4096,2048,1024,1,1,1 "$@" \
         && AITER_SWA_PREBUILT_DIR=/tmp/kernels_conv1d python3 op_tests/causal_conv1d/bench_causal_conv1d.py \
             --lens 4096,2048,1024,1,1,1 --layout channel_first "$@"; } 2>&1 | tee "$OUT/bench_conv1d.log" || rc=1
-    echo "conv1d: benchmark $((SECONDS - t0)) s"
+    echo "conv1d: benchmark $((SECONDS - t0)) s"; t0=$SECONDS
     if [ "${CONV1D_NCU:-0}" = 1 ] && command -v ncu >/dev/null; then  # one long-prefill launch per layout, hardware counters
         for layout in channel_last channel_first; do
             AITER_SWA_PREBUILT_DIR=/tmp/kernels_conv1d ncu --clock-control none --kernel-name regex:fwd_kernel \
@@ -142,6 +137,15 @@ if [ "$what" = conv1d ]; then
         grep -E "fwd_kernel|DRAM Throughput|Memory Throughput|Achieved Occupancy|Registers Per|Duration|Theoretical Occ|Block Limit" \
             "$OUT/ncu_conv1d.log" | head -30
     fi
+    # Tests: one line per test as it ends (-v), 120 s per test (pytest-timeout, where installed), the
+    # whole step at most CONV1D_TEST_TIMEOUT s. The emulated kernel tests are CPU tests (.ci/run).
+    per_test=(); python3 -c "import pytest_timeout" 2>/dev/null && per_test=(--timeout 120)
+    AITER_SWA_PREBUILT_DIR=/tmp/kernels_conv1d timeout -k 10 "${CONV1D_TEST_TIMEOUT:-300}" python3 -m pytest \
+        op_tests/causal_conv1d -v -rfEs -m "not toolchain" --ignore op_tests/causal_conv1d/test_causal_conv1d_emulated.py \
+        "${per_test[@]}" -n "${CONV1D_TEST_JOBS:-8}" -p no:cacheprovider >"$OUT/pytest_conv1d.log" 2>&1 || rc=1
+    grep -E "^(FAILED|ERROR)|Timeout" "$OUT/pytest_conv1d.log" | head -20
+    tail -3 "$OUT/pytest_conv1d.log"
+    echo "conv1d: tests $((SECONDS - t0)) s"
     [ "${CONV1D_KEEP_KERNELS:-0}" = 1 ] && tar -czf "$OUT/kernels_conv1d.tgz" -C /tmp kernels_conv1d
 fi
 if [ "$what" = robust ]; then

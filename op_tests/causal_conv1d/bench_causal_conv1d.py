@@ -11,7 +11,8 @@ Columns, per implementation (each fed the same inputs, its output checked agains
   host_us   Python entry to return of one call (the launch queued), median over calls, each
             started with the GPU idle;
   gpu_us    device time per call: CUDA events around a graph replaying --graph-calls calls (n/a
-            where the call cannot be captured);
+            where the call synchronises, so cannot be captured: the same kernel's time is in the
+            triton_md row);
   p50_us    whole call under a Python loop, each call followed by a synchronize (the seed's
             number: host + device, eager, no graph), median;
   GB/s, %copy  bytes that must move (x read, out written, the states read and written) over
@@ -307,12 +308,14 @@ def main(argv=None) -> int:
         impl = make(make_inputs(lens, a.dim, a.width, dtype, "cuda", layout), a.activation, peer)
         syncs = sync_free(impl.fn)
         h = host_us(impl.fn, a.iters)
-        try:
-            g = gpu_us(impl.fn, a.graph_calls, a.repeats)
-            graph = "ok"
-        except Exception as e:  # noqa: BLE001 - e.g. a peer that syncs cannot be captured
-            g, graph = float("nan"), f"capture fails ({type(e).__name__})"
-            torch.cuda.synchronize()
+        g, graph = float("nan"), "not captured (it synchronises)"
+        if syncs == "none":  # a failed capture can leave the stream unusable for the rows after it
+            try:
+                g = gpu_us(impl.fn, a.graph_calls, a.repeats)
+                graph = "ok"
+            except Exception as e:  # noqa: BLE001 - report it, keep benchmarking the others
+                graph = f"capture fails ({type(e).__name__}: {str(e).splitlines()[0][:60]})"
+                torch.cuda.synchronize()
         p = p50_us(impl.fn, a.iters)
         bw = nbytes / g / 1e3 if g == g else float("nan")
         rows[impl.name] = dict(host=h, gpu=g, p50=p, bw=bw, syncs=syncs, graph=graph, note=impl.note)

@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from testlib.causal_conv1d import (DTYPES, assert_fwd_matches, assert_states, make_fwd_case, make_update_case,
-                                   run_fwd, strided_weight_offset_bias)  # fmt: skip
+                                   run_fwd, shifted_by_one_element, strided_weight_offset_bias)  # fmt: skip
 
 #: lengths 0, 1, < width, == width - 1, long, and a pad entry (index 3 below).
 LENS = [0, 1, 2, 3, 5, 130, 1, 17]
@@ -111,6 +111,19 @@ def test_fwd_strided_weight_offset_bias_several_channel_groups(device, dt, layou
     before = case.conv_states.detach().cpu().clone()
     ref = case.reference()
     assert_fwd_matches(case, run_fwd(case), before, ref, f"strided weight {dt} {layout}")
+
+
+@pytest.mark.parametrize("dt", ["bf16", "fp16", "fp32"])
+def test_fwd_channel_first_unaligned_rows(device, dt):
+    """Channel-first rows that do not start on 16 bytes (131 tokens a row; x and out one element into
+    their buffers): accepted, and on the GPU read and written element by element."""
+    case = make_fwd_case([60, 1, 2, 68], dim=40, width=4, dtype=DTYPES[dt], device=device, layout="channel_first",
+                         initial=[True, False, True, True], seed=17)  # fmt: skip
+    case.x = shifted_by_one_element(case.x)
+    before = case.conv_states.detach().cpu().clone()
+    ref = case.reference()
+    out = shifted_by_one_element(case.new_out())
+    assert_fwd_matches(case, run_fwd(case, out=out), before, ref, f"unaligned rows {dt}")
 
 
 UPDATE_GRID = list(itertools.product(("fp32", "bf16", "fp16"), (2, 3, 4), ("silu", None), (None, 1, 3)))

@@ -22,7 +22,7 @@ import torch
 
 from aiter_swa.ops.causal_conv1d.call import validate_fwd, validate_update
 from testlib.causal_conv1d import (DTYPES, assert_fwd_matches, assert_states, make_fwd_case, make_update_case,
-                                   strided_weight_offset_bias)  # fmt: skip
+                                   shifted_by_one_element, strided_weight_offset_bias)  # fmt: skip
 
 HERE = Path(__file__).parent
 HEADER = HERE.parents[1] / "csrc" / "include" / "aiter_swa" / "causal_conv1d" / "kernel.h"
@@ -47,6 +47,7 @@ def emu(tmp_path_factory):
     lib = ctypes.CDLL(str(d / "emu.so"))
     lib.emu_fwd.argtypes = [ctypes.c_int] * 4 + [ctypes.c_void_p] * 8 + [ctypes.c_int] * 12
     lib.emu_update.argtypes = [ctypes.c_int] * 3 + [ctypes.c_void_p] * 6 + [ctypes.c_int] * 4 + [ctypes.c_int64] * 12
+    lib.emu_misaligned_and_reset.restype = ctypes.c_long
     return lib
 
 
@@ -63,6 +64,7 @@ def emu_fwd(lib, case, out):
                 _p(c.weight), _p(c.bias), _p(c.conv_states), _p(c.query_start_loc), _p(c.cache_indices),
                 _p(c.has_initial_state), d.num_seqs, d.dim, d.total_tokens, c.pad_slot_id, d.num_cache_lines,
                 c.x.stride(0), c.x.stride(1), sw[0], sw[1], *ss)  # fmt: skip
+    assert lib.emu_misaligned_and_reset() == 0, "a 16-byte access off a 16-byte boundary (a GPU faults)"
 
 
 GRID = list(itertools.product(("fp32", "bf16", "fp16"), (2, 3, 4), ("channel_first", "channel_last"), ("silu", None)))
@@ -109,6 +111,20 @@ def test_emulated_fwd_several_channel_groups(emu, layout, strided):
     assert_fwd_matches(case, out, before, ref, f"emulated dim 264 {layout} strided={strided}")
 
 
+@pytest.mark.parametrize("dt", ["bf16", "fp32"])
+def test_emulated_fwd_channel_first_unaligned_rows(emu, dt):
+    """Channel-first x and out starting one element off 16 bytes, 131 tokens a row: element loads
+    and stores, no 16-byte access off its boundary."""
+    case = make_fwd_case([60, 1, 2, 68], dim=40, width=4, dtype=DTYPES[dt], layout="channel_first",
+                         initial=[True, False, True, True], seed=17)  # fmt: skip
+    case.x = shifted_by_one_element(case.x)
+    before = case.conv_states.clone()
+    ref = case.reference()
+    out = shifted_by_one_element(case.new_out())
+    emu_fwd(emu, case, out)
+    assert_fwd_matches(case, out, before, ref, f"emulated unaligned rows {dt}")
+
+
 @pytest.mark.parametrize("seqlen", [None, 3])
 @pytest.mark.parametrize("dt", ["bf16", "fp32"])
 def test_emulated_update(emu, dt, seqlen):
@@ -123,6 +139,7 @@ def test_emulated_update(emu, dt, seqlen):
     emu.emu_update(_DT[c.x.dtype], d.width, d.activation == "silu", _p(out), _p(c.x), _p(c.weight), _p(c.bias),
                    _p(c.conv_state), _p(c.conv_state_indices), d.batch, d.dim, d.seqlen, c.pad_slot_id,
                    d.num_cache_lines, *xs, *os_, *c.weight.stride(), *c.conv_state.stride())  # fmt: skip
+    assert emu.emu_misaligned_and_reset() == 0
     written = ~torch.isnan(ref_out)
     tol = 1.6e-2 if dt == "bf16" else 1e-5
     assert torch.isnan(out.double()[~written]).all()

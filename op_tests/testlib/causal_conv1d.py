@@ -109,6 +109,16 @@ def strided_weight_offset_bias(case):
     return case
 
 
+def shifted_by_one_element(t: torch.Tensor) -> torch.Tensor:
+    """A copy of the 2-D ``t`` with the same strides, starting one element into its buffer (2 or 4
+    bytes: not 16-byte aligned)."""
+    span = (t.shape[0] - 1) * t.stride(0) + (t.shape[1] - 1) * t.stride(1) + 1
+    buf = torch.empty(span + 1, dtype=t.dtype, device=t.device)
+    view = buf[1:].as_strided(t.shape, t.stride())
+    view.copy_(t)
+    return view
+
+
 def run_fwd(case: FwdCase, out=None, **kw) -> torch.Tensor:
     out = case.new_out() if out is None else out
     torch.ops.aiter_swa.causal_conv1d_fwd(*case.op_args(out, **kw))

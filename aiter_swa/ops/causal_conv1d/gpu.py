@@ -59,11 +59,8 @@ def _fwd_plan(call: FwdCall) -> Plan:
     d = call.dims
     x = call.x
     vec = _vec(x.dtype)
-    if d.layout == "channel_last":
-        if d.dim % vec or (d.total_tokens > 1 and x.stride(1) % vec):
-            raise _misaligned("x", x, f"dim and the token stride multiples of {vec} elements (channel-last)")
-    elif d.total_tokens >= vec and x.stride(0) % vec:
-        raise _misaligned("x", x, f"a dim stride that is a multiple of {vec} elements (channel-first)")
+    if d.layout == "channel_last" and (d.dim % vec or (d.total_tokens > 1 and x.stride(1) % vec)):
+        raise _misaligned("x", x, f"dim and the token stride multiples of {vec} elements (channel-last)")
     strides = (*x.stride(), *call.weight.stride(), *call.conv_states.stride())
     if max(strides) > _INT32_MAX:
         raise ValueError(f"x, weight, conv_states: expected strides below 2^31 elements, got {strides}")
@@ -85,18 +82,20 @@ def _fwd_plan(call: FwdCall) -> Plan:
 def run_fwd(call: FwdCall) -> None:
     """Run the JIT-built forward kernel on a validated call (``call.validate_fwd``).
 
-    Beyond the validation, the kernel reads 16-byte vectors along x's contiguous dimension: ``x`` and
-    ``out`` need 16-byte aligned pointers and, channel-last, ``dim`` and the token stride multiples
-    of 16 bytes / channel-first, the dim stride (when ``total_tokens`` is at least one vector) —
-    else ValueError naming the tensor. Strides must be below 2^31 elements.
+    Beyond the validation, the kernel reads 16-byte vectors along x's contiguous dimension.
+    Channel-last (vLLM's layout) needs them: ``x`` and ``out`` 16-byte aligned, ``dim`` and the
+    token stride multiples of 16 bytes — else ValueError naming the tensor. Channel-first takes
+    any alignment: rows that do not start on 16 bytes (a dim stride that is not a multiple of 16
+    bytes, or an unaligned ``x`` / ``out``) are read and written element by element. Strides
+    must be below 2^31 elements.
     """
     plan = call.checked.gpu_plan
     if plan is None:
         plan = call.checked.gpu_plan = _fwd_plan(call)
     x_ptr, out_ptr = call.x.data_ptr(), call.out.data_ptr()
-    if (x_ptr | out_ptr) % VEC_BYTES:
+    if (x_ptr | out_ptr) % VEC_BYTES and call.dims.layout == "channel_last":
         bad = "x" if x_ptr % VEC_BYTES else "out"
-        raise _misaligned(bad, getattr(call, bad), "16-byte aligned rows")
+        raise _misaligned(bad, getattr(call, bad), "16-byte aligned rows (channel-last)")
     if plan.launch is None:
         return
     plan.launch(out_ptr, x_ptr, call.weight.data_ptr(), _ptr(call.bias), call.conv_states.data_ptr(),

@@ -6,7 +6,15 @@
 #include <thread>
 #include <vector>
 
+#include <atomic>
+
 #define AITER_SWA_WAVEFRONT_SIZE 64
+// A GPU faults on a 16-byte access that is not 16-byte aligned; the CPU does not: count them.
+namespace emu {
+inline std::atomic<long> misaligned{0};
+}
+#define AITER_SWA_CHECK_VEC_ALIGNMENT(p) \
+  (reinterpret_cast<uintptr_t>(p) % 16 ? (void)emu::misaligned.fetch_add(1) : (void)0)
 #include "kernel_device.h"
 
 using namespace aiter_swa;
@@ -90,3 +98,6 @@ extern "C" void emu_update(int dtype, int width, int silu, void* out, const void
   if (dtype == 1) by_flags_update<bf16_t>(width, silu, p);
   if (dtype == 2) by_flags_update<float>(width, silu, p);
 }
+
+// 16-byte accesses off a 16-byte boundary since the last call (then reset).
+extern "C" long emu_misaligned_and_reset() { return emu::misaligned.exchange(0); }

@@ -8,7 +8,9 @@
 // CUDA/HIP graph captured for an x of a fixed token count replays for any split of those tokens.
 //  loads:   every thread first issues all its 16-byte loads of x (they depend on nothing else), so
 //           the load latency overlaps phase 0: channel-first, CF_ITERS channels x VEC tokens per
-//           thread; channel-last, VEC channels x CL_RUN tokens. The WIDTH - 1 inputs before a
+//           thread (element loads where rows do not start on 16 bytes: a dim stride that is not a
+//           multiple of VEC, or an unaligned x or out); channel-last, VEC channels x CL_RUN tokens
+//           (the host requires 16-byte aligned x and out, dim and the token stride multiples of VEC). The WIDTH - 1 inputs before a
 //           thread's first token (its halo) are the tail of the neighbouring thread's loads, handed
 //           over through LDS; only the threads at the tile's first token read the previous tile's
 //           tail from x (scalar loads channel-first, 16-byte vectors channel-last).
@@ -27,6 +29,16 @@
 
 #include "aiter_swa/compat.h"
 #include "aiter_swa/vec.h"
+
+// The forward kernel's bounds: with the thread count alone, ptxas (nvcc 13.0, sm_90) held the
+// channel-first SiLU specializations to 64 registers and spilled 12-16 bytes; a minimum of one
+// block per multiprocessor lets it take the 69 it needs. (HIP's second argument means something
+// else, waves per EU, and gfx9 needs no hint: plain bounds there.)
+#if defined(AITER_SWA_CUDA)
+#define AITER_SWA_CONV_FWD_BOUNDS(threads) __launch_bounds__(threads, 1)
+#else
+#define AITER_SWA_CONV_FWD_BOUNDS(threads) __launch_bounds__(threads)
+#endif
 
 namespace aiter_swa {
 namespace causal_conv1d {
@@ -55,9 +67,14 @@ struct ConvSpec {
   static constexpr int CHANNELS = CHANNEL_LAST ? CL_VECS * VEC : CF_ROWS * CF_ITERS;  // per block (grid y)
   // 16-byte vectors each thread leaves in LDS for its neighbour's halo
   static constexpr int HALO_SLOTS = CHANNEL_LAST ? STATE : CF_ITERS;
+  // channel-first 16-bit: the halo (STATE <= 4 elements) lies in the upper 8 bytes of the
+  // neighbour's vector, and only those go through LDS (half the LDS: more workgroups per CU)
+  static constexpr bool CF_HALF_HALO = !CHANNEL_LAST && VEC == 8;
+  using halo_t = typename std::conditional<CF_HALF_HALO, uint2, uint4>::type;
   static_assert(WIDTH >= 2 && WIDTH <= 4, "width: 2, 3 or 4");
   static_assert(VEC == 4 || VEC == 8, "16-bit or 32-bit elements");
   static_assert(STATE < VEC, "channel-first: the halo lies in the neighbour's one vector");
+  static_assert(!CF_HALF_HALO || STATE <= VEC / 2, "channel-first 16-bit: the halo lies in the upper half");
   static_assert(NUM_THREADS % kWarpSize == 0, "whole wavefronts per workgroup");
   static_assert(TILE_TOKENS % VEC == 0 && NUM_THREADS % CF_LANES_PER_ROW == 0, "tile / thread split");
   static_assert(NUM_THREADS % CL_VECS == 0 && TILE_TOKENS % CL_RUNS == 0 && CL_RUN >= STATE, "tile / thread split");
@@ -98,6 +115,23 @@ template <class S>
 inline dim3 fwd_grid(int total_tokens, int dim) {
   return dim3(unsigned((total_tokens + S::TILE_TOKENS - 1) / S::TILE_TOKENS),
               unsigned((dim + S::CHANNELS - 1) / S::CHANNELS));
+}
+
+// Every 16-byte access of the kernels goes through these two. The emulator of op_tests defines
+// AITER_SWA_CHECK_VEC_ALIGNMENT to count misaligned ones (a GPU faults on them; a CPU does not).
+#ifndef AITER_SWA_CHECK_VEC_ALIGNMENT
+#define AITER_SWA_CHECK_VEC_ALIGNMENT(p) ((void)0)
+#endif
+template <typename T>
+__device__ __forceinline__ uint4 load16(const T* p) {
+  AITER_SWA_CHECK_VEC_ALIGNMENT(p);
+  return *reinterpret_cast<const uint4*>(p);
+}
+
+template <typename T>
+__device__ __forceinline__ void store16(T* p, const uint4& v) {
+  AITER_SWA_CHECK_VEC_ALIGNMENT(p);
+  *reinterpret_cast<uint4*>(p) = v;
 }
 
 // Element i of a 16-byte vector of T, widened to fp32 (i a compile-time constant after unrolling).
@@ -158,7 +192,7 @@ __device__ __forceinline__ void store_vec(T* p, const float (&f)[16 / sizeof(T)]
   T e[N];
 #pragma unroll
   for (int i = 0; i < N; ++i) from_float(f[i], &e[i]);
-  *reinterpret_cast<uint4*>(p) = pack<T>(e);
+  store16(p, pack<T>(e));
 }
 
 template <bool SILU>
@@ -229,11 +263,11 @@ __device__ __forceinline__ void load_taps_cl(const FwdParams& p, int c, float (&
   const T* weight = static_cast<const T*>(p.weight);
   const T* bias = static_cast<const T*>(p.bias);
   if (p.w_stride_width == 1 && p.w_stride_dim == W && (reinterpret_cast<uintptr_t>(weight) % 16) == 0) {
-    const uint4* wv = reinterpret_cast<const uint4*>(weight + int64_t(c) * W);
+    const T* wv = weight + int64_t(c) * W;
 #pragma unroll
     for (int i = 0; i < W; ++i) {  // vector i holds elements [i * VEC, (i + 1) * VEC) of the VEC x W block
       float f[VEC];
-      unpack<T>(wv[i], f);
+      unpack<T>(load16(wv + i * VEC), f);
 #pragma unroll
       for (int e = 0; e < VEC; ++e) wt[(i * VEC + e) / W][(i * VEC + e) % W] = f[e];
     }
@@ -245,7 +279,7 @@ __device__ __forceinline__ void load_taps_cl(const FwdParams& p, int c, float (&
     }
   }
   if (bias && (reinterpret_cast<uintptr_t>(bias) % 16) == 0) {
-    unpack<T>(*reinterpret_cast<const uint4*>(bias + c), b);
+    unpack<T>(load16(bias + c), b);
   } else {
 #pragma unroll
     for (int v = 0; v < VEC; ++v) b[v] = bias ? to_float(bias[c + v]) : 0.f;
@@ -253,13 +287,13 @@ __device__ __forceinline__ void load_taps_cl(const FwdParams& p, int c, float (&
 }
 
 template <class S>
-__global__ __launch_bounds__(S::NUM_THREADS) void fwd_kernel(const FwdParams p) {
+__global__ AITER_SWA_CONV_FWD_BOUNDS(S::NUM_THREADS) void fwd_kernel(const FwdParams p) {
   using T = typename S::T;
   constexpr int W = S::WIDTH, ST = S::STATE, VEC = S::VEC, TILE = S::TILE_TOKENS;
   __shared__ int s_pos[TILE];    // position of each tile token in its sequence; -1: not computed
   __shared__ int s_heads[TILE];  // sequences whose position 0 is in this tile
   __shared__ int s_num_heads;
-  __shared__ uint4 s_halo[S::HALO_SLOTS][S::NUM_THREADS];  // each thread's tail, for its neighbour
+  __shared__ typename S::halo_t s_halo[S::HALO_SLOTS][S::NUM_THREADS];  // each thread's tail, for its neighbour
 
   const int tid = threadIdx.x;
   const int tile_start = blockIdx.x * TILE;
@@ -278,6 +312,9 @@ __global__ __launch_bounds__(S::NUM_THREADS) void fwd_kernel(const FwdParams p) 
   uint4 xv[NV];
   float cf_halo[S::CHANNEL_LAST ? 1 : S::CF_ITERS][ST];
   int lane = 0, row = 0, cv = 0, run = 0, i0, t0;
+  // channel-first rows start on 16 bytes when x, out and the dim stride do (else element loads/stores)
+  const bool cf_rows_aligned = !S::CHANNEL_LAST && p.x_stride_dim % VEC == 0 &&
+                               ((reinterpret_cast<uintptr_t>(x) | reinterpret_cast<uintptr_t>(out)) % 16) == 0;
   if constexpr (!S::CHANNEL_LAST) {
     lane = tid % S::CF_LANES_PER_ROW;
     row = tid / S::CF_LANES_PER_ROW;
@@ -289,9 +326,9 @@ __global__ __launch_bounds__(S::NUM_THREADS) void fwd_kernel(const FwdParams p) 
       const int c = c0 + row + j * S::CF_ROWS;
       const T* xr = x + int64_t(c) * p.x_stride_dim;
       xv[j] = zero4;
-      if (c < p.dim && full) {
-        xv[j] = *reinterpret_cast<const uint4*>(xr + t0);
-      } else if (c < p.dim && t0 < p.total_tokens) {  // the last, partial vector of x
+      if (c < p.dim && full && cf_rows_aligned) {
+        xv[j] = load16(xr + t0);
+      } else if (c < p.dim && t0 < p.total_tokens) {  // rows off 16 bytes, or the last, partial vector of x
         T e[VEC];
 #pragma unroll
         for (int k = 0; k < VEC; ++k) {
@@ -317,7 +354,7 @@ __global__ __launch_bounds__(S::NUM_THREADS) void fwd_kernel(const FwdParams p) 
       const int t = t0 - ST + k;
       xv[k] = zero4;
       if (c < p.dim && t >= 0 && t < p.total_tokens && (k >= ST || run == 0))
-        xv[k] = *reinterpret_cast<const uint4*>(x + int64_t(t) * p.x_stride_tok + c);
+        xv[k] = load16(x + int64_t(t) * p.x_stride_tok + c);
     }
   }
 
@@ -349,7 +386,13 @@ __global__ __launch_bounds__(S::NUM_THREADS) void fwd_kernel(const FwdParams p) 
   // the halo hand-over: this thread's tail, for the next lane (channel-first) / run (channel-last)
   if constexpr (!S::CHANNEL_LAST) {
 #pragma unroll
-    for (int j = 0; j < S::CF_ITERS; ++j) s_halo[j][tid] = xv[j];
+    for (int j = 0; j < S::CF_ITERS; ++j) {
+      if constexpr (S::CF_HALF_HALO) {
+        s_halo[j][tid] = make_uint2(xv[j].z, xv[j].w);
+      } else {
+        s_halo[j][tid] = xv[j];
+      }
+    }
   } else {
 #pragma unroll
     for (int k = 0; k < ST; ++k) s_halo[k][tid] = xv[S::CL_RUN + k];
@@ -372,7 +415,12 @@ __global__ __launch_bounds__(S::NUM_THREADS) void fwd_kernel(const FwdParams p) 
           for (int k = 0; k < ST; ++k) win[k] = cf_halo[j][k];
         } else {
           float prev[VEC];
-          unpack<T>(s_halo[j][tid - 1], prev);
+          if constexpr (S::CF_HALF_HALO) {
+            const uint2 tail = s_halo[j][tid - 1];
+            unpack<T>(make_uint4(0u, 0u, tail.x, tail.y), prev);  // elements VEC / 2 .. VEC - 1 only
+          } else {
+            unpack<T>(s_halo[j][tid - 1], prev);
+          }
 #pragma unroll
           for (int k = 0; k < ST; ++k) win[k] = prev[VEC - ST + k];
         }
@@ -393,7 +441,7 @@ __global__ __launch_bounds__(S::NUM_THREADS) void fwd_kernel(const FwdParams p) 
           y[k] = activate<S::SILU>(acc);
         }
         T* orow = out + int64_t(c) * p.x_stride_dim;
-        if (n_valid == VEC) {  // all VEC tokens exist (s_pos of a token past x is -1)
+        if (n_valid == VEC && cf_rows_aligned) {  // all VEC tokens exist (s_pos of a token past x is -1)
           store_vec<T>(orow + t0, y);
         } else {
 #pragma unroll
