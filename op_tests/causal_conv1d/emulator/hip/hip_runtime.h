@@ -35,6 +35,11 @@ using hipError_t = int;
 inline int hipGetLastError() { return 0; }
 inline int hipPeekAtLastError() { return 0; }
 inline const char* hipGetErrorString(int) { return "emulated"; }
+inline int hipGetDevice(int* device) {  // compat.h's host-side device guard (not used by the kernels)
+  *device = 0;
+  return hipSuccess;
+}
+inline int hipSetDevice(int) { return hipSuccess; }
 
 namespace emu {
 inline thread_local dim3 thread_idx, block_idx;
