@@ -17,18 +17,17 @@ from pathlib import Path
 
 import pytest
 
-from aiter_swa.jit import paths, toolchain
+from aiter_swa.jit import toolchain
 from aiter_swa.jit.selftest import SmokeSpec
-from testlib.jit import JIT_ENV, toolchain_problem
+from testlib.jit import CHECKOUT, JIT_ENV, copy_checkout, toolchain_problem, torch_blocker
 
 SMOKE = SmokeSpec("fp16", 64, True, "gfx942")
 FILTER = "--op jit_smoke --dtype fp16 --size 64 --flag on"
-REPO = paths.JIT_DIR.parent
 JIT_ENV = JIT_ENV + ("AITER_SWA_PREBUILD_ARCHS", "PYTHONPATH")
 
 
 def _hip_problem():
-    if not (REPO / "setup.py").is_file():
+    if not (CHECKOUT / "setup.py").is_file():
         return "needs the source checkout (setup.py) to pip-install a copy"
     return toolchain_problem("gfx942")
 
@@ -46,22 +45,13 @@ def _env(**extra) -> dict:
 def installed(tmp_path_factory):
     """``AITER_SWA_PREBUILD_ARCHS=gfx942 pip install <copy of the checkout> --target SITE`` (1 kernel)."""
     tmp = tmp_path_factory.mktemp("install")
-    src = tmp / "src"
-    src.mkdir()
-    for name in ("setup.py", "pyproject.toml", "aiter_swa", "jit", "csrc"):
-        p = REPO / name
-        if p.is_dir():
-            shutil.copytree(p, src / name, ignore=shutil.ignore_patterns("__pycache__", "prebuilt"))
-        else:
-            shutil.copy2(p, src / name)
-    blocker = tmp / "no_torch" / "torch"
-    blocker.mkdir(parents=True)
-    (blocker / "__init__.py").write_text("raise ImportError('the pre-build must not import torch')\n")
+    src = copy_checkout(tmp / "src")
+    no_torch = torch_blocker(tmp / "no_torch", "the pre-build must not import torch")
     site = tmp / "site"
     proc = subprocess.run(
         [sys.executable, "-m", "pip", "install", str(src), "--no-build-isolation", "--no-deps", "--no-cache-dir",
          "--target", str(site), "-v"],
-        env=_env(AITER_SWA_PREBUILD_ARCHS="gfx942", AITER_SWA_PREBUILD_ARGS=FILTER, PYTHONPATH=blocker.parent,
+        env=_env(AITER_SWA_PREBUILD_ARCHS="gfx942", AITER_SWA_PREBUILD_ARGS=FILTER, PYTHONPATH=no_torch,
                  AITER_SWA_CACHE_DIR=tmp / "unused-cache"),
         capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]

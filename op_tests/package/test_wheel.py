@@ -16,7 +16,6 @@ from __future__ import annotations
 import ctypes.util
 import json
 import os
-import shutil
 import site
 import subprocess
 import sys
@@ -27,11 +26,9 @@ from pathlib import Path
 
 import pytest
 
-from aiter_swa.jit import paths
 from aiter_swa.ops.pa_v1.spec import PaV1Spec
-from testlib.jit import JIT_ENV, toolchain_problem
+from testlib.jit import CHECKOUT, JIT_ENV, copy_checkout, toolchain_problem, torch_blocker
 
-REPO = paths.JIT_DIR.parent
 # A tiny Mistral-style model: every layer windowed, head size 64, GQA 2, fp16.
 CONFIG = {"model_type": "mistral", "hidden_size": 256, "num_attention_heads": 4, "num_key_value_heads": 2,
           "head_dim": 64, "num_hidden_layers": 2, "sliding_window": 1024, "dtype": "float16"}
@@ -40,7 +37,7 @@ WHEEL_TAG = f"cp{sys.version_info.major}{sys.version_info.minor}"
 
 
 def _problem():
-    if not (REPO / "setup.py").is_file():
+    if not (CHECKOUT / "setup.py").is_file():
         return "needs the source checkout (setup.py) to build a wheel"
     return toolchain_problem("gfx942")
 
@@ -72,19 +69,10 @@ def _pip_wheel(src: Path, dist: Path, args: str, no_torch: Path, cache: Path):
 def wheels(tmp_path_factory):
     """Two wheels built from one source copy: A with both block sizes, then B with block size 16 only."""
     tmp = tmp_path_factory.mktemp("wheel")
-    src = tmp / "src"
-    src.mkdir()
-    for name in ("setup.py", "pyproject.toml", "aiter_swa", "jit", "csrc"):
-        p = REPO / name
-        if p.is_dir():
-            shutil.copytree(p, src / name, ignore=shutil.ignore_patterns("__pycache__", "prebuilt"))
-        else:
-            shutil.copy2(p, src / name)
+    src = copy_checkout(tmp / "src")
     cfg = tmp / "config.json"
     cfg.write_text(json.dumps(CONFIG))
-    no_torch = tmp / "no_torch"
-    (no_torch / "torch").mkdir(parents=True)
-    (no_torch / "torch" / "__init__.py").write_text("raise ImportError('building the wheel must not import torch')\n")
+    no_torch = torch_blocker(tmp / "no_torch", "building the wheel must not import torch")
     cache = tmp / "unused-cache"
     a, log_a = _pip_wheel(src, tmp / "dist-a", f"--hf-config {cfg} --block-size 16,32", no_torch, cache)
     b, log_b = _pip_wheel(src, tmp / "dist-b", f"--hf-config {cfg} --block-size 16", no_torch, cache)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from aiter_swa.jit import loader, prebuild, resources, toolchain
+from aiter_swa.jit import loader, paths, prebuild, resources, toolchain
 from aiter_swa.jit.errors import ToolchainError
 
 #: Environment variables of the JIT, cleared for subprocesses so each test sets its own.
@@ -79,3 +79,27 @@ def assert_all_built(built) -> None:
     print("\n" + resources.format_table([(s.name, s.backend, r) for s, r in res.items()]))
     assert not failures, "failed to compile: " + ", ".join(
         f"{f.spec.name if f.spec else 'ninja'} (log {f.log})" for f in failures)
+
+
+#: The checkout's root (where setup.py is, in a source checkout; an installed package has none).
+CHECKOUT = paths.JIT_DIR.parent
+
+
+def copy_checkout(dst: Path) -> Path:
+    """Copy what pip builds the package from (setup.py, pyproject.toml, aiter_swa, jit, csrc; no
+    caches or pre-built kernels) into ``dst``; returns ``dst``."""
+    dst.mkdir(parents=True, exist_ok=True)
+    for name in ("setup.py", "pyproject.toml", "aiter_swa", "jit", "csrc"):
+        p = CHECKOUT / name
+        if p.is_dir():
+            shutil.copytree(p, dst / name, ignore=shutil.ignore_patterns("__pycache__", "prebuilt"))
+        else:
+            shutil.copy2(p, dst / name)
+    return dst
+
+
+def torch_blocker(root: Path, why: str) -> Path:
+    """A folder to put first on PYTHONPATH in which ``import torch`` raises ImportError(``why``)."""
+    (root / "torch").mkdir(parents=True, exist_ok=True)
+    (root / "torch" / "__init__.py").write_text(f"raise ImportError({why!r})\n")
+    return root
