@@ -21,7 +21,7 @@ filter the install-time pre-build: ``AITER_SWA_PREBUILD_ARGS="--q-dtype bf16 --h
 ``--hf-config PATH/config.json`` builds exactly the kernels that model's layers need: each op with
 a model hook in the op table (``OpDef.from_hf_config``) maps the config to its specs (the JIT
 itself knows no model); ``--dtype`` (the dtype the model runs in; default the config's) and
-``--kv-cache-dtype`` are passed to the hook, and the axis filters (``--block-size 16``) narrow the
+``--kv-cache-dtype`` are passed to the hook, and the axis filters (``--head-size 128``) narrow the
 result. Progress: a tqdm bar with rate and ETA on a terminal, else one line per finished kernel
 with the same numbers.
 """

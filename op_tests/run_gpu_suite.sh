@@ -33,7 +33,7 @@ export AITER_SWA_CACHE_DIR=${AITER_SWA_CACHE_DIR:-/tmp/aiter_swa_cache} PYTHONUN
 JOBS=${JOBS:-$(nproc)}
 # the benchmarks' kernels (BENCH_HEADS / BENCH_GQA narrow them, e.g. to what kernel_times.py runs: 64,128 / 4,8)
 BENCH_HEADS=${BENCH_HEADS:-64,128,256} BENCH_GQA=${BENCH_GQA:-2,4,8}
-BENCH_KERNELS=(--op pa_v1 --q-dtype bf16 --kv-dtype bf16 --out-dtype bf16 --block-size 16 --soft-cap off --alibi off
+BENCH_KERNELS=(--op pa_v1 --q-dtype bf16 --kv-dtype bf16 --out-dtype bf16 --soft-cap off --alibi off
                --head-size "$BENCH_HEADS" --gqa "$BENCH_GQA")
 
 install_here() {
@@ -45,21 +45,33 @@ install_here() {
         | tee "$OUT/device.txt"
 }
 
+baseline_prebuild() {  # the baseline's own pre-build of its bench kernels (its flags: --dtype or --q-dtype; --block-size)
+    local flags=(--dtype bf16)
+    (cd /tmp && PYTHONPATH=/tmp/baseline_site python3 -m aiter_swa.jit.prebuild --help) | grep -q -- --q-dtype \
+        && flags=(--op pa_v1 --q-dtype bf16 --kv-dtype bf16 --out-dtype bf16)
+    (cd /tmp && PYTHONPATH=/tmp/baseline_site python3 -m aiter_swa.jit.prebuild --help) | grep -q -- --block-size \
+        && flags+=(--block-size "${BASELINE_BLOCK_SIZES:-16}")
+    (cd /tmp && AITER_SWA_CACHE_DIR=/tmp/aiter_swa_cache_baseline PYTHONPATH=/tmp/baseline_site python3 -m aiter_swa.jit.prebuild \
+        --arch "$ARCH" "${flags[@]}" --soft-cap off --alibi off --head-size "$BENCH_HEADS" \
+        --gqa "$BENCH_GQA" --jobs "$JOBS" --out /tmp/baseline_kernels) >"$OUT/prebuild_baseline.log" 2>&1 \
+        || tail -5 "$OUT/prebuild_baseline.log"
+}
+
 install_baseline() {  # the .baseline/ checkout into its own site dir, its bench kernels pre-built
     [ -d .baseline ] || return 1
     [ -d /tmp/baseline_site ] && return 0
     python3 -m pip install --no-deps --no-build-isolation --target /tmp/baseline_site ./.baseline >"$OUT/install_baseline.log" 2>&1 \
         || { tail -20 "$OUT/install_baseline.log"; return 1; }
-    (cd /tmp && AITER_SWA_CACHE_DIR=/tmp/aiter_swa_cache_baseline PYTHONPATH=/tmp/baseline_site python3 -m aiter_swa.jit.prebuild \
-        --arch "$ARCH" --dtype bf16 --block-size 16 --soft-cap off --alibi off --head-size "$BENCH_HEADS" --gqa "$BENCH_GQA" \
-        --jobs "$JOBS" --out /tmp/baseline_kernels) >"$OUT/prebuild_baseline.log" 2>&1 || tail -5 "$OUT/prebuild_baseline.log"
+    baseline_prebuild
 }
 
 run_bench() {  # $1: label; the rest: bench args
     local label=$1; shift
     if [ "$label" = baseline ]; then
+        local bench=.baseline/op_tests/pa_v1/bench_pa_v1_swa.py  # the layout of the baseline's commit
+        [ -f "$bench" ] || bench=.baseline/op_tests/bench_pa_v1_swa.py
         (cd /tmp && AITER_SWA_CACHE_DIR=/tmp/aiter_swa_cache_baseline AITER_SWA_PREBUILT_DIR=/tmp/baseline_kernels \
-            PYTHONPATH=/tmp/baseline_site python3 "$OLDPWD/.baseline/op_tests/bench_pa_v1_swa.py" "$@")
+            PYTHONPATH=/tmp/baseline_site python3 "$OLDPWD/$bench" "$@")
     else
         AITER_SWA_PREBUILT_DIR=/tmp/kernels python3 op_tests/pa_v1/bench_pa_v1_swa.py "$@"
     fi
@@ -76,7 +88,7 @@ if [ "$what" = all ] || [ "$what" = tests ]; then
 fi
 if [ "$what" = all ] || [ "$what" = aiter ]; then
     # the kernels of aiter's main test (window off; its sliding-window test adds two, compiled on first use)
-    python3 -m aiter_swa.jit.prebuild --arch "$ARCH" --op pa_v1 --head-size 64,128 --block-size 16,32 --gqa 2,8 \
+    python3 -m aiter_swa.jit.prebuild --arch "$ARCH" --op pa_v1 --head-size 64,128 --gqa 2,8 \
         --sliding-window off --jobs "$JOBS" --out /tmp/kernels_aiter >"$OUT/prebuild_aiter.log" 2>&1 || tail -5 "$OUT/prebuild_aiter.log"
     AITER_SWA_PREBUILT_DIR=/tmp/kernels_aiter python3 op_tests/aiter_suite/run_aiter_pa_v1.py --log "$OUT/${AITER_LOG:-aiter_suite}.log" "$@" \
         2>&1 | tail -40 || rc=1
@@ -130,9 +142,9 @@ if [ "$what" = robust ]; then
               --error-exitcode 3)
     t0=$SECONDS
     stamp() { echo "[robust +$((SECONDS - t0)) s] $*"; }
-    # the tests' kernels (bf16, head 64, block 16, GQA 4, every flag) and the fuzz's, each through one ninja
+    # the tests' kernels (bf16, head 64, GQA 4, every flag; any block size) and the fuzz's, each through one ninja
     python3 -m aiter_swa.jit.prebuild --arch "$ARCH" --op pa_v1 --q-dtype bf16 --kv-dtype bf16 --out-dtype bf16 \
-        --head-size 64 --block-size 16 --gqa 4 --jobs "$JOBS" --out /tmp/kernels_robust >"$OUT/prebuild_robust.log" 2>&1 \
+        --head-size 64 --gqa 4 --jobs "$JOBS" --out /tmp/kernels_robust >"$OUT/prebuild_robust.log" 2>&1 \
         || { tail -5 "$OUT/prebuild_robust.log"; rc=1; }
     python3 op_tests/pa_v1/fuzz_pa_v1.py --count "$FUZZ_COUNT" --prebuild --prebuild-only --kernels-dir /tmp/kernels_fuzz \
         --jobs "$JOBS" >"$OUT/prebuild_fuzz.log" 2>&1 || { tail -5 "$OUT/prebuild_fuzz.log"; rc=1; }

@@ -211,6 +211,30 @@ def test_head_sizes(request, device, head_size):
     _check(request, device, head_size=head_size, context_lens=[1, 300, 600], sliding_window=257, kv_cache_layout="NHD")
 
 
+@pytest.mark.parametrize("gqa", [1, 8, 16])
+@pytest.mark.parametrize("head_size", [32, 512])
+def test_smallest_and_largest_head_size(request, device, head_size, gqa):
+    """Head size 32 (4 lanes per row) and 512 (64 lanes, or 2 vectors per lane on 32-lane wavefronts)
+    at the GQA buckets 1, 8 and 16, one and several partitions, fp16 and ALiBi."""
+    _check(request, device, head_size=head_size, num_heads=2 * gqa, num_kv_heads=2, num_seqs=4,
+           context_lens=[0, 5, 256, 1100], sliding_window=700, dtype=torch.float16, alibi=True)
+
+
+#: Block sizes of the serving engines: aiter's 1, 16, 32; 64 (some AMD parts); transformers' paged
+#: cache's 256; vLLM's hybrid models' 272 and 544; and 8, 128.
+BLOCK_SIZES = (1, 8, 16, 32, 64, 128, 256, 272, 544)
+
+
+@pytest.mark.parametrize("layout", ["HND", "NHD"])
+@pytest.mark.parametrize("window", [0, 300])
+@pytest.mark.parametrize("block_size", BLOCK_SIZES)
+def test_block_sizes(request, device, block_size, window, layout):
+    """Any block size (a run-time value): contexts on both sides of block and partition boundaries."""
+    lens = [0, 1, block_size - 1 or 1, block_size + 1, 257, 700, 1500]
+    _check(request, device, num_seqs=len(lens), context_lens=lens, sliding_window=window, block_size=block_size,
+           kv_cache_layout=layout)
+
+
 @pytest.mark.parametrize("gqa", [1, 2, 3, 4, 8, MAX_GQA_RATIO])
 def test_gqa_ratios(request, device, gqa):
     _check(request, device, num_heads=2 * gqa, num_kv_heads=2, context_lens=[17, 300, 600], sliding_window=100)

@@ -71,12 +71,12 @@ CASES = [
     (
         "unsupported_head_size",
         lambda a: {k: resized(a[k], -1, 72) for k in ("query", "out", "key_cache", "value_cache")},
-        ValueError, "query", "(64, 80, 96, 128, 192, 256)", "72",
+        ValueError, "query", "(32, 64, 80, 96, 128, 192, 256, 512)", "72",
     ),
     (
-        "unsupported_block_size",
-        lambda a: {"key_cache": resized(a["key_cache"], 2, 8), "value_cache": resized(a["value_cache"], 2, 8)},
-        ValueError, "key_cache", "(16, 32)", "8",
+        "block_size_zero",
+        lambda a: {"key_cache": resized(a["key_cache"], 2, 0), "value_cache": resized(a["value_cache"], 2, 0)},
+        ValueError, "key_cache", "block_size >= 1", "0",
     ),
     ("kv_shapes_differ", lambda a: {"value_cache": resized(a["value_cache"], 0, 3)}, ValueError, "value_cache", "key_cache's shape", "(3, 2, 16, 64)"),
     ("unknown_layout", lambda a: {"kv_cache_layout": "BHSD"}, ValueError, "kv_cache_layout", "('HND', 'NHD')", "'BHSD'"),

@@ -26,7 +26,7 @@ import torch
 from aiter_swa._checks import MetadataCache, has_internal_overlap
 from aiter_swa._library import arg, arg_names, derived
 
-from .spec import GPU_DTYPES, MAX_GQA_RATIO, SUPPORTED_BLOCK_SIZES, SUPPORTED_HEAD_SIZES
+from .spec import GPU_DTYPES, MAX_GQA_RATIO, MIN_BLOCK_SIZE, SUPPORTED_HEAD_SIZES
 from .workspace import DTYPES, check_mtp, get_workspace_size, layout, num_partitions
 
 LAYOUTS = ("HND", "NHD")
@@ -200,8 +200,8 @@ def validate(*args, **kwargs) -> PaV1Call:
         TypeError: wrong dtype of ``query`` (float16/bfloat16; float32 on the CPU), ``out``,
             ``key_cache``/``value_cache`` (the query's), ``block_tables``/``context_lens`` (int32),
             ``alibi_slopes`` (float32), ``workspace_buffer`` (uint8).
-        ValueError: any shape, stride, device or size mismatch, an unsupported head size, block
-            size, GQA ratio, layout or partition size, ``mtp < 1``, ``max_context_len`` outside
+        ValueError: any shape, stride, device or size mismatch, an unsupported head size, a block
+            size of 0, an unsupported GQA ratio, layout or partition size, ``mtp < 1``, ``max_context_len`` outside
             ``[0, 2^31 - 1]``, a workspace smaller than ``get_workspace_size(...)`` bytes, ``out``
             with internal overlap (two of its elements at one address), ``scale`` NaN, infinite or
             beyond float32's range, ``logits_soft_cap`` NaN or in ``(0, 2^-126)``.
@@ -297,10 +297,9 @@ def check(c: PaV1Call) -> PaDims:
         )
     if head_size not in SUPPORTED_HEAD_SIZES:
         raise ValueError(f"query: expected a head_size in {SUPPORTED_HEAD_SIZES}, got {head_size}")
-    if block_size not in SUPPORTED_BLOCK_SIZES:
+    if block_size < MIN_BLOCK_SIZE:
         raise ValueError(
-            f"key_cache: expected a block_size in {SUPPORTED_BLOCK_SIZES} ({layout_name} layout {cache_doc}), "
-            f"got {block_size}"
+            f"key_cache: expected a block_size >= {MIN_BLOCK_SIZE} ({layout_name} layout {cache_doc}), got {block_size}"
         )
     if num_kv_heads < 1 or num_heads < 1 or num_heads % num_kv_heads != 0:
         raise ValueError(

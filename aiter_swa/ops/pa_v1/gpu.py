@@ -64,7 +64,7 @@ def _plan(call: PaV1Call) -> Plan:
         return Plan(None, device_index)
     spec = PaV1Spec(
         q_dtype=_DTYPE_NAMES[call.query.dtype], kv_dtype=_DTYPE_NAMES[call.key_cache.dtype],
-        out_dtype=_DTYPE_NAMES[call.out.dtype], head_size=d.head_size, block_size=d.block_size,
+        out_dtype=_DTYPE_NAMES[call.out.dtype], head_size=d.head_size,
         gqa=gqa_bucket(d.gqa_ratio), sliding_window=call.sliding_window > 0, soft_cap=soft_cap_enabled(call.logits_soft_cap),
         alibi=call.alibi_slopes is not None, arch=toolchain.device_arch(device_index),
     )  # fmt: skip
@@ -79,7 +79,7 @@ def _plan(call: PaV1Call) -> Plan:
         num_seqs=d.num_seqs, num_heads=d.num_heads, num_kv_heads=d.num_kv_heads, num_partitions=d.num_partitions,
         bt_stride=call.block_tables.stride(0), q_stride_seq=qs[0], q_stride_head=qs[1], o_stride_seq=os_[0],
         o_stride_head=os_[1], k_stride_block=kb, k_stride_head=kh, k_stride_token=kt, v_stride_block=vb,
-        v_stride_head=vh, v_stride_token=vt, sliding_window=call.sliding_window,
+        v_stride_head=vh, v_stride_token=vt, sliding_window=call.sliding_window, block_size=d.block_size,
         max_context_len=min(call.max_context_len, d.max_blocks_per_seq * d.block_size),  # (equal after validation)
         num_blocks=call.key_cache.shape[0],
     ))  # fmt: skip

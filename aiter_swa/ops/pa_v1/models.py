@@ -249,7 +249,7 @@ def _kv_dtype(kv_cache_dtype: str, dtype: str) -> str:
     raise ValueError(f"kv_cache_dtype: expected auto or one of {', '.join(supported)}, got {kv_cache_dtype!r}")
 
 
-def kernel_specs(layers, archs, dtype: str, kv_cache_dtype: str = "auto", block_sizes=None) -> list:
+def kernel_specs(layers, archs, dtype: str, kv_cache_dtype: str = "auto") -> list:
     """The distinct :class:`~aiter_swa.ops.pa_v1.spec.PaV1Spec` that serve ``layers`` (from :func:`attention_layers`).
 
     Args:
@@ -257,14 +257,15 @@ def kernel_specs(layers, archs, dtype: str, kv_cache_dtype: str = "auto", block_
         archs: offload targets (``"gfx942"``, ``"sm_90"``, ...).
         dtype: the dtype the model runs in, ``"bf16"`` or ``"fp16"`` (query and output).
         kv_cache_dtype: ``"auto"`` (the model's dtype) or a KV dtype of the op.
-        block_sizes: KV-cache block sizes (default: every supported one; the serving engine picks it).
+
+    The KV-cache block size is a run-time value of the kernels: every spec serves every block size.
 
     Returns:
         Specs in a stable order (arch, then layer order), without duplicates.
 
     Raises:
-        ValueError: an unsupported dtype, block size, head size or GQA ratio (message names it and
-            lists what is supported).
+        ValueError: an unsupported dtype, head size or GQA ratio (message names it and lists what is
+            supported).
         NotImplementedError: the layers need a feature the op does not have yet (attention sinks, an
             fp8 KV cache).
     """
@@ -272,10 +273,6 @@ def kernel_specs(layers, archs, dtype: str, kv_cache_dtype: str = "auto", block_
     if dtype not in GPU_DTYPES:
         raise ValueError(f"dtype: expected one of {', '.join(GPU_DTYPES)} (the GPU kernels' dtypes), got {dtype!r}")
     kv = _kv_dtype(kv_cache_dtype, dtype)
-    blocks = list(block_sizes) if block_sizes else list(OP.axes["block_size"])
-    bad = [b for b in blocks if b not in OP.axes["block_size"]]
-    if bad:
-        raise ValueError(f"block_size: expected one of {', '.join(map(str, OP.axes['block_size']))}, got {bad[0]!r}")
     with_sinks = [x.index for x in layers if x.sinks]
     if with_sinks and "sinks" not in OP.axes:
         raise NotImplementedError(
@@ -292,12 +289,9 @@ def kernel_specs(layers, archs, dtype: str, kv_cache_dtype: str = "auto", block_
                           sliding_window=layer.sliding_window > 0, soft_cap=layer.soft_cap > 0, alibi=False)
             if "sinks" in OP.axes:
                 values["sinks"] = layer.sinks
-            for b in blocks:
-                v = dict(values, block_size=b)
-                if not OP.supported(v):
-                    raise NotImplementedError(f"pa_v1 has no kernel for {v} yet")
-                spec = OP.spec_type(**v, arch=arch)
-                specs.setdefault(spec, None)
+            if not OP.supported(values):
+                raise NotImplementedError(f"pa_v1 has no kernel for {values} yet")
+            specs.setdefault(OP.spec_type(**values, arch=arch), None)
     return list(specs)
 
 
@@ -330,7 +324,7 @@ def from_hf_config(config: dict, *, archs, dtypes=None, kv_cache_dtype: str = "a
             config's ``dtype`` / ``torch_dtype``.
         kv_cache_dtype: ``"auto"`` or a KV dtype of the op.
 
-    Every supported block size is included; the pre-build's ``--block-size`` narrows it.
+    The kernels serve every KV-cache block size (a run-time value).
 
     Raises:
         ValueError, NotImplementedError: as :func:`attention_layers` and :func:`kernel_specs`; a

@@ -13,9 +13,10 @@ from aiter_swa.jit.registry import OpDef, register_op
 from aiter_swa.jit.spec import KernelSpec
 
 #: Head sizes with a GPU specialization (each exact: no element is padded or dropped).
-SUPPORTED_HEAD_SIZES = (64, 80, 96, 128, 192, 256)
-#: Tokens per KV-cache block.
-SUPPORTED_BLOCK_SIZES = (16, 32)
+SUPPORTED_HEAD_SIZES = (32, 64, 80, 96, 128, 192, 256, 512)
+#: Tokens per KV-cache block: any positive integer, a run-time value of the kernel (not a
+#: specialization axis).
+MIN_BLOCK_SIZE = 1
 #: Tokens per split-K partition: aiter's ``_PARTITION_SIZE_ROCM``, rendered into the kernel.
 PARTITION_SIZE = 256
 SUPPORTED_PARTITION_SIZES = (PARTITION_SIZE,)
@@ -83,6 +84,7 @@ LAUNCH = LaunchContract((
     Param("max_context_len", "int", "context_lens entries are clamped to [0, this] on the device; "
           "min(max_context_len, max_blocks_per_seq * block_size)"),
     Param("num_blocks", "int", "key_cache.shape[0]: a block id outside [0, num_blocks) is never dereferenced"),
+    Param("block_size", "int", "tokens per cache block, >= 1"),
 ))  # fmt: skip
 
 
@@ -94,7 +96,6 @@ class PaV1Spec(KernelSpec):
         q_dtype, kv_dtype, out_dtype: ``"fp16"`` or ``"bf16"``: element types of the query, the KV
             cache and the output (and of the split-K partial outputs).
         head_size: elements per head (one of :data:`SUPPORTED_HEAD_SIZES`).
-        block_size: tokens per KV-cache block.
         gqa: query heads per KV head served by one workgroup (a GQA bucket: 1, 2, 4, 8 or 16);
             the actual ratio is passed at run time and may be smaller.
         sliding_window: compile the window code (``SLIDING_WINDOW_ENABLED``).
@@ -110,7 +111,6 @@ class PaV1Spec(KernelSpec):
     kv_dtype: str
     out_dtype: str
     head_size: int
-    block_size: int
     gqa: int
     sliding_window: bool
     soft_cap: bool
@@ -124,13 +124,13 @@ class PaV1Spec(KernelSpec):
                 raise ValueError(f"PaV1Spec.{f}: expected one of {tuple(CPP_ELEMENT_TYPES)}, got {getattr(self, f)!r}")
 
     def name_parts(self) -> list:
-        """e.g. ``bf16 hs128 bs16 g8 swa`` (``kv<dtype>`` / ``o<dtype>`` only where they differ from the query's)."""
+        """e.g. ``bf16 hs128 g8 swa`` (``kv<dtype>`` / ``o<dtype>`` only where they differ from the query's)."""
         parts = [self.q_dtype]
         if self.kv_dtype != self.q_dtype:
             parts.append(f"kv{self.kv_dtype}")
         if self.out_dtype != self.q_dtype:
             parts.append(f"o{self.out_dtype}")
-        parts += [f"hs{self.head_size}", f"bs{self.block_size}", f"g{self.gqa}"]
+        parts += [f"hs{self.head_size}", f"g{self.gqa}"]
         parts += [flag for flag, on in (("swa", self.sliding_window), ("cap", self.soft_cap), ("alibi", self.alibi)) if on]
         return parts
 
@@ -163,7 +163,7 @@ OP = register_op(OpDef(
     spec_type=PaV1Spec,
     axes={
         "q_dtype": GPU_DTYPES, "kv_dtype": GPU_DTYPES, "out_dtype": GPU_DTYPES,
-        "head_size": SUPPORTED_HEAD_SIZES, "block_size": SUPPORTED_BLOCK_SIZES, "gqa": GQA_BUCKETS,
+        "head_size": SUPPORTED_HEAD_SIZES, "gqa": GQA_BUCKETS,
         "sliding_window": (False, True), "soft_cap": (False, True), "alibi": (False, True),
     },
     supported=_supported,
