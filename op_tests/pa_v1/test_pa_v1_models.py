@@ -219,23 +219,14 @@ def test_unsupported_head_size_and_gqa_ratio_are_named():
         models.kernel_specs(models.attention_layers(mqa), ["gfx942"], "bf16")
 
 
-def test_sinks_are_refused_until_the_op_has_them_then_mapped(monkeypatch):
+def test_sinks_need_no_kernel_of_their_own():
+    """gpt-oss' sinks are the op's run-time ``sinks`` argument: its layers map to the plain specs."""
     layers = models.attention_layers(CONFIGS["gpt_oss_20b"])
-    with pytest.raises(NotImplementedError, match=r"sinks: 24 of 24 attention layers have learned per-head"):
-        models.kernel_specs(layers, ["gfx942"], "bf16")
-
-    # Once the op has a `sinks` axis, the same layers map to specs with it set.
-    @dataclasses.dataclass(frozen=True)
-    class WithSinks(PaV1Spec):
-        sinks: bool = False
-
-    with_sinks = registry.OpDef(name="pa_v1", spec_type=WithSinks, axes=dict(OP.axes, sinks=(False, True)),
-                                supported=OP.supported)
-    monkeypatch.setattr(models, "OP", with_sinks)
+    assert all(x.sinks for x in layers)
     specs = models.kernel_specs(layers, ["gfx942"], "bf16")
-    assert [(s.sliding_window, s.sinks, s.head_size, s.gqa) for s in specs] == [(True, True, 64, 8), (False, True, 64, 8)]
-    plain = models.kernel_specs(models.attention_layers(CONFIGS["mistral_v01"]), ["gfx942"], "bf16")
-    assert [s.sinks for s in plain] == [False]
+    assert [(s.sliding_window, s.head_size, s.gqa) for s in specs] == [(True, 64, 8), (False, 64, 8)]
+    no_sinks = [dataclasses.replace(x, sinks=False) for x in layers]
+    assert models.kernel_specs(no_sinks, ["gfx942"], "bf16") == specs
 
 
 def test_from_hf_config_takes_the_config_dtype_or_asks_for_one():
@@ -281,6 +272,7 @@ def _list(capsys, *args):
     ("qwen2_swa", [], ["pa_v1_bf16_hs64_g8_gfx942", "pa_v1_bf16_hs64_g8_swa_gfx942"]),
     ("llama32_1b", ["--kv-cache-dtype", "auto"], ["pa_v1_bf16_hs64_g4_gfx942"]),
     ("llama32_1b", ["--sliding-window", "on"], []),
+    ("gpt_oss_20b", ["--dtype", "bf16"], ["pa_v1_bf16_hs64_g8_swa_gfx942", "pa_v1_bf16_hs64_g8_gfx942"]),
 ])  # fmt: skip
 def test_prebuild_hf_config_lists_exactly_the_models_kernels(tmp_path, capsys, name, extra, expected):
     code, names, err = _list(capsys, "--hf-config", _write(tmp_path, name), *extra)
@@ -290,7 +282,6 @@ def test_prebuild_hf_config_lists_exactly_the_models_kernels(tmp_path, capsys, n
 
 
 @pytest.mark.parametrize("name, extra, message", [
-    ("gpt_oss_20b", [], "op pa_v1: sinks: 24 of 24 attention layers have learned per-head attention sinks"),
     ("mistral_v01", ["--kv-cache-dtype", "fp8"], "no kernel for an fp8 KV cache yet"),
     ("gemma2_9b", [], "pass --dtype bf16 or --dtype fp16"),
     ("mistral_v01", ["--op", "causal_conv1d"], "--op causal_conv1d: no model mapping for --hf-config"),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import math
 import statistics
 import sys
 import time
@@ -271,6 +272,55 @@ def test_window_at_least_context_equals_no_window(request, device):
     full = run_op(make_case(**kw))
     windowed = run_op(make_case(sliding_window=1124, **kw))
     torch.testing.assert_close(windowed, full, atol=1e-3, rtol=1e-3)
+
+
+# ---------------------------------------------------------------- attention sinks
+@pytest.mark.parametrize("layout", ["HND", "NHD"])
+@pytest.mark.parametrize("window", [0, 300])
+@pytest.mark.parametrize("heads", [(8, 8), (8, 2), (32, 2)], ids=["gqa1", "gqa4", "gqa16"])
+def test_sinks(request, device, heads, window, layout):
+    """A random sink logit per head: one partition and several, contexts 0 and 1."""
+    lens = [0, 1, 200, 700, 1500]
+    case, out = _check(request, device, num_seqs=len(lens), num_heads=heads[0], num_kv_heads=heads[1],
+                       context_lens=lens, sliding_window=window, kv_cache_layout=layout, sinks="random")
+    case.sinks = None
+    assert mismatch(out, case.reference()) is not None, "the sinks made no difference: the test is blind"
+
+
+@pytest.mark.parametrize("window", [0, 300])
+def test_dominating_sink(request, device, window):
+    """A sink 40 above every logit takes almost all the weight: out = sum_j exp(x_j - 40) v_j / ~1,
+    about 1e-17, still within the dtype's relative tolerance of the reference (no underflow to 0,
+    no overflow of exp)."""
+    case, out = _check(request, device, context_lens=[1, 100, 700], sliding_window=window, sinks=40.0)
+    assert 0 < out.abs().max() < 1e-12
+
+
+def test_sink_is_not_capped(request, device):
+    """With soft cap 5 a sink of 6 is not capped (gpt-oss's sdpa appends the raw sink to the scaled
+    logits; vLLM's triton_unified_attention starts its running max at the raw sink and caps only
+    q.k): the reference with the sink capped to 5 tanh(6 / 5) differs."""
+    case, out = _check(request, device, context_lens=[1, 40, 600], sliding_window=300, logits_soft_cap=5.0, scale=1.0,
+                       sinks=6.0)
+    case.sinks = torch.full_like(case.sinks, 5.0 * math.tanh(6.0 / 5.0))
+    assert mismatch(out, case.reference()) is not None, "capping the sink made no difference: the test is blind"
+
+
+@pytest.mark.parametrize("layout", ["HND", "NHD"])
+def test_sinks_with_alibi_cap_window_fp16(request, device, layout):
+    _check(request, device, dtype=torch.float16, context_lens=[0, 1, 129, 513], num_seqs=4, sliding_window=128,
+           alibi=True, logits_soft_cap=5.0, scale=1.0, kv_cache_layout=layout, sinks="random")
+
+
+def test_sink_with_every_context_empty(request, device):
+    """A sink-only softmax weighs no value: zeros (one partition, and several)."""
+    for max_context_len in (0, 1000):
+        case = make_case(num_seqs=2, num_heads=8, num_kv_heads=2, head_size=64, block_size=16, context_lens=0,
+                         dtype=torch.bfloat16, device=device, sinks=1.0, seed=seed_of(request))
+        case.max_context_len = max_context_len  # a bound above every length: the grid has its partitions
+        case.block_tables = torch.zeros(2, -(-max_context_len // 16), dtype=torch.int32, device=device)
+        out = run_op(case)
+        assert torch.equal(out, torch.zeros_like(out)), max_context_len
 
 
 # ---------------------------------------------------------------- CLI mode

@@ -102,6 +102,11 @@ CASES = [
     ("soft_cap_nan", lambda a: {"logits_soft_cap": float("nan")}, ValueError, "logits_soft_cap", "<= 0 or inf (no cap)", "nan"),
     ("soft_cap_below_float32_normal", lambda a: {"logits_soft_cap": 1e-39}, ValueError, "logits_soft_cap", ">= 2^-126", "1e-39"),
     ("mtp_two", lambda a: {"mtp": 2}, NotImplementedError, "mtp", "1", "2"),
+    ("sinks_dtype", lambda a: {"sinks": torch.zeros(8, dtype=torch.float16, device=a["query"].device)}, TypeError, "sinks", "torch.float32", "torch.float16"),
+    ("sinks_shape", lambda a: {"sinks": torch.zeros(4, device=a["query"].device)}, ValueError, "sinks", "[num_heads=8]", "(4,)"),
+    ("sinks_ndim", lambda a: {"sinks": torch.zeros(8, 1, device=a["query"].device)}, ValueError, "sinks", "1-D", "(8, 1)"),
+    ("sinks_device", lambda a: {"sinks": other_device(torch.zeros(8, device=a["query"].device))}, ValueError, "sinks", "the query's device", "one on"),
+    ("sinks_strided", lambda a: {"sinks": torch.zeros(16, device=a["query"].device)[::2]}, ValueError, "sinks", "stride 1", "(2,)"),
     ("fp8_kv_cache", lambda a: {"kv_cache_dtype": "fp8"}, NotImplementedError, "kv_cache_dtype", "'auto'", "'fp8'"),
     ("fp8_out_scale", lambda a: {"fp8_out_scale": torch.ones(1, device=a["query"].device)}, NotImplementedError, "fp8_out_scale", "None", "a tensor"),
 ]  # fmt: skip

@@ -38,6 +38,7 @@ class PaCase:
     kv_cache_layout: str = "HND"
     logits_soft_cap: float = 0.0
     alibi_slopes: torch.Tensor | None = None
+    sinks: torch.Tensor | None = None
 
     def workspace(self) -> torch.Tensor:
         num_seqs, num_heads, head_size = self.query.shape
@@ -60,7 +61,7 @@ class PaCase:
         """float64 CPU reference output."""
         return paged_attention_reference(
             self.query, self.key_cache, self.value_cache, self.block_tables, self.context_lens, self.scale,
-            self.sliding_window, self.kv_cache_layout, self.logits_soft_cap, self.alibi_slopes,
+            self.sliding_window, self.kv_cache_layout, self.logits_soft_cap, self.alibi_slopes, self.sinks,
         )  # fmt: skip
 
 
@@ -88,6 +89,7 @@ def make_case(
     seed: int = 0,
     poison: bool = True,
     spare_blocks: int = 2,
+    sinks: float | str | None = None,
 ) -> PaCase:
     """Random inputs (uniform in [-1, 1), drawn on the CPU from ``seed``, then moved to ``device``).
 
@@ -96,6 +98,9 @@ def make_case(
     slot that is not an attended key (null block, spare blocks, the window's partial first block,
     the context's partial last block) holds NaN, so reading one shows in the output.
     ``combined_kv`` makes K and V strided views ``kv[:, 0]``, ``kv[:, 1]`` of one tensor.
+    ``sinks``: None (no sinks), a float (every head's sink logit) or ``"random"`` (uniform in
+    [-3, 3), drawn after everything else, so the other inputs equal those of the same seed without
+    sinks).
     """
     gen = torch.Generator().manual_seed(seed)
     lens = [context_lens] * num_seqs if isinstance(context_lens, int) else list(context_lens)
@@ -135,6 +140,13 @@ def make_case(
     alibi_slopes = None
     if alibi:  # the geometric slopes of the ALiBi paper: 2^(-8 h / num_heads), h = 1..num_heads
         alibi_slopes = torch.tensor([2.0 ** (-8.0 * h / num_heads) for h in range(1, num_heads + 1)]).to(device)
+    sink_logits = None
+    if sinks == "random":
+        sink_logits = torch.empty(num_heads).uniform_(-3, 3, generator=gen)
+    elif sinks is not None:
+        sink_logits = torch.full((num_heads,), float(sinks))
+    if sink_logits is not None:
+        sink_logits = sink_logits.to(device)
     if combined_kv:
         kv = kv.to(device)
         key_cache, value_cache = kv[:, 0], kv[:, 1]
@@ -152,6 +164,7 @@ def make_case(
         kv_cache_layout=kv_cache_layout,
         logits_soft_cap=logits_soft_cap,
         alibi_slopes=alibi_slopes,
+        sinks=sink_logits,
     )
 
 

@@ -68,7 +68,8 @@ class PaDims:
 @dataclasses.dataclass
 class PaV1Call:
     """One call of ``paged_attention_v1``: aiter's arguments, names, order and defaults, plus
-    ``sliding_window``. Shapes, dtypes and semantics: the docstring of :mod:`aiter_swa.ops.pa_v1.op`.
+    ``sliding_window`` and ``sinks`` (appended, with defaults: every aiter call site still works).
+    Shapes, dtypes and semantics: the docstring of :mod:`aiter_swa.ops.pa_v1.op`.
     """
 
     out: torch.Tensor = arg("Tensor(a!)")
@@ -91,6 +92,7 @@ class PaV1Call:
     partition_size: int = arg("int", 256)
     mtp: int = arg("int", 1)
     sliding_window: int = arg("int", 0)
+    sinks: torch.Tensor | None = arg("Tensor?", None)
     #: Filled by :func:`validate`: the call's sizes, and the per-metadata record they come from.
     dims: PaDims | None = derived()
     checked: Checked | None = derived()
@@ -138,7 +140,7 @@ def full_args(args: tuple) -> tuple:
     """The op's positional arguments with the trailing defaults filled in.
 
     The torch dispatcher leaves out trailing arguments equal to their defaults when it calls a
-    Python kernel, so a kernel receives 16 to 20 arguments.
+    Python kernel, so a kernel receives 16 to 21 arguments.
     """
     n = len(args)
     if n == len(ARG_NAMES):
@@ -148,12 +150,13 @@ def full_args(args: tuple) -> tuple:
     return args + _DEFAULTS[n:]
 
 
-#: The tensor arguments whose metadata the checks read (``alibi_slopes``, last, may be None).
+#: The tensor arguments whose metadata the checks read (``alibi_slopes`` and ``sinks``, last, may be None).
 _tensors_of = operator.itemgetter(*(ARG_INDEX[n] for n in (
-    "out", "workspace_buffer", "query", "key_cache", "value_cache", "block_tables", "context_lens", "alibi_slopes")))
+    "out", "workspace_buffer", "query", "key_cache", "value_cache", "block_tables", "context_lens", "alibi_slopes",
+    "sinks")))  # fmt: skip
 _scalar_args = operator.itemgetter(*(ARG_INDEX[n] for n in (
     "max_context_len", "kv_cache_dtype", "kv_cache_layout", "partition_size", "mtp", "sliding_window",
-    "logits_soft_cap", "scale", "fp8_out_scale", "alibi_slopes")))  # fmt: skip
+    "logits_soft_cap", "scale", "fp8_out_scale", "alibi_slopes", "sinks")))  # fmt: skip
 
 
 def _scalars(args: tuple) -> tuple:
@@ -162,11 +165,11 @@ def _scalars(args: tuple) -> tuple:
     ``scale`` and the soft cap's value are passed to the kernel on every call; only their classes
     are in the key: the cap on, off or invalid (:func:`soft_cap_enabled`), ``scale`` finite in float32.
     """
-    max_context_len, kv_cache_dtype, layout_name, partition_size, mtp, window, cap, scale, fp8_out_scale, alibi = (
-        _scalar_args(args))
+    (max_context_len, kv_cache_dtype, layout_name, partition_size, mtp, window, cap, scale, fp8_out_scale, alibi,
+     sinks) = _scalar_args(args)  # fmt: skip
     return (max_context_len, kv_cache_dtype, layout_name, partition_size, mtp, window,
             F32_MIN_NORMAL <= cap < F32_OVERFLOW, cap <= 0 or cap >= F32_OVERFLOW, abs(scale) < F32_OVERFLOW,
-            fp8_out_scale is None, alibi is None)  # fmt: skip
+            fp8_out_scale is None, alibi is None, sinks is None)  # fmt: skip
 
 
 _CHECKS = MetadataCache()
@@ -178,8 +181,8 @@ def lookup(args: tuple) -> Checked:
     The GPU dispatch's entry: no call object is built when the metadata was seen before.
     """
     tensors = _tensors_of(args)
-    if tensors[-1] is None:  # alibi_slopes; its absence is part of the scalars
-        tensors = tensors[:-1]
+    if tensors[-1] is None or tensors[-2] is None:  # sinks, alibi_slopes: their absence is part of the scalars
+        tensors = tuple(t for t in tensors if t is not None)
     return _CHECKS.lookup(_scalars(args), tensors, lambda: Checked(check(PaV1Call(*args))))
 
 
@@ -199,7 +202,7 @@ def validate(*args, **kwargs) -> PaV1Call:
         NotImplementedError: ``kv_cache_dtype != "auto"``, ``fp8_out_scale`` given, ``mtp > 1``.
         TypeError: wrong dtype of ``query`` (float16/bfloat16; float32 on the CPU), ``out``,
             ``key_cache``/``value_cache`` (the query's), ``block_tables``/``context_lens`` (int32),
-            ``alibi_slopes`` (float32), ``workspace_buffer`` (uint8).
+            ``alibi_slopes``/``sinks`` (float32), ``workspace_buffer`` (uint8).
         ValueError: any shape, stride, device or size mismatch, an unsupported head size, a block
             size of 0, an unsupported GQA ratio, layout or partition size, ``mtp < 1``, ``max_context_len`` outside
             ``[0, 2^31 - 1]``, a workspace smaller than ``get_workspace_size(...)`` bytes, ``out``
@@ -250,6 +253,7 @@ def check(c: PaV1Call) -> PaDims:
 
     query, out, key_cache, value_cache = c.query, c.out, c.key_cache, c.value_cache
     block_tables, context_lens, alibi_slopes, workspace = c.block_tables, c.context_lens, c.alibi_slopes, c.workspace_buffer
+    sinks = c.sinks
     cache_doc = (
         "[num_blocks, num_kv_heads, block_size, head_size]"
         if layout_name == "HND"
@@ -263,6 +267,8 @@ def check(c: PaV1Call) -> PaDims:
     _check_ndim("context_lens", context_lens, 1, "[num_seqs]")
     if alibi_slopes is not None:
         _check_ndim("alibi_slopes", alibi_slopes, 1, "[num_heads]")
+    if sinks is not None:
+        _check_ndim("sinks", sinks, 1, "[num_heads]")
 
     _check_dtype("query", query, DTYPES if query.device.type == "cpu" else _GPU_DTYPES, f" on {query.device.type}")
     _check_dtype("out", out, (query.dtype,), " (the query's)")
@@ -273,8 +279,11 @@ def check(c: PaV1Call) -> PaDims:
     _check_dtype("workspace_buffer", workspace, (torch.uint8,))
     if alibi_slopes is not None:
         _check_dtype("alibi_slopes", alibi_slopes, (torch.float32,))
+    if sinks is not None:
+        _check_dtype("sinks", sinks, (torch.float32,))
 
-    for name in ("out", "workspace_buffer", "key_cache", "value_cache", "block_tables", "context_lens", "alibi_slopes"):
+    for name in ("out", "workspace_buffer", "key_cache", "value_cache", "block_tables", "context_lens", "alibi_slopes",
+                 "sinks"):
         t = getattr(c, name)
         if t is not None and t.device != query.device:
             raise ValueError(f"{name}: expected a tensor on {query.device} (the query's device), got one on {t.device}")
@@ -323,6 +332,8 @@ def check(c: PaV1Call) -> PaDims:
         )
     if alibi_slopes is not None and alibi_slopes.shape[0] != num_heads:
         raise ValueError(f"alibi_slopes: expected shape [num_heads={num_heads}], got {tuple(alibi_slopes.shape)}")
+    if sinks is not None and sinks.shape[0] != num_heads:
+        raise ValueError(f"sinks: expected shape [num_heads={num_heads}], got {tuple(sinks.shape)}")
 
     if has_internal_overlap(out.shape, out.stride()):
         raise ValueError(
@@ -337,6 +348,8 @@ def check(c: PaV1Call) -> PaDims:
     _check_last_stride("context_lens", context_lens, "num_seqs")
     if alibi_slopes is not None:
         _check_last_stride("alibi_slopes", alibi_slopes, "num_heads")
+    if sinks is not None:
+        _check_last_stride("sinks", sinks, "num_heads")
     if not workspace.is_contiguous():
         raise ValueError(f"workspace_buffer: expected a contiguous tensor, got strides {workspace.stride()}")
 

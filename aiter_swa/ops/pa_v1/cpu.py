@@ -92,7 +92,12 @@ def run(call: PaV1Call) -> None:
     if soft_cap_enabled(logits_soft_cap):
         logits = torch.tanh(logits / logits_soft_cap) * logits_soft_cap
     not_attended = ~attended[:, None, None, :]
-    probs = torch.softmax(logits.masked_fill_(not_attended, float("-inf")), dim=-1)
+    logits.masked_fill_(not_attended, float("-inf"))
+    if call.sinks is not None:  # the sink logit joins the softmax's denominator only (gpt-oss)
+        sinks = call.sinks.view(1, dims.num_kv_heads, dims.gqa_ratio, 1).expand(n, -1, -1, 1)
+        probs = torch.softmax(torch.cat([logits, sinks], dim=-1), dim=-1)[..., :-1]
+    else:
+        probs = torch.softmax(logits, dim=-1)
     probs.masked_fill_(not_attended, 0.0)  # a sequence with no key (L == 0): NaN rows -> zeros
     values.masked_fill_(not_attended.transpose(-1, -2), 0.0)  # values is our gathered copy
     result = torch.matmul(probs, values).reshape(n, dims.num_heads, dims.head_size)

@@ -27,13 +27,13 @@ from .spec import LAUNCH, VEC_BYTES, PaV1Spec, gqa_bucket
 _DTYPE_NAMES = {torch.float16: "fp16", torch.bfloat16: "bf16"}
 #: The launch contract's per-call parameters, and the op arguments they come from (in that order).
 _CALL_PARAMS = ("out", "query", "key_cache", "value_cache", "block_tables", "context_lens", "alibi_slopes",
-                "workspace", "scale", "soft_cap", "stream")  # fmt: skip
+                "sinks", "workspace", "scale", "soft_cap", "stream")  # fmt: skip
 if LAUNCH.call_names != _CALL_PARAMS:
     raise ImportError(f"aiter_swa pa_v1: the launch contract's per-call parameters changed ({LAUNCH.call_names}); "
                       "update gpu.py")  # fmt: skip
 _call_args = operator.itemgetter(*(ARG_INDEX[n] for n in (
-    "out", "query", "key_cache", "value_cache", "block_tables", "context_lens", "alibi_slopes", "workspace_buffer",
-    "scale", "logits_soft_cap")))  # fmt: skip
+    "out", "query", "key_cache", "value_cache", "block_tables", "context_lens", "alibi_slopes", "sinks",
+    "workspace_buffer", "scale", "logits_soft_cap")))  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,7 +100,9 @@ def run(args: tuple) -> None:
         call = PaV1Call(*args)
         call.checked, call.dims = checked, checked.dims
         plan = checked.gpu_plan = _plan(call)
-    out, query, key_cache, value_cache, block_tables, context_lens, alibi_slopes, workspace, scale, cap = _call_args(args)
+    out, query, key_cache, value_cache, block_tables, context_lens, alibi_slopes, sinks, workspace, scale, cap = (
+        _call_args(args)
+    )
     q_ptr, k_ptr, v_ptr, ws_ptr = query.data_ptr(), key_cache.data_ptr(), value_cache.data_ptr(), workspace.data_ptr()
     if (q_ptr | k_ptr | v_ptr | ws_ptr) % VEC_BYTES:
         for name, t in (("query", query), ("key_cache", key_cache), ("value_cache", value_cache)):
@@ -113,5 +115,6 @@ def run(args: tuple) -> None:
         debug_checks.check_values(PaV1Call(*args), checked.dims)
     plan.launch(
         out.data_ptr(), q_ptr, k_ptr, v_ptr, block_tables.data_ptr(), context_lens.data_ptr(),
-        alibi_slopes.data_ptr() if alibi_slopes is not None else 0, ws_ptr, scale, cap, raw_stream(plan.device_index),
+        alibi_slopes.data_ptr() if alibi_slopes is not None else 0, sinks.data_ptr() if sinks is not None else 0,
+        ws_ptr, scale, cap, raw_stream(plan.device_index),
     )  # fmt: skip

@@ -258,7 +258,9 @@ def kernel_specs(layers, archs, dtype: str, kv_cache_dtype: str = "auto") -> lis
         dtype: the dtype the model runs in, ``"bf16"`` or ``"fp16"`` (query and output).
         kv_cache_dtype: ``"auto"`` (the model's dtype) or a KV dtype of the op.
 
-    The KV-cache block size is a run-time value of the kernels: every spec serves every block size.
+    The KV-cache block size and the attention sinks (gpt-oss' ``s_aux``, the op's ``sinks``
+    argument) are run-time values of the kernels: a layer with sinks needs the kernel of the same
+    layer without them, and every spec serves every block size.
 
     Returns:
         Specs in a stable order (arch, then layer order), without duplicates.
@@ -266,18 +268,12 @@ def kernel_specs(layers, archs, dtype: str, kv_cache_dtype: str = "auto") -> lis
     Raises:
         ValueError: an unsupported dtype, head size or GQA ratio (message names it and lists what is
             supported).
-        NotImplementedError: the layers need a feature the op does not have yet (attention sinks, an
-            fp8 KV cache).
+        NotImplementedError: the layers need a feature the op does not have yet (an fp8 KV cache).
     """
     dtype = _DTYPE_NAMES.get(dtype, dtype)
     if dtype not in GPU_DTYPES:
         raise ValueError(f"dtype: expected one of {', '.join(GPU_DTYPES)} (the GPU kernels' dtypes), got {dtype!r}")
     kv = _kv_dtype(kv_cache_dtype, dtype)
-    with_sinks = [x.index for x in layers if x.sinks]
-    if with_sinks and "sinks" not in OP.axes:
-        raise NotImplementedError(
-            f"sinks: {len(with_sinks)} of {len(layers)} attention layers have learned per-head attention sinks "
-            f"(gpt-oss's s_aux), and pa_v1 has no kernel with sinks yet (axes: {', '.join(OP.axes)})")
     specs = {}
     for arch in dict.fromkeys(archs):
         for layer in layers:
@@ -287,8 +283,6 @@ def kernel_specs(layers, archs, dtype: str, kv_cache_dtype: str = "auto") -> lis
             values = dict(q_dtype=dtype, kv_dtype=kv, out_dtype=dtype, head_size=layer.head_size,
                           gqa=gqa_bucket(layer.num_heads // layer.num_kv_heads),
                           sliding_window=layer.sliding_window > 0, soft_cap=layer.soft_cap > 0, alibi=False)
-            if "sinks" in OP.axes:
-                values["sinks"] = layer.sinks
             if not OP.supported(values):
                 raise NotImplementedError(f"pa_v1 has no kernel for {values} yet")
             specs.setdefault(OP.spec_type(**values, arch=arch), None)

@@ -24,12 +24,15 @@ def paged_attention_reference(
     kv_cache_layout: str = "HND",
     logits_soft_cap: float = 0.0,
     alibi_slopes: torch.Tensor | None = None,
+    sinks: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Decode attention (semantics: docs/design.md), in float64 on the CPU.
 
     Args: as ``torch.ops.aiter_swa.paged_attention_v1`` (``query`` ``[num_seqs, num_heads, head_size]``,
     caches in ``kv_cache_layout``, int32 ``block_tables`` and ``context_lens``, float32
-    ``alibi_slopes`` ``[num_heads]``; ``sliding_window <= 0`` and ``logits_soft_cap <= 0`` or ``inf`` disable).
+    ``alibi_slopes`` ``[num_heads]``; ``sliding_window <= 0`` and ``logits_soft_cap <= 0`` or ``inf`` disable;
+    float32 ``sinks`` ``[num_heads]``: one more logit per head, after the cap, in the softmax only,
+    as gpt-oss's ``sdpa`` appends it: ``softmax(cat([x, s_h]))[:-1]``).
 
     Returns:
         float64 CPU tensor ``[num_seqs, num_heads, head_size]``; zeros for a sequence with ``L == 0``.
@@ -58,6 +61,8 @@ def paged_attention_reference(
             x = x + alibi_slopes.cpu().double()[:, None] * (j - L + 1)[None, :]
         if 0 < logits_soft_cap < math.inf:  # inf: no cap (the limit as the cap grows)
             x = logits_soft_cap * torch.tanh(x / logits_soft_cap)
-        p = torch.softmax(x, dim=-1).view(num_kv_heads, -1, L - lo)
+        if sinks is not None:
+            x = torch.cat([x, sinks.cpu().double()[:, None]], dim=-1)
+        p = torch.softmax(x, dim=-1)[:, : L - lo].reshape(num_kv_heads, -1, L - lo)
         out[i] = torch.einsum("kgj,jkd->kgd", p, v).reshape(num_heads, head_size)
     return out

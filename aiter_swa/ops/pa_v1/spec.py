@@ -57,6 +57,7 @@ LAUNCH = LaunchContract((
     Param("block_tables", "ptr", "int32 [num_seqs, bt_stride]", per_call=True),
     Param("context_lens", "ptr", "int32 [num_seqs]", per_call=True),
     Param("alibi_slopes", "ptr", "float32 [num_heads], or 0", per_call=True),
+    Param("sinks", "ptr", "float32 [num_heads] attention-sink logits, or 0", per_call=True),
     Param("workspace", "ptr", "the workspace buffer (16-byte aligned); its arrays at the offsets below", per_call=True),
     Param("scale", "float", per_call=True),
     Param("soft_cap", "float", "<= 0: off", per_call=True),

@@ -15,6 +15,10 @@
 //    output is NaN.
 //  * Logit x = scale * q.k; ALiBi x += slope_h * (j - L + 1); soft cap x = c * tanh(x / c) (aiter's
 //    order); the window/context mask comes after (masked keys are simply never visited).
+//  * Attention sinks (run-time, sinks != null): the sink logit s_h of query head h joins the softmax
+//    denominator only, p_j = exp(x_j - m) / (exp(s_h - m) + sum_k exp(x_k - m)) with m the max over
+//    the keys and the sink (gpt-oss). It enters once per (sequence, head): in the partition kernel
+//    when there is one partition, else in the reduce (lse.h); never scaled, biased or capped.
 //  * One partition for every sequence: the partition kernel writes the normalised output and no
 //    reduce is launched. Otherwise each workgroup writes its partial (max logit, exp sum,
 //    normalised partial output in the output dtype, as aiter does) to the workspace and the reduce
@@ -76,6 +80,7 @@ struct PaParams {
   const int* block_tables;    // [num_seqs, bt_stride]
   const int* context_lens;    // [num_seqs]
   const float* alibi_slopes;  // [num_heads] or null
+  const float* sinks;         // [num_heads] or null: attention-sink logits
   float* exp_sums;            // workspace [num_seqs, num_heads, num_partitions]
   float* max_logits;          // workspace [num_seqs, num_heads, num_partitions]
   void* tmp_out;              // workspace [num_seqs, num_heads, num_partitions, HEAD_SIZE] of TOut
@@ -144,6 +149,7 @@ __global__ __launch_bounds__(S::NUM_THREADS) void partition_kernel(const PaParam
   __shared__ float s_slopes[G];
   __shared__ float s_red[kNumWarps][G];
   __shared__ float s_max[G], s_sum[G];
+  __shared__ float s_num[G], s_den[G];  // head i's output = total * s_num[i] / s_den[i]
 
   const int seq = blockIdx.x, kv_head = blockIdx.y, part = blockIdx.z;
   const int tid = threadIdx.x, lane = tid % kWarpSize, warp = tid / kWarpSize;
@@ -275,6 +281,19 @@ __global__ __launch_bounds__(S::NUM_THREADS) void partition_kernel(const PaParam
     sum += e;
   }
   reduce_per_member<kNumThreads, G, false>(sum, s_red, s_sum);
+  // Normalisation. One partition: a sink s joins the denominator, with the max over the keys and the
+  // sink: num = exp(m - m'), den = sum * num + exp(s - m'), m' = max(m, s). Several partitions: the
+  // partial is normalised by its own sum; the reduce adds the sink once.
+  if (tid < G) {
+    float num = 1.f, den = s_sum[tid];
+    if (single_partition && p.sinks != nullptr && tid < p.gqa_ratio) {
+      const float m = s_max[tid], sink = p.sinks[head0 + tid], m2 = fmaxf(m, sink);
+      num = fast_exp(m - m2);
+      den = den * num + fast_exp(sink - m2);
+    }
+    s_num[tid] = num;
+    s_den[tid] = den;
+  }  // read after the barriers of the PV epilogue
 
   // ---- PV: acc[head][8 elements of this lane's vector], over this thread's rows ----
   float acc[G][VPL][8];
@@ -358,7 +377,7 @@ __global__ __launch_bounds__(S::NUM_THREADS) void partition_kernel(const PaParam
 #pragma unroll
       for (int w = 1; w < kNumWarps; ++w) total += s_buf[w * G * HS + idx];
     }
-    const float val = total / s_sum[i];
+    const float val = total * s_num[i] / s_den[i];
     if (single_partition) {
       from_float(val, &static_cast<TOut*>(p.out)[seq * p.o_stride_seq + (head0 + i) * p.o_stride_head + e]);
     } else {
@@ -384,8 +403,9 @@ __global__ __launch_bounds__(S::HEAD_SIZE) void reduce_kernel(const PaParams p) 
   const int span = L - first_attended_key<S::SLIDING_WINDOW_ENABLED>(L, p.sliding_window);
   const int num_parts = partitions_for(span, S::PARTITION_SIZE);
   const int64_t base = (int64_t(seq) * p.num_heads + head) * p.num_partitions;
+  const float sink = p.sinks != nullptr ? p.sinks[head] : -INFINITY;
   const float val = lse_merge(p.max_logits + base, p.exp_sums + base, static_cast<const TOut*>(p.tmp_out) + base * HS,
-                              HS, e, num_parts);
+                              HS, e, num_parts, sink);
   from_float(val, &static_cast<TOut*>(p.out)[seq * p.o_stride_seq + head * p.o_stride_head + e]);
 }
 
@@ -403,6 +423,7 @@ gpuError_t launch(const Args& a) {
   p.block_tables = reinterpret_cast<const int*>(a.block_tables);
   p.context_lens = reinterpret_cast<const int*>(a.context_lens);
   p.alibi_slopes = reinterpret_cast<const float*>(a.alibi_slopes);
+  p.sinks = reinterpret_cast<const float*>(a.sinks);
   p.exp_sums = reinterpret_cast<float*>(a.workspace + a.exp_sums_offset);
   p.max_logits = reinterpret_cast<float*>(a.workspace + a.max_logits_offset);
   p.tmp_out = reinterpret_cast<void*>(a.workspace + a.tmp_out_offset);
