@@ -11,6 +11,10 @@
 #       # give the run-to-run noise)
 #   bash op_tests/run_gpu_suite.sh kernels  # per-kernel GPU time (partition / reduce): this checkout, .baseline/, this again
 #   bash op_tests/run_gpu_suite.sh all      # tests, aiter, host, bench, kernels
+#   bash op_tests/run_gpu_suite.sh serve
+#       # the serving features (issue 9) in one call: their GPU tests (block sizes, head sizes 32/512,
+#       # sinks, fp8 KV, test_pa_v1_gpu.py), then the benchmark at block sizes 16 and 32 A-B-A against
+#       # .baseline/ (`git archive main | tar -x -C .baseline`), and fp8 KV rows next to bf16
 #   bash op_tests/run_gpu_suite.sh conv1d [bench args...]
 #       # causal_conv1d: its kernels pre-built, its tests on the GPU (op_tests/causal_conv1d), and its
 #       # benchmark on the seed's batch and on a long prefill (Triton peer column when
@@ -121,6 +125,28 @@ if [ "$what" = all ] || [ "$what" = kernels ]; then
             | tee "$OUT/kernel_times_baseline.log"
         AITER_SWA_PREBUILT_DIR=/tmp/kernels python3 op_tests/pa_v1/kernel_times.py "$@" 2>&1 | tee "$OUT/kernel_times_again.log"
     fi
+fi
+if [ "$what" = serve ]; then
+    SERVE_BENCH=(--models mistral gpt-oss seed --ctx 16384 --windows 0 128 4096 --flex-ctx --reps 10)
+    export BASELINE_BLOCK_SIZES=16,32; BENCH_HEADS=64,128 BENCH_GQA=4,8
+    python3 -m aiter_swa.jit.prebuild --arch "$ARCH" --op pa_v1 --q-dtype bf16 --out-dtype bf16 --soft-cap off \
+        --alibi off --kv-dtype bf16,fp8e4m3fn,fp8e4m3fnuz --head-size 64,128 --gqa 4,8 --jobs "$JOBS" --out /tmp/kernels \
+        >"$OUT/prebuild.log" 2>&1 &
+    prebuild_pid=$!
+    install_baseline >/dev/null 2>&1 &
+    baseline_pid=$!
+    { python3 -m pytest op_tests/pa_v1/test_pa_v1_gpu.py op_tests/pa_v1/test_pa_v1_swa.py -q -rs -n "$JOBS" -p no:cacheprovider \
+        -k "gpu or block_sizes or head_size or sink or fp8" >"$OUT/pytest_serve.log" 2>&1; } || rc=1
+    grep -E "^(FAILED|ERROR)" "$OUT/pytest_serve.log" | head -20
+    tail -3 "$OUT/pytest_serve.log"
+    wait $prebuild_pid; tail -2 "$OUT/prebuild.log"
+    wait $baseline_pid; tail -2 "$OUT/prebuild_baseline.log"
+    run_bench current "${SERVE_BENCH[@]}" --block-size 16 32 --kv-dtype auto 2>&1 | tee "$OUT/bench.log" || rc=1
+    for bs in 16 32; do
+        run_bench baseline "${SERVE_BENCH[@]}" --block-size $bs 2>&1 | tee -a "$OUT/bench_baseline.log"
+    done
+    run_bench current "${SERVE_BENCH[@]}" --block-size 16 32 --kv-dtype auto fp8e4m3fn fp8e4m3fnuz 2>&1 \
+        | tee "$OUT/bench_again.log" || rc=1
 fi
 if [ "$what" = conv1d ]; then
     python3 -m aiter_swa.jit.prebuild --arch "$ARCH" --op causal_conv1d --jobs "$JOBS" --out /tmp/kernels_conv1d \

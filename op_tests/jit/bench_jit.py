@@ -37,7 +37,8 @@ SPEC_ROWS = [  # dtype, head_size, gqa, swa, cap, alibi
 ]
 # pa_v1 launcher arguments (the launch contract, spec.LAUNCH), num_seqs = 0: returns at once.
 NOOP_ARGS = tuple(LAUNCH.pack(
-    out=0, query=0, key_cache=0, value_cache=0, block_tables=0, context_lens=0, alibi_slopes=0, sinks=0, workspace=0,
+    out=0, query=0, key_cache=0, value_cache=0, block_tables=0, context_lens=0, alibi_slopes=0, sinks=0, k_scale=0, v_scale=0,
+    workspace=0,
     device=0, exp_sums_offset=0, max_logits_offset=64, tmp_out_offset=128, num_seqs=0, num_heads=8, num_kv_heads=1,
     num_partitions=2, bt_stride=32, q_stride_seq=1024, q_stride_head=128, o_stride_seq=1024, o_stride_head=128,
     k_stride_block=2048, k_stride_head=2048, k_stride_token=128, v_stride_block=2048, v_stride_head=2048,

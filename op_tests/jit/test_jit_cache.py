@@ -349,8 +349,8 @@ def test_prebuild_full_matrix_size(capsys):
 
     assert prebuild.main(["--arch", "gfx942", "--arch", "sm_90", "--list"]) == 0
     names = capsys.readouterr().out.split()
-    # one element type for query, KV cache and output: len(GPU_DTYPES) combinations, not its cube
-    per_arch = len(cfg.GPU_DTYPES) * len(cfg.SUPPORTED_HEAD_SIZES) * len(cfg.GQA_BUCKETS) * 8
+    # query == output dtype; KV: the query's dtype or the arch's one fp8 format (by default)
+    per_arch = len(cfg.GPU_DTYPES) * 2 * len(cfg.SUPPORTED_HEAD_SIZES) * len(cfg.GQA_BUCKETS) * 8
     library_ops = registry.ops()  # the catalogue's ops, not the JIT's internal self-test op
     assert "jit_smoke" not in library_ops
     assert sum(n.startswith("pa_v1_") for n in names) == 2 * per_arch

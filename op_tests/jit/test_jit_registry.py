@@ -36,8 +36,12 @@ def test_catalogue_registers_the_library_ops():
 def test_matrix_filters_and_constraints():
     op = registry.get_op("pa_v1")
     specs = op.matrix(["gfx942", "sm_90"], {"head_size": [128], "gqa": [8]})
-    # 2 archs x 2 dtypes (query == KV == out) x 8 flag combinations
-    assert len(specs) == 2 * 2 * 8 and all(s.q_dtype == s.kv_dtype == s.out_dtype for s in specs)
+    # 2 archs x 2 dtypes (query == out) x (KV: the query's or the arch's fp8 format) x 8 flag combinations
+    assert len(specs) == 2 * 2 * 2 * 8 and all(s.q_dtype == s.out_dtype for s in specs)
+    fp8 = {(s.arch, s.kv_dtype) for s in specs if s.kv_dtype.startswith("fp8")}
+    assert fp8 == {("gfx942", "fp8e4m3fnuz"), ("sm_90", "fp8e4m3fn")}  # the default: each arch's own format
+    explicit = op.matrix(["gfx942"], {"head_size": [128], "gqa": [8], "kv_dtype": ["fp8e4m3fn", "fp8e4m3fnuz"]})
+    assert len(explicit) == 2 * 2 * 8  # an explicit --kv-dtype lifts the default: both formats
     assert not op.matrix(["gfx942"], {"q_dtype": ["fp16"], "kv_dtype": ["bf16"]})  # refused by `supported`
     with pytest.raises(ValueError, match="head_size: 100 not supported by op pa_v1"):
         op.matrix(["gfx942"], {"head_size": [100]})

@@ -28,13 +28,22 @@ REPRESENTATIVE = [
     ("bf16", 32, 8, True, False, False),    # the smallest head size
     ("bf16", 512, 8, True, True, False),    # the largest head size (2 vectors per lane on 32-lane wavefronts)
 ]
+#              query   KV cache       head  gqa  swa    cap    alibi
+FP8_REPRESENTATIVE = [
+    ("bf16", "fp8e4m3fnuz", 128, 8, True, False, False),   # MI300's fp8 format, the common case
+    ("fp16", "fp8e4m3fn", 512, 8, True, True, True),       # OCP fp8, the largest head size, every flag
+    ("bf16", "fp8e4m3fnuz", 32, 16, False, True, False),
+]
 ARCHS = ("gfx942", "sm_90")
-SPECS = [PaV1Spec(dt, dt, dt, *row, arch=arch) for arch in ARCHS for dt, *row in REPRESENTATIVE]
+SPECS = [PaV1Spec(dt, dt, dt, *row, arch=arch) for arch in ARCHS for dt, *row in REPRESENTATIVE] + [
+    PaV1Spec(q, kv, q, *row, arch=arch) for arch in ARCHS for q, kv, *row in FP8_REPRESENTATIVE
+]
 
 
 # Launcher arguments by name (the launch contract, aiter_swa/ops/pa_v1/spec.py LAUNCH); null pointers.
 LAUNCH_ARGS = dict(
-    out=0, query=0, key_cache=0, value_cache=0, block_tables=0, context_lens=0, alibi_slopes=0, sinks=0, workspace=0,
+    out=0, query=0, key_cache=0, value_cache=0, block_tables=0, context_lens=0, alibi_slopes=0, sinks=0, k_scale=0, v_scale=0,
+    workspace=0,
     device=0, exp_sums_offset=0, max_logits_offset=64, tmp_out_offset=128, num_seqs=1, num_heads=8, num_kv_heads=1,
     num_partitions=2, bt_stride=32, q_stride_seq=1024, q_stride_head=128, o_stride_seq=1024, o_stride_head=128,
     k_stride_block=2048, k_stride_head=2048, k_stride_token=128, v_stride_block=2048, v_stride_head=2048,

@@ -200,14 +200,25 @@ def test_kernel_specs_are_the_distinct_specializations():
 
 @pytest.mark.parametrize("kwargs, error, message", [
     ({"dtype": "fp32"}, ValueError, "dtype: expected one of fp16, bf16"),
-    ({"dtype": "bf16", "kv_cache_dtype": "fp8"}, NotImplementedError, "no kernel for an fp8 KV cache yet"),
     ({"dtype": "bf16", "kv_cache_dtype": "fp8_e5m2"}, NotImplementedError, "no kernel for an fp8_e5m2 KV cache"),
-    ({"dtype": "bf16", "kv_cache_dtype": "int4"}, ValueError, "kv_cache_dtype: expected auto or one of"),
+    ({"dtype": "bf16", "kv_cache_dtype": "int4"}, ValueError, "kv_cache_dtype: expected auto, fp8, fp8_e4m3 or one of"),
 ])  # fmt: skip
 def test_kernel_specs_reject_what_the_op_lacks(kwargs, error, message):
     layers = models.attention_layers(CONFIGS["mistral_v01"])
     with pytest.raises(error, match=message):
         models.kernel_specs(layers, ["gfx942"], **kwargs)
+
+
+@pytest.mark.parametrize("kv_cache_dtype, expected", [
+    ("fp8", {"gfx942": "fp8e4m3fnuz", "gfx90a": "fp8e4m3fn", "sm_90": "fp8e4m3fn"}),  # each arch's format
+    ("fp8_e4m3", {"gfx942": "fp8e4m3fnuz", "gfx90a": "fp8e4m3fn", "sm_90": "fp8e4m3fn"}),
+    ("float8_e4m3fn", {"gfx942": "fp8e4m3fn", "gfx90a": "fp8e4m3fn", "sm_90": "fp8e4m3fn"}),  # explicit
+    ("fp8e4m3fnuz", {"gfx942": "fp8e4m3fnuz", "gfx90a": "fp8e4m3fnuz", "sm_90": "fp8e4m3fnuz"}),
+])  # fmt: skip
+def test_kernel_specs_fp8_kv_cache(kv_cache_dtype, expected):
+    layers = models.attention_layers(CONFIGS["mistral_v01"])
+    specs = models.kernel_specs(layers, list(expected), "bf16", kv_cache_dtype)
+    assert {s.arch: s.kv_dtype for s in specs} == expected and all(s.q_dtype == s.out_dtype == "bf16" for s in specs)
 
 
 def test_unsupported_head_size_and_gqa_ratio_are_named():
@@ -273,6 +284,9 @@ def _list(capsys, *args):
     ("llama32_1b", ["--kv-cache-dtype", "auto"], ["pa_v1_bf16_hs64_g4_gfx942"]),
     ("llama32_1b", ["--sliding-window", "on"], []),
     ("gpt_oss_20b", ["--dtype", "bf16"], ["pa_v1_bf16_hs64_g8_swa_gfx942", "pa_v1_bf16_hs64_g8_gfx942"]),
+    ("mistral_v01", ["--kv-cache-dtype", "fp8"], ["pa_v1_bf16_kvfp8e4m3fnuz_hs128_g4_swa_gfx942"]),
+    ("mistral_v01", ["--kv-cache-dtype", "float8_e4m3fn", "--head-size", "128"],
+     ["pa_v1_bf16_kvfp8e4m3fn_hs128_g4_swa_gfx942"]),  # an explicit format survives the axis filters
 ])  # fmt: skip
 def test_prebuild_hf_config_lists_exactly_the_models_kernels(tmp_path, capsys, name, extra, expected):
     code, names, err = _list(capsys, "--hf-config", _write(tmp_path, name), *extra)
@@ -282,7 +296,7 @@ def test_prebuild_hf_config_lists_exactly_the_models_kernels(tmp_path, capsys, n
 
 
 @pytest.mark.parametrize("name, extra, message", [
-    ("mistral_v01", ["--kv-cache-dtype", "fp8"], "no kernel for an fp8 KV cache yet"),
+    ("mistral_v01", ["--kv-cache-dtype", "fp8_e5m2"], "no kernel for an fp8_e5m2 KV cache"),
     ("gemma2_9b", [], "pass --dtype bf16 or --dtype fp16"),
     ("mistral_v01", ["--op", "causal_conv1d"], "--op causal_conv1d: no model mapping for --hf-config"),
     ("mistral_v01", ["--head-size", "100"], "head_size: 100 not supported by op pa_v1"),

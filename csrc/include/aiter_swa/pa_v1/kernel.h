@@ -15,6 +15,10 @@
 //    output is NaN.
 //  * Logit x = scale * q.k; ALiBi x += slope_h * (j - L + 1); soft cap x = c * tanh(x / c) (aiter's
 //    order); the window/context mask comes after (masked keys are simply never visited).
+//  * fp8 KV cache (TKV = fp8e4m3fn_t / fp8e4m3fnuz_t, vec.h): convert8 decodes exactly (up to a power
+//    of two); the per-tensor k_scale and v_scale are read on the device once per workgroup and
+//    applied once: k_scale with the softmax scale to the query, v_scale to the normalised output
+//    (the same numbers as scaling every K and V element, up to float32 rounding).
 //  * Attention sinks (run-time, sinks != null): the sink logit s_h of query head h joins the softmax
 //    denominator only, p_j = exp(x_j - m) / (exp(s_h - m) + sum_k exp(x_k - m)) with m the max over
 //    the keys and the sink (gpt-oss). It enters once per (sequence, head): in the partition kernel
@@ -81,6 +85,8 @@ struct PaParams {
   const int* context_lens;    // [num_seqs]
   const float* alibi_slopes;  // [num_heads] or null
   const float* sinks;         // [num_heads] or null: attention-sink logits
+  const float* k_scale;       // [1]: per-tensor fp8 scales (read only when TKV is an fp8 type)
+  const float* v_scale;
   float* exp_sums;            // workspace [num_seqs, num_heads, num_partitions]
   float* max_logits;          // workspace [num_seqs, num_heads, num_partitions]
   void* tmp_out;              // workspace [num_seqs, num_heads, num_partitions, HEAD_SIZE] of TOut
@@ -185,8 +191,16 @@ __global__ __launch_bounds__(S::NUM_THREADS) void partition_kernel(const PaParam
     s_slopes[tid] = slope;
   }
 
-  // Query rows of the group, pre-multiplied by the softmax scale. Lane g_lane holds vectors
-  // g_lane + k * TG (k < VPL) of each row.
+  // fp8 KV: k_scale joins the softmax scale, v_scale the output's normalisation, each with convert8's
+  // power of two undone (exact).
+  float q_mul = p.scale, v_mul = 1.f;
+  if constexpr (IsFp8<TKV>::value) {
+    q_mul *= *p.k_scale / kConvertScale<TKV>;
+    v_mul = *p.v_scale / kConvertScale<TKV>;
+  }
+
+  // Query rows of the group, pre-multiplied by q_mul. Lane g_lane holds vectors g_lane + k * TG
+  // (k < VPL) of each row.
   float q[G][VPL][8];
 #pragma unroll
   for (int i = 0; i < G; ++i) {
@@ -199,7 +213,7 @@ __global__ __launch_bounds__(S::NUM_THREADS) void partition_kernel(const PaParam
                         vec * kVecElems);
       convert8<TQ>(raw, q[i][k]);
 #pragma unroll
-      for (int e = 0; e < 8; ++e) q[i][k][e] *= p.scale;
+      for (int e = 0; e < 8; ++e) q[i][k][e] *= q_mul;
     }
   }
   if (__syncthreads_or(bad_block)) {  // the barrier that publishes s_rows; uniform across the workgroup
@@ -281,7 +295,7 @@ __global__ __launch_bounds__(S::NUM_THREADS) void partition_kernel(const PaParam
     sum += e;
   }
   reduce_per_member<kNumThreads, G, false>(sum, s_red, s_sum);
-  // Normalisation. One partition: a sink s joins the denominator, with the max over the keys and the
+  // Normalisation (and fp8's v_scale in num). One partition: a sink s joins the denominator, with the max over the keys and the
   // sink: num = exp(m - m'), den = sum * num + exp(s - m'), m' = max(m, s). Several partitions: the
   // partial is normalised by its own sum; the reduce adds the sink once.
   if (tid < G) {
@@ -291,7 +305,7 @@ __global__ __launch_bounds__(S::NUM_THREADS) void partition_kernel(const PaParam
       num = fast_exp(m - m2);
       den = den * num + fast_exp(sink - m2);
     }
-    s_num[tid] = num;
+    s_num[tid] = num * v_mul;
     s_den[tid] = den;
   }  // read after the barriers of the PV epilogue
 
@@ -424,6 +438,8 @@ gpuError_t launch(const Args& a) {
   p.context_lens = reinterpret_cast<const int*>(a.context_lens);
   p.alibi_slopes = reinterpret_cast<const float*>(a.alibi_slopes);
   p.sinks = reinterpret_cast<const float*>(a.sinks);
+  p.k_scale = reinterpret_cast<const float*>(a.k_scale);
+  p.v_scale = reinterpret_cast<const float*>(a.v_scale);
   p.exp_sums = reinterpret_cast<float*>(a.workspace + a.exp_sums_offset);
   p.max_logits = reinterpret_cast<float*>(a.workspace + a.max_logits_offset);
   p.tmp_out = reinterpret_cast<void*>(a.workspace + a.tmp_out_offset);
