@@ -127,7 +127,7 @@ if [ "$what" = all ] || [ "$what" = kernels ]; then
     fi
 fi
 if [ "$what" = serve ]; then
-    SERVE_BENCH=(--models mistral gpt-oss seed --ctx 16384 --windows 0 128 4096 --flex-ctx --reps 10)
+    SERVE_BENCH=(--models mistral gpt-oss --ctx 16384 --windows 128 4096 --flex-ctx --reps 10)
     export BASELINE_BLOCK_SIZES=16,32; BENCH_HEADS=64,128 BENCH_GQA=4,8
     python3 -m aiter_swa.jit.prebuild --arch "$ARCH" --op pa_v1 --q-dtype bf16 --out-dtype bf16 --soft-cap off \
         --alibi off --kv-dtype bf16,fp8e4m3fn,fp8e4m3fnuz --head-size 64,128 --gqa 4,8 --jobs "$JOBS" --out /tmp/kernels \
