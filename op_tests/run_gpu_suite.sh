@@ -37,6 +37,9 @@ export AITER_SWA_CACHE_DIR=${AITER_SWA_CACHE_DIR:-/tmp/aiter_swa_cache} PYTHONUN
 JOBS=${JOBS:-$(nproc)}
 # the benchmarks' kernels (BENCH_HEADS / BENCH_GQA narrow them, e.g. to what kernel_times.py runs: 64,128 / 4,8)
 BENCH_HEADS=${BENCH_HEADS:-64,128,256} BENCH_GQA=${BENCH_GQA:-2,4,8}
+# the baseline's install and kernels (a machine may be warm from another checkout's run: own names)
+BASELINE_SITE=${BASELINE_SITE:-/tmp/baseline_site_$(basename "$PWD")}
+BASELINE_KERNELS=${BASELINE_KERNELS:-/tmp/baseline_kernels_$(basename "$PWD")}
 BENCH_KERNELS=(--op pa_v1 --q-dtype bf16 --kv-dtype bf16 --out-dtype bf16 --soft-cap off --alibi off
                --head-size "$BENCH_HEADS" --gqa "$BENCH_GQA")
 
@@ -51,20 +54,20 @@ install_here() {
 
 baseline_prebuild() {  # the baseline's own pre-build of its bench kernels (its flags: --dtype or --q-dtype; --block-size)
     local flags=(--dtype bf16)
-    (cd /tmp && PYTHONPATH=/tmp/baseline_site python3 -m aiter_swa.jit.prebuild --help) | grep -q -- --q-dtype \
+    (cd /tmp && PYTHONPATH="$BASELINE_SITE" python3 -m aiter_swa.jit.prebuild --help) | grep -q -- --q-dtype \
         && flags=(--op pa_v1 --q-dtype bf16 --kv-dtype bf16 --out-dtype bf16)
-    (cd /tmp && PYTHONPATH=/tmp/baseline_site python3 -m aiter_swa.jit.prebuild --help) | grep -q -- --block-size \
+    (cd /tmp && PYTHONPATH="$BASELINE_SITE" python3 -m aiter_swa.jit.prebuild --help) | grep -q -- --block-size \
         && flags+=(--block-size "${BASELINE_BLOCK_SIZES:-16}")
-    (cd /tmp && AITER_SWA_CACHE_DIR=/tmp/aiter_swa_cache_baseline PYTHONPATH=/tmp/baseline_site python3 -m aiter_swa.jit.prebuild \
-        --arch "$ARCH" "${flags[@]}" --soft-cap off --alibi off --head-size "$BENCH_HEADS" \
-        --gqa "$BENCH_GQA" --jobs "$JOBS" --out /tmp/baseline_kernels) >"$OUT/prebuild_baseline.log" 2>&1 \
+    (cd /tmp && AITER_SWA_CACHE_DIR=/tmp/aiter_swa_cache_baseline PYTHONPATH="$BASELINE_SITE" python3 -m aiter_swa.jit.prebuild \
+        --arch "$ARCH" "${flags[@]}" --soft-cap off --alibi off ${BENCH_SWA:+--sliding-window $BENCH_SWA} \
+        --head-size "$BENCH_HEADS" --gqa "$BENCH_GQA" --jobs "$JOBS" --out "$BASELINE_KERNELS") >"$OUT/prebuild_baseline.log" 2>&1 \
         || tail -5 "$OUT/prebuild_baseline.log"
 }
 
 install_baseline() {  # the .baseline/ checkout into its own site dir, its bench kernels pre-built
     [ -d .baseline ] || return 1
-    [ -d /tmp/baseline_site ] && return 0
-    python3 -m pip install --no-deps --no-build-isolation --target /tmp/baseline_site ./.baseline >"$OUT/install_baseline.log" 2>&1 \
+    [ -d "$BASELINE_SITE" ] && return 0
+    python3 -m pip install --no-deps --no-build-isolation --target "$BASELINE_SITE" ./.baseline >"$OUT/install_baseline.log" 2>&1 \
         || { tail -20 "$OUT/install_baseline.log"; return 1; }
     baseline_prebuild
 }
@@ -74,8 +77,8 @@ run_bench() {  # $1: label; the rest: bench args
     if [ "$label" = baseline ]; then
         local bench=.baseline/op_tests/pa_v1/bench_pa_v1_swa.py  # the layout of the baseline's commit
         [ -f "$bench" ] || bench=.baseline/op_tests/bench_pa_v1_swa.py
-        (cd /tmp && AITER_SWA_CACHE_DIR=/tmp/aiter_swa_cache_baseline AITER_SWA_PREBUILT_DIR=/tmp/baseline_kernels \
-            PYTHONPATH=/tmp/baseline_site python3 "$OLDPWD/$bench" "$@")
+        (cd /tmp && AITER_SWA_CACHE_DIR=/tmp/aiter_swa_cache_baseline AITER_SWA_PREBUILT_DIR="$BASELINE_KERNELS" \
+            PYTHONPATH="$BASELINE_SITE" python3 "$OLDPWD/$bench" "$@")
     else
         AITER_SWA_PREBUILT_DIR=/tmp/kernels python3 op_tests/pa_v1/bench_pa_v1_swa.py "$@"
     fi
@@ -101,7 +104,7 @@ if [ "$what" = all ] || [ "$what" = host ]; then
     # this checkout, the baseline, this checkout again (A-B-A: the host's speed drifts)
     python3 op_tests/pa_v1/bench_host_cost.py "$@" 2>&1 | tee "$OUT/host_cost.log" || rc=1
     if install_baseline; then
-        (cd /tmp && AITER_SWA_CACHE_DIR=/tmp/aiter_swa_cache_baseline PYTHONPATH=/tmp/baseline_site \
+        (cd /tmp && AITER_SWA_CACHE_DIR=/tmp/aiter_swa_cache_baseline PYTHONPATH="$BASELINE_SITE" \
             python3 "$OLDPWD/op_tests/pa_v1/bench_host_cost.py" "$@") 2>&1 | tee "$OUT/host_cost_baseline.log"
         python3 op_tests/pa_v1/bench_host_cost.py "$@" 2>&1 | tee "$OUT/host_cost_again.log" || rc=1
     fi
@@ -120,33 +123,38 @@ if [ "$what" = all ] || [ "$what" = kernels ]; then
         --out /tmp/kernels >"$OUT/prebuild.log" 2>&1 || tail -5 "$OUT/prebuild.log"
     AITER_SWA_PREBUILT_DIR=/tmp/kernels python3 op_tests/pa_v1/kernel_times.py "$@" 2>&1 | tee "$OUT/kernel_times.log" || rc=1
     if install_baseline; then
-        (cd /tmp && AITER_SWA_CACHE_DIR=/tmp/aiter_swa_cache_baseline AITER_SWA_PREBUILT_DIR=/tmp/baseline_kernels \
-            PYTHONPATH=/tmp/baseline_site python3 "$OLDPWD/op_tests/pa_v1/kernel_times.py" "$@") 2>&1 \
+        (cd /tmp && AITER_SWA_CACHE_DIR=/tmp/aiter_swa_cache_baseline AITER_SWA_PREBUILT_DIR="$BASELINE_KERNELS" \
+            PYTHONPATH="$BASELINE_SITE" python3 "$OLDPWD/op_tests/pa_v1/kernel_times.py" "$@") 2>&1 \
             | tee "$OUT/kernel_times_baseline.log"
         AITER_SWA_PREBUILT_DIR=/tmp/kernels python3 op_tests/pa_v1/kernel_times.py "$@" 2>&1 | tee "$OUT/kernel_times_again.log"
     fi
 fi
 if [ "$what" = serve ]; then
     SERVE_BENCH=(--models mistral gpt-oss --ctx 16384 --windows 128 4096 --flex-ctx --reps 10)
-    export BASELINE_BLOCK_SIZES=16,32; BENCH_HEADS=64,128 BENCH_GQA=4,8
+    export BASELINE_BLOCK_SIZES=16,32 BENCH_SWA=on; BENCH_HEADS=64,128 BENCH_GQA=4,8
     python3 -m aiter_swa.jit.prebuild --arch "$ARCH" --op pa_v1 --q-dtype bf16 --out-dtype bf16 --soft-cap off \
-        --alibi off --kv-dtype bf16,fp8e4m3fn,fp8e4m3fnuz --head-size 64,128 --gqa 4,8 --jobs "$JOBS" --out /tmp/kernels \
+        --alibi off --sliding-window on --kv-dtype bf16,fp8e4m3fn,fp8e4m3fnuz --head-size 64,128 --gqa 4,8 --jobs "$JOBS" --out /tmp/kernels \
         >"$OUT/prebuild.log" 2>&1 &
     prebuild_pid=$!
-    install_baseline >/dev/null 2>&1 &
+    install_baseline &
     baseline_pid=$!
-    { python3 -m pytest op_tests/pa_v1/test_pa_v1_gpu.py op_tests/pa_v1/test_pa_v1_swa.py -q -rs -n "$JOBS" -p no:cacheprovider \
-        -k "gpu or block_sizes or head_size or sink or fp8" >"$OUT/pytest_serve.log" 2>&1; } || rc=1
-    grep -E "^(FAILED|ERROR)" "$OUT/pytest_serve.log" | head -20
-    tail -3 "$OUT/pytest_serve.log"
+    if [ "${SERVE_TESTS:-1}" = 1 ]; then
+        { python3 -m pytest op_tests/pa_v1/test_pa_v1_gpu.py op_tests/pa_v1/test_pa_v1_swa.py -q -rs -n "$JOBS" \
+            -p no:cacheprovider -k "gpu or block_sizes or head_size or sink or fp8" >"$OUT/pytest_serve.log" 2>&1; } || rc=1
+        grep -E "^(FAILED|ERROR)" "$OUT/pytest_serve.log" | head -20
+        tail -3 "$OUT/pytest_serve.log"
+    fi
     wait $prebuild_pid; tail -2 "$OUT/prebuild.log"
     wait $baseline_pid; tail -2 "$OUT/prebuild_baseline.log"
-    run_bench current "${SERVE_BENCH[@]}" --block-size 16 32 --kv-dtype auto 2>&1 | tee "$OUT/bench.log" || rc=1
+    # this checkout (with fp8 rows), the baseline at both block sizes, this checkout again (SERVE_A2=0: not)
+    run_bench current "${SERVE_BENCH[@]}" --block-size 16 32 --kv-dtype auto fp8e4m3fn fp8e4m3fnuz 2>&1 \
+        | tee "$OUT/bench.log" || rc=1
     for bs in 16 32; do
         run_bench baseline "${SERVE_BENCH[@]}" --block-size $bs 2>&1 | tee -a "$OUT/bench_baseline.log"
     done
-    run_bench current "${SERVE_BENCH[@]}" --block-size 16 32 --kv-dtype auto fp8e4m3fn fp8e4m3fnuz 2>&1 \
-        | tee "$OUT/bench_again.log" || rc=1
+    if [ "${SERVE_A2:-1}" = 1 ]; then
+        run_bench current "${SERVE_BENCH[@]}" --block-size 16 32 --kv-dtype auto 2>&1 | tee "$OUT/bench_again.log" || rc=1
+    fi
 fi
 if [ "$what" = conv1d ]; then
     python3 -m aiter_swa.jit.prebuild --arch "$ARCH" --op causal_conv1d --jobs "$JOBS" --out /tmp/kernels_conv1d \

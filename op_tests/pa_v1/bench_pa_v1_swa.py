@@ -99,7 +99,7 @@ class Inputs:
         k = self.k[self.bt[:, blk_col].long(), :, off]  # [batch, n, kvh, d]
         v = self.v[self.bt[:, blk_col].long(), :, off]
         if self.fp8:
-            k, v = k.to(self.q.dtype) * self.k_scale, v.to(self.q.dtype) * self.v_scale
+            k, v = (k.float() * self.k_scale).to(self.q.dtype), (v.float() * self.v_scale).to(self.q.dtype)
         return F.scaled_dot_product_attention(
             self.q[:, :, None], k.transpose(1, 2), v.transpose(1, 2), scale=self.scale, enable_gqa=True
         )
