@@ -62,7 +62,7 @@ def _dir_size(path: Path) -> tuple:
 
 
 def _op_and_arch(name: str, op_names) -> tuple:
-    """``(op, arch)`` of a spec name such as ``pa_v1_bf16_hs128_bs16_g8_swa_gfx942``."""
+    """``(op, arch)`` of a spec name such as ``pa_v1_bf16_hs128_g8_swa_gfx942``."""
     op = max((o for o in op_names if name.startswith(o + "_")), key=len, default="?")
     return op, name.rsplit("_", 1)[-1] if "_" in name else "?"
 
