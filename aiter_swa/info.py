@@ -32,8 +32,8 @@ from aiter_swa.jit.errors import JitConfigError, ToolchainError, UnsafeDirectory
 #: Every environment variable aiter_swa reads (README, "Environment variables"), in its order.
 ENV_VARS = (
     "AITER_SWA_CACHE_DIR", "AITER_SWA_PREBUILT_DIR", "AITER_SWA_ARCHS", "AITER_SWA_HIPCC", "AITER_SWA_NVCC",
-    "AITER_SWA_ROCM_DEVICE_LIB_PATH", "AITER_SWA_DISABLE_JIT", "AITER_SWA_COMPILE_TIMEOUT", "AITER_SWA_VERBOSE",
-    "AITER_SWA_MAX_JOBS", "AITER_SWA_PREBUILD_ARCHS", "AITER_SWA_PREBUILD_ARGS",
+    "AITER_SWA_ROCM_DEVICE_LIB_PATH", "AITER_SWA_DISABLE_JIT", "AITER_SWA_COMPILE_TIMEOUT",
+    "AITER_SWA_DEBUG_CHECKS", "AITER_SWA_VERBOSE", "AITER_SWA_MAX_JOBS", "AITER_SWA_PREBUILD_ARCHS", "AITER_SWA_PREBUILD_ARGS",
 )  # fmt: skip
 #: Read by the tests only (README, "Tests").
 TEST_ENV_VARS = ("AITER_SWA_FULL_GRID",)
@@ -62,7 +62,7 @@ def _dir_size(path: Path) -> tuple:
 
 
 def _op_and_arch(name: str, op_names) -> tuple:
-    """``(op, arch)`` of a spec name such as ``pa_v1_bf16_hs128_bs16_g8_swa_gfx942``."""
+    """``(op, arch)`` of a spec name such as ``pa_v1_bf16_hs128_g8_swa_gfx942``."""
     op = max((o for o in op_names if name.startswith(o + "_")), key=len, default="?")
     return op, name.rsplit("_", 1)[-1] if "_" in name else "?"
 

@@ -21,7 +21,7 @@ filter the install-time pre-build: ``AITER_SWA_PREBUILD_ARGS="--q-dtype bf16 --h
 ``--hf-config PATH/config.json`` builds exactly the kernels that model's layers need: each op with
 a model hook in the op table (``OpDef.from_hf_config``) maps the config to its specs (the JIT
 itself knows no model); ``--dtype`` (the dtype the model runs in; default the config's) and
-``--kv-cache-dtype`` are passed to the hook, and the axis filters (``--block-size 16``) narrow the
+``--kv-cache-dtype`` are passed to the hook, and the axis filters (``--head-size 128``) narrow the
 result. Progress: a tqdm bar with rate and ETA on a terminal, else one line per finished kernel
 with the same numbers.
 """
@@ -266,7 +266,7 @@ def _model_specs(path: str, ops: list, archs: list, dtypes: list, kv_cache_dtype
             raise ValueError(f"--hf-config {path}: op {op.name}: {e}") from None
         op_filters = {x: [v for t in texts for v in _parse_filter(t, op.axes[x])]
                       for x, texts in filters.items() if x in op.axes}
-        allowed = set(op.matrix(archs, op_filters)) if op_filters else None
+        allowed = set(op.matrix(archs, op_filters, narrow=False)) if op_filters else None  # the model chose
         kept = [s for s in found.specs if allowed is None or s in allowed]
         note = f" ({len(found.specs) - len(kept)} left out by the filters)" if len(kept) < len(found.specs) else ""
         lines.append(f"{op.name}: {found.summary} -> {len(kept)} kernels for {', '.join(archs)}{note}")

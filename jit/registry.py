@@ -40,6 +40,10 @@ class OpDef:
             in) None means the config's own. It raises ValueError for a config or option it cannot
             use and NotImplementedError for a model feature the op does not support yet (each
             message names the key or option). The JIT knows nothing about models: the op does.
+        default: ``default(axis_values: dict, arch: str) -> bool`` or None: narrows the matrix to
+            what deployments on ``arch`` need (e.g. the fp8 format of that arch), unless a filter
+            names one of ``default_axes``: an explicit choice on those axes gets every supported value.
+        default_axes: the axes whose explicit filter lifts ``default``.
     """
 
     name: str
@@ -49,6 +53,8 @@ class OpDef:
     description: str = ""
     internal: bool = False
     from_hf_config: Callable | None = None
+    default: Callable[[dict, str], bool] | None = None
+    default_axes: tuple = ()
 
     def __post_init__(self):
         fields = [f.name for f in dataclasses.fields(self.spec_type) if f.name != "arch"]
@@ -57,8 +63,9 @@ class OpDef:
         if self.spec_type.op != self.name:
             raise ValueError(f"op {self.name}: spec_type.op is {self.spec_type.op!r}")
 
-    def matrix(self, archs, filters: dict | None = None) -> list:
-        """The specs of the supported matrix for ``archs``, restricted to ``filters`` (axis -> values).
+    def matrix(self, archs, filters: dict | None = None, narrow: bool = True) -> list:
+        """The specs of the supported matrix for ``archs``, restricted to ``filters`` (axis -> values)
+        and, with ``narrow``, to ``default`` (unless a filter names one of ``default_axes``).
 
         Raises:
             ValueError: a filter names an unknown axis or a value outside the axis's supported list.
@@ -78,11 +85,12 @@ class OpDef:
         unknown = sorted(set(filters) - set(self.axes))
         if unknown:
             raise ValueError(f"op {self.name} has no axis {', '.join(unknown)} (axes: {', '.join(self.axes)})")
+        narrow = narrow and self.default is not None and not any(filters.get(axis) for axis in self.default_axes)
         specs = []
         for arch in dict.fromkeys(archs):
             for combo in itertools.product(*chosen.values()):
                 values = dict(zip(chosen, combo))
-                if self.supported(values):
+                if self.supported(values) and (not narrow or self.default(values, arch)):
                     specs.append(self.spec_type(**values, arch=arch))
         return specs
 

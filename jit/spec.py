@@ -69,7 +69,7 @@ class KernelSpec:
 
     @property
     def name(self) -> str:
-        """Readable, filesystem- and identifier-safe name, e.g. ``pa_v1_bf16_hs128_bs16_g8_swa_gfx942``."""
+        """Readable, filesystem- and identifier-safe name, e.g. ``pa_v1_bf16_hs128_g8_swa_gfx942``."""
         return "_".join([self.op, *map(str, self.name_parts()), _safe(self.arch)])
 
     def to_json(self) -> str:

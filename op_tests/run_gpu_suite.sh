@@ -11,6 +11,10 @@
 #       # give the run-to-run noise)
 #   bash op_tests/run_gpu_suite.sh kernels  # per-kernel GPU time (partition / reduce): this checkout, .baseline/, this again
 #   bash op_tests/run_gpu_suite.sh all      # tests, aiter, host, bench, kernels
+#   bash op_tests/run_gpu_suite.sh serve
+#       # the serving features (issue 9) in one call: their GPU tests (block sizes, head sizes 32/512,
+#       # sinks, fp8 KV, test_pa_v1_gpu.py), then the benchmark at block sizes 16 and 32 A-B-A against
+#       # .baseline/ (`git archive main | tar -x -C .baseline`), and fp8 KV rows next to bf16
 #   bash op_tests/run_gpu_suite.sh conv1d [bench args...]
 #       # causal_conv1d: its kernels pre-built, its GPU tests (op_tests/causal_conv1d), and its benchmark
 #       # on the seed's batch and on a long prefill, both layouts of the latter (Triton peer columns from
@@ -35,7 +39,10 @@ export AITER_SWA_CACHE_DIR=${AITER_SWA_CACHE_DIR:-/tmp/aiter_swa_cache} PYTHONUN
 JOBS=${JOBS:-$(nproc)}
 # the benchmarks' kernels (BENCH_HEADS / BENCH_GQA narrow them, e.g. to what kernel_times.py runs: 64,128 / 4,8)
 BENCH_HEADS=${BENCH_HEADS:-64,128,256} BENCH_GQA=${BENCH_GQA:-2,4,8}
-BENCH_KERNELS=(--op pa_v1 --q-dtype bf16 --kv-dtype bf16 --out-dtype bf16 --block-size 16 --soft-cap off --alibi off
+# the baseline's install and kernels (a machine may be warm from another checkout's run: own names)
+BASELINE_SITE=${BASELINE_SITE:-/tmp/baseline_site_$(basename "$PWD")}
+BASELINE_KERNELS=${BASELINE_KERNELS:-/tmp/baseline_kernels_$(basename "$PWD")}
+BENCH_KERNELS=(--op pa_v1 --q-dtype bf16 --kv-dtype bf16 --out-dtype bf16 --soft-cap off --alibi off
                --head-size "$BENCH_HEADS" --gqa "$BENCH_GQA")
 
 install_here() {
@@ -48,21 +55,33 @@ install_here() {
         | tee "$OUT/device.txt"
 }
 
+baseline_prebuild() {  # the baseline's own pre-build of its bench kernels (its flags: --dtype or --q-dtype; --block-size)
+    local flags=(--dtype bf16)
+    (cd /tmp && PYTHONPATH="$BASELINE_SITE" python3 -m aiter_swa.jit.prebuild --help) | grep -q -- --q-dtype \
+        && flags=(--op pa_v1 --q-dtype bf16 --kv-dtype bf16 --out-dtype bf16)
+    (cd /tmp && PYTHONPATH="$BASELINE_SITE" python3 -m aiter_swa.jit.prebuild --help) | grep -q -- --block-size \
+        && flags+=(--block-size "${BASELINE_BLOCK_SIZES:-16}")
+    (cd /tmp && AITER_SWA_CACHE_DIR=/tmp/aiter_swa_cache_baseline PYTHONPATH="$BASELINE_SITE" python3 -m aiter_swa.jit.prebuild \
+        --arch "$ARCH" "${flags[@]}" --soft-cap off --alibi off ${BENCH_SWA:+--sliding-window $BENCH_SWA} \
+        --head-size "$BENCH_HEADS" --gqa "$BENCH_GQA" --jobs "$JOBS" --out "$BASELINE_KERNELS") >"$OUT/prebuild_baseline.log" 2>&1 \
+        || tail -5 "$OUT/prebuild_baseline.log"
+}
+
 install_baseline() {  # the .baseline/ checkout into its own site dir, its bench kernels pre-built
     [ -d .baseline ] || return 1
-    [ -d /tmp/baseline_site ] && return 0
-    python3 -m pip install --no-deps --no-build-isolation --target /tmp/baseline_site ./.baseline >"$OUT/install_baseline.log" 2>&1 \
+    [ -d "$BASELINE_SITE" ] && return 0
+    python3 -m pip install --no-deps --no-build-isolation --target "$BASELINE_SITE" ./.baseline >"$OUT/install_baseline.log" 2>&1 \
         || { tail -20 "$OUT/install_baseline.log"; return 1; }
-    (cd /tmp && AITER_SWA_CACHE_DIR=/tmp/aiter_swa_cache_baseline PYTHONPATH=/tmp/baseline_site python3 -m aiter_swa.jit.prebuild \
-        --arch "$ARCH" --dtype bf16 --block-size 16 --soft-cap off --alibi off --head-size "$BENCH_HEADS" --gqa "$BENCH_GQA" \
-        --jobs "$JOBS" --out /tmp/baseline_kernels) >"$OUT/prebuild_baseline.log" 2>&1 || tail -5 "$OUT/prebuild_baseline.log"
+    baseline_prebuild
 }
 
 run_bench() {  # $1: label; the rest: bench args
     local label=$1; shift
     if [ "$label" = baseline ]; then
-        (cd /tmp && AITER_SWA_CACHE_DIR=/tmp/aiter_swa_cache_baseline AITER_SWA_PREBUILT_DIR=/tmp/baseline_kernels \
-            PYTHONPATH=/tmp/baseline_site python3 "$OLDPWD/.baseline/op_tests/bench_pa_v1_swa.py" "$@")
+        local bench=.baseline/op_tests/pa_v1/bench_pa_v1_swa.py  # the layout of the baseline's commit
+        [ -f "$bench" ] || bench=.baseline/op_tests/bench_pa_v1_swa.py
+        (cd /tmp && AITER_SWA_CACHE_DIR=/tmp/aiter_swa_cache_baseline AITER_SWA_PREBUILT_DIR="$BASELINE_KERNELS" \
+            PYTHONPATH="$BASELINE_SITE" python3 "$OLDPWD/$bench" "$@")
     else
         AITER_SWA_PREBUILT_DIR=/tmp/kernels python3 op_tests/pa_v1/bench_pa_v1_swa.py "$@"
     fi
@@ -79,7 +98,7 @@ if [ "$what" = all ] || [ "$what" = tests ]; then
 fi
 if [ "$what" = all ] || [ "$what" = aiter ]; then
     # the kernels of aiter's main test (window off; its sliding-window test adds two, compiled on first use)
-    python3 -m aiter_swa.jit.prebuild --arch "$ARCH" --op pa_v1 --head-size 64,128 --block-size 16,32 --gqa 2,8 \
+    python3 -m aiter_swa.jit.prebuild --arch "$ARCH" --op pa_v1 --head-size 64,128 --gqa 2,8 \
         --sliding-window off --jobs "$JOBS" --out /tmp/kernels_aiter >"$OUT/prebuild_aiter.log" 2>&1 || tail -5 "$OUT/prebuild_aiter.log"
     AITER_SWA_PREBUILT_DIR=/tmp/kernels_aiter python3 op_tests/aiter_suite/run_aiter_pa_v1.py --log "$OUT/${AITER_LOG:-aiter_suite}.log" "$@" \
         2>&1 | tail -40 || rc=1
@@ -88,7 +107,7 @@ if [ "$what" = all ] || [ "$what" = host ]; then
     # this checkout, the baseline, this checkout again (A-B-A: the host's speed drifts)
     python3 op_tests/pa_v1/bench_host_cost.py "$@" 2>&1 | tee "$OUT/host_cost.log" || rc=1
     if install_baseline; then
-        (cd /tmp && AITER_SWA_CACHE_DIR=/tmp/aiter_swa_cache_baseline PYTHONPATH=/tmp/baseline_site \
+        (cd /tmp && AITER_SWA_CACHE_DIR=/tmp/aiter_swa_cache_baseline PYTHONPATH="$BASELINE_SITE" \
             python3 "$OLDPWD/op_tests/pa_v1/bench_host_cost.py" "$@") 2>&1 | tee "$OUT/host_cost_baseline.log"
         python3 op_tests/pa_v1/bench_host_cost.py "$@" 2>&1 | tee "$OUT/host_cost_again.log" || rc=1
     fi
@@ -107,10 +126,37 @@ if [ "$what" = all ] || [ "$what" = kernels ]; then
         --out /tmp/kernels >"$OUT/prebuild.log" 2>&1 || tail -5 "$OUT/prebuild.log"
     AITER_SWA_PREBUILT_DIR=/tmp/kernels python3 op_tests/pa_v1/kernel_times.py "$@" 2>&1 | tee "$OUT/kernel_times.log" || rc=1
     if install_baseline; then
-        (cd /tmp && AITER_SWA_CACHE_DIR=/tmp/aiter_swa_cache_baseline AITER_SWA_PREBUILT_DIR=/tmp/baseline_kernels \
-            PYTHONPATH=/tmp/baseline_site python3 "$OLDPWD/op_tests/pa_v1/kernel_times.py" "$@") 2>&1 \
+        (cd /tmp && AITER_SWA_CACHE_DIR=/tmp/aiter_swa_cache_baseline AITER_SWA_PREBUILT_DIR="$BASELINE_KERNELS" \
+            PYTHONPATH="$BASELINE_SITE" python3 "$OLDPWD/op_tests/pa_v1/kernel_times.py" "$@") 2>&1 \
             | tee "$OUT/kernel_times_baseline.log"
         AITER_SWA_PREBUILT_DIR=/tmp/kernels python3 op_tests/pa_v1/kernel_times.py "$@" 2>&1 | tee "$OUT/kernel_times_again.log"
+    fi
+fi
+if [ "$what" = serve ]; then
+    SERVE_BENCH=(--models mistral gpt-oss --ctx 16384 --windows 128 4096 --flex-ctx --reps 10)
+    export BASELINE_BLOCK_SIZES=16,32 BENCH_SWA=on; BENCH_HEADS=64,128 BENCH_GQA=4,8
+    python3 -m aiter_swa.jit.prebuild --arch "$ARCH" --op pa_v1 --q-dtype bf16 --out-dtype bf16 --soft-cap off \
+        --alibi off --sliding-window on --kv-dtype bf16,fp8e4m3fn,fp8e4m3fnuz --head-size 64,128 --gqa 4,8 --jobs "$JOBS" --out /tmp/kernels \
+        >"$OUT/prebuild.log" 2>&1 &
+    prebuild_pid=$!
+    install_baseline &
+    baseline_pid=$!
+    if [ "${SERVE_TESTS:-1}" = 1 ]; then
+        { python3 -m pytest op_tests/pa_v1/test_pa_v1_gpu.py op_tests/pa_v1/test_pa_v1_swa.py -q -rs -n "$JOBS" \
+            -p no:cacheprovider -k "gpu or block_sizes or head_size or sink or fp8" >"$OUT/pytest_serve.log" 2>&1; } || rc=1
+        grep -E "^(FAILED|ERROR)" "$OUT/pytest_serve.log" | head -20
+        tail -3 "$OUT/pytest_serve.log"
+    fi
+    wait $prebuild_pid; tail -2 "$OUT/prebuild.log"
+    wait $baseline_pid; tail -2 "$OUT/prebuild_baseline.log"
+    # this checkout (with fp8 rows), the baseline at both block sizes, this checkout again (SERVE_A2=0: not)
+    run_bench current "${SERVE_BENCH[@]}" --block-size 16 32 --kv-dtype auto fp8e4m3fn fp8e4m3fnuz 2>&1 \
+        | tee "$OUT/bench.log" || rc=1
+    for bs in 16 32; do
+        run_bench baseline "${SERVE_BENCH[@]}" --block-size $bs 2>&1 | tee -a "$OUT/bench_baseline.log"
+    done
+    if [ "${SERVE_A2:-1}" = 1 ]; then
+        run_bench current "${SERVE_BENCH[@]}" --block-size 16 32 --kv-dtype auto 2>&1 | tee "$OUT/bench_again.log" || rc=1
     fi
 fi
 if [ "$what" = conv1d ]; then
@@ -155,9 +201,9 @@ if [ "$what" = robust ]; then
               --error-exitcode 3)
     t0=$SECONDS
     stamp() { echo "[robust +$((SECONDS - t0)) s] $*"; }
-    # the tests' kernels (bf16, head 64, block 16, GQA 4, every flag) and the fuzz's, each through one ninja
+    # the tests' kernels (bf16, head 64, GQA 4, every flag; any block size) and the fuzz's, each through one ninja
     python3 -m aiter_swa.jit.prebuild --arch "$ARCH" --op pa_v1 --q-dtype bf16 --kv-dtype bf16 --out-dtype bf16 \
-        --head-size 64 --block-size 16 --gqa 4 --jobs "$JOBS" --out /tmp/kernels_robust >"$OUT/prebuild_robust.log" 2>&1 \
+        --head-size 64 --gqa 4 --jobs "$JOBS" --out /tmp/kernels_robust >"$OUT/prebuild_robust.log" 2>&1 \
         || { tail -5 "$OUT/prebuild_robust.log"; rc=1; }
     python3 op_tests/pa_v1/fuzz_pa_v1.py --count "$FUZZ_COUNT" --prebuild --prebuild-only --kernels-dir /tmp/kernels_fuzz \
         --jobs "$JOBS" >"$OUT/prebuild_fuzz.log" 2>&1 || { tail -5 "$OUT/prebuild_fuzz.log"; rc=1; }

@@ -43,18 +43,17 @@ token included), the scale and the soft cap (``softcap``, Gemma-2) are passed to
 
 What falls back, with one log line per reason (logger ``aiter_swa.integrations.transformers``),
 never an error: steps with a multi-token row (prefill chunks; INFO), and at WARNING what the op
-cannot take: a block size or head size or dtype the op rejects (its own validation message is
-logged; transformers' default ``block_size=256`` is one: pass ``ContinuousBatchingConfig(block_size=32)``),
-a window that is not a multiple of the block size, attention sinks (gpt-oss' ``s_aux``) until
-the op takes them, a dropout, a missing JIT toolchain. Rows that fall back take transformers'
+cannot take: a head size or dtype the op rejects (its own validation message is logged; every
+block size is taken, transformers' default ``block_size=256`` included), a window that is not a
+multiple of the block size, a dropout, a missing JIT toolchain. Rows that fall back take transformers'
 own function, except on layers with a soft cap or sinks, which take the model's own eager
 attention (``eager_attention_forward`` of its ``modeling_*.py``) over the same paged K/V and
 masks: transformers' ``paged|eager`` drops the soft cap and ``paged|sdpa`` the soft cap and the
 sinks, and mixing a capped decode with an uncapped prefill would match neither.
 
-Attention sinks: when ``paged_attention_v1`` has a ``sinks`` argument (issue 9), decode rows with
-sinks go to the op with ``sinks=`` the layer's sink logits as float32 ``[num_heads]``
-(:data:`OP_TAKES_SINKS`); no code here changes.
+Attention sinks: ``paged_attention_v1`` has a ``sinks`` argument (issue 9): decode rows with sinks
+go to the op with ``sinks=`` the layer's sink logits as float32 ``[num_heads]``
+(:data:`OP_TAKES_SINKS`).
 
 Supported transformers versions: :data:`SUPPORTED_TRANSFORMERS` (checked by :func:`enable`).
 """
@@ -107,9 +106,8 @@ def enable(model=None) -> None:
             ``"paged|sdpa"`` / ``"paged|eager"``, the names this integration serves); a model set to
             a flash implementation is left to it (a warning says so).
 
-    Idempotent. Use ``ContinuousBatchingConfig(block_size=16 or 32)``: the op takes those block
-    sizes, and transformers' default (256) falls back to transformers' path for every row (with one
-    warning).
+    Idempotent. Any ``ContinuousBatchingConfig(block_size=...)`` runs on the op (the block size is a
+    run-time value of its kernels).
 
     Raises:
         RuntimeError: the installed transformers is not in :data:`SUPPORTED_TRANSFORMERS`.

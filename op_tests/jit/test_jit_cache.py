@@ -41,7 +41,7 @@ from aiter_swa.ops.pa_v1.spec import PaV1Spec
 from testlib.jit import JIT_ENV, reachable_dir, toolchain_problem
 
 SMOKE = SmokeSpec("fp16", 64, False, "gfx942")
-PA_SPEC = PaV1Spec("bf16", "bf16", "bf16", 128, 32, 8, True, False, True, "gfx942")
+PA_SPEC = PaV1Spec("bf16", "bf16", "bf16", 128, 8, True, False, True, "gfx942")
 
 # Imports aiter_swa.jit from this checkout/install without running aiter_swa/__init__.py (torch).
 BOOT = textwrap.dedent(f"""
@@ -341,7 +341,7 @@ def test_prebuild_exits_nonzero_when_a_kernel_fails(tmp_path, capfd, monkeypatch
 def test_prebuild_rejects_unsupported_values(capsys):
     with pytest.raises(SystemExit):
         prebuild.main(["--arch", "gfx942", "--head-size", "100", "--out", "/nonexistent"])
-    assert "head_size: 100 not supported by op pa_v1 (supported: 64, 80" in capsys.readouterr().err
+    assert "head_size: 100 not supported by op pa_v1 (supported: 32, 64, 80" in capsys.readouterr().err
 
 
 def test_prebuild_full_matrix_size(capsys):
@@ -349,9 +349,8 @@ def test_prebuild_full_matrix_size(capsys):
 
     assert prebuild.main(["--arch", "gfx942", "--arch", "sm_90", "--list"]) == 0
     names = capsys.readouterr().out.split()
-    # one element type for query, KV cache and output: len(GPU_DTYPES) combinations, not its cube
-    per_arch = (len(cfg.GPU_DTYPES) * len(cfg.SUPPORTED_HEAD_SIZES) * len(cfg.SUPPORTED_BLOCK_SIZES)
-                * len(cfg.GQA_BUCKETS) * 8)
+    # query == output dtype; KV: the query's dtype or the arch's one fp8 format (by default)
+    per_arch = len(cfg.GPU_DTYPES) * 2 * len(cfg.SUPPORTED_HEAD_SIZES) * len(cfg.GQA_BUCKETS) * 8
     library_ops = registry.ops()  # the catalogue's ops, not the JIT's internal self-test op
     assert "jit_smoke" not in library_ops
     assert sum(n.startswith("pa_v1_") for n in names) == 2 * per_arch

@@ -35,9 +35,13 @@ def test_catalogue_registers_the_library_ops():
 
 def test_matrix_filters_and_constraints():
     op = registry.get_op("pa_v1")
-    specs = op.matrix(["gfx942", "sm_90"], {"head_size": [128], "gqa": [8], "block_size": [16]})
-    # 2 archs x 2 dtypes (query == KV == out) x 8 flag combinations
-    assert len(specs) == 2 * 2 * 8 and all(s.q_dtype == s.kv_dtype == s.out_dtype for s in specs)
+    specs = op.matrix(["gfx942", "sm_90"], {"head_size": [128], "gqa": [8]})
+    # 2 archs x 2 dtypes (query == out) x (KV: the query's or the arch's fp8 format) x 8 flag combinations
+    assert len(specs) == 2 * 2 * 2 * 8 and all(s.q_dtype == s.out_dtype for s in specs)
+    fp8 = {(s.arch, s.kv_dtype) for s in specs if s.kv_dtype.startswith("fp8")}
+    assert fp8 == {("gfx942", "fp8e4m3fnuz"), ("sm_90", "fp8e4m3fn")}  # the default: each arch's own format
+    explicit = op.matrix(["gfx942"], {"head_size": [128], "gqa": [8], "kv_dtype": ["fp8e4m3fn", "fp8e4m3fnuz"]})
+    assert len(explicit) == 2 * 2 * 8  # an explicit --kv-dtype lifts the default: both formats
     assert not op.matrix(["gfx942"], {"q_dtype": ["fp16"], "kv_dtype": ["bf16"]})  # refused by `supported`
     with pytest.raises(ValueError, match="head_size: 100 not supported by op pa_v1"):
         op.matrix(["gfx942"], {"head_size": [100]})
@@ -46,12 +50,12 @@ def test_matrix_filters_and_constraints():
 
 
 def test_spec_json_names_the_op_and_round_trips():
-    spec = PaV1Spec("bf16", "bf16", "bf16", 128, 16, 8, True, False, True, "gfx942")
+    spec = PaV1Spec("bf16", "bf16", "bf16", 128, 8, True, False, True, "gfx942")
     assert json.loads(spec.to_json())["op"] == "pa_v1"
     assert registry.spec_from_json(spec.to_json()) == spec
-    assert spec.name == "pa_v1_bf16_hs128_bs16_g8_swa_alibi_gfx942"
+    assert spec.name == "pa_v1_bf16_hs128_g8_swa_alibi_gfx942"
     other = dataclasses.replace(spec, kv_dtype="fp16", out_dtype="fp16")
-    assert other.name == "pa_v1_bf16_kvfp16_ofp16_hs128_bs16_g8_swa_alibi_gfx942" and other.to_json() != spec.to_json()
+    assert other.name == "pa_v1_bf16_kvfp16_ofp16_hs128_g8_swa_alibi_gfx942" and other.to_json() != spec.to_json()
     assert SmokeSpec("fp16", 64, True, "sm_90").name == "jit_smoke_dtypefp16_size64_flag_sm_90"
 
 
@@ -82,7 +86,7 @@ def test_register_op_checks_axes_against_fields():
                                        ("gfx1201", 32), ("sm_90", 32), ("sm_80", 32)])
 def test_wavefront_size_is_rendered_from_the_arch(arch, size):
     assert wavefront_size(arch) == size
-    text = render(PaV1Spec("fp16", "fp16", "fp16", 64, 16, 1, False, False, False, arch))
+    text = render(PaV1Spec("fp16", "fp16", "fp16", 64, 1, False, False, False, arch))
     assert f"#define AITER_SWA_WAVEFRONT_SIZE {size}\n" in text
 
 
@@ -94,11 +98,11 @@ def test_no_source_uses_the_deprecated_wavefront_macro():
 
 
 def test_template_renders_the_launch_contract():
-    text = render(PaV1Spec("bf16", "bf16", "bf16", 128, 16, 8, True, True, True, "gfx942"))
+    text = render(PaV1Spec("bf16", "bf16", "bf16", 128, 8, True, True, True, "gfx942"))
     signature = "void launch(" + ", ".join(f"{p.cpp_type} {p.name}" for p in LAUNCH.params) + ")"
     assert signature in text
     assert all(f'pybind11::arg("{p.name}")' in text for p in LAUNCH.params)
-    kernels_only = render(PaV1Spec("bf16", "bf16", "bf16", 128, 16, 8, True, True, True, "gfx942"),
+    kernels_only = render(PaV1Spec("bf16", "bf16", "bf16", 128, 8, True, True, True, "gfx942"),
                           extra_vars={"kernels_only": True})
     assert "pybind11" not in kernels_only and "partition_kernel<Spec>" in kernels_only
 

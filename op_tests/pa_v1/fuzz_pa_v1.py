@@ -42,11 +42,13 @@ if __name__ == "__main__":  # op_tests (for testlib) is on sys.path under pytest
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from aiter_swa.ops.pa_v1.call import soft_cap_enabled
-from aiter_swa.ops.pa_v1.spec import GQA_BUCKETS, PARTITION_SIZE, SUPPORTED_BLOCK_SIZES, SUPPORTED_HEAD_SIZES
+from aiter_swa.ops.pa_v1.spec import GQA_BUCKETS, PARTITION_SIZE, SUPPORTED_HEAD_SIZES
 from testlib.pa_v1 import DTYPES, make_case, mismatch
 
 INT32_MAX = 2**31 - 1
 GPU_DTYPES = ("bf16", "fp16")
+#: Block sizes drawn (any integer >= 1 is valid: a spread of powers of two, 1 and vLLM's 272).
+BLOCK_SIZES = (1, 8, 16, 32, 64, 272)
 
 
 @dataclasses.dataclass
@@ -85,7 +87,7 @@ def _spec_pool(rng: random.Random, k: int) -> list:
     """``k`` distinct kernel-selecting combinations (dtype, head, block, bucket, swa, cap, alibi)."""
     pool = set()
     while len(pool) < k:
-        pool.add((rng.choice(GPU_DTYPES), rng.choice(SUPPORTED_HEAD_SIZES), rng.choice(SUPPORTED_BLOCK_SIZES),
+        pool.add((rng.choice(GPU_DTYPES), rng.choice(SUPPORTED_HEAD_SIZES), rng.choice(BLOCK_SIZES),
                   rng.choice(GQA_BUCKETS), rng.random() < 0.6, rng.random() < 0.3, rng.random() < 0.3))  # fmt: skip
     return sorted(pool)
 
@@ -106,7 +108,7 @@ def draw_config(rng: random.Random, index: int, pool: list | None) -> FuzzConfig
     if pool:
         dtype, head_size, block_size, bucket, swa, cap_on, alibi = rng.choice(pool)
     else:
-        dtype, head_size, block_size = rng.choice(GPU_DTYPES), rng.choice(SUPPORTED_HEAD_SIZES), rng.choice(SUPPORTED_BLOCK_SIZES)
+        dtype, head_size, block_size = rng.choice(GPU_DTYPES), rng.choice(SUPPORTED_HEAD_SIZES), rng.choice(BLOCK_SIZES)
         bucket, swa, cap_on, alibi = rng.choice(GQA_BUCKETS), rng.random() < 0.6, rng.random() < 0.3, rng.random() < 0.3
     lower = GQA_BUCKETS[GQA_BUCKETS.index(bucket) - 1] if bucket > 1 else 0
     ratio = rng.randint(lower + 1, bucket)
@@ -230,8 +232,8 @@ def prebuild_specs(cfgs: list, jobs: int | None, out: str | None = None) -> str:
     from aiter_swa.ops.pa_v1.spec import PaV1Spec
 
     arch = toolchain.device_arch(0)
-    specs = sorted({PaV1Spec(dt, dt, dt, hs, bs, g, swa, cap, alibi, arch=arch)
-                    for dt, hs, bs, g, swa, cap, alibi in (c.spec_axes() for c in cfgs)}, key=lambda s: s.name)  # fmt: skip
+    specs = sorted({PaV1Spec(dt, dt, dt, hs, g, swa, cap, alibi, arch=arch)  # the block size is a run-time value
+                    for dt, hs, _bs, g, swa, cap, alibi in (c.spec_axes() for c in cfgs)}, key=lambda s: s.name)  # fmt: skip
     out = out or tempfile.mkdtemp(prefix="aiter_swa-fuzz-kernels-")
     _rows, failures = prebuild(specs, out, jobs=jobs)
     if failures:

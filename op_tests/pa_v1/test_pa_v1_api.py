@@ -28,10 +28,12 @@ def test_paged_attention_matches_op_and_reference(device, layout):
         device=device,
         alibi=True,
         logits_soft_cap=5.0,
+        sinks="random",
     )
     out = aiter_swa.paged_attention(
         case.query, case.key_cache, case.value_cache, case.block_tables, case.context_lens,
         sliding_window=500, kv_cache_layout=layout, logits_soft_cap=5.0, alibi_slopes=case.alibi_slopes,
+        sinks=case.sinks,
     )  # fmt: skip
     assert out.shape == case.query.shape and out.dtype == BF16 and out.device == case.query.device
     assert torch.equal(out, run_op(case))  # scale defaults to head_size ** -0.5, max_context_len to the max

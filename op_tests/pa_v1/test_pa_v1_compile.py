@@ -17,26 +17,37 @@ from aiter_swa.jit import loader, resources
 from aiter_swa.ops.pa_v1.spec import LAUNCH, PaV1Spec
 from testlib.jit import JIT_ENV, assert_all_built, gpu_visible, prebuild_for_tests, toolchain_problem, use_prebuilt
 
-#             dtype  head  block gqa  swa    cap    alibi
+#             dtype  head  gqa  swa    cap    alibi
 REPRESENTATIVE = [
-    ("fp16", 128, 16, 8, True, False, False),   # the common case: GQA 8, window
-    ("bf16", 64, 32, 1, False, False, False),   # MHA, no window, big blocks
-    ("bf16", 256, 16, 16, True, True, True),    # every flag, largest head and GQA bucket
-    ("fp16", 80, 16, 4, True, True, False),     # an odd head size
-    ("bf16", 192, 32, 2, False, False, True),   # ALiBi without window
-    ("fp16", 96, 32, 16, True, False, True),
+    ("fp16", 128, 8, True, False, False),   # the common case: GQA 8, window
+    ("bf16", 64, 1, False, False, False),   # MHA, no window
+    ("bf16", 256, 16, True, True, True),    # every flag, the largest GQA bucket
+    ("fp16", 80, 4, True, True, False),     # an odd head size
+    ("bf16", 192, 2, False, False, True),   # ALiBi without window
+    ("fp16", 96, 16, True, False, True),
+    ("bf16", 32, 8, True, False, False),    # the smallest head size
+    ("bf16", 512, 8, True, True, False),    # the largest head size (2 vectors per lane on 32-lane wavefronts)
+]
+#              query   KV cache       head  gqa  swa    cap    alibi
+FP8_REPRESENTATIVE = [
+    ("bf16", "fp8e4m3fnuz", 128, 8, True, False, False),   # MI300's fp8 format, the common case
+    ("fp16", "fp8e4m3fn", 512, 8, True, True, True),       # OCP fp8, the largest head size, every flag
+    ("bf16", "fp8e4m3fnuz", 32, 16, False, True, False),
 ]
 ARCHS = ("gfx942", "sm_90")
-SPECS = [PaV1Spec(dt, dt, dt, *row, arch=arch) for arch in ARCHS for dt, *row in REPRESENTATIVE]
+SPECS = [PaV1Spec(dt, dt, dt, *row, arch=arch) for arch in ARCHS for dt, *row in REPRESENTATIVE] + [
+    PaV1Spec(q, kv, q, *row, arch=arch) for arch in ARCHS for q, kv, *row in FP8_REPRESENTATIVE
+]
 
 
 # Launcher arguments by name (the launch contract, aiter_swa/ops/pa_v1/spec.py LAUNCH); null pointers.
 LAUNCH_ARGS = dict(
-    out=0, query=0, key_cache=0, value_cache=0, block_tables=0, context_lens=0, alibi_slopes=0, workspace=0,
+    out=0, query=0, key_cache=0, value_cache=0, block_tables=0, context_lens=0, alibi_slopes=0, sinks=0, k_scale=0, v_scale=0,
+    workspace=0,
     device=0, exp_sums_offset=0, max_logits_offset=64, tmp_out_offset=128, num_seqs=1, num_heads=8, num_kv_heads=1,
     num_partitions=2, bt_stride=32, q_stride_seq=1024, q_stride_head=128, o_stride_seq=1024, o_stride_head=128,
     k_stride_block=2048, k_stride_head=2048, k_stride_token=128, v_stride_block=2048, v_stride_head=2048,
-    v_stride_token=128, sliding_window=128, max_context_len=512, num_blocks=64, scale=0.1, soft_cap=0.0, stream=0,
+    v_stride_token=128, sliding_window=128, max_context_len=512, num_blocks=64, block_size=16, scale=0.1, soft_cap=0.0, stream=0,
 )
 
 
@@ -111,7 +122,7 @@ def test_first_call_compiles_through_the_jit_cache(monkeypatch, tmp_path, caplog
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AITER_SWA_CACHE_DIR", str(tmp_path / "cache"))
     loader._reset_for_tests()
-    spec = PaV1Spec("bf16", "bf16", "bf16", 128, 16, 8, True, False, False, arch="gfx942")
+    spec = PaV1Spec("bf16", "bf16", "bf16", 128, 8, True, False, False, arch="gfx942")
     with caplog.at_level(logging.INFO, logger="aiter_swa.jit"):
         launch = loader.get_launcher(spec)
     (line,) = [r.getMessage() for r in caplog.records if r.name == "aiter_swa.jit"]

@@ -11,7 +11,7 @@ import torch
 
 import aiter_swa
 from testlib import no_host_sync
-from testlib.pa_v1 import assert_matches_reference, make_case, run_op
+from testlib.pa_v1 import FP8, assert_matches_reference, make_case, run_op
 
 pytestmark = pytest.mark.gpu
 
@@ -59,6 +59,41 @@ def test_cuda_graph_replay_with_new_data(shape):
     out.fill_(float("nan"))
     graph.replay()
     assert_matches_reference(out, second.reference(), f"{shape}: replay with new data")
+
+
+@pytest.mark.parametrize("fmt", ["fn", "fnuz"])
+def test_fp8_scales_are_read_on_the_device(fmt):
+    """k_scale and v_scale stay on the GPU: a call runs under sync-debug "error", and a graph captured
+    once replays with scales copied in afterwards (the kernel reads them at run time)."""
+    lens, window = SHAPES["split_k"]
+    case = _case(lens, window, seed=6, kv_dtype=FP8[fmt], k_scale=0.37, v_scale=2.5, sinks="random")
+    run_op(case)  # compile / load outside the checked region
+    out = torch.full_like(case.query, float("nan"))
+    args = case.op_args(out, case.workspace())
+    with no_host_sync():
+        torch.ops.aiter_swa.paged_attention_v1(*args)
+    assert_matches_reference(out, case.reference(), "eager")
+    torch.cuda.synchronize()
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        torch.ops.aiter_swa.paged_attention_v1(*args)
+    case.k_scale.fill_(0.8)
+    case.v_scale.fill_(0.125)
+    out.fill_(float("nan"))
+    graph.replay()
+    assert_matches_reference(out, case.reference(), "replay with new scales")
+
+
+def test_gpu_rejects_misaligned_fp8_cache():
+    """fp8 rows are read as 8-byte vectors: an fp8 cache needs an 8-byte aligned pointer."""
+    case = make_case(num_seqs=2, num_heads=8, num_kv_heads=8, head_size=64, block_size=16, context_lens=10,
+                     dtype=torch.bfloat16, device="cuda", kv_dtype=FP8["fn"])  # fmt: skip
+    flat = torch.empty(case.key_cache.numel() + 4, dtype=case.key_cache.dtype, device="cuda")
+    case.key_cache = flat[4:].view_as(case.key_cache)  # 4-byte offset
+    out = torch.full_like(case.query, 7.0)
+    with pytest.raises(ValueError, match=r"key_cache: the GPU kernel needs a 8-byte aligned"):
+        torch.ops.aiter_swa.paged_attention_v1(*case.op_args(out, case.workspace()))
+    assert torch.all(out == 7.0)
 
 
 def test_gpu_rejects_float32():

@@ -190,21 +190,18 @@ def test_bad_configs_name_the_key(change, message):
 
 def test_kernel_specs_are_the_distinct_specializations():
     layers = models.attention_layers(CONFIGS["gemma2_9b"])
-    specs = models.kernel_specs(layers, ["gfx942", "gfx90a"], "bf16", block_sizes=[16])
-    base = dict(q_dtype="bf16", kv_dtype="bf16", out_dtype="bf16", head_size=256, block_size=16, gqa=2, soft_cap=True,
-                alibi=False)
+    specs = models.kernel_specs(layers, ["gfx942", "gfx90a"], "bf16")
+    base = dict(q_dtype="bf16", kv_dtype="bf16", out_dtype="bf16", head_size=256, gqa=2, soft_cap=True, alibi=False)
     assert specs == [PaV1Spec(**base, sliding_window=w, arch=a) for a in ("gfx942", "gfx90a") for w in (True, False)]
-    # GQA 7 (Qwen2-7B) rounds up to the bucket 8; every supported block size by default
+    # GQA 7 (Qwen2-7B) rounds up to the bucket 8; one spec serves every block size (a run-time value)
     q = models.kernel_specs(models.attention_layers(CONFIGS["qwen2_7b"]), ["gfx942"], "fp16")
-    assert [(s.gqa, s.block_size, s.sliding_window) for s in q] == [(8, b, False) for b in OP.axes["block_size"]]
+    assert [(s.gqa, s.sliding_window) for s in q] == [(8, False)]
 
 
 @pytest.mark.parametrize("kwargs, error, message", [
     ({"dtype": "fp32"}, ValueError, "dtype: expected one of fp16, bf16"),
-    ({"dtype": "bf16", "block_sizes": [8]}, ValueError, "block_size: expected one of 16, 32, got 8"),
-    ({"dtype": "bf16", "kv_cache_dtype": "fp8"}, NotImplementedError, "no kernel for an fp8 KV cache yet"),
     ({"dtype": "bf16", "kv_cache_dtype": "fp8_e5m2"}, NotImplementedError, "no kernel for an fp8_e5m2 KV cache"),
-    ({"dtype": "bf16", "kv_cache_dtype": "int4"}, ValueError, "kv_cache_dtype: expected auto or one of"),
+    ({"dtype": "bf16", "kv_cache_dtype": "int4"}, ValueError, "kv_cache_dtype: expected auto, fp8, fp8_e4m3 or one of"),
 ])  # fmt: skip
 def test_kernel_specs_reject_what_the_op_lacks(kwargs, error, message):
     layers = models.attention_layers(CONFIGS["mistral_v01"])
@@ -212,32 +209,35 @@ def test_kernel_specs_reject_what_the_op_lacks(kwargs, error, message):
         models.kernel_specs(layers, ["gfx942"], **kwargs)
 
 
+@pytest.mark.parametrize("kv_cache_dtype, expected", [
+    ("fp8", {"gfx942": "fp8e4m3fnuz", "gfx90a": "fp8e4m3fn", "sm_90": "fp8e4m3fn"}),  # each arch's format
+    ("fp8_e4m3", {"gfx942": "fp8e4m3fnuz", "gfx90a": "fp8e4m3fn", "sm_90": "fp8e4m3fn"}),
+    ("float8_e4m3fn", {"gfx942": "fp8e4m3fn", "gfx90a": "fp8e4m3fn", "sm_90": "fp8e4m3fn"}),  # explicit
+    ("fp8e4m3fnuz", {"gfx942": "fp8e4m3fnuz", "gfx90a": "fp8e4m3fnuz", "sm_90": "fp8e4m3fnuz"}),
+])  # fmt: skip
+def test_kernel_specs_fp8_kv_cache(kv_cache_dtype, expected):
+    layers = models.attention_layers(CONFIGS["mistral_v01"])
+    specs = models.kernel_specs(layers, list(expected), "bf16", kv_cache_dtype)
+    assert {s.arch: s.kv_dtype for s in specs} == expected and all(s.q_dtype == s.out_dtype == "bf16" for s in specs)
+
+
 def test_unsupported_head_size_and_gqa_ratio_are_named():
     big = dict(CONFIGS["llama31_8b"], head_dim=112)
-    with pytest.raises(ValueError, match="head_dim: expected one of 64, 80, 96, 128, 192, 256, got 112"):
+    with pytest.raises(ValueError, match="head_dim: expected one of 32, 64, 80, 96, 128, 192, 256, 512, got 112"):
         models.kernel_specs(models.attention_layers(big), ["gfx942"], "bf16")
     mqa = dict(CONFIGS["llama31_8b"], num_key_value_heads=1)  # 32 query heads per KV head
     with pytest.raises(ValueError, match="expected a GQA ratio of at most 16, got 32"):
         models.kernel_specs(models.attention_layers(mqa), ["gfx942"], "bf16")
 
 
-def test_sinks_are_refused_until_the_op_has_them_then_mapped(monkeypatch):
+def test_sinks_need_no_kernel_of_their_own():
+    """gpt-oss' sinks are the op's run-time ``sinks`` argument: its layers map to the plain specs."""
     layers = models.attention_layers(CONFIGS["gpt_oss_20b"])
-    with pytest.raises(NotImplementedError, match=r"sinks: 24 of 24 attention layers have learned per-head"):
-        models.kernel_specs(layers, ["gfx942"], "bf16")
-
-    # Once the op has a `sinks` axis, the same layers map to specs with it set.
-    @dataclasses.dataclass(frozen=True)
-    class WithSinks(PaV1Spec):
-        sinks: bool = False
-
-    with_sinks = registry.OpDef(name="pa_v1", spec_type=WithSinks, axes=dict(OP.axes, sinks=(False, True)),
-                                supported=OP.supported)
-    monkeypatch.setattr(models, "OP", with_sinks)
-    specs = models.kernel_specs(layers, ["gfx942"], "bf16", block_sizes=[16])
-    assert [(s.sliding_window, s.sinks, s.head_size, s.gqa) for s in specs] == [(True, True, 64, 8), (False, True, 64, 8)]
-    plain = models.kernel_specs(models.attention_layers(CONFIGS["mistral_v01"]), ["gfx942"], "bf16", block_sizes=[16])
-    assert [s.sinks for s in plain] == [False]
+    assert all(x.sinks for x in layers)
+    specs = models.kernel_specs(layers, ["gfx942"], "bf16")
+    assert [(s.sliding_window, s.head_size, s.gqa) for s in specs] == [(True, 64, 8), (False, 64, 8)]
+    no_sinks = [dataclasses.replace(x, sinks=False) for x in layers]
+    assert models.kernel_specs(no_sinks, ["gfx942"], "bf16") == specs
 
 
 def test_from_hf_config_takes_the_config_dtype_or_asks_for_one():
@@ -249,7 +249,7 @@ def test_from_hf_config_takes_the_config_dtype_or_asks_for_one():
     with pytest.raises(ValueError, match="the config's dtype is 'float32', which has no GPU kernel; pass --dtype"):
         models.from_hf_config(CONFIGS["gemma2_9b"], archs=["gfx942"])
     both = models.from_hf_config(CONFIGS["gemma2_9b"], archs=["gfx942"], dtypes=["bfloat16", "fp16"])
-    assert {s.q_dtype for s in both.specs} == {"bf16", "fp16"} and len(both.specs) == len(set(both.specs)) == 8
+    assert {s.q_dtype for s in both.specs} == {"bf16", "fp16"} and len(both.specs) == len(set(both.specs)) == 4
 
 
 def test_op_table_hook_is_the_models_mapping():
@@ -276,15 +276,17 @@ def _list(capsys, *args):
 
 
 @pytest.mark.parametrize("name, extra, expected", [
-    ("mistral_v01", [], ["pa_v1_bf16_hs128_bs16_g4_swa_gfx942", "pa_v1_bf16_hs128_bs32_g4_swa_gfx942"]),
-    ("mistral_v01", ["--block-size", "16"], ["pa_v1_bf16_hs128_bs16_g4_swa_gfx942"]),
-    ("gemma2_9b", ["--dtype", "bf16", "--block-size", "16"],
-     ["pa_v1_bf16_hs256_bs16_g2_swa_cap_gfx942", "pa_v1_bf16_hs256_bs16_g2_cap_gfx942"]),
-    ("gemma3_4b", ["--block-size", "32"], ["pa_v1_bf16_hs256_bs32_g2_swa_gfx942", "pa_v1_bf16_hs256_bs32_g2_gfx942"]),
-    ("phi3_mini", ["--block-size", "16", "--dtype", "fp16"], ["pa_v1_fp16_hs96_bs16_g1_swa_gfx942"]),
-    ("qwen2_swa", ["--block-size", "16"], ["pa_v1_bf16_hs64_bs16_g8_gfx942", "pa_v1_bf16_hs64_bs16_g8_swa_gfx942"]),
-    ("llama32_1b", ["--block-size", "16", "--kv-cache-dtype", "auto"], ["pa_v1_bf16_hs64_bs16_g4_gfx942"]),
+    ("mistral_v01", [], ["pa_v1_bf16_hs128_g4_swa_gfx942"]),
+    ("gemma2_9b", ["--dtype", "bf16"], ["pa_v1_bf16_hs256_g2_swa_cap_gfx942", "pa_v1_bf16_hs256_g2_cap_gfx942"]),
+    ("gemma3_4b", [], ["pa_v1_bf16_hs256_g2_swa_gfx942", "pa_v1_bf16_hs256_g2_gfx942"]),
+    ("phi3_mini", ["--dtype", "fp16"], ["pa_v1_fp16_hs96_g1_swa_gfx942"]),
+    ("qwen2_swa", [], ["pa_v1_bf16_hs64_g8_gfx942", "pa_v1_bf16_hs64_g8_swa_gfx942"]),
+    ("llama32_1b", ["--kv-cache-dtype", "auto"], ["pa_v1_bf16_hs64_g4_gfx942"]),
     ("llama32_1b", ["--sliding-window", "on"], []),
+    ("gpt_oss_20b", ["--dtype", "bf16"], ["pa_v1_bf16_hs64_g8_swa_gfx942", "pa_v1_bf16_hs64_g8_gfx942"]),
+    ("mistral_v01", ["--kv-cache-dtype", "fp8"], ["pa_v1_bf16_kvfp8e4m3fnuz_hs128_g4_swa_gfx942"]),
+    ("mistral_v01", ["--kv-cache-dtype", "float8_e4m3fn", "--head-size", "128"],
+     ["pa_v1_bf16_kvfp8e4m3fn_hs128_g4_swa_gfx942"]),  # an explicit format survives the axis filters
 ])  # fmt: skip
 def test_prebuild_hf_config_lists_exactly_the_models_kernels(tmp_path, capsys, name, extra, expected):
     code, names, err = _list(capsys, "--hf-config", _write(tmp_path, name), *extra)
@@ -294,11 +296,10 @@ def test_prebuild_hf_config_lists_exactly_the_models_kernels(tmp_path, capsys, n
 
 
 @pytest.mark.parametrize("name, extra, message", [
-    ("gpt_oss_20b", [], "op pa_v1: sinks: 24 of 24 attention layers have learned per-head attention sinks"),
-    ("mistral_v01", ["--kv-cache-dtype", "fp8"], "no kernel for an fp8 KV cache yet"),
+    ("mistral_v01", ["--kv-cache-dtype", "fp8_e5m2"], "no kernel for an fp8_e5m2 KV cache"),
     ("gemma2_9b", [], "pass --dtype bf16 or --dtype fp16"),
     ("mistral_v01", ["--op", "causal_conv1d"], "--op causal_conv1d: no model mapping for --hf-config"),
-    ("mistral_v01", ["--block-size", "8"], "block_size: 8 not supported by op pa_v1"),
+    ("mistral_v01", ["--head-size", "100"], "head_size: 100 not supported by op pa_v1"),
     ("mistral_v01", ["--width", "4"], "--width: no selected op (pa_v1) has that axis"),
 ])  # fmt: skip
 def test_prebuild_hf_config_errors_are_one_line(tmp_path, capsys, name, extra, message):
@@ -346,7 +347,7 @@ def test_progress_is_a_tqdm_bar_on_a_terminal_and_lines_elsewhere(capsys):
 
 @pytest.mark.toolchain
 def test_prebuild_hf_config_builds_the_kernel_with_progress(tmp_path):
-    """A model whose layers need one kernel (every layer windowed, one block size): the CLI builds
+    """A model whose layers need one kernel (every layer windowed; any block size): the CLI builds
     exactly it, shows a progress line with the ETA and ends with the summary line."""
     problem = toolchain_problem("gfx942")
     if problem:
@@ -355,10 +356,10 @@ def test_prebuild_hf_config_builds_the_kernel_with_progress(tmp_path):
     out = tmp_path / "kernels"
     env = {k: v for k, v in os.environ.items() if k not in JIT_ENV}
     proc = subprocess.run([sys.executable, "-m", "aiter_swa.jit.prebuild", "--hf-config", cfg, "--arch", "gfx942",
-                           "--block-size", "16", "--jobs", "1", "--out", str(out)],
+                           "--jobs", "1", "--out", str(out)],
                           capture_output=True, text=True, timeout=900, env=env)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    spec = PaV1Spec("fp16", "fp16", "fp16", 64, 16, 2, True, False, False, "gfx942")
+    spec = PaV1Spec("fp16", "fp16", "fp16", 64, 2, True, False, False, "gfx942")
     kernels = json.loads((out / "manifest.json").read_text())["kernels"]
     assert list(kernels) == [spec.to_json()]
     assert "mistral: 3 attention layers: 3 windowed (window 4096)" in proc.stdout

@@ -19,13 +19,13 @@ from testlib.pa_v1 import make_case
 OP = torch.ops.aiter_swa.paged_attention_v1.default
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-#: aiter's paged_attention_v1 arguments with sliding_window appended (docs/design.md).
+#: aiter's paged_attention_v1 arguments with sliding_window and sinks appended (docs/design.md).
 AITER_ARGS = (
     "(Tensor(a!) out, Tensor(b!) workspace_buffer, Tensor query, Tensor key_cache, "
     "Tensor value_cache, float scale, Tensor block_tables, Tensor? cu_query_lens, Tensor context_lens, "
     "int max_context_len, Tensor? alibi_slopes, str kv_cache_dtype, str kv_cache_layout, float logits_soft_cap, "
     "Tensor k_scale, Tensor v_scale, Tensor? fp8_out_scale=None, int partition_size=256, int mtp=1, "
-    "int sliding_window=0) -> ()"
+    "int sliding_window=0, Tensor? sinks=None) -> ()"
 )
 
 
@@ -147,6 +147,7 @@ OPCHECK_CASES = {
         context_lens=[0, 33, 520], kv_cache_layout="NHD", combined_kv=True, sliding_window=40, head_size=80
     ),
     "one_partition": dict(context_lens=[100, 256], head_size=64, block_size=32),
+    "sinks_block_272": dict(context_lens=[0, 300, 700], sliding_window=500, sinks="random", block_size=272, head_size=64),
 }
 
 

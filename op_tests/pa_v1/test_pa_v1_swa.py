@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import math
 import statistics
 import sys
 import time
@@ -24,11 +25,15 @@ from pathlib import Path
 import pytest
 import torch
 
-from aiter_swa.ops.pa_v1.spec import MAX_GQA_RATIO, SUPPORTED_HEAD_SIZES
+from aiter_swa.jit import toolchain
+from aiter_swa.ops.pa_v1.call import kv_element_dtype
+from aiter_swa.ops.pa_v1.spec import FNUZ_ARCHS, MAX_GQA_RATIO, SUPPORTED_HEAD_SIZES
 
 if __name__ == "__main__":  # CLI mode: op_tests (for testlib) is on sys.path under pytest, not here
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from testlib.pa_v1 import DTYPES, cuda_median_ms, NULL_BLOCK, assert_matches_reference, error_metrics, make_case, mismatch, run_op
+from testlib.pa_v1 import (
+    DTYPES, FP8, NULL_BLOCK, assert_matches_reference, cuda_median_ms, error_metrics, make_case, mismatch, run_op,
+)  # fmt: skip
 
 # ---------------------------------------------------------------- the aiter grid
 GRID_DTYPES = ("bf16", "fp16")
@@ -211,6 +216,30 @@ def test_head_sizes(request, device, head_size):
     _check(request, device, head_size=head_size, context_lens=[1, 300, 600], sliding_window=257, kv_cache_layout="NHD")
 
 
+@pytest.mark.parametrize("gqa", [1, 8, 16])
+@pytest.mark.parametrize("head_size", [32, 512])
+def test_smallest_and_largest_head_size(request, device, head_size, gqa):
+    """Head size 32 (4 lanes per row) and 512 (64 lanes, or 2 vectors per lane on 32-lane wavefronts)
+    at the GQA buckets 1, 8 and 16, one and several partitions, fp16 and ALiBi."""
+    _check(request, device, head_size=head_size, num_heads=2 * gqa, num_kv_heads=2, num_seqs=4,
+           context_lens=[0, 5, 256, 1100], sliding_window=700, dtype=torch.float16, alibi=True)
+
+
+#: Block sizes of the serving engines: aiter's 1, 16, 32; 64 (some AMD parts); transformers' paged
+#: cache's 256; vLLM's hybrid models' 272 and 544; and 8, 128.
+BLOCK_SIZES = (1, 8, 16, 32, 64, 128, 256, 272, 544)
+
+
+@pytest.mark.parametrize("layout", ["HND", "NHD"])
+@pytest.mark.parametrize("window", [0, 300])
+@pytest.mark.parametrize("block_size", BLOCK_SIZES)
+def test_block_sizes(request, device, block_size, window, layout):
+    """Any block size (a run-time value): contexts on both sides of block and partition boundaries."""
+    lens = [0, 1, block_size - 1 or 1, block_size + 1, 257, 700, 1500]
+    _check(request, device, num_seqs=len(lens), context_lens=lens, sliding_window=window, block_size=block_size,
+           kv_cache_layout=layout)
+
+
 @pytest.mark.parametrize("gqa", [1, 2, 3, 4, 8, MAX_GQA_RATIO])
 def test_gqa_ratios(request, device, gqa):
     _check(request, device, num_heads=2 * gqa, num_kv_heads=2, context_lens=[17, 300, 600], sliding_window=100)
@@ -247,6 +276,140 @@ def test_window_at_least_context_equals_no_window(request, device):
     full = run_op(make_case(**kw))
     windowed = run_op(make_case(sliding_window=1124, **kw))
     torch.testing.assert_close(windowed, full, atol=1e-3, rtol=1e-3)
+
+
+# ---------------------------------------------------------------- attention sinks
+@pytest.mark.parametrize("layout", ["HND", "NHD"])
+@pytest.mark.parametrize("window", [0, 300])
+@pytest.mark.parametrize("heads", [(8, 8), (8, 2), (32, 2)], ids=["gqa1", "gqa4", "gqa16"])
+def test_sinks(request, device, heads, window, layout):
+    """A random sink logit per head: one partition and several, contexts 0 and 1."""
+    lens = [0, 1, 200, 700, 1500]
+    case, out = _check(request, device, num_seqs=len(lens), num_heads=heads[0], num_kv_heads=heads[1],
+                       context_lens=lens, sliding_window=window, kv_cache_layout=layout, sinks="random")
+    case.sinks = None
+    assert mismatch(out, case.reference()) is not None, "the sinks made no difference: the test is blind"
+
+
+@pytest.mark.parametrize("window", [0, 300])
+def test_dominating_sink(request, device, window):
+    """A sink 40 above every logit takes almost all the weight: out = sum_j exp(x_j - 40) v_j / ~1,
+    about 1e-17, still within the dtype's relative tolerance of the reference (no underflow to 0,
+    no overflow of exp)."""
+    case, out = _check(request, device, context_lens=[1, 100, 700], sliding_window=window, sinks=40.0)
+    assert 0 < out.abs().max() < 1e-12
+
+
+def test_sink_is_not_capped(request, device):
+    """With soft cap 5 a sink of 6 is not capped (gpt-oss's sdpa appends the raw sink to the scaled
+    logits; vLLM's triton_unified_attention starts its running max at the raw sink and caps only
+    q.k): the reference with the sink capped to 5 tanh(6 / 5) differs."""
+    case, out = _check(request, device, context_lens=[1, 40, 600], sliding_window=300, logits_soft_cap=5.0, scale=1.0,
+                       sinks=6.0)
+    case.sinks = torch.full_like(case.sinks, 5.0 * math.tanh(6.0 / 5.0))
+    assert mismatch(out, case.reference()) is not None, "capping the sink made no difference: the test is blind"
+
+
+@pytest.mark.parametrize("layout", ["HND", "NHD"])
+def test_sinks_with_alibi_cap_window_fp16(request, device, layout):
+    _check(request, device, dtype=torch.float16, context_lens=[0, 1, 129, 513], num_seqs=4, sliding_window=128,
+           alibi=True, logits_soft_cap=5.0, scale=1.0, kv_cache_layout=layout, sinks="random")
+
+
+def test_sink_with_every_context_empty(request, device):
+    """A sink-only softmax weighs no value: zeros (one partition, and several)."""
+    for max_context_len in (0, 1000):
+        case = make_case(num_seqs=2, num_heads=8, num_kv_heads=2, head_size=64, block_size=16, context_lens=0,
+                         dtype=torch.bfloat16, device=device, sinks=1.0, seed=seed_of(request))
+        case.max_context_len = max_context_len  # a bound above every length: the grid has its partitions
+        case.block_tables = torch.zeros(2, -(-max_context_len // 16), dtype=torch.int32, device=device)
+        out = run_op(case)
+        assert torch.equal(out, torch.zeros_like(out)), max_context_len
+
+
+# ---------------------------------------------------------------- fp8 KV cache
+#: Scales of the fp8 tests: not 1, not powers of two.
+K_SCALE, V_SCALE = 0.37, 2.5
+#: E4M3's unit roundoff: 3 mantissa bits, so rounding to it changes a (normal) value by at most
+#: 2^-4 of its magnitude.
+FP8_UNIT_ROUNDOFF = 2.0**-4
+
+
+@pytest.mark.parametrize("layout", ["HND", "NHD"])
+@pytest.mark.parametrize("window", [0, 300])
+@pytest.mark.parametrize("dtype", ["bf16", "fp16"])
+@pytest.mark.parametrize("fmt", ["fn", "fnuz"])
+def test_fp8_kv_cache(request, device, fmt, dtype, window, layout):
+    """Both fp8 formats, k_scale and v_scale != 1, against the float64 reference of the same bytes
+    (decoded by torch, times the scales). The decode is exact (test_fp8_decode_is_bit_exact), so the
+    only differences are float32 accumulation and the rounding of out: the query dtype's tolerances
+    apply (2e-2 / 1e-2 bf16, 5e-3 fp16), far below one fp8 step (2^-3 relative)."""
+    lens = [0, 1, 200, 700, 1500]
+    case, out = _check(request, device, num_seqs=len(lens), context_lens=lens, sliding_window=window,
+                       dtype=DTYPES[dtype], kv_cache_layout=layout, kv_dtype=FP8[fmt], k_scale=K_SCALE, v_scale=V_SCALE)
+    case.v_scale = torch.ones_like(case.v_scale)
+    assert mismatch(out, case.reference()) is not None, "v_scale made no difference: the test is blind"
+
+
+@pytest.mark.parametrize("fmt", ["fn", "fnuz"])
+def test_fp8_matches_the_unquantized_attention(request, device, fmt):
+    """Quantizing bf16 K/V to fp8 (x / scale, rounded) and attending with the scales gives the
+    unquantized answer within fp8's precision: every K and V element is off by at most u = 2^-4 of
+    itself (E4M3's unit roundoff; the test's values are far above the subnormal range), which moves
+    the output by about u / sqrt(3) = 0.036 in relative norm (rounding errors uniform in +-u,
+    averaged by the softmax just as the values are; measured on the CPU: 0.027-0.028). Bound: u on
+    the relative norm error; and above 1e-2, where bf16 K/V alone stay (3e-4): the fp8 rounding shows."""
+    lens = [1, 200, 700, 1500]
+    kw = dict(num_seqs=len(lens), num_heads=8, num_kv_heads=2, head_size=128, block_size=16, context_lens=lens,
+              sliding_window=1000, dtype=torch.bfloat16, device=device, seed=seed_of(request))
+    exact = make_case(**kw)
+    quantized = make_case(**kw)  # the same bytes of everything but the caches
+    for name, s in (("key_cache", K_SCALE), ("value_cache", V_SCALE)):
+        setattr(quantized, name, (getattr(exact, name).float() / s).to(FP8[fmt]))
+    quantized.kv_cache_dtype = "fp8"
+    quantized.k_scale = torch.tensor([K_SCALE], device=device)
+    quantized.v_scale = torch.tensor([V_SCALE], device=device)
+    _, rel = error_metrics(run_op(quantized), exact.reference())
+    assert 1e-2 < rel < FP8_UNIT_ROUNDOFF, rel
+
+
+@pytest.mark.parametrize("dtype", ["bf16", "fp16"])
+@pytest.mark.parametrize("fmt", ["fn", "fnuz"])
+def test_fp8_decode_is_bit_exact(device, fmt, dtype):
+    """All 256 E4M3 codes through the V path: one key (its weight is exactly 1) and v_scale = 0.5 (a
+    power of two), so out is exactly 0.5 * the code's value (every E4M3 value, halved, is a bf16 and
+    an fp16 number) and NaN for the NaN codes (fn: 0x7f, 0xff; fnuz: 0x80)."""
+    case = make_case(num_seqs=1, num_heads=1, num_kv_heads=1, head_size=256, block_size=16, context_lens=1,
+                     dtype=DTYPES[dtype], device=device, kv_dtype=FP8[fmt], v_scale=0.5)
+    codes = torch.arange(256, dtype=torch.uint8)
+    case.value_cache.view(torch.uint8)[int(case.block_tables[0, 0]), 0, 0] = codes.to(device)  # HND: key 0's row
+    out = run_op(case)
+    expected = (codes.view(FP8[fmt]).float() * 0.5).to(DTYPES[dtype])
+    assert expected.isnan().sum() == (2 if fmt == "fn" else 1)
+    torch.testing.assert_close(out[0, 0].cpu(), expected, rtol=0, atol=0, equal_nan=True)
+
+
+def test_fp8_uint8_cache_takes_the_arch_format(request, device):
+    """aiter's call sites pass the cache as uint8: it holds the fp8 format of the device's arch,
+    E4M3 FNUZ on gfx940/941/942 and OCP E4M3 elsewhere (NVIDIA, gfx950, gfx90a, the CPU)."""
+    arch = toolchain.device_arch(0) if device == "cuda" else None
+    expected = FP8["fnuz"] if arch in FNUZ_ARCHS else FP8["fn"]
+    case, out = _check(request, device, context_lens=[1, 300, 700], sliding_window=500, kv_dtype=torch.uint8,
+                       k_scale=K_SCALE, v_scale=V_SCALE, sinks="random")
+    assert case.key_cache.dtype == torch.uint8 and kv_element_dtype(case.key_cache) == expected
+    other = FP8["fn"] if expected == FP8["fnuz"] else FP8["fnuz"]
+    case.key_cache, case.value_cache = case.key_cache.view(other), case.value_cache.view(other)
+    assert mismatch(out, case.reference()) is not None, "the format made no difference: the test is blind"
+
+
+@pytest.mark.parametrize("head_size", [32, 80, 512])
+@pytest.mark.parametrize("block_size", [1, 272])
+def test_fp8_with_every_feature(request, device, head_size, block_size):
+    """fp8 (E4M3 FNUZ, the MI300 format) with sinks, ALiBi, soft cap and window, odd block sizes,
+    the smallest, an odd and the largest head size, GQA 8, a K/V pair of strided views."""
+    _check(request, device, num_seqs=4, num_heads=16, num_kv_heads=2, head_size=head_size, block_size=block_size,
+           context_lens=[0, 3, 300, 900], sliding_window=600, alibi=True, logits_soft_cap=5.0, scale=1.0,
+           sinks="random", combined_kv=True, kv_dtype=FP8["fnuz"], k_scale=K_SCALE, v_scale=V_SCALE)
 
 
 # ---------------------------------------------------------------- CLI mode

@@ -47,6 +47,12 @@ def other_device(t: torch.Tensor) -> torch.Tensor:
     return t.to("meta" if t.device.type == "cpu" else "cpu")
 
 
+def fp8(a: dict, **update) -> dict:
+    """``kv_cache_dtype="fp8"`` with float8_e4m3fn caches (valid), then ``update``."""
+    return {"kv_cache_dtype": "fp8", "key_cache": a["key_cache"].to(torch.float8_e4m3fn),
+            "value_cache": a["value_cache"].to(torch.float8_e4m3fn), **update}
+
+
 # (id, update of the valid arguments, exception, argument named, expected text, given text)
 CASES = [
     ("query_dtype", lambda a: {"query": a["query"].to(torch.int16)}, TypeError, "query", "torch.float16", "torch.int16"),
@@ -71,12 +77,12 @@ CASES = [
     (
         "unsupported_head_size",
         lambda a: {k: resized(a[k], -1, 72) for k in ("query", "out", "key_cache", "value_cache")},
-        ValueError, "query", "(64, 80, 96, 128, 192, 256)", "72",
+        ValueError, "query", "(32, 64, 80, 96, 128, 192, 256, 512)", "72",
     ),
     (
-        "unsupported_block_size",
-        lambda a: {"key_cache": resized(a["key_cache"], 2, 8), "value_cache": resized(a["value_cache"], 2, 8)},
-        ValueError, "key_cache", "(16, 32)", "8",
+        "block_size_zero",
+        lambda a: {"key_cache": resized(a["key_cache"], 2, 0), "value_cache": resized(a["value_cache"], 2, 0)},
+        ValueError, "key_cache", "block_size >= 1", "0",
     ),
     ("kv_shapes_differ", lambda a: {"value_cache": resized(a["value_cache"], 0, 3)}, ValueError, "value_cache", "key_cache's shape", "(3, 2, 16, 64)"),
     ("unknown_layout", lambda a: {"kv_cache_layout": "BHSD"}, ValueError, "kv_cache_layout", "('HND', 'NHD')", "'BHSD'"),
@@ -102,7 +108,20 @@ CASES = [
     ("soft_cap_nan", lambda a: {"logits_soft_cap": float("nan")}, ValueError, "logits_soft_cap", "<= 0 or inf (no cap)", "nan"),
     ("soft_cap_below_float32_normal", lambda a: {"logits_soft_cap": 1e-39}, ValueError, "logits_soft_cap", ">= 2^-126", "1e-39"),
     ("mtp_two", lambda a: {"mtp": 2}, NotImplementedError, "mtp", "1", "2"),
-    ("fp8_kv_cache", lambda a: {"kv_cache_dtype": "fp8"}, NotImplementedError, "kv_cache_dtype", "'auto'", "'fp8'"),
+    ("sinks_dtype", lambda a: {"sinks": torch.zeros(8, dtype=torch.float16, device=a["query"].device)}, TypeError, "sinks", "torch.float32", "torch.float16"),
+    ("sinks_shape", lambda a: {"sinks": torch.zeros(4, device=a["query"].device)}, ValueError, "sinks", "[num_heads=8]", "(4,)"),
+    ("sinks_ndim", lambda a: {"sinks": torch.zeros(8, 1, device=a["query"].device)}, ValueError, "sinks", "1-D", "(8, 1)"),
+    ("sinks_device", lambda a: {"sinks": other_device(torch.zeros(8, device=a["query"].device))}, ValueError, "sinks", "the query's device", "one on"),
+    ("sinks_strided", lambda a: {"sinks": torch.zeros(16, device=a["query"].device)[::2]}, ValueError, "sinks", "stride 1", "(2,)"),
+    ("fp8_with_bf16_cache", lambda a: {"kv_cache_dtype": "fp8"}, TypeError, "key_cache", "torch.float8_e4m3fnuz or torch.float8_e4m3fn or torch.uint8 (kv_cache_dtype='fp8')", "torch.bfloat16"),
+    ("auto_with_fp8_cache", lambda a: {k: v for k, v in fp8(a).items() if k != "kv_cache_dtype"}, TypeError, "key_cache", "torch.bfloat16 (the query's, as kv_cache_dtype='auto')", "torch.float8_e4m3fn"),
+    ("fp8_value_cache_dtype_differs", lambda a: fp8(a, value_cache=a["value_cache"].to(torch.float8_e4m3fn).view(torch.uint8)), TypeError, "value_cache", "torch.float8_e4m3fn (the key_cache's)", "torch.uint8"),
+    ("fp8_k_scale_dtype", lambda a: fp8(a, k_scale=a["k_scale"].half()), TypeError, "k_scale", "torch.float32 (per-tensor fp8 scale", "torch.float16"),
+    ("fp8_v_scale_shape", lambda a: fp8(a, v_scale=torch.ones(2, device=a["query"].device)), ValueError, "v_scale", "one element", "(2,)"),
+    ("fp8_k_scale_per_token", lambda a: fp8(a, k_scale=torch.ones(2, 16, device=a["query"].device)), ValueError, "k_scale", "per-tensor", "(2, 16)"),
+    ("fp8_k_scale_device", lambda a: fp8(a, k_scale=other_device(a["k_scale"])), ValueError, "k_scale", "the query's device", "one on"),
+    ("kv_cache_dtype_e5m2", lambda a: {"kv_cache_dtype": "fp8_e5m2"}, NotImplementedError, "kv_cache_dtype", "('auto', 'fp8', 'fp8_e4m3')", "'fp8_e5m2'"),
+    ("kv_cache_dtype_unknown", lambda a: {"kv_cache_dtype": "fp4"}, ValueError, "kv_cache_dtype", "('auto', 'fp8', 'fp8_e4m3')", "'fp4'"),
     ("fp8_out_scale", lambda a: {"fp8_out_scale": torch.ones(1, device=a["query"].device)}, NotImplementedError, "fp8_out_scale", "None", "a tensor"),
 ]  # fmt: skip
 
@@ -161,6 +180,25 @@ def test_valid_arguments_pass(device):
     assert (dims.num_seqs, dims.num_heads, dims.num_kv_heads, dims.head_size, dims.block_size) == (2, 8, 2, 64, 16)
     assert (dims.gqa_ratio, dims.max_blocks_per_seq, dims.num_partitions) == (4, 38, 3)
     assert dims.workspace_layout[3] == REQUIRED_BYTES > 0
+
+
+@pytest.mark.parametrize("kv_cache_dtype", ["fp8", "fp8_e4m3"])
+@pytest.mark.parametrize("cache_dtype", [torch.float8_e4m3fn, torch.float8_e4m3fnuz, torch.uint8])
+def test_valid_fp8_arguments_pass(device, kv_cache_dtype, cache_dtype):
+    """Each fp8 cache dtype with vLLM's two names, scales of shape [] and [1]."""
+    args = valid_args(device)
+    args.update(kv_cache_dtype=kv_cache_dtype, k_scale=torch.tensor(0.5, device=device),
+                v_scale=torch.tensor([2.0], device=device))
+    for name in ("key_cache", "value_cache"):
+        args[name] = args[name].to(torch.float8_e4m3fn).view(cache_dtype)
+    assert validate(*args.values()).dims.num_partitions == 3
+
+
+def test_auto_ignores_the_scales():
+    """With kv_cache_dtype="auto" the scales are not checked (aiter's own test passes CPU tensors)."""
+    args = valid_args("cpu")
+    args.update(k_scale=torch.ones(3, dtype=torch.float16), v_scale=torch.ones(2, 2, device="meta"))
+    validate(*args.values())
 
 
 def test_cu_query_lens_is_ignored():

@@ -18,7 +18,7 @@ from aiter_swa.ops.pa_v1.spec import PaV1Spec
 from testlib.jit import JIT_ENV
 
 REPO = Path(__file__).resolve().parents[2]
-SPEC = PaV1Spec("bf16", "bf16", "bf16", 128, 16, 8, True, False, False, "gfx942")
+SPEC = PaV1Spec("bf16", "bf16", "bf16", 128, 8, True, False, False, "gfx942")
 
 
 def _env(**extra) -> dict:

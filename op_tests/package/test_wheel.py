@@ -1,6 +1,6 @@
 """Wheels that carry kernels (issue 11, item 3): the README's deployment recipe, end to end.
 
-``AITER_SWA_PREBUILD_ARCHS=gfx942 AITER_SWA_PREBUILD_ARGS="--hf-config config.json --block-size ..."
+``AITER_SWA_PREBUILD_ARCHS=gfx942 AITER_SWA_PREBUILD_ARGS="--hf-config config.json --dtype ..."
 pip wheel`` on this CPU machine (with ``import torch`` made to fail: the build needs none), twice in
 the same source copy (the second build reuses the first's kernels and keeps only its own
 selection), then the wheel is installed into a fresh venv and, with ``AITER_SWA_DISABLE_JIT=1``, no
@@ -32,7 +32,7 @@ from testlib.jit import CHECKOUT, JIT_ENV, copy_checkout, toolchain_problem, tor
 # A tiny Mistral-style model: every layer windowed, head size 64, GQA 2, fp16.
 CONFIG = {"model_type": "mistral", "hidden_size": 256, "num_attention_heads": 4, "num_key_value_heads": 2,
           "head_dim": 64, "num_hidden_layers": 2, "sliding_window": 1024, "dtype": "float16"}
-SPECS = {b: PaV1Spec("fp16", "fp16", "fp16", 64, b, 2, True, False, False, "gfx942") for b in (16, 32)}
+SPECS = {d: PaV1Spec(d, d, d, 64, 2, True, False, False, "gfx942") for d in ("fp16", "bf16")}
 WHEEL_TAG = f"cp{sys.version_info.major}{sys.version_info.minor}"
 
 
@@ -67,15 +67,15 @@ def _pip_wheel(src: Path, dist: Path, args: str, no_torch: Path, cache: Path):
 
 @pytest.fixture(scope="module")
 def wheels(tmp_path_factory):
-    """Two wheels built from one source copy: A with both block sizes, then B with block size 16 only."""
+    """Two wheels built from one source copy: A for the model in fp16 and bf16, then B in fp16 only."""
     tmp = tmp_path_factory.mktemp("wheel")
     src = copy_checkout(tmp / "src")
     cfg = tmp / "config.json"
     cfg.write_text(json.dumps(CONFIG))
     no_torch = torch_blocker(tmp / "no_torch", "building the wheel must not import torch")
     cache = tmp / "unused-cache"
-    a, log_a = _pip_wheel(src, tmp / "dist-a", f"--hf-config {cfg} --block-size 16,32", no_torch, cache)
-    b, log_b = _pip_wheel(src, tmp / "dist-b", f"--hf-config {cfg} --block-size 16", no_torch, cache)
+    a, log_a = _pip_wheel(src, tmp / "dist-a", f"--hf-config {cfg} --dtype fp16,bf16", no_torch, cache)
+    b, log_b = _pip_wheel(src, tmp / "dist-b", f"--hf-config {cfg} --dtype fp16", no_torch, cache)
     assert not cache.exists(), "the pre-build wrote into the kernel cache"
     return {"a": a, "log_a": log_a, "b": b, "log_b": log_b, "config": cfg, "tmp": tmp}
 
@@ -104,8 +104,8 @@ def test_wheel_is_a_platform_wheel_with_the_models_kernels(wheels):
 
 def test_a_second_build_reuses_kernels_and_keeps_only_its_selection(wheels):
     got = _prebuilt(wheels["b"])
-    assert got["files"] == ["manifest.json", f"{SPECS[16].name}.so"]
-    assert list(got["manifest"]["kernels"]) == [SPECS[16].to_json()]
+    assert got["files"] == ["manifest.json", f"{SPECS['fp16'].name}.so"]
+    assert list(got["manifest"]["kernels"]) == [SPECS["fp16"].to_json()]
     assert "(1 up to date, 0 to build)" in wheels["log_b"]
     assert "--prune removed 1 kernels that are not selected" in wheels["log_b"]
 
@@ -143,7 +143,7 @@ _RESOLVE = textwrap.dedent("""
     from aiter_swa.ops.pa_v1.spec import LAUNCH
 
     config = json.load(open(sys.argv[1]))
-    specs = models.from_hf_config(config, archs=["gfx942"]).specs  # both block sizes
+    specs = models.from_hf_config(config, archs=["gfx942"], dtypes=["fp16", "bf16"]).specs
     res = {"package": aiter_swa.__file__, "dirs": [str(d) for d in manifest.prebuilt_dirs()],
            "specs": [s.to_json() for s in specs]}
     have, missing = specs
@@ -185,18 +185,18 @@ def _resolve(venv, wheels, mode: str):
 def test_installed_wheel_resolves_the_kernel_without_a_compiler(venv, wheels):
     res, prebuilt = _resolve(venv, wheels, "find")
     assert res["dirs"] == [str(prebuilt)]
-    assert res["specs"] == [SPECS[16].to_json(), SPECS[32].to_json()]
-    assert res["verified"] == str(prebuilt / f"{SPECS[16].name}.so")
+    assert res["specs"] == [SPECS["fp16"].to_json(), SPECS["bf16"].to_json()]
+    assert res["verified"] == str(prebuilt / f"{SPECS['fp16'].name}.so")
     assert res["compiler_lookups"] == []
     # a kernel the wheel does not carry: the JIT is off, so a clear error with the pre-build command
     assert "is not pre-built and AITER_SWA_DISABLE_JIT=1 forbids compiling it" in res["missing_error"]
-    assert "--block-size 32" in res["missing_error"] and "--arch gfx942" in res["missing_error"]
+    assert "--q-dtype bf16" in res["missing_error"] and "--arch gfx942" in res["missing_error"]
 
 
 @pytest.mark.skipif(ctypes.util.find_library("amdhip64") is None,
                     reason="no HIP runtime library (libamdhip64) to load a gfx942 kernel library with")
 def test_installed_wheel_loads_the_kernel_and_calls_its_launcher(venv, wheels):
     res, prebuilt = _resolve(venv, wheels, "load")
-    assert res["origin"] == ["prebuilt", str(prebuilt / f"{SPECS[16].name}.so")]
+    assert res["origin"] == ["prebuilt", str(prebuilt / f"{SPECS['fp16'].name}.so")]
     assert res["launch"] == "None"
     assert res["compiler_lookups"] == [], "loading a pre-built kernel looked for a compiler"

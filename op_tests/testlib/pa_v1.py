@@ -13,10 +13,12 @@ import statistics
 import torch
 
 import aiter_swa
-from aiter_swa.ops.pa_v1.call import ARG_NAMES, PaV1Call
+from aiter_swa.ops.pa_v1.call import ARG_NAMES, PaV1Call, kv_element_dtype
 from aiter_swa.ops.pa_v1.reference import paged_attention_reference
 
 DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}
+#: fp8 KV-cache formats by short name (the cache's torch dtype).
+FP8 = {"fn": torch.float8_e4m3fn, "fnuz": torch.float8_e4m3fnuz}
 #: dtype -> (relative norm error bound, assert_close atol = rtol).
 TOLERANCES = {torch.bfloat16: (2e-2, 1e-2), torch.float16: (5e-3, 5e-3), torch.float32: (1e-5, 1e-5)}
 #: Block id of the null block: NaN-filled, where out-of-window and unused block-table entries point.
@@ -38,6 +40,11 @@ class PaCase:
     kv_cache_layout: str = "HND"
     logits_soft_cap: float = 0.0
     alibi_slopes: torch.Tensor | None = None
+    sinks: torch.Tensor | None = None
+    #: "auto", or "fp8" for an fp8 / uint8 cache, with its float32 one-element scales.
+    kv_cache_dtype: str = "auto"
+    k_scale: torch.Tensor | None = None
+    v_scale: torch.Tensor | None = None
 
     def workspace(self) -> torch.Tensor:
         num_seqs, num_heads, head_size = self.query.shape
@@ -51,16 +58,20 @@ class PaCase:
         one = torch.ones(1, dtype=torch.float32, device=self.query.device)
         fields = {f.name for f in dataclasses.fields(self)}
         case = {name: getattr(self, name) for name in ARG_NAMES if name in fields}
-        return PaV1Call(
-            out=out, workspace_buffer=workspace, cu_query_lens=None, kv_cache_dtype="auto", k_scale=one, v_scale=one,
-            **case,
-        ).args()
+        for name in ("k_scale", "v_scale"):
+            if case[name] is None:
+                case[name] = one
+        return PaV1Call(out=out, workspace_buffer=workspace, cu_query_lens=None, **case).args()
 
     def reference(self) -> torch.Tensor:
-        """float64 CPU reference output."""
+        """float64 CPU reference output (a uint8 cache read as the fp8 format of its device's arch)."""
+        k, v = self.key_cache, self.value_cache
+        if k.dtype == torch.uint8:
+            k, v = k.view(kv_element_dtype(k)), v.view(kv_element_dtype(v))
+        scales = (self.k_scale, self.v_scale) if self.kv_cache_dtype != "auto" else (1.0, 1.0)
         return paged_attention_reference(
-            self.query, self.key_cache, self.value_cache, self.block_tables, self.context_lens, self.scale,
-            self.sliding_window, self.kv_cache_layout, self.logits_soft_cap, self.alibi_slopes,
+            self.query, k, v, self.block_tables, self.context_lens, self.scale, self.sliding_window,
+            self.kv_cache_layout, self.logits_soft_cap, self.alibi_slopes, self.sinks, *scales,
         )  # fmt: skip
 
 
@@ -88,6 +99,10 @@ def make_case(
     seed: int = 0,
     poison: bool = True,
     spare_blocks: int = 2,
+    sinks: float | str | None = None,
+    kv_dtype: torch.dtype | None = None,
+    k_scale: float = 1.0,
+    v_scale: float = 1.0,
 ) -> PaCase:
     """Random inputs (uniform in [-1, 1), drawn on the CPU from ``seed``, then moved to ``device``).
 
@@ -96,6 +111,12 @@ def make_case(
     slot that is not an attended key (null block, spare blocks, the window's partial first block,
     the context's partial last block) holds NaN, so reading one shows in the output.
     ``combined_kv`` makes K and V strided views ``kv[:, 0]``, ``kv[:, 1]`` of one tensor.
+    ``sinks``: None (no sinks), a float (every head's sink logit) or ``"random"`` (uniform in
+    [-3, 3), drawn after everything else, so the other inputs equal those of the same seed without
+    sinks). ``kv_dtype``: the caches' dtype when it is not ``dtype``: ``torch.float8_e4m3fn`` /
+    ``torch.float8_e4m3fnuz`` (then ``kv_cache_dtype="fp8"``, the caches hold the uniform values
+    divided by ``k_scale`` / ``v_scale``, rounded to fp8, and NaN codes where poisoned) or
+    ``torch.uint8`` (the same, in the fp8 format of ``device``'s arch, as bytes).
     """
     gen = torch.Generator().manual_seed(seed)
     lens = [context_lens] * num_seqs if isinstance(context_lens, int) else list(context_lens)
@@ -116,12 +137,14 @@ def make_case(
     block_shape = (
         (num_kv_heads, block_size, head_size) if kv_cache_layout == "HND" else (block_size, num_kv_heads, head_size)
     )
+    fp8 = kv_dtype is not None and kv_dtype != dtype
+    draw_dtype = torch.float32 if fp8 else dtype  # fp8: drawn, poisoned, then quantized
     if combined_kv:
-        kv = torch.empty(num_blocks, 2, *block_shape, dtype=dtype).uniform_(-1, 1, generator=gen)
+        kv = torch.empty(num_blocks, 2, *block_shape, dtype=draw_dtype).uniform_(-1, 1, generator=gen)
         key_cache, value_cache = kv[:, 0], kv[:, 1]
     else:
-        key_cache = torch.empty(num_blocks, *block_shape, dtype=dtype).uniform_(-1, 1, generator=gen)
-        value_cache = torch.empty(num_blocks, *block_shape, dtype=dtype).uniform_(-1, 1, generator=gen)
+        key_cache = torch.empty(num_blocks, *block_shape, dtype=draw_dtype).uniform_(-1, 1, generator=gen)
+        value_cache = torch.empty(num_blocks, *block_shape, dtype=draw_dtype).uniform_(-1, 1, generator=gen)
     if poison:
         attended = torch.zeros(num_blocks, block_size, dtype=torch.bool)
         for i, (lo, hi) in enumerate(ranges):
@@ -135,6 +158,30 @@ def make_case(
     alibi_slopes = None
     if alibi:  # the geometric slopes of the ALiBi paper: 2^(-8 h / num_heads), h = 1..num_heads
         alibi_slopes = torch.tensor([2.0 ** (-8.0 * h / num_heads) for h in range(1, num_heads + 1)]).to(device)
+    sink_logits = None
+    if sinks == "random":
+        sink_logits = torch.empty(num_heads).uniform_(-3, 3, generator=gen)
+    elif sinks is not None:
+        sink_logits = torch.full((num_heads,), float(sinks))
+    if sink_logits is not None:
+        sink_logits = sink_logits.to(device)
+    fp8_fields = {}
+    if fp8:
+        element = kv_element_dtype(torch.empty(0, dtype=kv_dtype, device=device))  # uint8: the device's format
+        if combined_kv:
+            kv = torch.stack([kv[:, 0] / k_scale, kv[:, 1] / v_scale], dim=1).to(element)
+        else:
+            key_cache, value_cache = (key_cache / k_scale).to(element), (value_cache / v_scale).to(element)
+        if kv_dtype == torch.uint8:
+            if combined_kv:
+                kv = kv.view(torch.uint8)
+            else:
+                key_cache, value_cache = key_cache.view(torch.uint8), value_cache.view(torch.uint8)
+        fp8_fields = dict(
+            kv_cache_dtype="fp8",
+            k_scale=torch.tensor([k_scale], dtype=torch.float32, device=device),
+            v_scale=torch.tensor([v_scale], dtype=torch.float32, device=device),
+        )
     if combined_kv:
         kv = kv.to(device)
         key_cache, value_cache = kv[:, 0], kv[:, 1]
@@ -152,6 +199,8 @@ def make_case(
         kv_cache_layout=kv_cache_layout,
         logits_soft_cap=logits_soft_cap,
         alibi_slopes=alibi_slopes,
+        sinks=sink_logits,
+        **fp8_fields,
     )
 
 

@@ -21,6 +21,7 @@ def paged_attention(
     logits_soft_cap: float = 0.0,
     alibi_slopes: torch.Tensor | None = None,
     max_context_len: int | None = None,
+    sinks: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Decode attention over a paged KV cache; returns a new ``out`` like ``query``.
 
@@ -52,6 +53,7 @@ def paged_attention(
         block_tables=block_tables, cu_query_lens=None, context_lens=context_lens, max_context_len=max_context_len,
         alibi_slopes=alibi_slopes, kv_cache_dtype="auto", kv_cache_layout=kv_cache_layout,
         logits_soft_cap=logits_soft_cap, k_scale=unit_scale, v_scale=unit_scale, sliding_window=sliding_window,
+        sinks=sinks,
     )  # fmt: skip
     torch.ops.aiter_swa.paged_attention_v1(*call.args())
     return out

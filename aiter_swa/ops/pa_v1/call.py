@@ -12,8 +12,8 @@ The outcome of the checks is a function of that metadata alone, so it is cached 
 new tensors of the same metadata pays for matching the key, not for the checks.
 
 Exception types: ``TypeError`` for a wrong dtype, ``ValueError`` for a wrong shape, stride, device
-or value, ``NotImplementedError`` for what a later issue adds (``mtp > 1``, fp8 KV cache, fp8
-output). Every message reads ``<argument>: expected <what>, got <what>``.
+or value, ``NotImplementedError`` for what a later issue adds (``mtp > 1``, fp8 output, an E5M2 KV
+cache). Every message reads ``<argument>: expected <what>, got <what>``.
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ import torch
 
 from aiter_swa._checks import MetadataCache, has_internal_overlap
 from aiter_swa._library import arg, arg_names, derived
+from aiter_swa.jit import toolchain
 
-from .spec import GPU_DTYPES, MAX_GQA_RATIO, SUPPORTED_BLOCK_SIZES, SUPPORTED_HEAD_SIZES
+from .spec import GPU_DTYPES, MAX_GQA_RATIO, MIN_BLOCK_SIZE, SUPPORTED_HEAD_SIZES, fp8_format_for_arch
 from .workspace import DTYPES, check_mtp, get_workspace_size, layout, num_partitions
 
 LAYOUTS = ("HND", "NHD")
@@ -45,6 +46,24 @@ def soft_cap_enabled(logits_soft_cap: float) -> bool:
     NaN and ``0 < c < 2^-126`` are rejected by :func:`check`. CPU and GPU paths both use this."""
     return F32_MIN_NORMAL <= logits_soft_cap < F32_OVERFLOW
 _GPU_DTYPES = tuple({"fp16": torch.float16, "bf16": torch.bfloat16}[d] for d in GPU_DTYPES)
+#: ``kv_cache_dtype`` values: the query's dtype, or fp8 E4M3 (vLLM's names for it).
+KV_CACHE_DTYPES = ("auto", "fp8", "fp8_e4m3")
+#: Known ``kv_cache_dtype`` values of the serving engines that are not supported (NotImplementedError).
+_NOT_YET_KV_CACHE_DTYPES = ("fp8_e5m2", "int8")
+#: Torch fp8 dtypes by spec name, and the cache dtypes ``kv_cache_dtype="fp8"`` accepts: an fp8
+#: dtype (the format, an explicit choice) or uint8 (aiter's call sites; the format of the device's
+#: arch: :func:`kv_element_dtype`).
+TORCH_FP8 = {"fp8e4m3fn": torch.float8_e4m3fn, "fp8e4m3fnuz": torch.float8_e4m3fnuz}
+FP8_CACHE_DTYPES = (torch.float8_e4m3fnuz, torch.float8_e4m3fn, torch.uint8)
+
+
+def kv_element_dtype(cache: torch.Tensor) -> torch.dtype:
+    """The element type a KV cache holds: its dtype; for ``uint8`` the fp8 format of its device's
+    arch (``spec.fp8_format_for_arch``: E4M3 FNUZ on gfx940/941/942, else OCP E4M3, also on the CPU)."""
+    if cache.dtype != torch.uint8:
+        return cache.dtype
+    arch = toolchain.device_arch(cache.get_device()) if cache.device.type == "cuda" else None
+    return TORCH_FP8[fp8_format_for_arch(arch)]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,7 +87,8 @@ class PaDims:
 @dataclasses.dataclass
 class PaV1Call:
     """One call of ``paged_attention_v1``: aiter's arguments, names, order and defaults, plus
-    ``sliding_window``. Shapes, dtypes and semantics: the docstring of :mod:`aiter_swa.ops.pa_v1.op`.
+    ``sliding_window`` and ``sinks`` (appended, with defaults: every aiter call site still works).
+    Shapes, dtypes and semantics: the docstring of :mod:`aiter_swa.ops.pa_v1.op`.
     """
 
     out: torch.Tensor = arg("Tensor(a!)")
@@ -91,6 +111,7 @@ class PaV1Call:
     partition_size: int = arg("int", 256)
     mtp: int = arg("int", 1)
     sliding_window: int = arg("int", 0)
+    sinks: torch.Tensor | None = arg("Tensor?", None)
     #: Filled by :func:`validate`: the call's sizes, and the per-metadata record they come from.
     dims: PaDims | None = derived()
     checked: Checked | None = derived()
@@ -138,7 +159,7 @@ def full_args(args: tuple) -> tuple:
     """The op's positional arguments with the trailing defaults filled in.
 
     The torch dispatcher leaves out trailing arguments equal to their defaults when it calls a
-    Python kernel, so a kernel receives 16 to 20 arguments.
+    Python kernel, so a kernel receives 16 to 21 arguments.
     """
     n = len(args)
     if n == len(ARG_NAMES):
@@ -148,12 +169,15 @@ def full_args(args: tuple) -> tuple:
     return args + _DEFAULTS[n:]
 
 
-#: The tensor arguments whose metadata the checks read (``alibi_slopes``, last, may be None).
+#: The tensor arguments whose metadata the checks read (``alibi_slopes`` and ``sinks``, last, may be None).
 _tensors_of = operator.itemgetter(*(ARG_INDEX[n] for n in (
-    "out", "workspace_buffer", "query", "key_cache", "value_cache", "block_tables", "context_lens", "alibi_slopes")))
+    "out", "workspace_buffer", "query", "key_cache", "value_cache", "block_tables", "context_lens", "alibi_slopes",
+    "sinks")))  # fmt: skip
+_KV_CACHE_DTYPE = ARG_INDEX["kv_cache_dtype"]
+_scales_of = operator.itemgetter(ARG_INDEX["k_scale"], ARG_INDEX["v_scale"])
 _scalar_args = operator.itemgetter(*(ARG_INDEX[n] for n in (
     "max_context_len", "kv_cache_dtype", "kv_cache_layout", "partition_size", "mtp", "sliding_window",
-    "logits_soft_cap", "scale", "fp8_out_scale", "alibi_slopes")))  # fmt: skip
+    "logits_soft_cap", "scale", "fp8_out_scale", "alibi_slopes", "sinks")))  # fmt: skip
 
 
 def _scalars(args: tuple) -> tuple:
@@ -162,11 +186,11 @@ def _scalars(args: tuple) -> tuple:
     ``scale`` and the soft cap's value are passed to the kernel on every call; only their classes
     are in the key: the cap on, off or invalid (:func:`soft_cap_enabled`), ``scale`` finite in float32.
     """
-    max_context_len, kv_cache_dtype, layout_name, partition_size, mtp, window, cap, scale, fp8_out_scale, alibi = (
-        _scalar_args(args))
+    (max_context_len, kv_cache_dtype, layout_name, partition_size, mtp, window, cap, scale, fp8_out_scale, alibi,
+     sinks) = _scalar_args(args)  # fmt: skip
     return (max_context_len, kv_cache_dtype, layout_name, partition_size, mtp, window,
             F32_MIN_NORMAL <= cap < F32_OVERFLOW, cap <= 0 or cap >= F32_OVERFLOW, abs(scale) < F32_OVERFLOW,
-            fp8_out_scale is None, alibi is None)  # fmt: skip
+            fp8_out_scale is None, alibi is None, sinks is None)  # fmt: skip
 
 
 _CHECKS = MetadataCache()
@@ -178,16 +202,21 @@ def lookup(args: tuple) -> Checked:
     The GPU dispatch's entry: no call object is built when the metadata was seen before.
     """
     tensors = _tensors_of(args)
-    if tensors[-1] is None:  # alibi_slopes; its absence is part of the scalars
-        tensors = tensors[:-1]
+    if tensors[-1] is None or tensors[-2] is None:  # sinks, alibi_slopes: their absence is part of the scalars
+        tensors = tuple(t for t in tensors if t is not None)
+    if args[_KV_CACHE_DTYPE] != "auto":  # fp8: the scales are checked (kv_cache_dtype is in the scalars)
+        tensors += _scales_of(args)
     return _CHECKS.lookup(_scalars(args), tensors, lambda: Checked(check(PaV1Call(*args))))
 
 
 def validate(*args, **kwargs) -> PaV1Call:
     """Check the arguments of ``paged_attention_v1`` (schema order); return the call with its ``dims``.
 
-    ``cu_query_lens``, ``k_scale`` and ``v_scale`` are accepted and not checked: ``cu_query_lens``
-    has no use with one query token per sequence (``mtp == 1``), the scales none without fp8 KV.
+    ``cu_query_lens`` is accepted and not checked (no use with one query token per sequence,
+    ``mtp == 1``); so are ``k_scale`` and ``v_scale`` with ``kv_cache_dtype="auto"`` (aiter's test
+    passes CPU tensors there). With ``"fp8"`` / ``"fp8_e4m3"`` the caches are float8_e4m3fnuz,
+    float8_e4m3fn or uint8 (both alike) and the scales float32 tensors of one element on the
+    query's device (read by the kernel, never on the host).
     ``sliding_window`` takes any int64 (``<= 0``: off; one at least as long as a context attends
     all of it). ``logits_soft_cap``: ``<= 0``, ``inf`` or any value whose float32 form is infinite
     disable the cap (:func:`soft_cap_enabled`). ``scale``: any value finite in float32.
@@ -196,12 +225,14 @@ def validate(*args, **kwargs) -> PaV1Call:
     metadata sets (checked in C++) skips building the key.
 
     Raises:
-        NotImplementedError: ``kv_cache_dtype != "auto"``, ``fp8_out_scale`` given, ``mtp > 1``.
+        NotImplementedError: ``kv_cache_dtype`` ``"fp8_e5m2"`` or ``"int8"``, ``fp8_out_scale``
+            given, ``mtp > 1``.
         TypeError: wrong dtype of ``query`` (float16/bfloat16; float32 on the CPU), ``out``,
             ``key_cache``/``value_cache`` (the query's), ``block_tables``/``context_lens`` (int32),
-            ``alibi_slopes`` (float32), ``workspace_buffer`` (uint8).
-        ValueError: any shape, stride, device or size mismatch, an unsupported head size, block
-            size, GQA ratio, layout or partition size, ``mtp < 1``, ``max_context_len`` outside
+            ``alibi_slopes``/``sinks``/fp8 scales (float32), ``workspace_buffer`` (uint8); a cache
+            dtype that does not match ``kv_cache_dtype``.
+        ValueError: any shape, stride, device or size mismatch, an unsupported head size, a block
+            size of 0, an unsupported GQA ratio, layout or partition size, ``mtp < 1``, ``max_context_len`` outside
             ``[0, 2^31 - 1]``, a workspace smaller than ``get_workspace_size(...)`` bytes, ``out``
             with internal overlap (two of its elements at one address), ``scale`` NaN, infinite or
             beyond float32's range, ``logits_soft_cap`` NaN or in ``(0, 2^-126)``.
@@ -232,11 +263,13 @@ def _check_constants(c: PaV1Call) -> None:
 
 def check(c: PaV1Call) -> PaDims:
     """Every check of :func:`validate`, uncached (the fake impl's path: symbolic shapes are not hashable)."""
-    if c.kv_cache_dtype != "auto":
-        raise NotImplementedError(
-            f"kv_cache_dtype: expected 'auto' (KV cache in the query's dtype; fp8 KV is not supported yet), "
-            f"got {c.kv_cache_dtype!r}"
+    if c.kv_cache_dtype not in KV_CACHE_DTYPES:
+        exc = NotImplementedError if c.kv_cache_dtype in _NOT_YET_KV_CACHE_DTYPES else ValueError
+        raise exc(
+            f"kv_cache_dtype: expected one of {KV_CACHE_DTYPES} ('auto': the query's dtype; 'fp8', 'fp8_e4m3': "
+            f"fp8 E4M3 with per-tensor k_scale/v_scale; E5M2 and int8 caches are not supported), got {c.kv_cache_dtype!r}"
         )
+    fp8 = c.kv_cache_dtype != "auto"
     if c.fp8_out_scale is not None:
         raise NotImplementedError("fp8_out_scale: expected None (fp8 output is not supported yet), got a tensor")
     check_mtp(c.mtp)
@@ -250,6 +283,7 @@ def check(c: PaV1Call) -> PaDims:
 
     query, out, key_cache, value_cache = c.query, c.out, c.key_cache, c.value_cache
     block_tables, context_lens, alibi_slopes, workspace = c.block_tables, c.context_lens, c.alibi_slopes, c.workspace_buffer
+    sinks = c.sinks
     cache_doc = (
         "[num_blocks, num_kv_heads, block_size, head_size]"
         if layout_name == "HND"
@@ -263,18 +297,35 @@ def check(c: PaV1Call) -> PaDims:
     _check_ndim("context_lens", context_lens, 1, "[num_seqs]")
     if alibi_slopes is not None:
         _check_ndim("alibi_slopes", alibi_slopes, 1, "[num_heads]")
+    if sinks is not None:
+        _check_ndim("sinks", sinks, 1, "[num_heads]")
 
     _check_dtype("query", query, DTYPES if query.device.type == "cpu" else _GPU_DTYPES, f" on {query.device.type}")
     _check_dtype("out", out, (query.dtype,), " (the query's)")
-    _check_dtype("key_cache", key_cache, (query.dtype,), " (the query's, as kv_cache_dtype='auto')")
-    _check_dtype("value_cache", value_cache, (query.dtype,), " (the query's, as kv_cache_dtype='auto')")
+    if fp8:
+        _check_dtype("key_cache", key_cache, FP8_CACHE_DTYPES, f" (kv_cache_dtype={c.kv_cache_dtype!r})")
+        _check_dtype("value_cache", value_cache, (key_cache.dtype,), " (the key_cache's)")
+        for name in ("k_scale", "v_scale"):
+            t = getattr(c, name)
+            _check_dtype(name, t, (torch.float32,), f" (per-tensor fp8 scale, kv_cache_dtype={c.kv_cache_dtype!r})")
+            if t.numel() != 1:
+                raise ValueError(
+                    f"{name}: expected one element (a per-tensor fp8 scale, shape [] or [1]; per-token or "
+                    f"per-head scales are not supported), got shape {tuple(t.shape)}"
+                )
+    else:
+        _check_dtype("key_cache", key_cache, (query.dtype,), " (the query's, as kv_cache_dtype='auto')")
+        _check_dtype("value_cache", value_cache, (query.dtype,), " (the query's, as kv_cache_dtype='auto')")
     _check_dtype("block_tables", block_tables, (torch.int32,))
     _check_dtype("context_lens", context_lens, (torch.int32,))
     _check_dtype("workspace_buffer", workspace, (torch.uint8,))
     if alibi_slopes is not None:
         _check_dtype("alibi_slopes", alibi_slopes, (torch.float32,))
+    if sinks is not None:
+        _check_dtype("sinks", sinks, (torch.float32,))
 
-    for name in ("out", "workspace_buffer", "key_cache", "value_cache", "block_tables", "context_lens", "alibi_slopes"):
+    for name in ("out", "workspace_buffer", "key_cache", "value_cache", "block_tables", "context_lens", "alibi_slopes",
+                 "sinks") + (("k_scale", "v_scale") if fp8 else ()):
         t = getattr(c, name)
         if t is not None and t.device != query.device:
             raise ValueError(f"{name}: expected a tensor on {query.device} (the query's device), got one on {t.device}")
@@ -297,10 +348,9 @@ def check(c: PaV1Call) -> PaDims:
         )
     if head_size not in SUPPORTED_HEAD_SIZES:
         raise ValueError(f"query: expected a head_size in {SUPPORTED_HEAD_SIZES}, got {head_size}")
-    if block_size not in SUPPORTED_BLOCK_SIZES:
+    if block_size < MIN_BLOCK_SIZE:
         raise ValueError(
-            f"key_cache: expected a block_size in {SUPPORTED_BLOCK_SIZES} ({layout_name} layout {cache_doc}), "
-            f"got {block_size}"
+            f"key_cache: expected a block_size >= {MIN_BLOCK_SIZE} ({layout_name} layout {cache_doc}), got {block_size}"
         )
     if num_kv_heads < 1 or num_heads < 1 or num_heads % num_kv_heads != 0:
         raise ValueError(
@@ -324,6 +374,8 @@ def check(c: PaV1Call) -> PaDims:
         )
     if alibi_slopes is not None and alibi_slopes.shape[0] != num_heads:
         raise ValueError(f"alibi_slopes: expected shape [num_heads={num_heads}], got {tuple(alibi_slopes.shape)}")
+    if sinks is not None and sinks.shape[0] != num_heads:
+        raise ValueError(f"sinks: expected shape [num_heads={num_heads}], got {tuple(sinks.shape)}")
 
     if has_internal_overlap(out.shape, out.stride()):
         raise ValueError(
@@ -338,6 +390,8 @@ def check(c: PaV1Call) -> PaDims:
     _check_last_stride("context_lens", context_lens, "num_seqs")
     if alibi_slopes is not None:
         _check_last_stride("alibi_slopes", alibi_slopes, "num_heads")
+    if sinks is not None:
+        _check_last_stride("sinks", sinks, "num_heads")
     if not workspace.is_contiguous():
         raise ValueError(f"workspace_buffer: expected a contiguous tensor, got strides {workspace.stride()}")
 

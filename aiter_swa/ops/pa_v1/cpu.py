@@ -2,7 +2,9 @@
 
 Each sequence gathers only the KV-cache blocks that hold its attended keys (the window's blocks
 when a window is on), so peak extra memory is O(num_seqs x min(window, context) x num_kv_heads x
-head_size). Math in float32; the result is cast to ``out``'s dtype. Keys and values outside the
+head_size). Math in float32; the result is cast to ``out``'s dtype. An fp8 KV cache is decoded by
+torch (exact) and its per-tensor scales applied as the GPU kernel applies them: ``k_scale`` with
+the softmax scale to the logits, ``v_scale`` to the output. Keys and values outside the
 window or the context are excluded with ``masked_fill`` (never multiplied by zero), so
 whatever the cache holds there (NaN in a freed block) does not reach ``out``.
 """
@@ -12,7 +14,7 @@ from __future__ import annotations
 import torch
 
 from . import debug_checks
-from .call import PaV1Call, soft_cap_enabled
+from .call import PaV1Call, kv_element_dtype, soft_cap_enabled
 
 
 def _gather_tokens(cache: torch.Tensor, block_ids: torch.Tensor, layout: str) -> torch.Tensor:
@@ -57,6 +59,10 @@ def run(call: PaV1Call) -> None:
     alibi_slopes, logits_soft_cap, sliding_window = call.alibi_slopes, call.logits_soft_cap, call.sliding_window
     layout = call.kv_cache_layout
     n, bs = dims.num_seqs, dims.block_size
+    fp8 = call.kv_cache_dtype != "auto"
+    if fp8:  # uint8: the fp8 format of the device (OCP E4M3 on the CPU)
+        element = kv_element_dtype(key_cache)
+        key_cache, value_cache = key_cache.view(element), value_cache.view(element)
     if n == 0:
         return
     if debug_checks.ENABLED:
@@ -86,16 +92,25 @@ def run(call: PaV1Call) -> None:
     attended = (pos >= first[:, None]) & (pos < lens[:, None])
     q = query.reshape(n, dims.num_kv_heads, dims.gqa_ratio, dims.head_size).to(torch.float32)
     logits = torch.matmul(q, keys.transpose(-1, -2)) * call.scale  # [n, kvh, gqa, t]
+    if fp8:
+        logits *= call.k_scale.reshape(())
     if alibi_slopes is not None:  # ALiBi, then the soft cap (aiter's order)
         slopes = alibi_slopes.view(1, dims.num_kv_heads, dims.gqa_ratio, 1)
         logits = logits + slopes * (pos - lens[:, None] + 1)[:, None, None, :].to(torch.float32)
     if soft_cap_enabled(logits_soft_cap):
         logits = torch.tanh(logits / logits_soft_cap) * logits_soft_cap
     not_attended = ~attended[:, None, None, :]
-    probs = torch.softmax(logits.masked_fill_(not_attended, float("-inf")), dim=-1)
+    logits.masked_fill_(not_attended, float("-inf"))
+    if call.sinks is not None:  # the sink logit joins the softmax's denominator only (gpt-oss)
+        sinks = call.sinks.view(1, dims.num_kv_heads, dims.gqa_ratio, 1).expand(n, -1, -1, 1)
+        probs = torch.softmax(torch.cat([logits, sinks], dim=-1), dim=-1)[..., :-1]
+    else:
+        probs = torch.softmax(logits, dim=-1)
     probs.masked_fill_(not_attended, 0.0)  # a sequence with no key (L == 0): NaN rows -> zeros
     values.masked_fill_(not_attended.transpose(-1, -2), 0.0)  # values is our gathered copy
     result = torch.matmul(probs, values).reshape(n, dims.num_heads, dims.head_size)
+    if fp8:
+        result *= call.v_scale.reshape(())
     if bad_seqs is not None:
         result.masked_fill_(bad_seqs[:, None, None], float("nan"))
     out.copy_(result)

@@ -21,50 +21,55 @@ from aiter_swa._checks import raw_stream
 from aiter_swa.jit import loader, toolchain
 
 from . import debug_checks
-from .call import ARG_INDEX, PaV1Call, lookup, soft_cap_enabled
-from .spec import LAUNCH, VEC_BYTES, PaV1Spec, gqa_bucket
+from .call import ARG_INDEX, PaV1Call, kv_element_dtype, lookup, soft_cap_enabled
+from .spec import LAUNCH, VEC_BYTES, VEC_ELEMS, PaV1Spec, gqa_bucket
 
-_DTYPE_NAMES = {torch.float16: "fp16", torch.bfloat16: "bf16"}
+_DTYPE_NAMES = {torch.float16: "fp16", torch.bfloat16: "bf16", torch.float8_e4m3fn: "fp8e4m3fn",
+                torch.float8_e4m3fnuz: "fp8e4m3fnuz"}
 #: The launch contract's per-call parameters, and the op arguments they come from (in that order).
 _CALL_PARAMS = ("out", "query", "key_cache", "value_cache", "block_tables", "context_lens", "alibi_slopes",
-                "workspace", "scale", "soft_cap", "stream")  # fmt: skip
+                "sinks", "k_scale", "v_scale", "workspace", "scale", "soft_cap", "stream")  # fmt: skip
 if LAUNCH.call_names != _CALL_PARAMS:
     raise ImportError(f"aiter_swa pa_v1: the launch contract's per-call parameters changed ({LAUNCH.call_names}); "
                       "update gpu.py")  # fmt: skip
 _call_args = operator.itemgetter(*(ARG_INDEX[n] for n in (
-    "out", "query", "key_cache", "value_cache", "block_tables", "context_lens", "alibi_slopes", "workspace_buffer",
-    "scale", "logits_soft_cap")))  # fmt: skip
+    "out", "query", "key_cache", "value_cache", "block_tables", "context_lens", "alibi_slopes", "sinks", "k_scale",
+    "v_scale", "workspace_buffer", "scale", "logits_soft_cap")))  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True)
 class Plan:
-    """The launch of one metadata key: the prepared launcher (None: nothing to launch) and the device."""
+    """The launch of one metadata key: the prepared launcher (None: nothing to launch), the device,
+    the caches' pointer alignment and whether the fp8 scales are passed."""
 
     launch: object
     device_index: int
+    kv_vec_bytes: int = VEC_BYTES  # alignment of the caches' pointers: 8 elements
+    fp8: bool = False  # pass k_scale and v_scale
 
 
-def _misaligned(name: str, t: torch.Tensor) -> ValueError:
-    elems = VEC_BYTES // t.element_size()
+def _misaligned(name: str, t: torch.Tensor, align: int = VEC_BYTES) -> ValueError:
     return ValueError(
-        f"{name}: the GPU kernel needs a {VEC_BYTES}-byte aligned base pointer and strides that are "
-        f"multiples of {elems} elements (except the last, which must be 1); got pointer offset "
-        f"{t.data_ptr() % VEC_BYTES} bytes and strides {tuple(t.stride())}"
+        f"{name}: the GPU kernel needs a {align}-byte aligned base pointer and strides that are "
+        f"multiples of {VEC_ELEMS} elements (except the last, which must be 1); got pointer offset "
+        f"{t.data_ptr() % align} bytes and strides {tuple(t.stride())}"
     )
 
 
 def _plan(call: PaV1Call) -> Plan:
     d = call.dims
+    kv_vec_bytes = VEC_ELEMS * call.key_cache.element_size()
     for name in ("query", "key_cache", "value_cache"):
         t = getattr(call, name)
-        if any(x % (VEC_BYTES // t.element_size()) for x in t.stride()[:-1]):
-            raise _misaligned(name, t)
+        if any(x % VEC_ELEMS for x in t.stride()[:-1]):
+            raise _misaligned(name, t, VEC_ELEMS * t.element_size())
     device_index = call.query.get_device()
+    fp8 = call.kv_cache_dtype != "auto"
     if d.num_seqs == 0:  # nothing to launch: no kernel is loaded
-        return Plan(None, device_index)
+        return Plan(None, device_index, kv_vec_bytes, fp8)
     spec = PaV1Spec(
-        q_dtype=_DTYPE_NAMES[call.query.dtype], kv_dtype=_DTYPE_NAMES[call.key_cache.dtype],
-        out_dtype=_DTYPE_NAMES[call.out.dtype], head_size=d.head_size, block_size=d.block_size,
+        q_dtype=_DTYPE_NAMES[call.query.dtype], kv_dtype=_DTYPE_NAMES[kv_element_dtype(call.key_cache)],
+        out_dtype=_DTYPE_NAMES[call.out.dtype], head_size=d.head_size,
         gqa=gqa_bucket(d.gqa_ratio), sliding_window=call.sliding_window > 0, soft_cap=soft_cap_enabled(call.logits_soft_cap),
         alibi=call.alibi_slopes is not None, arch=toolchain.device_arch(device_index),
     )  # fmt: skip
@@ -79,20 +84,21 @@ def _plan(call: PaV1Call) -> Plan:
         num_seqs=d.num_seqs, num_heads=d.num_heads, num_kv_heads=d.num_kv_heads, num_partitions=d.num_partitions,
         bt_stride=call.block_tables.stride(0), q_stride_seq=qs[0], q_stride_head=qs[1], o_stride_seq=os_[0],
         o_stride_head=os_[1], k_stride_block=kb, k_stride_head=kh, k_stride_token=kt, v_stride_block=vb,
-        v_stride_head=vh, v_stride_token=vt, sliding_window=call.sliding_window,
+        v_stride_head=vh, v_stride_token=vt, sliding_window=call.sliding_window, block_size=d.block_size,
         max_context_len=min(call.max_context_len, d.max_blocks_per_seq * d.block_size),  # (equal after validation)
         num_blocks=call.key_cache.shape[0],
     ))  # fmt: skip
-    return Plan(prepared, device_index)
+    return Plan(prepared, device_index, kv_vec_bytes, fp8)
 
 
 def run(args: tuple) -> None:
     """Validate and run the op on the GPU; ``args``: its arguments in schema order, all of them
     (``call.full_args``).
 
-    Beyond the validation (dtypes, shapes, devices, unit last strides), the kernel reads 16-byte
-    vectors: query, caches and workspace need 16-byte aligned pointers and leading strides that are
-    multiples of 8 elements, else ValueError naming the tensor.
+    Beyond the validation (dtypes, shapes, devices, unit last strides), the kernel reads vectors of
+    8 elements: query and workspace need 16-byte aligned pointers, the caches pointers aligned to 8
+    elements (16 bytes, 8 for fp8), and leading strides that are multiples of 8 elements, else
+    ValueError naming the tensor.
     """
     checked = lookup(args)
     plan = checked.gpu_plan
@@ -100,12 +106,14 @@ def run(args: tuple) -> None:
         call = PaV1Call(*args)
         call.checked, call.dims = checked, checked.dims
         plan = checked.gpu_plan = _plan(call)
-    out, query, key_cache, value_cache, block_tables, context_lens, alibi_slopes, workspace, scale, cap = _call_args(args)
+    (out, query, key_cache, value_cache, block_tables, context_lens, alibi_slopes, sinks, k_scale, v_scale, workspace,
+     scale, cap) = _call_args(args)  # fmt: skip
     q_ptr, k_ptr, v_ptr, ws_ptr = query.data_ptr(), key_cache.data_ptr(), value_cache.data_ptr(), workspace.data_ptr()
-    if (q_ptr | k_ptr | v_ptr | ws_ptr) % VEC_BYTES:
-        for name, t in (("query", query), ("key_cache", key_cache), ("value_cache", value_cache)):
-            if t.data_ptr() % VEC_BYTES:
-                raise _misaligned(name, t)
+    if (q_ptr | ws_ptr) % VEC_BYTES or (k_ptr | v_ptr) % plan.kv_vec_bytes:
+        for name, t, align in (("query", query, VEC_BYTES), ("key_cache", key_cache, plan.kv_vec_bytes),
+                               ("value_cache", value_cache, plan.kv_vec_bytes)):
+            if t.data_ptr() % align:
+                raise _misaligned(name, t, align)
         raise _misaligned("workspace_buffer", workspace)  # its pointer is what failed (a byte buffer)
     if plan.launch is None:
         return
@@ -113,5 +121,7 @@ def run(args: tuple) -> None:
         debug_checks.check_values(PaV1Call(*args), checked.dims)
     plan.launch(
         out.data_ptr(), q_ptr, k_ptr, v_ptr, block_tables.data_ptr(), context_lens.data_ptr(),
-        alibi_slopes.data_ptr() if alibi_slopes is not None else 0, ws_ptr, scale, cap, raw_stream(plan.device_index),
+        alibi_slopes.data_ptr() if alibi_slopes is not None else 0, sinks.data_ptr() if sinks is not None else 0,
+        k_scale.data_ptr() if plan.fp8 else 0, v_scale.data_ptr() if plan.fp8 else 0, ws_ptr, scale, cap,
+        raw_stream(plan.device_index),
     )  # fmt: skip

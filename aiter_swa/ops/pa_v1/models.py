@@ -41,7 +41,7 @@ import dataclasses
 
 from aiter_swa.jit.registry import ModelKernels
 
-from .spec import GPU_DTYPES, OP, SUPPORTED_HEAD_SIZES, gqa_bucket
+from .spec import GPU_DTYPES, OP, SUPPORTED_HEAD_SIZES, fp8_format_for_arch, gqa_bucket
 
 #: transformers' layer type names that are attention layers of this op, and what they are.
 _FULL, _SLIDING = "full_attention", "sliding_attention"
@@ -234,70 +234,70 @@ def model_dtype(config: dict) -> str | None:
     return _DTYPE_NAMES.get(str(name).replace("torch.", "")) if name else None
 
 
-def _kv_dtype(kv_cache_dtype: str, dtype: str) -> str:
-    """The spec's ``kv_dtype`` for ``--kv-cache-dtype`` (``"auto"``: the model's dtype)."""
+#: ``--kv-cache-dtype`` names of an fp8 E4M3 cache (vLLM's): the format of each arch (spec.fp8_format_for_arch).
+_FP8_KV_CACHE_DTYPES = ("fp8", "fp8_e4m3")
+#: Torch's names of the two fp8 formats -> the spec's.
+_FP8_NAMES = {"float8_e4m3fn": "fp8e4m3fn", "float8_e4m3fnuz": "fp8e4m3fnuz"}
+
+
+def _kv_dtype(kv_cache_dtype: str, dtype: str, arch: str) -> str:
+    """The spec's ``kv_dtype`` on ``arch`` for ``--kv-cache-dtype``: ``"auto"`` (the model's dtype),
+    ``"fp8"`` / ``"fp8_e4m3"`` (the arch's E4M3 format, as the op reads a uint8 cache there), or a
+    KV dtype of the op (``fp8e4m3fnuz``, ``float8_e4m3fn``, ...: that format)."""
     if kv_cache_dtype in (None, "", "auto"):
         return dtype
+    if kv_cache_dtype in _FP8_KV_CACHE_DTYPES:
+        return fp8_format_for_arch(arch)
     supported = OP.axes["kv_dtype"]
-    name = _DTYPE_NAMES.get(kv_cache_dtype, kv_cache_dtype)
+    name = _FP8_NAMES.get(kv_cache_dtype, _DTYPE_NAMES.get(kv_cache_dtype, kv_cache_dtype))
     if name in supported:
         return name
     if name.startswith("fp8"):
         raise NotImplementedError(
-            f"kv_cache_dtype: pa_v1 has no kernel for an {kv_cache_dtype} KV cache yet (KV-cache dtypes: auto, "
-            f"{', '.join(supported)}); pre-build with --kv-cache-dtype auto")
-    raise ValueError(f"kv_cache_dtype: expected auto or one of {', '.join(supported)}, got {kv_cache_dtype!r}")
+            f"kv_cache_dtype: pa_v1 has no kernel for an {kv_cache_dtype} KV cache (KV-cache dtypes: auto, "
+            f"{', '.join(_FP8_KV_CACHE_DTYPES)}, {', '.join(supported)})")
+    raise ValueError(f"kv_cache_dtype: expected auto, {', '.join(_FP8_KV_CACHE_DTYPES)} or one of "
+                     f"{', '.join(supported)}, got {kv_cache_dtype!r}")
 
 
-def kernel_specs(layers, archs, dtype: str, kv_cache_dtype: str = "auto", block_sizes=None) -> list:
+def kernel_specs(layers, archs, dtype: str, kv_cache_dtype: str = "auto") -> list:
     """The distinct :class:`~aiter_swa.ops.pa_v1.spec.PaV1Spec` that serve ``layers`` (from :func:`attention_layers`).
 
     Args:
         layers: the model's attention layers.
         archs: offload targets (``"gfx942"``, ``"sm_90"``, ...).
         dtype: the dtype the model runs in, ``"bf16"`` or ``"fp16"`` (query and output).
-        kv_cache_dtype: ``"auto"`` (the model's dtype) or a KV dtype of the op.
-        block_sizes: KV-cache block sizes (default: every supported one; the serving engine picks it).
+        kv_cache_dtype: ``"auto"`` (the model's dtype), ``"fp8"`` / ``"fp8_e4m3"`` (each arch's fp8
+            format) or a KV dtype of the op (``"fp8e4m3fnuz"``, ``"fp8e4m3fn"``).
+
+    The KV-cache block size and the attention sinks (gpt-oss' ``s_aux``, the op's ``sinks``
+    argument) are run-time values of the kernels: a layer with sinks needs the kernel of the same
+    layer without them, and every spec serves every block size.
 
     Returns:
         Specs in a stable order (arch, then layer order), without duplicates.
 
     Raises:
-        ValueError: an unsupported dtype, block size, head size or GQA ratio (message names it and
-            lists what is supported).
-        NotImplementedError: the layers need a feature the op does not have yet (attention sinks, an
-            fp8 KV cache).
+        ValueError: an unsupported dtype, head size or GQA ratio (message names it and lists what is
+            supported).
+        NotImplementedError: a KV-cache dtype the op has no kernel for (``fp8_e5m2``).
     """
     dtype = _DTYPE_NAMES.get(dtype, dtype)
     if dtype not in GPU_DTYPES:
         raise ValueError(f"dtype: expected one of {', '.join(GPU_DTYPES)} (the GPU kernels' dtypes), got {dtype!r}")
-    kv = _kv_dtype(kv_cache_dtype, dtype)
-    blocks = list(block_sizes) if block_sizes else list(OP.axes["block_size"])
-    bad = [b for b in blocks if b not in OP.axes["block_size"]]
-    if bad:
-        raise ValueError(f"block_size: expected one of {', '.join(map(str, OP.axes['block_size']))}, got {bad[0]!r}")
-    with_sinks = [x.index for x in layers if x.sinks]
-    if with_sinks and "sinks" not in OP.axes:
-        raise NotImplementedError(
-            f"sinks: {len(with_sinks)} of {len(layers)} attention layers have learned per-head attention sinks "
-            f"(gpt-oss's s_aux), and pa_v1 has no kernel with sinks yet (axes: {', '.join(OP.axes)})")
     specs = {}
     for arch in dict.fromkeys(archs):
         for layer in layers:
             if layer.head_size not in SUPPORTED_HEAD_SIZES:
                 raise ValueError(f"head_dim: expected one of {', '.join(map(str, SUPPORTED_HEAD_SIZES))}, got "
                                  f"{layer.head_size} (layer {layer.index})")
-            values = dict(q_dtype=dtype, kv_dtype=kv, out_dtype=dtype, head_size=layer.head_size,
+            values = dict(q_dtype=dtype, kv_dtype=_kv_dtype(kv_cache_dtype, dtype, arch), out_dtype=dtype,
+                          head_size=layer.head_size,
                           gqa=gqa_bucket(layer.num_heads // layer.num_kv_heads),
                           sliding_window=layer.sliding_window > 0, soft_cap=layer.soft_cap > 0, alibi=False)
-            if "sinks" in OP.axes:
-                values["sinks"] = layer.sinks
-            for b in blocks:
-                v = dict(values, block_size=b)
-                if not OP.supported(v):
-                    raise NotImplementedError(f"pa_v1 has no kernel for {v} yet")
-                spec = OP.spec_type(**v, arch=arch)
-                specs.setdefault(spec, None)
+            if not OP.supported(values):
+                raise NotImplementedError(f"pa_v1 has no kernel for {values} yet")
+            specs.setdefault(OP.spec_type(**values, arch=arch), None)
     return list(specs)
 
 
@@ -330,7 +330,7 @@ def from_hf_config(config: dict, *, archs, dtypes=None, kv_cache_dtype: str = "a
             config's ``dtype`` / ``torch_dtype``.
         kv_cache_dtype: ``"auto"`` or a KV dtype of the op.
 
-    Every supported block size is included; the pre-build's ``--block-size`` narrows it.
+    The kernels serve every KV-cache block size (a run-time value).
 
     Raises:
         ValueError, NotImplementedError: as :func:`attention_layers` and :func:`kernel_specs`; a

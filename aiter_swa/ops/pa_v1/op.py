@@ -9,8 +9,8 @@ with this 20-argument schema, which a decode step would pay on every layer.
 The op (``paged_attention_v1(out, workspace_buffer, query, key_cache, value_cache, scale,
 block_tables, cu_query_lens, context_lens, max_context_len, alibi_slopes, kv_cache_dtype,
 kv_cache_layout, logits_soft_cap, k_scale, v_scale, fp8_out_scale=None, partition_size=256, mtp=1,
-sliding_window=0) -> ()``) is paged-attention decode with an optional sliding window: it writes
-``out`` and returns nothing.
+sliding_window=0, sinks=None) -> ()``) is paged-attention decode with an optional sliding window: it
+writes ``out`` and returns nothing.
 
 Semantics: the one query token of sequence ``i`` sits at position ``L - 1`` with
 ``L = context_lens[i]`` and attends keys ``j`` with ``max(0, L - sliding_window) <= j < L``
@@ -19,7 +19,12 @@ Semantics: the one query token of sequence ``i`` sits at position ``L - 1`` with
 ``x += alibi_slopes[h] * (j - L + 1)``; with ``logits_soft_cap = c > 0``, ``x = c * tanh(x / c)``
 (ALiBi before the cap, as aiter's reference and FlashInfer's ``DefaultAttention`` order them); then
 the window and context masks (a masked key gets exactly zero weight and is never read); softmax;
-weighted sum of values. ``L == 0`` gives zeros.
+weighted sum of values. ``L == 0`` gives zeros. With ``sinks``, head ``h``'s sink logit ``s_h``
+joins the softmax denominator only: ``p_j = exp(x_j - m) / (exp(s_h - m) + sum_k exp(x_k - m))``,
+``m`` the max over the attended keys and the sink (gpt-oss, ``gpt_oss/torch/model.py`` ``sdpa``:
+``softmax(cat([x, s_h]))`` without the sink's column); the sink is a raw logit, not scaled, biased
+or capped (vLLM's ``triton_unified_attention`` likewise starts its running max at the raw sink and
+caps only ``q.k``). ``L == 0`` with a sink still gives zeros.
 
 Arguments:
     out: ``[num_seqs, num_heads, head_size]``, the query's dtype; written.
@@ -50,6 +55,7 @@ Arguments:
     mtp: 1 only (query tokens per sequence).
     sliding_window: ``w`` in tokens, the current token included; ``<= 0`` disables it. vLLM's
         ``window_left`` (keys ``j >= L - 1 - window_left``) is ``w = window_left + 1``. Any int64.
+    sinks: float32 ``[num_heads]`` attention-sink logits (gpt-oss's learned ``sinks``), or None.
     Values of ``context_lens`` and ``block_tables`` are checked (synchronising) with
     ``AITER_SWA_DEBUG_CHECKS=1``: ``ops/pa_v1/debug_checks.py``.
 

@@ -13,25 +13,45 @@ from aiter_swa.jit.registry import OpDef, register_op
 from aiter_swa.jit.spec import KernelSpec
 
 #: Head sizes with a GPU specialization (each exact: no element is padded or dropped).
-SUPPORTED_HEAD_SIZES = (64, 80, 96, 128, 192, 256)
-#: Tokens per KV-cache block.
-SUPPORTED_BLOCK_SIZES = (16, 32)
+SUPPORTED_HEAD_SIZES = (32, 64, 80, 96, 128, 192, 256, 512)
+#: Tokens per KV-cache block: any positive integer, a run-time value of the kernel (not a
+#: specialization axis).
+MIN_BLOCK_SIZE = 1
 #: Tokens per split-K partition: aiter's ``_PARTITION_SIZE_ROCM``, rendered into the kernel.
 PARTITION_SIZE = 256
 SUPPORTED_PARTITION_SIZES = (PARTITION_SIZE,)
 #: Query heads per KV head served by one workgroup: GQA ratios are rounded up to one of these.
 GQA_BUCKETS = (1, 2, 4, 8, 16)
 MAX_GQA_RATIO = GQA_BUCKETS[-1]
-#: Element types with a GPU kernel (the CPU path also takes float32), by spec name.
+#: Query / output element types with a GPU kernel (the CPU path also takes float32), by spec name.
 GPU_DTYPES = ("fp16", "bf16")
+#: fp8 KV-cache formats (``kv_cache_dtype="fp8"``): torch.float8_e4m3fn and torch.float8_e4m3fnuz.
+FP8_KV_DTYPES = ("fp8e4m3fn", "fp8e4m3fnuz")
+#: KV-cache element types with a GPU kernel: the query's, or an fp8 format.
+KV_DTYPES = GPU_DTYPES + FP8_KV_DTYPES
+#: Archs whose fp8 is E4M3 FNUZ (MI300X / MI325X; vLLM's ``current_platform.fp8_dtype()``); every
+#: other arch (gfx950, gfx90a, NVIDIA, the CPU) uses the OCP E4M3 ("fn").
+FNUZ_ARCHS = ("gfx940", "gfx941", "gfx942")
 #: Threads per workgroup of the partition kernel (measured on H200 against 64 and 256).
 NUM_THREADS = 128
-#: Bytes of one vector load of 8 elements of a 16-bit type: every query/K/V row is read in these,
-#: so base pointers and leading strides must be multiples of it (checked by the GPU dispatch).
+#: Elements of one vector load: every query/K/V row is read in vectors of 8 elements (16 bytes
+#: for 16-bit types, 8 for fp8), so base pointers must be aligned to 8 elements' bytes and leading
+#: strides be multiples of 8 elements (checked by the GPU dispatch).
+VEC_ELEMS = 8
+#: Bytes of one vector load of a 16-bit type.
 VEC_BYTES = 16
 
 #: C++ element type of each dtype name (csrc/include/aiter_swa/vec.h).
-CPP_ELEMENT_TYPES = {"fp16": "aiter_swa::fp16_t", "bf16": "aiter_swa::bf16_t"}
+CPP_ELEMENT_TYPES = {"fp16": "aiter_swa::fp16_t", "bf16": "aiter_swa::bf16_t", "fp8e4m3fn": "aiter_swa::fp8e4m3fn_t",
+                     "fp8e4m3fnuz": "aiter_swa::fp8e4m3fnuz_t"}
+#: Bytes per element of each dtype name.
+ELEMENT_BYTES = {"fp16": 2, "bf16": 2, "fp8e4m3fn": 1, "fp8e4m3fnuz": 1}
+
+
+def fp8_format_for_arch(arch: str | None) -> str:
+    """The fp8 format a ``uint8`` KV cache holds on ``arch`` (None: the CPU): ``"fp8e4m3fnuz"`` on
+    :data:`FNUZ_ARCHS`, else ``"fp8e4m3fn"``."""
+    return "fp8e4m3fnuz" if arch in FNUZ_ARCHS else "fp8e4m3fn"
 
 
 def gqa_bucket(gqa_ratio: int) -> int:
@@ -56,6 +76,9 @@ LAUNCH = LaunchContract((
     Param("block_tables", "ptr", "int32 [num_seqs, bt_stride]", per_call=True),
     Param("context_lens", "ptr", "int32 [num_seqs]", per_call=True),
     Param("alibi_slopes", "ptr", "float32 [num_heads], or 0", per_call=True),
+    Param("sinks", "ptr", "float32 [num_heads] attention-sink logits, or 0", per_call=True),
+    Param("k_scale", "ptr", "float32 [1] fp8 K scale, or 0 (16-bit KV)", per_call=True),
+    Param("v_scale", "ptr", "float32 [1] fp8 V scale, or 0 (16-bit KV)", per_call=True),
     Param("workspace", "ptr", "the workspace buffer (16-byte aligned); its arrays at the offsets below", per_call=True),
     Param("scale", "float", per_call=True),
     Param("soft_cap", "float", "<= 0: off", per_call=True),
@@ -83,6 +106,7 @@ LAUNCH = LaunchContract((
     Param("max_context_len", "int", "context_lens entries are clamped to [0, this] on the device; "
           "min(max_context_len, max_blocks_per_seq * block_size)"),
     Param("num_blocks", "int", "key_cache.shape[0]: a block id outside [0, num_blocks) is never dereferenced"),
+    Param("block_size", "int", "tokens per cache block, >= 1"),
 ))  # fmt: skip
 
 
@@ -91,10 +115,10 @@ class PaV1Spec(KernelSpec):
     """One pa_v1 specialization.
 
     Fields:
-        q_dtype, kv_dtype, out_dtype: ``"fp16"`` or ``"bf16"``: element types of the query, the KV
-            cache and the output (and of the split-K partial outputs).
+        q_dtype, kv_dtype, out_dtype: element types of the query, the KV cache and the output (and of
+            the split-K partial outputs): ``"fp16"`` or ``"bf16"``; the KV cache also
+            ``"fp8e4m3fn"`` or ``"fp8e4m3fnuz"``.
         head_size: elements per head (one of :data:`SUPPORTED_HEAD_SIZES`).
-        block_size: tokens per KV-cache block.
         gqa: query heads per KV head served by one workgroup (a GQA bucket: 1, 2, 4, 8 or 16);
             the actual ratio is passed at run time and may be smaller.
         sliding_window: compile the window code (``SLIDING_WINDOW_ENABLED``).
@@ -110,7 +134,6 @@ class PaV1Spec(KernelSpec):
     kv_dtype: str
     out_dtype: str
     head_size: int
-    block_size: int
     gqa: int
     sliding_window: bool
     soft_cap: bool
@@ -124,13 +147,13 @@ class PaV1Spec(KernelSpec):
                 raise ValueError(f"PaV1Spec.{f}: expected one of {tuple(CPP_ELEMENT_TYPES)}, got {getattr(self, f)!r}")
 
     def name_parts(self) -> list:
-        """e.g. ``bf16 hs128 bs16 g8 swa`` (``kv<dtype>`` / ``o<dtype>`` only where they differ from the query's)."""
+        """e.g. ``bf16 hs128 g8 swa`` (``kv<dtype>`` / ``o<dtype>`` only where they differ from the query's)."""
         parts = [self.q_dtype]
         if self.kv_dtype != self.q_dtype:
             parts.append(f"kv{self.kv_dtype}")
         if self.out_dtype != self.q_dtype:
             parts.append(f"o{self.out_dtype}")
-        parts += [f"hs{self.head_size}", f"bs{self.block_size}", f"g{self.gqa}"]
+        parts += [f"hs{self.head_size}", f"g{self.gqa}"]
         parts += [flag for flag, on in (("swa", self.sliding_window), ("cap", self.soft_cap), ("alibi", self.alibi)) if on]
         return parts
 
@@ -141,14 +164,21 @@ class PaV1Spec(KernelSpec):
             "out_type": CPP_ELEMENT_TYPES[self.out_dtype],
             "partition_size": PARTITION_SIZE,
             "num_threads": NUM_THREADS,
-            "vec_bytes": VEC_BYTES,
+            "q_vec_bytes": VEC_ELEMS * ELEMENT_BYTES[self.q_dtype],
+            "kv_vec_bytes": VEC_ELEMS * ELEMENT_BYTES[self.kv_dtype],
             **LAUNCH.template_vars(),
         }
 
 
 def _supported(v: dict) -> bool:
-    """One element type for query, KV cache and output (fp8 KV and fp8 output come later)."""
-    return v["q_dtype"] == v["kv_dtype"] == v["out_dtype"]
+    """Query and output of one 16-bit type; the KV cache of that type or fp8 (fp8 output: not yet)."""
+    return v["q_dtype"] == v["out_dtype"] and (v["kv_dtype"] == v["q_dtype"] or v["kv_dtype"] in FP8_KV_DTYPES)
+
+
+def _default(v: dict, arch: str) -> bool:
+    """The default pre-build: per arch only the fp8 format its serving engines store
+    (:func:`fp8_format_for_arch`); ``--kv-dtype`` chooses others explicitly."""
+    return v["kv_dtype"] not in FP8_KV_DTYPES or v["kv_dtype"] == fp8_format_for_arch(arch)
 
 
 def _from_hf_config(config: dict, **options):
@@ -162,11 +192,13 @@ OP = register_op(OpDef(
     name="pa_v1",
     spec_type=PaV1Spec,
     axes={
-        "q_dtype": GPU_DTYPES, "kv_dtype": GPU_DTYPES, "out_dtype": GPU_DTYPES,
-        "head_size": SUPPORTED_HEAD_SIZES, "block_size": SUPPORTED_BLOCK_SIZES, "gqa": GQA_BUCKETS,
+        "q_dtype": GPU_DTYPES, "kv_dtype": KV_DTYPES, "out_dtype": GPU_DTYPES,
+        "head_size": SUPPORTED_HEAD_SIZES, "gqa": GQA_BUCKETS,
         "sliding_window": (False, True), "soft_cap": (False, True), "alibi": (False, True),
     },
     supported=_supported,
+    default=_default,
+    default_axes=("kv_dtype",),
     description="paged-attention decode with sliding window",
     from_hf_config=_from_hf_config,
 ))  # fmt: skip

@@ -1,6 +1,7 @@
 // Element types, bit-exact conversions of our own (HIP 5.x has no hip_bf16.h) and the vector
 // load-and-convert functions through which the kernels read every query, key and value row.
-// Values are carried as raw bit patterns; arithmetic is done in fp32.
+// Values are carried as raw bit patterns; arithmetic is done in fp32. fp8 KV-cache elements are
+// decoded in software on every target (see below).
 #pragma once
 
 #include <type_traits>
@@ -54,8 +55,63 @@ __device__ __forceinline__ void from_float(float f, bf16_t* out) {
 __device__ __forceinline__ float to_float(float f) { return f; }
 __device__ __forceinline__ void from_float(float f, float* out) { *out = f; }
 
-// Eight elements of T read as one vector: the unit of every row load (16 bytes for 16-bit types).
-// A new element type (fp8 KV) adds its Vec8 and its convert8 here; the kernels do not change.
+// FP8 E4M3 KV-cache elements (1 sign, 4 exponent, 3 mantissa bits; no infinities), in the two
+// encodings serving engines store (both decode, never encode, here):
+//  * fp8e4m3fn_t   = torch.float8_e4m3fn, the OCP OFP8 "E4M3" format (OCP 8-bit Floating Point
+//    Specification rev. 1.0, 2023): exponent bias 7, NaN = S.1111.111, largest 448, smallest
+//    subnormal 2^-9. vLLM's fp8 KV cache on NVIDIA and gfx950.
+//  * fp8e4m3fnuz_t = torch.float8_e4m3fnuz (LLVM APFloat's Float8E4M3FNUZ; AMD MI300's fp8):
+//    exponent bias 8, no negative zero, the one NaN is 0x80, largest 240, smallest subnormal 2^-10.
+//    vLLM's fp8 KV cache on gfx940/941/942.
+// The same bits differ by a factor 2 between the two (except the NaN codes): the format is part of
+// the specialization, never guessed in the kernel.
+struct fp8e4m3fn_t {
+  uint8_t bits;
+};
+struct fp8e4m3fnuz_t {
+  uint8_t bits;
+};
+
+template <typename T>
+struct IsFp8 : std::false_type {};
+template <>
+struct IsFp8<fp8e4m3fn_t> : std::true_type {};
+template <>
+struct IsFp8<fp8e4m3fnuz_t> : std::true_type {};
+
+// convert8<T> widens exactly up to a power of two: it returns value * kConvertScale<T>. 1 for the
+// 16-bit types; for fp8 the bits are re-read as an fp16 number (sign to bit 15, exponent and
+// mantissa to bits 7..13), which is value * 2^-8 (fn) or value * 2^-7 (fnuz, whose bias is one
+// larger), subnormals included, with no rounding. Callers fold 1 / kConvertScale into a per-tensor
+// scale (exact: a power of two).
+template <typename T>
+constexpr float kConvertScale = 1.f;
+template <>
+constexpr float kConvertScale<fp8e4m3fn_t> = 1.f / 256.f;
+template <>
+constexpr float kConvertScale<fp8e4m3fnuz_t> = 1.f / 128.f;
+
+// Bytes 0 and 1 of b as two fp16 bit patterns (half 0, half 1) of value * kConvertScale.
+__device__ __forceinline__ uint32_t e4m3x2_to_f16x2(uint32_t b) {
+  const uint32_t y = (b & 0xffu) | ((b & 0xff00u) << 8);  // byte i in half i
+  return ((y & 0x007f007fu) << 7) | ((y & 0x00800080u) << 8);
+}
+
+// Whether one of the 4 bytes of w is a NaN code: any byte x111'1111 (fn) / 0x80 (fnuz). Exact
+// (the zero-byte test (t - 0x01010101) & ~t & 0x80808080 is nonzero iff some byte of t is 0).
+template <typename T>
+__device__ __forceinline__ bool fp8_has_nan(uint32_t w) {
+  const uint32_t t = std::is_same<T, fp8e4m3fn_t>::value ? ((w & 0x7f7f7f7fu) ^ 0x7f7f7f7fu) : (w ^ 0x80808080u);
+  return ((t - 0x01010101u) & ~t & 0x80808080u) != 0;
+}
+
+template <typename T>
+__device__ __forceinline__ bool fp8_is_nan(uint32_t byte) {
+  return std::is_same<T, fp8e4m3fn_t>::value ? (byte & 0x7fu) == 0x7fu : byte == 0x80u;
+}
+
+// Eight elements of T read as one vector: the unit of every row load (16 bytes for 16-bit types, 8
+// for fp8). A new element type adds its Vec8 and its convert8 branch here.
 constexpr int kVecElems = 8;
 template <typename T>
 struct Vec8;
@@ -67,6 +123,14 @@ template <>
 struct Vec8<bf16_t> {
   using raw = uint4;
 };
+template <>
+struct Vec8<fp8e4m3fn_t> {
+  using raw = uint2;
+};
+template <>
+struct Vec8<fp8e4m3fnuz_t> {
+  using raw = uint2;
+};
 template <typename T>
 using vec8_t = typename Vec8<T>::raw;
 
@@ -76,19 +140,36 @@ __device__ __forceinline__ vec8_t<T> load_vec8(const T* p) {
   return *reinterpret_cast<const vec8_t<T>*>(p);
 }
 
-// Widen eight loaded elements to fp32.
+// Widen eight loaded elements to fp32: f[i] = value(element i) * kConvertScale<T>, exactly.
 template <typename T>
 __device__ __forceinline__ void convert8(const vec8_t<T>& v, float (&f)[8]) {
-  static_assert(sizeof(T) == 2, "convert8: 16-bit element types only");
-  const uint32_t w[4] = {v.x, v.y, v.z, v.w};
+  if constexpr (IsFp8<T>::value) {
+    const uint32_t w[2] = {v.x, v.y};
 #pragma unroll
-  for (int i = 0; i < 4; ++i) {
-    if constexpr (std::is_same<T, bf16_t>::value) {
-      f[2 * i] = __uint_as_float(w[i] << 16);
-      f[2 * i + 1] = __uint_as_float(w[i] & 0xffff0000u);
-    } else {
-      f[2 * i] = to_float(T{uint16_t(w[i] & 0xffffu)});
-      f[2 * i + 1] = to_float(T{uint16_t(w[i] >> 16)});
+    for (int i = 0; i < 2; ++i) {
+      const uint32_t lo = e4m3x2_to_f16x2(w[i]), hi = e4m3x2_to_f16x2(w[i] >> 16);
+      f[4 * i] = to_float(fp16_t{uint16_t(lo & 0xffffu)});
+      f[4 * i + 1] = to_float(fp16_t{uint16_t(lo >> 16)});
+      f[4 * i + 2] = to_float(fp16_t{uint16_t(hi & 0xffffu)});
+      f[4 * i + 3] = to_float(fp16_t{uint16_t(hi >> 16)});
+    }
+    if (fp8_has_nan<T>(w[0]) || fp8_has_nan<T>(w[1])) {  // rare: the fp16 re-reading of a NaN code is a number
+#pragma unroll
+      for (int e = 0; e < 8; ++e)
+        if (fp8_is_nan<T>((w[e / 4] >> (8 * (e % 4))) & 0xffu)) f[e] = __uint_as_float(0x7fc00000u);
+    }
+  } else {
+    static_assert(sizeof(T) == 2, "convert8: 16-bit or fp8 element types");
+    const uint32_t w[4] = {v.x, v.y, v.z, v.w};
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+      if constexpr (std::is_same<T, bf16_t>::value) {
+        f[2 * i] = __uint_as_float(w[i] << 16);
+        f[2 * i + 1] = __uint_as_float(w[i] & 0xffff0000u);
+      } else {
+        f[2 * i] = to_float(T{uint16_t(w[i] & 0xffffu)});
+        f[2 * i + 1] = to_float(T{uint16_t(w[i] >> 16)});
+      }
     }
   }
 }

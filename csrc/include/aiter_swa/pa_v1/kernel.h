@@ -15,14 +15,28 @@
 //    output is NaN.
 //  * Logit x = scale * q.k; ALiBi x += slope_h * (j - L + 1); soft cap x = c * tanh(x / c) (aiter's
 //    order); the window/context mask comes after (masked keys are simply never visited).
+//  * fp8 KV cache (TKV = fp8e4m3fn_t / fp8e4m3fnuz_t, vec.h): convert8 decodes exactly (up to a power
+//    of two); the per-tensor k_scale and v_scale are read on the device once per workgroup and
+//    applied once: k_scale with the softmax scale to the query, v_scale to the normalised output
+//    (the same numbers as scaling every K and V element, up to float32 rounding).
+//  * Attention sinks (run-time, sinks != null): the sink logit s_h of query head h joins the softmax
+//    denominator only, p_j = exp(x_j - m) / (exp(s_h - m) + sum_k exp(x_k - m)) with m the max over
+//    the keys and the sink (gpt-oss). It enters once per (sequence, head): in the partition kernel
+//    when there is one partition, else in the reduce (lse.h); never scaled, biased or capped.
 //  * One partition for every sequence: the partition kernel writes the normalised output and no
 //    reduce is launched. Otherwise each workgroup writes its partial (max logit, exp sum,
 //    normalised partial output in the output dtype, as aiter does) to the workspace and the reduce
 //    kernel merges exactly the partitions each sequence has (lse.h).
 //
 // Work split inside a workgroup (NUM_THREADS threads): a key/value row of HEAD_SIZE elements is read
-// as HEAD_SIZE/8 vectors of 8 elements by a "thread group" of TG = next_pow2(HEAD_SIZE/8) lanes; the
-// workgroup holds NUM_THREADS/TG row slots and each thread keeps U independent row loads in flight.
+// as HEAD_SIZE/8 vectors of 8 elements by a "thread group" of TG = min(next_pow2(HEAD_SIZE/8),
+// wavefront) lanes, VPL = ceil(HEAD_SIZE/8 / TG) vectors per lane (2 only for head size 512 on a
+// 32-lane wavefront); the workgroup holds NUM_THREADS/TG row slots and each thread keeps U
+// independent row loads in flight.
+//
+// Block size: a run-time value (any positive integer). Each workgroup first writes, for each key of
+// its partition, the (cache block, slot) pair into shared memory (one integer division per key, in
+// that setup step only); the K and V loads read the pair, so the inner loops do not depend on it.
 // q.k partial sums of the GQA heads are combined across the thread group by a reduce-scatter of
 // wavefront shuffles (reduce.h).
 #pragma once
@@ -43,7 +57,7 @@ __host__ __device__ constexpr int next_pow2(int x) { return x <= 1 ? 1 : 2 * nex
 // output (and of the split-K partial outputs). GQA: a power of two (1..16), the most query heads
 // per KV head this build serves (the run-time ratio may be smaller). PARTITION_SIZE (keys per
 // split-K partition) and NUM_THREADS (per workgroup) are rendered from aiter_swa/ops/pa_v1/spec.py.
-template <typename TQ_, typename TKV_, typename TOut_, int HEAD_SIZE_, int BLOCK_SIZE_, int GQA_,
+template <typename TQ_, typename TKV_, typename TOut_, int HEAD_SIZE_, int GQA_,
           bool SLIDING_WINDOW_ENABLED_, bool SOFT_CAP_ENABLED_, bool ALIBI_ENABLED_, int PARTITION_SIZE_,
           int NUM_THREADS_>
 struct PaSpec {
@@ -51,7 +65,6 @@ struct PaSpec {
   using TKV = TKV_;
   using TOut = TOut_;
   static constexpr int HEAD_SIZE = HEAD_SIZE_;
-  static constexpr int BLOCK_SIZE = BLOCK_SIZE_;
   static constexpr int GQA = GQA_;
   static constexpr bool SLIDING_WINDOW_ENABLED = SLIDING_WINDOW_ENABLED_;
   static constexpr bool SOFT_CAP_ENABLED = SOFT_CAP_ENABLED_;
@@ -60,7 +73,6 @@ struct PaSpec {
   static constexpr int NUM_THREADS = NUM_THREADS_;
   static_assert(HEAD_SIZE % kVecElems == 0, "head size must be a multiple of 8 (vector loads)");
   static_assert(GQA >= 1 && GQA <= 16 && (GQA & (GQA - 1)) == 0, "GQA bucket: 1, 2, 4, 8 or 16");
-  static_assert(BLOCK_SIZE >= 1 && (BLOCK_SIZE & (BLOCK_SIZE - 1)) == 0, "block size: a power of two");
   static_assert(NUM_THREADS % kWarpSize == 0, "whole wavefronts per workgroup");
 };
 
@@ -72,12 +84,16 @@ struct PaParams {
   const int* block_tables;    // [num_seqs, bt_stride]
   const int* context_lens;    // [num_seqs]
   const float* alibi_slopes;  // [num_heads] or null
+  const float* sinks;         // [num_heads] or null: attention-sink logits
+  const float* k_scale;       // [1]: per-tensor fp8 scales (read only when TKV is an fp8 type)
+  const float* v_scale;
   float* exp_sums;            // workspace [num_seqs, num_heads, num_partitions]
   float* max_logits;          // workspace [num_seqs, num_heads, num_partitions]
   void* tmp_out;              // workspace [num_seqs, num_heads, num_partitions, HEAD_SIZE] of TOut
   int num_heads, gqa_ratio, num_partitions, sliding_window;
   int max_context_len;        // context_lens entries are clamped to [0, max_context_len]
   uint32_t num_blocks;        // valid block ids: [0, num_blocks) (paged_kv.h num_blocks_bound)
+  int block_size;             // tokens per cache block (any positive integer)
   int64_t bt_stride;
   int64_t q_stride_seq, q_stride_head, o_stride_seq, o_stride_head;
   float scale, soft_cap, inv_soft_cap;
@@ -115,17 +131,16 @@ __global__ __launch_bounds__(S::NUM_THREADS) void partition_kernel(const PaParam
   using TQ = typename S::TQ;
   using TKV = typename S::TKV;
   using TOut = typename S::TOut;
-  constexpr int HS = S::HEAD_SIZE, BS = S::BLOCK_SIZE, G = S::GQA, P = S::PARTITION_SIZE;
+  constexpr int HS = S::HEAD_SIZE, G = S::GQA, P = S::PARTITION_SIZE;
   constexpr int kNumThreads = S::NUM_THREADS;
-  constexpr int VPR = HS / kVecElems;    // vectors per row
-  constexpr int TG = next_pow2(VPR);     // lanes per row
-  static_assert(TG <= kWarpSize, "a row must fit in one wavefront");
+  constexpr int VPR = HS / kVecElems;                                       // vectors per row
+  constexpr int TG = next_pow2(VPR) < kWarpSize ? next_pow2(VPR) : kWarpSize;  // lanes per row
+  constexpr int VPL = (VPR + TG - 1) / TG;                                  // vectors per lane
   static_assert(G <= kWarpSize, "GQA bucket larger than the wavefront");
   constexpr int kNumWarps = kNumThreads / kWarpSize;
   constexpr int ROW_SLOTS = kNumThreads / TG;
   constexpr int U = G >= 16 ? 2 : 4;  // row loads in flight per thread (register budget)
   constexpr int ROWS_PER_ITER = ROW_SLOTS * U;
-  constexpr int MAX_BLOCKS = P / BS + 1;
   constexpr int NH = G >= TG ? G / TG : 1;      // heads a lane holds after the reduce-scatter
   constexpr int LOW_MASK = G >= TG ? 0 : TG / G - 1;
 
@@ -136,16 +151,16 @@ __global__ __launch_bounds__(S::NUM_THREADS) void partition_kernel(const PaParam
   constexpr int kBufFloats = kAccFloats > P * G ? kAccFloats : P * G;
   // Logits, then probabilities, of the partition: [row][head]; reused for the output accumulators.
   __shared__ float s_buf[kBufFloats];
-  __shared__ int s_blocks[MAX_BLOCKS];
+  __shared__ int2 s_rows[P];  // key start + r lives in cache block s_rows[r].x at slot s_rows[r].y
   __shared__ float s_slopes[G];
   __shared__ float s_red[kNumWarps][G];
   __shared__ float s_max[G], s_sum[G];
+  __shared__ float s_num[G], s_den[G];  // head i's output = total * s_num[i] / s_den[i]
 
   const int seq = blockIdx.x, kv_head = blockIdx.y, part = blockIdx.z;
   const int tid = threadIdx.x, lane = tid % kWarpSize, warp = tid / kWarpSize;
   const int g_lane = lane % TG;
   const int row_slot = tid / TG;
-  const bool vec_active = g_lane < VPR;
   const int head0 = kv_head * p.gqa_ratio;
   const bool single_partition = p.num_partitions <= 1;
 
@@ -160,13 +175,13 @@ __global__ __launch_bounds__(S::NUM_THREADS) void partition_kernel(const PaParam
     return;
   }
   const int n = min(L - start, P);
-  const int b0 = start / BS;
-  const int nb = (start + n - 1) / BS - b0 + 1;
-  int bad_block = 0;
-  if (tid < nb) {
-    const int block = p.block_tables[seq * p.bt_stride + b0 + tid];
-    bad_block = !block_in_range(block, p.num_blocks);
-    s_blocks[tid] = block;
+  int bad_block = 0;  // a block id of this partition outside [0, num_blocks)
+  for (int r = tid; r < n; r += kNumThreads) {
+    const int t = start + r;
+    const int b = t / p.block_size;
+    const int block = p.block_tables[seq * p.bt_stride + b];
+    bad_block |= !block_in_range(block, p.num_blocks);
+    s_rows[r] = make_int2(block, t - b * p.block_size);
   }
   if (tid < G) {
     float slope = 0.f;
@@ -176,54 +191,78 @@ __global__ __launch_bounds__(S::NUM_THREADS) void partition_kernel(const PaParam
     s_slopes[tid] = slope;
   }
 
-  // Query rows of the group, pre-multiplied by the softmax scale.
-  float q[G][8];
+  // fp8 KV: k_scale joins the softmax scale, v_scale the output's normalisation, each with convert8's
+  // power of two undone (exact).
+  float q_mul = p.scale, v_mul = 1.f;
+  if constexpr (IsFp8<TKV>::value) {
+    q_mul *= *p.k_scale / kConvertScale<TKV>;
+    v_mul = *p.v_scale / kConvertScale<TKV>;
+  }
+
+  // Query rows of the group, pre-multiplied by q_mul. Lane g_lane holds vectors g_lane + k * TG
+  // (k < VPL) of each row.
+  float q[G][VPL][8];
 #pragma unroll
   for (int i = 0; i < G; ++i) {
-    vec8_t<TQ> raw{};
-    if (vec_active && i < p.gqa_ratio)
-      raw = load_vec8(static_cast<const TQ*>(p.query) + seq * p.q_stride_seq + (head0 + i) * p.q_stride_head +
-                      g_lane * kVecElems);
-    convert8<TQ>(raw, q[i]);
 #pragma unroll
-    for (int e = 0; e < 8; ++e) q[i][e] *= p.scale;
+    for (int k = 0; k < VPL; ++k) {
+      const int vec = g_lane + k * TG;
+      vec8_t<TQ> raw{};
+      if (vec < VPR && i < p.gqa_ratio)
+        raw = load_vec8(static_cast<const TQ*>(p.query) + seq * p.q_stride_seq + (head0 + i) * p.q_stride_head +
+                        vec * kVecElems);
+      convert8<TQ>(raw, q[i][k]);
+#pragma unroll
+      for (int e = 0; e < 8; ++e) q[i][k][e] *= q_mul;
+    }
   }
-  if (__syncthreads_or(bad_block)) {  // the barrier that publishes s_blocks; uniform across the workgroup
+  if (__syncthreads_or(bad_block)) {  // the barrier that publishes s_rows; uniform across the workgroup
     write_bad_block_nan<S>(p, seq, head0, part);
     return;
   }
 
-  // Row r of this partition is key start + r, in cache block s_blocks[(start + r) / BS - b0]. A thread
-  // loads rows r0 + u * ROW_SLOTS + row_slot (u < U) of an iteration, all in flight at once.
+  // Row r of this partition is key start + r, at (block, slot) s_rows[r]. A thread loads rows
+  // r0 + u * ROW_SLOTS + row_slot (u < U) of an iteration, all in flight at once.
   const PagedHead<TKV> k_head = p.key_cache.head<TKV>(kv_head), v_head = p.value_cache.head<TKV>(kv_head);
-  auto load_rows = [&](vec8_t<TKV> (&raw)[U], const PagedHead<TKV>& cache, int r0) {
+  auto load_rows = [&](vec8_t<TKV> (&raw)[U][VPL], const PagedHead<TKV>& cache, int r0) {
 #pragma unroll
     for (int u = 0; u < U; ++u) {
       const int row = r0 + u * ROW_SLOTS + row_slot;
-      raw[u] = vec8_t<TKV>{};
-      if (vec_active && row < n) {
-        const int t = start + row;
-        raw[u] = load_vec8(cache.row(s_blocks[t / BS - b0], t % BS) + g_lane * kVecElems);
+#pragma unroll
+      for (int k = 0; k < VPL; ++k) raw[u][k] = vec8_t<TKV>{};
+      if (row < n) {
+        const int2 at = s_rows[row];
+        const TKV* base = cache.row(at.x, at.y);
+#pragma unroll
+        for (int k = 0; k < VPL; ++k) {
+          const int vec = g_lane + k * TG;
+          if (vec < VPR) raw[u][k] = load_vec8(base + vec * kVecElems);
+        }
       }
     }
   };
 
   // ---- QK: logits of every (row, head) of the partition into s_buf ----
   for (int r0 = 0; r0 < n; r0 += ROWS_PER_ITER) {
-    vec8_t<TKV> kraw[U];
+    vec8_t<TKV> kraw[U][VPL];
     load_rows(kraw, k_head, r0);
 #pragma unroll
     for (int u = 0; u < U; ++u) {
       const int row = r0 + u * ROW_SLOTS + row_slot;
-      float k[8];
-      convert8<TKV>(kraw[u], k);
       float dot[G];
 #pragma unroll
-      for (int i = 0; i < G; ++i) {
-        float s = 0.f;
+      for (int i = 0; i < G; ++i) dot[i] = 0.f;
 #pragma unroll
-        for (int e = 0; e < 8; ++e) s = fmaf(q[i][e], k[e], s);
-        dot[i] = s;
+      for (int k = 0; k < VPL; ++k) {
+        float kf[8];
+        convert8<TKV>(kraw[u][k], kf);
+#pragma unroll
+        for (int i = 0; i < G; ++i) {
+          float s = dot[i];
+#pragma unroll
+          for (int e = 0; e < 8; ++e) s = fmaf(q[i][k][e], kf[e], s);
+          dot[i] = s;
+        }
       }
       int hb = 0;
       reduce_scatter<G, TG / 2>(dot, g_lane, hb);  // every lane takes part: no divergence before it
@@ -241,7 +280,7 @@ __global__ __launch_bounds__(S::NUM_THREADS) void partition_kernel(const PaParam
   __syncthreads();
 
   // Issue the first value rows now so their latency overlaps the softmax.
-  vec8_t<TKV> vraw[U];
+  vec8_t<TKV> vraw[U][VPL];
   load_rows(vraw, v_head, 0);
 
   // ---- softmax over the partition, per head (thread tid always sees head tid % G) ----
@@ -256,56 +295,89 @@ __global__ __launch_bounds__(S::NUM_THREADS) void partition_kernel(const PaParam
     sum += e;
   }
   reduce_per_member<kNumThreads, G, false>(sum, s_red, s_sum);
+  // Normalisation (and fp8's v_scale in num). One partition: a sink s joins the denominator, with the max over the keys and the
+  // sink: num = exp(m - m'), den = sum * num + exp(s - m'), m' = max(m, s). Several partitions: the
+  // partial is normalised by its own sum; the reduce adds the sink once.
+  if (tid < G) {
+    float num = 1.f, den = s_sum[tid];
+    if (single_partition && p.sinks != nullptr && tid < p.gqa_ratio) {
+      const float m = s_max[tid], sink = p.sinks[head0 + tid], m2 = fmaxf(m, sink);
+      num = fast_exp(m - m2);
+      den = den * num + fast_exp(sink - m2);
+    }
+    s_num[tid] = num * v_mul;
+    s_den[tid] = den;
+  }  // read after the barriers of the PV epilogue
 
   // ---- PV: acc[head][8 elements of this lane's vector], over this thread's rows ----
-  float acc[G][8];
+  float acc[G][VPL][8];
 #pragma unroll
   for (int i = 0; i < G; ++i)
 #pragma unroll
-    for (int e = 0; e < 8; ++e) acc[i][e] = 0.f;
+    for (int k = 0; k < VPL; ++k)
+#pragma unroll
+      for (int e = 0; e < 8; ++e) acc[i][k][e] = 0.f;
   for (int r0 = 0; r0 < n; r0 += ROWS_PER_ITER) {
     if (r0 > 0) load_rows(vraw, v_head, r0);
 #pragma unroll
     for (int u = 0; u < U; ++u) {
       const int row = r0 + u * ROW_SLOTS + row_slot;
       if (row < n) {
-        float v[8];
-        convert8<TKV>(vraw[u], v);
 #pragma unroll
-        for (int i = 0; i < G; ++i) {
-          const float pr = s_buf[row * G + i];
+        for (int k = 0; k < VPL; ++k) {
+          float v[8];
+          convert8<TKV>(vraw[u][k], v);
 #pragma unroll
-          for (int e = 0; e < 8; ++e) acc[i][e] = fmaf(pr, v[e], acc[i][e]);
+          for (int i = 0; i < G; ++i) {
+            const float pr = s_buf[row * G + i];
+#pragma unroll
+            for (int e = 0; e < 8; ++e) acc[i][k][e] = fmaf(pr, v[e], acc[i][k][e]);
+          }
         }
       }
     }
   }
-  // Sum the row slots of a warp, then the warps in turn into s_buf (now free) as [head][HS].
+  // Sum the row slots of a warp, then the warps in turn into s_buf (now free) as [head][HS]; lane
+  // l < TG of a warp writes vectors l + k * TG.
 #pragma unroll
   for (int off = TG; off < kWarpSize; off *= 2)
 #pragma unroll
     for (int i = 0; i < G; ++i)
 #pragma unroll
-      for (int e = 0; e < 8; ++e) acc[i][e] += shfl_xor(acc[i][e], off);
+      for (int k = 0; k < VPL; ++k)
+#pragma unroll
+        for (int e = 0; e < 8; ++e) acc[i][k][e] += shfl_xor(acc[i][k][e], off);
   __syncthreads();
   if constexpr (kParallelAcc) {
-    if (lane < VPR) {
+    if (lane < TG) {
 #pragma unroll
-      for (int i = 0; i < G; ++i)
+      for (int k = 0; k < VPL; ++k) {
+        const int vec = lane + k * TG;
+        if (vec < VPR) {
 #pragma unroll
-        for (int e = 0; e < 8; ++e) s_buf[(warp * G + i) * HS + lane * 8 + e] = acc[i][e];
+          for (int i = 0; i < G; ++i)
+#pragma unroll
+            for (int e = 0; e < 8; ++e) s_buf[(warp * G + i) * HS + vec * 8 + e] = acc[i][k][e];
+        }
+      }
     }
     __syncthreads();
   } else {
     for (int w = 0; w < kNumWarps; ++w) {
-      if (warp == w && lane < VPR) {
+      if (warp == w && lane < TG) {
 #pragma unroll
-        for (int i = 0; i < G; ++i)
+        for (int k = 0; k < VPL; ++k) {
+          const int vec = lane + k * TG;
+          if (vec < VPR) {
 #pragma unroll
-          for (int e = 0; e < 8; ++e) {
-            float* dst = &s_buf[i * HS + lane * 8 + e];
-            *dst = (w == 0 ? 0.f : *dst) + acc[i][e];
+            for (int i = 0; i < G; ++i)
+#pragma unroll
+              for (int e = 0; e < 8; ++e) {
+                float* dst = &s_buf[i * HS + vec * 8 + e];
+                *dst = (w == 0 ? 0.f : *dst) + acc[i][k][e];
+              }
           }
+        }
       }
       __syncthreads();
     }
@@ -319,7 +391,7 @@ __global__ __launch_bounds__(S::NUM_THREADS) void partition_kernel(const PaParam
 #pragma unroll
       for (int w = 1; w < kNumWarps; ++w) total += s_buf[w * G * HS + idx];
     }
-    const float val = total / s_sum[i];
+    const float val = total * s_num[i] / s_den[i];
     if (single_partition) {
       from_float(val, &static_cast<TOut*>(p.out)[seq * p.o_stride_seq + (head0 + i) * p.o_stride_head + e]);
     } else {
@@ -345,8 +417,9 @@ __global__ __launch_bounds__(S::HEAD_SIZE) void reduce_kernel(const PaParams p) 
   const int span = L - first_attended_key<S::SLIDING_WINDOW_ENABLED>(L, p.sliding_window);
   const int num_parts = partitions_for(span, S::PARTITION_SIZE);
   const int64_t base = (int64_t(seq) * p.num_heads + head) * p.num_partitions;
+  const float sink = p.sinks != nullptr ? p.sinks[head] : -INFINITY;
   const float val = lse_merge(p.max_logits + base, p.exp_sums + base, static_cast<const TOut*>(p.tmp_out) + base * HS,
-                              HS, e, num_parts);
+                              HS, e, num_parts, sink);
   from_float(val, &static_cast<TOut*>(p.out)[seq * p.o_stride_seq + head * p.o_stride_head + e]);
 }
 
@@ -364,6 +437,9 @@ gpuError_t launch(const Args& a) {
   p.block_tables = reinterpret_cast<const int*>(a.block_tables);
   p.context_lens = reinterpret_cast<const int*>(a.context_lens);
   p.alibi_slopes = reinterpret_cast<const float*>(a.alibi_slopes);
+  p.sinks = reinterpret_cast<const float*>(a.sinks);
+  p.k_scale = reinterpret_cast<const float*>(a.k_scale);
+  p.v_scale = reinterpret_cast<const float*>(a.v_scale);
   p.exp_sums = reinterpret_cast<float*>(a.workspace + a.exp_sums_offset);
   p.max_logits = reinterpret_cast<float*>(a.workspace + a.max_logits_offset);
   p.tmp_out = reinterpret_cast<void*>(a.workspace + a.tmp_out_offset);
@@ -373,6 +449,8 @@ gpuError_t launch(const Args& a) {
   p.sliding_window = saturate_int32(a.sliding_window, 0);
   p.max_context_len = saturate_int32(a.max_context_len, 0);
   p.num_blocks = num_blocks_bound(a.num_blocks);
+  p.sliding_window = int(a.sliding_window);
+  p.block_size = int(a.block_size);
   p.bt_stride = a.bt_stride;
   p.q_stride_seq = a.q_stride_seq;
   p.q_stride_head = a.q_stride_head;
