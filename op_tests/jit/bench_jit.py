@@ -30,20 +30,16 @@ from aiter_swa.jit import loader, toolchain
 from aiter_swa.jit.errors import ToolchainError
 from aiter_swa.ops.pa_v1.spec import LAUNCH, PaV1Spec
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # op_tests, for testlib
+from testlib.pa_v1 import null_launch_args  # noqa: E402
+
 SPEC_ROWS = [  # dtype, head_size, gqa, swa, cap, alibi
     ("bf16", 128, 8, True, False, False),
     ("fp16", 256, 16, True, True, True),
     ("bf16", 64, 1, False, False, False),
 ]
 # pa_v1 launcher arguments (the launch contract, spec.LAUNCH), num_seqs = 0: returns at once.
-NOOP_ARGS = tuple(LAUNCH.pack(
-    out=0, query=0, key_cache=0, value_cache=0, block_tables=0, context_lens=0, alibi_slopes=0, sinks=0, k_scale=0, v_scale=0,
-    workspace=0,
-    device=0, exp_sums_offset=0, max_logits_offset=64, tmp_out_offset=128, num_seqs=0, num_heads=8, num_kv_heads=1,
-    num_partitions=2, bt_stride=32, q_stride_seq=1024, q_stride_head=128, o_stride_seq=1024, o_stride_head=128,
-    k_stride_block=2048, k_stride_head=2048, k_stride_token=128, v_stride_block=2048, v_stride_head=2048,
-    v_stride_token=128, sliding_window=128, max_context_len=4096, num_blocks=256, block_size=16, scale=0.088, soft_cap=0.0, stream=0,
-))
+NOOP_ARGS = tuple(LAUNCH.pack(**null_launch_args(num_seqs=0, num_partitions=16, bt_stride=256)))
 TARGETS = {"cold": 15.0, "warm_ms": 50.0, "dispatch_us": 10.0}
 
 WARM_CHILD = """

@@ -16,6 +16,7 @@ import pytest
 from aiter_swa.jit import loader, resources
 from aiter_swa.ops.pa_v1.spec import LAUNCH, PaV1Spec
 from testlib.jit import JIT_ENV, assert_all_built, gpu_visible, prebuild_for_tests, toolchain_problem, use_prebuilt
+from testlib.pa_v1 import null_launch_args
 
 #             dtype  head  gqa  swa    cap    alibi
 REPRESENTATIVE = [
@@ -41,14 +42,7 @@ SPECS = [PaV1Spec(dt, dt, dt, *row, arch=arch) for arch in ARCHS for dt, *row in
 
 
 # Launcher arguments by name (the launch contract, aiter_swa/ops/pa_v1/spec.py LAUNCH); null pointers.
-LAUNCH_ARGS = dict(
-    out=0, query=0, key_cache=0, value_cache=0, block_tables=0, context_lens=0, alibi_slopes=0, sinks=0, k_scale=0, v_scale=0,
-    workspace=0,
-    device=0, exp_sums_offset=0, max_logits_offset=64, tmp_out_offset=128, num_seqs=1, num_heads=8, num_kv_heads=1,
-    num_partitions=2, bt_stride=32, q_stride_seq=1024, q_stride_head=128, o_stride_seq=1024, o_stride_head=128,
-    k_stride_block=2048, k_stride_head=2048, k_stride_token=128, v_stride_block=2048, v_stride_head=2048,
-    v_stride_token=128, sliding_window=128, max_context_len=512, num_blocks=64, block_size=16, scale=0.1, soft_cap=0.0, stream=0,
-)
+LAUNCH_ARGS = null_launch_args()
 
 
 pytestmark = pytest.mark.toolchain
