@@ -1,4 +1,5 @@
-"""Shared pytest setup of op_tests: the device fixture, GPU skips, the opt-in full grid."""
+"""Shared pytest setup of op_tests: the device fixture, GPU skips, the opt-in full grid, and the
+pre-built kernels of an op's compile tests."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import os
 import pytest
 
 from testlib import HAS_GPU, NO_GPU_REASON
+from testlib.jit import prebuild_for_tests, use_prebuilt
 
 FULL_GRID_ENV = "AITER_SWA_FULL_GRID"
 
@@ -41,3 +43,21 @@ def pytest_collection_modifyitems(config, items):
 def device() -> str:
     """Where correctness tests run: ``"cuda"`` when torch sees a GPU, else ``"cpu"``."""
     return "cuda" if HAS_GPU else "cpu"
+
+
+@pytest.fixture(scope="module")
+def prebuilt_dir(request, tmp_path_factory):
+    """The requesting module's ``SPECS``, every buildable one pre-built through one ninja:
+    ``(dir, {spec: resources}, failures)`` (``testlib.jit.prebuild_for_tests``)."""
+    name = request.module.__name__.rpartition(".")[2]
+    return prebuild_for_tests(request.module.SPECS, tmp_path_factory.mktemp(f"{name}_prebuilt"))
+
+
+@pytest.fixture
+def prebuilt_env(monkeypatch, tmp_path, prebuilt_dir):
+    """The JIT loading from ``prebuilt_dir`` only (``testlib.jit.use_prebuilt``); yields ``prebuilt_dir``."""
+    from aiter_swa.jit import loader
+
+    use_prebuilt(monkeypatch, tmp_path, prebuilt_dir[0])
+    yield prebuilt_dir
+    loader._reset_for_tests()

@@ -14,7 +14,7 @@ import pytest
 
 from aiter_swa.jit import loader, resources
 from aiter_swa.ops.causal_conv1d.spec import FWD_LAUNCH, UPDATE_LAUNCH, CausalConv1dSpec
-from testlib.jit import assert_all_built, gpu_visible, prebuild_for_tests, toolchain_problem, use_prebuilt
+from testlib.jit import assert_all_built, gpu_visible, toolchain_problem
 
 #             dtype  width activation layout
 REPRESENTATIVE = [
@@ -40,35 +40,22 @@ UPDATE_ARGS = dict(
 pytestmark = pytest.mark.toolchain
 
 
-@pytest.fixture(scope="module")
-def prebuilt_dir(tmp_path_factory):
-    """Every buildable spec of SPECS through one ninja: ``(dir, {spec: resources}, failures)``."""
-    return prebuild_for_tests(SPECS, tmp_path_factory.mktemp("causal_conv1d_prebuilt"))
-
-
-@pytest.fixture
-def env(monkeypatch, tmp_path, prebuilt_dir):
-    use_prebuilt(monkeypatch, tmp_path, prebuilt_dir[0])
-    yield prebuilt_dir
-    loader._reset_for_tests()
-
-
 def test_all_compile(prebuilt_dir):
     assert_all_built(prebuilt_dir)
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
-def test_no_scratch_no_spills(env, spec):
+def test_no_scratch_no_spills(prebuilt_env, spec):
     if toolchain_problem(spec.arch):
         pytest.skip(toolchain_problem(spec.arch))
-    res = env[1].get(spec)
+    res = prebuilt_env[1].get(spec)
     assert res is not None, f"{spec.name} was not built"
     assert len(res) == 2, f"expected the fwd and update kernels, got {sorted(res)}"
     assert resources.spill_problems(res, spec.backend) == []
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
-def test_load_and_launch(env, spec):
+def test_load_and_launch(prebuilt_env, spec):
     if toolchain_problem(spec.arch):
         pytest.skip(toolchain_problem(spec.arch))
     launch = loader.get_launcher(spec)

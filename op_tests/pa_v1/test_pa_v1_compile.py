@@ -15,7 +15,7 @@ import pytest
 
 from aiter_swa.jit import loader, resources
 from aiter_swa.ops.pa_v1.spec import LAUNCH, PaV1Spec
-from testlib.jit import JIT_ENV, assert_all_built, gpu_visible, prebuild_for_tests, toolchain_problem, use_prebuilt
+from testlib.jit import JIT_ENV, assert_all_built, gpu_visible, toolchain_problem
 from testlib.pa_v1 import null_launch_args
 
 #             dtype  head  gqa  swa    cap    alibi
@@ -52,35 +52,22 @@ def _spec_id(s):
     return s.name
 
 
-@pytest.fixture(scope="module")
-def prebuilt_dir(tmp_path_factory):
-    """Every buildable spec of SPECS through one ninja: ``(dir, {spec: resources}, failures)``."""
-    return prebuild_for_tests(SPECS, tmp_path_factory.mktemp("pa_v1_prebuilt"))
-
-
-@pytest.fixture
-def env(monkeypatch, tmp_path, prebuilt_dir):
-    use_prebuilt(monkeypatch, tmp_path, prebuilt_dir[0])
-    yield prebuilt_dir
-    loader._reset_for_tests()
-
-
 def test_all_compile(prebuilt_dir):
     assert_all_built(prebuilt_dir)
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=_spec_id)
-def test_no_scratch_no_spills(env, spec):
+def test_no_scratch_no_spills(prebuilt_env, spec):
     if toolchain_problem(spec.arch):
         pytest.skip(toolchain_problem(spec.arch))
-    res = env[1].get(spec)
+    res = prebuilt_env[1].get(spec)
     assert res is not None, f"{spec.name} was not built"
     assert len(res) == 2, f"expected the partition and reduce kernels, got {sorted(res)}"
     assert resources.spill_problems(res, spec.backend) == []
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=_spec_id)
-def test_load_and_launch(env, spec):
+def test_load_and_launch(prebuilt_env, spec):
     if toolchain_problem(spec.arch):
         pytest.skip(toolchain_problem(spec.arch))
     launch = loader.get_launcher(spec)
