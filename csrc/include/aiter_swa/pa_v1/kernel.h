@@ -449,7 +449,6 @@ gpuError_t launch(const Args& a) {
   p.sliding_window = saturate_int32(a.sliding_window, 0);
   p.max_context_len = saturate_int32(a.max_context_len, 0);
   p.num_blocks = num_blocks_bound(a.num_blocks);
-  p.sliding_window = int(a.sliding_window);
   p.block_size = int(a.block_size);
   p.bt_stride = a.bt_stride;
   p.q_stride_seq = a.q_stride_seq;
