@@ -2,7 +2,8 @@
 # GPU sessions, one command each (see docs/results.md for the recorded runs). Logs go under $OUT
 # (default ./gpu_logs).
 #
-#   bash op_tests/run_gpu_suite.sh tests    # install, the whole pytest tree with the full grid on the GPU (FULL_GRID=0: default grid)
+#   bash op_tests/run_gpu_suite.sh tests [pytest args...]
+#       # install, the whole pytest tree with the full grid on the GPU (FULL_GRID=0: default grid)
 #   bash op_tests/run_gpu_suite.sh aiter    # AMD aiter's own op_tests/test_pa_v1.py against the op
 #   bash op_tests/run_gpu_suite.sh host     # host cost per call (this checkout; and .baseline/ if present)
 #   bash op_tests/run_gpu_suite.sh bench [bench args...]
@@ -47,6 +48,8 @@ BENCH_KERNELS=(--op pa_v1 --q-dtype bf16 --kv-dtype bf16 --out-dtype bf16 --soft
 
 install_here() {
     [ -f "$OUT/install.log" ] && return 0
+    # wheels carried in the git-ignored .whl/ (the GPU machine has no package index), e.g. pytest-timeout
+    compgen -G ".whl/*.whl" >/dev/null && python3 -m pip install -q --no-index --no-deps .whl/*.whl >"$OUT/install_whl.log" 2>&1
     { python3 -m pip install --no-deps --no-build-isolation -e . || python3 -m pip install --no-deps --no-build-isolation .; } \
         >"$OUT/install.log" 2>&1 || { tail -20 "$OUT/install.log"; exit 1; }
     { nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm --format=csv 2>/dev/null || rocm-smi --showproductname; \
@@ -91,8 +94,10 @@ install_here
 ARCH=$(python3 -c "from aiter_swa.jit.toolchain import device_arch; print(device_arch(0))")
 rc=0
 if [ "$what" = all ] || [ "$what" = tests ]; then
+    # extra arguments go to pytest (e.g. --ignore op_tests/causal_conv1d); 300 s per test where pytest-timeout is installed
+    per_test=(); python3 -c "import pytest_timeout" 2>/dev/null && per_test=(--timeout "${TEST_TIMEOUT_S:-300}")
     AITER_SWA_FULL_GRID=${FULL_GRID:-1} python3 -m pytest op_tests -q -rs -m "not toolchain" -n "$JOBS" -p no:cacheprovider \
-        >"$OUT/pytest.log" 2>&1 || rc=1
+        "${per_test[@]}" "$@" >"$OUT/pytest.log" 2>&1 || rc=1
     grep -E "^(FAILED|ERROR)" "$OUT/pytest.log" | head -20
     tail -3 "$OUT/pytest.log"
 fi
