@@ -124,9 +124,12 @@ def test_environment_and_settings_in_effect(tmp_path, monkeypatch):
     assert "JIT disabled" in out and "max jobs 3" in out and "arch override ['gfx90a']" in out
     assert "compile timeout error: AITER_SWA_COMPILE_TIMEOUT: expected seconds" in out
     # the arch override decides which archs the toolchain section checks
+    # (plus the archs of the GPUs present: none on CI; sm_90 on the H200 machine)
     _, data = _report(monkeypatch, AITER_SWA_ARCHS="gfx90a;sm_80")
-    assert data["toolchain"]["hip"]["archs_checked"] == ["gfx90a"]
-    assert data["toolchain"]["cuda"]["archs_checked"] == ["sm_80"]
+    gpus = {b: [d["arch_used"] for d in data["torch"]["devices"] if toolchain.backend_of(d["arch_used"]) == b]
+            for b in ("hip", "cuda")}
+    assert data["toolchain"]["hip"]["archs_checked"] == list(dict.fromkeys(gpus["hip"] + ["gfx90a"]))
+    assert data["toolchain"]["cuda"]["archs_checked"] == list(dict.fromkeys(gpus["cuda"] + ["sm_80"]))
 
 
 def test_torch_backend_and_gpus_match_torch(monkeypatch):
