@@ -41,8 +41,10 @@ JOBS=${JOBS:-$(nproc)}
 # the benchmarks' kernels (BENCH_HEADS / BENCH_GQA narrow them, e.g. to what kernel_times.py runs: 64,128 / 4,8)
 BENCH_HEADS=${BENCH_HEADS:-64,128,256} BENCH_GQA=${BENCH_GQA:-2,4,8}
 # the baseline's install and kernels (a machine may be warm from another checkout's run: own names)
-BASELINE_SITE=${BASELINE_SITE:-/tmp/baseline_site_$(basename "$PWD")}
-BASELINE_KERNELS=${BASELINE_KERNELS:-/tmp/baseline_kernels_$(basename "$PWD")}
+# BASELINE: the baseline checkout's folder (default .baseline; e.g. BASELINE=.baseline9 for a second one)
+BASELINE=${BASELINE:-.baseline}
+BASELINE_SITE=${BASELINE_SITE:-/tmp/baseline_site_$(basename "$PWD")_${BASELINE#.}}
+BASELINE_KERNELS=${BASELINE_KERNELS:-/tmp/baseline_kernels_$(basename "$PWD")_${BASELINE#.}}
 BENCH_KERNELS=(--op pa_v1 --q-dtype bf16 --kv-dtype bf16 --out-dtype bf16 --soft-cap off --alibi off
                --head-size "$BENCH_HEADS" --gqa "$BENCH_GQA")
 
@@ -70,10 +72,10 @@ baseline_prebuild() {  # the baseline's own pre-build of its bench kernels (its 
         || tail -5 "$OUT/prebuild_baseline.log"
 }
 
-install_baseline() {  # the .baseline/ checkout into its own site dir, its bench kernels pre-built
-    [ -d .baseline ] || return 1
+install_baseline() {  # the $BASELINE/ checkout into its own site dir, its bench kernels pre-built
+    [ -d "$BASELINE" ] || return 1
     [ -d "$BASELINE_SITE" ] && return 0
-    python3 -m pip install --no-deps --no-build-isolation --target "$BASELINE_SITE" ./.baseline >"$OUT/install_baseline.log" 2>&1 \
+    python3 -m pip install --no-deps --no-build-isolation --target "$BASELINE_SITE" "./$BASELINE" >"$OUT/install_baseline.log" 2>&1 \
         || { tail -20 "$OUT/install_baseline.log"; return 1; }
     baseline_prebuild
 }
@@ -81,8 +83,8 @@ install_baseline() {  # the .baseline/ checkout into its own site dir, its bench
 run_bench() {  # $1: label; the rest: bench args
     local label=$1; shift
     if [ "$label" = baseline ]; then
-        local bench=.baseline/op_tests/pa_v1/bench_pa_v1_swa.py  # the layout of the baseline's commit
-        [ -f "$bench" ] || bench=.baseline/op_tests/bench_pa_v1_swa.py
+        local bench=$BASELINE/op_tests/pa_v1/bench_pa_v1_swa.py  # the layout of the baseline's commit
+        [ -f "$bench" ] || bench=$BASELINE/op_tests/bench_pa_v1_swa.py
         (cd /tmp && AITER_SWA_CACHE_DIR=/tmp/aiter_swa_cache_baseline AITER_SWA_PREBUILT_DIR="$BASELINE_KERNELS" \
             PYTHONPATH="$BASELINE_SITE" python3 "$OLDPWD/$bench" "$@")
     else
