@@ -50,7 +50,7 @@ def _inputs(op, h, kvh, d, batch, ctx, window, seed):
     values = dict(out=torch.empty_like(q), workspace_buffer=ws, query=q, key_cache=k, value_cache=v, scale=d**-0.5,
                   block_tables=bt, cu_query_lens=None, context_lens=cl, max_context_len=ctx, alibi_slopes=None,
                   kv_cache_dtype="auto", kv_cache_layout="HND", logits_soft_cap=0.0, k_scale=one, v_scale=one,
-                  fp8_out_scale=None, partition_size=256, mtp=1, sliding_window=window)  # fmt: skip
+                  fp8_out_scale=None, partition_size=256, mtp=1, sliding_window=window, sinks=None)  # fmt: skip
     names = [a.name for a in op._schema.arguments]
     return tuple(values[n] for n in names), 2 * k.numel() * 2
 
