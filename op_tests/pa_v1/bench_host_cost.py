@@ -76,7 +76,7 @@ def main(argv=None) -> int:
     values = dict(out=out, workspace_buffer=ws, query=q, key_cache=k, value_cache=v, scale=d**-0.5,
                   block_tables=bt, cu_query_lens=None, context_lens=cl, max_context_len=ctx, alibi_slopes=None,
                   kv_cache_dtype="auto", kv_cache_layout="HND", logits_soft_cap=0.0, k_scale=one, v_scale=one,
-                  fp8_out_scale=None, partition_size=256, mtp=1, sliding_window=4096)
+                  fp8_out_scale=None, partition_size=256, mtp=1, sliding_window=4096, sinks=None)
     args = tuple(values[n] for n in names)  # by the op's own schema
 
     rows = [(f"torch.ops.{ns}.paged_attention_v1(...)", lambda: packet(*args)),
