@@ -119,3 +119,22 @@ def test_positions_before_the_context_give_zeros():
     assert bool(out[:3].eq(0).all()) and bool(out[5:].eq(0).all())
     assert bool(out[3:5].ne(0).any())
     assert_rows_match(out, case.reference())
+
+
+def test_convenience_wrapper_takes_mtp_and_cu_query_lens():
+    """``aiter_swa.paged_attention(..., mtp=, cu_query_lens=)``: the op's result, rows no sequence owns zero."""
+    import aiter_swa
+
+    case = make_case(num_seqs=3, num_heads=8, num_kv_heads=4, head_size=64, block_size=16, context_lens=[40, 3, 0],
+                     dtype=torch.float32, mtp=3, query_lens=[3, 4, 1], extra_rows=1, sliding_window=20)  # fmt: skip
+    out = aiter_swa.paged_attention(case.query, case.key_cache, case.value_cache, case.block_tables, case.context_lens,
+                                    sliding_window=20, mtp=3, cu_query_lens=case.cu_query_lens)  # fmt: skip
+    ref = case.reference()
+    written = ~ref.isnan().flatten(1).all(1)
+    assert bool(out[~written].eq(0).all())
+    torch.testing.assert_close(out[written].double(), ref[written], atol=1e-5, rtol=1e-5)
+    fixed = make_case(num_seqs=2, num_heads=8, num_kv_heads=4, head_size=64, block_size=16, context_lens=[9, 30],
+                      dtype=torch.float32, mtp=2, poison=False)  # fmt: skip
+    out = aiter_swa.paged_attention(fixed.query, fixed.key_cache, fixed.value_cache, fixed.block_tables,
+                                    fixed.context_lens, mtp=2)  # fmt: skip
+    torch.testing.assert_close(out.double(), fixed.reference(), atol=1e-5, rtol=1e-5)

@@ -1,4 +1,4 @@
-"""Reference of ``paged_attention_v1`` for tests: float64, one sequence at a time, plain on purpose.
+"""Reference of ``paged_attention_v1`` for tests: float64, one query token at a time, plain on purpose.
 
 Independent of :mod:`aiter_swa.ops.pa_v1.cpu` (which batches sequences and tokens and gathers only the
 window's blocks): here each token gathers its whole context from the block table, slices the window
