@@ -215,9 +215,11 @@ if [ "$what" = mtp ]; then
         [ -n "$tri" ] && [ -x "$tri" ] && export AITER_SWA_CUOBJDUMP=$tri
     fi
     echo "mtp: cuobjdump ${AITER_SWA_CUOBJDUMP:-(none: the hmma column reads n/a)}"
-    python3 -m pytest op_tests/pa_v1/test_pa_v1_mtp_gpu.py op_tests/pa_v1/test_pa_v1_mtp.py op_tests/pa_v1/test_pa_v1_selfcheck.py \
-        op_tests/pa_v1/test_pa_v1_gpu.py op_tests/pa_v1/test_pa_v1_validation.py op_tests/jit/test_jit_matrix_count.py \
-        -q -rs -n "$JOBS" -p no:cacheprovider >"$OUT/pytest_mtp.log" 2>&1 || rc=1
+    per_test=(); python3 -c "import pytest_timeout" 2>/dev/null && per_test=(--timeout "${TEST_TIMEOUT_S:-300}")
+    timeout -k 10 "${MTP_TEST_TIMEOUT:-900}" python3 -m pytest op_tests/pa_v1/test_pa_v1_mtp_gpu.py op_tests/pa_v1/test_pa_v1_mtp.py \
+        op_tests/pa_v1/test_pa_v1_selfcheck.py op_tests/pa_v1/test_pa_v1_gpu.py op_tests/pa_v1/test_pa_v1_validation.py \
+        op_tests/jit/test_jit_matrix_count.py -q -rs -n "$JOBS" -p no:cacheprovider "${per_test[@]}" "$@" \
+        >"$OUT/pytest_mtp.log" 2>&1 || rc=1
     grep -E "^(FAILED|ERROR)" "$OUT/pytest_mtp.log" | head -20
     grep -E "^SKIPPED" "$OUT/pytest_mtp.log" | cut -c1-160 | sort | uniq -c | head -10
     tail -1 "$OUT/pytest_mtp.log"
