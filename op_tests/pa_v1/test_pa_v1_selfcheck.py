@@ -130,7 +130,7 @@ def test_a_wrong_kernel_result_raises_naming_what_to_do(monkeypatch, change, why
     with pytest.raises(selfcheck.SelfCheckError) as info:
         selfcheck.ensure(s, first_use(s))
     msg = str(info.value)
-    for text in (s.name, "on gfx942", why, "AITER_SWA_PA_V1_KERNEL=vector", "AITER_SWA_SELF_CHECK=0", "Please report it",
+    for text in (s.name, "on gfx942", why, "AITER_SWA_PA_KERNEL=vector", "AITER_SWA_SELF_CHECK=0", "Please report it",
                  "python -m aiter_swa.info"):  # fmt: skip
         assert text in msg, (text, msg)
     with pytest.raises(selfcheck.SelfCheckError, match="self-check failed"):  # stays failed, without a rerun
@@ -157,3 +157,6 @@ def test_the_built_in_case_selects_the_specialization_it_checks():
     for kw in ({}, dict(gqa=1, sliding_window=False), dict(kv_dtype="fp8e4m3fn", soft_cap=False, head_size=512)):
         s = spec(**kw)
         assert gpu.spec_for(first_use(s), s.arch) == s
+    s = spec(gqa=4)  # a first call at GQA 3 (bucket 4): the case keeps the call's ratio
+    call = first_use(s, gqa_ratio=3)
+    assert call.dims.gqa_ratio == 3 and gpu.spec_for(call, s.arch) == s

@@ -7,7 +7,7 @@ built-in case (:func:`build_case`: a few sequences of 0 to 700 keys, split-K and
 specialization's dtypes, head size, GQA bucket, window, soft cap and ALiBi, with sinks, the call's
 ``mtp`` and layout) through that kernel and compares it with the CPU path (``cpu.py``) at the tests'
 tolerances. On a mismatch the op raises :class:`SelfCheckError`, naming the specialization, the
-architecture, the setting that switches to the vector kernel (``AITER_SWA_PA_V1_KERNEL=vector``) and
+architecture, the setting that switches to the vector kernel (``AITER_SWA_PA_KERNEL=vector``) and
 how to report it; the specialization stays failed for the process (every later call raises too).
 
 Settings (read at the first use of each specialization):
@@ -35,8 +35,9 @@ import torch
 
 #: Environment variable: ``1``/``on`` always, ``0``/``off`` never, unset/``auto`` on untested archs.
 ENV = "AITER_SWA_SELF_CHECK"
-#: Environment variable of the GPU dispatch that picks the kernel family (``vector``, ``mma``, ``auto``).
-KERNEL_ENV = "AITER_SWA_PA_V1_KERNEL"
+#: Environment variable of the GPU dispatch that picks the kernel family (``vector``, ``mma``, ``auto``;
+#: the matrix-core build's ``spec.KERNEL_ENV``). ``vector`` serves one query token per sequence.
+KERNEL_ENV = "AITER_SWA_PA_KERNEL"
 #: Architectures the GPU test suite has run on (docs/results.md): NVIDIA H100/H200 (sm_90). No AMD
 #: architecture: the HIP builds for gfx942 and gfx90a are compiled and resource-checked only.
 TESTED_ARCHS = ("sm_90",)
@@ -113,7 +114,7 @@ def ensure(spec, call) -> None:
         _running.add(spec)
         try:
             why = check(spec, device, mtp=call.mtp, varlen=call.cu_query_lens is not None,
-                        kv_cache_layout=call.kv_cache_layout)  # fmt: skip
+                        kv_cache_layout=call.kv_cache_layout, gqa_ratio=call.dims.gqa_ratio)  # fmt: skip
         finally:
             _running.discard(spec)
         if why is None:
@@ -123,8 +124,8 @@ def ensure(spec, call) -> None:
             f"aiter_swa paged_attention_v1 self-check failed: specialization {spec.name} on {spec.arch} {why}, "
             f"against the CPU path on the built-in case (the first use of this specialization in this process; "
             f"{spec.arch} is not among the architectures the GPU tests have run on, {TESTED_ARCHS}). "
-            f"Set {KERNEL_ENV}=vector to run the vector kernel instead ({ENV}=0 skips this check: results "
-            f"may be wrong). {HOW_TO_REPORT[0].upper()}{HOW_TO_REPORT[1:]}."
+            f"Set {KERNEL_ENV}=vector to run the vector kernel instead (one query token per sequence; {ENV}=0 "
+            f"skips this check: results may be wrong). {HOW_TO_REPORT[0].upper()}{HOW_TO_REPORT[1:]}."
         )
         _failed[spec] = message
         raise SelfCheckError(message)
@@ -148,11 +149,13 @@ CASE_BLOCK_SIZE = 16
 CASE_NUM_KV_HEADS = 2
 
 
-def build_case(spec, device, mtp: int = 1, varlen: bool = False, kv_cache_layout: str = "HND") -> tuple:
+def build_case(spec, device, mtp: int = 1, varlen: bool = False, kv_cache_layout: str = "HND",
+               gqa_ratio: int | None = None) -> tuple:
     """The op's arguments (schema order) of the built-in case for ``spec`` on ``device``; ``out`` NaN.
 
-    Deterministic (seeded on the CPU, then moved), finite inputs; ``num_heads = spec.gqa * 2``
-    over 2 KV heads; window 300 when ``spec.sliding_window`` (700 keys: two partitions of the
+    Deterministic (seeded on the CPU, then moved), finite inputs; ``num_heads = gqa_ratio * 2``
+    over 2 KV heads (``gqa_ratio``: the first call's, so that the dispatch picks the same
+    specialization; default ``spec.gqa``); window 300 when ``spec.sliding_window`` (700 keys: two partitions of the
     window, and the reduce), soft cap 8 when ``spec.soft_cap``, the ALiBi paper's slopes when
     ``spec.alibi``, random sinks always. ``mtp`` tokens per sequence; with ``varlen`` a
     ``cu_query_lens`` of counts ``(mtp, 1, mtp, mtp - 1)`` (all 1 when ``mtp == 1``). fp8 caches
@@ -167,7 +170,7 @@ def build_case(spec, device, mtp: int = 1, varlen: bool = False, kv_cache_layout
     fp8 = spec.kv_dtype.startswith("fp8")
     lens = list(CASE_CONTEXT_LENS)
     num_seqs, kvh, bs, d = len(lens), CASE_NUM_KV_HEADS, CASE_BLOCK_SIZE, spec.head_size
-    num_heads = spec.gqa * kvh
+    num_heads = (gqa_ratio or spec.gqa) * kvh
     max_len = max(lens)
     blocks_per_seq = -(-max_len // bs)
     num_blocks = num_seqs * blocks_per_seq
@@ -227,7 +230,8 @@ def compare(out: torch.Tensor, expected: torch.Tensor) -> str | None:
     return None
 
 
-def check(spec, device, mtp: int = 1, varlen: bool = False, kv_cache_layout: str = "HND") -> str | None:
+def check(spec, device, mtp: int = 1, varlen: bool = False, kv_cache_layout: str = "HND",
+          gqa_ratio: int | None = None) -> str | None:
     """Run the built-in case of ``spec`` through :func:`run_kernel` on ``device`` and through the CPU
     path; return why they differ, or None. Synchronises.
 
@@ -237,7 +241,7 @@ def check(spec, device, mtp: int = 1, varlen: bool = False, kv_cache_layout: str
     from . import cpu, gpu
     from .call import validate
 
-    args = build_case(spec, device, mtp, varlen, kv_cache_layout)
+    args = build_case(spec, device, mtp, varlen, kv_cache_layout, gqa_ratio)
     chosen = gpu.spec_for(validate(*args), spec.arch)
     if chosen != spec:
         raise RuntimeError(f"aiter_swa self-check: the built-in case selects {chosen.name}, not {spec.name}")

@@ -6,10 +6,10 @@ The GPU kernel splits each sequence's attended keys into partitions of ``partiti
 attended key (docs/design.md), so their number is bounded by the window, not by the context: by
 ``w + mtp - 1`` keys with ``mtp`` query tokens (the union of the tokens' windows, ``tokens.py``).
 When one partition covers every sequence, the kernel writes ``out`` directly and no workspace is
-needed. Otherwise the workspace holds, for ``n = num_seqs * mtp * num_heads * num_partitions``,
-one slot per (sequence ``s``, token ``i < mtp``) at index ``s * mtp + i``, not per query row (with
-``cu_query_lens`` the query may have more rows than ``num_seqs * mtp``, e.g. vLLM's mixed batches;
-the partials of a sequence's tokens still fit):
+needed. Otherwise the workspace holds, for ``n = num_seqs * mtp * num_heads * num_partitions``
+(``num_seqs * mtp`` query rows: aiter's sizing; with ``cu_query_lens`` the query may have more rows,
+e.g. vLLM's mixed batches, and a GPU kernel then splits less so that the buffer it is given holds
+its partials, or not at all):
 
 ========== =========== ================================================ ==============
 name       dtype       shape                                            byte offset
