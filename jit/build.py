@@ -27,7 +27,7 @@ from pathlib import Path
 from . import paths
 from .errors import JitConfigError, JitError
 from .render import render
-from .resources import parse_resources
+from .resources import add_matrix_counts, find_disassembler, parse_resources
 from .toolchain import include_dirs
 
 
@@ -44,7 +44,8 @@ class Artifact:
         source_hash: :func:`source_hash` of the template and headers it was built from.
         compiler: first line of the compiler's ``--version``; ``compiler_identity`` the whole.
         flags: compile flags (without include dirs, source, output).
-        resources: per-kernel resources (:func:`aiter_swa.jit.resources.parse_resources`).
+        resources: per-kernel resources (:func:`aiter_swa.jit.resources.parse_resources`), with each
+            kernel's matrix-instruction count (:func:`~aiter_swa.jit.resources.add_matrix_counts`).
         seconds: wall time of the compile.
     """
 
@@ -326,7 +327,8 @@ def build(specs, build_dir, toolchains: dict, *, jobs: int = 1, lib_name=None, c
             spec=s.to_json(), name=s.name, arch=s.arch, file=lib.name, sha256=file_sha256(lib),
             size=lib.stat().st_size, source_hash=hashes[s.template], compiler=tc.identity().splitlines()[0],
             compiler_identity=tc.identity(), flags=tc.flags(s.arch, device_only),
-            resources=parse_resources(log.read_text(errors="replace"), s.backend),
+            resources=add_matrix_counts(parse_resources(log.read_text(errors="replace"), s.backend), lib, s.backend,
+                                        find_disassembler(s.backend, tc.compiler)),
             seconds=round(seconds.get(lib.name, 0.0), 3),
         )  # fmt: skip
     if returncode != 0 and not failures:  # ninja itself failed (e.g. a bad build file)

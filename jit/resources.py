@@ -3,11 +3,22 @@
 AMD: ``-Rpass-analysis=kernel-resource-usage`` remarks (clang/hipcc): VGPRs, SGPRs, AGPRs, scratch
 bytes per lane, dynamic stack, occupancy (waves/SIMD), VGPR/SGPR spills, LDS bytes per block.
 NVIDIA: ``-Xptxas -v``: registers, stack frame bytes, spill store/load bytes, shared memory bytes.
+
+Plus, per kernel, the number of matrix instructions in its machine code (:func:`matrix_counts`), so
+that a matrix-core kernel that silently fell back to scalar code shows in the table: ``v_mfma*``
+(and ``v_smfmac*``) in the AMD disassembly (``llvm-objdump -d`` of the code object, extracted from
+the clang offload bundle the build writes), ``HMMA`` in the NVIDIA SASS (``cuobjdump -sass``).
 """
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import struct
+import subprocess
+import tempfile
+from pathlib import Path
 
 _AMD_FIELDS = {
     "SGPRs": "sgpr",
@@ -27,11 +38,17 @@ _NV_STACK = re.compile(r"(\d+) bytes stack frame, (\d+) bytes spill stores, (\d+
 _NV_USED = re.compile(r"Used (\d+) registers")
 _NV_SMEM = re.compile(r"(\d+) bytes smem")
 
+#: The matrix-instruction column of each backend: its name in the resources dict and the table.
+MATRIX_COLUMN = {"hip": "mfma", "cuda": "hmma"}
 #: Columns of the resource table, per backend.
 COLUMNS = {
-    "hip": ("vgpr", "sgpr", "agpr", "scratch", "vgpr_spill", "sgpr_spill", "lds", "occupancy"),
-    "cuda": ("registers", "spill_stores", "spill_loads", "stack", "smem"),
+    "hip": ("vgpr", "sgpr", "agpr", "scratch", "vgpr_spill", "sgpr_spill", "lds", "occupancy", "mfma"),
+    "cuda": ("registers", "spill_stores", "spill_loads", "stack", "smem", "hmma"),
 }
+#: Settings naming the disassemblers (else they are looked up: :func:`find_disassembler`).
+DISASSEMBLER_ENV = {"hip": "AITER_SWA_LLVM_OBJDUMP", "cuda": "AITER_SWA_CUOBJDUMP"}
+#: Shown in the matrix column when the disassembler is missing (or failed) for a kernel.
+NOT_AVAILABLE = "n/a"
 
 
 def short_name(mangled: str) -> str:
@@ -144,7 +161,123 @@ def format_table(rows) -> str:
         widths = [max(len(str(x)) for x in col) for col in zip(header, *body)]
         fmt = lambda row: "  ".join(str(x).ljust(w) if i < 2 else str(x).rjust(w)  # noqa: E731
                                     for i, (x, w) in enumerate(zip(row, widths)))
-        title = "AMD (kernel-resource-usage: scratch bytes/lane, LDS bytes/block, occupancy waves/SIMD)" \
-            if backend == "hip" else "NVIDIA (ptxas -v: bytes)"
+        title = "AMD (kernel-resource-usage: scratch bytes/lane, LDS bytes/block, occupancy waves/SIMD; " \
+            "mfma: v_mfma instructions in the llvm-objdump disassembly)" \
+            if backend == "hip" else "NVIDIA (ptxas -v: bytes; hmma: HMMA instructions in the cuobjdump -sass SASS)"
         lines += [title, fmt(header), fmt(tuple("-" * w for w in widths))] + [fmt(r) for r in body] + [""]
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- matrix instructions
+_AMD_FUNC = re.compile(r"^[0-9a-fA-F]+ <([^>]+)>:\s*$")
+_AMD_MATRIX = re.compile(r"^\s+v_s?mfmac?_")  # v_mfma_* (MFMA), v_smfmac_* (sparse MFMA, gfx940+)
+_NV_FUNC = re.compile(r"^\s*Function : (\S+)\s*$")
+_NV_MATRIX = re.compile(r"\bHMMA\b")  # mma.sync / wmma on sm_70+ (SASS mnemonic HMMA.<shape>...)
+#: The clang offload bundle's magic (``clang-offload-bundler``'s documented binary format: magic,
+#: uint64 entry count, then per entry uint64 offset, size and triple length, and the triple).
+_BUNDLE_MAGIC = b"__CLANG_OFFLOAD_BUNDLE__"
+
+
+def count_matrix_instructions(disassembly: str, backend: str) -> dict:
+    """``{kernel symbol: matrix instructions}`` in an ``llvm-objdump -d`` (``"hip"``) or
+    ``cuobjdump -sass`` (``"cuda"``) listing; every function of the listing appears, with 0 if it has none."""
+    func, matrix = (_AMD_FUNC, _AMD_MATRIX) if backend == "hip" else (_NV_FUNC, _NV_MATRIX)
+    if backend not in ("hip", "cuda"):
+        raise ValueError(f"backend: expected 'hip' or 'cuda', got {backend!r}")
+    counts: dict = {}
+    cur = None
+    for line in disassembly.splitlines():
+        m = func.match(line)
+        if m:
+            cur = m.group(1)
+            counts.setdefault(cur, 0)
+        elif cur is not None and matrix.search(line):
+            counts[cur] += 1
+    return counts
+
+
+def amdgpu_code_objects(data: bytes) -> list:
+    """The AMDGPU ELF code objects inside ``data`` (a library or object written by clang's HIP
+    driver): the ``amdgcn`` entries of every clang offload bundle in it; ``data`` itself if it is
+    an AMDGPU ELF (machine 224, ``EM_AMDGPU``)."""
+    if data[:4] == b"\x7fELF" and len(data) > 20 and struct.unpack_from("<H", data, 18)[0] == 224:
+        return [data]
+    objects, at = [], data.find(_BUNDLE_MAGIC)
+    while at >= 0:
+        try:
+            (n,) = struct.unpack_from("<Q", data, at + 24)
+            pos = at + 32
+            for _ in range(min(n, 1024)):
+                offset, size, triple_len = struct.unpack_from("<QQQ", data, pos)
+                triple = data[pos + 24 : pos + 24 + triple_len].decode("ascii", "replace")
+                pos += 24 + triple_len
+                if "amdgcn" in triple and size:
+                    objects.append(data[at + offset : at + offset + size])
+        except struct.error:  # a truncated bundle: take what was read
+            pass
+        at = data.find(_BUNDLE_MAGIC, at + len(_BUNDLE_MAGIC))
+    return objects
+
+
+def find_disassembler(backend: str, compiler: str | None = None) -> str | None:
+    """The disassembler of ``backend``'s code, or None: ``$AITER_SWA_LLVM_OBJDUMP`` (``"hip"``) /
+    ``$AITER_SWA_CUOBJDUMP`` (``"cuda"``) when set (a missing file is None); else, for AMD,
+    ``llvm-objdump`` next to ``compiler`` (its real path), in ``$ROCM_PATH/llvm/bin``, Debian's
+    ``/usr/lib/llvm-19/bin``, or on PATH; for NVIDIA ``cuobjdump`` next to ``compiler``, in
+    ``$CUDA_HOME/bin`` or on PATH (CUDA 13's pip/conda layouts may lack it: Triton's wheel carries
+    one, ``triton/backends/nvidia/bin/cuobjdump``, with the ``nvdisasm`` it needs)."""
+    env = os.environ.get(DISASSEMBLER_ENV[backend], "").strip()
+    if env:
+        return env if os.path.isfile(env) and os.access(env, os.X_OK) else None
+    name = "llvm-objdump" if backend == "hip" else "cuobjdump"
+    dirs = []
+    if compiler:
+        dirs.append(str(Path(os.path.realpath(compiler)).parent))
+    if backend == "hip":
+        dirs += [os.path.join(os.environ.get("ROCM_PATH", "/opt/rocm"), "llvm", "bin"), "/usr/lib/llvm-19/bin"]
+    else:
+        dirs += [os.path.join(os.environ.get("CUDA_HOME", "/usr/local/cuda"), "bin")]
+    for d in dirs:
+        cand = os.path.join(d, name)
+        if os.path.isfile(cand) and os.access(cand, os.X_OK):
+            return cand
+    return shutil.which(name) or (shutil.which("llvm-objdump-19") if backend == "hip" else None)
+
+
+def matrix_counts(path, backend: str, tool: str | None = None, timeout: float = 120) -> dict | None:
+    """``{kernel symbol: matrix instructions}`` of the kernels in a built library or object
+    (``path``), or None when the disassembler (``tool``, else :func:`find_disassembler`) is missing
+    or fails (shown as ``n/a``)."""
+    tool = tool or find_disassembler(backend)
+    if not tool:
+        return None
+    env = dict(os.environ)
+    if backend == "cuda":  # cuobjdump -sass runs nvdisasm: the one next to it first
+        env["PATH"] = str(Path(tool).parent) + os.pathsep + env.get("PATH", "")
+    try:
+        if backend == "cuda":
+            r = subprocess.run([tool, "-sass", str(path)], capture_output=True, text=True, timeout=timeout, env=env)
+            return count_matrix_instructions(r.stdout, "cuda") if r.returncode == 0 else None
+        counts: dict = {}
+        with tempfile.TemporaryDirectory(prefix="aiter_swa-objdump-") as tmp:
+            for i, obj in enumerate(amdgpu_code_objects(Path(path).read_bytes())):
+                f = Path(tmp) / f"code{i}.elf"
+                f.write_bytes(obj)
+                r = subprocess.run([tool, "-d", str(f)], capture_output=True, text=True, timeout=timeout, env=env)
+                if r.returncode != 0:
+                    return None
+                for k, v in count_matrix_instructions(r.stdout, "hip").items():
+                    counts[k] = counts.get(k, 0) + v
+        return counts or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def add_matrix_counts(resources: dict, path, backend: str, tool: str | None = None) -> dict:
+    """``resources`` (:func:`parse_resources`) with each kernel's matrix-instruction count added
+    under :data:`MATRIX_COLUMN` (``"n/a"`` when it could not be counted). Returns ``resources``."""
+    counts = matrix_counts(path, backend, tool)
+    column = MATRIX_COLUMN[backend]
+    for name, r in resources.items():
+        r[column] = counts.get(name, NOT_AVAILABLE) if counts is not None else NOT_AVAILABLE
+    return resources

@@ -28,6 +28,13 @@
 #       # configurations, at most FUZZ_BUDGET_S seconds) and its first FUZZ_SANITIZE ones under memcheck;
 #       # the soak (soak_pa_v1.py: SOAK_PROCS processes, SOAK_SECONDS, cold cache); SANITIZE_TIMEOUT_S bounds
 #       # each memcheck run
+#   bash op_tests/run_gpu_suite.sh mtp
+#       # issue 8 (multi-token queries, self-check, matrix-instruction column): the multi-token GPU tests
+#       # (GPU against the CPU path on the multi-token grid, sync-debug "error", graph replay with new
+#       # cu_query_lens; they skip with a reason while gpu.MULTI_TOKEN is False), the self-check through a
+#       # real kernel, the CPU multi-token, self-check and validation tests, test_pa_v1_gpu.py; then the
+#       # resource table of a few pa_v1 kernels with the hmma column (cuobjdump from $AITER_SWA_CUOBJDUMP,
+#       # else Triton's wheel) and the matrix-count test's NVIDIA compile (pytest_mtp.log, resources_mtp.log)
 #
 # Kernels compile on first use into $AITER_SWA_CACHE_DIR (pytest-xdist workers share it: one compile
 # per kernel, under its file lock); the benchmarks' kernels are pre-built first with all CPUs.
@@ -200,6 +207,28 @@ if [ "$what" = conv1d ]; then
     tail -3 "$OUT/pytest_conv1d.log"
     echo "conv1d: tests $((SECONDS - t0)) s"
     [ "${CONV1D_KEEP_KERNELS:-0}" = 1 ] && tar -czf "$OUT/kernels_conv1d.tgz" -C /tmp kernels_conv1d
+fi
+if [ "$what" = mtp ]; then
+    t0=$SECONDS
+    if [ -z "${AITER_SWA_CUOBJDUMP:-}" ]; then  # CUDA 13 pip layouts lack cuobjdump; Triton's wheel carries one
+        tri=$(python3 -c "import os, triton; print(os.path.join(os.path.dirname(triton.__file__), 'backends/nvidia/bin/cuobjdump'))" 2>/dev/null)
+        [ -n "$tri" ] && [ -x "$tri" ] && export AITER_SWA_CUOBJDUMP=$tri
+    fi
+    echo "mtp: cuobjdump ${AITER_SWA_CUOBJDUMP:-(none: the hmma column reads n/a)}"
+    per_test=(); python3 -c "import pytest_timeout" 2>/dev/null && per_test=(--timeout "${TEST_TIMEOUT_S:-300}")
+    timeout -k 10 "${MTP_TEST_TIMEOUT:-900}" python3 -m pytest op_tests/pa_v1/test_pa_v1_mtp_gpu.py op_tests/pa_v1/test_pa_v1_mtp.py \
+        op_tests/pa_v1/test_pa_v1_selfcheck.py op_tests/pa_v1/test_pa_v1_gpu.py op_tests/pa_v1/test_pa_v1_validation.py \
+        op_tests/jit/test_jit_matrix_count.py -q -rs -n "$JOBS" -p no:cacheprovider "${per_test[@]}" "$@" \
+        >"$OUT/pytest_mtp.log" 2>&1 || rc=1
+    grep -E "^(FAILED|ERROR)" "$OUT/pytest_mtp.log" | head -20
+    grep -E "^SKIPPED" "$OUT/pytest_mtp.log" | cut -c1-160 | sort | uniq -c | head -10
+    tail -1 "$OUT/pytest_mtp.log"
+    echo "mtp: tests $((SECONDS - t0)) s"; t0=$SECONDS
+    python3 -m aiter_swa.jit.prebuild --arch "$ARCH" --op pa_v1 --q-dtype bf16 --kv-dtype bf16 --out-dtype bf16 \
+        --head-size 64,128 --gqa 1,8 --soft-cap off --alibi off --sliding-window on --resources-only --jobs "$JOBS" \
+        >"$OUT/resources_mtp.log" 2>&1 || rc=1
+    grep -A12 -E "^(AMD|NVIDIA)" "$OUT/resources_mtp.log" | head -30
+    echo "mtp: resource table $((SECONDS - t0)) s"
 fi
 if [ "$what" = robust ]; then
     FUZZ_COUNT=${FUZZ_COUNT:-3000} FUZZ_BUDGET_S=${FUZZ_BUDGET_S:-0} FUZZ_SANITIZE=${FUZZ_SANITIZE:-25}

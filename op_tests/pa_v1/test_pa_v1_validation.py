@@ -47,6 +47,11 @@ def other_device(t: torch.Tensor) -> torch.Tensor:
     return t.to("meta" if t.device.type == "cpu" else "cpu")
 
 
+def cu(a: dict, values=(0, 1, 2)) -> torch.Tensor:
+    """A ``cu_query_lens`` on the query's device (default: one token per sequence)."""
+    return torch.tensor(values, dtype=torch.int32, device=a["query"].device)
+
+
 def fp8(a: dict, **update) -> dict:
     """``kv_cache_dtype="fp8"`` with float8_e4m3fn caches (valid), then ``update``."""
     return {"kv_cache_dtype": "fp8", "key_cache": a["key_cache"].to(torch.float8_e4m3fn),
@@ -107,7 +112,15 @@ CASES = [
     ("scale_float32_overflow", lambda a: {"scale": 1e39}, ValueError, "scale", "3.4028236e+38", "1e+39"),
     ("soft_cap_nan", lambda a: {"logits_soft_cap": float("nan")}, ValueError, "logits_soft_cap", "<= 0 or inf (no cap)", "nan"),
     ("soft_cap_below_float32_normal", lambda a: {"logits_soft_cap": 1e-39}, ValueError, "logits_soft_cap", ">= 2^-126", "1e-39"),
-    ("mtp_two", lambda a: {"mtp": 2}, NotImplementedError, "mtp", "1", "2"),
+    ("mtp_vs_query_rows", lambda a: {"mtp": 3}, ValueError, "query", "num_seqs * mtp rows (mtp=3", "2 rows"),
+    ("mtp_two_context_lens", lambda a: {"mtp": 2}, ValueError, "context_lens", "num_seqs=1 entries (query.shape[0] / mtp=2)", "2"),
+    ("cu_query_lens_dtype", lambda a: {"cu_query_lens": cu(a).long()}, TypeError, "cu_query_lens", "torch.int32", "torch.int64"),
+    ("cu_query_lens_length", lambda a: {"cu_query_lens": cu(a, [0, 1, 2, 3])}, ValueError, "cu_query_lens", "[num_seqs + 1=3]", "(4,)"),
+    ("cu_query_lens_too_short", lambda a: {"cu_query_lens": cu(a, [0])}, ValueError, "cu_query_lens", "or [num_seqs=2]", "(1,)"),
+    ("cu_query_lens_ndim", lambda a: {"cu_query_lens": cu(a).view(1, 3)}, ValueError, "cu_query_lens", "1-D", "(1, 3)"),
+    ("cu_query_lens_device", lambda a: {"cu_query_lens": other_device(cu(a))}, ValueError, "cu_query_lens", "the query's device", "one on"),
+    ("cu_query_lens_strided", lambda a: {"cu_query_lens": cu(a, [0, 9, 1, 9, 2, 9])[::2]}, ValueError, "cu_query_lens", "stride 1", "(2,)"),
+    ("cu_query_lens_out_rows", lambda a: {"cu_query_lens": cu(a), "out": a["out"][:1]}, ValueError, "out", "(2, 8, 64)", "(1, 8, 64)"),
     ("sinks_dtype", lambda a: {"sinks": torch.zeros(8, dtype=torch.float16, device=a["query"].device)}, TypeError, "sinks", "torch.float32", "torch.float16"),
     ("sinks_shape", lambda a: {"sinks": torch.zeros(4, device=a["query"].device)}, ValueError, "sinks", "[num_heads=8]", "(4,)"),
     ("sinks_ndim", lambda a: {"sinks": torch.zeros(8, 1, device=a["query"].device)}, ValueError, "sinks", "1-D", "(8, 1)"),
@@ -201,13 +214,33 @@ def test_auto_ignores_the_scales():
     validate(*args.values())
 
 
-def test_cu_query_lens_is_ignored():
+def test_cu_query_lens_is_used():
+    """``cu_query_lens`` places the tokens (it used to be ignored): arange = one row per sequence, as
+    without it; counts above ``mtp = 1`` skip their sequence (aiter's pa_v1), leaving ``out`` as it was."""
     args = valid_args("cpu")
     reference = args["out"].clone()
     torch.ops.aiter_swa.paged_attention_v1(*{**args, "out": reference}.values())
-    args["cu_query_lens"] = torch.tensor([0, 5, 7], dtype=torch.int32)  # nonsense, and unused for mtp == 1
-    torch.ops.aiter_swa.paged_attention_v1(*args.values())
+    torch.ops.aiter_swa.paged_attention_v1(*{**args, "cu_query_lens": cu(args)}.values())
     assert torch.equal(args["out"], reference)
+    before = args["out"].clone()
+    torch.ops.aiter_swa.paged_attention_v1(*{**args, "cu_query_lens": cu(args, [0, 5, 7])}.values())
+    assert torch.equal(args["out"], before)
+
+
+def test_multi_token_shapes_pass():
+    """``mtp`` rows per sequence without ``cu_query_lens``; any row count with it (both lengths)."""
+    args = valid_args("cpu")
+    q, o = args["query"], args["out"]
+    big = torch.empty(get_workspace_size(2, 8, 64, max(LENS), torch.bfloat16, mtp=4), dtype=torch.uint8)
+    args.update(query=torch.cat([q, q, q]), out=torch.cat([o, o, o]), mtp=3, workspace_buffer=big)
+    dims = validate(*args.values()).dims
+    assert (dims.num_seqs, dims.num_rows, dims.mtp, dims.cu_len) == (2, 6, 3, 0)
+    assert dims.workspace_layout[3] == get_workspace_size(2, 8, 64, max(LENS), torch.bfloat16, mtp=3)
+    args.update(query=q[:1].expand(11, -1, -1).contiguous(), out=o[:1].expand(11, -1, -1).contiguous(), mtp=4)
+    for values in ([0, 4, 8], [0, 4]):
+        args["cu_query_lens"] = cu(args, values)
+        dims = validate(*args.values()).dims
+        assert (dims.num_seqs, dims.num_rows, dims.cu_len) == (2, 11, len(values))
 
 
 def test_validation_reads_no_values():

@@ -45,12 +45,16 @@ class PaCase:
     kv_cache_dtype: str = "auto"
     k_scale: torch.Tensor | None = None
     v_scale: torch.Tensor | None = None
+    #: Most query tokens per sequence, and the variable-length layout (None: ``mtp`` rows per sequence).
+    mtp: int = 1
+    cu_query_lens: torch.Tensor | None = None
 
     def workspace(self) -> torch.Tensor:
-        num_seqs, num_heads, head_size = self.query.shape
+        _, num_heads, head_size = self.query.shape
         size = aiter_swa.get_workspace_size(
-            num_seqs, num_heads, head_size, self.max_context_len, self.query.dtype, self.sliding_window
-        )
+            self.context_lens.shape[0], num_heads, head_size, self.max_context_len, self.query.dtype,
+            self.sliding_window, mtp=self.mtp,
+        )  # fmt: skip
         return torch.empty(size, dtype=torch.uint8, device=self.query.device)
 
     def op_args(self, out: torch.Tensor, workspace: torch.Tensor) -> tuple:
@@ -61,7 +65,7 @@ class PaCase:
         for name in ("k_scale", "v_scale"):
             if case[name] is None:
                 case[name] = one
-        return PaV1Call(out=out, workspace_buffer=workspace, cu_query_lens=None, **case).args()
+        return PaV1Call(out=out, workspace_buffer=workspace, **case).args()
 
     def reference(self) -> torch.Tensor:
         """float64 CPU reference output (a uint8 cache read as the fp8 format of its device's arch)."""
@@ -71,13 +75,18 @@ class PaCase:
         scales = (self.k_scale, self.v_scale) if self.kv_cache_dtype != "auto" else (1.0, 1.0)
         return paged_attention_reference(
             self.query, k, v, self.block_tables, self.context_lens, self.scale, self.sliding_window,
-            self.kv_cache_layout, self.logits_soft_cap, self.alibi_slopes, self.sinks, *scales,
+            self.kv_cache_layout, self.logits_soft_cap, self.alibi_slopes, self.sinks, *scales, self.mtp,
+            self.cu_query_lens,
         )  # fmt: skip
 
 
-def attended_range(context_len: int, sliding_window: int) -> tuple[int, int]:
-    """Positions ``[lo, L)`` of the keys attended by the query at ``L - 1``."""
-    return (max(0, context_len - sliding_window) if sliding_window > 0 else 0), context_len
+def attended_range(context_len: int, sliding_window: int, num_tokens: int = 1) -> tuple[int, int]:
+    """Positions ``[lo, L)`` of the keys attended by the ``num_tokens`` query tokens at
+    ``L - num_tokens .. L - 1`` (``[0, 0)`` for ``num_tokens <= 0``)."""
+    if num_tokens <= 0:
+        return 0, 0
+    lo = max(0, context_len - num_tokens - sliding_window + 1) if sliding_window > 0 else 0
+    return min(lo, context_len), context_len
 
 
 def make_case(
@@ -103,6 +112,9 @@ def make_case(
     kv_dtype: torch.dtype | None = None,
     k_scale: float = 1.0,
     v_scale: float = 1.0,
+    mtp: int = 1,
+    query_lens: list[int] | None = None,
+    extra_rows: int = 0,
 ) -> PaCase:
     """Random inputs (uniform in [-1, 1), drawn on the CPU from ``seed``, then moved to ``device``).
 
@@ -117,15 +129,20 @@ def make_case(
     ``torch.float8_e4m3fnuz`` (then ``kv_cache_dtype="fp8"``, the caches hold the uniform values
     divided by ``k_scale`` / ``v_scale``, rounded to fp8, and NaN codes where poisoned) or
     ``torch.uint8`` (the same, in the fp8 format of ``device``'s arch, as bytes).
+    ``mtp``: tokens per sequence; ``query_lens``: per-sequence counts passed as ``cu_query_lens``
+    (int32, ``[num_seqs + 1]``; a count above ``mtp`` is a sequence the op skips; ``extra_rows`` rows
+    after the last sequence's belong to none). Without ``query_lens`` the query has
+    ``num_seqs * mtp`` rows and no ``cu_query_lens``.
     """
     gen = torch.Generator().manual_seed(seed)
     lens = [context_lens] * num_seqs if isinstance(context_lens, int) else list(context_lens)
     assert len(lens) == num_seqs
     max_context_len = max(lens, default=0)
     max_blocks = -(-max_context_len // block_size)
-    ranges = [attended_range(L, sliding_window) for L in lens]
+    tokens = [mtp] * num_seqs if query_lens is None else [q if q <= mtp else 0 for q in query_lens]
+    ranges = [attended_range(L, sliding_window, n) for L, n in zip(lens, tokens)]
     first_blocks = [lo // block_size for lo, _ in ranges]
-    end_blocks = [-(-L // block_size) for L in lens]
+    end_blocks = [max(-(-hi // block_size), f) for (_, hi), f in zip(ranges, first_blocks)]
     num_used = sum(e - f for f, e in zip(first_blocks, end_blocks))
     num_blocks = 1 + num_used + spare_blocks
     ids = (1 + torch.randperm(num_used, generator=gen)).tolist()
@@ -154,7 +171,15 @@ def make_case(
             tokens = cache.transpose(1, 2) if kv_cache_layout == "HND" else cache  # [blocks, block_size, kvh, d]
             tokens[~attended] = float("nan")
 
-    query = torch.empty(num_seqs, num_heads, head_size, dtype=dtype).uniform_(-1, 1, generator=gen)
+    if query_lens is None:
+        num_rows, cu_query_lens = num_seqs * mtp, None
+    else:
+        assert len(query_lens) == num_seqs
+        cu = [0]
+        for q in query_lens:
+            cu.append(cu[-1] + q)
+        num_rows, cu_query_lens = cu[-1] + extra_rows, torch.tensor(cu, dtype=torch.int32).to(device)
+    query = torch.empty(num_rows, num_heads, head_size, dtype=dtype).uniform_(-1, 1, generator=gen)
     alibi_slopes = None
     if alibi:  # the geometric slopes of the ALiBi paper: 2^(-8 h / num_heads), h = 1..num_heads
         alibi_slopes = torch.tensor([2.0 ** (-8.0 * h / num_heads) for h in range(1, num_heads + 1)]).to(device)
@@ -200,6 +225,8 @@ def make_case(
         logits_soft_cap=logits_soft_cap,
         alibi_slopes=alibi_slopes,
         sinks=sink_logits,
+        mtp=mtp,
+        cu_query_lens=cu_query_lens,
         **fp8_fields,
     )
 
@@ -274,3 +301,13 @@ def null_launch_args(**overrides) -> dict:
     unknown = set(overrides) - set(args)
     assert not unknown, f"not launch parameters: {sorted(unknown)}"
     return {**args, **overrides}
+
+
+def assert_rows_match(out: torch.Tensor, ref: torch.Tensor, msg: str = "") -> None:
+    """Multi-token calls: rows the reference leaves NaN (no sequence writes them) must still hold
+    ``out``'s NaN poison; the other rows must pass :func:`mismatch`."""
+    unwritten = ref.isnan().flatten(1).all(1)
+    got = out.detach().cpu()
+    assert bool(got[unwritten].isnan().all()), f"{msg}: a row no sequence owns was written"
+    if bool((~unwritten).any()):
+        assert_matches_reference(got[~unwritten], ref[~unwritten], msg)

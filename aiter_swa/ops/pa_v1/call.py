@@ -12,8 +12,9 @@ The outcome of the checks is a function of that metadata alone, so it is cached 
 new tensors of the same metadata pays for matching the key, not for the checks.
 
 Exception types: ``TypeError`` for a wrong dtype, ``ValueError`` for a wrong shape, stride, device
-or value, ``NotImplementedError`` for what a later issue adds (``mtp > 1``, fp8 output, an E5M2 KV
-cache). Every message reads ``<argument>: expected <what>, got <what>``.
+or value, ``NotImplementedError`` for what a later issue adds (fp8 output, an E5M2 KV cache; on the
+GPU, until its multi-token kernel lands, ``mtp > 1`` and ``cu_query_lens`` layouts other than one
+row per sequence: ``gpu.py``). Every message reads ``<argument>: expected <what>, got <what>``.
 """
 
 from __future__ import annotations
@@ -71,6 +72,8 @@ class PaDims:
     """Sizes of one validated call (host ints, read from shapes only)."""
 
     num_seqs: int
+    #: ``query.shape[0]``: ``num_seqs * mtp`` without ``cu_query_lens``, any count with it.
+    num_rows: int
     num_heads: int
     num_kv_heads: int
     head_size: int
@@ -82,6 +85,10 @@ class PaDims:
     num_partitions: int
     #: Byte offsets of exp_sums, max_logits, tmp_out in the workspace, and the bytes needed.
     workspace_layout: tuple
+    #: Most query tokens per sequence (the ``mtp`` argument).
+    mtp: int = 1
+    #: ``cu_query_lens`` given: 0 (None), ``num_seqs + 1`` or ``num_seqs`` (its length).
+    cu_len: int = 0
 
 
 @dataclasses.dataclass
@@ -169,15 +176,16 @@ def full_args(args: tuple) -> tuple:
     return args + _DEFAULTS[n:]
 
 
-#: The tensor arguments whose metadata the checks read (``alibi_slopes`` and ``sinks``, last, may be None).
+#: The tensor arguments whose metadata the checks read (``alibi_slopes``, ``sinks`` and ``cu_query_lens``,
+#: last, may be None).
 _tensors_of = operator.itemgetter(*(ARG_INDEX[n] for n in (
     "out", "workspace_buffer", "query", "key_cache", "value_cache", "block_tables", "context_lens", "alibi_slopes",
-    "sinks")))  # fmt: skip
+    "sinks", "cu_query_lens")))  # fmt: skip
 _KV_CACHE_DTYPE = ARG_INDEX["kv_cache_dtype"]
 _scales_of = operator.itemgetter(ARG_INDEX["k_scale"], ARG_INDEX["v_scale"])
 _scalar_args = operator.itemgetter(*(ARG_INDEX[n] for n in (
     "max_context_len", "kv_cache_dtype", "kv_cache_layout", "partition_size", "mtp", "sliding_window",
-    "logits_soft_cap", "scale", "fp8_out_scale", "alibi_slopes", "sinks")))  # fmt: skip
+    "logits_soft_cap", "scale", "fp8_out_scale", "alibi_slopes", "sinks", "cu_query_lens")))  # fmt: skip
 
 
 def _scalars(args: tuple) -> tuple:
@@ -187,10 +195,10 @@ def _scalars(args: tuple) -> tuple:
     are in the key: the cap on, off or invalid (:func:`soft_cap_enabled`), ``scale`` finite in float32.
     """
     (max_context_len, kv_cache_dtype, layout_name, partition_size, mtp, window, cap, scale, fp8_out_scale, alibi,
-     sinks) = _scalar_args(args)  # fmt: skip
+     sinks, cu) = _scalar_args(args)  # fmt: skip
     return (max_context_len, kv_cache_dtype, layout_name, partition_size, mtp, window,
             F32_MIN_NORMAL <= cap < F32_OVERFLOW, cap <= 0 or cap >= F32_OVERFLOW, abs(scale) < F32_OVERFLOW,
-            fp8_out_scale is None, alibi is None, sinks is None)  # fmt: skip
+            fp8_out_scale is None, alibi is None, sinks is None, cu is None)  # fmt: skip
 
 
 _CHECKS = MetadataCache()
@@ -202,7 +210,7 @@ def lookup(args: tuple) -> Checked:
     The GPU dispatch's entry: no call object is built when the metadata was seen before.
     """
     tensors = _tensors_of(args)
-    if tensors[-1] is None or tensors[-2] is None:  # sinks, alibi_slopes: their absence is part of the scalars
+    if tensors[-1] is None or tensors[-2] is None or tensors[-3] is None:  # their absence is part of the scalars
         tensors = tuple(t for t in tensors if t is not None)
     if args[_KV_CACHE_DTYPE] != "auto":  # fp8: the scales are checked (kv_cache_dtype is in the scalars)
         tensors += _scales_of(args)
@@ -212,9 +220,11 @@ def lookup(args: tuple) -> Checked:
 def validate(*args, **kwargs) -> PaV1Call:
     """Check the arguments of ``paged_attention_v1`` (schema order); return the call with its ``dims``.
 
-    ``cu_query_lens`` is accepted and not checked (no use with one query token per sequence,
-    ``mtp == 1``); so are ``k_scale`` and ``v_scale`` with ``kv_cache_dtype="auto"`` (aiter's test
-    passes CPU tensors there). With ``"fp8"`` / ``"fp8_e4m3"`` the caches are float8_e4m3fnuz,
+    Multi-token queries (``tokens.py``): without ``cu_query_lens``, ``query`` has ``num_seqs * mtp``
+    rows (``num_seqs = context_lens.shape[0]``); with it (int32 on the query's device,
+    ``[num_seqs + 1]``, or ``[num_seqs]`` whose end is the query's row count), any number of rows;
+    its values are never read on the host. ``k_scale`` and ``v_scale`` are not checked with
+    ``kv_cache_dtype="auto"`` (aiter's test passes CPU tensors there). With ``"fp8"`` / ``"fp8_e4m3"`` the caches are float8_e4m3fnuz,
     float8_e4m3fn or uint8 (both alike) and the scales float32 tensors of one element on the
     query's device (read by the kernel, never on the host).
     ``sliding_window`` takes any int64 (``<= 0``: off; one at least as long as a context attends
@@ -226,13 +236,15 @@ def validate(*args, **kwargs) -> PaV1Call:
 
     Raises:
         NotImplementedError: ``kv_cache_dtype`` ``"fp8_e5m2"`` or ``"int8"``, ``fp8_out_scale``
-            given, ``mtp > 1``.
+            given (on the GPU also ``gpu.check_supported``).
         TypeError: wrong dtype of ``query`` (float16/bfloat16; float32 on the CPU), ``out``,
-            ``key_cache``/``value_cache`` (the query's), ``block_tables``/``context_lens`` (int32),
+            ``key_cache``/``value_cache`` (the query's), ``block_tables``/``context_lens``/``cu_query_lens`` (int32),
             ``alibi_slopes``/``sinks``/fp8 scales (float32), ``workspace_buffer`` (uint8); a cache
             dtype that does not match ``kv_cache_dtype``.
         ValueError: any shape, stride, device or size mismatch, an unsupported head size, a block
-            size of 0, an unsupported GQA ratio, layout or partition size, ``mtp < 1``, ``max_context_len`` outside
+            size of 0, an unsupported GQA ratio, layout or partition size, ``mtp < 1``, ``query`` rows
+            not ``num_seqs * mtp`` (without ``cu_query_lens``), ``cu_query_lens`` not 1-D of
+            ``num_seqs + 1`` (or ``num_seqs``) entries, ``max_context_len`` outside
             ``[0, 2^31 - 1]``, a workspace smaller than ``get_workspace_size(...)`` bytes, ``out``
             with internal overlap (two of its elements at one address), ``scale`` NaN, infinite or
             beyond float32's range, ``logits_soft_cap`` NaN or in ``(0, 2^-126)``.
@@ -274,23 +286,22 @@ def check(c: PaV1Call) -> PaDims:
         raise NotImplementedError("fp8_out_scale: expected None (fp8 output is not supported yet), got a tensor")
     check_mtp(c.mtp)
     _check_constants(c)
-    if c.mtp > 1:
-        raise NotImplementedError(f"mtp: expected 1 (multi-token decode is not supported yet), got {c.mtp}")
-    parts = num_partitions(c.max_context_len, c.sliding_window, c.partition_size)
+    parts = num_partitions(c.max_context_len, c.sliding_window, c.partition_size, c.mtp)
     layout_name = c.kv_cache_layout
     if layout_name not in LAYOUTS:
         raise ValueError(f"kv_cache_layout: expected one of {LAYOUTS}, got {layout_name!r}")
 
     query, out, key_cache, value_cache = c.query, c.out, c.key_cache, c.value_cache
     block_tables, context_lens, alibi_slopes, workspace = c.block_tables, c.context_lens, c.alibi_slopes, c.workspace_buffer
-    sinks = c.sinks
+    sinks, cu = c.sinks, c.cu_query_lens
+    rows_doc = "[num_seqs * mtp, num_heads, head_size]" if cu is None else "[num_rows, num_heads, head_size]"
     cache_doc = (
         "[num_blocks, num_kv_heads, block_size, head_size]"
         if layout_name == "HND"
         else "[num_blocks, block_size, num_kv_heads, head_size]"
     )
-    _check_ndim("query", query, 3, "[num_seqs, num_heads, head_size]")
-    _check_ndim("out", out, 3, "[num_seqs, num_heads, head_size]")
+    _check_ndim("query", query, 3, rows_doc)
+    _check_ndim("out", out, 3, rows_doc)
     _check_ndim("key_cache", key_cache, 4, f"{cache_doc} ({layout_name})")
     _check_ndim("value_cache", value_cache, 4, f"{cache_doc} ({layout_name})")
     _check_ndim("block_tables", block_tables, 2, "[num_seqs, max_blocks_per_seq]")
@@ -299,6 +310,8 @@ def check(c: PaV1Call) -> PaDims:
         _check_ndim("alibi_slopes", alibi_slopes, 1, "[num_heads]")
     if sinks is not None:
         _check_ndim("sinks", sinks, 1, "[num_heads]")
+    if cu is not None:
+        _check_ndim("cu_query_lens", cu, 1, "[num_seqs + 1]")
 
     _check_dtype("query", query, DTYPES if query.device.type == "cpu" else _GPU_DTYPES, f" on {query.device.type}")
     _check_dtype("out", out, (query.dtype,), " (the query's)")
@@ -323,14 +336,30 @@ def check(c: PaV1Call) -> PaDims:
         _check_dtype("alibi_slopes", alibi_slopes, (torch.float32,))
     if sinks is not None:
         _check_dtype("sinks", sinks, (torch.float32,))
+    if cu is not None:
+        _check_dtype("cu_query_lens", cu, (torch.int32,))
 
     for name in ("out", "workspace_buffer", "key_cache", "value_cache", "block_tables", "context_lens", "alibi_slopes",
-                 "sinks") + (("k_scale", "v_scale") if fp8 else ()):
+                 "sinks", "cu_query_lens") + (("k_scale", "v_scale") if fp8 else ()):
         t = getattr(c, name)
         if t is not None and t.device != query.device:
             raise ValueError(f"{name}: expected a tensor on {query.device} (the query's device), got one on {t.device}")
 
-    num_seqs, num_heads, head_size = query.shape
+    num_rows, num_heads, head_size = query.shape
+    if cu is None:
+        if num_rows % c.mtp:
+            raise ValueError(
+                f"query: expected num_seqs * mtp rows (mtp={c.mtp}; without cu_query_lens every sequence has mtp "
+                f"tokens), got {num_rows} rows"
+            )
+        num_seqs = num_rows // c.mtp
+    else:
+        num_seqs = context_lens.shape[0]
+        if cu.shape[0] not in (num_seqs + 1, num_seqs):
+            raise ValueError(
+                f"cu_query_lens: expected shape [num_seqs + 1={num_seqs + 1}] (or [num_seqs={num_seqs}], the end being "
+                f"query.shape[0]; num_seqs = context_lens.shape[0]), got {tuple(cu.shape)}"
+            )
     if layout_name == "HND":
         _, num_kv_heads, block_size, cache_head_size = key_cache.shape
     else:
@@ -363,7 +392,7 @@ def check(c: PaV1Call) -> PaDims:
         )
     if context_lens.shape[0] != num_seqs:
         raise ValueError(
-            f"context_lens: expected num_seqs={num_seqs} entries (query.shape[0]), got {context_lens.shape[0]}"
+            f"context_lens: expected num_seqs={num_seqs} entries (query.shape[0] / mtp={c.mtp}), got {context_lens.shape[0]}"
         )
     max_blocks_per_seq = block_tables.shape[1]
     min_blocks = -(-c.max_context_len // block_size)
@@ -392,6 +421,8 @@ def check(c: PaV1Call) -> PaDims:
         _check_last_stride("alibi_slopes", alibi_slopes, "num_heads")
     if sinks is not None:
         _check_last_stride("sinks", sinks, "num_heads")
+    if cu is not None:
+        _check_last_stride("cu_query_lens", cu, "num_seqs + 1")
     if not workspace.is_contiguous():
         raise ValueError(f"workspace_buffer: expected a contiguous tensor, got strides {workspace.stride()}")
 
@@ -405,6 +436,7 @@ def check(c: PaV1Call) -> PaDims:
         )
     return PaDims(
         num_seqs=num_seqs,
+        num_rows=num_rows,
         num_heads=num_heads,
         num_kv_heads=num_kv_heads,
         head_size=head_size,
@@ -413,4 +445,6 @@ def check(c: PaV1Call) -> PaDims:
         gqa_ratio=gqa_ratio,
         num_partitions=parts,
         workspace_layout=layout(num_seqs * c.mtp, num_heads, head_size, parts, out.dtype.itemsize),
+        mtp=c.mtp,
+        cu_len=0 if cu is None else cu.shape[0],
     )

@@ -25,6 +25,8 @@ import torch
 
 from aiter_swa.jit.toolchain import env_flag
 
+from .tokens import attended_key_range, query_tokens
+
 #: The environment variable that turns the checks on.
 ENV = "AITER_SWA_DEBUG_CHECKS"
 #: Read once at import; tests may set it.
@@ -45,12 +47,14 @@ def check_context_lens(context_lens: torch.Tensor, max_context_len: int) -> None
 
 
 def bad_block_mask(call, lens: torch.Tensor, block_size: int) -> torch.Tensor:
-    """bool ``[num_seqs, max_blocks_per_seq]``: entries of ``block_tables`` that hold attended keys
-    (columns ``[max(0, L - w) // block_size, ceil(L / block_size))``, ``lens`` int64 in
-    ``[0, max_context_len]``) and are outside ``[0, num_blocks)``. Torch ops on the tensors' device."""
-    bs, w = block_size, call.sliding_window
-    first = (lens - w).clamp_min(0) // bs if w > 0 else torch.zeros_like(lens)
-    end = -(-lens // bs)
+    """bool ``[num_seqs, max_blocks_per_seq]``: entries of ``block_tables`` that hold keys some query
+    token attends (``tokens.attended_key_range``: with one token, columns
+    ``[max(0, L - w) // block_size, ceil(L / block_size))``; ``lens`` int64 in ``[0, max_context_len]``)
+    and are outside ``[0, num_blocks)``. Torch ops on the tensors' device."""
+    bs = block_size
+    tok = query_tokens(lens, call.query.shape[0], call.mtp, call.cu_query_lens)
+    first, end = attended_key_range(lens, tok.counts, call.mtp, call.sliding_window)
+    first, end = first // bs, -(-end // bs)
     col = torch.arange(call.block_tables.shape[1], device=lens.device)
     used = (col >= first[:, None]) & (col < end[:, None])
     ids = call.block_tables

@@ -20,7 +20,7 @@ import torch
 from aiter_swa._checks import raw_stream
 from aiter_swa.jit import loader, toolchain
 
-from . import debug_checks
+from . import debug_checks, selfcheck
 from .call import ARG_INDEX, PaV1Call, kv_element_dtype, lookup, soft_cap_enabled
 from .spec import LAUNCH, VEC_BYTES, VEC_ELEMS, PaV1Spec, gqa_bucket
 
@@ -56,8 +56,46 @@ def _misaligned(name: str, t: torch.Tensor, align: int = VEC_BYTES) -> ValueErro
     )
 
 
+#: Whether this build's GPU kernels run multi-token queries (``mtp > 1``, any ``cu_query_lens``);
+#: the GPU tests of the multi-token grid skip with this as their reason while it is False.
+MULTI_TOKEN = False
+
+
+def check_supported(call: PaV1Call) -> None:
+    """Raise NotImplementedError for what the GPU kernels of this build cannot run (metadata only).
+
+    The vector kernel serves one query row per sequence: ``mtp == 1`` and, with ``cu_query_lens``,
+    ``query.shape[0] == num_seqs``, where it assumes ``cu_query_lens == arange(num_seqs + 1)`` (aiter's
+    test and vLLM's decode-only batches pass exactly that; the values cannot be checked without a
+    host read). The multi-token kernel replaces this check (``MULTI_TOKEN``).
+    """
+    d = call.dims
+    if call.mtp > 1:
+        raise NotImplementedError(
+            f"mtp: expected 1 on the GPU (the multi-token GPU kernel is not in this build; the CPU path "
+            f"runs mtp > 1), got {call.mtp}"
+        )
+    if call.cu_query_lens is not None and d.num_rows != d.num_seqs:
+        raise NotImplementedError(
+            f"cu_query_lens: expected one query row per sequence on the GPU (query.shape[0] == num_seqs={d.num_seqs}; "
+            f"the multi-token GPU kernel is not in this build), got query.shape[0]={d.num_rows}"
+        )
+
+
+def spec_for(call: PaV1Call, arch: str) -> PaV1Spec:
+    """The specialization that runs a validated ``call`` on ``arch``."""
+    d = call.dims
+    return PaV1Spec(
+        q_dtype=_DTYPE_NAMES[call.query.dtype], kv_dtype=_DTYPE_NAMES[kv_element_dtype(call.key_cache)],
+        out_dtype=_DTYPE_NAMES[call.out.dtype], head_size=d.head_size,
+        gqa=gqa_bucket(d.gqa_ratio), sliding_window=call.sliding_window > 0, soft_cap=soft_cap_enabled(call.logits_soft_cap),
+        alibi=call.alibi_slopes is not None, arch=arch,
+    )  # fmt: skip
+
+
 def _plan(call: PaV1Call) -> Plan:
     d = call.dims
+    check_supported(call)
     kv_vec_bytes = VEC_ELEMS * call.key_cache.element_size()
     for name in ("query", "key_cache", "value_cache"):
         t = getattr(call, name)
@@ -67,12 +105,8 @@ def _plan(call: PaV1Call) -> Plan:
     fp8 = call.kv_cache_dtype != "auto"
     if d.num_seqs == 0:  # nothing to launch: no kernel is loaded
         return Plan(None, device_index, kv_vec_bytes, fp8)
-    spec = PaV1Spec(
-        q_dtype=_DTYPE_NAMES[call.query.dtype], kv_dtype=_DTYPE_NAMES[kv_element_dtype(call.key_cache)],
-        out_dtype=_DTYPE_NAMES[call.out.dtype], head_size=d.head_size,
-        gqa=gqa_bucket(d.gqa_ratio), sliding_window=call.sliding_window > 0, soft_cap=soft_cap_enabled(call.logits_soft_cap),
-        alibi=call.alibi_slopes is not None, arch=toolchain.device_arch(device_index),
-    )  # fmt: skip
+    spec = spec_for(call, toolchain.device_arch(device_index))
+    selfcheck.ensure(spec, call)  # first use of an untested arch's specialization (selfcheck.py)
     ks, vs, qs, os_ = call.key_cache.stride(), call.value_cache.stride(), call.query.stride(), call.out.stride()
     if call.kv_cache_layout == "HND":  # [num_blocks, num_kv_heads, block_size, head_size]
         (kb, kh, kt), (vb, vh, vt) = ks[:3], vs[:3]

@@ -12,11 +12,19 @@ kv_cache_layout, logits_soft_cap, k_scale, v_scale, fp8_out_scale=None, partitio
 sliding_window=0, sinks=None) -> ()``) is paged-attention decode with an optional sliding window: it
 writes ``out`` and returns nothing.
 
-Semantics: the one query token of sequence ``i`` sits at position ``L - 1`` with
-``L = context_lens[i]`` and attends keys ``j`` with ``max(0, L - sliding_window) <= j < L``
-(``sliding_window <= 0``: ``0 <= j < L``). Query head ``h`` uses KV head
+Semantics: sequence ``i`` has ``L = context_lens[i]`` keys and ``n`` query tokens (``n = mtp``
+without ``cu_query_lens``, rows ``i * mtp + t``; with it ``n = cu[i+1] - cu[i]``, rows ``cu[i] + t``:
+``tokens.py`` has the rules for any values). Token ``t`` sits at position ``p = L - n + t`` (one
+token: ``L - 1``) and attends keys ``j`` with ``max(0, p - w + 1) <= j <= p`` for a window
+``w = sliding_window > 0``, else ``0 <= j <= p`` (aiter's MTP reference, ``op_tests/test_pa_mtp.py``:
+``tril(diagonal=s_k - s_q)``); ``p < 0``: no key, zeros. Query head ``h`` uses KV head
 ``h // (num_heads // num_kv_heads)``. Logit ``x = scale * q.k``; with ALiBi,
-``x += alibi_slopes[h] * (j - L + 1)``; with ``logits_soft_cap = c > 0``, ``x = c * tanh(x / c)``
+``x += alibi_slopes[h] * (j - p)`` (from the token's own position: one token gives aiter's
+``j - L + 1``; each token of a multi-token call then equals a one-token decode of ``p + 1`` keys,
+as spec-decode verification needs, and FlashAttention's ALiBi, ``-slope * |p - j|``, agrees;
+aiter's pa_v1 kernel uses ``j - L + 1`` and vLLM's Triton ``unified_attention`` ``j - (L - n)`` for
+every token, which differ from this by a per-row constant: the same softmax unless a soft cap or
+a sink is on); with ``logits_soft_cap = c > 0``, ``x = c * tanh(x / c)``
 (ALiBi before the cap, as aiter's reference and FlashInfer's ``DefaultAttention`` order them); then
 the window and context masks (a masked key gets exactly zero weight and is never read); softmax;
 weighted sum of values. ``L == 0`` gives zeros. With ``sinks``, head ``h``'s sink logit ``s_h``
@@ -27,10 +35,12 @@ or capped (vLLM's ``triton_unified_attention`` likewise starts its running max a
 caps only ``q.k``). ``L == 0`` with a sink still gives zeros.
 
 Arguments:
-    out: ``[num_seqs, num_heads, head_size]``, the query's dtype; written.
+    out: the query's shape and dtype; its rows that hold a token are written, the others left as
+        they were.
     workspace_buffer: uint8, contiguous, at least ``aiter_swa.get_workspace_size(...)`` bytes (any
         buffer sized as aiter sizes it is enough); the GPU kernel's split-K scratch (unused on the CPU).
-    query: ``[num_seqs, num_heads, head_size]``, float16 or bfloat16 (float32 on the CPU).
+    query: ``[num_seqs * mtp, num_heads, head_size]`` (any number of rows with ``cu_query_lens``),
+        float16 or bfloat16 (float32 on the CPU).
     key_cache, value_cache: the query's dtype; ``kv_cache_layout="HND"``:
         ``[num_blocks, num_kv_heads, block_size, head_size]``; ``"NHD"``:
         ``[num_blocks, block_size, num_kv_heads, head_size]``. Any strides but the last (1):
@@ -40,8 +50,13 @@ Arguments:
         ``[b * block_size, (b + 1) * block_size)``. Entries outside the window and past the
         context are not read (they may hold anything). An entry that holds attended keys and is
         outside ``[0, num_blocks)`` is never dereferenced: that sequence's ``out`` row is all NaN.
-    cu_query_lens: accepted for aiter compatibility and ignored (one query token per sequence).
-    context_lens: int32 ``[num_seqs]``, KV length including the current token; the GPU clamps
+    cu_query_lens: None, or int32 ``[num_seqs + 1]`` on the query's device (also ``[num_seqs]``:
+        the last sequence then ends at ``query.shape[0]``, as vLLM passes ``query_start_loc[:num_decodes]``):
+        sequence ``i`` owns rows ``cu[i] .. cu[i+1] - 1``. Read on the device only. A sequence with
+        more than ``mtp`` tokens is skipped (its rows are not written: aiter's pa_v1 skips
+        ``query_len > 1``), rows outside ``[0, query.shape[0])`` are dropped, rows claimed twice
+        get one of the results.
+    context_lens: int32 ``[num_seqs]``, KV length including the current (last) token; the GPU clamps
         each to ``[0, max_context_len]``, the CPU raises ValueError outside it.
     max_context_len: host int in ``[0, 2^31 - 1]``, >= every ``context_lens`` entry; sizes the GPU grid.
     alibi_slopes: float32 ``[num_heads]`` or None.
@@ -52,7 +67,8 @@ Arguments:
     k_scale, v_scale: fp8 KV scales of aiter's signature; ignored (no fp8 KV yet).
     fp8_out_scale: None only.
     partition_size: 256 only (tokens per split-K partition).
-    mtp: 1 only (query tokens per sequence).
+    mtp: int >= 1, the most query tokens per sequence (spec-decode verification, MTP). On the GPU
+        1 only until the multi-token kernel is in the build (``gpu.check_supported``).
     sliding_window: ``w`` in tokens, the current token included; ``<= 0`` disables it. vLLM's
         ``window_left`` (keys ``j >= L - 1 - window_left``) is ``w = window_left + 1``. Any int64.
     sinks: float32 ``[num_heads]`` attention-sink logits (gpt-oss's learned ``sinks``), or None.

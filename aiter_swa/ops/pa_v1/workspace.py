@@ -3,9 +3,13 @@ and where each array sits in the buffer.
 
 The GPU kernel splits each sequence's attended keys into partitions of ``partition_size`` tokens
 (aiter's ``_PARTITION_SIZE_ROCM`` = 256). With a sliding window the partitions start at the first
-attended key (docs/design.md), so their number is bounded by the window, not by the context.
+attended key (docs/design.md), so their number is bounded by the window, not by the context: by
+``w + mtp - 1`` keys with ``mtp`` query tokens (the union of the tokens' windows, ``tokens.py``).
 When one partition covers every sequence, the kernel writes ``out`` directly and no workspace is
-needed. Otherwise the workspace holds, for ``n = num_seqs * mtp * num_heads * num_partitions``:
+needed. Otherwise the workspace holds, for ``n = num_seqs * mtp * num_heads * num_partitions``
+(``num_seqs * mtp`` query rows: aiter's sizing; with ``cu_query_lens`` the query may have more rows,
+e.g. vLLM's mixed batches, and a GPU kernel then splits less so that the buffer it is given holds
+its partials, or not at all):
 
 ========== =========== ================================================ ==============
 name       dtype       shape                                            byte offset
@@ -33,11 +37,15 @@ from .spec import PARTITION_SIZE, SUPPORTED_PARTITION_SIZES
 DTYPES = (torch.float16, torch.bfloat16, torch.float32)
 
 
-def num_partitions(max_context_len: int, sliding_window: int = 0, partition_size: int = PARTITION_SIZE) -> int:
-    """Partitions per sequence the GPU grid needs: ``ceil(min(max_context_len, w) / partition_size)``.
+def num_partitions(
+    max_context_len: int, sliding_window: int = 0, partition_size: int = PARTITION_SIZE, mtp: int = 1
+) -> int:
+    """Partitions per sequence the GPU grid needs: ``ceil(min(max_context_len, w + mtp - 1) / partition_size)``.
 
-    ``w = sliding_window`` when it is > 0; ``w <= 0`` (no window) uses ``max_context_len`` alone.
-    ``0`` when ``max_context_len == 0``.
+    ``w = sliding_window`` when it is > 0: the ``mtp`` tokens of a sequence attend at most
+    ``w + mtp - 1`` distinct keys (``tokens.attended_key_range``). ``w <= 0`` (no window) uses
+    ``max_context_len`` alone. ``0`` when ``max_context_len == 0``. Never more than aiter's
+    ``ceil(max_context_len / 256)``.
 
     Raises:
         ValueError: ``partition_size`` not in ``SUPPORTED_PARTITION_SIZES``, or ``max_context_len < 0``.
@@ -46,7 +54,7 @@ def num_partitions(max_context_len: int, sliding_window: int = 0, partition_size
         raise ValueError(f"partition_size: expected one of {SUPPORTED_PARTITION_SIZES}, got {partition_size}")
     if max_context_len < 0:
         raise ValueError(f"max_context_len: expected an int >= 0, got {max_context_len}")
-    span = min(max_context_len, sliding_window) if sliding_window > 0 else max_context_len
+    span = min(max_context_len, sliding_window + mtp - 1) if sliding_window > 0 else max_context_len
     return -(-span // partition_size)
 
 
@@ -88,10 +96,11 @@ def get_workspace_size(
         sliding_window: window in tokens; ``<= 0`` disables it. With a window the size is
             O(window), not O(context).
         partition_size: tokens per split-K partition (only 256).
-        mtp: query tokens per sequence.
+        mtp: most query tokens per sequence (the op's ``mtp``; with ``cu_query_lens`` the bound
+            of every sequence's count, whatever the query's row count).
 
     Returns:
-        ``0`` when ``num_partitions(max_context_len, sliding_window) <= 1`` (one partition writes
+        ``0`` when ``num_partitions(max_context_len, sliding_window, partition_size, mtp) <= 1`` (one partition writes
         ``out`` directly); else ``8 * n + n * head_size * dtype.itemsize`` with
         ``n = num_seqs * mtp * num_heads * num_partitions`` (layout in this module's docstring),
         never more than aiter's sizing for the same call.
@@ -103,5 +112,5 @@ def get_workspace_size(
     if dtype not in DTYPES:
         raise TypeError(f"dtype: expected one of {DTYPES}, got {dtype}")
     check_mtp(mtp)
-    parts = num_partitions(max_context_len, sliding_window, partition_size)
+    parts = num_partitions(max_context_len, sliding_window, partition_size, mtp)
     return layout(num_seqs * mtp, num_heads, head_size, parts, dtype.itemsize)[3]

@@ -1,0 +1,254 @@
+"""First-use self-check of ``paged_attention_v1``'s GPU kernels on architectures no GPU test has run on.
+
+The GPU tests (``op_tests/run_gpu_suite.sh``) run on the machines listed in :data:`TESTED_ARCHS`; on
+every other architecture — every AMD gfx, since the AMD code paths (MFMA, wave64) compile in CI but
+have never run — the first use of each specialization (``PaV1Spec``) in a process first runs a small
+built-in case (:func:`build_case`: a few sequences of 0 to 700 keys, split-K and its reduce, the
+specialization's dtypes, head size, GQA bucket, window, soft cap and ALiBi, with sinks, the call's
+``mtp`` and layout) through that kernel and compares it with the CPU path (``cpu.py``) at the tests'
+tolerances. On a mismatch the op raises :class:`SelfCheckError`, naming the specialization, the
+architecture, the setting that switches to the vector kernel (``AITER_SWA_PA_KERNEL=vector``) and
+how to report it; the specialization stays failed for the process (every later call raises too).
+
+Settings (read at the first use of each specialization):
+
+- ``AITER_SWA_SELF_CHECK``: ``1`` / ``on`` runs it on every architecture, ``0`` / ``off`` never;
+  unset or ``auto``: on for architectures not in :data:`TESTED_ARCHS` (on by default on ROCm).
+
+Cost and synchronisation: the check synchronises (it reads results on the host) and allocates a few
+MB, once per specialization and process, inside the first call that builds a launch plan for it
+(``gpu._plan``, which runs once per metadata key). Later calls never reach it: the hot path is
+unchanged. Under CUDA/HIP graph capture it cannot run (a sync would invalidate the capture): the
+call then runs unchecked and a warning is logged once on the ``aiter_swa`` logger; the check runs at
+the specialization's first plan built outside a capture. Serving engines warm up eagerly before
+they capture, which is where the check then happens. It also synchronises under
+``torch.cuda.set_sync_debug_mode("error")`` on a first use: warm up outside such regions.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+
+import torch
+
+#: Environment variable: ``1``/``on`` always, ``0``/``off`` never, unset/``auto`` on untested archs.
+ENV = "AITER_SWA_SELF_CHECK"
+#: Environment variable of the GPU dispatch that picks the kernel family (``vector``, ``mma``, ``auto``;
+#: the matrix-core build's ``spec.KERNEL_ENV``). ``vector`` serves one query token per sequence.
+KERNEL_ENV = "AITER_SWA_PA_KERNEL"
+#: Architectures the GPU test suite has run on (docs/results.md): NVIDIA H100/H200 (sm_90). No AMD
+#: architecture: the HIP builds for gfx942 and gfx90a are compiled and resource-checked only.
+TESTED_ARCHS = ("sm_90",)
+#: query dtype -> (relative norm error bound, atol = rtol): the GPU tests' bounds (op_tests/testlib/pa_v1.py).
+TOLERANCES = {torch.bfloat16: (2e-2, 1e-2), torch.float16: (5e-3, 5e-3), torch.float32: (1e-5, 1e-5)}
+HOW_TO_REPORT = (
+    "please report it as an issue of the aiter_swa project with this message and the output of "
+    "`python -m aiter_swa.info`"
+)
+
+logger = logging.getLogger("aiter_swa")
+_ON = ("1", "on", "true", "yes")
+_OFF = ("0", "off", "false", "no")
+
+
+class SelfCheckError(RuntimeError):
+    """A GPU kernel disagreed with the CPU path on the self-check's built-in case."""
+
+
+_lock = threading.RLock()
+#: Specializations checked and found right; failed ones with their message; ones being checked.
+_passed: set = set()
+_failed: dict = {}
+_running: set = set()
+_warned_capture: set = set()
+
+
+def enabled(arch: str) -> bool:
+    """Whether the check runs for ``arch`` under the current ``AITER_SWA_SELF_CHECK`` setting.
+
+    Raises:
+        ValueError: the setting is not one of 1/on/true/yes, 0/off/false/no, auto or empty.
+    """
+    value = os.environ.get(ENV, "").strip().lower()
+    if value in _ON:
+        return True
+    if value in _OFF:
+        return False
+    if value not in ("", "auto"):
+        raise ValueError(f"{ENV}: expected 1/on, 0/off or auto (unset), got {os.environ[ENV]!r}")
+    return arch not in TESTED_ARCHS
+
+
+def _capturing(device: torch.device) -> bool:
+    return device.type == "cuda" and torch.cuda.is_current_stream_capturing()
+
+
+def ensure(spec, call) -> None:
+    """Run the self-check of ``spec`` once per process if it applies (:func:`enabled`); a no-op after.
+
+    ``call``: the validated ``PaV1Call`` whose first use this is (its device, ``mtp``, layout and
+    whether it passes ``cu_query_lens`` shape the built-in case).
+
+    Raises:
+        SelfCheckError: this specialization failed its check in this process.
+    """
+    if spec in _passed:
+        return
+    with _lock:
+        if spec in _failed:
+            raise SelfCheckError(_failed[spec])
+        if spec in _passed or spec in _running or not enabled(spec.arch):
+            return
+        device = call.query.device
+        if _capturing(device):
+            if spec not in _warned_capture:
+                _warned_capture.add(spec)
+                logger.warning(
+                    "aiter_swa: %s on %s is used for the first time inside a CUDA/HIP graph capture: its first-use "
+                    "self-check cannot run there and is skipped (run one call before capturing to have it checked; "
+                    "%s=0 silences this)", spec.name, spec.arch, ENV,
+                )  # fmt: skip
+            return
+        _running.add(spec)
+        try:
+            why = check(spec, device, mtp=call.mtp, varlen=call.cu_query_lens is not None,
+                        kv_cache_layout=call.kv_cache_layout, gqa_ratio=call.dims.gqa_ratio)  # fmt: skip
+        finally:
+            _running.discard(spec)
+        if why is None:
+            _passed.add(spec)
+            return
+        message = (
+            f"aiter_swa paged_attention_v1 self-check failed: specialization {spec.name} on {spec.arch} {why}, "
+            f"against the CPU path on the built-in case (the first use of this specialization in this process; "
+            f"{spec.arch} is not among the architectures the GPU tests have run on, {TESTED_ARCHS}). "
+            f"Set {KERNEL_ENV}=vector to run the vector kernel instead (one query token per sequence; {ENV}=0 "
+            f"skips this check: results may be wrong). {HOW_TO_REPORT[0].upper()}{HOW_TO_REPORT[1:]}."
+        )
+        _failed[spec] = message
+        raise SelfCheckError(message)
+
+
+def _reset_for_tests() -> None:
+    with _lock:
+        _passed.clear()
+        _failed.clear()
+        _running.clear()
+        _warned_capture.clear()
+
+
+_TORCH_DTYPES = {"fp16": torch.float16, "bf16": torch.bfloat16, "fp8e4m3fn": torch.float8_e4m3fn,
+                 "fp8e4m3fnuz": torch.float8_e4m3fnuz}  # fmt: skip
+#: The built-in case: context lengths (empty, one key, within one partition, three partitions).
+CASE_CONTEXT_LENS = (0, 1, 37, 700)
+CASE_WINDOW = 300
+CASE_SOFT_CAP = 8.0
+CASE_BLOCK_SIZE = 16
+CASE_NUM_KV_HEADS = 2
+
+
+def build_case(spec, device, mtp: int = 1, varlen: bool = False, kv_cache_layout: str = "HND",
+               gqa_ratio: int | None = None) -> tuple:
+    """The op's arguments (schema order) of the built-in case for ``spec`` on ``device``; ``out`` NaN.
+
+    Deterministic (seeded on the CPU, then moved), finite inputs; ``num_heads = gqa_ratio * 2``
+    over 2 KV heads (``gqa_ratio``: the first call's, so that the dispatch picks the same
+    specialization; default ``spec.gqa``); window 300 when ``spec.sliding_window`` (700 keys: two partitions of the
+    window, and the reduce), soft cap 8 when ``spec.soft_cap``, the ALiBi paper's slopes when
+    ``spec.alibi``, random sinks always. ``mtp`` tokens per sequence; with ``varlen`` a
+    ``cu_query_lens`` of counts ``(mtp, 1, mtp, mtp - 1)`` (all 1 when ``mtp == 1``). fp8 caches
+    (``spec.kv_dtype``) hold quantized values with scales 0.5 and 2.
+    """
+    from .call import PaV1Call  # call imports torch-heavy modules; keep this module light to import
+    from .workspace import get_workspace_size
+
+    gen = torch.Generator().manual_seed(20261128)
+    q_dtype = _TORCH_DTYPES[spec.q_dtype]
+    kv_dtype = _TORCH_DTYPES[spec.kv_dtype]
+    fp8 = spec.kv_dtype.startswith("fp8")
+    lens = list(CASE_CONTEXT_LENS)
+    num_seqs, kvh, bs, d = len(lens), CASE_NUM_KV_HEADS, CASE_BLOCK_SIZE, spec.head_size
+    num_heads = (gqa_ratio or spec.gqa) * kvh
+    max_len = max(lens)
+    blocks_per_seq = -(-max_len // bs)
+    num_blocks = num_seqs * blocks_per_seq
+    block_tables = torch.randperm(num_blocks, generator=gen).to(torch.int32).view(num_seqs, blocks_per_seq)
+    shape = (num_blocks, kvh, bs, d) if kv_cache_layout == "HND" else (num_blocks, bs, kvh, d)
+    k_scale, v_scale = (0.5, 2.0) if fp8 else (1.0, 1.0)
+    key_cache = (torch.rand(shape, generator=gen) * 2 - 1) / k_scale
+    value_cache = (torch.rand(shape, generator=gen) * 2 - 1) / v_scale
+    if varlen:
+        counts = [1] * num_seqs if mtp == 1 else [mtp, 1, mtp, mtp - 1]
+        cu = torch.tensor([0] + list(torch.tensor(counts).cumsum(0).tolist()), dtype=torch.int32)
+        num_rows = int(cu[-1])
+    else:
+        cu, num_rows = None, num_seqs * mtp
+    query = torch.rand((num_rows, num_heads, d), generator=gen) * 2 - 1
+    alibi = None
+    if spec.alibi:
+        alibi = torch.tensor([2.0 ** (-8.0 * h / num_heads) for h in range(1, num_heads + 1)], dtype=torch.float32)
+    sinks = torch.rand(num_heads, generator=gen) * 6 - 3
+    window = CASE_WINDOW if spec.sliding_window else 0
+    ws = get_workspace_size(num_seqs, num_heads, d, max_len, q_dtype, window, 256, mtp)
+    to = lambda t, dtype=None: None if t is None else t.to(device=device, dtype=dtype)  # noqa: E731
+    call = PaV1Call(
+        out=torch.full((num_rows, num_heads, d), float("nan"), dtype=q_dtype, device=device),
+        workspace_buffer=torch.empty(ws, dtype=torch.uint8, device=device),
+        query=to(query, q_dtype), key_cache=to(key_cache, kv_dtype), value_cache=to(value_cache, kv_dtype),
+        scale=d**-0.5, block_tables=to(block_tables), cu_query_lens=to(cu),
+        context_lens=to(torch.tensor(lens, dtype=torch.int32)), max_context_len=max_len, alibi_slopes=to(alibi),
+        kv_cache_dtype="fp8" if fp8 else "auto", kv_cache_layout=kv_cache_layout,
+        logits_soft_cap=CASE_SOFT_CAP if spec.soft_cap else 0.0,
+        k_scale=to(torch.tensor([k_scale])), v_scale=to(torch.tensor([v_scale])), mtp=mtp, sliding_window=window,
+        sinks=to(sinks),
+    )  # fmt: skip
+    return call.args()
+
+
+def run_kernel(args: tuple) -> None:
+    """Run the op on ``args`` (on a GPU: the kernel under check; the tests replace this)."""
+    torch.ops.aiter_swa.paged_attention_v1(*args)
+
+
+def compare(out: torch.Tensor, expected: torch.Tensor) -> str | None:
+    """Why ``out`` differs from ``expected`` beyond the tolerances of ``expected``'s dtype (None: it does not)."""
+    rel_bound, tol = TOLERANCES[expected.dtype]
+    got, want = out.detach().cpu().double(), expected.double()
+    if not torch.isfinite(got).all():
+        return f"gives {int((~torch.isfinite(got)).sum())} non-finite values where the CPU path has none"
+    diff = got - want
+    norm = want.norm().item()
+    rel = diff.norm().item() / norm if norm > 0 else diff.norm().item()
+    max_abs = diff.abs().max().item() if diff.numel() else 0.0
+    if not rel < rel_bound:
+        return f"has a relative norm error of {rel:.3g} (bound {rel_bound}; max abs error {max_abs:.3g})"
+    bad = (diff.abs() > tol + tol * want.abs()).sum().item()
+    if bad:
+        return f"has {bad} elements beyond atol = rtol = {tol} (max abs error {max_abs:.3g})"
+    return None
+
+
+def check(spec, device, mtp: int = 1, varlen: bool = False, kv_cache_layout: str = "HND",
+          gqa_ratio: int | None = None) -> str | None:
+    """Run the built-in case of ``spec`` through :func:`run_kernel` on ``device`` and through the CPU
+    path; return why they differ, or None. Synchronises.
+
+    Raises:
+        RuntimeError: the built-in case would not select ``spec`` (a bug of this module).
+    """
+    from . import cpu, gpu
+    from .call import validate
+
+    args = build_case(spec, device, mtp, varlen, kv_cache_layout, gqa_ratio)
+    chosen = gpu.spec_for(validate(*args), spec.arch)
+    if chosen != spec:
+        raise RuntimeError(f"aiter_swa self-check: the built-in case selects {chosen.name}, not {spec.name}")
+    host_args = tuple(a.to('cpu', copy=True) if isinstance(a, torch.Tensor) else a for a in args)  # never aliased
+    cpu.run(validate(*host_args))
+    run_kernel(args)
+    out, expected = args[0], host_args[0]
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return compare(out, expected)
