@@ -5,9 +5,10 @@ loop, a few microseconds on the GPU, less than a call's host time), so back-to-b
 host-bound and the launch queue never fills. Each row is the median over ``--repeats`` rounds of
 the mean time of ``--calls`` back-to-back calls (``time.perf_counter_ns``). Prints it for the op through
 ``torch.ops.<ns>.paged_attention_v1`` (the overload packet, as call sites write it) and through
-``.default``, next to the target, and a breakdown where the package offers one: the torch
-dispatcher alone (a no-op op of the same schema), the validation, the GPU dispatch with its launch,
-and the launch alone.
+``.default``, next to the target, and a breakdown where the package offers one: the Python path
+with the fast path off (the op's slow twin, ``aiter_swa._fast_path``), the torch dispatcher alone
+(a no-op op of the same schema), the validation, the GPU dispatch with its launch, and the launch
+alone.
 
     python op_tests/pa_v1/bench_host_cost.py [--calls 20000]
 
@@ -82,6 +83,16 @@ def main(argv=None) -> int:
     rows = [(f"torch.ops.{ns}.paged_attention_v1(...)", lambda: packet(*args)),
             (f"torch.ops.{ns}.paged_attention_v1.default(...)", lambda: packet.default(*args))]
     breakdown = []
+    fast, fast_note = None, "not in this package"
+    try:  # the fast path (aiter_swa._fast_path): the Python path is its slow twin, same schema and arguments
+        from aiter_swa import _fast_path
+
+        fast = _fast_path.stats(f"{ns}::paged_attention_v1")
+        fast_note = _fast_path.failure() or f"{_fast_path.ENV}=0, or torch without a GPU backend"
+        twin = torch.ops.aiter_swa._paged_attention_v1_slow.default
+        breakdown.append(("  fast path off: the Python path (the op's slow twin)", lambda: twin(*args)))
+    except (ImportError, AttributeError):  # an older layout, or the fast path off or not built
+        fast = None
     lib = torch.library.Library("aiter_swa_bench_noop", "DEF")
     lib.define("noop" + str(packet.default._schema)[str(packet.default._schema).index("("):])
     lib.impl("noop", lambda *xs: None, "CUDA")
@@ -106,7 +117,13 @@ def main(argv=None) -> int:
     props = torch.cuda.get_device_properties(0)
     print(f"# host cost per call, {props.name}, torch {torch.__version__}, package {aiter_swa.__file__}")
     print(f"# case: Mistral-7B heads, 1 sequence x 16 tokens, window 4096, bf16; {a.calls} calls x {a.repeats} rounds")
+    if fast is None:
+        print(f"# fast path: not installed ({fast_note})")
     measured = per_call_us(rows + breakdown, a.calls, a.repeats)
+    if fast is not None:
+        after = _fast_path.stats(f"{ns}::paged_attention_v1")
+        print(f"# fast path: {after['hits'] - fast['hits']} hits, {after['misses'] - fast['misses']} misses, "
+              f"{after['entries']} entries during the rows")
     for label, us in measured:
         print(f"{label:58} {us:7.2f} us")
     best = min(us for _, us in measured[: len(rows)])
