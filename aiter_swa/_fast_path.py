@@ -125,8 +125,11 @@ def publish(launcher, slots: tuple, device: str, stream: int) -> None:
     ext = _EXT
     if ext is None or not ext.in_flight():
         return
-    fn, state = launcher.raw()
-    reason = ext.publish(fn, state, launcher, slots, device, stream)
+    try:
+        fn, state = launcher.raw()
+        reason = ext.publish(fn, state, launcher, slots, device, stream)
+    except Exception as e:  # noqa: BLE001 - the call itself succeeded: it must not fail for the fast path
+        reason = f"{type(e).__name__}: {e}"
     if reason and reason != "the key is already published" and reason not in _WARNED:
         _WARNED.add(reason)
         logger.warning("aiter_swa: a launch was not filed on the fast path (such calls take the Python path): %s",
