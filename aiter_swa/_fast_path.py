@@ -19,8 +19,9 @@ op's *slow twin* ``aiter_swa::_<name>_slow`` (same schema; its CUDA kernel is th
    (entry point, its state and the object that owns it, the per-call slots, the device), which the
    C++ side files under the key of the call in flight on this thread.
 
-Entries live as long as the process (at most :data:`ENTRY_LIMIT` per op; past it, new keys take
-the slow path), each keeping its launcher object alive.
+Each entry keeps its launcher object alive. An op's map holds at most :data:`ENTRY_LIMIT` entries:
+when full it is cleared (as the Python path's metadata cache is); an entry a call on another thread
+is using is freed after that call.
 
 Off switches: ``AITER_SWA_FAST_PATH=0`` (read at import: the ops keep their Python CUDA kernels);
 an op's debug value checks (``AITER_SWA_DEBUG_CHECKS=1``, or set at run time: :func:`suspend`)
@@ -94,11 +95,11 @@ def wanted() -> bool:
     return env_enabled() and torch_has_gpu_backend()
 
 
-def install(qualname: str, slow_qualname: str, dispatch_key: str = "CUDA") -> bool:
+def install(qualname: str, slow_qualname: str, dispatch_key: str = "CUDA", limit: int = ENTRY_LIMIT) -> bool:
     """Register the fast kernel of ``qualname`` (``"ns::name"``, defined, with no kernel for
     ``dispatch_key`` yet) for ``dispatch_key``, its misses going to ``slow_qualname``'s kernel of that
-    key (same arguments, no returns). Returns False (nothing registered) when the extension is not
-    available. The registration lasts as long as the process.
+    key (same arguments, no returns), at most ``limit`` entries kept. Returns False (nothing
+    registered) when the extension is not available. The registration lasts as long as the process.
 
     Raises:
         ValueError: the ops differ in their arguments, return something, or ``qualname`` already has one.
@@ -106,7 +107,7 @@ def install(qualname: str, slow_qualname: str, dispatch_key: str = "CUDA") -> bo
     ext = extension()
     if ext is None:
         return False
-    ext.register_kernel(qualname, slow_qualname, dispatch_key, ENTRY_LIMIT)
+    ext.register_kernel(qualname, slow_qualname, dispatch_key, limit)
     return True
 
 
@@ -145,8 +146,8 @@ def suspend(reason: str, on: bool) -> None:
 
 
 def stats(qualname: str) -> dict | None:
-    """Counters of ``qualname``'s fast kernel (hits, misses, misaligned, unkeyed, published, entries),
-    or None when it has none."""
+    """Counters of ``qualname``'s fast kernel (hits, misses, misaligned, unkeyed, published, cleared,
+    entries), or None when it has none."""
     if _EXT is None:
         return None
     try:

@@ -218,7 +218,6 @@ def test_publish_without_a_call_in_flight_files_nothing(fresh):
 def test_bad_slots_are_rejected(fresh):
     launcher = Launcher(1)
     launcher.ext = _fast_path.extension()
-    fresh.slow = None
     ext = _fast_path.extension()
 
     def bad_slow(*args):
@@ -329,3 +328,29 @@ def test_pa_v1_slots_follow_the_launch_contract():
         assert slots["key_cache"] == (_fast_path.TENSOR, ARG_INDEX["key_cache"], kv_align)
         assert slots["sinks"] == (_fast_path.OPTIONAL_TENSOR, ARG_INDEX["sinks"], 1)
         assert slots["k_scale"] == ((_fast_path.TENSOR, ARG_INDEX["k_scale"], 1) if fp8 else (_fast_path.CONSTANT, 0, 0))
+
+
+def test_full_map_is_cleared(probe):
+    """At the entry limit the map starts again; the launchers of cleared entries are released."""
+    lib = torch.library.Library(NS, "FRAGMENT")
+    lib.define("probe_small" + SCHEMA)
+    lib.define("_probe_small_slow" + SCHEMA)
+    lib.impl("_probe_small_slow", probe.slow, "CPU")
+    try:
+        assert _fast_path.install(f"{NS}::probe_small", f"{NS}::_probe_small_slow", "CPU", limit=2)
+        probe.launchers.clear()
+        out, x = aligned(), aligned()
+        for n in (1, 2, 3):  # three keys: the third clears the two before it
+            torch.ops.aiter_swa_fptest.probe_small(out, x, None, 0.5, n, "HND", True)
+        stats = _fast_path.stats(f"{NS}::probe_small")
+        assert stats["published"] == 3 and stats["cleared"] == 1 and stats["entries"] == 1, stats
+        first = weakref.ref(probe.launchers[0])
+        probe.launchers.pop(0)
+        gc.collect()
+        assert first() is None, "a cleared entry must release its launcher"
+        calls = probe.slow_calls
+        torch.ops.aiter_swa_fptest.probe_small(out, x, None, 0.5, 3, "HND", True)  # kept: a hit
+        torch.ops.aiter_swa_fptest.probe_small(out, x, None, 0.5, 1, "HND", True)  # cleared: a miss
+        assert probe.slow_calls == calls + 1
+    finally:
+        lib._destroy()
