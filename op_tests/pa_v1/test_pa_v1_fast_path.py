@@ -63,8 +63,8 @@ def test_hit_matches_python_path(window, lens):
     assert _stats()["hits"] == after["hits"], "the slow twin must not reach the fast kernel"
 
 
-def test_new_scale_and_pointers_hit_with_their_values():
-    """Pointers are per call; the scale is per call in the launch, and a new value is a new key."""
+def test_other_tensors_of_the_same_metadata_hit():
+    """Pointers are per-call values: other tensors of the same metadata are a hit, with their data."""
     case = _case(seed=2)
     _call(case)
     other = _case(seed=3)  # same metadata, other tensors
