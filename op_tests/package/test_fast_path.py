@@ -354,3 +354,31 @@ def test_full_map_is_cleared(probe):
         assert probe.slow_calls == calls + 1
     finally:
         lib._destroy()
+
+
+def test_nested_fast_path_call_keeps_the_outer_key(fresh):
+    """A slow twin that calls another fast-path op (a miss, then a hit of its own) still files its
+    launch under its own call's key."""
+    outer_launchers = []
+
+    def outer_slow(out, x, opt=None, f=0.0, n=0, s="", b=False):
+        call(out, x, opt, 0.5, n + 100, s, b)  # the inner op: its own key
+        launcher = Launcher(len(SLOTS))
+        launcher.ext = _fast_path.extension()
+        outer_launchers.append(launcher)
+        _fast_path.publish(launcher, SLOTS, "cpu", 0)
+
+    lib = torch.library.Library(NS, "FRAGMENT")
+    lib.define("probe_outer" + SCHEMA)
+    lib.define("_probe_outer_slow" + SCHEMA)
+    lib.impl("_probe_outer_slow", outer_slow, "CPU")
+    try:
+        assert _fast_path.install(f"{NS}::probe_outer", f"{NS}::_probe_outer_slow", "CPU")
+        out, x = aligned(), aligned()
+        for _ in range(2):  # first: the outer misses, its twin runs the inner (a miss, then a hit)
+            torch.ops.aiter_swa_fptest.probe_outer(out, x, None, 0.5, 1, "HND", True)
+        assert len(outer_launchers) == 1, "the second outer call must be a hit"
+        assert outer_launchers[0].calls == 1 and outer_launchers[0].values[1] == x.data_ptr()
+        assert fresh.slow_calls == 1 and _fast_path.stats(QUALNAME)["entries"] == 1
+    finally:
+        lib._destroy()
