@@ -10,6 +10,7 @@ The extension is built on first use (about half a minute on this machine; then f
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import gc
 import logging
@@ -35,8 +36,9 @@ class Launcher:
     """A prepared launcher for the test: ``raw()`` gives the extension's test launcher and this
     object's state (uint64 ``[n, fail, calls, values...]``), alive as long as the object."""
 
-    def __init__(self, n: int):
+    def __init__(self, n: int = 6):
         self.state = (ctypes.c_uint64 * (3 + n))(n)
+        self.ext = _fast_path.extension()
 
     def raw(self):
         return self.ext.test_launcher(), ctypes.addressof(self.state)
@@ -65,10 +67,29 @@ class Probe:
         self.slow_calls += 1
         if x.data_ptr() % ALIGN:
             raise ValueError(f"x: expected a {ALIGN}-byte aligned pointer, got offset {x.data_ptr() % ALIGN}")
-        launcher = Launcher(len(SLOTS))
-        launcher.ext = _fast_path.extension()
-        self.launchers.append(launcher)
-        _fast_path.publish(launcher, SLOTS, "cpu", 0)
+        publish_test_launcher(self.launchers)
+
+
+def publish_test_launcher(store: list) -> None:
+    """A slow twin's publish: a new test launcher (appended to ``store``) for the call in flight."""
+    launcher = Launcher(len(SLOTS))
+    store.append(launcher)
+    _fast_path.publish(launcher, SLOTS, "cpu", 0)
+
+
+@contextlib.contextmanager
+def fast_op(name: str, slow, limit: int = _fast_path.ENTRY_LIMIT):
+    """A test-only op ``NS::<name>`` served on the CPU key by the fast kernel, whose misses run
+    ``slow`` (the kernel of its twin ``NS::_<name>_slow``); yields the op."""
+    lib = torch.library.Library(NS, "FRAGMENT")
+    lib.define(name + SCHEMA)
+    lib.define(f"_{name}_slow" + SCHEMA)
+    lib.impl(f"_{name}_slow", slow, "CPU")
+    try:
+        assert _fast_path.install(f"{NS}::{name}", f"{NS}::_{name}_slow", "CPU", limit)
+        yield getattr(torch.ops.aiter_swa_fptest, name)
+    finally:
+        lib._destroy()
 
 
 @pytest.fixture(scope="module")
@@ -77,14 +98,9 @@ def probe():
     if ext is None:
         pytest.fail(f"the fast path did not build: {_fast_path.failure()}")
     state = Probe()
-    lib = torch.library.Library(NS, "DEF")
-    lib.define("probe" + SCHEMA)
-    lib.define("_probe_slow" + SCHEMA)
-    lib.impl("_probe_slow", state.slow, "CPU")
-    assert _fast_path.install(QUALNAME, SLOW, "CPU")
-    yield state
-    ext.clear(QUALNAME)
-    lib._destroy()
+    with fast_op("probe", state.slow):
+        yield state
+        ext.clear(QUALNAME)
 
 
 @pytest.fixture
@@ -207,9 +223,7 @@ def test_entry_outlives_python_references(fresh):
 
 
 def test_publish_without_a_call_in_flight_files_nothing(fresh):
-    launcher = Launcher(len(SLOTS))
-    launcher.ext = _fast_path.extension()
-    _fast_path.publish(launcher, SLOTS, "cpu", 0)
+    publish_test_launcher([])
     assert _fast_path.stats(QUALNAME)["entries"] == 0
     torch.ops.aiter_swa_fptest._probe_slow(aligned(), aligned(), None, 0.5, 3, "HND", True)  # the twin directly
     assert _fast_path.stats(QUALNAME)["entries"] == 0
@@ -217,24 +231,16 @@ def test_publish_without_a_call_in_flight_files_nothing(fresh):
 
 def test_bad_slots_are_rejected(fresh):
     launcher = Launcher(1)
-    launcher.ext = _fast_path.extension()
     ext = _fast_path.extension()
 
     def bad_slow(*args):
         ext.publish(*launcher.raw(), launcher, ((_fast_path.TENSOR, 99, 1),), "cpu", 0)
 
-    lib = torch.library.Library(NS, "FRAGMENT")
-    lib.define("probe_bad" + SCHEMA)
-    lib.define("_probe_bad_slow" + SCHEMA)
-    lib.impl("_probe_bad_slow", bad_slow, "CPU")
-    try:
-        assert _fast_path.install(f"{NS}::probe_bad", f"{NS}::_probe_bad_slow", "CPU")
+    with fast_op("probe_bad", bad_slow) as probe_bad:
         with pytest.raises(ValueError, match="argument index 99 out of range"):
-            torch.ops.aiter_swa_fptest.probe_bad(aligned(), aligned(), None, 0.5, 3, "HND", True)
+            probe_bad(aligned(), aligned(), None, 0.5, 3, "HND", True)
         with pytest.raises(ValueError, match="already registered"):
             _fast_path.install(f"{NS}::probe_bad", f"{NS}::_probe_bad_slow", "CPU")
-    finally:
-        lib._destroy()
 
 
 def test_suspend_sends_every_call_to_the_slow_twin(fresh):
@@ -332,16 +338,11 @@ def test_pa_v1_slots_follow_the_launch_contract():
 
 def test_full_map_is_cleared(probe):
     """At the entry limit the map starts again; the launchers of cleared entries are released."""
-    lib = torch.library.Library(NS, "FRAGMENT")
-    lib.define("probe_small" + SCHEMA)
-    lib.define("_probe_small_slow" + SCHEMA)
-    lib.impl("_probe_small_slow", probe.slow, "CPU")
-    try:
-        assert _fast_path.install(f"{NS}::probe_small", f"{NS}::_probe_small_slow", "CPU", limit=2)
+    with fast_op("probe_small", probe.slow, limit=2) as probe_small:
         probe.launchers.clear()
         out, x = aligned(), aligned()
         for n in (1, 2, 3):  # three keys: the third clears the two before it
-            torch.ops.aiter_swa_fptest.probe_small(out, x, None, 0.5, n, "HND", True)
+            probe_small(out, x, None, 0.5, n, "HND", True)
         stats = _fast_path.stats(f"{NS}::probe_small")
         assert stats["published"] == 3 and stats["cleared"] == 1 and stats["entries"] == 1, stats
         first = weakref.ref(probe.launchers[0])
@@ -349,11 +350,9 @@ def test_full_map_is_cleared(probe):
         gc.collect()
         assert first() is None, "a cleared entry must release its launcher"
         calls = probe.slow_calls
-        torch.ops.aiter_swa_fptest.probe_small(out, x, None, 0.5, 3, "HND", True)  # kept: a hit
-        torch.ops.aiter_swa_fptest.probe_small(out, x, None, 0.5, 1, "HND", True)  # cleared: a miss
+        probe_small(out, x, None, 0.5, 3, "HND", True)  # kept: a hit
+        probe_small(out, x, None, 0.5, 1, "HND", True)  # cleared: a miss
         assert probe.slow_calls == calls + 1
-    finally:
-        lib._destroy()
 
 
 def test_nested_fast_path_call_keeps_the_outer_key(fresh):
@@ -363,22 +362,12 @@ def test_nested_fast_path_call_keeps_the_outer_key(fresh):
 
     def outer_slow(out, x, opt=None, f=0.0, n=0, s="", b=False):
         call(out, x, opt, 0.5, n + 100, s, b)  # the inner op: its own key
-        launcher = Launcher(len(SLOTS))
-        launcher.ext = _fast_path.extension()
-        outer_launchers.append(launcher)
-        _fast_path.publish(launcher, SLOTS, "cpu", 0)
+        publish_test_launcher(outer_launchers)
 
-    lib = torch.library.Library(NS, "FRAGMENT")
-    lib.define("probe_outer" + SCHEMA)
-    lib.define("_probe_outer_slow" + SCHEMA)
-    lib.impl("_probe_outer_slow", outer_slow, "CPU")
-    try:
-        assert _fast_path.install(f"{NS}::probe_outer", f"{NS}::_probe_outer_slow", "CPU")
+    with fast_op("probe_outer", outer_slow) as probe_outer:
         out, x = aligned(), aligned()
         for _ in range(2):  # first: the outer misses, its twin runs the inner (a miss, then a hit)
-            torch.ops.aiter_swa_fptest.probe_outer(out, x, None, 0.5, 1, "HND", True)
+            probe_outer(out, x, None, 0.5, 1, "HND", True)
         assert len(outer_launchers) == 1, "the second outer call must be a hit"
         assert outer_launchers[0].calls == 1 and outer_launchers[0].values[1] == x.data_ptr()
         assert fresh.slow_calls == 1 and _fast_path.stats(QUALNAME)["entries"] == 1
-    finally:
-        lib._destroy()
