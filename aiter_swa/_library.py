@@ -20,6 +20,8 @@ import logging
 
 import torch
 
+from . import _fast_path
+
 NAMESPACE = "aiter_swa"
 AITER_NAMESPACE = "aiter"
 #: Distribution names under which AMD's aiter (github.com/ROCm/aiter) is installed. PyPI's
@@ -79,13 +81,17 @@ def _lib(namespace: str) -> torch.library.Library:
     return lib
 
 
-def define_op(name: str, schema: str, *, cpu, cuda, fake, aiter_alias: bool = False) -> list:
+def define_op(name: str, schema: str, *, cpu, cuda, fake, aiter_alias: bool = False, fast_path: bool = False) -> list:
     """Define ``aiter_swa::<name>`` (and the ``aiter::<name>`` alias, see the module docstring).
 
     Args:
         schema: ``(...) -> ()`` (:func:`schema_of`).
         cpu, cuda: the CPU and CUDA kernels (the CUDA dispatch key also serves ROCm builds of torch).
         fake: the fake (meta) impl for torch.compile and FakeTensor.
+        fast_path: serve the CUDA key with the fast path's C++ kernel (:mod:`aiter_swa._fast_path`)
+            where it is wanted and available: ``cuda`` then becomes the kernel of the slow twin
+            ``aiter_swa::_<name>_slow`` (same schema), which takes the fast kernel's misses and must
+            publish its launches (:func:`aiter_swa._fast_path.publish`).
 
     Returns:
         The qualified names defined, e.g. ``["aiter_swa::paged_attention_v1", "aiter::paged_attention_v1"]``.
@@ -101,10 +107,25 @@ def define_op(name: str, schema: str, *, cpu, cuda, fake, aiter_alias: bool = Fa
                         "op", AITER_NAMESPACE, name, NAMESPACE, name)
         else:
             namespaces.append(AITER_NAMESPACE)
+    slow = None
+    if fast_path and _fast_path.wanted() and _fast_path.extension() is not None:
+        slow = f"{NAMESPACE}::_{name}_slow"
+        _lib(NAMESPACE).define(f"_{name}_slow" + schema)
+        _lib(NAMESPACE).impl(f"_{name}_slow", cuda, "CUDA")
     for ns in namespaces:
         lib = _lib(ns)
         lib.define(name + schema)
         lib.impl(name, cpu, "CPU")
-        lib.impl(name, cuda, "CUDA")
+        if slow is None or not _install_fast(f"{ns}::{name}", slow):
+            lib.impl(name, cuda, "CUDA")
         torch.library.register_fake(f"{ns}::{name}", fake, lib=lib)
     return [f"{ns}::{name}" for ns in namespaces]
+
+
+def _install_fast(qualname: str, slow: str) -> bool:
+    try:
+        return _fast_path.install(qualname, slow, "CUDA")
+    except Exception as e:  # noqa: BLE001 - never fail the import: the Python kernel serves instead
+        logger.warning("aiter_swa: the fast path could not be registered for %s; its Python path serves it: %s",
+                       qualname, e)  # fmt: skip
+        return False

@@ -328,7 +328,7 @@ def build(specs, build_dir, toolchains: dict, *, jobs: int = 1, lib_name=None, c
             size=lib.stat().st_size, source_hash=hashes[s.template], compiler=tc.identity().splitlines()[0],
             compiler_identity=tc.identity(), flags=tc.flags(s.arch, device_only),
             resources=add_matrix_counts(parse_resources(log.read_text(errors="replace"), s.backend), lib, s.backend,
-                                        find_disassembler(s.backend, tc.compiler)),
+                                        find_disassembler(s.backend, tc.compiler)) if s.backend != "host" else {},
             seconds=round(seconds.get(lib.name, 0.0), 3),
         )  # fmt: skip
     if returncode != 0 and not failures:  # ninja itself failed (e.g. a bad build file)

@@ -81,7 +81,7 @@ def load_module(spec):
             mod, origin = _find_or_build(spec)
             _MODULES[spec] = mod
             _ORIGINS[spec] = origin
-            _LAUNCHERS[spec] = mod.launch
+            _LAUNCHERS[spec] = getattr(mod, _entry_point(spec))
     return mod
 
 
@@ -110,7 +110,8 @@ def import_module(spec, so_path, fd=None):
     number must never name another file). ``so_path`` is only for messages and ``origin()``.
 
     Raises:
-        CorruptArtifactError: it does not import, has no ``launch``, or its SPEC_JSON differs.
+        CorruptArtifactError: it does not import, has no ``launch`` (a torch extension: no entry point),
+            or its SPEC_JSON differs.
         JitError: ``/proc/self/fd`` is not available (Linux without /proc mounted).
     """
     so_path = str(so_path)
@@ -137,15 +138,22 @@ def import_module(spec, so_path, fd=None):
     got = getattr(mod, "SPEC_JSON", None)
     if got != spec.to_json():
         raise CorruptArtifactError(f"{so_path}: SPEC_JSON is {got!r}, expected {spec.to_json()!r}")
-    if not callable(getattr(mod, "launch", None)):
-        raise CorruptArtifactError(f"{so_path}: module {spec.name} has no launch()")
+    if not callable(getattr(mod, _entry_point(spec), None)):
+        raise CorruptArtifactError(f"{so_path}: module {spec.name} has no {_entry_point(spec)}()")
     if fd is not None:
         _BY_INODE[key] = mod
     return mod
 
 
+def _entry_point(spec) -> str:
+    """The function a loaded module must define: ``launch`` (kernels) or the spec's ``entry_point``."""
+    return getattr(spec, "entry_point", "launch")
+
+
 def prebuild_command(spec, out=None) -> str:
     """The ``python -m aiter_swa.jit.prebuild`` command that builds exactly ``spec``."""
+    if hasattr(spec, "prebuild_command"):  # a torch extension (aiter_swa.jit.torch_ext)
+        return spec.prebuild_command(out)
     args = ["python", "-m", "aiter_swa.jit.prebuild", "--op", spec.op, "--arch", spec.arch]
     for axis, value in spec.axis_values().items():
         args += [f"--{axis.replace('_', '-')}", ("on" if value else "off") if isinstance(value, bool) else str(value)]

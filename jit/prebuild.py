@@ -41,7 +41,7 @@ from pathlib import Path
 
 from . import manifest, registry, safety
 from .build import build, compile_timeout, default_jobs, file_sha256, new_build_dir, source_hash
-from .errors import JitConfigError, ToolchainError, UnsafeDirectoryError
+from .errors import JitConfigError, JitError, ToolchainError, UnsafeDirectoryError
 from .resources import format_table, spill_problems
 from .toolchain import backend_of, env_flag, find_toolchain, parse_archs
 
@@ -314,6 +314,10 @@ def main(argv=None) -> int:
     p.add_argument("--resources-only", action="store_true",
                    help="compile only the device code (a few times faster; nothing is written) and print the "
                         "resource table; exit 1 on any scratch or spill")
+    p.add_argument("--fast-path", action="store_true",
+                   help="build the fast path's torch extension for the torch of this Python (host C++ compiler, no "
+                        "GPU needed) into the kernel cache ($AITER_SWA_CACHE_DIR), where the first import would build "
+                        "it, and exit (it is bound to this torch, so it is never written to --out)")
     if argv is None:
         argv = sys.argv[1:]
         try:
@@ -325,6 +329,8 @@ def main(argv=None) -> int:
             argv = list(argv) + extra
     a = p.parse_args(argv)
 
+    if a.fast_path:
+        return _build_fast_path()
     try:
         archs = ([x for arch in a.arch for x in parse_archs(arch, "--arch")]
                  or parse_archs(os.environ.get("AITER_SWA_ARCHS", ""), "AITER_SWA_ARCHS"))
@@ -401,6 +407,23 @@ def main(argv=None) -> int:
     for f in failures:
         print(f"FAILED: {f.spec.name if f.spec else 'ninja'}: see {f.log}", file=sys.stderr)
     return 1 if failures or (a.resources_only and problems) else 0
+
+
+def _build_fast_path() -> int:
+    """``--fast-path``: load (building it if needed) the fast path's torch extension through the loader."""
+    from . import loader, torch_ext
+
+    t0 = time.perf_counter()
+    try:
+        spec = torch_ext.fast_path_spec()
+        loader.load_module(spec)
+    except (JitError, ImportError) as e:
+        print(f"aiter_swa.jit.prebuild: the fast path did not build: {e}", file=sys.stderr)
+        return 1
+    kind, path = loader.origin(spec)
+    print(f"aiter_swa.jit.prebuild: fast path {spec.name} for torch {spec.torch_version}: {kind} {path} "
+          f"({time.perf_counter() - t0:.1f} s)")
+    return 0
 
 
 if __name__ == "__main__":

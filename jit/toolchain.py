@@ -331,13 +331,14 @@ def _cuda_toolchain() -> Toolchain:
 
 
 def _env_key(backend: str) -> tuple:
-    names = ("AITER_SWA_HIPCC", "ROCM_PATH", "HIP_PATH", "AITER_SWA_ROCM_DEVICE_LIB_PATH") if backend == "hip" \
-        else ("AITER_SWA_NVCC", "CUDA_HOME", "CUDA_PATH")
+    names = {"hip": ("AITER_SWA_HIPCC", "ROCM_PATH", "HIP_PATH", "AITER_SWA_ROCM_DEVICE_LIB_PATH"),
+             "host": ("CXX",)}.get(backend, ("AITER_SWA_NVCC", "CUDA_HOME", "CUDA_PATH"))
     return (backend, os.environ.get("PATH")) + tuple(os.environ.get(n) for n in names)
 
 
 def find_toolchain(backend: str) -> Toolchain:
-    """The toolchain for ``"hip"`` or ``"cuda"`` (cached per process and per relevant env vars).
+    """The toolchain for ``"hip"`` or ``"cuda"``, or ``"host"`` (torch extensions:
+    :func:`aiter_swa.jit.torch_ext.host_toolchain`), cached per process and per relevant env vars.
 
     Raises:
         ToolchainError: no compiler found; the message says what was looked for.
@@ -349,6 +350,10 @@ def find_toolchain(backend: str) -> Toolchain:
             tc = _hip_toolchain()
         elif backend == "cuda":
             tc = _cuda_toolchain()
+        elif backend == "host":
+            from .torch_ext import host_toolchain
+
+            tc = host_toolchain()
         else:
             raise ValueError(f"backend: expected 'hip' or 'cuda', got {backend!r}")
         _TOOLCHAINS[key] = tc

@@ -35,6 +35,10 @@
 #       # real kernel, the CPU multi-token, self-check and validation tests, test_pa_v1_gpu.py; then the
 #       # resource table of a few pa_v1 kernels with the hmma column (cuobjdump from $AITER_SWA_CUOBJDUMP,
 #       # else Triton's wheel) and the matrix-count test's NVIDIA compile (pytest_mtp.log, resources_mtp.log)
+#   bash op_tests/run_gpu_suite.sh fast [host-bench args...]
+#       # the fast path (aiter_swa/_fast_path.py): its torch extension built (timed; the first import of
+#       # aiter_swa builds it otherwise), its CPU tests and the op's GPU tests through it (pytest_fast.log),
+#       # then the host cost per call with the fast path on and off (host_cost.log)
 #
 # Kernels compile on first use into $AITER_SWA_CACHE_DIR (pytest-xdist workers share it: one compile
 # per kernel, under its file lock); the benchmarks' kernels are pre-built first with all CPUs.
@@ -100,6 +104,11 @@ run_bench() {  # $1: label; the rest: bench args
 }
 
 install_here
+if [ "$what" = fast ]; then  # before anything imports aiter_swa: the extension's build time, alone
+    t0=$SECONDS
+    (cd /tmp && python3 -m aiter_swa.jit.prebuild --fast-path) 2>&1 | tee "$OUT/fast_path_build.log"
+    echo "fast: extension ready in $((SECONDS - t0)) s"
+fi
 ARCH=$(python3 -c "from aiter_swa.jit.toolchain import device_arch; print(device_arch(0))")
 rc=0
 if [ "$what" = all ] || [ "$what" = tests ]; then
@@ -145,6 +154,16 @@ if [ "$what" = all ] || [ "$what" = kernels ]; then
             | tee "$OUT/kernel_times_baseline.log"
         AITER_SWA_PREBUILT_DIR=/tmp/kernels python3 op_tests/pa_v1/kernel_times.py "$@" 2>&1 | tee "$OUT/kernel_times_again.log"
     fi
+fi
+if [ "$what" = fast ]; then
+    t0=$SECONDS
+    python3 -m pytest op_tests/package/test_fast_path.py op_tests/pa_v1/test_pa_v1_fast_path.py \
+        op_tests/pa_v1/test_pa_v1_gpu.py op_tests/pa_v1/test_pa_v1_robustness.py -q -rs -n "${FAST_TEST_JOBS:-8}" \
+        -p no:cacheprovider >"$OUT/pytest_fast.log" 2>&1 || rc=1
+    grep -E "^(FAILED|ERROR|SKIPPED)" "$OUT/pytest_fast.log" | head -20
+    tail -3 "$OUT/pytest_fast.log"
+    echo "fast: tests $((SECONDS - t0)) s"
+    python3 op_tests/pa_v1/bench_host_cost.py "$@" 2>&1 | tee "$OUT/host_cost.log" || rc=1
 fi
 if [ "$what" = serve ]; then
     SERVE_BENCH=(--models mistral gpt-oss --ctx 16384 --windows 128 4096 --flex-ctx --reps 10)

@@ -16,7 +16,7 @@ import pytest
 from aiter_swa.jit import loader, resources
 from aiter_swa.ops.pa_v1.spec import LAUNCH, PaV1Spec
 from testlib.jit import JIT_ENV, assert_all_built, gpu_visible, toolchain_problem
-from testlib.pa_v1 import null_launch_args
+from testlib.pa_v1 import call_raw, null_launch_args
 
 #             dtype  head  gqa  swa    cap    alibi
 REPRESENTATIVE = [
@@ -84,6 +84,10 @@ def test_load_and_launch(prebuilt_env, spec):
     plan_args = {n: LAUNCH_ARGS[n] for n in LAUNCH.plan_names}
     assert prepare(*LAUNCH.pack_plan(**{**plan_args, "num_seqs": 0}))(*per_call) is None
     assert prepare(**{**plan_args, "num_seqs": 0})(**dict(zip(LAUNCH.call_names, per_call))) is None
+    # its C entry point (the fast path's): returns at once for num_seqs == 0, errors come back as text
+    call_args = dict(zip(LAUNCH.call_names, per_call))
+    assert call_raw(prepare(**{**plan_args, "num_seqs": 0}), **call_args) is None
+    assert "grid too large" in call_raw(prepare(**{**plan_args, "num_kv_heads": 70000}), **call_args)
     with pytest.raises(TypeError, match="prepare arguments: missing \\['device'\\]"):
         LAUNCH.pack_plan(**{k: v for k, v in plan_args.items() if k != "device"})
     if gpu_visible(spec.backend):
@@ -95,6 +99,8 @@ def test_load_and_launch(prebuilt_env, spec):
         msg = str(ei.value)
         assert spec.name in msg
         assert any(w in msg for w in runtime_words), msg
+    msg = call_raw(prepare(*LAUNCH.pack_plan(**plan_args)), **call_args)  # the same failure, as text
+    assert spec.name in msg and any(w in msg for w in runtime_words), msg
 
 
 @pytest.mark.skipif(toolchain_problem("gfx942") is not None, reason=str(toolchain_problem("gfx942")))

@@ -311,3 +311,20 @@ def assert_rows_match(out: torch.Tensor, ref: torch.Tensor, msg: str = "") -> No
     assert bool(got[unwritten].isnan().all()), f"{msg}: a row no sequence owns was written"
     if bool((~unwritten).any()):
         assert_matches_reference(got[~unwritten], ref[~unwritten], msg)
+
+
+def call_raw(prepared, **per_call):
+    """Call a prepared launcher through its C entry point (``Prepared.raw()``, what the fast path
+    calls): the per-call parameters of ``spec.LAUNCH`` by name, each passed as a 64-bit word (floats
+    as the bits of a double). Returns None or the launcher's error message (str)."""
+    import ctypes
+    import struct
+
+    from aiter_swa.ops.pa_v1.spec import LAUNCH
+
+    words = [struct.unpack("<Q", struct.pack("<d", per_call[p.name]))[0] if p.kind == "float" else per_call[p.name]
+             for p in LAUNCH.params if p.per_call]  # fmt: skip
+    fn, state = prepared.raw()
+    entry = ctypes.CFUNCTYPE(ctypes.c_char_p, ctypes.c_void_p, ctypes.POINTER(ctypes.c_uint64))(fn)
+    error = entry(state, (ctypes.c_uint64 * len(words))(*words))
+    return None if error is None else error.decode()

@@ -21,16 +21,34 @@ write NaN for a sequence with a bad block id.
 
 from __future__ import annotations
 
+import sys
+import types
+
 import torch
 
+from aiter_swa import _fast_path
 from aiter_swa.jit.toolchain import env_flag
 
 from .tokens import attended_key_range, query_tokens
 
 #: The environment variable that turns the checks on.
 ENV = "AITER_SWA_DEBUG_CHECKS"
+
+
+class _Module(types.ModuleType):
+    """Setting ``ENABLED`` (at import, or later: tests do) also suspends the fast path, whose hits
+    never reach these checks (``aiter_swa._fast_path.suspend``)."""
+
+    def __setattr__(self, name, value):
+        super().__setattr__(name, value)
+        if name == "ENABLED":
+            _fast_path.suspend("pa_v1 debug checks", bool(value))
+
+
+sys.modules[__name__].__class__ = _Module
 #: Read once at import; tests may set it.
 ENABLED = env_flag(ENV)
+_fast_path.suspend("pa_v1 debug checks", ENABLED)  # (an assignment in the module body bypasses __setattr__)
 
 
 def _context_lens_error(max_context_len: int, lo: int, hi: int) -> ValueError:

@@ -7,7 +7,9 @@ Per metadata key (``call.lookup``'s cache) a :class:`Plan` is built once: the sp
 launcher with every per-plan parameter of the launch contract (``spec.LAUNCH``: sizes, strides,
 workspace offsets, the device) bound in C++ (``prepare``). A call then passes the per-call
 parameters only: the pointers, ``scale``, the soft cap and the stream (their order is checked at
-import). The launch switches to the tensors' device when it is not the current one.
+import). The launch switches to the tensors' device when it is not the current one. A launch made
+here for a miss of the fast path (``aiter_swa._fast_path``) is filed for that call's key, with the
+slots the fast path reads its per-call values from (:func:`_fast_slots`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import operator
 
 import torch
 
+from aiter_swa import _fast_path
 from aiter_swa._checks import raw_stream
 from aiter_swa.jit import loader, toolchain
 
@@ -26,15 +29,15 @@ from .spec import LAUNCH, VEC_BYTES, VEC_ELEMS, PaV1Spec, gqa_bucket
 
 _DTYPE_NAMES = {torch.float16: "fp16", torch.bfloat16: "bf16", torch.float8_e4m3fn: "fp8e4m3fn",
                 torch.float8_e4m3fnuz: "fp8e4m3fnuz"}
-#: The launch contract's per-call parameters, and the op arguments they come from (in that order).
-_CALL_PARAMS = ("out", "query", "key_cache", "value_cache", "block_tables", "context_lens", "alibi_slopes",
-                "sinks", "k_scale", "v_scale", "workspace", "scale", "soft_cap", "stream")  # fmt: skip
-if LAUNCH.call_names != _CALL_PARAMS:
+#: The launch contract's per-call parameters, and the op argument each comes from (None: the stream).
+_CALL_SOURCES = {"out": "out", "query": "query", "key_cache": "key_cache", "value_cache": "value_cache",
+                 "block_tables": "block_tables", "context_lens": "context_lens", "alibi_slopes": "alibi_slopes",
+                 "sinks": "sinks", "k_scale": "k_scale", "v_scale": "v_scale", "workspace": "workspace_buffer",
+                 "scale": "scale", "soft_cap": "logits_soft_cap", "stream": None}  # fmt: skip
+if LAUNCH.call_names != tuple(_CALL_SOURCES):
     raise ImportError(f"aiter_swa pa_v1: the launch contract's per-call parameters changed ({LAUNCH.call_names}); "
                       "update gpu.py")  # fmt: skip
-_call_args = operator.itemgetter(*(ARG_INDEX[n] for n in (
-    "out", "query", "key_cache", "value_cache", "block_tables", "context_lens", "alibi_slopes", "sinks", "k_scale",
-    "v_scale", "workspace_buffer", "scale", "logits_soft_cap")))  # fmt: skip
+_call_args = operator.itemgetter(*(ARG_INDEX[a] for a in _CALL_SOURCES.values() if a is not None))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,6 +49,27 @@ class Plan:
     device_index: int
     kv_vec_bytes: int = VEC_BYTES  # alignment of the caches' pointers: 8 elements
     fp8: bool = False  # pass k_scale and v_scale
+    #: The fast path's per-call slots (``aiter_swa._fast_path.publish``), in contract order.
+    fast_slots: tuple = ()
+
+
+def _fast_slots(kv_vec_bytes: int, fp8: bool) -> tuple:
+    """Where the fast path reads each per-call value: the arguments of :data:`_CALL_SOURCES`, with the
+    alignment :func:`run` checks (query and workspace 16 bytes, the caches ``kv_vec_bytes``)."""
+    align = {"query": VEC_BYTES, "workspace_buffer": VEC_BYTES, "key_cache": kv_vec_bytes, "value_cache": kv_vec_bytes}
+    slots = []
+    for param, source in _CALL_SOURCES.items():
+        if source is None:
+            slots.append((_fast_path.STREAM, 0, 0))
+        elif LAUNCH.params[LAUNCH.index(param)].kind == "float":
+            slots.append((_fast_path.DOUBLE, ARG_INDEX[source], 0))
+        elif source in ("k_scale", "v_scale") and not fp8:
+            slots.append((_fast_path.CONSTANT, 0, 0))
+        elif source in ("alibi_slopes", "sinks"):
+            slots.append((_fast_path.OPTIONAL_TENSOR, ARG_INDEX[source], 1))
+        else:
+            slots.append((_fast_path.TENSOR, ARG_INDEX[source], align.get(source, 1)))
+    return tuple(slots)
 
 
 def _misaligned(name: str, t: torch.Tensor, align: int = VEC_BYTES) -> ValueError:
@@ -104,7 +128,7 @@ def _plan(call: PaV1Call) -> Plan:
     device_index = call.query.get_device()
     fp8 = call.kv_cache_dtype != "auto"
     if d.num_seqs == 0:  # nothing to launch: no kernel is loaded
-        return Plan(None, device_index, kv_vec_bytes, fp8)
+        return Plan(None, device_index, kv_vec_bytes, fp8)  # (and nothing for the fast path to file)
     spec = spec_for(call, toolchain.device_arch(device_index))
     selfcheck.ensure(spec, call)  # first use of an untested arch's specialization (selfcheck.py)
     ks, vs, qs, os_ = call.key_cache.stride(), call.value_cache.stride(), call.query.stride(), call.out.stride()
@@ -122,7 +146,7 @@ def _plan(call: PaV1Call) -> Plan:
         max_context_len=min(call.max_context_len, d.max_blocks_per_seq * d.block_size),  # (equal after validation)
         num_blocks=call.key_cache.shape[0],
     ))  # fmt: skip
-    return Plan(prepared, device_index, kv_vec_bytes, fp8)
+    return Plan(prepared, device_index, kv_vec_bytes, fp8, _fast_slots(kv_vec_bytes, fp8))
 
 
 def run(args: tuple) -> None:
@@ -153,9 +177,11 @@ def run(args: tuple) -> None:
         return
     if debug_checks.ENABLED:  # AITER_SWA_DEBUG_CHECKS=1: value checks on the device, synchronising
         debug_checks.check_values(PaV1Call(*args), checked.dims)
+    stream = raw_stream(plan.device_index)
     plan.launch(
         out.data_ptr(), q_ptr, k_ptr, v_ptr, block_tables.data_ptr(), context_lens.data_ptr(),
         alibi_slopes.data_ptr() if alibi_slopes is not None else 0, sinks.data_ptr() if sinks is not None else 0,
-        k_scale.data_ptr() if plan.fp8 else 0, v_scale.data_ptr() if plan.fp8 else 0, ws_ptr, scale, cap,
-        raw_stream(plan.device_index),
+        k_scale.data_ptr() if plan.fp8 else 0, v_scale.data_ptr() if plan.fp8 else 0, ws_ptr, scale, cap, stream,
     )  # fmt: skip
+    if not debug_checks.ENABLED:  # a miss of the fast path (aiter_swa._fast_path): file this launch for its key
+        _fast_path.publish(plan.launch, plan.fast_slots, f"cuda:{plan.device_index}", stream)

@@ -98,7 +98,9 @@ def paged_attention_v1_cpu(*args) -> None:
 
 def paged_attention_v1_cuda(*args) -> None:
     """CUDA kernel of the op (also the key of ROCm builds of torch): the cached validation, then the
-    JIT-built HIP/CUDA kernel (``gpu.py``), without building a call object on the hot path."""
+    JIT-built HIP/CUDA kernel (``gpu.py``), without building a call object on the hot path. With the
+    fast path (``aiter_swa._fast_path``) it is the kernel of the slow twin ``_paged_attention_v1_slow``,
+    which takes the fast path's misses and publishes their launches."""
     gpu.run(full_args(args))
 
 
@@ -108,4 +110,4 @@ def paged_attention_v1_fake(*args) -> None:
 
 
 QUALNAMES = define_op(NAME, SCHEMA, cpu=paged_attention_v1_cpu, cuda=paged_attention_v1_cuda,
-                      fake=paged_attention_v1_fake, aiter_alias=True)
+                      fake=paged_attention_v1_fake, aiter_alias=True, fast_path=True)
