@@ -127,9 +127,13 @@ def main(argv=None) -> int:
         breakdown.append(("  validation + GPU dispatch + launch (gpu.run)", lambda: gpu.run(full)))
         gpu.run(full)  # builds the plan
         plan, ptr = pa_call.lookup(full).gpu_plan, ws.data_ptr()
-        launch_args = (out.data_ptr(), q.data_ptr(), k.data_ptr(), v.data_ptr(), bt.data_ptr(), cl.data_ptr(), 0,
-                       ptr, d**-0.5, 0.0, torch.cuda.current_stream().cuda_stream)
-        breakdown.append(("  the launch alone (prepared launcher: 11 arguments + kernel launch)",
+        from aiter_swa.ops.pa_v1.spec import LAUNCH
+
+        per_call = dict(out=out.data_ptr(), query=q.data_ptr(), key_cache=k.data_ptr(), value_cache=v.data_ptr(),
+                        block_tables=bt.data_ptr(), context_lens=cl.data_ptr(), workspace=ptr, scale=d**-0.5,
+                        soft_cap=0.0, stream=torch.cuda.current_stream().cuda_stream)  # absent tensors: 0
+        launch_args = tuple(per_call.get(n, 0) for n in LAUNCH.call_names)  # the launch contract's order
+        breakdown.append((f"  the launch alone (prepared launcher: {len(launch_args)} arguments + kernel launch)",
                           lambda: plan.launch(*launch_args)))
     except (ImportError, AttributeError):  # an older layout: no breakdown
         pass
