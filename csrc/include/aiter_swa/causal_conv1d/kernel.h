@@ -35,10 +35,9 @@
 #include "aiter_swa/compat.h"
 #include "aiter_swa/vec.h"
 
-// The forward kernel's bounds: with the thread count alone, ptxas (nvcc 13.0, sm_90) held the
-// channel-first SiLU specializations to 64 registers and spilled 12-16 bytes; a minimum of one
-// block per multiprocessor lets it take what it needs. (HIP's second argument means something
-// else, waves per EU, and gfx9 needs no hint: plain bounds there.)
+// The forward kernel's bounds: CUDA takes the spec's minimum of blocks per multiprocessor
+// (ConvSpec::MIN_BLOCKS). (HIP's second argument means something else, waves per EU, and gfx9
+// needs no hint: plain bounds there.)
 #if defined(AITER_SWA_CUDA)
 #define AITER_SWA_CONV_FWD_BOUNDS(S) __launch_bounds__(S::NUM_THREADS, S::MIN_BLOCKS)
 #else
@@ -70,10 +69,11 @@ struct ConvSpec {
   static constexpr int CL_VECS = 32;
   static constexpr int CL_RUNS = NUM_THREADS / CL_VECS;
   static constexpr int CL_RUN = CL_RUN_;
-  // CUDA: blocks per multiprocessor the register allocation must allow (__launch_bounds__): 3 for
-  // channel-last runs of 4 tokens (79 registers, bf16 w4 SiLU, nvcc 13.0), 2 for longer runs or 8
-  // rows; 1 (no cap) for channel-first with 4 rows (64 registers uncapped)
-  static constexpr int MIN_BLOCKS = CHANNEL_LAST ? (CL_RUN <= 4 ? 3 : 2) : (CF_ITERS <= 4 ? 1 : 2);
+  // CUDA: blocks per multiprocessor the register allocation must allow (__launch_bounds__): 4 (at
+  // most 64 registers) with the default 4 rows / 4 tokens per thread: all 36 specializations fit
+  // without spills (nvcc 13.0; uncapped they took 58-79), so 32 warps and 64 KB of loads in flight
+  // per multiprocessor; 2 for the 8-row / 8-token variants (112 / 128 registers)
+  static constexpr int MIN_BLOCKS = (CHANNEL_LAST ? CL_RUN : CF_ITERS) <= 4 ? 4 : 2;
   static constexpr int TILE_TOKENS = CHANNEL_LAST ? CL_RUNS * CL_RUN : CF_LANES * VEC;  // per block (grid x)
   static constexpr int CHANNELS = CHANNEL_LAST ? CL_VECS * VEC : CF_ROWS * CF_ITERS;    // per block (grid y)
   // tokens before the tile whose flags phase 0 computes (channel-first rows shift the tile back by
