@@ -202,7 +202,7 @@ if [ "$what" = conv1d ]; then
     echo "conv1d: benchmark $((SECONDS - t0)) s"; t0=$SECONDS
     if [ "${CONV1D_NCU:-0}" = 1 ] && command -v ncu >/dev/null; then  # one long-prefill launch per layout, hardware counters
         for layout in channel_last channel_first; do
-            timeout 90 ncu --clock-control none --kernel-name regex:fwd_kernel \
+            timeout 60 ncu --clock-control none --kernel-name regex:fwd_kernel \
                 --launch-skip 3 --launch-count 1 --section SpeedOfLight \
                 --section Occupancy --section LaunchStats python3 op_tests/causal_conv1d/bench_causal_conv1d.py \
                 --lens 4096,2048,1024,1,1,1 --layout $layout --peer-dir "" --iters 5 --repeats 1 --graph-calls 1
