@@ -190,9 +190,16 @@ if [ "$what" = conv1d ]; then
     echo "conv1d: pre-build $((SECONDS - t0)) s"; t0=$SECONDS
     export AITER_SWA_PREBUILT_DIR=/tmp/kernels_conv1d:/tmp/kernels_conv1d_tuning
     # every pre-built kernel loads from the pre-built dirs in a plain process, the JIT off (a miss says why)
-    AITER_SWA_DISABLE_JIT=1 python3 -W always op_tests/causal_conv1d/check_prebuilt.py --arch "$ARCH" \
-        >"$OUT/load_check_conv1d.log" 2>&1 || rc=1
-    tail -2 "$OUT/load_check_conv1d.log"
+    # (and then the tests run with the JIT off too: a kernel they fail to find fails at once, with the
+    # JIT's message naming the dirs searched, instead of compiling for half a minute; CONV1D_TESTS_JIT=1: on)
+    tests_jit_off=0
+    if AITER_SWA_DISABLE_JIT=1 python3 -W always op_tests/causal_conv1d/check_prebuilt.py --arch "$ARCH" \
+        >"$OUT/load_check_conv1d.log" 2>&1; then
+        [ "${CONV1D_TESTS_JIT:-0}" = 1 ] || tests_jit_off=1
+    else
+        rc=1
+    fi
+    tail -1 "$OUT/load_check_conv1d.log"
     # the benchmark first (a minute): its numbers come back even if a test hangs
     { python3 op_tests/causal_conv1d/bench_causal_conv1d.py "$@" \
         && python3 op_tests/causal_conv1d/bench_causal_conv1d.py --lens 4096,2048,1024,1,1,1 \
@@ -218,7 +225,8 @@ if [ "$what" = conv1d ]; then
     # after 120 s, its stack printed (thread method: also a worker blocked in a CUDA call); the whole
     # step at most CONV1D_TEST_TIMEOUT s. The emulated kernel tests are CPU tests (.ci/run).
     per_test=(); python3 -c "import pytest_timeout" 2>/dev/null && per_test=(--timeout 120 --timeout-method thread)
-    AITER_SWA_LOAD_LOG="$PWD/$OUT/load_log_conv1d.log" timeout -k 10 "${CONV1D_TEST_TIMEOUT:-150}" python3 -m pytest \
+    echo "conv1d: tests with AITER_SWA_DISABLE_JIT=$tests_jit_off"
+    AITER_SWA_DISABLE_JIT=$tests_jit_off AITER_SWA_LOAD_LOG="$PWD/$OUT/load_log_conv1d.log" timeout -k 10 "${CONV1D_TEST_TIMEOUT:-150}" python3 -m pytest \
         op_tests/causal_conv1d -v -rfEs -m "not toolchain" --ignore op_tests/causal_conv1d/test_causal_conv1d_emulated.py \
         --durations 25 -o faulthandler_timeout=20 "${per_test[@]}" -n "${CONV1D_TEST_JOBS:-8}" -p no:cacheprovider \
         >"$OUT/pytest_conv1d.log" 2>&1 || rc=1
