@@ -209,7 +209,7 @@ if [ "$what" = conv1d ]; then
     echo "conv1d: benchmark $((SECONDS - t0)) s"; t0=$SECONDS
     if [ "${CONV1D_NCU:-0}" = 1 ] && command -v ncu >/dev/null; then  # one long-prefill launch per layout, hardware counters
         for layout in channel_last channel_first; do
-            timeout 60 ncu --clock-control none --kernel-name regex:fwd_kernel \
+            timeout 45 ncu --clock-control none --kernel-name regex:fwd_kernel \
                 --launch-skip 3 --launch-count 1 --section SpeedOfLight \
                 --section Occupancy --section LaunchStats python3 op_tests/causal_conv1d/bench_causal_conv1d.py \
                 --lens 4096,2048,1024,1,1,1 --layout $layout --peer-dir "" --iters 5 --repeats 1 --graph-calls 1
@@ -222,17 +222,18 @@ if [ "$what" = conv1d ]; then
     # and their origin (prebuilt / cache / compiled) with seconds in load_log_conv1d.log
     # (op_tests/causal_conv1d/conftest.py); every thread's stack after 20 s in one test (faulthandler,
     # works while a thread waits on the GPU), and pytest-timeout (where installed) ends a test's worker
-    # after 120 s, its stack printed (thread method: also a worker blocked in a CUDA call); the whole
+    # after 60 s, its stack printed (thread method: also a worker blocked in a CUDA call); the whole
     # step at most CONV1D_TEST_TIMEOUT s. The emulated kernel tests are CPU tests (.ci/run).
-    per_test=(); python3 -c "import pytest_timeout" 2>/dev/null && per_test=(--timeout 120 --timeout-method thread)
+    per_test=(); python3 -c "import pytest_timeout" 2>/dev/null && per_test=(--timeout 60 --timeout-method thread)
     echo "conv1d: tests with AITER_SWA_DISABLE_JIT=$tests_jit_off"
-    AITER_SWA_DISABLE_JIT=$tests_jit_off AITER_SWA_LOAD_LOG="$PWD/$OUT/load_log_conv1d.log" timeout -k 10 "${CONV1D_TEST_TIMEOUT:-150}" python3 -m pytest \
+    AITER_SWA_DISABLE_JIT=$tests_jit_off AITER_SWA_LOAD_LOG="$PWD/$OUT/load_log_conv1d.log" timeout -k 10 "${CONV1D_TEST_TIMEOUT:-120}" python3 -m pytest \
         op_tests/causal_conv1d -v -rfEs -m "not toolchain" --ignore op_tests/causal_conv1d/test_causal_conv1d_emulated.py \
         --durations 25 -o faulthandler_timeout=20 "${per_test[@]}" -n "${CONV1D_TEST_JOBS:-8}" -p no:cacheprovider \
         >"$OUT/pytest_conv1d.log" 2>&1 || rc=1
     grep -E "^(FAILED|ERROR)|Timeout" "$OUT/pytest_conv1d.log" | head -20
     tail -3 "$OUT/pytest_conv1d.log"
     echo "kernel loads by origin: $(grep -oE '=(prebuilt|cache|compiled|FAILED)' "$OUT/load_log_conv1d.log" 2>/dev/null | sort | uniq -c | tr '\n' ' ')"
+    echo "slowest tests (load_log_conv1d.log):"; sort -k3 -g -r "$OUT/load_log_conv1d.log" 2>/dev/null | head -5 | cut -c1-300
     echo "conv1d: tests $((SECONDS - t0)) s"
     unset AITER_SWA_PREBUILT_DIR
     [ "${CONV1D_KEEP_KERNELS:-0}" = 1 ] && tar -czf "$OUT/kernels_conv1d.tgz" -C /tmp kernels_conv1d

@@ -366,10 +366,12 @@ __global__ AITER_SWA_CONV_FWD_BOUNDS(S) void fwd_kernel(const FwdParams p) {
   __shared__ uint64_t s_ok[(PRE + TILE) / 8 + 2];
   __shared__ int s_heads[TILE];  // sequences whose position 0 is in [tile_start, tile_start + TILE)
   __shared__ int s_num_heads;
-  // channel-last: the block's taps and biases in fp32 (channel c0 + i: s_w[i][k], s_b[i])
-  constexpr int NW = S::CHANNEL_LAST ? S::CHANNELS : 1;
-  __shared__ float s_w[NW][W];
-  __shared__ float s_b[NW];
+  // channel-last: the block's taps and biases in fp32, channel c0 + cv * VEC + v at s_w[v][k][cv],
+  // s_b[v][cv]: the CL_VECS threads of a run read consecutive words (no bank conflict; [channel][k]
+  // would put all of them in one bank)
+  constexpr int NWV = S::CHANNEL_LAST ? VEC : 1, NWC = S::CHANNEL_LAST ? S::CL_VECS : 1;
+  __shared__ float s_w[NWV][W][NWC];
+  __shared__ float s_b[NWV][NWC];
 
   const int tid = threadIdx.x;
   const int tile_start = blockIdx.x * TILE;
@@ -477,8 +479,8 @@ __global__ AITER_SWA_CONV_FWD_BOUNDS(S) void fwd_kernel(const FwdParams p) {
   if constexpr (S::CHANNEL_LAST) {
     if (tid < S::CHANNELS && c0 + tid < p.dim) {
 #pragma unroll
-      for (int k = 0; k < W; ++k) s_w[tid][k] = wt[0][k];
-      s_b[tid] = b[0];
+      for (int k = 0; k < W; ++k) s_w[tid % VEC][k][tid / VEC] = wt[0][k];
+      s_b[tid % VEC][tid / VEC] = b[0];
     }
   }
   __syncthreads();
@@ -533,14 +535,13 @@ __global__ AITER_SWA_CONV_FWD_BOUNDS(S) void fwd_kernel(const FwdParams p) {
       uint32_t yv[S::CL_RUN][4];
 #pragma unroll
       for (int v = 0; v < VEC; v += 2) {
-        const int i0 = cv * VEC + v;
         float w0[W], w1[W];
 #pragma unroll
         for (int k = 0; k < W; ++k) {
-          w0[k] = s_w[i0][k];
-          w1[k] = s_w[i0 + 1][k];
+          w0[k] = s_w[v][k][cv];
+          w1[k] = s_w[v + 1][k][cv];
         }
-        const float b0 = s_b[i0], b1 = s_b[i0 + 1];
+        const float b0 = s_b[v][cv], b1 = s_b[v + 1][cv];
         float win0[ST], win1[ST];  // the last ST inputs of channels c + v, c + v + 1
 #pragma unroll
         for (int k = 0; k < ST; ++k) {
