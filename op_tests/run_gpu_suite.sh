@@ -226,14 +226,15 @@ if [ "$what" = conv1d ]; then
     # step at most CONV1D_TEST_TIMEOUT s. The emulated kernel tests are CPU tests (.ci/run).
     per_test=(); python3 -c "import pytest_timeout" 2>/dev/null && per_test=(--timeout 60 --timeout-method thread)
     echo "conv1d: tests with AITER_SWA_DISABLE_JIT=$tests_jit_off"
-    AITER_SWA_DISABLE_JIT=$tests_jit_off AITER_SWA_LOAD_LOG="$PWD/$OUT/load_log_conv1d.log" timeout -k 10 "${CONV1D_TEST_TIMEOUT:-120}" python3 -m pytest \
+    load_log="$(cd "$OUT" && pwd)/load_log_conv1d.log"; rm -f "$load_log"
+    AITER_SWA_DISABLE_JIT=$tests_jit_off AITER_SWA_LOAD_LOG="$load_log" timeout -k 10 "${CONV1D_TEST_TIMEOUT:-120}" python3 -m pytest \
         op_tests/causal_conv1d -v -rfEs -m "not toolchain" --ignore op_tests/causal_conv1d/test_causal_conv1d_emulated.py \
         --durations 25 -o faulthandler_timeout=20 "${per_test[@]}" -n "${CONV1D_TEST_JOBS:-8}" -p no:cacheprovider \
         >"$OUT/pytest_conv1d.log" 2>&1 || rc=1
     grep -E "^(FAILED|ERROR)|Timeout" "$OUT/pytest_conv1d.log" | head -20
     tail -3 "$OUT/pytest_conv1d.log"
-    echo "kernel loads by origin: $(grep -oE '=(prebuilt|cache|compiled|FAILED)' "$OUT/load_log_conv1d.log" 2>/dev/null | sort | uniq -c | tr '\n' ' ')"
-    echo "slowest tests (load_log_conv1d.log):"; sort -k3 -g -r "$OUT/load_log_conv1d.log" 2>/dev/null | head -5 | cut -c1-300
+    echo "kernel loads by origin: $(grep -oE '=(prebuilt|cache|compiled|FAILED)' "$load_log" 2>/dev/null | sort | uniq -c | tr '\n' ' ')"
+    echo "slowest tests (load_log_conv1d.log):"; sort -k3 -g -r "$load_log" 2>/dev/null | head -5 | cut -c1-300
     echo "conv1d: tests $((SECONDS - t0)) s"
     unset AITER_SWA_PREBUILT_DIR
     [ "${CONV1D_KEEP_KERNELS:-0}" = 1 ] && tar -czf "$OUT/kernels_conv1d.tgz" -C /tmp kernels_conv1d
