@@ -46,7 +46,7 @@ def main(argv=None) -> int:
             loader.load_module(spec)
             kind, path = loader.origin(spec)
         except Exception as e:  # noqa: BLE001 - report every kernel
-            kind, path = "FAILED", f"{type(e).__name__}: {str(e)[:400]}"
+            kind, path = "FAILED", f"{type(e).__name__}: {str(e).replace(chr(10), ' ')[:400]}"
         counts[kind] = counts.get(kind, 0) + 1
         print(f"{spec.name}: {kind} in {time.perf_counter() - t0:.3f} s ({path}); in manifests: {found or 'none'}")
     print(f"check_prebuilt: {len(specs)} kernels: {counts}")
