@@ -17,9 +17,11 @@
 #       # sinks, fp8 KV, test_pa_v1_gpu.py), then the benchmark at block sizes 16 and 32 A-B-A against
 #       # .baseline/ (`git archive main | tar -x -C .baseline`), and fp8 KV rows next to bf16
 #   bash op_tests/run_gpu_suite.sh conv1d [bench args...]
-#       # causal_conv1d: its kernels pre-built, its GPU tests (op_tests/causal_conv1d), and its benchmark
-#       # on the seed's batch and on a long prefill, both layouts of the latter (Triton peer columns from
-#       # $AITER_SWA_CONV1D_PEER_DIR, default .peers/vllm_conv1d: op_tests/causal_conv1d/fetch_vllm_peer.sh);
+#       # causal_conv1d: its kernels pre-built (and the benchmark's tuning variants), a load check of
+#       # them (load_check_conv1d.log), its benchmark on the seed's batch and on a long prefill, both
+#       # layouts of the latter with a tuning variant beside each (Triton peer columns from
+#       # $AITER_SWA_CONV1D_PEER_DIR, default .peers/vllm_conv1d: op_tests/causal_conv1d/fetch_vllm_peer.sh),
+#       # then its GPU tests (op_tests/causal_conv1d; each test's kernel loads in load_log_conv1d.log);
 #       # CONV1D_NCU=1: Nsight Compute counters of one long-prefill launch per layout (ncu_conv1d.log);
 #       # CONV1D_KEEP_KERNELS=1: the pre-built kernels as $OUT/kernels_conv1d.tgz
 #   bash op_tests/run_gpu_suite.sh robust
@@ -196,35 +198,64 @@ if [ "$what" = conv1d ]; then
     # the Triton peer (op_tests/causal_conv1d/fetch_vllm_peer.sh writes it; carry .peers/ to the GPU machine)
     [ -f .peers/vllm_conv1d/causal_conv1d.py ] && export AITER_SWA_CONV1D_PEER_DIR=${AITER_SWA_CONV1D_PEER_DIR:-.peers/vllm_conv1d}
     t0=$SECONDS
+    # every specialization (36), and beside it the benchmark's tuning variants (bf16 w4 SiLU: 8 tokens per
+    # thread channel-last, 8 rows channel-first) into their own dir
+    python3 -m aiter_swa.jit.prebuild --arch "$ARCH" --op causal_conv1d --dtype bf16 --width 4 --activation silu \
+        --cl-run 4,8 --cf-rows 4,8 --jobs 4 --out /tmp/kernels_conv1d_tuning >"$OUT/prebuild_conv1d_tuning.log" 2>&1 &
+    tuning_pid=$!
     python3 -m aiter_swa.jit.prebuild --arch "$ARCH" --op causal_conv1d --jobs "$JOBS" --out /tmp/kernels_conv1d \
         >"$OUT/prebuild_conv1d.log" 2>&1 || { tail -5 "$OUT/prebuild_conv1d.log"; rc=1; }
+    wait $tuning_pid || tail -5 "$OUT/prebuild_conv1d_tuning.log"
     echo "conv1d: pre-build $((SECONDS - t0)) s"; t0=$SECONDS
+    export AITER_SWA_PREBUILT_DIR=/tmp/kernels_conv1d:/tmp/kernels_conv1d_tuning
+    # every pre-built kernel loads from the pre-built dirs in a plain process, the JIT off (a miss says why)
+    # (and then the tests run with the JIT off too: a kernel they fail to find fails at once, with the
+    # JIT's message naming the dirs searched, instead of compiling for half a minute; CONV1D_TESTS_JIT=1: on)
+    tests_jit_off=0
+    if AITER_SWA_DISABLE_JIT=1 python3 -W always op_tests/causal_conv1d/check_prebuilt.py --arch "$ARCH" \
+        >"$OUT/load_check_conv1d.log" 2>&1; then
+        [ "${CONV1D_TESTS_JIT:-0}" = 1 ] || tests_jit_off=1
+    else
+        rc=1
+    fi
+    tail -1 "$OUT/load_check_conv1d.log"
     # the benchmark first (a minute): its numbers come back even if a test hangs
-    { AITER_SWA_PREBUILT_DIR=/tmp/kernels_conv1d python3 op_tests/causal_conv1d/bench_causal_conv1d.py "$@" \
-        && AITER_SWA_PREBUILT_DIR=/tmp/kernels_conv1d python3 op_tests/causal_conv1d/bench_causal_conv1d.py \
-            --lens 4096,2048,1024,1,1,1 "$@" \
-        && AITER_SWA_PREBUILT_DIR=/tmp/kernels_conv1d python3 op_tests/causal_conv1d/bench_causal_conv1d.py \
-            --lens 4096,2048,1024,1,1,1 --layout channel_first "$@"; } 2>&1 | tee "$OUT/bench_conv1d.log" || rc=1
+    { python3 op_tests/causal_conv1d/bench_causal_conv1d.py "$@" \
+        && python3 op_tests/causal_conv1d/bench_causal_conv1d.py --lens 4096,2048,1024,1,1,1 \
+            --variants "cl_run=8" "$@" \
+        && python3 op_tests/causal_conv1d/bench_causal_conv1d.py --lens 4096,2048,1024,1,1,1 \
+            --layout channel_first --variants "cf_rows=8" "$@"; } 2>&1 | tee "$OUT/bench_conv1d.log" || rc=1
     echo "conv1d: benchmark $((SECONDS - t0)) s"; t0=$SECONDS
     if [ "${CONV1D_NCU:-0}" = 1 ] && command -v ncu >/dev/null; then  # one long-prefill launch per layout, hardware counters
         for layout in channel_last channel_first; do
-            AITER_SWA_PREBUILT_DIR=/tmp/kernels_conv1d ncu --clock-control none --kernel-name regex:fwd_kernel \
+            timeout 45 ncu --clock-control none --kernel-name regex:fwd_kernel \
                 --launch-skip 3 --launch-count 1 --section SpeedOfLight \
                 --section Occupancy --section LaunchStats python3 op_tests/causal_conv1d/bench_causal_conv1d.py \
                 --lens 4096,2048,1024,1,1,1 --layout $layout --peer-dir "" --iters 5 --repeats 1 --graph-calls 1
         done >"$OUT/ncu_conv1d.log" 2>&1 || true
         grep -E "fwd_kernel|DRAM Throughput|Memory Throughput|Achieved Occupancy|Registers Per|Duration|Theoretical Occ|Block Limit" \
             "$OUT/ncu_conv1d.log" | head -30
+        echo "conv1d: ncu $((SECONDS - t0)) s"; t0=$SECONDS
     fi
-    # Tests: one line per test as it ends (-v), 120 s per test (pytest-timeout, where installed), the
-    # whole step at most CONV1D_TEST_TIMEOUT s. The emulated kernel tests are CPU tests (.ci/run).
-    per_test=(); python3 -c "import pytest_timeout" 2>/dev/null && per_test=(--timeout 120)
-    AITER_SWA_PREBUILT_DIR=/tmp/kernels_conv1d timeout -k 10 "${CONV1D_TEST_TIMEOUT:-300}" python3 -m pytest \
+    # Tests: one line per test as it ends (-v), the 25 slowest (--durations), each test's kernel loads
+    # and their origin (prebuilt / cache / compiled) with seconds in load_log_conv1d.log
+    # (op_tests/causal_conv1d/conftest.py); every thread's stack after 20 s in one test (faulthandler,
+    # works while a thread waits on the GPU), and pytest-timeout (where installed) ends a test's worker
+    # after 60 s, its stack printed (thread method: also a worker blocked in a CUDA call); the whole
+    # step at most CONV1D_TEST_TIMEOUT s. The emulated kernel tests are CPU tests (.ci/run).
+    per_test=(); python3 -c "import pytest_timeout" 2>/dev/null && per_test=(--timeout 60 --timeout-method thread)
+    echo "conv1d: tests with AITER_SWA_DISABLE_JIT=$tests_jit_off"
+    load_log="$(cd "$OUT" && pwd)/load_log_conv1d.log"; rm -f "$load_log"
+    AITER_SWA_DISABLE_JIT=$tests_jit_off AITER_SWA_LOAD_LOG="$load_log" timeout -k 10 "${CONV1D_TEST_TIMEOUT:-120}" python3 -m pytest \
         op_tests/causal_conv1d -v -rfEs -m "not toolchain" --ignore op_tests/causal_conv1d/test_causal_conv1d_emulated.py \
-        "${per_test[@]}" -n "${CONV1D_TEST_JOBS:-8}" -p no:cacheprovider >"$OUT/pytest_conv1d.log" 2>&1 || rc=1
+        --durations 25 -o faulthandler_timeout=20 "${per_test[@]}" -n "${CONV1D_TEST_JOBS:-8}" -p no:cacheprovider \
+        >"$OUT/pytest_conv1d.log" 2>&1 || rc=1
     grep -E "^(FAILED|ERROR)|Timeout" "$OUT/pytest_conv1d.log" | head -20
     tail -3 "$OUT/pytest_conv1d.log"
+    echo "kernel loads by origin: $(grep -oE '=(prebuilt|cache|compiled|FAILED)' "$load_log" 2>/dev/null | sort | uniq -c | tr '\n' ' ')"
+    echo "slowest tests (load_log_conv1d.log):"; sort -k3 -g -r "$load_log" 2>/dev/null | head -5 | cut -c1-300
     echo "conv1d: tests $((SECONDS - t0)) s"
+    unset AITER_SWA_PREBUILT_DIR
     [ "${CONV1D_KEEP_KERNELS:-0}" = 1 ] && tar -czf "$OUT/kernels_conv1d.tgz" -C /tmp kernels_conv1d
 fi
 if [ "$what" = mtp ]; then

@@ -90,6 +90,41 @@ def ours(inp, activation, _peer):
     return Impl("aiter_swa", run)
 
 
+def ours_variant(tuning: dict):
+    """Our kernel in a tuning variant of its spec (``cl_run`` / ``cf_rows``, spec.py), launched
+    directly with the plan the op would build: rows ``aiter_swa[cl_run=8]`` next to the op's own
+    (its host_us and p50_us skip the torch dispatcher, so only gpu_us compares)."""
+
+    def make(inp, activation, _peer):
+        from aiter_swa._checks import raw_stream
+        from aiter_swa.ops.causal_conv1d import gpu as conv_gpu
+        from aiter_swa.ops.causal_conv1d.call import validate_fwd
+
+        out = torch.empty_like(inp["x"])
+        call = validate_fwd(out, inp["x"], inp["weight"], inp["bias"], inp["conv_states"], inp["query_start_loc"],
+                            inp["cache_indices"], inp["has_initial_state"], activation, -1, inp["seq_lens_cpu"])  # fmt: skip
+        plan = conv_gpu._fwd_plan(call, **tuning)
+        ptrs = (out.data_ptr(), call.x.data_ptr(), call.weight.data_ptr(), call.bias.data_ptr(),
+                call.conv_states.data_ptr(), call.query_start_loc.data_ptr(), call.cache_indices.data_ptr(),
+                call.has_initial_state.data_ptr())  # fmt: skip
+
+        def run():
+            plan.launch(*ptrs, *plan.values, raw_stream(plan.device_index))
+            return out
+
+        return Impl("aiter_swa[" + ",".join(f"{k}={v}" for k, v in tuning.items()) + "]", run, "direct launch")
+
+    make.__name__ = "ours_" + "_".join(f"{k}{v}" for k, v in tuning.items())
+    return make
+
+
+def kernel_origins() -> list:
+    """``name: kind (seconds to load)`` of every kernel this process loaded (prebuilt, cache or compiled)."""
+    from aiter_swa.jit import loader
+
+    return [f"{spec.name}: {origin[0]} ({origin[1]})" for spec, origin in loader._ORIGINS.items()]
+
+
 def naive_torch(inp, activation, _peer):
     """Per sequence: F.conv1d over state ++ x, then the state write-back. Host lists only."""
     x, w, b, states = inp["x"], inp["weight"], inp["bias"], inp["conv_states"]
@@ -267,6 +302,10 @@ def main(argv=None) -> int:
     ap.add_argument("--iters", type=int, default=1000, help="calls timed for host_us and p50_us")
     ap.add_argument("--repeats", type=int, default=7, help="graph replays timed for gpu_us")
     ap.add_argument("--graph-calls", type=int, default=50)
+    ap.add_argument("--variants", default="",
+                    help="tuning variants of our kernel run side by side (gpu_us), e.g. 'cl_run=8' or "
+                         "'cf_rows=8;cl_run=8' (';' between variants, ',' between a variant's settings); "
+                         "those of the other layout are skipped")  # fmt: skip
     a = ap.parse_args(argv)
     if not torch.cuda.is_available():
         print("bench_causal_conv1d: no GPU visible to torch; nothing to measure", file=sys.stderr)
@@ -282,7 +321,12 @@ def main(argv=None) -> int:
     print(f"bytes moved per call {nbytes}; device-to-device copy of those bytes {copy:.0f} GB/s")
 
     peer, why = load_peer(a.peer_dir)
-    makers = [(ours, a.layout), (naive_torch, a.layout)]
+    makers = [(ours, a.layout)]
+    for v in filter(None, a.variants.split(";")):
+        tuning = {k.strip(): int(val) for k, val in (kv.split("=") for kv in v.split(","))}
+        if all((k == "cl_run") == (a.layout == "channel_last") for k in tuning):  # cl_run: channel-last only
+            makers.append((ours_variant(tuning), a.layout))
+    makers.append((naive_torch, a.layout))
     if peer is not None:
         import triton
 
@@ -320,10 +364,12 @@ def main(argv=None) -> int:
         bw = nbytes / g / 1e3 if g == g else float("nan")
         rows[impl.name] = dict(host=h, gpu=g, p50=p, bw=bw, syncs=syncs, graph=graph, note=impl.note)
 
+    for line in kernel_origins():
+        print(f"kernel {line}")
     print()
-    print(f"{'impl':10s} {'host_us':>8s} {'gpu_us':>8s} {'p50_us':>8s} {'GB/s':>7s} {'%copy':>6s}  syncs / graph")
+    print(f"{'impl':22s} {'host_us':>8s} {'gpu_us':>8s} {'p50_us':>8s} {'GB/s':>7s} {'%copy':>6s}  syncs / graph")
     for name, r in rows.items():
-        print(f"{name:10s} {r['host']:8.1f} {r['gpu']:8.1f} {r['p50']:8.1f} {r['bw']:7.0f} {100 * r['bw'] / copy:6.1f}  "
+        print(f"{name:22s} {r['host']:8.1f} {r['gpu']:8.1f} {r['p50']:8.1f} {r['bw']:7.0f} {100 * r['bw'] / copy:6.1f}  "
               f"{r['syncs']} / {r['graph']}{'  (' + r['note'] + ')' if r['note'] else ''}")  # fmt: skip
     me = rows["aiter_swa"]
     print("targets (issue 12):")
@@ -339,6 +385,9 @@ def main(argv=None) -> int:
         frac = me["bw"] / copy
         print(f"  long prefill: kernel {me['bw']:.0f} GB/s = {100 * frac:.1f}% of copy {copy:.0f} GB/s "
               f">= {100 * COPY_FRACTION:.0f}%: {verdict(frac >= COPY_FRACTION)}")  # fmt: skip
+        for name, r in rows.items():
+            if name.startswith("aiter_swa["):
+                print(f"  (variant {name}: kernel {r['bw']:.0f} GB/s = {100 * r['bw'] / copy:.1f}% of copy)")
     return 0
 
 

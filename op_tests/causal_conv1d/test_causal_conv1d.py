@@ -9,6 +9,7 @@ new states bit-exact, every other cache line bit-for-bit unchanged.
 from __future__ import annotations
 
 import itertools
+import zlib
 
 import pytest
 import torch
@@ -31,7 +32,7 @@ def test_fwd_grid(device, params):
     dt, width, layout, act = params
     initial = [True, False, True, True, False, True, True, False]
     case = make_fwd_case(LENS, dim=80, width=width, dtype=DTYPES[dt], device=device, layout=layout, activation=act,
-                         bias=width != 3, initial=initial, pads=(3,), extra_tokens=5, seed=hash(params) % 1000)  # fmt: skip
+                         bias=width != 3, initial=initial, pads=(3,), extra_tokens=5, seed=zlib.crc32(_id(params).encode()) % 1000)  # fmt: skip
     before = case.conv_states.detach().cpu().clone()
     ref = case.reference()
     out = run_fwd(case)
@@ -48,7 +49,7 @@ def test_fwd_initial_state(device, initial, layout):
 
 
 def test_fwd_many_short_sequences_across_tiles(device):
-    """Many 1- to 3-token sequences: sequence starts on both sides of every 64-token tile boundary."""
+    """Many 1- to 3-token sequences: sequence starts on both sides of every tile boundary (32 tokens channel-last, 256 channel-first bf16)."""
     g = torch.Generator().manual_seed(3)
     lens = torch.randint(0, 4, (150,), generator=g).tolist()
     case = make_fwd_case(lens, dim=40, width=4, device=device, initial=True, pads=(5, 77), seed=4)

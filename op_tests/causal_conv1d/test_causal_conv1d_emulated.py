@@ -46,7 +46,7 @@ def emu(tmp_path_factory):
         # our code: a build failure is a failure (a header change the emulator lacks hid every test once)
         pytest.fail(f"the emulator does not build with {cxx}: {r.stderr[-2000:]}")
     lib = ctypes.CDLL(str(d / "emu.so"))
-    lib.emu_fwd.argtypes = [ctypes.c_int] * 4 + [ctypes.c_void_p] * 8 + [ctypes.c_int] * 12
+    lib.emu_fwd.argtypes = [ctypes.c_int] * 4 + [ctypes.c_void_p] * 8 + [ctypes.c_int] * 13
     lib.emu_update.argtypes = [ctypes.c_int] * 3 + [ctypes.c_void_p] * 6 + [ctypes.c_int] * 4 + [ctypes.c_int64] * 12
     lib.emu_misaligned_and_reset.restype = ctypes.c_long
     return lib
@@ -56,15 +56,16 @@ def _p(t):
     return None if t is None else t.data_ptr()
 
 
-def emu_fwd(lib, case, out):
-    """What gpu.run_fwd launches, on the emulator (the same validation first)."""
+def emu_fwd(lib, case, out, tuned=False):
+    """What gpu.run_fwd launches, on the emulator (the same validation first); ``tuned``: the spec's
+    tuning variant (``cl_run`` / ``cf_rows`` 8; bf16, width 4, SiLU only)."""
     c = validate_fwd(*case.op_args(out))
     d = c.dims
     sw, ss = c.weight.stride(), c.conv_states.stride()
     lib.emu_fwd(_DT[c.x.dtype], d.width, d.activation == "silu", d.layout == "channel_last", _p(out), _p(c.x),
                 _p(c.weight), _p(c.bias), _p(c.conv_states), _p(c.query_start_loc), _p(c.cache_indices),
                 _p(c.has_initial_state), d.num_seqs, d.dim, d.total_tokens, c.pad_slot_id, d.num_cache_lines,
-                c.x.stride(0), c.x.stride(1), sw[0], sw[1], *ss)  # fmt: skip
+                c.x.stride(0), c.x.stride(1), sw[0], sw[1], *ss, int(tuned))  # fmt: skip
     assert lib.emu_misaligned_and_reset() == 0, "a 16-byte access off a 16-byte boundary (a GPU faults)"
 
 
@@ -114,8 +115,8 @@ def test_emulated_fwd_several_channel_groups(emu, layout, strided):
 
 @pytest.mark.parametrize("dt", ["bf16", "fp32"])
 def test_emulated_fwd_channel_first_unaligned_rows(emu, dt):
-    """Channel-first x and out starting one element off 16 bytes, 131 tokens a row: element loads
-    and stores, no 16-byte access off its boundary."""
+    """Channel-first x and out starting one element off 16 bytes, 131 tokens a row (each row at
+    another offset from 16 bytes): aligned 16-byte vectors, no 16-byte access off its boundary."""
     case = make_fwd_case([60, 1, 2, 68], dim=40, width=4, dtype=DTYPES[dt], layout="channel_first",
                          initial=[True, False, True, True], seed=17)  # fmt: skip
     case.x = shifted_by_one_element(case.x)
@@ -124,6 +125,34 @@ def test_emulated_fwd_channel_first_unaligned_rows(emu, dt):
     out = shifted_by_one_element(case.new_out())
     emu_fwd(emu, case, out)
     assert_fwd_matches(case, out, before, ref, f"emulated unaligned rows {dt}")
+
+
+@pytest.mark.parametrize("layout", ["channel_first", "channel_last"])
+def test_emulated_fwd_tuning_variant(emu, layout):
+    """The benchmark's other tuning value (8 tokens per thread channel-last, 8 rows channel-first):
+    more tokens than one tile, sequences across tiles, dim 264 (a partial channel group)."""
+    case = make_fwd_case([0, 1, 2, 150, 3, 70, 1, 17, 40], dim=264, width=4, layout=layout,
+                         initial=[True, False, True, True, False, True, True, False, True], pads=(4,), extra_tokens=3,
+                         seed=21)  # fmt: skip
+    before = case.conv_states.clone()
+    ref = case.reference()
+    out = case.new_out()
+    emu_fwd(emu, case, out, tuned=True)
+    assert_fwd_matches(case, out, before, ref, f"emulated tuning variant {layout}")
+
+
+def test_emulated_fwd_channel_first_out_offset_differs(emu):
+    """Channel-first x one element off 16 bytes, out on 16 bytes: x read by aligned vectors, out
+    written element by element (its rows' offsets differ from x's)."""
+    case = make_fwd_case([60, 1, 2, 68], dim=40, width=4, layout="channel_first", initial=[True, False, True, True],
+                         seed=19)  # fmt: skip
+    case.x = shifted_by_one_element(case.x)
+    before = case.conv_states.clone()
+    ref = case.reference()
+    out = case.new_out()
+    assert out.data_ptr() % 16 == 0 and case.x.data_ptr() % 16 != 0
+    emu_fwd(emu, case, out)
+    assert_fwd_matches(case, out, before, ref, "emulated out offset differs")
 
 
 @pytest.mark.parametrize("seqlen", [None, 3])

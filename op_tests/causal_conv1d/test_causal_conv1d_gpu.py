@@ -3,7 +3,7 @@
 Skipped with a reason where torch sees no GPU. The correctness grid lives in
 ``test_causal_conv1d.py`` and runs on the GPU too when there is one.
 
-CUDA/HIP graphs: the forward's grid is ``ceil(total_tokens / 64) x ceil(dim / channels)`` with
+CUDA/HIP graphs: the forward's grid is ``spec.fwd_grid`` (``ceil(total_tokens / tile) x ceil(dim / channels)``) with
 ``total_tokens = x.shape[1]``. A graph is captured for fixed tensors: the fixed upper bound is x's
 token count (and ``num_seqs``, the length of ``query_start_loc``). Between replays the sequence
 lengths, cache lines, initial-state flags and pad entries may change freely (copied into the same

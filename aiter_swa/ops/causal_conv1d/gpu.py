@@ -2,9 +2,10 @@
 specialization, call its launcher.
 
 The call path reads metadata only (dtypes, shapes, strides, pointers, host ints): the forward's grid
-is ``ceil(total_tokens / TILE_TOKENS) x ceil(dim / channels per block)`` with ``total_tokens =
-x.shape[1]`` and the update's ``batch x ceil(dim / 256)``; no device value is read on the host,
-so a call never synchronises and can be captured in a CUDA/HIP graph.
+is ``spec.fwd_grid`` (``ceil(total_tokens / tile) x ceil(dim / channels per block)``, channel-first
+``ceil((total_tokens + vec - 1) / tile)``) with ``total_tokens = x.shape[1]``, and the update's
+``batch x ceil(dim / 256)``; no device value is read on the host, so a call never synchronises and
+can be captured in a CUDA/HIP graph.
 
 Per metadata key (``call.validate_*``'s cache) a :class:`Plan` is built once: the launcher and every
 launch argument that follows from metadata, packed by name from the launch contract
@@ -55,7 +56,9 @@ def _misaligned(name: str, t: torch.Tensor, what: str) -> ValueError:
     )
 
 
-def _fwd_plan(call: FwdCall) -> Plan:
+def _fwd_plan(call: FwdCall, **tuning) -> Plan:
+    """The launch plan of a validated call; ``tuning``: ``cl_run`` / ``cf_rows`` other than the
+    defaults (the benchmark's side-by-side variants; the op always uses the defaults)."""
     d = call.dims
     x = call.x
     vec = _vec(x.dtype)
@@ -68,7 +71,7 @@ def _fwd_plan(call: FwdCall) -> Plan:
     if d.total_tokens == 0 or d.dim == 0 or d.num_seqs == 0:
         return Plan(None, (), device_index)
     spec = CausalConv1dSpec(dtype=DTYPE_NAMES[x.dtype], width=d.width, activation=d.activation, layout=d.layout,
-                            arch=toolchain.device_arch(device_index))  # fmt: skip
+                            arch=toolchain.device_arch(device_index), **tuning)  # fmt: skip
     sw, ss = call.weight.stride(), call.conv_states.stride()
     args = FWD_LAUNCH.pack(
         **dict.fromkeys(_FWD_POINTERS + ("stream",), 0),
@@ -85,9 +88,9 @@ def run_fwd(call: FwdCall) -> None:
     Beyond the validation, the kernel reads 16-byte vectors along x's contiguous dimension.
     Channel-last (vLLM's layout) needs them: ``x`` and ``out`` 16-byte aligned, ``dim`` and the
     token stride multiples of 16 bytes — else ValueError naming the tensor. Channel-first takes
-    any alignment: rows that do not start on 16 bytes (a dim stride that is not a multiple of 16
-    bytes, or an unaligned ``x`` / ``out``) are read and written element by element. Strides
-    must be below 2^31 elements.
+    any alignment: each row is read in 16-byte vectors on 16-byte boundaries whatever its offset
+    (the tile is shifted per row) and written the same way when ``out`` starts as far past 16
+    bytes as ``x`` (else element by element). Strides must be below 2^31 elements.
     """
     plan = call.checked.gpu_plan
     if plan is None:

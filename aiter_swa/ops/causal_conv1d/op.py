@@ -46,7 +46,7 @@ causal_conv1d_fwd(Tensor(a!) out, Tensor x, Tensor weight, Tensor? bias, Tensor(
     pad_slot_id: int; a ``cache_indices`` entry equal to it skips the sequence.
     seq_lens_cpu: host list of the ``num_seqs`` lengths or None; checked against the shapes (GPU:
         length and sum <= total_tokens; CPU: equal to ``query_start_loc``'s differences). The GPU
-        grid does not need it: it is ``ceil(total_tokens / 64) x ceil(dim / channels)`` from x's shape.
+        grid does not need it: it is ``spec.fwd_grid(total_tokens, dim, ...)`` from x's shape.
 
 causal_conv1d_update(Tensor(a!) out, Tensor x, Tensor(b!) conv_state, Tensor weight, Tensor? bias=None,
     str? activation=None, Tensor? conv_state_indices=None, int pad_slot_id=-1) -> ()

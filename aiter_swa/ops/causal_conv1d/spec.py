@@ -23,9 +23,8 @@ ACTIVATIONS = ("none", "silu")
 #: (stride 1 along tokens) or ``channel_last`` (stride 1 along dim: a ``[total_tokens, dim]``
 #: tensor's ``.transpose(0, 1)``, the layout vLLM's Mamba layers pass).
 LAYOUTS = ("channel_first", "channel_last")
-#: Threads per workgroup and tokens per tile of the forward kernel (grid x = ceil(total_tokens / tile)).
+#: Threads per workgroup of both kernels.
 NUM_THREADS = 256
-TILE_TOKENS = 64
 #: Bytes of one vector load along the contiguous dimension (checked by the GPU dispatch).
 VEC_BYTES = 16
 
@@ -34,18 +33,45 @@ CPP_ELEMENT_TYPES = {"fp16": "aiter_swa::fp16_t", "bf16": "aiter_swa::bf16_t", "
 ELEMENT_BYTES = {"fp16": 2, "bf16": 2, "fp32": 4}
 
 
-#: Channel-first: channels per thread (each thread loads that many 16-byte vectors before computing).
-CF_CHANNELS_PER_THREAD = 4
-#: Channel-last: 16-byte channel vectors across a workgroup (the rest of its threads split the tile's tokens).
+#: Channel-first: threads along a row (one 16-byte vector each); rows (channels) per thread are the
+#: spec's ``cf_rows`` (each thread loads that many 16-byte vectors, and the tail of the vector before
+#: each, before computing).
+CF_LANES = 32
+#: Channel-last: 16-byte channel vectors across a workgroup (the rest of its threads split the tile's
+#: tokens); tokens per thread are the spec's ``cl_run``.
 CL_CHANNEL_VECTORS = 32
+#: Tuning axes (tokens per thread channel-last, rows per thread channel-first): the first value is the
+#: default, the only one pre-built unless asked for (``--cl-run 4,8``); the others exist to be
+#: benchmarked side by side (``bench_causal_conv1d.py --variants``).
+CL_RUNS = (4, 8)
+CF_ROWS = (4, 8)
 
 
-def channels_per_block(dtype: str, layout: str) -> int:
+def channels_per_block(dtype: str, layout: str, cf_rows: int = CF_ROWS[0]) -> int:
     """Channels of one forward workgroup (grid y = ceil(dim / this)); mirrors ``ConvSpec::CHANNELS``."""
     vec = VEC_BYTES // ELEMENT_BYTES[dtype]
     if layout == "channel_last":
         return CL_CHANNEL_VECTORS * vec
-    return NUM_THREADS // (TILE_TOKENS // vec) * CF_CHANNELS_PER_THREAD
+    return NUM_THREADS // CF_LANES * cf_rows
+
+
+def tile_tokens(dtype: str, layout: str, cl_run: int = CL_RUNS[0]) -> int:
+    """Tokens of one forward workgroup; mirrors ``ConvSpec::TILE_TOKENS``. Grid x is
+    ``ceil(total_tokens / this)`` channel-last and ``ceil((total_tokens + vec - 1) / this)``
+    channel-first (``vec`` = elements per 16 bytes: each row's tile is shifted back to its 16-byte
+    boundaries by up to ``vec - 1`` tokens)."""
+    vec = VEC_BYTES // ELEMENT_BYTES[dtype]
+    if layout == "channel_last":
+        return NUM_THREADS // CL_CHANNEL_VECTORS * cl_run
+    return CF_LANES * vec
+
+
+def fwd_grid(total_tokens: int, dim: int, dtype: str, layout: str, cl_run: int = CL_RUNS[0],
+             cf_rows: int = CF_ROWS[0]) -> tuple:  # fmt: skip
+    """The forward's grid ``(x, y)`` for ``x`` of ``total_tokens`` tokens and ``dim`` channels (``fwd_grid`` of kernel.h)."""
+    extra = 0 if layout == "channel_last" else VEC_BYTES // ELEMENT_BYTES[dtype] - 1
+    tile, ch = tile_tokens(dtype, layout, cl_run), channels_per_block(dtype, layout, cf_rows)
+    return (-(-(total_tokens + extra) // tile), -(-dim // ch))
 
 
 #: ``launch`` (causal_conv1d_fwd). Pointers of absent optional tensors are 0. Strides in elements;
@@ -61,7 +87,7 @@ FWD_LAUNCH = LaunchContract((
     Param("has_initial_state", "ptr", "bool [num_seqs], or 0 (no initial state)"),
     Param("num_seqs", "int"),
     Param("dim", "int"),
-    Param("total_tokens", "int", "x.shape[1]: grid x = ceil(total_tokens / TILE_TOKENS)"),
+    Param("total_tokens", "int", "x.shape[1]: grid x from it (spec.fwd_grid)"),
     Param("num_cache_lines", "int"),
     Param("pad_slot_id", "int"),
     Param("x_stride_dim", "int"),
@@ -114,6 +140,10 @@ class CausalConv1dSpec(KernelSpec):
         layout: ``"channel_first"`` or ``"channel_last"`` (of the forward's x; the update kernel
             takes any strides and is the same in both).
         arch: offload target, ``gfx942`` / ``gfx90a`` (HIP) or ``sm_90`` style (CUDA).
+        cl_run: tokens per thread of the channel-last forward (``CL_RUNS``; 4 unless benchmarking).
+        cf_rows: rows (channels) per thread of the channel-first forward (``CF_ROWS``; 4 unless benchmarking).
+            A value other than the first is valid only in its own layout, and names itself in the
+            kernel's name (``..._cl_run8_sm_90``).
     """
 
     op = "causal_conv1d"
@@ -124,31 +154,52 @@ class CausalConv1dSpec(KernelSpec):
     activation: str
     layout: str
     arch: str
+    cl_run: int = CL_RUNS[0]
+    cf_rows: int = CF_ROWS[0]
 
     def __post_init__(self):
         super().__post_init__()
-        for f, allowed in (("dtype", DTYPES), ("width", WIDTHS), ("activation", ACTIVATIONS), ("layout", LAYOUTS)):
+        for f, allowed in (("dtype", DTYPES), ("width", WIDTHS), ("activation", ACTIVATIONS), ("layout", LAYOUTS),
+                           ("cl_run", CL_RUNS), ("cf_rows", CF_ROWS)):  # fmt: skip
             if getattr(self, f) not in allowed:
                 raise ValueError(f"CausalConv1dSpec.{f}: expected one of {allowed}, got {getattr(self, f)!r}")
+        if not _tuning_supported(dataclasses.asdict(self)):
+            raise ValueError(f"CausalConv1dSpec: cl_run applies to channel_last and cf_rows to channel_first; "
+                             f"got layout {self.layout!r}, cl_run {self.cl_run}, cf_rows {self.cf_rows}")  # fmt: skip
 
     def name_parts(self) -> list:
-        """e.g. ``bf16 w4 silu cl``."""
-        return [self.dtype, f"w{self.width}", self.activation, "cl" if self.layout == "channel_last" else "cf"]
+        """e.g. ``bf16 w4 silu cl`` (a tuning value other than the default appended: ``cl run8``)."""
+        parts = [self.dtype, f"w{self.width}", self.activation, "cl" if self.layout == "channel_last" else "cf"]
+        if self.cl_run != CL_RUNS[0]:
+            parts.append(f"run{self.cl_run}")
+        if self.cf_rows != CF_ROWS[0]:
+            parts.append(f"rows{self.cf_rows}")
+        return parts
 
     def extra_template_vars(self) -> dict:
         return {
             "elem_type": CPP_ELEMENT_TYPES[self.dtype],
             "num_threads": NUM_THREADS,
-            "tile_tokens": TILE_TOKENS,
-            "channels_per_block": channels_per_block(self.dtype, self.layout),
+            "tile_tokens": tile_tokens(self.dtype, self.layout, self.cl_run),
+            "channels_per_block": channels_per_block(self.dtype, self.layout, self.cf_rows),
             **FWD_LAUNCH.template_vars(),
             "update_params": list(UPDATE_LAUNCH.params),
         }
 
 
+def _tuning_supported(values: dict) -> bool:
+    """A tuning axis off its default only in the layout it tunes."""
+    return (values["cl_run"] == CL_RUNS[0] or values["layout"] == "channel_last") and (
+        values["cf_rows"] == CF_ROWS[0] or values["layout"] == "channel_first")
+
+
 OP = register_op(OpDef(
     name="causal_conv1d",
     spec_type=CausalConv1dSpec,
-    axes={"dtype": DTYPES, "width": WIDTHS, "activation": ACTIVATIONS, "layout": LAYOUTS},
+    axes={"dtype": DTYPES, "width": WIDTHS, "activation": ACTIVATIONS, "layout": LAYOUTS, "cl_run": CL_RUNS,
+          "cf_rows": CF_ROWS},
+    supported=_tuning_supported,
     description="varlen causal depthwise conv1d (fwd) and its decode update",
+    default=lambda values, arch: values["cl_run"] == CL_RUNS[0] and values["cf_rows"] == CF_ROWS[0],
+    default_axes=("cl_run", "cf_rows"),
 ))  # fmt: skip

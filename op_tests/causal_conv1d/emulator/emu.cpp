@@ -15,6 +15,8 @@ inline std::atomic<long> misaligned{0};
 }
 #define AITER_SWA_CHECK_VEC_ALIGNMENT(p) \
   (reinterpret_cast<uintptr_t>(p) % 16 ? (void)emu::misaligned.fetch_add(1) : (void)0)
+#define AITER_SWA_CHECK_ALIGNMENT8(p) \
+  (reinterpret_cast<uintptr_t>(p) % 8 ? (void)emu::misaligned.fetch_add(1) : (void)0)
 #include "kernel_device.h"
 
 using namespace aiter_swa;
@@ -49,7 +51,7 @@ static void update(const UpdateParams& p) {
   if (p.batch > 0 && p.dim > 0 && p.seqlen > 0) run_grid<S>(update_kernel<S>, p, grid);
 }
 
-#define SPEC(T, W, SILU, CL) ConvSpec<T, W, SILU, CL, 256, 64>
+#define SPEC(T, W, SILU, CL) ConvSpec<T, W, SILU, CL, 256>
 
 template <class T, int W, bool SILU, bool CL>
 static void dispatch_fwd(const FwdParams& p) { fwd<SPEC(T, W, SILU, CL)>(p); }
@@ -74,14 +76,20 @@ static void by_flags_update(int width, int silu, const UpdateParams& p) {
   if (width == 4) silu ? update<SPEC(T, 4, true, false)>(p) : update<SPEC(T, 4, false, false)>(p);
 }
 
+// tuned: 0, or the tuning variant (spec.py cl_run / cf_rows = 8) of bf16, width 4, SiLU (the only one built here)
 extern "C" void emu_fwd(int dtype, int width, int silu, int cl, void* out, const void* x, const void* weight,
                         const void* bias, void* conv_states, const int* qsl, const int* cache_indices,
                         const uint8_t* has_init, int num_seqs, int dim, int total_tokens, int pad_slot_id,
                         int num_cache_lines, int x_stride_dim, int x_stride_tok, int w_stride_dim,
-                        int w_stride_width, int s_stride_line, int s_stride_dim, int s_stride_tok) {
+                        int w_stride_width, int s_stride_line, int s_stride_dim, int s_stride_tok, int tuned) {
   FwdParams p{out, x, weight, bias, conv_states, qsl, cache_indices, has_init, num_seqs, dim, total_tokens,
               pad_slot_id, num_cache_lines, x_stride_dim, x_stride_tok, w_stride_dim, w_stride_width,
               s_stride_line, s_stride_dim, s_stride_tok};
+  if (tuned) {
+    if (dtype == 1 && width == 4 && silu && cl) fwd<ConvSpec<bf16_t, 4, true, true, 256, 8, 4>>(p);
+    if (dtype == 1 && width == 4 && silu && !cl) fwd<ConvSpec<bf16_t, 4, true, false, 256, 4, 8>>(p);
+    return;
+  }
   if (dtype == 0) by_flags_fwd<fp16_t>(width, silu, cl, p);
   if (dtype == 1) by_flags_fwd<bf16_t>(width, silu, cl, p);
   if (dtype == 2) by_flags_fwd<float>(width, silu, cl, p);

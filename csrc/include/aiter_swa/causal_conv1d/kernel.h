@@ -6,19 +6,24 @@
 // tiles of TILE_TOKENS tokens of the concatenated sequences) and dim (grid y, groups of CHANNELS
 // channels). No per-sequence grid, so nothing about the sequence lengths is needed on the host and a
 // CUDA/HIP graph captured for an x of a fixed token count replays for any split of those tokens.
-//  loads:   every thread first issues all its 16-byte loads of x (they depend on nothing else), so
-//           the load latency overlaps phase 0: channel-first, CF_ITERS channels x VEC tokens per
-//           thread (element loads where rows do not start on 16 bytes: a dim stride that is not a
-//           multiple of VEC, or an unaligned x or out); channel-last, VEC channels x CL_RUN tokens
-//           (the host requires 16-byte aligned x and out, dim and the token stride multiples of VEC). The WIDTH - 1 inputs before a
-//           thread's first token (its halo) are the tail of the neighbouring thread's loads, handed
-//           over through LDS; only the threads at the tile's first token read the previous tile's
-//           tail from x (scalar loads channel-first, 16-byte vectors channel-last).
-//  phase 0: each of the tile's tokens finds its sequence by binary search in query_start_loc
-//           (its position in the sequence, or -1: a padded sequence or a token past the last
-//           sequence); tokens at position 0 list their sequence as a "head" of this tile (LDS).
-//  phase 1: outputs of positions >= WIDTH - 1 (their inputs all lie in x), 16-byte stores where
-//           a thread's tokens are all such positions.
+// No thread hands data to another one but through the token flags of phase 0 (one LDS table, two
+// barriers), so every load of x is issued before the first barrier and its latency overlaps phase 0.
+//  loads:   channel-first, CF_LANES threads along a row, each one 16-byte vector of VEC tokens, in
+//           CF_ITERS rows (channels) apart by CF_ROWS: every row is read in 16-byte vectors on 16-byte
+//           boundaries whatever its offset (a row starting `o` elements past a 16-byte boundary
+//           covers tokens [tile_start - o, tile_start - o + TILE_TOKENS) in this block: the tile is
+//           shifted per row, by at most VEC - 1 tokens); the WIDTH - 1 inputs before a vector (its
+//           halo) come from a load of the previous vector's tail (its neighbour's vector: an L1/L2
+//           hit, no LDS hand-off). Channel-last, VEC channels x CL_RUN tokens per thread plus the
+//           WIDTH - 1 vectors before them (the host requires 16-byte aligned x and out, dim and the
+//           token stride multiples of VEC). Vectors partly outside x are read element by element.
+//  phase 0: each token of [tile_start - PRE, tile_start + TILE_TOKENS) finds its sequence by binary
+//           search in query_start_loc; a byte flag per token says whether phase 1 computes it
+//           (position >= WIDTH - 1 in a sequence that is not padded); tokens of the unshifted tile
+//           at position 0 list their sequence as a "head" of this tile (LDS).
+//  phase 1: outputs of positions >= WIDTH - 1 (their inputs all lie in x); 16-byte stores where all
+//           of a vector's tokens are such positions (and, channel-first, out's rows have x's offset
+//           from 16 bytes), else element stores of those tokens.
 //  phase 2: for each head sequence s and channel c, one thread reads the old state (when
 //           has_initial_state[s]), computes the outputs of positions < WIDTH - 1, then writes the
 //           new state (the last WIDTH - 1 inputs of state ++ x). The only reader and the only writer
@@ -30,14 +35,13 @@
 #include "aiter_swa/compat.h"
 #include "aiter_swa/vec.h"
 
-// The forward kernel's bounds: with the thread count alone, ptxas (nvcc 13.0, sm_90) held the
-// channel-first SiLU specializations to 64 registers and spilled 12-16 bytes; a minimum of one
-// block per multiprocessor lets it take the 69 it needs. (HIP's second argument means something
-// else, waves per EU, and gfx9 needs no hint: plain bounds there.)
+// The forward kernel's bounds: CUDA takes the spec's minimum of blocks per multiprocessor
+// (ConvSpec::MIN_BLOCKS). (HIP's second argument means something else, waves per EU, and gfx9
+// needs no hint: plain bounds there.)
 #if defined(AITER_SWA_CUDA)
-#define AITER_SWA_CONV_FWD_BOUNDS(threads) __launch_bounds__(threads, 1)
+#define AITER_SWA_CONV_FWD_BOUNDS(S) __launch_bounds__(S::NUM_THREADS, S::MIN_BLOCKS)
 #else
-#define AITER_SWA_CONV_FWD_BOUNDS(threads) __launch_bounds__(threads)
+#define AITER_SWA_CONV_FWD_BOUNDS(S) __launch_bounds__(S::NUM_THREADS)
 #endif
 
 namespace aiter_swa {
@@ -45,40 +49,48 @@ namespace causal_conv1d {
 
 // One compiled specialization. T: element type of x, weight, bias, states and out (fp16_t, bf16_t,
 // float); math in fp32. WIDTH: 2..4 taps. SILU: y = v / (1 + exp(-v)). CHANNEL_LAST: x[c, t] is at
-// c + t * stride_tok (else c * stride_dim + t). NUM_THREADS, TILE_TOKENS: rendered from spec.py.
-template <typename T_, int WIDTH_, bool SILU_, bool CHANNEL_LAST_, int NUM_THREADS_, int TILE_TOKENS_>
+// c + t * stride_tok (else c * stride_dim + t). NUM_THREADS: rendered from spec.py. CL_RUN: tokens
+// per thread, channel-last; CF_ITERS: rows per thread, channel-first (spec.py's cl_run / cf_rows).
+template <typename T_, int WIDTH_, bool SILU_, bool CHANNEL_LAST_, int NUM_THREADS_, int CL_RUN_ = 4, int CF_ITERS_ = 4>
 struct ConvSpec {
   using T = T_;
   static constexpr int WIDTH = WIDTH_;
   static constexpr bool SILU = SILU_;
   static constexpr bool CHANNEL_LAST = CHANNEL_LAST_;
   static constexpr int NUM_THREADS = NUM_THREADS_;
-  static constexpr int TILE_TOKENS = TILE_TOKENS_;
   static constexpr int VEC = 16 / int(sizeof(T));  // elements per 16-byte vector
   static constexpr int STATE = WIDTH - 1;
-  // channel-first: a thread holds CF_ITERS channels x VEC tokens (lane: which VEC tokens, row: which
-  // channels); channel-last: VEC channels x CL_RUN tokens (CL_VECS channel vectors per block).
-  static constexpr int CF_LANES_PER_ROW = TILE_TOKENS / VEC;
-  static constexpr int CF_ROWS = NUM_THREADS / CF_LANES_PER_ROW;
-  static constexpr int CF_ITERS = 4;
+  // channel-first: CF_LANES threads along a row (one vector each: a row segment of CF_LANES * 16
+  // bytes per load instruction), CF_ROWS rows per pass, CF_ITERS passes (independent loads per thread)
+  static constexpr int CF_LANES = 32;
+  static constexpr int CF_ROWS = NUM_THREADS / CF_LANES;
+  static constexpr int CF_ITERS = CF_ITERS_;
+  // channel-last: CL_VECS channel vectors across a block, CL_RUNS runs of CL_RUN tokens
   static constexpr int CL_VECS = 32;
   static constexpr int CL_RUNS = NUM_THREADS / CL_VECS;
-  static constexpr int CL_RUN = TILE_TOKENS / CL_RUNS;
-  static constexpr int CHANNELS = CHANNEL_LAST ? CL_VECS * VEC : CF_ROWS * CF_ITERS;  // per block (grid y)
-  // 16-byte vectors each thread leaves in LDS for its neighbour's halo
-  static constexpr int HALO_SLOTS = CHANNEL_LAST ? STATE : CF_ITERS;
-  // channel-first 16-bit: the halo (STATE <= 4 elements) lies in the upper 8 bytes of the
-  // neighbour's vector, and only those go through LDS (half the LDS: more workgroups per CU)
+  static constexpr int CL_RUN = CL_RUN_;
+  // CUDA: blocks per multiprocessor the register allocation must allow (__launch_bounds__): 4 (at
+  // most 64 registers) with the default 4 rows / 4 tokens per thread: all 36 specializations fit
+  // without spills (nvcc 13.0; uncapped they took 58-79), so 32 warps and 64 KB of loads in flight
+  // per multiprocessor; 2 for the 8-row / 8-token variants (112 / 128 registers)
+  static constexpr int MIN_BLOCKS = (CHANNEL_LAST ? CL_RUN : CF_ITERS) <= 4 ? 4 : 2;
+  static constexpr int TILE_TOKENS = CHANNEL_LAST ? CL_RUNS * CL_RUN : CF_LANES * VEC;  // per block (grid x)
+  static constexpr int CHANNELS = CHANNEL_LAST ? CL_VECS * VEC : CF_ROWS * CF_ITERS;    // per block (grid y)
+  // tokens before the tile whose flags phase 0 computes (channel-first rows shift the tile back by
+  // up to VEC - 1 tokens)
+  static constexpr int PRE = CHANNEL_LAST ? 0 : VEC;
+  // token flags one thread reads: its vector's (channel-first) or its run's (channel-last)
+  static constexpr int NFLAGS = CHANNEL_LAST ? CL_RUN : VEC;
+  // channel-first 16-bit: the halo (STATE <= 3 elements) lies in the upper 8 bytes of the previous
+  // vector, and only those are loaded
   static constexpr bool CF_HALF_HALO = !CHANNEL_LAST && VEC == 8;
-  using halo_t = typename std::conditional<CF_HALF_HALO, uint2, uint4>::type;
   static_assert(WIDTH >= 2 && WIDTH <= 4, "width: 2, 3 or 4");
   static_assert(VEC == 4 || VEC == 8, "16-bit or 32-bit elements");
-  static_assert(STATE < VEC, "channel-first: the halo lies in the neighbour's one vector");
+  static_assert(STATE < VEC, "channel-first: the halo lies in the previous vector");
   static_assert(!CF_HALF_HALO || STATE <= VEC / 2, "channel-first 16-bit: the halo lies in the upper half");
   static_assert(NUM_THREADS % kWarpSize == 0, "whole wavefronts per workgroup");
-  static_assert(TILE_TOKENS % VEC == 0 && NUM_THREADS % CF_LANES_PER_ROW == 0, "tile / thread split");
-  static_assert(NUM_THREADS % CL_VECS == 0 && TILE_TOKENS % CL_RUNS == 0 && CL_RUN >= STATE, "tile / thread split");
-  static_assert(TILE_TOKENS <= NUM_THREADS, "phase 0: one thread per token of the tile");
+  static_assert(NUM_THREADS % CF_LANES == 0 && NUM_THREADS % CL_VECS == 0, "thread split");
+  static_assert(NFLAGS <= 8 && TILE_TOKENS % 8 == 0, "a thread's flags fit one 64-bit word");
 };
 
 // Launch arguments; passed by value. Strides in elements. out has x's strides.
@@ -110,10 +122,12 @@ struct UpdateParams {
   int64_t w_stride_dim, w_stride_width, s_stride_line, s_stride_dim, s_stride_tok;
 };
 
-// The forward's grid: x tiles of TILE_TOKENS tokens by groups of CHANNELS channels.
+// The forward's grid: x tiles of TILE_TOKENS tokens by groups of CHANNELS channels. Channel-first
+// rows shift their tile back by up to VEC - 1 tokens (see the top): VEC - 1 more tokens to cover.
 template <class S>
 inline dim3 fwd_grid(int total_tokens, int dim) {
-  return dim3(unsigned((total_tokens + S::TILE_TOKENS - 1) / S::TILE_TOKENS),
+  const int64_t covered = int64_t(total_tokens) + (S::CHANNEL_LAST ? 0 : S::VEC - 1);
+  return dim3(unsigned((covered + S::TILE_TOKENS - 1) / S::TILE_TOKENS),
               unsigned((dim + S::CHANNELS - 1) / S::CHANNELS));
 }
 
@@ -132,6 +146,16 @@ template <typename T>
 __device__ __forceinline__ void store16(T* p, const uint4& v) {
   AITER_SWA_CHECK_VEC_ALIGNMENT(p);
   *reinterpret_cast<uint4*>(p) = v;
+}
+
+// 8-byte loads (the upper half of a 16-bit channel-first vector: its halo for the next one).
+#ifndef AITER_SWA_CHECK_ALIGNMENT8
+#define AITER_SWA_CHECK_ALIGNMENT8(p) ((void)0)
+#endif
+template <typename T>
+__device__ __forceinline__ uint2 load8(const T* p) {
+  AITER_SWA_CHECK_ALIGNMENT8(p);
+  return *reinterpret_cast<const uint2*>(p);
 }
 
 // Element i of a 16-byte vector of T, widened to fp32 (i a compile-time constant after unrolling).
@@ -186,18 +210,69 @@ __device__ __forceinline__ uint4 pack(const T (&e)[16 / sizeof(T)]) {
   return make_uint4(w[0], w[1], w[2], w[3]);
 }
 
+// Two fp32 values rounded to nearest even into one word of two T (lo in the low half): one
+// cvt.rn.{bf16,f16}x2.f32 on sm_80+, else from_float (NaN: a quiet NaN either way).
+template <typename T>
+__device__ __forceinline__ uint32_t pack2(float lo, float hi) {
+#if defined(AITER_SWA_CUDA) && defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  uint32_t w;
+  if constexpr (std::is_same<T, bf16_t>::value) {
+    asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(w) : "f"(hi), "f"(lo));
+    return w;
+  } else if constexpr (std::is_same<T, fp16_t>::value) {
+    asm("cvt.rn.f16x2.f32 %0, %1, %2;" : "=r"(w) : "f"(hi), "f"(lo));
+    return w;
+  }
+#endif
+  T a, b;
+  from_float(lo, &a);
+  from_float(hi, &b);
+  return bits_of(a) | (bits_of(b) << 16);
+}
+
+template <typename T>
+__device__ __forceinline__ uint4 pack_vec(const float (&f)[16 / sizeof(T)]) {
+  if constexpr (sizeof(T) == 4) {
+    return make_uint4(__float_as_uint(f[0]), __float_as_uint(f[1]), __float_as_uint(f[2]), __float_as_uint(f[3]));
+  } else {
+    return make_uint4(pack2<T>(f[0], f[1]), pack2<T>(f[2], f[3]), pack2<T>(f[4], f[5]), pack2<T>(f[6], f[7]));
+  }
+}
+
 template <typename T>
 __device__ __forceinline__ void store_vec(T* p, const float (&f)[16 / sizeof(T)]) {
-  constexpr int N = 16 / sizeof(T);
-  T e[N];
-#pragma unroll
-  for (int i = 0; i < N; ++i) from_float(f[i], &e[i]);
-  store16(p, pack<T>(e));
+  store16(p, pack_vec<T>(f));
+}
+
+// v / d with one reciprocal (SiLU's division: d = 1 + exp(-v) >= 1, or inf, which gives -0 / 0 as
+// the exact result rounds to): __fdividef on CUDA, v_rcp_f32 (1 ulp) on AMD; IEEE division elsewhere
+// (the host pass of a HIP compile, the CPU emulator).
+__device__ __forceinline__ float fast_div(float v, float d) {
+#if defined(AITER_SWA_CUDA)
+  return __fdividef(v, d);
+#elif defined(__HIP_DEVICE_COMPILE__)
+  return v * __builtin_amdgcn_rcpf(d);
+#else
+  return v / d;
+#endif
+}
+
+// exp(-v) for SiLU: on CUDA one ex2.approx.ftz (2^-22 relative error; flushing a denormal result
+// to 0 changes no SiLU output beyond fp32 rounding), which saves __expf's denormal range handling
+// (a compare and two multiplies per output); fast_exp (compat.h) elsewhere.
+__device__ __forceinline__ float exp_neg(float v) {
+#if defined(AITER_SWA_CUDA)
+  float r;
+  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(v * -1.4426950408889634f));
+  return r;
+#else
+  return fast_exp(-v);
+#endif
 }
 
 template <bool SILU>
 __device__ __forceinline__ float activate(float v) {
-  if constexpr (SILU) return v / (1.f + fast_exp(-v));
+  if constexpr (SILU) return fast_div(v, 1.f + exp_neg(v));
   return v;
 }
 
@@ -251,49 +326,52 @@ __device__ __forceinline__ void state_pass(const typename S::T* w_row, int64_t w
   for (int k = 0; k < ST; ++k) state[k * s_stride_tok] = raw[k];
 }
 
-// Taps and bias of VEC consecutive channels c.. (channel-last): wt[v][k] = weight[c + v, k]. One
-// 16-byte load per tap row when weight is a contiguous [dim, WIDTH] tensor on a 16-byte boundary
-// (then channel c's row starts at c * WIDTH elements, a multiple of VEC * WIDTH: aligned), else
-// scalar loads; bias is contiguous (checked on the host).
+// The NFLAGS byte flags of tokens [idx, idx + NFLAGS) of the tile's flag table (byte i of the
+// result: token idx + i), from the two 64-bit words around them.
+template <int NFLAGS>
+__device__ __forceinline__ uint64_t flags_at(const uint64_t* words, int idx) {
+  const int w = idx >> 3, sh = (idx & 7) * 8;
+  const uint64_t lo = words[w];
+  uint64_t f = sh ? (lo >> sh) | (words[w + 1] << (64 - sh)) : lo;
+  if constexpr (NFLAGS < 8) f &= (uint64_t(1) << (8 * NFLAGS)) - 1;
+  return f;
+}
+
+// Every flag of NFLAGS set (byte value 1 each).
+template <int NFLAGS>
+struct AllFlags {
+  static constexpr uint64_t value = 0x0101010101010101ull >> (64 - 8 * NFLAGS);
+};
+
+// Elements [t, t + N) of a channel-first row, those outside [0, total) as 0, element by element,
+// into the raw bits of a vector (N = VEC) or of its upper half.
 template <class S>
-__device__ __forceinline__ void load_taps_cl(const FwdParams& p, int c, float (&wt)[S::VEC][S::WIDTH],
-                                             float (&b)[S::VEC]) {
+__device__ __forceinline__ uint4 load_masked(const typename S::T* row, int t, int total) {
   using T = typename S::T;
-  constexpr int W = S::WIDTH, VEC = S::VEC;
-  const T* weight = static_cast<const T*>(p.weight);
-  const T* bias = static_cast<const T*>(p.bias);
-  if (p.w_stride_width == 1 && p.w_stride_dim == W && (reinterpret_cast<uintptr_t>(weight) % 16) == 0) {
-    const T* wv = weight + int64_t(c) * W;
+  T e[S::VEC];
 #pragma unroll
-    for (int i = 0; i < W; ++i) {  // vector i holds elements [i * VEC, (i + 1) * VEC) of the VEC x W block
-      float f[VEC];
-      unpack<T>(load16(wv + i * VEC), f);
-#pragma unroll
-      for (int e = 0; e < VEC; ++e) wt[(i * VEC + e) / W][(i * VEC + e) % W] = f[e];
-    }
-  } else {
-#pragma unroll
-    for (int v = 0; v < VEC; ++v) {
-#pragma unroll
-      for (int k = 0; k < W; ++k) wt[v][k] = to_float(weight[int64_t(c + v) * p.w_stride_dim + k * p.w_stride_width]);
-    }
+  for (int k = 0; k < S::VEC; ++k) {
+    if (t + k >= 0 && t + k < total) e[k] = row[t + k];
+    else from_float(0.f, &e[k]);
   }
-  if (bias && (reinterpret_cast<uintptr_t>(bias) % 16) == 0) {
-    unpack<T>(load16(bias + c), b);
-  } else {
-#pragma unroll
-    for (int v = 0; v < VEC; ++v) b[v] = bias ? to_float(bias[c + v]) : 0.f;
-  }
+  return pack<T>(e);
 }
 
 template <class S>
-__global__ AITER_SWA_CONV_FWD_BOUNDS(S::NUM_THREADS) void fwd_kernel(const FwdParams p) {
+__global__ AITER_SWA_CONV_FWD_BOUNDS(S) void fwd_kernel(const FwdParams p) {
   using T = typename S::T;
-  constexpr int W = S::WIDTH, ST = S::STATE, VEC = S::VEC, TILE = S::TILE_TOKENS;
-  __shared__ int s_pos[TILE];    // position of each tile token in its sequence; -1: not computed
-  __shared__ int s_heads[TILE];  // sequences whose position 0 is in this tile
+  constexpr int W = S::WIDTH, ST = S::STATE, VEC = S::VEC, TILE = S::TILE_TOKENS, PRE = S::PRE;
+  constexpr int NF = S::NFLAGS;
+  // byte i: token tile_start - PRE + i is computed in phase 1 (8 spare bytes: readers take whole words)
+  __shared__ uint64_t s_ok[(PRE + TILE) / 8 + 2];
+  __shared__ int s_heads[TILE];  // sequences whose position 0 is in [tile_start, tile_start + TILE)
   __shared__ int s_num_heads;
-  __shared__ typename S::halo_t s_halo[S::HALO_SLOTS][S::NUM_THREADS];  // each thread's tail, for its neighbour
+  // channel-last: the block's taps and biases in fp32, channel c0 + cv * VEC + v at s_w[v][k][cv],
+  // s_b[v][cv]: the CL_VECS threads of a run read consecutive words (no bank conflict; [channel][k]
+  // would put all of them in one bank)
+  constexpr int NWV = S::CHANNEL_LAST ? VEC : 1, NWC = S::CHANNEL_LAST ? S::CL_VECS : 1;
+  __shared__ float s_w[NWV][W][NWC];
+  __shared__ float s_b[NWV][NWC];
 
   const int tid = threadIdx.x;
   const int tile_start = blockIdx.x * TILE;
@@ -304,67 +382,82 @@ __global__ AITER_SWA_CONV_FWD_BOUNDS(S::NUM_THREADS) void fwd_kernel(const FwdPa
   const T* bias = static_cast<const T*>(p.bias);
   const uint4 zero4 = make_uint4(0u, 0u, 0u, 0u);
 
-  // loads: this thread's inputs (and, at the tile's first token, the previous tile's tail)
-  // channel-first: row `row` of channels, tokens [t0, t0 + VEC); cf_halo: the ST tokens before t0
-  // (lane 0 only). channel-last: VEC channels from c, tokens [t0 - ST, t0 + CL_RUN); the ST halo
-  // vectors are read from x by run 0 only.
+  // ---- loads (and the taps), before anything else ----
+  // channel-first: xv[j] = tokens [t0[j], t0[j] + VEC) of channel c0 + row + j * CF_ROWS, hv[j] the
+  // vector before (16-bit: its upper half only). channel-last: xv[k] = VEC channels from c at token
+  // t0 - ST + k.
   constexpr int NV = S::CHANNEL_LAST ? ST + S::CL_RUN : S::CF_ITERS;
+  constexpr int NH = S::CHANNEL_LAST ? 1 : S::CF_ITERS;
+  using halo_t = typename std::conditional<S::CF_HALF_HALO, uint2, uint4>::type;
   uint4 xv[NV];
-  float cf_halo[S::CHANNEL_LAST ? 1 : S::CF_ITERS][ST];
-  int lane = 0, row = 0, cv = 0, run = 0, i0, t0;
-  // channel-first rows start on 16 bytes when x, out and the dim stride do (else element loads/stores)
-  const bool cf_rows_aligned = !S::CHANNEL_LAST && p.x_stride_dim % VEC == 0 &&
-                               ((reinterpret_cast<uintptr_t>(x) | reinterpret_cast<uintptr_t>(out)) % 16) == 0;
+  halo_t hv[NH];
+  int t0[NH];  // channel-first: first token of each row's vector (channel-last: t0[0])
+  // channel-first: the taps of each of the thread's rows; channel-last: those of channel c0 + tid, for the LDS table
+  constexpr int NTAP = S::CHANNEL_LAST ? 1 : S::CF_ITERS;
+  float wt[NTAP][W], b[NTAP];
+  int lane = 0, row = 0, cv = 0, run = 0;
+  // channel-first: out's rows start as far past 16 bytes as x's (the same strides): 16-byte stores
+  const bool out_vec = S::CHANNEL_LAST || (reinterpret_cast<uintptr_t>(x) % 16) == (reinterpret_cast<uintptr_t>(out) % 16);
   if constexpr (!S::CHANNEL_LAST) {
-    lane = tid % S::CF_LANES_PER_ROW;
-    row = tid / S::CF_LANES_PER_ROW;
-    i0 = lane * VEC;
-    t0 = tile_start + i0;
-    const bool full = t0 + VEC <= p.total_tokens;
+    lane = tid % S::CF_LANES;
+    row = tid / S::CF_LANES;
+    // x's offset from 16 bytes in elements (x is element-aligned: a tensor of T)
+    const uint32_t x_off = uint32_t((reinterpret_cast<uintptr_t>(x) % 16) / sizeof(T));
 #pragma unroll
     for (int j = 0; j < S::CF_ITERS; ++j) {
       const int c = c0 + row + j * S::CF_ROWS;
+      // this row's offset from 16 bytes (mod VEC: only the low bits of the product matter)
+      const int o = int((x_off + uint32_t(c) * uint32_t(p.x_stride_dim)) & uint32_t(VEC - 1));
+      const int t = tile_start - o + lane * VEC;
+      t0[j] = t;
       const T* xr = x + int64_t(c) * p.x_stride_dim;
       xv[j] = zero4;
-      if (c < p.dim && full && cf_rows_aligned) {
-        xv[j] = load16(xr + t0);
-      } else if (c < p.dim && t0 < p.total_tokens) {  // rows off 16 bytes, or the last, partial vector of x
-        T e[VEC];
-#pragma unroll
-        for (int k = 0; k < VEC; ++k) {
-          if (t0 + k < p.total_tokens) e[k] = xr[t0 + k];
-          else from_float(0.f, &e[k]);
+      if constexpr (S::CF_HALF_HALO) hv[j] = make_uint2(0u, 0u);
+      else hv[j] = zero4;
+      if (c < p.dim) {
+        if (t >= 0 && t + VEC <= p.total_tokens) xv[j] = load16(xr + t);
+        else if (t + VEC > 0 && t < p.total_tokens) xv[j] = load_masked<S>(xr, t, p.total_tokens);
+        if (t - VEC >= 0 && t <= p.total_tokens) {
+          if constexpr (S::CF_HALF_HALO) hv[j] = load8(xr + t - VEC / 2);
+          else hv[j] = load16(xr + t - VEC);
+        } else if (t > 0 && t - VEC < p.total_tokens) {
+          const uint4 h = load_masked<S>(xr, t - VEC, p.total_tokens);
+          if constexpr (S::CF_HALF_HALO) hv[j] = make_uint2(h.z, h.w);
+          else hv[j] = h;
         }
-        xv[j] = pack<T>(e);
-      }
 #pragma unroll
-      for (int k = 0; k < ST; ++k) {
-        cf_halo[j][k] = 0.f;
-        if (lane == 0 && c < p.dim && t0 - ST + k >= 0 && t0 < p.total_tokens) cf_halo[j][k] = to_float(xr[t0 - ST + k]);
+        for (int k = 0; k < W; ++k) wt[j][k] = to_float(weight[int64_t(c) * p.w_stride_dim + k * p.w_stride_width]);
+        b[j] = bias ? to_float(bias[c]) : 0.f;
       }
     }
   } else {
     cv = tid % S::CL_VECS;
     run = tid / S::CL_VECS;
-    i0 = run * S::CL_RUN;
-    t0 = tile_start + i0;
+    t0[0] = tile_start + run * S::CL_RUN;
     const int c = c0 + cv * VEC;  // dim is a multiple of VEC (checked on the host)
 #pragma unroll
     for (int k = 0; k < NV; ++k) {
-      const int t = t0 - ST + k;
+      const int t = t0[0] - ST + k;
       xv[k] = zero4;
-      if (c < p.dim && t >= 0 && t < p.total_tokens && (k >= ST || run == 0))
-        xv[k] = load16(x + int64_t(t) * p.x_stride_tok + c);
+      if (c < p.dim && t >= 0 && t < p.total_tokens) xv[k] = load16(x + int64_t(t) * p.x_stride_tok + c);
+    }
+    hv[0] = halo_t{};
+    const int ct = c0 + tid;
+    if (tid < S::CHANNELS && ct < p.dim) {
+#pragma unroll
+      for (int k = 0; k < W; ++k) wt[0][k] = to_float(weight[int64_t(ct) * p.w_stride_dim + k * p.w_stride_width]);
+      b[0] = bias ? to_float(bias[ct]) : 0.f;
     }
   }
 
-  // phase 0: token -> (sequence, position)
+  // ---- phase 0: token -> (sequence, position): the flags and the heads ----
   if (tid == 0) s_num_heads = 0;
   __syncthreads();
-  if (tid < TILE) {
-    const int t = tile_start + tid;
+  uint8_t* ok = reinterpret_cast<uint8_t*>(s_ok);
+  for (int i = tid; i < PRE + TILE; i += S::NUM_THREADS) {
+    const int t = tile_start - PRE + i;
     int pos = -1;
-    if (t < p.total_tokens) {
+    if (t >= 0 && t < p.total_tokens) {
       const int* qsl = p.query_start_loc;
       int lo = 0, hi = p.num_seqs;  // largest s in [0, num_seqs] with qsl[s] <= t
       if (qsl[0] <= t) {
@@ -377,111 +470,119 @@ __global__ AITER_SWA_CONV_FWD_BOUNDS(S::NUM_THREADS) void fwd_kernel(const FwdPa
         if (s < p.num_seqs && t < qsl[s + 1] &&
             line_of(p.cache_indices, s, p.pad_slot_id, p.num_cache_lines) >= 0) {
           pos = t - qsl[s];
-          if (pos == 0) s_heads[atomicAdd(&s_num_heads, 1)] = s;
+          if (pos == 0 && i >= PRE) s_heads[atomicAdd(&s_num_heads, 1)] = s;
         }
       }
     }
-    s_pos[tid] = pos;
+    ok[i] = pos >= ST ? 1 : 0;
   }
-  // the halo hand-over: this thread's tail, for the next lane (channel-first) / run (channel-last)
-  if constexpr (!S::CHANNEL_LAST) {
+  if constexpr (S::CHANNEL_LAST) {
+    if (tid < S::CHANNELS && c0 + tid < p.dim) {
 #pragma unroll
-    for (int j = 0; j < S::CF_ITERS; ++j) {
-      if constexpr (S::CF_HALF_HALO) {
-        s_halo[j][tid] = make_uint2(xv[j].z, xv[j].w);
-      } else {
-        s_halo[j][tid] = xv[j];
-      }
+      for (int k = 0; k < W; ++k) s_w[tid % VEC][k][tid / VEC] = wt[0][k];
+      s_b[tid % VEC][tid / VEC] = b[0];
     }
-  } else {
-#pragma unroll
-    for (int k = 0; k < ST; ++k) s_halo[k][tid] = xv[S::CL_RUN + k];
   }
   __syncthreads();
 
-  // phase 1: positions >= WIDTH - 1, inputs from x alone
+  // ---- phase 1: positions >= WIDTH - 1, inputs from x alone ----
   if constexpr (!S::CHANNEL_LAST) {
-    int n_valid = 0;
 #pragma unroll
-    for (int k = 0; k < VEC; ++k) n_valid += s_pos[i0 + k] >= ST;
-    if (n_valid > 0) {
-#pragma unroll
-      for (int j = 0; j < S::CF_ITERS; ++j) {
-        const int c = c0 + row + j * S::CF_ROWS;
-        if (c >= p.dim) continue;
-        float win[ST + VEC];  // inputs t0 - ST .. t0 + VEC - 1 (only those inside a sequence are used)
-        if (lane == 0) {
-#pragma unroll
-          for (int k = 0; k < ST; ++k) win[k] = cf_halo[j][k];
+    for (int j = 0; j < S::CF_ITERS; ++j) {
+      const int c = c0 + row + j * S::CF_ROWS;
+      if (c >= p.dim) continue;
+      const int t = t0[j];
+      const uint64_t f = flags_at<NF>(s_ok, PRE - (tile_start - t));  // index of token t
+      if (f == 0) continue;
+      float win[ST + VEC];  // inputs t - ST .. t + VEC - 1 (only those inside a sequence are used)
+      {
+        float prev[VEC];
+        if constexpr (S::CF_HALF_HALO) {
+          unpack<T>(make_uint4(0u, 0u, hv[j].x, hv[j].y), prev);  // elements VEC / 2 .. VEC - 1 only
         } else {
-          float prev[VEC];
-          if constexpr (S::CF_HALF_HALO) {
-            const uint2 tail = s_halo[j][tid - 1];
-            unpack<T>(make_uint4(0u, 0u, tail.x, tail.y), prev);  // elements VEC / 2 .. VEC - 1 only
-          } else {
-            unpack<T>(s_halo[j][tid - 1], prev);
-          }
-#pragma unroll
-          for (int k = 0; k < ST; ++k) win[k] = prev[VEC - ST + k];
+          unpack<T>(hv[j], prev);
         }
+#pragma unroll
+        for (int k = 0; k < ST; ++k) win[k] = prev[VEC - ST + k];
         float cur[VEC];
         unpack<T>(xv[j], cur);
 #pragma unroll
         for (int k = 0; k < VEC; ++k) win[ST + k] = cur[k];
-        float wt[W];
+      }
+      float y[VEC];
 #pragma unroll
-        for (int k = 0; k < W; ++k) wt[k] = to_float(weight[int64_t(c) * p.w_stride_dim + k * p.w_stride_width]);
-        const float b = bias ? to_float(bias[c]) : 0.f;
-        float y[VEC];
+      for (int k = 0; k < VEC; ++k) {
+        float acc = b[j];
 #pragma unroll
-        for (int k = 0; k < VEC; ++k) {
-          float acc = b;
+        for (int i = 0; i < W; ++i) acc += wt[j][i] * win[k + i];  // inputs t + k - ST .. t + k
+        y[k] = activate<S::SILU>(acc);
+      }
+      T* orow = out + int64_t(c) * p.x_stride_dim;
+      if (f == AllFlags<NF>::value && out_vec) {  // all VEC tokens exist (a token outside x has no flag)
+        store_vec<T>(orow + t, y);
+      } else {
 #pragma unroll
-          for (int i = 0; i < W; ++i) acc += wt[i] * win[k + i];  // inputs t0 + k - ST .. t0 + k
-          y[k] = activate<S::SILU>(acc);
-        }
-        T* orow = out + int64_t(c) * p.x_stride_dim;
-        if (n_valid == VEC && cf_rows_aligned) {  // all VEC tokens exist (s_pos of a token past x is -1)
-          store_vec<T>(orow + t0, y);
-        } else {
-#pragma unroll
-          for (int k = 0; k < VEC; ++k)
-            if (s_pos[i0 + k] >= ST) from_float(y[k], &orow[t0 + k]);
-        }
+        for (int k = 0; k < VEC; ++k)
+          if ((f >> (8 * k)) & 1) from_float(y[k], &orow[t + k]);
       }
     }
   } else {
     const int c = c0 + cv * VEC;
-    int n_valid = 0;
+    const uint64_t f = flags_at<NF>(s_ok, run * S::CL_RUN);
+    if (c < p.dim && f != 0) {
+      // channel pairs (v, v + 1) one after the other: their taps from LDS, each input widened once,
+      // the outputs packed into the 4 words per token of the 16-byte stores (few live registers)
+      uint32_t yv[S::CL_RUN][4];
 #pragma unroll
-    for (int k = 0; k < S::CL_RUN; ++k) n_valid += s_pos[i0 + k] >= ST;
-    if (c < p.dim && n_valid > 0) {
-      if (run > 0) {
+      for (int v = 0; v < VEC; v += 2) {
+        float w0[W], w1[W];
 #pragma unroll
-        for (int k = 0; k < ST; ++k) xv[k] = s_halo[k][tid - S::CL_VECS];
-      }
-      float wt[VEC][W], b[VEC];
-      load_taps_cl<S>(p, c, wt, b);
-      // token t0 + k reads xv[k .. k + ST] (inputs t0 + k - ST .. t0 + k), widened where used: no
-      // second, fp32 copy of the window in registers
+        for (int k = 0; k < W; ++k) {
+          w0[k] = s_w[v][k][cv];
+          w1[k] = s_w[v + 1][k][cv];
+        }
+        const float b0 = s_b[v][cv], b1 = s_b[v + 1][cv];
+        float win0[ST], win1[ST];  // the last ST inputs of channels c + v, c + v + 1
 #pragma unroll
-      for (int k = 0; k < S::CL_RUN; ++k) {
-        if (s_pos[i0 + k] >= ST) {
-          float y[VEC];
+        for (int k = 0; k < ST; ++k) {
+          win0[k] = element<T>(xv[k], v);
+          win1[k] = element<T>(xv[k], v + 1);
+        }
 #pragma unroll
-          for (int v = 0; v < VEC; ++v) {
-            float acc = b[v];
+        for (int k = 0; k < S::CL_RUN; ++k) {
+          const float x0 = element<T>(xv[ST + k], v), x1 = element<T>(xv[ST + k], v + 1);
+          float a0 = b0, a1 = b1;
 #pragma unroll
-            for (int j = 0; j < W; ++j) acc += wt[v][j] * element<T>(xv[k + j], v);
-            y[v] = activate<S::SILU>(acc);
+          for (int i = 0; i < ST; ++i) {
+            a0 += w0[i] * win0[i];
+            a1 += w1[i] * win1[i];
           }
-          store_vec<T>(out + int64_t(t0 + k) * p.x_stride_tok + c, y);
+          a0 += w0[ST] * x0;
+          a1 += w1[ST] * x1;
+          const float y0 = activate<S::SILU>(a0), y1 = activate<S::SILU>(a1);
+          if constexpr (sizeof(T) == 4) {
+            yv[k][v] = __float_as_uint(y0);
+            yv[k][v + 1] = __float_as_uint(y1);
+          } else {
+            yv[k][v / 2] = pack2<T>(y0, y1);
+          }
+#pragma unroll
+          for (int i = 0; i + 1 < ST; ++i) {
+            win0[i] = win0[i + 1];
+            win1[i] = win1[i + 1];
+          }
+          win0[ST - 1] = x0;
+          win1[ST - 1] = x1;
         }
       }
+#pragma unroll
+      for (int k = 0; k < S::CL_RUN; ++k)
+        if ((f >> (8 * k)) & 1)
+          store16(out + int64_t(t0[0] + k) * p.x_stride_tok + c, make_uint4(yv[k][0], yv[k][1], yv[k][2], yv[k][3]));
     }
   }
 
-  // phase 2: positions < WIDTH - 1 and the state of each sequence that starts in this tile
+  // ---- phase 2: positions < WIDTH - 1 and the state of each sequence that starts in this tile ----
   const int n_heads = s_num_heads;
 #pragma unroll 1
   for (int idx = tid; idx < n_heads * S::CHANNELS; idx += S::NUM_THREADS) {
