@@ -220,13 +220,17 @@ if [ "$what" = conv1d ]; then
     fi
     tail -1 "$OUT/load_check_conv1d.log"
     # the benchmark first (a minute): its numbers come back even if a test hangs
+    # (CONV1D_STEPS: which of "bench tests" run, e.g. the tests alone beside other GPU work)
+    steps=" ${CONV1D_STEPS:-bench tests} "
+  if [[ $steps == *" bench "* ]]; then
     { python3 op_tests/causal_conv1d/bench_causal_conv1d.py "$@" \
         && python3 op_tests/causal_conv1d/bench_causal_conv1d.py --lens 4096,2048,1024,1,1,1 \
             --variants "cl_run=8" "$@" \
         && python3 op_tests/causal_conv1d/bench_causal_conv1d.py --lens 4096,2048,1024,1,1,1 \
             --layout channel_first --variants "cf_rows=8" "$@"; } 2>&1 | tee "$OUT/bench_conv1d.log" || rc=1
     echo "conv1d: benchmark $((SECONDS - t0)) s"; t0=$SECONDS
-    if [ "${CONV1D_NCU:-0}" = 1 ] && command -v ncu >/dev/null; then  # one long-prefill launch per layout, hardware counters
+  fi
+    if [[ $steps == *" bench "* ]] && [ "${CONV1D_NCU:-0}" = 1 ] && command -v ncu >/dev/null; then  # one long-prefill launch per layout, hardware counters
         for layout in channel_last channel_first; do
             timeout 45 ncu --clock-control none --kernel-name regex:fwd_kernel \
                 --launch-skip 3 --launch-count 1 --section SpeedOfLight \
@@ -243,6 +247,7 @@ if [ "$what" = conv1d ]; then
     # works while a thread waits on the GPU), and pytest-timeout (where installed) ends a test's worker
     # after 60 s, its stack printed (thread method: also a worker blocked in a CUDA call); the whole
     # step at most CONV1D_TEST_TIMEOUT s. The emulated kernel tests are CPU tests (.ci/run).
+  if [[ $steps == *" tests "* ]]; then
     per_test=(); python3 -c "import pytest_timeout" 2>/dev/null && per_test=(--timeout 60 --timeout-method thread)
     echo "conv1d: tests with AITER_SWA_DISABLE_JIT=$tests_jit_off"
     load_log="$(cd "$OUT" && pwd)/load_log_conv1d.log"; rm -f "$load_log"
@@ -255,6 +260,7 @@ if [ "$what" = conv1d ]; then
     echo "kernel loads by origin: $(grep -oE '=(prebuilt|cache|compiled|FAILED)' "$load_log" 2>/dev/null | sort | uniq -c | tr '\n' ' ')"
     echo "slowest tests (load_log_conv1d.log):"; sort -k3 -g -r "$load_log" 2>/dev/null | head -5 | cut -c1-300
     echo "conv1d: tests $((SECONDS - t0)) s"
+  fi
     unset AITER_SWA_PREBUILT_DIR
     [ "${CONV1D_KEEP_KERNELS:-0}" = 1 ] && tar -czf "$OUT/kernels_conv1d.tgz" -C /tmp kernels_conv1d
 fi
