@@ -18,6 +18,18 @@ def full_grid_selected(config) -> bool:
     return "full_grid" in (config.option.markexpr or "") or os.environ.get(FULL_GRID_ENV) == "1"
 
 
+def pytest_configure(config):
+    """Under pytest-xdist, each worker's torch gets its share of the CPU threads: N workers each with
+    torch's default of one OpenMP thread per core oversubscribe the machine N-fold, and the float64
+    references (``F.conv1d``, matmul) then spin for seconds per call (the causal_conv1d GPU tests took
+    ~30 s each on the 16-core H200 machine with 8 workers, all of it in the reference's conv1d)."""
+    workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
+    if workers and os.environ.get("PYTEST_XDIST_WORKER"):
+        import torch
+
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // int(workers)))
+
+
 def pytest_report_header(config):
     grid = "on" if full_grid_selected(config) else f"off (-m full_grid or {FULL_GRID_ENV}=1)"
     return [f"aiter_swa: device {'cuda' if HAS_GPU else 'cpu'}; full grid {grid}"]
