@@ -2,16 +2,16 @@
 
 FlashInfer (``flashinfer-python``) compiles each attention module with nvcc on first use, minutes
 per module; on the GPU machine that is scarce device time. This script asks FlashInfer's own JIT
-(``flashinfer.jit.gen_batch_prefill_module`` / ``gen_batch_decode_module``: the same generators,
-sources and flags ``BatchDecodeWithPagedKVCacheWrapper.plan`` uses) to build the modules on a CPU
+(the generators ``BatchDecodeWithPagedKVCacheWrapper.plan`` loads its modules through, see
+``module_spec``: same sources and flags) to build the modules on a CPU
 machine with nvcc, without loading them. ``../shared/peers/trim_flashinfer_wheel.py`` then packs
 each ``<cache>/cached_ops/<name>/<name>.so`` into the wheel as ``flashinfer/data/aot/<name>/<name>.so``,
 which FlashInfer loads instead of compiling (``flashinfer.jit.env.get_aot_artifacts``), so that
 ``FLASHINFER_DISABLE_JIT=1`` works on the GPU machine (a module left out fails at once there, and
 the benchmark shows that column as ``n/a``).
 
-The module set is what the benchmark's rows plan (see ``flashinfer_module_args`` in
-bench_pa_v1_swa.py, the one place that maps a row to a module): per head dim and per
+The module set is what the benchmark's rows plan (``flashinfer_module_args`` in peers.py maps a
+row to a module; ``bench_pa_v1_swa.py --issue8 --dry-run`` lists them): per head dim and per
 window on/off, the tensor-core decode module (FlashInfer's ``fa2`` batch prefill module: decode
 with ``use_tensor_cores=True`` plans through it, one query per request, and also causal multi-token
 requests with ``q_len_per_req > 1``) and the CUDA-core batch decode module. No soft cap, no
@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import sys
 import time
 from pathlib import Path
@@ -37,6 +38,51 @@ from pathlib import Path
 # The benchmark's mapping from a row to FlashInfer's module arguments (shared, so the two agree).
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from peers import flashinfer_module_args  # noqa: E402
+
+
+def module_spec(kind: str, margs: tuple):
+    """FlashInfer's JitSpec for one module, from the generator its decode wrapper loads it through.
+
+    Tensor cores: ``flashinfer.prefill.get_batch_prefill_module("fa2", ...)`` loads
+    ``_gen_batch_prefill_primary_module`` (the full module with equal K / V page strides, URI suffix
+    ``_kv_stride_equal``; our K and V caches have equal strides, so its lazily loaded
+    independent-stride module is never needed); where that private name is missing (another
+    FlashInfer version) the public ``gen_batch_prefill_module``. CUDA cores:
+    ``get_batch_decode_module`` loads ``gen_batch_decode_module``.
+    """
+    if kind == "tc":
+        try:
+            from flashinfer.prefill import _gen_batch_prefill_primary_module as gen  # noqa: PLC0415
+        except ImportError:
+            from flashinfer.jit import gen_batch_prefill_module as gen  # noqa: PLC0415
+        return gen(*margs)
+    from flashinfer.jit import gen_batch_decode_module  # noqa: PLC0415
+
+    return gen_batch_decode_module(*margs)
+
+
+def verify(head_dims, windows, dtypes) -> int:
+    """With FLASHINFER_DISABLE_JIT=1, load every module through the wrapper's own getters (AOT only).
+
+    Run against the installed trimmed wheel (a libcuda on the loader path: a stub is enough); prints
+    each module and exits 1 if one is missing, so a wrong module set shows before the GPU run.
+    """
+    import torch
+    from flashinfer.decode import get_batch_decode_module  # noqa: PLC0415
+    from flashinfer.prefill import get_batch_prefill_module  # noqa: PLC0415
+
+    assert os.environ.get("FLASHINFER_DISABLE_JIT"), "verify: set FLASHINFER_DISABLE_JIT=1"
+    dt = {"bf16": torch.bfloat16, "fp16": torch.float16}
+    bad = 0
+    for window, d, kind, dts in itertools.product(windows, head_dims, ("tc", "cuda"), dtypes):
+        margs = flashinfer_module_args(kind, dt[dts], d, window_left=0 if window == "on" else -1, soft_cap=0.0)
+        try:
+            get_batch_prefill_module(*margs) if kind == "tc" else get_batch_decode_module(*margs)
+            print(f"verify: {kind:4} d{d} window {window} {dts}: loads (AOT)")
+        except Exception as e:  # noqa: BLE001
+            bad += 1
+            print(f"verify: {kind:4} d{d} window {window} {dts}: {type(e).__name__}: {str(e)[:120]}")
+    return 1 if bad else 0
 
 
 def main(argv=None) -> int:
@@ -48,17 +94,20 @@ def main(argv=None) -> int:
     ap.add_argument("--kinds", nargs="+", default=["tc", "cuda"], choices=["tc", "cuda"],
                     help="tc: tensor-core decode (fa2 batch prefill module); cuda: CUDA-core batch decode module")
     ap.add_argument("--list", action="store_true", help="print the module names only, build nothing")
+    ap.add_argument("--verify", action="store_true",
+                    help="build nothing: load each module through FlashInfer's getters with FLASHINFER_DISABLE_JIT=1")
     args = ap.parse_args(argv)
+    if args.verify:
+        return verify(args.head_dims, args.windows, args.dtypes)
 
     import torch
-    from flashinfer.jit import gen_batch_decode_module, gen_batch_prefill_module
 
     dt = {"bf16": torch.bfloat16, "fp16": torch.float16}
     total = time.perf_counter()
-    # the window-on, tensor-core modules first: the issue-8 rows need them most
-    for window, kind, d, dts in itertools.product(args.windows, args.kinds, args.head_dims, args.dtypes):
-        margs = flashinfer_module_args(kind, dt[dts], d, window_left=0 if window == "on" else -1, soft_cap=0.0)
-        spec = gen_batch_prefill_module(*margs) if kind == "tc" else gen_batch_decode_module(*margs)
+    # in the order given: head dim by head dim, tensor-core then CUDA-core (the first rows first)
+    for window, d, kind, dts in itertools.product(args.windows, args.head_dims, args.kinds, args.dtypes):
+        spec = module_spec(kind, flashinfer_module_args(kind, dt[dts], d, window_left=0 if window == "on" else -1,
+                                                        soft_cap=0.0))  # fmt: skip
         if args.list:
             print(spec.name)
             continue

@@ -82,12 +82,34 @@ if [ "${PEERS_AOT:-1}" = 1 ]; then
     build --head-dims ${PEERS_HEAD_DIMS:-128 64 256} --windows on
     build --head-dims ${PEERS_OFF_HEAD_DIMS:-128} --windows off
     BUILD_S=$((SECONDS - t0))
-    OPS=$(ls -d "$WS"/.cache/flashinfer/"$FI_VERSION"/*/cached_ops | head -1)
+    # only the modules the rows load (the cache may hold others from earlier builds)
+    built=$(ls -d "$WS"/.cache/flashinfer/"$FI_VERSION"/*/cached_ops | head -1)
+    OPS=$DL/aot_ops
+    rm -rf "$OPS" && mkdir -p "$OPS"
+    for name in $(build --head-dims ${PEERS_HEAD_DIMS:-128 64 256} --windows on --list) \
+                $(build --head-dims ${PEERS_OFF_HEAD_DIMS:-128} --windows off --list); do
+        mkdir -p "$OPS/$name" && cp "$built/$name/$name.so" "$OPS/$name/"
+    done
 else
     mkdir -p "$OPS"
 fi
 echo "== trimmed FlashInfer wheel (+ AOT modules from $OPS)"
 "$PY" "$TRIM" "$FULL" "$OPS" "$DEST/wheels/flashinfer_python-$FI_VERSION-py3-none-any.whl"
+
+if [ "${PEERS_AOT:-1}" = 1 ]; then
+    echo "== check: every module loads from the trimmed wheel with FLASHINFER_DISABLE_JIT=1 (libcuda stub)"
+    VSITE=$DL/verify_site
+    rm -rf "$VSITE"
+    "$PY" -m pip install -q --no-deps --target "$VSITE" "$DEST/wheels/flashinfer_python-$FI_VERSION-py3-none-any.whl" \
+        "$DL"/local/apache_tvm_ffi-*.whl "$DL"/aux/nvidia_ml_py-*.whl
+    # shellcheck disable=SC2086
+    (cd /tmp && FLASHINFER_DISABLE_JIT=1 FLASHINFER_CUDA_ARCH_LIST=9.0 FLASHINFER_WORKSPACE_BASE="$DL/verify_ws" \
+        LD_LIBRARY_PATH="$STUB:$cuda_lib" PYTHONPATH="$VSITE" "$PY" "$ROOT/op_tests/pa_v1/build_flashinfer_aot.py" --verify \
+        --head-dims ${PEERS_HEAD_DIMS:-128 64 256} --windows on --dtypes ${PEERS_DTYPES:-bf16} \
+     && FLASHINFER_DISABLE_JIT=1 FLASHINFER_CUDA_ARCH_LIST=9.0 FLASHINFER_WORKSPACE_BASE="$DL/verify_ws" \
+        LD_LIBRARY_PATH="$STUB:$cuda_lib" PYTHONPATH="$VSITE" "$PY" "$ROOT/op_tests/pa_v1/build_flashinfer_aot.py" --verify \
+        --head-dims ${PEERS_OFF_HEAD_DIMS:-128} --windows off --dtypes ${PEERS_DTYPES:-bf16})
+fi
 
 echo "== vLLM's Triton unified attention"
 wheel=${VLLM_WHEEL:-}

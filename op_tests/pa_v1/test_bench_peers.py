@@ -261,3 +261,46 @@ def test_issue8_loop_on_cpu(monkeypatch, capsys):
     assert re.search(r"mistral B32 16K w4096 mtp4 +nanx mtp1 <= 1.3x: not measured", out)
     # ours and the correct peer ran through graph_ms on every row; the n/a peer never did
     assert timed == {"Inputs": 2, "Good": 3, "Wrong": 3}
+
+
+VLLM_INTERPRET_CODE = """
+import sys, torch
+sys.path[:0] = [sys.argv[1], sys.argv[2]]
+import bench_pa_v1_swa as bench, peers
+fn, why = peers.import_vllm_unified()
+assert fn is not None, why
+mod = sys.modules[fn.__module__]
+ran = []
+class Spy:  # counts launches of vLLM's split-K reduce: it runs exactly when the 3D path ran
+    def __init__(self, jit): self.jit = jit
+    def __getitem__(self, grid): ran.append(grid); return self.jit[grid]
+mod.reduce_segments = Spy(mod.reduce_segments)
+for (B, h, kvh, d, ctx, w, mtp, cap, dtype) in [
+        (3, 8, 2, 64, 100, 37, 1, 0.0, torch.float16), (2, 8, 2, 64, 100, 37, 3, 0.0, torch.float16),
+        (3, 8, 2, 64, 100, 0, 1, 5.0, torch.float32), (20, 16, 8, 32, 50, 16, 1, 0.0, torch.float16),
+        (9, 16, 8, 32, 40, 16, 4, 0.0, torch.float32)]:
+    torch.manual_seed(0)
+    inp = bench.Inputs(h, kvh, d, B, ctx, w, 16, dtype, torch.device("cpu"), mtp=mtp, soft_cap=cap)
+    r = peers.VllmUnified(fn, inp, mtp=mtp, window=w, soft_cap=cap)
+    n = len(ran)
+    r()
+    ok, err = peers.compare(r.out, peers.reference_fp32(inp, mtp, w, cap))
+    actual = "3D" if len(ran) > n else "2D"
+    print(B, w, mtp, cap, r.mode, actual, ok, err)
+    assert ok and actual == r.mode, (B, w, mtp, r.mode, actual, err)
+print("ok")
+"""
+
+
+@pytest.mark.skipif(not HAS_TRITON, reason="triton not installed (vLLM's file is Triton code)")
+@pytest.mark.skipif(not (peers.peers_dir() / "vllm_attn").is_dir(), reason=".peers/vllm_attn not fetched")
+def test_vllm_call_matches_reference_in_triton_interpreter():
+    """vLLM's kernel, called as VllmUnified calls it, run by Triton's CPU interpreter on the bench's
+    inputs (HND cache seen through a permuted view, null-block pages, window, soft cap, mtp rows):
+    equal to the float32 reference, and the 2D / 3D path the mirror predicts is the one that ran."""
+    site = Path(torch.__file__).parents[1]
+    tri = Path(importlib.util.find_spec("triton").origin).parents[1]
+    env_path = ":".join(str(p) for p in (HERE.parent.parent, site, tri))
+    r = subprocess.run([sys.executable, "-c", VLLM_INTERPRET_CODE, str(HERE), str(HERE.parent)], capture_output=True,
+                       text=True, timeout=600, env={"PYTHONPATH": env_path, "PATH": "/usr/bin:/bin", "TRITON_INTERPRET": "1"})  # fmt: skip
+    assert r.returncode == 0 and r.stdout.strip().endswith("ok"), r.stdout[-2000:] + r.stderr[-3000:]
