@@ -132,7 +132,8 @@ done
     echo "vllm==$VLLM_VERSION ($(basename "$wheel"), sha256 $(sha256sum "$wheel" | cut -d' ' -f1)): vllm/v1/attention/ops/{triton_unified_attention,triton_attention_helpers}.py; Apache-2.0"
     echo "aux wheels: $(cd "$DEST/wheels" && ls | grep -v -e flashinfer -e tvm_ffi | tr '\n' ' ')"
     echo "FlashInfer AOT modules ($BUILD_S s to build here, nvcc jobs ${PEERS_JOBS:-2}, FLASHINFER_CUDA_ARCH_LIST=9.0):"
-    unzip -l "$DEST/wheels/flashinfer_python-$FI_VERSION-py3-none-any.whl" | grep -o 'flashinfer/data/aot/[^/]*/' | sed 's/^/  /' | sort -u
+    { unzip -l "$DEST/wheels/flashinfer_python-$FI_VERSION-py3-none-any.whl" | grep -o 'flashinfer/data/aot/[^/]*/' \
+        | sed 's/^/  /' | sort -u; } || echo "  (none: FlashInfer JIT-compiles on first use)"
 } > "$DEST/SOURCES"
 if [ -e "$ROOT/.git" ]; then  # keep .peers/ out of git in this checkout too (a worktree's .git is a file)
     excl=$(git -C "$ROOT" rev-parse --git-path info/exclude)
