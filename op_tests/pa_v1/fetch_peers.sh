@@ -61,17 +61,21 @@ if [ "${PEERS_AOT:-1}" = 1 ]; then
         "$DL"/aux/nvidia_ml_py-*.whl
     # FlashInfer links its modules with -lcuda; without a driver here a stub with the driver API's
     # names (from cuda.h) is enough to link: the GPU machine's libcuda.so.1 serves them at load
+    cuda_home=
+    for d in "${CUDA_HOME:-}" "$(dirname "$(dirname "$(readlink -f "$(command -v nvcc)")")")" /usr/local/cuda; do
+        [ -n "$d" ] && [ -f "$d/include/cuda.h" ] && { cuda_home=$d; break; }
+    done
+    [ -n "$cuda_home" ] || { echo "fetch_peers: no cuda.h (set CUDA_HOME)" >&2; exit 1; }
     STUB=$DL/cuda_stub
     if [ ! -f "$STUB/libcuda.so" ]; then
         mkdir -p "$STUB"
-        cuda_inc=$(dirname "$(dirname "$(command -v nvcc)")")/include
+        cuda_inc=$cuda_home/include
         gcc -E -I"$cuda_inc" "$cuda_inc/cuda.h" | grep -oE '\bcu[A-Z][A-Za-z0-9_]*\s*\(' | sed 's/\s*($//' | sort -u \
             | awk '{print "void " $1 "(void) {}"}' > "$STUB/stub.c"
         gcc -shared -fPIC -Wl,-soname,libcuda.so.1 -o "$STUB/libcuda.so" "$STUB/stub.c"
     fi
     WS=$DL/fi_ws
-    cuda_lib=$(dirname "$(dirname "$(readlink -f "$(command -v nvcc)")")")/lib64  # libcudart (FlashInfer's -L may miss it)
-    [ -d "$cuda_lib" ] || cuda_lib=/usr/local/cuda/lib64
+    cuda_lib=$cuda_home/lib64  # libcudart (FlashInfer's -L$cuda_home may miss it when nvcc is linked elsewhere)
     t0=$SECONDS
     build() {  # shellcheck disable=SC2086
         FLASHINFER_CUDA_ARCH_LIST=9.0 FLASHINFER_WORKSPACE_BASE="$WS" MAX_JOBS=${PEERS_JOBS:-2} \
