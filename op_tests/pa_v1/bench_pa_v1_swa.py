@@ -237,6 +237,8 @@ def issue8(args, dev, dtype, copy_bw, l2) -> int:
                 else:
                     runs = [peers.FlashInferDecode(mod, s, tensor_cores=col == "fi_tc", mtp=mtp, window=window,
                                                    soft_cap=args.soft_cap) for s in sets]  # fmt: skip
+                    if getattr(runs[0], "backend", None) not in (None, "fa2"):
+                        print(f"#   {col} at {label}: FlashInfer resolved backend {runs[0].backend!r}")
                 runs[0]()
                 torch.cuda.synchronize()
                 ok, err = peers.compare(runs[0].out, ref)
