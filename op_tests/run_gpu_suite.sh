@@ -24,6 +24,10 @@
 #       # then its GPU tests (op_tests/causal_conv1d; each test's kernel loads in load_log_conv1d.log);
 #       # CONV1D_NCU=1: Nsight Compute counters of one long-prefill launch per layout (ncu_conv1d.log);
 #       # CONV1D_KEEP_KERNELS=1: the pre-built kernels as $OUT/kernels_conv1d.tgz
+#   bash op_tests/run_gpu_suite.sh peers [bench args...]
+#       # issue 8: bench_pa_v1_swa.py --issue8 with the FlashInfer (tensor-core, CUDA-core) and vLLM Triton
+#       # columns; carry .peers (op_tests/pa_v1/fetch_peers.sh; its wheels install here with --no-index);
+#       # bench_peers.log. PEERS_JIT=1: let FlashInfer JIT-compile a module missing from its wheel
 #   bash op_tests/run_gpu_suite.sh robust
 #       # issue 10: the robustness tests on the GPU; the hostile-metadata cases under compute-sanitizer
 #       # memcheck (op_tests/pa_v1/sanitize_pa_v1.py); the differential fuzz (fuzz_pa_v1.py: FUZZ_COUNT
@@ -285,6 +289,43 @@ if [ "$what" = mtp ]; then
         >"$OUT/resources_mtp.log" 2>&1 || rc=1
     grep -A12 -E "^(AMD|NVIDIA)" "$OUT/resources_mtp.log" | head -30
     echo "mtp: resource table $((SECONDS - t0)) s"
+fi
+if [ "$what" = peers ]; then
+    # issue 8's table with the peer columns (bench_pa_v1_swa.py --issue8): FlashInfer and vLLM's Triton
+    # unified_attention from .peers/ (op_tests/pa_v1/fetch_peers.sh wrote it on a machine with an index;
+    # carry .peers). FlashInfer's modules come pre-built in its wheel (FLASHINFER_DISABLE_JIT=1: a missing
+    # one is an n/a column, not minutes of nvcc; PEERS_JIT=1 lets it compile instead).
+    t0=$SECONDS
+    python3 -m aiter_swa.jit.prebuild --arch "$ARCH" "${BENCH_KERNELS[@]}" --jobs "$JOBS" --out /tmp/kernels \
+        >"$OUT/prebuild.log" 2>&1 &
+    prebuild_pid=$!
+    # the carried wheels, each only where its module is missing (FlashInfer and its FFI always)
+    inst=()
+    for w in .peers/wheels/*.whl; do
+        [ -f "$w" ] || continue
+        mod=$(basename "$w" | cut -d- -f1)
+        case $mod in
+            flashinfer_python|apache_tvm_ffi) inst+=("$w"); continue ;;
+            nvidia_ml_py) mod=pynvml ;;
+        esac
+        python3 -c "import $mod" 2>/dev/null || inst+=("$w")
+    done
+    if [ ${#inst[@]} -gt 0 ]; then
+        python3 -m pip install --no-deps --no-index "${inst[@]}" >"$OUT/install_peers.log" 2>&1 \
+            || { echo "peers: wheel install failed (the bench shows their columns as n/a)"; tail -5 "$OUT/install_peers.log"; }
+    else
+        echo "peers: no .peers/wheels (op_tests/pa_v1/fetch_peers.sh; carry .peers): FlashInfer columns n/a"
+    fi
+    python3 -c "import flashinfer, sys; print('flashinfer', flashinfer.__version__, 'AOT modules:', \
+        len(list(__import__('pathlib').Path(flashinfer.__file__).parent.glob('data/aot/*/*.so'))))" 2>&1 | tail -1
+    echo "peers: installs $((SECONDS - t0)) s"
+    wait $prebuild_pid || { tail -5 "$OUT/prebuild.log"; rc=1; }
+    echo "peers: our kernels pre-built at $((SECONDS - t0)) s"
+    [ "${PEERS_JIT:-0}" = 1 ] || export FLASHINFER_DISABLE_JIT=1
+    export FLASHINFER_WORKSPACE_BASE=${FLASHINFER_WORKSPACE_BASE:-/tmp/flashinfer_ws} MAX_JOBS=$JOBS
+    export TRITON_CACHE_DIR=${TRITON_CACHE_DIR:-/tmp/triton_cache_peers}
+    run_bench current --issue8 "$@" 2>&1 | tee "$OUT/bench_peers.log" || rc=1
+    echo "peers: done at $((SECONDS - t0)) s"
 fi
 if [ "$what" = robust ]; then
     FUZZ_COUNT=${FUZZ_COUNT:-3000} FUZZ_BUDGET_S=${FUZZ_BUDGET_S:-0} FUZZ_SANITIZE=${FUZZ_SANITIZE:-25}

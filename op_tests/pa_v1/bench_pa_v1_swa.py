@@ -20,6 +20,17 @@ block-table entries point at one null block, as serving engines do with freed bl
     python op_tests/pa_v1/bench_pa_v1_swa.py                 # the whole table
     python op_tests/pa_v1/bench_pa_v1_swa.py --models mistral --ctx 16384 --windows 4096
     python op_tests/pa_v1/bench_pa_v1_swa.py --block-size 16 32 --kv-dtype auto fp8e4m3fn fp8e4m3fnuz
+    python op_tests/pa_v1/bench_pa_v1_swa.py --issue8            # issue 8's table with the peer columns
+    python op_tests/pa_v1/bench_pa_v1_swa.py --issue8 --dry-run  # its rows and FlashInfer modules, no GPU
+
+``--issue8`` runs issue 8's rows (its table's shapes, plus mtp 2 and 4 at the Mistral and gpt-oss
+shapes) with, next to ours, the peers of ``peers.py`` fed the same inputs and timed the same way:
+FlashInfer's batch decode (tensor-core ``fi_tc`` and CUDA-core ``fi_cuda``) and vLLM's Triton
+``unified_attention`` (``vllm``, with the 2D / 3D path its heuristic took). Each output is checked
+against ours (against a float32 reference where ours does not run, e.g. ``mtp > 1`` before the
+matrix-core kernel) before it is timed: a mismatch is printed and its time marked ``!``. A peer
+that is not importable (``op_tests/pa_v1/fetch_peers.sh``; ``run_gpu_suite.sh peers`` installs
+them) is shown as ``n/a`` with the reason. Then each row's ours / best peer and issue 8's targets.
 """
 
 from __future__ import annotations
@@ -27,6 +38,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -37,6 +49,7 @@ import aiter_swa
 from aiter_swa.ops.pa_v1.call import PaV1Call
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # op_tests, for testlib
+sys.path.insert(1, str(Path(__file__).resolve().parent))  # op_tests/pa_v1, for peers
 from testlib.pa_v1 import cuda_median_ms as median_ms  # noqa: E402
 
 P = 256
@@ -67,8 +80,9 @@ def copy_bandwidth_tbs(dev) -> float:
 class Inputs:
     """One rotating set of paged inputs; all sequences have context ``ctx``."""
 
-    def __init__(self, h, kvh, d, batch, ctx, window, bs, dtype, dev, kv_dtype="auto"):
-        lo = max(0, ctx - window) if window > 0 else 0
+    def __init__(self, h, kvh, d, batch, ctx, window, bs, dtype, dev, kv_dtype="auto", mtp=1, soft_cap=0.0):
+        # the first key any query row attends (row i of mtp sits at ctx - mtp + i)
+        lo = max(0, ctx - window - mtp + 1) if window > 0 else 0
         first, end = lo // bs, -(-ctx // bs)
         per_seq = end - first
         self.k = torch.randn(1 + batch * per_seq, kvh, bs, d, dtype=dtype, device=dev)
@@ -80,16 +94,18 @@ class Inputs:
             self.k, self.v = (self.k / self.k_scale).to(FP8[kv_dtype]), (self.v / self.v_scale).to(FP8[kv_dtype])
         self.bt = torch.zeros(batch, end, dtype=torch.int32, device=dev)  # 0: the null block
         self.bt[:, first:end] = 1 + torch.randperm(batch * per_seq, device=dev, dtype=torch.int32).view(batch, per_seq)
-        self.q = torch.randn(batch, h, d, dtype=dtype, device=dev)
+        self.q = torch.randn(batch * mtp, h, d, dtype=dtype, device=dev)
         self.out = torch.empty_like(self.q)
         self.cl = torch.full((batch,), ctx, dtype=torch.int32, device=dev)
-        self.ws = torch.empty(aiter_swa.get_workspace_size(batch, h, d, ctx, dtype, window), dtype=torch.uint8, device=dev)
-        self.lo, self.ctx, self.window, self.scale = lo, ctx, window, d**-0.5
+        self.ws = torch.empty(aiter_swa.get_workspace_size(batch, h, d, ctx, dtype, window, P, mtp), dtype=torch.uint8,
+                              device=dev)  # fmt: skip
+        self.lo, self.ctx, self.window, self.scale, self.mtp = lo, ctx, window, d**-0.5, mtp
         self.args = PaV1Call(
             out=self.out, workspace_buffer=self.ws, query=self.q, key_cache=self.k, value_cache=self.v,
             scale=self.scale, block_tables=self.bt, cu_query_lens=None, context_lens=self.cl, max_context_len=ctx,
             alibi_slopes=None, kv_cache_dtype="fp8" if self.fp8 else "auto", kv_cache_layout="HND",
-            logits_soft_cap=0.0, k_scale=self.k_scale, v_scale=self.v_scale, partition_size=P, sliding_window=window,
+            logits_soft_cap=soft_cap, k_scale=self.k_scale, v_scale=self.v_scale, partition_size=P, sliding_window=window,
+            mtp=mtp,
         ).args()  # fmt: skip
 
     def ours(self):
@@ -105,10 +121,10 @@ class Inputs:
         )
 
 
-def must_read_bytes(h, kvh, d, batch, ctx, window, bs, elt, kv_elt=None) -> int:
-    span = min(ctx, window) if window > 0 else ctx
+def must_read_bytes(h, kvh, d, batch, ctx, window, bs, elt, kv_elt=None, mtp=1) -> int:
+    span = min(ctx, window + mtp - 1) if window > 0 else ctx
     kv = batch * kvh * span * d * (kv_elt or elt) * 2
-    qo = 2 * batch * h * d * elt
+    qo = 2 * batch * mtp * h * d * elt
     bt = batch * (-(-span // bs) + 1) * 4
     return kv + qo + bt
 
@@ -132,6 +148,159 @@ def bench_flex(inp: Inputs, h, kvh, d, batch, ctx, window, dev, warmup, reps):
     return median_ms(lambda: fn(q, kd, vd, block_mask=mask, scale=inp.scale, enable_gqa=True), warmup, reps)
 
 
+# issue 8's rows: (label, model, batch, ctx, window, mtp); window 0 = off
+ISSUE8_ROWS = [
+    ("mistral B32 16K w4096", "mistral", 32, 16384, 4096, 1),
+    ("mistral B32 128K w4096", "mistral", 32, 131072, 4096, 1),
+    ("mistral B1 32K w4096", "mistral", 1, 32768, 4096, 1),
+    ("gpt-oss B64 16K w128", "gpt-oss", 64, 16384, 128, 1),
+    ("gpt-oss B64 16K w4096", "gpt-oss", 64, 16384, 4096, 1),
+    ("gemma3 B16 16K w1024", "gemma3", 16, 16384, 1024, 1),
+    ("seed B8 9216 w8192", "seed", 8, 9216, 8192, 1),
+    ("mistral B32 16K off", "mistral", 32, 16384, 0, 1),
+    ("mistral B32 16K w4096 mtp2", "mistral", 32, 16384, 4096, 2),
+    ("mistral B32 16K w4096 mtp4", "mistral", 32, 16384, 4096, 4),
+    ("gpt-oss B64 16K w4096 mtp2", "gpt-oss", 64, 16384, 4096, 2),
+    ("gpt-oss B64 16K w4096 mtp4", "gpt-oss", 64, 16384, 4096, 4),
+    ("gpt-oss B64 16K w128 mtp4", "gpt-oss", 64, 16384, 128, 4),
+]
+
+
+def issue8_flashinfer_modules(rows=ISSUE8_ROWS, soft_cap=0.0) -> set:
+    """The FlashInfer modules ``rows`` plan: ``{(kind, head_dim, window_on, soft_cap_on)}``."""
+    from peers import flashinfer_modules_needed
+
+    shapes = [(*MODELS[m][:3], w, mtp) for _, m, _, _, w, mtp in rows]
+    return flashinfer_modules_needed(shapes, soft_cap)
+
+
+def graph_ms(fns, calls, reps) -> float:
+    """Per-call time of ``fns`` (one per rotating set), replayed from one graph of ``calls`` calls, as for ours."""
+    for f in fns:
+        f()  # compile (first time) and warm up outside the capture
+    torch.cuda.synchronize()
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        for i in range(calls):
+            fns[i % len(fns)]()
+    t = median_ms(graph.replay, 3, reps) / calls
+    del graph
+    return t
+
+
+def issue8(args, dev, dtype, copy_bw, l2) -> int:
+    import peers
+
+    rows = [r for r in ISSUE8_ROWS if not args.rows or r[0] in args.rows]
+    avail = {}
+    if not args.no_peers:
+        fi, fi_why = peers.import_flashinfer()
+        ua, ua_why = peers.import_vllm_unified()
+        avail = {"fi_tc": (fi, fi_why), "fi_cuda": (fi, fi_why), "vllm": (ua, ua_why)}
+        for col, (mod, why) in avail.items():
+            print(f"# {col}: " + (f"n/a ({why})" if mod is None else f"{getattr(mod, '__module__', mod.__name__)}"))
+        if fi is not None:
+            print(f"# flashinfer {fi.__version__}, FLASHINFER_DISABLE_JIT={os.environ.get('FLASHINFER_DISABLE_JIT', '')}")
+    hdr = (f"{'row':28} {'ours us':>9} {'fi_tc us':>9} {'fi_cuda us':>10} {'vllm us':>12} {'ours %cp':>8} "
+           f"{'fi_tc %cp':>9} {'ours/best':>9}")  # fmt: skip
+    print(hdr)
+    res = {}
+    for label, model, batch, ctx, window, mtp in rows:
+        h, kvh, d, _ = MODELS[model]
+        bs = args.block_size[0]
+        set_bytes = must_read_bytes(h, kvh, d, batch, ctx, window, bs, dtype.itemsize, mtp=mtp)
+        nsets = max(1, min(8, math.ceil(4 * l2 / set_bytes)))
+        try:
+            sets = [Inputs(h, kvh, d, batch, ctx, window, bs, dtype, dev, mtp=mtp, soft_cap=args.soft_cap)
+                    for _ in range(nsets)]  # fmt: skip
+        except torch.OutOfMemoryError:
+            print(f"{label:28}  (inputs do not fit in GPU memory)")
+            continue
+        t, note = {}, {}
+        try:
+            t["ours"] = graph_ms([s.ours for s in sets], args.calls, args.reps)
+            ref, ref_name = sets[0].out.clone(), "ours"
+            ok, err = peers.compare(ref, peers.reference_fp32(sets[0], mtp, window, args.soft_cap))
+            if not ok:
+                print(f"#   MISMATCH ours vs float32 reference at {label}: max abs err {err:.3g}")
+                note["ours"] = "!"
+        except Exception as e:  # noqa: BLE001  (e.g. mtp > 1 before the matrix-core kernel)
+            print(f"#   ours at {label}: n/a ({type(e).__name__}: {str(e)[:100]})")
+            ref, ref_name = peers.reference_fp32(sets[0], mtp, window, args.soft_cap), "float32 reference"
+        for col, (mod, why) in avail.items():
+            if mod is None:
+                continue
+            try:
+                if col == "vllm":
+                    runs = [peers.VllmUnified(mod, s, mtp=mtp, window=window, soft_cap=args.soft_cap) for s in sets]
+                    note[col] = " " + runs[0].mode
+                else:
+                    runs = [peers.FlashInferDecode(mod, s, tensor_cores=col == "fi_tc", mtp=mtp, window=window,
+                                                   soft_cap=args.soft_cap) for s in sets]  # fmt: skip
+                    if getattr(runs[0], "backend", None) not in (None, "fa2"):
+                        print(f"#   {col} at {label}: FlashInfer resolved backend {runs[0].backend!r}")
+                runs[0]()
+                torch.cuda.synchronize()
+                ok, err = peers.compare(runs[0].out, ref)
+                if not ok:
+                    print(f"#   MISMATCH {col} vs {ref_name} at {label}: max abs err {err:.3g} (timed anyway, marked !)")
+                    note[col] = "!" + note.get(col, "")
+                t[col] = graph_ms(runs, args.calls, args.reps)
+            except Exception as e:  # noqa: BLE001  (a peer that cannot run this row: n/a with the reason)
+                print(f"#   {col} at {label}: n/a ({type(e).__name__}: {str(e)[:100]})")
+            finally:
+                runs = None
+        del sets
+        torch.cuda.empty_cache()
+        pct = {k: 100 * set_bytes / v / 1e9 / copy_bw for k, v in t.items()}
+        peer_t = [v for k, v in t.items() if k != "ours" and not note.get(k, "").startswith("!")]
+        best = min(peer_t) if peer_t else float("nan")
+        res[label] = (t, pct)
+
+        def cell(k, w):
+            return f"{t[k] * 1e3:.1f}{note.get(k, '')}".rjust(w) if k in t else "n/a".rjust(w)
+
+        ratio = t["ours"] / best if "ours" in t and peer_t else float("nan")
+        print(f"{label:28} {cell('ours', 9)} {cell('fi_tc', 9)} {cell('fi_cuda', 10)} {cell('vllm', 12)} "
+              f"{pct.get('ours', float('nan')):7.0f}% {pct.get('fi_tc', float('nan')):8.0f}% {ratio:9.2f}", flush=True)  # fmt: skip
+    print(issue8_targets(res))
+    return 0
+
+
+def issue8_targets(res) -> str:
+    """Issue 8's targets, measured next to target (``res``: label -> ({column: ms}, {column: % copy}))."""
+
+    def us(label, col="ours"):
+        return res[label][0][col] * 1e3 if label in res and col in res[label][0] else float("nan")
+
+    def pct(label):
+        return res[label][1].get("ours", float("nan")) if label in res else float("nan")
+
+    def verdict(ok):
+        return "met" if ok else "MISSED"
+
+    out = ["issue 8 targets (this run):"]
+    for label, *_rest, mtp in ISSUE8_ROWS:
+        if mtp != 1 or label not in res:
+            continue
+        o, f = us(label), us(label, "fi_tc")
+        if o == o and f == f:
+            out.append(f"  {label:26} ours {o:7.1f} us <= FlashInfer TC {f:7.1f} us: {verdict(o <= f)} ({o / f:.2f}x)")
+        else:
+            out.append(f"  {label:26} ours {o:7.1f} us vs FlashInfer TC: not measured")
+    for label, want in (("mistral B32 16K w4096", 90), ("gpt-oss B64 16K w4096", 85)):
+        p = pct(label)
+        out.append(f"  {label:26} {p:5.0f}% of copy bandwidth >= {want}%: " + (verdict(p >= want) if p == p else "not measured"))
+    for label in ("mistral B1 32K w4096", "gpt-oss B64 16K w128"):
+        o = us(label)
+        out.append(f"  {label:26} {o:7.1f} us <= 10 us: " + (verdict(o <= 10) if o == o else "not measured"))
+    for base in ("mistral B32 16K w4096", "gpt-oss B64 16K w4096"):
+        o1, o4 = us(base), us(base + " mtp4")
+        r = o4 / o1
+        out.append(f"  {base + ' mtp4':26} {r:5.2f}x mtp1 <= 1.3x: " + (verdict(r <= 1.3) if r == r else "not measured"))
+    return "\n".join(out)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
@@ -144,7 +313,19 @@ def main(argv=None) -> int:
                     help="KV cache: the query's dtype, or fp8 (scales 0.37 / 2.5)")
     ap.add_argument("--calls", type=int, default=20, help="op calls per graph replay")
     ap.add_argument("--reps", type=int, default=15)
+    ap.add_argument("--issue8", action="store_true", help="issue 8's rows with the peer columns (see above)")
+    ap.add_argument("--rows", nargs="+", default=None, metavar="LABEL", help="--issue8: only these rows (labels as printed)")
+    ap.add_argument("--no-peers", action="store_true", help="--issue8: ours only")
+    ap.add_argument("--soft-cap", type=float, default=0.0, help="--issue8: logits soft cap for every column (0: off)")
+    ap.add_argument("--dry-run", action="store_true", help="--issue8: print the rows and the FlashInfer modules they need")
     args = ap.parse_args(argv)
+    if args.issue8 and args.dry_run:
+        for label, model, batch, ctx, window, mtp in ISSUE8_ROWS:
+            if not args.rows or label in args.rows:
+                print(f"{label:28} {model:8} batch {batch:3} ctx {ctx:6} window {window:5} mtp {mtp}")
+        for kind, d, swa, cap in sorted(issue8_flashinfer_modules(soft_cap=args.soft_cap)):
+            print(f"flashinfer module: {kind:4} head_dim {d:3} window {'on' if swa else 'off'} soft_cap {'on' if cap else 'off'}")
+        return 0
     if not torch.cuda.is_available():
         print("bench_pa_v1_swa: no GPU visible to torch; nothing to measure", file=sys.stderr)
         return 2
@@ -157,6 +338,8 @@ def main(argv=None) -> int:
     print(f"# device: {props.name}, torch {torch.__version__}, dtype {args.dtype}, "
           f"block size {' '.join(map(str, args.block_size))}, KV {' '.join(args.kv_dtype)}")
     print(f"# copy bandwidth (read + write): {copy_bw:.2f} TB/s; L2 {l2 >> 20} MiB")
+    if args.issue8:
+        return issue8(args, dev, dtype, copy_bw, l2)
     hdr = (f"{'model':8} {'N_CTX':>7} {'WINDOW':>6} {'block':>5} {'KV':>11} {'torch ms':>9} {'flex ms':>8} {'ours ms':>8} "
            f"{'ours TB/s':>9} {'% copy':>6} {'vs torch':>8}")
     print(hdr)

@@ -1,0 +1,1 @@
+"""Stand-in package (aiter_swa benchmark)."""
