@@ -44,7 +44,7 @@ namespace pa_v1 {
 // Shared memory of one workgroup (bytes), as aiter_swa/ops/pa_v1/spec.py mma_key_tile computes it.
 __host__ __device__ constexpr int mma_smem_bytes(int head_size, int rows, int key_tile) {
   return 2 * key_tile * (head_size + 8) + 2 * rows * (head_size + 8) + 4 * rows * key_tile +
-         2 * rows * (key_tile + 8) + 8 * key_tile + 24 * rows;
+         2 * rows * (key_tile + 8) + 8 * key_tile + 36 * rows;
 }
 
 // One matrix-core specialization. ROWS: query rows (GQA heads x tokens) per workgroup, a multiple of
@@ -134,8 +134,11 @@ __global__ __launch_bounds__(S::NUM_THREADS) void mma_partition_kernel(const PaP
   __shared__ int2 s_rows[KT];
   __shared__ float s_m[R], s_l[R], s_alpha[R], s_slope[R];
   __shared__ int s_lo[R], s_hi[R];  // attended keys of row r in this partition: [s_lo, s_hi)
+  // Row r's query/out row and head (-1: none, or outside the query), its position: kept in shared memory
+  // so that none of the values they come from stay in (scalar) registers across the key loop.
+  __shared__ int s_qrow[R], s_qhead[R], s_pos[R];
   static_assert(mma_smem_bytes(HS, R, KT) >= int(sizeof(s_q) + sizeof(s_kv) + sizeof(s_p) + sizeof(s_s) +
-                                                 sizeof(s_rows) + 6 * sizeof(s_m)),
+                                                 sizeof(s_rows) + 9 * sizeof(s_m)),
                 "mma_smem_bytes must cover the shared memory (spec.py sizes the key tile with it)");
 
   const int num_chunks = p.num_chunks;
@@ -178,6 +181,10 @@ __global__ __launch_bounds__(S::NUM_THREADS) void mma_partition_kernel(const PaP
     s_lo[tid] = rlo;
     s_hi[tid] = max(rhi, rlo);
     s_slope[tid] = slope;
+    const bool written = m < rows_total && row_in_range(p, row0, m / gqa);
+    s_qrow[tid] = written ? row0 + m / gqa : -1;
+    s_qhead[tid] = head0 + m % gqa;
+    s_pos[tid] = L - n + m / gqa;
     s_m[tid] = -INFINITY;
     s_l[tid] = 0.f;
   }
@@ -271,16 +278,25 @@ __global__ __launch_bounds__(S::NUM_THREADS) void mma_partition_kernel(const PaP
         store_tile(kraw);
       }
       __syncthreads();
-      // (3) S = Q K^T (partly unrolled: fully unrolled, 16 k-steps or 8 jobs of fragments in flight took
-      // every register of sm_90 and spilled)
+      // (3) S = Q K^T. NVIDIA: partly unrolled (fully unrolled, 16 k-steps or 8 jobs of fragments in flight
+      // took every register of sm_90 and spilled); AMD: fully unrolled (the loop control of the partly
+      // unrolled loops took the last scalar registers of gfx90a/gfx942 and spilled).
+#if AITER_SWA_WAVEFRONT_SIZE == 64
+#pragma unroll
+#else
 #pragma unroll 2
+#endif
       for (int jj = 0; jj < QK_PER_WARP; ++jj) {
         const int job = warp + jj * NW;
         if (job >= QK_JOBS) break;  // uniform across the wavefront
         const int mt = job / (KT / mma::kN), nt = job % (KT / mma::kN);
         mma::FragC acc;
         mma::zero(acc);
+#if AITER_SWA_WAVEFRONT_SIZE == 64
+#pragma unroll
+#else
 #pragma unroll 4
+#endif
         for (int ks = 0; ks < HS / mma::kK; ++ks) {
           mma::FragA a;
           mma::FragB b;
@@ -299,7 +315,7 @@ __global__ __launch_bounds__(S::NUM_THREADS) void mma_partition_kernel(const PaP
       {
         const int klo = s_lo[sr] - t0, khi = s_hi[sr] - t0;  // attended keys of the row, as tile offsets
         const float slope = s_slope[sr];
-        const int rel0 = t0 - (L - n + (chunk * R + sr) / gqa);  // key t0's distance to the row's position
+        const int rel0 = t0 - s_pos[sr];  // key t0's distance to the row's position
         float x[KT / TPR];
         float mx = -INFINITY;
 #pragma unroll
@@ -372,9 +388,8 @@ __global__ __launch_bounds__(S::NUM_THREADS) void mma_partition_kernel(const PaP
 #pragma unroll
     for (int e = 0; e < mma::kCElems; ++e) {
       const int r = mt * mma::kM + mma::c_row(lane, e), col = nt * mma::kN + mma::c_col(lane, e);
-      const int m = chunk * R + r;
-      if (m >= rows_total || !row_in_range(p, row0, m / gqa)) continue;
-      const int row = row0 + m / gqa, head = head0 + m % gqa;
+      const int row = s_qrow[r], head = s_qhead[r];
+      if (row < 0) continue;
       const float l = s_l[r];
       float val;
       if (single_partition) {
@@ -394,9 +409,8 @@ __global__ __launch_bounds__(S::NUM_THREADS) void mma_partition_kernel(const PaP
     }
   }
   if (!single_partition && tid < R) {
-    const int m = chunk * R + tid;
-    if (m < rows_total && row_in_range(p, row0, m / gqa)) {
-      const int64_t slot = (int64_t(row0 + m / gqa) * p.num_heads + head0 + m % gqa) * p.num_partitions + part;
+    if (s_qrow[tid] >= 0) {
+      const int64_t slot = (int64_t(s_qrow[tid]) * p.num_heads + s_qhead[tid]) * p.num_partitions + part;
       p.max_logits[slot] = bad ? qnan : s_m[tid];
       p.exp_sums[slot] = bad ? qnan : s_l[tid];
     }
