@@ -45,6 +45,15 @@
 #       # the fast path (aiter_swa/_fast_path.py): its torch extension built (timed; the first import of
 #       # aiter_swa builds it otherwise), its CPU tests and the op's GPU tests through it (pytest_fast.log),
 #       # then the host cost per call with the fast path on and off (host_cost.log)
+#   bash op_tests/run_gpu_suite.sh mma
+#       # issue 8, the matrix-core kernel: its benchmark kernels pre-built (the table's hmma column:
+#       # prebuild_mma.log), its GPU tests (test_pa_v1_mma_gpu.py: multi-token, split, graph), the
+#       # multi-token tests (test_pa_v1_mtp_gpu.py) and the one-token grid (test_pa_v1_swa.py,
+#       # test_pa_v1_gpu.py) on the mma kernel (AITER_SWA_PA_KERNEL=mma),
+#       # then issue 8's benchmark rows (bench --issue8 --no-peers) with the vector and the mma kernel
+#       # (bench_mma_vector.log, bench_mma_mma.log);
+#       # MMA_TESTS=0 skips the tests, MMA_BENCH=0 the benchmark; each step is bounded (MMA_TEST_TIMEOUT=150,
+#       # MMA_GRID_TIMEOUT=150, MMA_BENCH_TIMEOUT=120 s per kernel): about 9 minutes at most
 #
 # Kernels compile on first use into $AITER_SWA_CACHE_DIR (pytest-xdist workers share it: one compile
 # per kernel, under its file lock); the benchmarks' kernels are pre-built first with all CPUs.
@@ -364,5 +373,44 @@ if [ "$what" = robust ]; then
     python3 op_tests/pa_v1/soak_pa_v1.py --procs "$SOAK_PROCS" --seconds "$SOAK_SECONDS" >"$OUT/soak.log" 2>&1 || rc=1
     grep -E "^soak" "$OUT/soak.log" | tail -5
     stamp "soak done"
+fi
+if [ "$what" = mma ]; then
+    mma_start=$(date +%s)
+    mstamp() { echo "[mma +$(( $(date +%s) - mma_start ))s] $*"; }
+    # the benchmark's kernels: vector (GQA 2/4/8) and mma (16 and 32 rows), bf16, head sizes 64/128/256, window on/off;
+    # cuobjdump for the table's hmma column (Triton's wheel has one)
+    [ -n "${AITER_SWA_CUOBJDUMP:-}" ] || export AITER_SWA_CUOBJDUMP=$(python3 -c "import triton, pathlib; print(pathlib.Path(triton.__file__).parent / 'backends/nvidia/bin/cuobjdump')" 2>/dev/null)
+    { python3 -m aiter_swa.jit.prebuild --arch "$ARCH" --op pa_v1 --q-dtype bf16 --kv-dtype bf16 --out-dtype bf16 \
+        --soft-cap off --alibi off --head-size 64,128,256 --gqa 2,4,8 --mma-rows 0 --jobs "$JOBS" --out /tmp/kernels \
+      && python3 -m aiter_swa.jit.prebuild --arch "$ARCH" --op pa_v1 --q-dtype bf16 --kv-dtype bf16 --out-dtype bf16 \
+        --soft-cap off --alibi off --head-size 64,128,256 --gqa 1 --mma-rows 16,32 --jobs "$JOBS" --out /tmp/kernels; } \
+        >"$OUT/prebuild_mma.log" 2>&1 &
+    prebuild_pid=$!
+    per_test=(); python3 -c "import pytest_timeout" 2>/dev/null && per_test=(--timeout 180)
+    if [ "${MMA_TESTS:-1}" = 1 ]; then
+        timeout -k 10 "${MMA_TEST_TIMEOUT:-150}" python3 -m pytest op_tests/pa_v1/test_pa_v1_mma_gpu.py \
+            op_tests/pa_v1/test_pa_v1_mtp_gpu.py -q -rs -n "$JOBS" \
+            -p no:cacheprovider "${per_test[@]}" >"$OUT/pytest_mma.log" 2>&1 || rc=1
+        grep -E "^(FAILED|ERROR)" "$OUT/pytest_mma.log" | head -20; tail -1 "$OUT/pytest_mma.log"
+        mstamp "multi-token tests done"
+        AITER_SWA_PA_KERNEL=mma timeout -k 10 "${MMA_GRID_TIMEOUT:-150}" python3 -m pytest op_tests/pa_v1/test_pa_v1_swa.py \
+            op_tests/pa_v1/test_pa_v1_gpu.py -q -rs -m "not toolchain" -n "$JOBS" -p no:cacheprovider "${per_test[@]}" \
+            >"$OUT/pytest_mma_grid.log" 2>&1 || rc=1
+        grep -E "^(FAILED|ERROR)" "$OUT/pytest_mma_grid.log" | head -20; tail -1 "$OUT/pytest_mma_grid.log"
+        mstamp "one-token grid on the mma kernel done"
+    fi
+    wait $prebuild_pid || { echo "pre-build failed:"; tail -5 "$OUT/prebuild_mma.log"; rc=1; }
+    tail -3 "$OUT/prebuild_mma.log"
+    # the resource table's hmma / mfma column counts matrix instructions per kernel (0: a scalar fallback)
+    grep -E "mma_partition_kernel|^spec" "$OUT/prebuild_mma.log" | head -8
+    if [ "${MMA_BENCH:-1}" = 1 ]; then
+        # issue 8's table (bench --issue8: its rows, mtp 2/4 included), ours only, the vector kernel then the mma one
+        # (mtp > 1 rows: n/a with the vector kernel); the peers' columns: the peers' own GPU step
+        for kernel in vector mma; do
+            AITER_SWA_PREBUILT_DIR=/tmp/kernels timeout -k 10 "${MMA_BENCH_TIMEOUT:-120}" python3 op_tests/pa_v1/bench_pa_v1_swa.py \
+                --issue8 --no-peers --kernel "$kernel" --reps 10 2>&1 | tee "$OUT/bench_mma_$kernel.log" || rc=1
+        done
+        mstamp "benchmark done"
+    fi
 fi
 exit $rc

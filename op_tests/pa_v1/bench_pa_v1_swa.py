@@ -318,7 +318,12 @@ def main(argv=None) -> int:
     ap.add_argument("--no-peers", action="store_true", help="--issue8: ours only")
     ap.add_argument("--soft-cap", type=float, default=0.0, help="--issue8: logits soft cap for every column (0: off)")
     ap.add_argument("--dry-run", action="store_true", help="--issue8: print the rows and the FlashInfer modules they need")
+    ap.add_argument("--kernel", default="auto", choices=["auto", "vector", "mma"],
+                    help="which decode kernel serves the op (AITER_SWA_PA_KERNEL; auto: the dispatch's rule)")
     args = ap.parse_args(argv)
+    from aiter_swa.ops.pa_v1 import gpu as pa_gpu
+
+    pa_gpu.set_kernel(args.kernel)
     if args.issue8 and args.dry_run:
         for label, model, batch, ctx, window, mtp in ISSUE8_ROWS:
             if not args.rows or label in args.rows:
@@ -336,7 +341,7 @@ def main(argv=None) -> int:
     l2 = getattr(props, "L2_cache_size", 64 << 20)
     copy_bw = copy_bandwidth_tbs(dev)
     print(f"# device: {props.name}, torch {torch.__version__}, dtype {args.dtype}, "
-          f"block size {' '.join(map(str, args.block_size))}, KV {' '.join(args.kv_dtype)}")
+          f"block size {' '.join(map(str, args.block_size))}, KV {' '.join(args.kv_dtype)}, kernel {args.kernel}")
     print(f"# copy bandwidth (read + write): {copy_bw:.2f} TB/s; L2 {l2 >> 20} MiB")
     if args.issue8:
         return issue8(args, dev, dtype, copy_bw, l2)

@@ -14,7 +14,7 @@ import logging
 import pytest
 
 from aiter_swa.jit import loader, resources
-from aiter_swa.ops.pa_v1.spec import LAUNCH, PaV1Spec
+from aiter_swa.ops.pa_v1.spec import LAUNCH, PaV1Spec, fp8_format_for_arch
 from testlib.jit import JIT_ENV, assert_all_built, gpu_visible, toolchain_problem
 from testlib.pa_v1 import call_raw, null_launch_args
 
@@ -35,9 +35,19 @@ FP8_REPRESENTATIVE = [
     ("fp16", "fp8e4m3fn", 512, 8, True, True, True),       # OCP fp8, the largest head size, every flag
     ("bf16", "fp8e4m3fnuz", 32, 16, False, True, False),
 ]
+#           query   KV cache   head  rows  swa    cap    alibi   (the matrix-core kernel, gqa 1)
+MMA_REPRESENTATIVE = [
+    ("bf16", "bf16", 128, 16, True, False, False),   # GQA <= 16 decode, the common case
+    ("fp16", "fp16", 64, 64, True, True, True),      # multi-token rows, every flag
+    ("bf16", "fp8", 512, 16, False, False, True),    # fp8 KV, the largest head size
+    ("fp16", "fp16", 80, 32, True, False, False),    # an odd head size
+]
 ARCHS = ("gfx942", "sm_90")
 SPECS = [PaV1Spec(dt, dt, dt, *row, arch=arch) for arch in ARCHS for dt, *row in REPRESENTATIVE] + [
     PaV1Spec(q, kv, q, *row, arch=arch) for arch in ARCHS for q, kv, *row in FP8_REPRESENTATIVE
+] + [
+    PaV1Spec(q, fp8_format_for_arch(arch) if kv == "fp8" else kv, q, hs, 1, swa, cap, alibi, arch=arch, mma_rows=rows)
+    for arch in ARCHS for q, kv, hs, rows, swa, cap, alibi in MMA_REPRESENTATIVE
 ]
 
 

@@ -71,8 +71,9 @@ def test_on_by_default_for_untested_archs_only(monkeypatch):
         ({}, {}),
         (dict(q_dtype="fp16", kv_dtype="fp8e4m3fnuz", out_dtype="fp16", head_size=128, gqa=8, sliding_window=False,
               soft_cap=False, alibi=False), dict(kv_cache_layout="NHD")),
-        (dict(head_size=32, gqa=1), dict(mtp=3, varlen=True)),
-        (dict(head_size=256, gqa=16, alibi=False), dict(mtp=2)),
+        # multi-token calls run the matrix-core kernel (gpu.spec_for): its specs have gqa 1 and the rows
+        (dict(head_size=32, gqa=1, mma_rows=16), dict(mtp=3, varlen=True)),
+        (dict(head_size=256, gqa=1, mma_rows=16, alibi=False), dict(mtp=2, gqa_ratio=16)),
     ],
     ids=["bf16-swa-cap-alibi", "fp8-NHD", "mtp3-varlen", "mtp2-g16"],
 )  # fmt: skip
@@ -90,7 +91,7 @@ def test_passes_once_per_specialization(kernel_runs, kw, case_kw):
 
 
 def test_tested_arch_is_not_checked_unless_forced(kernel_runs, monkeypatch):
-    s = spec(arch="sm_90")
+    s = spec(arch="sm_90", gqa=2)  # GQA 2: the vector kernel there (GQA 4 runs the matrix-core one: spec.choose_kernel)
     selfcheck.ensure(s, first_use(s))
     assert not kernel_runs and s not in selfcheck._passed
     monkeypatch.setenv(selfcheck.ENV, "1")

@@ -291,12 +291,14 @@ def null_launch_args(**overrides) -> dict:
     block 16, 2 partitions), ``overrides`` last. With ``num_seqs=0`` a launcher returns before it
     touches the GPU runtime."""
     args = dict(
-        out=0, query=0, key_cache=0, value_cache=0, block_tables=0, context_lens=0, alibi_slopes=0, sinks=0,
+        out=0, query=0, key_cache=0, value_cache=0, block_tables=0, cu_query_lens=0, context_lens=0, alibi_slopes=0,
+        sinks=0,
         k_scale=0, v_scale=0, workspace=0, device=0, exp_sums_offset=0, max_logits_offset=64, tmp_out_offset=128,
         num_seqs=1, num_heads=8, num_kv_heads=1, num_partitions=2, bt_stride=32, q_stride_seq=1024,
         q_stride_head=128, o_stride_seq=1024, o_stride_head=128, k_stride_block=2048, k_stride_head=2048,
         k_stride_token=128, v_stride_block=2048, v_stride_head=2048, v_stride_token=128, sliding_window=128,
-        max_context_len=512, num_blocks=64, block_size=16, scale=0.1, soft_cap=0.0, stream=0,
+        max_context_len=512, num_blocks=64, block_size=16, scale=0.1, soft_cap=0.0, stream=0, mtp=1,
+        num_query_rows=1, cu_len=0, partition_size=256,
     )
     unknown = set(overrides) - set(args)
     assert not unknown, f"not launch parameters: {sorted(unknown)}"

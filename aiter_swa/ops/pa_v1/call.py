@@ -236,7 +236,8 @@ def validate(*args, **kwargs) -> PaV1Call:
 
     Raises:
         NotImplementedError: ``kv_cache_dtype`` ``"fp8_e5m2"`` or ``"int8"``, ``fp8_out_scale``
-            given (on the GPU also ``gpu.check_supported``).
+            given (on the GPU also ``gpu.check_supported``: multi-token calls with
+            ``AITER_SWA_PA_KERNEL=vector``).
         TypeError: wrong dtype of ``query`` (float16/bfloat16; float32 on the CPU), ``out``,
             ``key_cache``/``value_cache`` (the query's), ``block_tables``/``context_lens``/``cu_query_lens`` (int32),
             ``alibi_slopes``/``sinks``/fp8 scales (float32), ``workspace_buffer`` (uint8); a cache

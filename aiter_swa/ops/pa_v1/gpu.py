@@ -10,12 +10,18 @@ parameters only: the pointers, ``scale``, the soft cap and the stream (their ord
 import). The launch switches to the tensors' device when it is not the current one. A launch made
 here for a miss of the fast path (``aiter_swa._fast_path``) is filed for that call's key, with the
 slots the fast path reads its per-call values from (:func:`_fast_slots`).
+
+Two kernel families (``AITER_SWA_PA_KERNEL``, :func:`set_kernel`): the vector kernel (kernel.h, one
+query row per sequence) and the matrix-core kernel (mma_kernel.h: multi-token queries, the split over
+the machine of :func:`mma_split`); :func:`spec.choose_kernel` is the rule.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import operator
+import os
 
 import torch
 
@@ -25,19 +31,71 @@ from aiter_swa.jit import loader, toolchain
 
 from . import debug_checks, selfcheck
 from .call import ARG_INDEX, PaV1Call, kv_element_dtype, lookup, soft_cap_enabled
-from .spec import LAUNCH, VEC_BYTES, VEC_ELEMS, PaV1Spec, gqa_bucket
+from .spec import (KERNEL_ENV, KERNELS, LAUNCH, MMA_TARGET_WORKGROUPS_PER_CU, PARTITION_SIZE, VEC_BYTES, VEC_ELEMS,
+                   PaV1Spec, choose_kernel, gqa_bucket, mma_key_tile, mma_rows_for)  # fmt: skip
+from .workspace import layout
 
 _DTYPE_NAMES = {torch.float16: "fp16", torch.bfloat16: "bf16", torch.float8_e4m3fn: "fp8e4m3fn",
                 torch.float8_e4m3fnuz: "fp8e4m3fnuz"}
 #: The launch contract's per-call parameters, and the op argument each comes from (None: the stream).
 _CALL_SOURCES = {"out": "out", "query": "query", "key_cache": "key_cache", "value_cache": "value_cache",
-                 "block_tables": "block_tables", "context_lens": "context_lens", "alibi_slopes": "alibi_slopes",
+                 "block_tables": "block_tables", "cu_query_lens": "cu_query_lens", "context_lens": "context_lens",
+                 "alibi_slopes": "alibi_slopes",
                  "sinks": "sinks", "k_scale": "k_scale", "v_scale": "v_scale", "workspace": "workspace_buffer",
                  "scale": "scale", "soft_cap": "logits_soft_cap", "stream": None}  # fmt: skip
 if LAUNCH.call_names != tuple(_CALL_SOURCES):
     raise ImportError(f"aiter_swa pa_v1: the launch contract's per-call parameters changed ({LAUNCH.call_names}); "
                       "update gpu.py")  # fmt: skip
 _call_args = operator.itemgetter(*(ARG_INDEX[a] for a in _CALL_SOURCES.values() if a is not None))
+
+#: The kernel family the environment chose (``AITER_SWA_PA_KERNEL``: ``auto``, ``vector``, ``mma``;
+#: read at import; another value is a ValueError naming it at the first GPU call).
+ENV_KERNEL = os.environ.get(KERNEL_ENV, "auto") or "auto"
+#: The kernel family in force (:func:`set_kernel`); a plan records the one it was built for and is
+#: rebuilt when it changes.
+KERNEL = ENV_KERNEL
+
+
+def set_kernel(kernel: str) -> None:
+    """Serve later calls with ``kernel`` (``auto``, ``vector``, ``mma``), for tests and benchmarks.
+    While it differs from the environment's, the fast path is suspended (its filed launches follow the
+    environment's choice), so every call takes this module's dispatch.
+
+    Raises:
+        ValueError: ``kernel`` not one of :data:`spec.KERNELS`.
+    """
+    global KERNEL
+    if kernel not in KERNELS:
+        raise ValueError(f"kernel: expected one of {', '.join(KERNELS)}, got {kernel!r}")
+    KERNEL = ENV_KERNEL if kernel == ENV_KERNEL else kernel
+    _fast_path.suspend("pa_v1 kernel override", KERNEL != ENV_KERNEL)
+
+
+@functools.lru_cache(maxsize=None)
+def multiprocessor_count(device_index: int) -> int:
+    """SMs (NVIDIA) / CUs (AMD) of a GPU, read once per process and device (a host query, no sync)."""
+    return torch.cuda.get_device_properties(device_index).multi_processor_count
+
+
+def mma_split(num_seqs: int, num_kv_heads: int, chunks: int, span: int, key_tile: int, part_bytes: int,
+              workspace_bytes: int, num_cus: int) -> tuple:
+    """``(num_partitions, partition_size)`` of the matrix-core kernel, from host values only.
+
+    ``span``: the most keys a sequence's rows attend (``min(max_context_len, w + mtp - 1)`` with a
+    window ``w``, else ``max_context_len``); ``part_bytes``: workspace bytes one partition needs for
+    every query row and head; ``num_cus``: the device's SM/CU count. Aims at
+    ``MMA_TARGET_WORKGROUPS_PER_CU`` workgroups per CU (so a batch of 1 fills the GPU), never more
+    partitions than key tiles, nor than ``workspace_bytes`` holds (the caller's buffer, whose size is
+    host metadata: aiter's sizing gives ``ceil(max_context_len / 256)`` partitions). The partition
+    size is a multiple of ``key_tile``; one partition needs no workspace and no reduce.
+    """
+    tiles = -(-max(span, 1) // key_tile)
+    cap = workspace_bytes // part_bytes if part_bytes > 0 else 0
+    workgroups = max(1, num_seqs * num_kv_heads * chunks)
+    want = -(-MMA_TARGET_WORKGROUPS_PER_CU * num_cus // workgroups)
+    parts = max(1, min(want, tiles, cap))
+    size = -(-tiles // parts) * key_tile
+    return -(-max(span, 1) // size), size
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,6 +109,7 @@ class Plan:
     fp8: bool = False  # pass k_scale and v_scale
     #: The fast path's per-call slots (``aiter_swa._fast_path.publish``), in contract order.
     fast_slots: tuple = ()
+    choice: str = "auto"  # the KERNEL setting it was built for
 
 
 def _fast_slots(kv_vec_bytes: int, fp8: bool) -> tuple:
@@ -65,7 +124,7 @@ def _fast_slots(kv_vec_bytes: int, fp8: bool) -> tuple:
             slots.append((_fast_path.DOUBLE, ARG_INDEX[source], 0))
         elif source in ("k_scale", "v_scale") and not fp8:
             slots.append((_fast_path.CONSTANT, 0, 0))
-        elif source in ("alibi_slopes", "sinks"):
+        elif source in ("alibi_slopes", "sinks", "cu_query_lens"):
             slots.append((_fast_path.OPTIONAL_TENSOR, ARG_INDEX[source], 1))
         else:
             slots.append((_fast_path.TENSOR, ARG_INDEX[source], align.get(source, 1)))
@@ -80,41 +139,81 @@ def _misaligned(name: str, t: torch.Tensor, align: int = VEC_BYTES) -> ValueErro
     )
 
 
-#: Whether this build's GPU kernels run multi-token queries (``mtp > 1``, any ``cu_query_lens``);
-#: the GPU tests of the multi-token grid skip with this as their reason while it is False.
-MULTI_TOKEN = False
+#: Whether this build's GPU kernels run multi-token queries (``mtp > 1``, any ``cu_query_lens``): the
+#: matrix-core kernel does (mma_kernel.h).
+MULTI_TOKEN = True
+
+
+def _multi_row(call: PaV1Call) -> bool:
+    """Whether the call needs the multi-token kernel: ``mtp > 1``, or ``cu_query_lens`` with a row
+    count other than one per sequence (with one row per sequence the vector kernel assumes
+    ``cu_query_lens == arange(num_seqs + 1)``, as aiter's test and vLLM's decode-only batches pass)."""
+    d = call.dims
+    return call.mtp > 1 or (call.cu_query_lens is not None and d.num_rows != d.num_seqs)
 
 
 def check_supported(call: PaV1Call) -> None:
-    """Raise NotImplementedError for what the GPU kernels of this build cannot run (metadata only).
+    """Raise NotImplementedError for what the chosen GPU kernel cannot run (metadata only): several
+    query rows per sequence with ``AITER_SWA_PA_KERNEL=vector`` (:func:`spec.choose_kernel`)."""
+    choose_kernel(call.dims.gqa_ratio, call.mtp, _multi_row(call), "", KERNEL)
 
-    The vector kernel serves one query row per sequence: ``mtp == 1`` and, with ``cu_query_lens``,
-    ``query.shape[0] == num_seqs``, where it assumes ``cu_query_lens == arange(num_seqs + 1)`` (aiter's
-    test and vLLM's decode-only batches pass exactly that; the values cannot be checked without a
-    host read). The multi-token kernel replaces this check (``MULTI_TOKEN``).
-    """
+
+def _spec_fields(call: PaV1Call, arch: str) -> dict:
     d = call.dims
-    if call.mtp > 1:
-        raise NotImplementedError(
-            f"mtp: expected 1 on the GPU (the multi-token GPU kernel is not in this build; the CPU path "
-            f"runs mtp > 1), got {call.mtp}"
-        )
-    if call.cu_query_lens is not None and d.num_rows != d.num_seqs:
-        raise NotImplementedError(
-            f"cu_query_lens: expected one query row per sequence on the GPU (query.shape[0] == num_seqs={d.num_seqs}; "
-            f"the multi-token GPU kernel is not in this build), got query.shape[0]={d.num_rows}"
-        )
-
-
-def spec_for(call: PaV1Call, arch: str) -> PaV1Spec:
-    """The specialization that runs a validated ``call`` on ``arch``."""
-    d = call.dims
-    return PaV1Spec(
+    return dict(
         q_dtype=_DTYPE_NAMES[call.query.dtype], kv_dtype=_DTYPE_NAMES[kv_element_dtype(call.key_cache)],
-        out_dtype=_DTYPE_NAMES[call.out.dtype], head_size=d.head_size,
-        gqa=gqa_bucket(d.gqa_ratio), sliding_window=call.sliding_window > 0, soft_cap=soft_cap_enabled(call.logits_soft_cap),
-        alibi=call.alibi_slopes is not None, arch=arch,
+        out_dtype=_DTYPE_NAMES[call.out.dtype], head_size=d.head_size, sliding_window=call.sliding_window > 0,
+        soft_cap=soft_cap_enabled(call.logits_soft_cap), alibi=call.alibi_slopes is not None, arch=arch,
     )  # fmt: skip
+
+
+def spec_for(call: PaV1Call, arch: str, kernel: str | None = None) -> PaV1Spec:
+    """The specialization that runs a validated ``call`` on ``arch`` (``kernel``: default :data:`KERNEL`)."""
+    d = call.dims
+    which = choose_kernel(d.gqa_ratio, call.mtp, _multi_row(call), arch, KERNEL if kernel is None else kernel)
+    if which == "vector":
+        return PaV1Spec(gqa=gqa_bucket(d.gqa_ratio), **_spec_fields(call, arch))
+    return PaV1Spec(gqa=1, mma_rows=mma_rows_for(d.head_size, d.gqa_ratio * call.mtp), **_spec_fields(call, arch))
+
+
+def launch_values(call: PaV1Call, arch: str, num_cus: int, kernel: str | None = None) -> tuple:
+    """The specialization and every per-plan launch parameter (``spec.LAUNCH``) of a validated call,
+    from metadata and host values only: ``(spec, plan_values)``. Used by :func:`_plan` and by the
+    CPU emulator of the tests (op_tests/pa_v1/test_pa_v1_mma_emulated.py)."""
+    d = call.dims
+    num_seqs, num_rows, mtp = d.num_seqs, d.num_rows, call.mtp
+    spec = spec_for(call, arch, kernel)
+    max_context_len = min(call.max_context_len, d.max_blocks_per_seq * d.block_size)  # (equal after validation)
+    if not spec.mma_rows:
+        parts, partition_size = d.num_partitions, PARTITION_SIZE
+        exp_sums, max_logits, tmp_out = d.workspace_layout[:3]
+    else:
+        rows = spec.mma_rows
+        key_tile = mma_key_tile(d.head_size, rows)
+        chunks = -(-(d.gqa_ratio * mtp) // rows)
+        w = call.sliding_window
+        span = min(max_context_len, w + mtp - 1) if w > 0 else max_context_len
+        out_bytes = call.out.element_size()
+        # partials per query row (query.shape[0] of them): the buffer's size bounds the partitions
+        parts, partition_size = mma_split(num_seqs, d.num_kv_heads, chunks, span, key_tile,
+                                          num_rows * d.num_heads * (8 + d.head_size * out_bytes),
+                                          call.workspace_buffer.numel(), num_cus)  # fmt: skip
+        exp_sums, max_logits, tmp_out = layout(num_rows, d.num_heads, d.head_size, parts, out_bytes)[:3]
+    ks, vs, qs, os_ = call.key_cache.stride(), call.value_cache.stride(), call.query.stride(), call.out.stride()
+    if call.kv_cache_layout == "HND":  # [num_blocks, num_kv_heads, block_size, head_size]
+        (kb, kh, kt), (vb, vh, vt) = ks[:3], vs[:3]
+    else:  # NHD: [num_blocks, block_size, num_kv_heads, head_size]
+        (kb, kt, kh), (vb, vt, vh) = ks[:3], vs[:3]
+    values = dict(
+        device=call.query.get_device(), exp_sums_offset=exp_sums, max_logits_offset=max_logits, tmp_out_offset=tmp_out,
+        num_seqs=num_seqs, num_heads=d.num_heads, num_kv_heads=d.num_kv_heads, num_partitions=parts,
+        bt_stride=call.block_tables.stride(0), q_stride_seq=qs[0], q_stride_head=qs[1], o_stride_seq=os_[0],
+        o_stride_head=os_[1], k_stride_block=kb, k_stride_head=kh, k_stride_token=kt, v_stride_block=vb,
+        v_stride_head=vh, v_stride_token=vt, sliding_window=call.sliding_window, block_size=d.block_size,
+        max_context_len=max_context_len, num_blocks=call.key_cache.shape[0], mtp=mtp, num_query_rows=num_rows,
+        cu_len=d.cu_len, partition_size=partition_size,
+    )  # fmt: skip
+    return spec, values
 
 
 def _plan(call: PaV1Call) -> Plan:
@@ -128,25 +227,11 @@ def _plan(call: PaV1Call) -> Plan:
     device_index = call.query.get_device()
     fp8 = call.kv_cache_dtype != "auto"
     if d.num_seqs == 0:  # nothing to launch: no kernel is loaded
-        return Plan(None, device_index, kv_vec_bytes, fp8)  # (and nothing for the fast path to file)
-    spec = spec_for(call, toolchain.device_arch(device_index))
+        return Plan(None, device_index, kv_vec_bytes, fp8, choice=KERNEL)  # (and nothing for the fast path to file)
+    spec, values = launch_values(call, toolchain.device_arch(device_index), multiprocessor_count(device_index))
     selfcheck.ensure(spec, call)  # first use of an untested arch's specialization (selfcheck.py)
-    ks, vs, qs, os_ = call.key_cache.stride(), call.value_cache.stride(), call.query.stride(), call.out.stride()
-    if call.kv_cache_layout == "HND":  # [num_blocks, num_kv_heads, block_size, head_size]
-        (kb, kh, kt), (vb, vh, vt) = ks[:3], vs[:3]
-    else:  # NHD: [num_blocks, block_size, num_kv_heads, head_size]
-        (kb, kt, kh), (vb, vt, vh) = ks[:3], vs[:3]
-    exp_sums, max_logits, tmp_out = d.workspace_layout[:3]
-    prepared = loader.load_module(spec).prepare(*LAUNCH.pack_plan(
-        device=device_index, exp_sums_offset=exp_sums, max_logits_offset=max_logits, tmp_out_offset=tmp_out,
-        num_seqs=d.num_seqs, num_heads=d.num_heads, num_kv_heads=d.num_kv_heads, num_partitions=d.num_partitions,
-        bt_stride=call.block_tables.stride(0), q_stride_seq=qs[0], q_stride_head=qs[1], o_stride_seq=os_[0],
-        o_stride_head=os_[1], k_stride_block=kb, k_stride_head=kh, k_stride_token=kt, v_stride_block=vb,
-        v_stride_head=vh, v_stride_token=vt, sliding_window=call.sliding_window, block_size=d.block_size,
-        max_context_len=min(call.max_context_len, d.max_blocks_per_seq * d.block_size),  # (equal after validation)
-        num_blocks=call.key_cache.shape[0],
-    ))  # fmt: skip
-    return Plan(prepared, device_index, kv_vec_bytes, fp8, _fast_slots(kv_vec_bytes, fp8))
+    prepared = loader.load_module(spec).prepare(*LAUNCH.pack_plan(**values))
+    return Plan(prepared, device_index, kv_vec_bytes, fp8, _fast_slots(kv_vec_bytes, fp8), KERNEL)
 
 
 def run(args: tuple) -> None:
@@ -160,12 +245,12 @@ def run(args: tuple) -> None:
     """
     checked = lookup(args)
     plan = checked.gpu_plan
-    if plan is None:
+    if plan is None or plan.choice is not KERNEL:
         call = PaV1Call(*args)
         call.checked, call.dims = checked, checked.dims
         plan = checked.gpu_plan = _plan(call)
-    (out, query, key_cache, value_cache, block_tables, context_lens, alibi_slopes, sinks, k_scale, v_scale, workspace,
-     scale, cap) = _call_args(args)  # fmt: skip
+    (out, query, key_cache, value_cache, block_tables, cu_query_lens, context_lens, alibi_slopes, sinks, k_scale,
+     v_scale, workspace, scale, cap) = _call_args(args)  # fmt: skip
     q_ptr, k_ptr, v_ptr, ws_ptr = query.data_ptr(), key_cache.data_ptr(), value_cache.data_ptr(), workspace.data_ptr()
     if (q_ptr | ws_ptr) % VEC_BYTES or (k_ptr | v_ptr) % plan.kv_vec_bytes:
         for name, t, align in (("query", query, VEC_BYTES), ("key_cache", key_cache, plan.kv_vec_bytes),
@@ -179,7 +264,8 @@ def run(args: tuple) -> None:
         debug_checks.check_values(PaV1Call(*args), checked.dims)
     stream = raw_stream(plan.device_index)
     plan.launch(
-        out.data_ptr(), q_ptr, k_ptr, v_ptr, block_tables.data_ptr(), context_lens.data_ptr(),
+        out.data_ptr(), q_ptr, k_ptr, v_ptr, block_tables.data_ptr(),
+        cu_query_lens.data_ptr() if cu_query_lens is not None else 0, context_lens.data_ptr(),
         alibi_slopes.data_ptr() if alibi_slopes is not None else 0, sinks.data_ptr() if sinks is not None else 0,
         k_scale.data_ptr() if plan.fp8 else 0, v_scale.data_ptr() if plan.fp8 else 0, ws_ptr, scale, cap, stream,
     )  # fmt: skip

@@ -41,7 +41,7 @@ import dataclasses
 
 from aiter_swa.jit.registry import ModelKernels
 
-from .spec import GPU_DTYPES, OP, SUPPORTED_HEAD_SIZES, fp8_format_for_arch, gqa_bucket
+from .spec import GPU_DTYPES, OP, SUPPORTED_HEAD_SIZES, choose_kernel, fp8_format_for_arch, gqa_bucket, mma_rows_for
 
 #: transformers' layer type names that are attention layers of this op, and what they are.
 _FULL, _SLIDING = "full_attention", "sliding_attention"
@@ -291,10 +291,12 @@ def kernel_specs(layers, archs, dtype: str, kv_cache_dtype: str = "auto") -> lis
             if layer.head_size not in SUPPORTED_HEAD_SIZES:
                 raise ValueError(f"head_dim: expected one of {', '.join(map(str, SUPPORTED_HEAD_SIZES))}, got "
                                  f"{layer.head_size} (layer {layer.index})")
+            ratio = layer.num_heads // layer.num_kv_heads
+            mma = choose_kernel(ratio, 1, False, arch) == "mma"  # the decode kernel the dispatch picks (mtp 1)
             values = dict(q_dtype=dtype, kv_dtype=_kv_dtype(kv_cache_dtype, dtype, arch), out_dtype=dtype,
-                          head_size=layer.head_size,
-                          gqa=gqa_bucket(layer.num_heads // layer.num_kv_heads),
-                          sliding_window=layer.sliding_window > 0, soft_cap=layer.soft_cap > 0, alibi=False)
+                          head_size=layer.head_size, gqa=1 if mma else gqa_bucket(ratio),
+                          sliding_window=layer.sliding_window > 0, soft_cap=layer.soft_cap > 0, alibi=False,
+                          mma_rows=mma_rows_for(layer.head_size, ratio) if mma else 0)
             if not OP.supported(values):
                 raise NotImplementedError(f"pa_v1 has no kernel for {values} yet")
             specs.setdefault(OP.spec_type(**values, arch=arch), None)

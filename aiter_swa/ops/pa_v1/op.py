@@ -68,7 +68,8 @@ Arguments:
     fp8_out_scale: None only.
     partition_size: 256 only (tokens per split-K partition).
     mtp: int >= 1, the most query tokens per sequence (spec-decode verification, MTP). On the GPU
-        1 only until the multi-token kernel is in the build (``gpu.check_supported``).
+        the matrix-core kernel serves mtp > 1 (``AITER_SWA_PA_KERNEL=vector``: NotImplementedError,
+        ``gpu.check_supported``).
     sliding_window: ``w`` in tokens, the current token included; ``<= 0`` disables it. vLLM's
         ``window_left`` (keys ``j >= L - 1 - window_left``) is ``w = window_left + 1``. Any int64.
     sinks: float32 ``[num_heads]`` attention-sink logits (gpt-oss's learned ``sinks``), or None.

@@ -41,6 +41,85 @@ VEC_ELEMS = 8
 #: Bytes of one vector load of a 16-bit type.
 VEC_BYTES = 16
 
+#: Query rows (GQA heads x query tokens of one sequence and KV head) per workgroup of the
+#: matrix-core kernel (csrc/include/aiter_swa/pa_v1/mma_kernel.h); 0 in a spec selects the vector
+#: kernel. Rows beyond a workgroup's go to more workgroups (chunks) at run time.
+MMA_ROWS = (16, 32, 64)
+#: Register budget of the matrix-core kernel's output accumulators beyond 16 rows: rows * head_size
+#: at most (fp32 [rows, head_size] over 4 wavefronts: 32 floats per lane on a 32-lane wavefront).
+#: 8192 spilled on sm_90 (head 256 x 32 rows, head 96 x 64 rows with fp8 KV).
+MMA_ACC_BUDGET = 4096
+#: Shared memory of one matrix-core workgroup at most (bytes; CUDA's static limit is 48 KiB).
+MMA_SMEM_LIMIT = 44 * 1024
+#: Workgroups per SM/CU the split aims at (gpu.py); provisional until GPU numbers exist.
+MMA_TARGET_WORKGROUPS_PER_CU = 2
+
+
+def mma_smem_bytes(head_size: int, rows: int, key_tile: int) -> int:
+    """Shared memory (bytes) of one matrix-core workgroup (mma_kernel.h ``mma_smem_bytes``, the same formula)."""
+    return (2 * key_tile * (head_size + 8) + 2 * rows * (head_size + 8) + 4 * rows * key_tile
+            + 2 * rows * (key_tile + 8) + 8 * key_tile + 36 * rows)  # fmt: skip
+
+
+def mma_key_tile(head_size: int, rows: int) -> int:
+    """Keys per tile of the matrix-core kernel: the largest of 64, 32, 16 whose workgroup fits in
+    :data:`MMA_SMEM_LIMIT` bytes of shared memory. Partition sizes are multiples of it."""
+    for kt in (64, 32, 16):
+        if mma_smem_bytes(head_size, rows, kt) <= MMA_SMEM_LIMIT:
+            return kt
+    raise ValueError(f"no key tile fits head_size {head_size} with {rows} rows")
+
+
+def mma_rows_fit(head_size: int, rows: int) -> bool:
+    """Whether a matrix-core workgroup of ``rows`` query rows fits the accumulator budget (16 rows always)."""
+    return rows == MMA_ROWS[0] or rows * head_size <= MMA_ACC_BUDGET
+
+
+def mma_rows_for(head_size: int, rows_needed: int) -> int:
+    """The :data:`MMA_ROWS` bucket for ``rows_needed`` query rows per (sequence, KV head): the smallest
+    that holds them, else the largest that fits the budget (the rest in more chunks)."""
+    fitting = [r for r in MMA_ROWS if mma_rows_fit(head_size, r)]
+    for r in fitting:
+        if rows_needed <= r:
+            return r
+    return fitting[-1]
+
+
+#: The environment variable that chooses the GPU kernel (read by gpu.py), and its values.
+KERNEL_ENV = "AITER_SWA_PA_KERNEL"
+KERNELS = ("auto", "vector", "mma")
+
+
+def choose_kernel(gqa_ratio: int, mtp: int, multi_rows: bool, arch: str, kernel: str = "auto") -> str:
+    """``"vector"`` or ``"mma"`` for a call (``kernel``: gpu.py's ``KERNEL``, from :data:`KERNEL_ENV`).
+
+    ``multi_rows``: ``cu_query_lens`` given with a row count other than one per sequence. Only the
+    matrix-core kernel serves several query rows per sequence (``mtp > 1`` or ``multi_rows``).
+    Otherwise, PROVISIONAL rule until the GPU benchmark of issue 8 has numbers: the matrix-core
+    kernel when a (sequence, KV head) has more than 2 query rows (GQA ratio x mtp) on NVIDIA (sm_*),
+    where the GPU tests run; the vector kernel at GQA x mtp <= 2 (a 16-row tile would be mostly
+    padding) and on AMD (gfx*), whose matrix-core path no GPU has run yet (the self-check guards it
+    where it is used: multi-token calls). Change the last line to move the boundary.
+
+    Raises:
+        ValueError: ``kernel`` not one of :data:`KERNELS` (the message names ``AITER_SWA_PA_KERNEL``).
+        NotImplementedError: ``kernel="vector"`` with several query rows per sequence.
+    """
+    if kernel not in KERNELS:
+        raise ValueError(f"{KERNEL_ENV}: expected one of {', '.join(KERNELS)}, got {kernel!r}")
+    multi = mtp > 1 or multi_rows
+    if kernel == "vector":
+        if multi:
+            raise NotImplementedError(
+                f"mtp / cu_query_lens: {KERNEL_ENV}=vector serves one query row per sequence (mtp 1, one "
+                f"cu_query_lens row per sequence); got mtp={mtp}{', rows per cu_query_lens' if multi_rows else ''}"
+            )
+        return "vector"
+    if kernel == "mma" or multi:
+        return "mma"
+    return "mma" if arch.startswith("sm_") and gqa_ratio * mtp > 2 else "vector"
+
+
 #: C++ element type of each dtype name (csrc/include/aiter_swa/vec.h).
 CPP_ELEMENT_TYPES = {"fp16": "aiter_swa::fp16_t", "bf16": "aiter_swa::bf16_t", "fp8e4m3fn": "aiter_swa::fp8e4m3fn_t",
                      "fp8e4m3fnuz": "aiter_swa::fp8e4m3fnuz_t"}
@@ -74,6 +153,7 @@ LAUNCH = LaunchContract((
     Param("key_cache", "ptr", "paged K of kv_dtype (layout in the strides)", per_call=True),
     Param("value_cache", "ptr", "paged V of kv_dtype", per_call=True),
     Param("block_tables", "ptr", "int32 [num_seqs, bt_stride]", per_call=True),
+    Param("cu_query_lens", "ptr", "int32 [num_seqs + 1] query rows of each sequence, or 0 (mtp rows each)", per_call=True),
     Param("context_lens", "ptr", "int32 [num_seqs]", per_call=True),
     Param("alibi_slopes", "ptr", "float32 [num_heads], or 0", per_call=True),
     Param("sinks", "ptr", "float32 [num_heads] attention-sink logits, or 0", per_call=True),
@@ -107,6 +187,11 @@ LAUNCH = LaunchContract((
           "min(max_context_len, max_blocks_per_seq * block_size)"),
     Param("num_blocks", "int", "key_cache.shape[0]: a block id outside [0, num_blocks) is never dereferenced"),
     Param("block_size", "int", "tokens per cache block, >= 1"),
+    Param("mtp", "int", "query tokens per sequence at most (rows s * mtp + i without cu_query_lens)"),
+    Param("num_query_rows", "int", "query.shape[0]: rows outside [0, this) are neither read nor written"),
+    Param("cu_len", "int", "entries of cu_query_lens: num_seqs + 1, or num_seqs (the last end: num_query_rows); 0: none"),
+    Param("partition_size", "int", "keys per split-K partition (mma kernel: a multiple of its key tile; "
+          "the vector kernel's is PARTITION_SIZE)"),
 ))  # fmt: skip
 
 
@@ -125,6 +210,9 @@ class PaV1Spec(KernelSpec):
         soft_cap: compile the logit soft cap ``c * tanh(x / c)``.
         alibi: compile the ALiBi bias.
         arch: offload target, ``gfx942`` / ``gfx90a`` (HIP) or ``sm_90`` style (CUDA).
+        mma_rows: 0: the vector kernel (kernel.h); 16, 32 or 64: the matrix-core kernel
+            (mma_kernel.h) with that many query rows (GQA heads x query tokens) per workgroup; its
+            GQA ratio is a run-time value, so ``gqa`` is 1 in these specs.
     """
 
     op = "pa_v1"
@@ -139,6 +227,7 @@ class PaV1Spec(KernelSpec):
     soft_cap: bool
     alibi: bool
     arch: str
+    mma_rows: int = 0
 
     def __post_init__(self):
         super().__post_init__()
@@ -153,7 +242,7 @@ class PaV1Spec(KernelSpec):
             parts.append(f"kv{self.kv_dtype}")
         if self.out_dtype != self.q_dtype:
             parts.append(f"o{self.out_dtype}")
-        parts += [f"hs{self.head_size}", f"g{self.gqa}"]
+        parts += [f"hs{self.head_size}", f"mma{self.mma_rows}" if self.mma_rows else f"g{self.gqa}"]
         parts += [flag for flag, on in (("swa", self.sliding_window), ("cap", self.soft_cap), ("alibi", self.alibi)) if on]
         return parts
 
@@ -163,6 +252,7 @@ class PaV1Spec(KernelSpec):
             "kv_type": CPP_ELEMENT_TYPES[self.kv_dtype],
             "out_type": CPP_ELEMENT_TYPES[self.out_dtype],
             "partition_size": PARTITION_SIZE,
+            "key_tile": mma_key_tile(self.head_size, self.mma_rows) if self.mma_rows else 0,
             "num_threads": NUM_THREADS,
             "q_vec_bytes": VEC_ELEMS * ELEMENT_BYTES[self.q_dtype],
             "kv_vec_bytes": VEC_ELEMS * ELEMENT_BYTES[self.kv_dtype],
@@ -171,8 +261,10 @@ class PaV1Spec(KernelSpec):
 
 
 def _supported(v: dict) -> bool:
-    """Query and output of one 16-bit type; the KV cache of that type or fp8 (fp8 output: not yet)."""
-    return v["q_dtype"] == v["out_dtype"] and (v["kv_dtype"] == v["q_dtype"] or v["kv_dtype"] in FP8_KV_DTYPES)
+    """Query and output of one 16-bit type; the KV cache of that type or fp8 (fp8 output: not yet).
+    Matrix-core specs: ``gqa`` 1 (a run-time value there) and rows within the accumulator budget."""
+    mma_ok = v["mma_rows"] == 0 or (v["gqa"] == 1 and mma_rows_fit(v["head_size"], v["mma_rows"]))
+    return mma_ok and v["q_dtype"] == v["out_dtype"] and (v["kv_dtype"] == v["q_dtype"] or v["kv_dtype"] in FP8_KV_DTYPES)
 
 
 def _default(v: dict, arch: str) -> bool:
@@ -195,6 +287,7 @@ OP = register_op(OpDef(
         "q_dtype": GPU_DTYPES, "kv_dtype": KV_DTYPES, "out_dtype": GPU_DTYPES,
         "head_size": SUPPORTED_HEAD_SIZES, "gqa": GQA_BUCKETS,
         "sliding_window": (False, True), "soft_cap": (False, True), "alibi": (False, True),
+        "mma_rows": (0,) + MMA_ROWS,
     },
     supported=_supported,
     default=_default,

@@ -97,6 +97,12 @@ struct PaParams {
   int64_t bt_stride;
   int64_t q_stride_seq, q_stride_head, o_stride_seq, o_stride_head;
   float scale, soft_cap, inv_soft_cap;
+  // Multi-token queries (the matrix-core kernel, mma_kernel.h; the vector kernel has one row per
+  // sequence): query tokens per sequence at most, the query's rows, and cu_query_lens or null.
+  const int* cu_query_lens;   // [cu_len] (num_seqs + 1, or num_seqs: the last end is num_query_rows) or null
+  int mtp, num_query_rows, cu_len;
+  int partition_size;         // keys per split-K partition (mma kernel: a run-time value)
+  int num_chunks;             // mma kernel: workgroups of ROWS query rows per (sequence, KV head)
 };
 
 // What the workgroup of (seq, KV head starting at head0, part) writes instead of its result when a
@@ -423,12 +429,12 @@ __global__ __launch_bounds__(S::HEAD_SIZE) void reduce_kernel(const PaParams p) 
   from_float(val, &static_cast<TOut*>(p.out)[seq * p.o_stride_seq + head * p.o_stride_head + e]);
 }
 
-// Host launch from the launcher's arguments `a` (a struct rendered from the launch contract,
+// The kernels' parameters from the launcher's arguments `a` (a struct rendered from the launch contract,
 // aiter_swa/ops/pa_v1/spec.py LAUNCH; pointers are integers, strides in elements, the workspace's
-// arrays at byte offsets computed by the host, aiter_swa/ops/pa_v1/workspace.py). One kernel when
+// arrays at byte offsets computed by the host, aiter_swa/ops/pa_v1/workspace.py). launch: one kernel when
 // there is one partition, else partition + reduce, on the current device.
-template <class S, class Args>
-gpuError_t launch(const Args& a) {
+template <class Args>
+PaParams make_params(const Args& a) {
   PaParams p{};
   p.out = reinterpret_cast<void*>(a.out);
   p.query = reinterpret_cast<const void*>(a.query);
@@ -458,6 +464,19 @@ gpuError_t launch(const Args& a) {
   p.scale = float(a.scale);
   p.soft_cap = float(a.soft_cap);
   p.inv_soft_cap = a.soft_cap > 0 ? float(1.0 / a.soft_cap) : 0.f;
+  p.cu_query_lens = reinterpret_cast<const int*>(a.cu_query_lens);
+  p.mtp = int(a.mtp);
+  p.num_query_rows = int(a.num_query_rows);
+  p.cu_len = int(a.cu_len);
+  p.partition_size = int(a.partition_size);
+  p.num_chunks = 1;
+  return p;
+}
+
+#if !defined(AITER_SWA_NO_HOST_LAUNCH)  // the CPU emulator of the tests runs the kernels itself
+template <class S, class Args>
+gpuError_t launch(const Args& a) {
+  const PaParams p = make_params(a);
   const auto stream = reinterpret_cast<gpuStream_t>(a.stream);
   const dim3 grid(unsigned(a.num_seqs), unsigned(a.num_kv_heads), unsigned(p.num_partitions > 1 ? p.num_partitions : 1));
   partition_kernel<S><<<grid, S::NUM_THREADS, 0, stream>>>(p);
@@ -468,6 +487,7 @@ gpuError_t launch(const Args& a) {
   }
   return gpuGetLastError();
 }
+#endif
 
 }  // namespace pa_v1
 }  // namespace aiter_swa

@@ -1,0 +1,162 @@
+// Matrix-core fragments: the one place that knows how a 16 x K x N matrix multiply-accumulate spreads
+// its operands over the lanes of a wavefront. Kernels (pa_v1/mma_kernel.h) only use the constants,
+// the fragment types, the three loaders and mma(); each architecture's mapping is below.
+//
+//   D[16 x N] (fp32) += A[16 x 16] (16-bit) * B[16 x N] (16-bit)
+//
+// Elements are named by (row, col) of their matrix: A[i][k], B[k][j], C/D[i][j]. A fragment holds
+// its 16-bit elements in pairs: element 2p in the low half of 32-bit register p, element 2p + 1 in
+// the high half; both architectures put consecutive k of one row (A) / one column (B) in a pair.
+//
+// NVIDIA, 32 lanes: mma.sync.aligned.m16n8k16.row.col.f32.{f16,bf16}.{f16,bf16}.f32 (sm_80+), N = 8.
+//   Source: PTX ISA, "Matrix Fragments for mma.m16n8k16 with floating point type". With
+//   g = lane >> 2 (groupID) and t = lane % 4 (threadID_in_group):
+//   A a0..a7:  row = g for i in {0,1,4,5}, g + 8 otherwise; col = 2t + (i & 1), + 8 for i >= 4
+//   B b0..b3:  row (k) = 2t + (i & 1), + 8 for i >= 2;      col (n) = g
+//   C c0..c3:  row = g for i < 2, g + 8 otherwise;           col = 2t + (i & 1)
+// AMD CDNA2/CDNA3, 64 lanes: v_mfma_f32_16x16x16f16 / v_mfma_f32_16x16x16bf16_1k (gfx90a, gfx942;
+//   gfx942's ISA names the latter v_mfma_f32_16x16x16_bf16), N = 16. Source: AMD Matrix Instruction
+//   Calculator (ROCm/amd_matrix_instruction_calculator, --matrix-layout for cdna2 and cdna3), which
+//   prints for element e (0..3) of lane l:
+//   A: A[l % 16][4 * (l / 16) + e]     B: B[4 * (l / 16) + e][l % 16]     D: D[4 * (l / 16) + e][l % 16]
+//
+// The CPU emulator of the tests (op_tests/testlib/emulator) defines AITER_SWA_EMULATED_MMA and
+// provides emu::warp_mma, which gathers every lane's fragments and computes each lane's D elements
+// from its own transcription of the tables above.
+#pragma once
+
+#include <type_traits>
+
+#include "aiter_swa/compat.h"
+#include "aiter_swa/vec.h"
+
+namespace aiter_swa {
+namespace mma {
+
+constexpr int kM = 16;  // rows of A, C
+constexpr int kK = 16;  // reduction
+#if AITER_SWA_WAVEFRONT_SIZE == 64
+constexpr int kN = 16;
+constexpr int kAElems = 4, kBElems = 4, kCElems = 4;
+__host__ __device__ constexpr int a_row(int lane, int) { return lane % 16; }
+__host__ __device__ constexpr int a_col(int lane, int e) { return 4 * (lane / 16) + e; }
+__host__ __device__ constexpr int b_row(int lane, int e) { return 4 * (lane / 16) + e; }
+__host__ __device__ constexpr int b_col(int lane, int) { return lane % 16; }
+__host__ __device__ constexpr int c_row(int lane, int e) { return 4 * (lane / 16) + e; }
+__host__ __device__ constexpr int c_col(int lane, int) { return lane % 16; }
+#else
+constexpr int kN = 8;
+constexpr int kAElems = 8, kBElems = 4, kCElems = 4;
+__host__ __device__ constexpr int a_row(int lane, int e) { return (lane >> 2) + ((e >> 1) & 1) * 8; }
+__host__ __device__ constexpr int a_col(int lane, int e) { return (lane % 4) * 2 + (e & 1) + (e >= 4 ? 8 : 0); }
+__host__ __device__ constexpr int b_row(int lane, int e) { return (lane % 4) * 2 + (e & 1) + (e >= 2 ? 8 : 0); }
+__host__ __device__ constexpr int b_col(int lane, int) { return lane >> 2; }
+__host__ __device__ constexpr int c_row(int lane, int e) { return (lane >> 2) + (e >= 2 ? 8 : 0); }
+__host__ __device__ constexpr int c_col(int lane, int e) { return (lane % 4) * 2 + (e & 1); }
+#endif
+
+struct FragA {
+  uint32_t r[kAElems / 2];
+};
+struct FragB {
+  uint32_t r[kBElems / 2];
+};
+struct FragC {
+  float c[kCElems];
+};
+
+__device__ __forceinline__ void zero(FragC& f) {
+#pragma unroll
+  for (int e = 0; e < kCElems; ++e) f.c[e] = 0.f;
+}
+
+// 16-bit element types only (fp16_t, bf16_t: vec.h). `tile` points at element (0, 0) of the operand in
+// shared memory; ld: elements between rows; ld and every column offset even (32-bit pair loads).
+template <typename T>
+__device__ __forceinline__ uint16_t bits_at(const T* p) {
+  return reinterpret_cast<const uint16_t*>(p)[0];
+}
+
+// A[i][k] at tile[i * ld + k] (row-major [16][16]).
+template <typename T>
+__device__ __forceinline__ void load_a(FragA& f, const T* tile, int ld, int lane) {
+#pragma unroll
+  for (int p = 0; p < kAElems / 2; ++p)
+    f.r[p] = *reinterpret_cast<const uint32_t*>(tile + a_row(lane, 2 * p) * ld + a_col(lane, 2 * p));
+}
+
+// B[k][j] at tile[j * ld + k] ([N][16] row-major: B's columns are rows of memory, e.g. key rows for q.k).
+template <typename T>
+__device__ __forceinline__ void load_b_nk(FragB& f, const T* tile, int ld, int lane) {
+#pragma unroll
+  for (int p = 0; p < kBElems / 2; ++p)
+    f.r[p] = *reinterpret_cast<const uint32_t*>(tile + b_col(lane, 2 * p) * ld + b_row(lane, 2 * p));
+}
+
+// B[k][j] at tile[k * ld + j] ([16][N] row-major, e.g. value rows for p.v): two 16-bit reads per pair.
+template <typename T>
+__device__ __forceinline__ void load_b_kn(FragB& f, const T* tile, int ld, int lane) {
+#pragma unroll
+  for (int p = 0; p < kBElems / 2; ++p) {
+    const int k = b_row(lane, 2 * p), j = b_col(lane, 2 * p);
+    f.r[p] = uint32_t(bits_at(tile + k * ld + j)) | (uint32_t(bits_at(tile + (k + 1) * ld + j)) << 16);
+  }
+}
+
+}  // namespace mma
+}  // namespace aiter_swa
+
+#if defined(AITER_SWA_EMULATED_MMA)
+namespace emu {
+template <bool IS_BF16>
+void warp_mma(aiter_swa::mma::FragC& c, const aiter_swa::mma::FragA& a, const aiter_swa::mma::FragB& b);
+}  // namespace emu
+#endif
+
+namespace aiter_swa {
+namespace mma {
+
+// c += A * B (fp32 accumulation) for the whole wavefront; every lane must call it (no divergence).
+template <typename T>
+__device__ __forceinline__ void mma(FragC& c, const FragA& a, const FragB& b) {
+  static_assert(std::is_same<T, fp16_t>::value || std::is_same<T, bf16_t>::value, "mma: fp16 or bf16 operands");
+  constexpr bool kBf16 = std::is_same<T, bf16_t>::value;
+#if defined(AITER_SWA_EMULATED_MMA)
+  emu::warp_mma<kBf16>(c, a, b);
+#elif defined(AITER_SWA_HIP)
+#if defined(__HIP_DEVICE_COMPILE__)
+  typedef float f32x4 __attribute__((ext_vector_type(4)));
+  f32x4 acc = {c.c[0], c.c[1], c.c[2], c.c[3]};
+  if constexpr (kBf16) {
+    typedef short i16x4 __attribute__((ext_vector_type(4)));
+    acc = __builtin_amdgcn_mfma_f32_16x16x16bf16_1k(__builtin_bit_cast(i16x4, a.r), __builtin_bit_cast(i16x4, b.r),
+                                                      acc, 0, 0, 0);
+  } else {
+    typedef _Float16 f16x4 __attribute__((ext_vector_type(4)));
+    acc = __builtin_amdgcn_mfma_f32_16x16x16f16(__builtin_bit_cast(f16x4, a.r), __builtin_bit_cast(f16x4, b.r), acc,
+                                                0, 0, 0);
+  }
+#pragma unroll
+  for (int e = 0; e < 4; ++e) c.c[e] = acc[e];
+#endif
+#else
+#if defined(__CUDA_ARCH__)
+  if constexpr (kBf16) {
+    asm volatile(
+        "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+        "{%0, %1, %2, %3};\n"
+        : "+f"(c.c[0]), "+f"(c.c[1]), "+f"(c.c[2]), "+f"(c.c[3])
+        : "r"(a.r[0]), "r"(a.r[1]), "r"(a.r[2]), "r"(a.r[3]), "r"(b.r[0]), "r"(b.r[1]));
+  } else {
+    asm volatile(
+        "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+        "{%0, %1, %2, %3};\n"
+        : "+f"(c.c[0]), "+f"(c.c[1]), "+f"(c.c[2]), "+f"(c.c[3])
+        : "r"(a.r[0]), "r"(a.r[1]), "r"(a.r[2]), "r"(a.r[3]), "r"(b.r[0]), "r"(b.r[1]));
+  }
+#endif
+#endif
+}
+
+}  // namespace mma
+}  // namespace aiter_swa

@@ -1,0 +1,478 @@
+// Paged-attention decode on matrix cores: the tiled partition kernel, its reduce and their host launch,
+// as templates over one specialization `MmaSpec`. Shares PaParams, the load-and-convert path (vec.h),
+// the paged addressing (paged_kv.h) and the window math (window.h) with the vector kernel (kernel.h).
+//
+// Rows. The M dimension of every product is the query rows of one (sequence, KV head): its GQA heads
+// times its query tokens, row m = token * gqa_ratio + head. A workgroup serves ROWS of them (a chunk);
+// sequences with more rows have several chunks (grid y = num_kv_heads * chunks), each reading only the
+// keys its rows attend.
+//
+// Query tokens (multi-token decode, spec-decode verify). Sequence s has n query tokens: n = mtp at rows
+// s * mtp + i without cu_query_lens; with it, rows cu[s] .. cu[s+1] - 1 (device contract, as
+// aiter_swa/ops/pa_v1/tokens.py: a count outside [1, mtp] is no token, a row outside [0, num_query_rows)
+// is neither read nor written: never an access outside the query). Token i of
+// a sequence with context length L sits at position p = L - n + i and attends keys j with
+// max(0, p - w + 1) <= j <= p (window w > 0; none: 0 <= j <= p); a row with p < 0 attends nothing and
+// gets zeros, as a context of 0. ALiBi adds slope_h * (j - p).
+//
+// Split. Partitions of P keys (P a run-time multiple of KEY_TILE, computed on the host with their
+// number: aiter_swa/ops/pa_v1/gpu.py) start at the sequence's first key any of its rows needs,
+// k0 = max(0, L - n - w + 1); partition z covers [k0 + z * P, min(k0 + (z + 1) * P, L)). Inside it a
+// chunk visits only the key tiles of KEY_TILE keys that intersect its rows' windows; keys outside are
+// neither loaded nor their block-table entries read. One partition: the kernel writes out; several:
+// normalised partials in the workspace (as the vector kernel) and mma_reduce_kernel merges the
+// partitions each sequence has.
+//
+// Per key tile (4 workgroup barriers): (1) the (block, slot) of each key into shared memory; (2) K rows
+// through load_vec8/convert8 into shared memory as the query's 16-bit type (exact: fp8 widens exactly,
+// vec.h); (3) S = Q K^T on matrix cores (mma.h), warps splitting the (row tile, key tile) pairs; (4) V
+// loads issued, online softmax per row (threads of a row combine by shuffles; masked keys get -inf,
+// so exactly zero weight), P rounded to the 16-bit type, V stored; (5) O = O * alpha + P V on matrix
+// cores, warps splitting the (row tile, column tile) pairs of O, which stay in registers.
+//
+// Metadata the kernel cannot trust (docs/design.md): context lengths are clamped to [0, max_context_len];
+// every block id of the partition's keys is checked before any K/V read (all chunks and KV heads check
+// the same ids) and a bad one makes the workgroup write NaN in all it would write.
+#pragma once
+
+#include "aiter_swa/mma.h"
+#include "aiter_swa/pa_v1/kernel.h"
+
+namespace aiter_swa {
+namespace pa_v1 {
+
+// Shared memory of one workgroup (bytes), as aiter_swa/ops/pa_v1/spec.py mma_key_tile computes it.
+__host__ __device__ constexpr int mma_smem_bytes(int head_size, int rows, int key_tile) {
+  return 2 * key_tile * (head_size + 8) + 2 * rows * (head_size + 8) + 4 * rows * key_tile +
+         2 * rows * (key_tile + 8) + 8 * key_tile + 36 * rows;
+}
+
+// One matrix-core specialization. ROWS: query rows (GQA heads x tokens) per workgroup, a multiple of
+// 16; KEY_TILE: keys per tile (a multiple of 16; spec.py mma_key_tile).
+template <typename TQ_, typename TKV_, typename TOut_, int HEAD_SIZE_, int ROWS_, int KEY_TILE_,
+          bool SLIDING_WINDOW_ENABLED_, bool SOFT_CAP_ENABLED_, bool ALIBI_ENABLED_>
+struct MmaSpec {
+  using TQ = TQ_;
+  using TKV = TKV_;
+  using TOut = TOut_;
+  static constexpr int HEAD_SIZE = HEAD_SIZE_;
+  static constexpr int ROWS = ROWS_;
+  static constexpr int KEY_TILE = KEY_TILE_;
+  static constexpr bool SLIDING_WINDOW_ENABLED = SLIDING_WINDOW_ENABLED_;
+  static constexpr bool SOFT_CAP_ENABLED = SOFT_CAP_ENABLED_;
+  static constexpr bool ALIBI_ENABLED = ALIBI_ENABLED_;
+  static constexpr int NUM_WARPS = 4;
+  static constexpr int NUM_THREADS = NUM_WARPS * kWarpSize;
+  static_assert(ROWS % mma::kM == 0 && ROWS <= NUM_THREADS, "rows: a multiple of 16, at most one per thread");
+  static_assert(KEY_TILE % mma::kK == 0 && KEY_TILE % mma::kN == 0, "key tile: a multiple of 16");
+  static_assert(HEAD_SIZE % mma::kK == 0 && HEAD_SIZE % mma::kN == 0, "head size: a multiple of 16");
+  static_assert(sizeof(TQ) == 2, "matrix-core operands: the query's 16-bit type");
+};
+
+// Rows of sequence `seq` in query/out: token i in row row0 + i (i < n), read and written only where
+// that row is in [0, num_query_rows) (aiter_swa/ops/pa_v1/tokens.py: the device contract of any
+// cu_query_lens values). n: mtp without cu_query_lens; with it cu[seq+1] - cu[seq] (the last end
+// num_query_rows when cu has num_seqs entries), 0 unless in [1, mtp] (a count above mtp: the sequence
+// is skipped, as aiter's kernel skips query lengths it does not serve).
+__device__ __forceinline__ void query_rows(const PaParams& p, int seq, int& row0, int& n) {
+  if (p.cu_query_lens == nullptr) {
+    row0 = seq * p.mtp;
+    n = p.mtp;
+    return;
+  }
+  const int a = p.cu_query_lens[seq];
+  const int b = seq + 1 < p.cu_len ? p.cu_query_lens[seq + 1] : p.num_query_rows;
+  const int64_t count = int64_t(b) - int64_t(a);
+  row0 = a;
+  n = (count >= 1 && count <= p.mtp) ? int(count) : 0;
+}
+
+// Whether row row0 + i exists in query/out.
+__device__ __forceinline__ bool row_in_range(const PaParams& p, int row0, int i) {
+  const int64_t row = int64_t(row0) + i;
+  return row >= 0 && row < p.num_query_rows;
+}
+
+// First key any of the n query tokens of a sequence of L keys attends (the partitions' origin).
+template <bool SLIDING_WINDOW_ENABLED>
+__device__ __forceinline__ int64_t first_needed_key(int L, int n, int w) {
+  if (SLIDING_WINDOW_ENABLED && w > 0) {
+    const int64_t k = int64_t(L) - n - w + 1;
+    return k > 0 ? k : 0;
+  }
+  return 0;
+}
+
+// tanh(x) = 1 - 2 / (exp(2x) + 1) with the fast exponential and division: absolute error of a few
+// float32 ulps of 1 (what the capped logit c * tanh(x / c) needs: an absolute error c * 2^-22), +-1 at
+// +-inf, NaN for NaN. The library tanhf needed scalar registers that gfx90a did not have (spills).
+__device__ __forceinline__ float fast_tanh(float x) { return 1.f - __fdividef(2.f, fast_exp(2.f * x) + 1.f); }
+
+template <class S>
+__global__ __launch_bounds__(S::NUM_THREADS) void mma_partition_kernel(const PaParams p) {
+  using TQ = typename S::TQ;
+  using TKV = typename S::TKV;
+  using TOut = typename S::TOut;
+  constexpr int HS = S::HEAD_SIZE, R = S::ROWS, KT = S::KEY_TILE, NT = S::NUM_THREADS, NW = S::NUM_WARPS;
+  constexpr int LDQ = HS + 8, LDK = HS + 8, LDP = KT + 8;  // 16-bit elements; +8 staggers the banks
+  constexpr int MT = R / mma::kM;
+  constexpr int QK_JOBS = MT * (KT / mma::kN);
+  constexpr int PV_JOBS = MT * (HS / mma::kN);
+  constexpr int PV_PER_WARP = (PV_JOBS + NW - 1) / NW;
+  constexpr int QK_PER_WARP = (QK_JOBS + NW - 1) / NW;
+  constexpr int TPR = NT / R;  // softmax threads per row, consecutive lanes of one wavefront
+  static_assert((TPR & (TPR - 1)) == 0 && TPR <= kWarpSize && KT % TPR == 0, "softmax row groups");
+  constexpr int VPR = HS / kVecElems;          // vectors per K/V row
+  constexpr int TILE_VECS = KT * VPR;
+  constexpr int VPT = (TILE_VECS + NT - 1) / NT;  // vectors per thread of one tile
+  constexpr bool kRawCopy = std::is_same<TKV, TQ>::value;
+
+  __shared__ __align__(16) uint16_t s_q[R * LDQ];
+  __shared__ __align__(16) uint16_t s_kv[KT * LDK];
+  __shared__ __align__(16) uint16_t s_p[R * LDP];
+  __shared__ float s_s[R * KT];
+  __shared__ int2 s_rows[KT];
+  __shared__ float s_m[R], s_l[R], s_alpha[R], s_slope[R];
+  __shared__ int s_lo[R], s_hi[R];  // attended keys of row r in this partition: [s_lo, s_hi)
+  // Row r's query/out row and head (-1: none, or outside the query), its position: kept in shared memory
+  // so that none of the values they come from stay in (scalar) registers across the key loop.
+  __shared__ int s_qrow[R], s_qhead[R], s_pos[R];
+  static_assert(mma_smem_bytes(HS, R, KT) >= int(sizeof(s_q) + sizeof(s_kv) + sizeof(s_p) + sizeof(s_s) +
+                                                 sizeof(s_rows) + 9 * sizeof(s_m)),
+                "mma_smem_bytes must cover the shared memory (spec.py sizes the key tile with it)");
+
+  const int num_chunks = p.num_chunks;
+  const int seq = blockIdx.x, kv_head = blockIdx.y / num_chunks, chunk = blockIdx.y % num_chunks, part = blockIdx.z;
+  const int tid = threadIdx.x, lane = tid % kWarpSize, warp = tid / kWarpSize;
+  const int gqa = p.gqa_ratio, head0 = kv_head * gqa;
+  const bool single_partition = p.num_partitions <= 1;
+
+  int row0, n;
+  query_rows(p, seq, row0, n);
+  const int rows_total = n * gqa;
+  if (chunk * R >= rows_total) return;  // no query row here
+  const int L = clamp_context_len(p.context_lens[seq], p.max_context_len);
+  const int w = p.sliding_window;
+  const int64_t part_start64 = first_needed_key<S::SLIDING_WINDOW_ENABLED>(L, n, w) + int64_t(part) * p.partition_size;
+  if (!single_partition && part_start64 >= L) return;  // the sequence has fewer partitions (the reduce agrees)
+  // From here every key index is in [0, L] (one partition: part 0 starts at k0 <= L): ints.
+  const int part_start = int(part_start64);
+  const int part_end = int(min(part_start64 + p.partition_size, int64_t(L)));
+  // Keys this chunk's rows attend in the partition: [lo, hi) (positions of its tokens are consecutive,
+  // so the union of their windows is one interval). Positions are >= -mtp.
+  const int m_first = chunk * R, m_last = min(rows_total, (chunk + 1) * R) - 1;
+  const int pos_first = L - n + m_first / gqa, pos_last = L - n + m_last / gqa;
+  int lo = part_start;
+  const int hi = min(part_end, pos_last + 1);
+  if (S::SLIDING_WINDOW_ENABLED && w > 0) lo = int(max(int64_t(lo), int64_t(pos_first) - w + 1));
+  const int* bt_row = p.block_tables + seq * p.bt_stride;
+
+  if (tid < R) {
+    const int m = chunk * R + tid;
+    int rlo = 0, rhi = 0;
+    float slope = 0.f;
+    if (m < rows_total) {
+      const int pos = L - n + m / gqa;
+      rlo = part_start;
+      if (S::SLIDING_WINDOW_ENABLED && w > 0) rlo = int(max(int64_t(rlo), int64_t(pos) - w + 1));
+      rhi = min(part_end, pos + 1);
+      if constexpr (S::ALIBI_ENABLED) slope = p.alibi_slopes[head0 + m % gqa];
+    }
+    s_lo[tid] = rlo;
+    s_hi[tid] = max(rhi, rlo);
+    s_slope[tid] = slope;
+    const bool written = m < rows_total && row_in_range(p, row0, m / gqa);
+    s_qrow[tid] = written ? row0 + m / gqa : -1;
+    s_qhead[tid] = head0 + m % gqa;
+    s_pos[tid] = L - n + m / gqa;
+    s_m[tid] = -INFINITY;
+    s_l[tid] = 0.f;
+  }
+  // Query rows of the chunk (zeros for rows past the sequence's).
+  for (int idx = tid; idx < R * VPR; idx += NT) {
+    const int r = idx / VPR, c = idx % VPR, m = chunk * R + r;
+    vec8_t<TQ> raw{};
+    if (m < rows_total && row_in_range(p, row0, m / gqa))
+      raw = load_vec8(static_cast<const TQ*>(p.query) + (int64_t(row0) + m / gqa) * p.q_stride_seq +
+                      int64_t(head0 + m % gqa) * p.q_stride_head + c * kVecElems);
+    *reinterpret_cast<vec8_t<TQ>*>(&s_q[r * LDQ + c * kVecElems]) = raw;
+  }
+  // Every block id of the partition's keys (the same for every chunk and KV head of the sequence).
+  int bad_block = 0;
+  if (part_end > part_start) {
+    const int b_first = int(part_start / p.block_size), b_last = int((part_end - 1) / p.block_size);
+    for (int b = b_first + tid; b <= b_last; b += NT) bad_block |= !block_in_range(bt_row[b], p.num_blocks);
+  }
+  const float qnan = __uint_as_float(0x7fc00000u);
+  float q_mul = p.scale;  // fp8: k_scale with convert8's power of two undone (v_scale: at the end)
+  if constexpr (IsFp8<TKV>::value) q_mul *= *p.k_scale / kConvertScale<TKV>;
+  const bool bad = __syncthreads_or(bad_block);  // also publishes the row set-up and the query
+
+  const PagedHead<TKV> k_head = p.key_cache.head<TKV>(kv_head), v_head = p.value_cache.head<TKV>(kv_head);
+  auto issue_tile = [&](vec8_t<TKV> (&raw)[VPT], const PagedHead<TKV>& cache) {
+#pragma unroll
+    for (int u = 0; u < VPT; ++u) {
+      const int idx = tid + u * NT;
+      raw[u] = vec8_t<TKV>{};
+      if (idx < TILE_VECS) {
+        const int2 at = s_rows[idx / VPR];
+        if (at.x >= 0) raw[u] = load_vec8(cache.row(at.x, at.y) + (idx % VPR) * kVecElems);
+      }
+    }
+  };
+  auto store_tile = [&](const vec8_t<TKV> (&raw)[VPT]) {
+#pragma unroll
+    for (int u = 0; u < VPT; ++u) {
+      const int idx = tid + u * NT;
+      if (idx < TILE_VECS) {
+        uint16_t* dst = &s_kv[(idx / VPR) * LDK + (idx % VPR) * kVecElems];
+        if constexpr (kRawCopy) {
+          *reinterpret_cast<vec8_t<TQ>*>(dst) = raw[u];
+        } else {
+          // fp8 -> the 16-bit type, exactly: convert8's values (value * 2^-8 or 2^-7, NaN a quiet NaN) are
+          // fp16 numbers and bf16 numbers, so bf16 takes the upper half of the float bits (no rounding).
+          float f[8];
+          convert8<TKV>(raw[u], f);
+          uint32_t packed[4];
+#pragma unroll
+          for (int e = 0; e < 4; ++e) {
+            if constexpr (std::is_same<TQ, bf16_t>::value) {
+              packed[e] = (__float_as_uint(f[2 * e]) >> 16) | (__float_as_uint(f[2 * e + 1]) & 0xffff0000u);
+            } else {
+              TQ a, b;
+              from_float(f[2 * e], &a);
+              from_float(f[2 * e + 1], &b);
+              packed[e] = uint32_t(a.bits) | (uint32_t(b.bits) << 16);
+            }
+          }
+          *reinterpret_cast<uint4*>(dst) = make_uint4(packed[0], packed[1], packed[2], packed[3]);
+        }
+      }
+    }
+  };
+
+  mma::FragC o[PV_PER_WARP];
+#pragma unroll
+  for (int jj = 0; jj < PV_PER_WARP; ++jj) mma::zero(o[jj]);
+
+  const int sr = tid / TPR, sub = tid % TPR;  // softmax: row sr, keys sub, sub + TPR, ...
+  if (!bad) {
+    const int first_tile = part_start + (lo > part_start ? (lo - part_start) / KT * KT : 0);
+    const int num_tiles = hi > lo ? (hi - first_tile + KT - 1) / KT : 0;
+    for (int tile = 0; tile < num_tiles; ++tile) {
+      const int t0 = first_tile + tile * KT;  // < hi: no overflow; keys t0 + r, compared as offsets
+      // (1) where each key of the tile lives; keys outside [lo, hi) are not read (zeros)
+      for (int r = tid; r < KT; r += NT) {
+        int2 at = make_int2(-1, 0);
+        if (r >= lo - t0 && r < hi - t0) {
+          const int j = t0 + r, b = j / p.block_size;
+          at = make_int2(bt_row[b], j - b * p.block_size);
+        }
+        s_rows[r] = at;
+      }
+      __syncthreads();
+      // (2) K tile
+      {
+        vec8_t<TKV> kraw[VPT];
+        issue_tile(kraw, k_head);
+        store_tile(kraw);
+      }
+      __syncthreads();
+      // (3) S = Q K^T. NVIDIA: partly unrolled (fully unrolled, 16 k-steps or 8 jobs of fragments in flight
+      // took every register of sm_90 and spilled); AMD: fully unrolled (the loop control of the partly
+      // unrolled loops took the last scalar registers of gfx90a/gfx942 and spilled).
+#if AITER_SWA_WAVEFRONT_SIZE == 64
+#pragma unroll
+#else
+#pragma unroll 2
+#endif
+      for (int jj = 0; jj < QK_PER_WARP; ++jj) {
+        const int job = warp + jj * NW;
+        if (job >= QK_JOBS) break;  // uniform across the wavefront
+        const int mt = job / (KT / mma::kN), nt = job % (KT / mma::kN);
+        mma::FragC acc;
+        mma::zero(acc);
+#if AITER_SWA_WAVEFRONT_SIZE == 64
+#pragma unroll
+#else
+#pragma unroll 4
+#endif
+        for (int ks = 0; ks < HS / mma::kK; ++ks) {
+          mma::FragA a;
+          mma::FragB b;
+          mma::load_a(a, reinterpret_cast<const TQ*>(s_q) + mt * mma::kM * LDQ + ks * mma::kK, LDQ, lane);
+          mma::load_b_nk(b, reinterpret_cast<const TQ*>(s_kv) + nt * mma::kN * LDK + ks * mma::kK, LDK, lane);
+          mma::mma<TQ>(acc, a, b);
+        }
+#pragma unroll
+        for (int e = 0; e < mma::kCElems; ++e)
+          s_s[(mt * mma::kM + mma::c_row(lane, e)) * KT + nt * mma::kN + mma::c_col(lane, e)] = acc.c[e];
+      }
+      __syncthreads();
+      // (4) V loads in flight; online softmax of the tile
+      vec8_t<TKV> vraw[VPT];
+      issue_tile(vraw, v_head);
+      {
+        const int klo = s_lo[sr] - t0, khi = s_hi[sr] - t0;  // attended keys of the row, as tile offsets
+        const float slope = s_slope[sr];
+        const int rel0 = t0 - s_pos[sr];  // key t0's distance to the row's position
+        float x[KT / TPR];
+        float mx = -INFINITY;
+#pragma unroll
+        for (int c = 0; c < KT / TPR; ++c) {
+          const int k = sub + c * TPR;
+          float v = s_s[sr * KT + k] * q_mul;
+          if constexpr (S::ALIBI_ENABLED) v += slope * float(rel0 + k);
+          if constexpr (S::SOFT_CAP_ENABLED) v = p.soft_cap * fast_tanh(v * p.inv_soft_cap);
+          if (k < klo || k >= khi) v = -INFINITY;  // window, causal and context masks: zero weight
+          x[c] = v;
+          mx = fmaxf(mx, v);
+        }
+        const float m_old = s_m[sr];
+#pragma unroll
+        for (int off = 1; off < TPR; off *= 2) mx = fmaxf(mx, shfl_xor(mx, off));
+        const float m_new = fmaxf(m_old, mx);
+        const float ref = m_new == -INFINITY ? 0.f : m_new;  // a row with no key yet: exp(-inf) = 0
+        float sum = 0.f;
+#pragma unroll
+        for (int c = 0; c < KT / TPR; ++c) {
+          TQ pr;
+          from_float(fast_exp(x[c] - ref), &pr);
+          sum += to_float(pr);  // the weights the product uses
+          s_p[sr * LDP + sub + c * TPR] = pr.bits;
+        }
+#pragma unroll
+        for (int off = 1; off < TPR; off *= 2) sum += shfl_xor(sum, off);
+        if (sub == 0) {
+          const float alpha = fast_exp(m_old - ref);
+          s_m[sr] = m_new;
+          s_l[sr] = s_l[sr] * alpha + sum;
+          s_alpha[sr] = alpha;
+        }
+      }
+      store_tile(vraw);
+      __syncthreads();
+      // (5) O = O * alpha + P V
+#pragma unroll
+      for (int jj = 0; jj < PV_PER_WARP; ++jj) {
+        const int job = warp + jj * NW;
+        if (job < PV_JOBS) {
+          const int mt = job / (HS / mma::kN), nt = job % (HS / mma::kN);
+#pragma unroll
+          for (int e = 0; e < mma::kCElems; ++e) o[jj].c[e] *= s_alpha[mt * mma::kM + mma::c_row(lane, e)];
+#pragma unroll
+          for (int ks = 0; ks < KT / mma::kK; ++ks) {
+            mma::FragA a;
+            mma::FragB b;
+            mma::load_a(a, reinterpret_cast<const TQ*>(s_p) + mt * mma::kM * LDP + ks * mma::kK, LDP, lane);
+            mma::load_b_kn(b, reinterpret_cast<const TQ*>(s_kv) + ks * mma::kK * LDK + nt * mma::kN, LDK, lane);
+            mma::mma<TQ>(o[jj], a, b);
+          }
+        }
+      }
+      // the next tile's barrier (1) orders these reads before s_kv / s_p are rewritten
+    }
+  }
+  __syncthreads();
+
+  // ---- write: the output (one partition) or this partition's partials; NaN for a bad block id ----
+  TOut* const out = static_cast<TOut*>(p.out);
+  TOut* const tmp_out = static_cast<TOut*>(p.tmp_out);
+  float v_mul = 1.f;
+  if constexpr (IsFp8<TKV>::value) v_mul = *p.v_scale / kConvertScale<TKV>;
+#pragma unroll
+  for (int jj = 0; jj < PV_PER_WARP; ++jj) {
+    const int job = warp + jj * NW;
+    if (job >= PV_JOBS) continue;
+    const int mt = job / (HS / mma::kN), nt = job % (HS / mma::kN);
+#pragma unroll
+    for (int e = 0; e < mma::kCElems; ++e) {
+      const int r = mt * mma::kM + mma::c_row(lane, e), col = nt * mma::kN + mma::c_col(lane, e);
+      const int row = s_qrow[r], head = s_qhead[r];
+      if (row < 0) continue;
+      const float l = s_l[r];
+      float val;
+      if (single_partition) {
+        float num = 1.f, den = l;
+        if (p.sinks != nullptr && l > 0.f) {
+          const float mm = s_m[r], sink = p.sinks[head], m2 = fmaxf(mm, sink);
+          num = fast_exp(mm - m2);
+          den = l * num + fast_exp(sink - m2);
+        }
+        val = bad ? qnan : (l > 0.f ? o[jj].c[e] * (num * v_mul) / den : 0.f);
+        from_float(val, &out[int64_t(row) * p.o_stride_seq + int64_t(head) * p.o_stride_head + col]);
+      } else {
+        val = bad ? qnan : (l > 0.f ? o[jj].c[e] * v_mul / l : 0.f);
+        const int64_t slot = (int64_t(row) * p.num_heads + head) * p.num_partitions + part;
+        from_float(val, &tmp_out[slot * HS + col]);
+      }
+    }
+  }
+  if (!single_partition && tid < R) {
+    if (s_qrow[tid] >= 0) {
+      const int64_t slot = (int64_t(s_qrow[tid]) * p.num_heads + s_qhead[tid]) * p.num_partitions + part;
+      p.max_logits[slot] = bad ? qnan : s_m[tid];
+      p.exp_sums[slot] = bad ? qnan : s_l[tid];
+    }
+  }
+}
+
+// Merges the partitions sequence `seq` has (ceil((L - k0) / P), k0 as the partition kernel's) for
+// token blockIdx.z of it and query head blockIdx.y; one thread per output element. A partition where
+// the row attends no key (exp sum 0) adds nothing; none at all gives 0 (a sink alone weighs no value).
+// NaN partials (a bad block id) propagate.
+template <class S>
+__global__ __launch_bounds__(S::HEAD_SIZE) void mma_reduce_kernel(const PaParams p) {
+  using TOut = typename S::TOut;
+  constexpr int HS = S::HEAD_SIZE;
+  const int seq = blockIdx.x, head = blockIdx.y, token = blockIdx.z, e = threadIdx.x;
+  int row0, n;
+  query_rows(p, seq, row0, n);
+  if (token >= n || !row_in_range(p, row0, token)) return;
+  const int L = clamp_context_len(p.context_lens[seq], p.max_context_len);
+  const int64_t span = int64_t(L) - first_needed_key<S::SLIDING_WINDOW_ENABLED>(L, n, p.sliding_window);
+  const int num_parts = span > 0 ? int((span + p.partition_size - 1) / p.partition_size) : 0;
+  const int row = row0 + token;
+  const int64_t base = (int64_t(row) * p.num_heads + head) * p.num_partitions;
+  const float* ml = p.max_logits + base;
+  const float* es = p.exp_sums + base;
+  const TOut* part = static_cast<const TOut*>(p.tmp_out) + base * HS;
+  const float sink = p.sinks != nullptr ? p.sinks[head] : -INFINITY;
+  float gmax = sink;
+  for (int i = 0; i < num_parts; ++i)
+    if (es[i] != 0.f) gmax = fmaxf(gmax, ml[i]);
+  float total = 0.f, acc = 0.f;
+  for (int i = 0; i < num_parts; ++i) {
+    if (es[i] == 0.f) continue;  // no attended key in partition i (NaN is not skipped)
+    const float wgt = es[i] * fast_exp(ml[i] - gmax);
+    total += wgt;
+    acc = fmaf(wgt, to_float(part[int64_t(i) * HS + e]), acc);
+  }
+  if (total != 0.f && sink > -INFINITY) total += fast_exp(sink - gmax);
+  const float val = total == 0.f ? 0.f : acc / total;
+  from_float(val, &static_cast<TOut*>(p.out)[int64_t(row) * p.o_stride_seq + int64_t(head) * p.o_stride_head + e]);
+}
+
+#if !defined(AITER_SWA_NO_HOST_LAUNCH)
+// Host launch of the matrix-core kernels from the launcher's arguments (see launch in kernel.h).
+template <class S, class Args>
+gpuError_t launch_mma(const Args& a) {
+  PaParams p = make_params(a);
+  const int rows = int(a.mtp) * p.gqa_ratio;
+  p.num_chunks = (rows + S::ROWS - 1) / S::ROWS;
+  const auto stream = reinterpret_cast<gpuStream_t>(a.stream);
+  const dim3 grid(unsigned(a.num_seqs), unsigned(a.num_kv_heads * p.num_chunks),
+                  unsigned(p.num_partitions > 1 ? p.num_partitions : 1));
+  mma_partition_kernel<S><<<grid, S::NUM_THREADS, 0, stream>>>(p);
+  if (p.num_partitions > 1) {
+    gpuError_t err = gpuPeekAtLastError();
+    if (err != gpuSuccess) return err;
+    mma_reduce_kernel<S><<<dim3(unsigned(a.num_seqs), unsigned(a.num_heads), unsigned(a.mtp)), S::HEAD_SIZE, 0,
+                           stream>>>(p);
+  }
+  return gpuGetLastError();
+}
+#endif
+
+}  // namespace pa_v1
+}  // namespace aiter_swa

@@ -1,0 +1,188 @@
+"""The matrix-core pa_v1 kernel's device code, run on the CPU by the emulator, against the float64 reference.
+
+No GPU here: ``mma_partition_kernel`` / ``mma_reduce_kernel`` of csrc/include/aiter_swa/pa_v1/mma_kernel.h
+are compiled by the host C++ compiler against op_tests/testlib/emulator (one std::thread per GPU
+thread, barriers for ``__syncthreads`` and the wavefront collectives; the matrix-core fragments of
+mma.h are exchanged across the wavefront and multiplied with the emulator's own transcription of the
+PTX / AMD layouts), with the launch values the GPU dispatch computes (``gpu.launch_values``), for
+both fragment layouts: ``sm_90`` (32 lanes, mma.m16n8k16) and ``gfx942`` (64 lanes, MFMA 16x16x16).
+It checks the kernels' tiling, fragment indexing, masking, online softmax, split and reduce; not
+timing, memory ordering across workgroups or the vendor compilers (the ``toolchain`` and ``gpu``
+tests do those).
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from testlib.pa_v1 import FP8, mismatch
+from testlib.pa_v1_mma import (Emulator, aiter_workspace, host_compiler, make_mtp_case, mma_call, mtp_reference,
+                               owned_rows)  # fmt: skip
+
+ARCHS = ("sm_90", "gfx942")
+
+
+@pytest.fixture(scope="module")
+def emu(tmp_path_factory):
+    if host_compiler() is None:
+        pytest.skip("no host C++ compiler (clang++-19, clang++ or g++)")
+    return Emulator(tmp_path_factory.mktemp("pa_v1_mma_emu"))
+
+
+def _check(emu, m, arch, num_cus=4, workspace=None, expect_parts=None):
+    out = torch.full_like(m.case.query, float("nan"))
+    ws = aiter_workspace(m) if workspace is None else workspace
+    call = mma_call(m, out, ws)
+    spec, values = emu.run(call, arch, num_cus)
+    if expect_parts is not None:
+        assert values["num_partitions"] == expect_parts, values
+    ref = mtp_reference(m)
+    owned = owned_rows(m)
+    why = mismatch(out[owned], ref[owned])
+    assert why is None, f"{spec.name} {values['num_partitions']}x{values['partition_size']}: {why}"
+    assert torch.isnan(out[~owned].float()).all(), "rows no sequence owns were written"
+    return spec, values
+
+
+# GQA 1..16 x mtp 1..4 (a cover: each GQA and each mtp, 16 and 64 rows) x both fragment layouts, a window,
+# several partitions. Each case builds an emulator and runs one std::thread per GPU thread: kept small.
+GQA_MTP = [(1, 1), (1, 4), (2, 2), (3, 3), (4, 1), (4, 4), (8, 1), (8, 2), (16, 1), (16, 4)]
+GRID = [(g, t, a) for g, t in GQA_MTP for a in ARCHS]
+
+
+@pytest.mark.parametrize("gqa,mtp,arch", GRID, ids=[f"g{g}-mtp{t}-{a}" for g, t, a in GRID])
+def test_emulated_gqa_mtp(emu, gqa, mtp, arch):
+    m = make_mtp_case(num_seqs=3, mtp=mtp, num_heads=2 * gqa, num_kv_heads=2, head_size=64, block_size=16,
+                      context_lens=[300, 5, 130], dtype=torch.bfloat16, sliding_window=100, seed=gqa * 10 + mtp)  # fmt: skip
+    _check(emu, m, arch)
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+@pytest.mark.parametrize("block_size", [1, 16, 272])
+def test_emulated_block_sizes(emu, block_size, arch):
+    """Run-time block sizes (1: a block-table entry per key; 272: a window inside one block)."""
+    m = make_mtp_case(num_seqs=2, mtp=2, num_heads=8, num_kv_heads=2, head_size=128, block_size=block_size,
+                      context_lens=[290, 47], dtype=torch.float16, sliding_window=64, seed=block_size)  # fmt: skip
+    _check(emu, m, arch)
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+@pytest.mark.parametrize("window", [1, 3, 5, 65, 0], ids=lambda w: f"w{w}")
+def test_emulated_window_edges(emu, window, arch):
+    """Windows of 1 .. mtp + 1 keys (the first token sees keys the last does not), around the key
+    tile, and none; contexts shorter than the query tokens (rows with p < 0 get zeros) and 0."""
+    m = make_mtp_case(num_seqs=4, mtp=4, num_heads=4, num_kv_heads=1, head_size=64, block_size=16,
+                      context_lens=[200, 3, 0, 65], dtype=torch.bfloat16, sliding_window=window, seed=window)  # fmt: skip
+    _check(emu, m, arch)
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_emulated_cu_query_lens(emu, arch):
+    """Variable query lengths (0 and 1 included) through cu_query_lens; unowned rows stay untouched."""
+    m = make_mtp_case(num_seqs=5, mtp=4, query_lens=[3, 0, 1, 4, 2], num_heads=8, num_kv_heads=2, head_size=64,
+                      block_size=16, context_lens=[150, 90, 1, 2, 400], dtype=torch.bfloat16, sliding_window=50,
+                      seed=5)  # fmt: skip
+    _check(emu, m, arch)
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_emulated_cu_query_lens_contract(emu, arch):
+    """Any cu_query_lens values (aiter_swa/ops/pa_v1/tokens.py): a sequence whose rows start before
+    row 0 writes only its rows in range; more tokens than mtp: skipped; cu of num_seqs entries (the
+    last end is the query's row count)."""
+    m = make_mtp_case(num_seqs=3, mtp=3, cu=[-1, 2, 3], num_rows=6, num_heads=8, num_kv_heads=2, head_size=64,
+                      block_size=16, context_lens=[90, 40, 130], dtype=torch.bfloat16, sliding_window=50, seed=23)  # fmt: skip
+    _check(emu, m, arch, num_cus=16)
+    m = make_mtp_case(num_seqs=3, mtp=3, cu=[0, 4, 5, 6], num_rows=6, num_heads=8, num_kv_heads=2, head_size=64,
+                      block_size=16, context_lens=[90, 40, 130], dtype=torch.bfloat16, sliding_window=50, seed=29)  # fmt: skip
+    assert owned_rows(m).tolist() == [False] * 4 + [True] * 2
+    _check(emu, m, arch, num_cus=16)
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_emulated_flags(emu, arch):
+    """Soft cap, ALiBi (relative to each row's position), random sinks, NHD, several partitions."""
+    m = make_mtp_case(num_seqs=3, mtp=3, num_heads=8, num_kv_heads=2, head_size=64, block_size=16,
+                      context_lens=[400, 20, 3], dtype=torch.bfloat16, sliding_window=300, logits_soft_cap=3.0,
+                      alibi=True, sinks="random", kv_cache_layout="NHD", scale=0.5, seed=7)  # fmt: skip
+    _, values = _check(emu, m, arch, num_cus=16)
+    assert values["num_partitions"] > 1
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+@pytest.mark.parametrize("fmt", ["fn", "fnuz"])
+def test_emulated_fp8(emu, fmt, arch):
+    """fp8 KV through convert8 into the 16-bit operands, scales folded as the vector kernel folds them."""
+    m = make_mtp_case(num_seqs=2, mtp=2, num_heads=8, num_kv_heads=2, head_size=64, block_size=16,
+                      context_lens=[180, 40], dtype=torch.bfloat16, sliding_window=128, kv_dtype=FP8[fmt],
+                      k_scale=0.5, v_scale=2.0, seed=11)  # fmt: skip
+    _check(emu, m, arch)
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_emulated_row_chunks(emu, arch):
+    """GQA 16 x mtp 4 = 64 rows at head size 256: four workgroups of 16 rows per (sequence, KV head),
+    each reading only the keys of its tokens' windows."""
+    m = make_mtp_case(num_seqs=2, mtp=4, num_heads=16, num_kv_heads=1, head_size=256, block_size=16,
+                      context_lens=[100, 7], dtype=torch.bfloat16, sliding_window=20, seed=13)  # fmt: skip
+    spec, _ = _check(emu, m, arch)
+    assert spec.mma_rows == 16
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_emulated_split_follows_machine_and_workspace(emu, arch):
+    """Batch 1 is split to fill the CUs, within aiter's workspace sizing; a larger buffer than aiter's
+    allows more partitions than ceil(max_context_len / 256)."""
+    m = make_mtp_case(num_seqs=1, mtp=1, num_heads=8, num_kv_heads=1, head_size=64, block_size=16,
+                      context_lens=[700], dtype=torch.bfloat16, sliding_window=600, seed=17)  # fmt: skip
+    _check(emu, m, arch, num_cus=64, expect_parts=3)  # aiter's sizing: ceil(700 / 256) = 3 partitions
+    big = torch.zeros(aiter_workspace(m).numel() * 4, dtype=torch.uint8)
+    _, values = _check(emu, m, arch, num_cus=64, workspace=big)
+    assert 3 < values["num_partitions"] <= 10 and values["partition_size"] % 64 == 0
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_emulated_bad_block_and_clamped_lens(emu, arch):
+    """A bad block id among a sequence's attended keys: NaN in all its rows, other sequences exact;
+    a context length above max_context_len is clamped (the result for max_context_len)."""
+    m = make_mtp_case(num_seqs=3, mtp=2, num_heads=4, num_kv_heads=1, head_size=64, block_size=16,
+                      context_lens=[120, 60, 120], dtype=torch.bfloat16, sliding_window=0, seed=19)  # fmt: skip
+    ref = mtp_reference(m)
+    c = m.case
+    c.block_tables[1, 2] = 10**6
+    c.context_lens[2] = 10**6  # clamped to max_context_len = 120
+    out = torch.full_like(c.query, float("nan"))
+    emu.run(mma_call(m, out, aiter_workspace(m)), arch, 4)
+    assert torch.isnan(out[2:4].float()).all()
+    assert mismatch(out[[0, 1, 4, 5]], ref[[0, 1, 4, 5]]) is None
+
+
+def test_split_rule():
+    """mma_split from host values: the machine, the key tiles, the workspace."""
+    from aiter_swa.ops.pa_v1.gpu import mma_split
+
+    part = 8 * (8 + 128 * 2)  # one partition of 8 rows x heads
+    # batch 1, 8 KV heads, window 4096, 132 SMs, aiter's buffer for a 32K context (128 partitions)
+    parts, size = mma_split(1, 8, 1, 4096, 64, part, 128 * part, 132)
+    assert parts == 32 and size == 128 and parts * 8 >= 2 * 132 - 8
+    # a full batch needs no split: one partition, no workspace, no reduce
+    assert mma_split(64, 8, 1, 4096, 64, part, 0, 132) == (1, 4096)
+    assert mma_split(64, 8, 1, 4096, 64, part, 10**9, 132) == (1, 4096)
+    # no workspace: one partition whatever the machine
+    assert mma_split(1, 1, 1, 4096, 64, part, 0, 132) == (1, 4096)
+    # never more partitions than the buffer holds, nor than key tiles
+    assert mma_split(1, 1, 1, 4096, 64, part, 5 * part, 132)[0] <= 5
+    assert mma_split(1, 1, 1, 100, 64, part, 10**9, 132) == (2, 64)
+    for args in [(1, 8, 1, 4096, 64), (3, 2, 2, 777, 32), (1, 1, 1, 1, 16)]:
+        parts, size = mma_split(*args, part, 10**6, 132)
+        assert size % args[4] == 0 and (parts - 1) * size < max(args[3], 1) <= parts * size
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+@pytest.mark.parametrize("head_size", [32, 80, 96, 192, 512])
+def test_emulated_head_sizes(emu, head_size, arch):
+    """Every other head size (80 and 96: 5 and 6 k-steps; 512: the smallest key tile), fp16."""
+    m = make_mtp_case(num_seqs=2, mtp=2, num_heads=8, num_kv_heads=2, head_size=head_size, block_size=16,
+                      context_lens=[150, 9], dtype=torch.float16, sliding_window=70, seed=head_size)  # fmt: skip
+    _check(emu, m, arch)

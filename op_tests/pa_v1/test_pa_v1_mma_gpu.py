@@ -1,0 +1,138 @@
+"""The matrix-core pa_v1 kernel on the GPU: multi-token rows, the machine-filling split, no host sync,
+graph replay with shorter contexts.
+
+Skipped with a reason where torch sees no GPU. The one-token grid runs through the op: run
+``test_pa_v1_swa.py`` / ``test_pa_v1_gpu.py`` / ``test_pa_v1_mtp_gpu.py`` with ``AITER_SWA_PA_KERNEL=mma``
+(``run_gpu_suite.sh mma`` does). Here multi-token calls go to the launcher through the GPU dispatch's
+own ``launch_values`` (the split on the real SM count, the mma kernel forced), against the float64
+reference of testlib/pa_v1_mma.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from aiter_swa.jit import loader, toolchain
+from aiter_swa.ops.pa_v1 import gpu
+from aiter_swa.ops.pa_v1.spec import LAUNCH
+from testlib import no_host_sync
+from testlib.pa_v1 import FP8, make_case, mismatch, run_op
+from testlib.pa_v1_mma import aiter_workspace, make_mtp_case, mma_call, mtp_reference, owned_rows
+
+pytestmark = pytest.mark.gpu
+
+
+def _to_cuda(m):
+    c = m.case
+    for name in ("query", "key_cache", "value_cache", "block_tables", "context_lens", "alibi_slopes", "sinks",
+                 "k_scale", "v_scale"):  # fmt: skip
+        t = getattr(c, name)
+        if t is not None:
+            setattr(c, name, t.cuda())
+    if m.cu_query_lens is not None:
+        m.cu_query_lens = m.cu_query_lens.cuda()
+    return m
+
+
+def _launch(m, out, ws):
+    """What gpu.run launches for this call, with the mma kernel; returns the launch values."""
+    call = mma_call(m, out, ws)
+    arch = toolchain.device_arch(0)
+    spec, values = gpu.launch_values(call, arch, gpu.multiprocessor_count(0), "mma")
+    prepared = loader.load_module(spec).prepare(*LAUNCH.pack_plan(**values))
+    c = m.case
+    ptr = lambda t: 0 if t is None else t.data_ptr()  # noqa: E731
+    fp8 = c.kv_cache_dtype != "auto"
+    prepared(out.data_ptr(), c.query.data_ptr(), c.key_cache.data_ptr(), c.value_cache.data_ptr(),
+             c.block_tables.data_ptr(), ptr(m.cu_query_lens), c.context_lens.data_ptr(), ptr(c.alibi_slopes),
+             ptr(c.sinks), ptr(c.k_scale) if fp8 else 0, ptr(c.v_scale) if fp8 else 0, ws.data_ptr(), c.scale,
+             c.logits_soft_cap, torch.cuda.current_stream().cuda_stream)  # fmt: skip
+    return values
+
+
+def _check(m, msg=""):
+    ref = mtp_reference(m)  # on the CPU copies
+    _to_cuda(m)
+    out = torch.full_like(m.case.query, float("nan"))
+    ws = aiter_workspace(m).cuda()
+    values = _launch(m, out, ws)
+    torch.cuda.synchronize()
+    owned = owned_rows(m)
+    out = out.cpu()
+    why = mismatch(out[owned], ref[owned])
+    assert why is None, f"{msg} ({values['num_partitions']} x {values['partition_size']}): {why}"
+    assert torch.isnan(out[~owned].float()).all()
+    return values
+
+
+MTP_GRID = [(g, t, hs) for g in (1, 4, 8, 16) for t in (2, 4, 8) for hs in (64, 128, 256)]
+
+
+@pytest.mark.parametrize("gqa,mtp,head_size", MTP_GRID, ids=[f"g{g}-mtp{t}-hs{h}" for g, t, h in MTP_GRID])
+@pytest.mark.parametrize("window", [0, 1, 7, 300])
+def test_mtp_grid(gqa, mtp, head_size, window):
+    m = make_mtp_case(num_seqs=4, mtp=mtp, num_heads=2 * gqa, num_kv_heads=2, head_size=head_size, block_size=16,
+                      context_lens=[1000, 3, 0, 257], dtype=torch.bfloat16, sliding_window=window,
+                      seed=gqa + 10 * mtp + head_size)  # fmt: skip
+    _check(m, f"g{gqa} mtp{mtp} hs{head_size} w{window}")
+
+
+@pytest.mark.parametrize("kv", ["auto", "fn"])
+def test_mtp_cu_query_lens_flags(kv):
+    """Mixed query lengths (0 and 1 included), soft cap, ALiBi, sinks, NHD, fp8 KV, block size 1 and 272."""
+    for block_size in (1, 16, 272):
+        m = make_mtp_case(num_seqs=6, mtp=8, query_lens=[8, 0, 1, 5, 8, 3], num_heads=32, num_kv_heads=8,
+                          head_size=128, block_size=block_size, context_lens=[2000, 10, 1, 4, 600, 8000],
+                          dtype=torch.float16, sliding_window=512, logits_soft_cap=30.0, alibi=True, sinks="random",
+                          kv_cache_layout="NHD", kv_dtype=None if kv == "auto" else FP8[kv], k_scale=0.5, v_scale=2.0,
+                          seed=block_size)  # fmt: skip
+        _check(m, f"block {block_size} kv {kv}")
+
+
+def test_batch_one_is_split_over_the_machine():
+    """Batch 1, Mistral's shape (32/8 heads, d128), window 4096, 32K context: more than one
+    partition per (sequence, KV head), within aiter's workspace sizing."""
+    m = make_mtp_case(num_seqs=1, mtp=1, num_heads=32, num_kv_heads=8, head_size=128, block_size=16,
+                      context_lens=[32768], dtype=torch.bfloat16, sliding_window=4096, seed=3)  # fmt: skip
+    values = _check(m, "batch 1")
+    assert 1 < values["num_partitions"] <= 128
+    assert 8 * values["num_partitions"] >= gpu.multiprocessor_count(0)
+
+
+@pytest.fixture
+def mma_kernel():
+    gpu.set_kernel("mma")
+    yield
+    gpu.set_kernel(gpu.ENV_KERNEL)
+
+
+@pytest.mark.parametrize("lens,window", [([200, 0, 77, 256], 128), ([3000, 1, 0, 9216], 2048), ([40000], 4096)])
+def test_op_no_sync_and_graph_replay_shorter_contexts(mma_kernel, lens, window):
+    """Through the op (mtp 1) on the mma kernel: no host sync; a captured graph stays valid when the
+    context lengths shrink (the grid and split come from max_context_len)."""
+    case = make_case(num_seqs=len(lens), num_heads=32, num_kv_heads=8, head_size=128, block_size=16,
+                     context_lens=lens, dtype=torch.bfloat16, device="cuda", sliding_window=window, seed=5)  # fmt: skip
+    run_op(case)
+    out = torch.full_like(case.query, float("nan"))
+    ws = case.workspace()
+    args = case.op_args(out, ws)
+    with no_host_sync():
+        torch.ops.aiter_swa.paged_attention_v1(*args)
+    assert mismatch(out, case.reference()) is None
+    # shorter contexts attend keys the first call's windows did not: unpoisoned caches here
+    case = make_case(num_seqs=len(lens), num_heads=32, num_kv_heads=8, head_size=128, block_size=16,
+                     context_lens=lens, dtype=torch.bfloat16, device="cuda", sliding_window=window, seed=6,
+                     poison=False)  # fmt: skip
+    out = torch.full_like(case.query, float("nan"))
+    args = case.op_args(out, case.workspace())
+    torch.cuda.synchronize()
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        torch.ops.aiter_swa.paged_attention_v1(*args)
+    case.context_lens.copy_(torch.tensor([max(L // 3, 0) for L in lens], dtype=torch.int32))
+    out.fill_(float("nan"))
+    graph.replay()
+    torch.cuda.synchronize()
+    assert mismatch(out, case.reference()) is None
+    assert gpu.KERNEL == "mma"

@@ -1,0 +1,37 @@
+// Runs the pa_v1 matrix-core kernels (csrc/include/aiter_swa/pa_v1/mma_kernel.h) on the CPU through the
+// emulation of hip/hip_runtime.h and warp_mma.h (op_tests only). One specialization per build, from
+// -D flags (EMU_TQ, EMU_TKV, EMU_TOUT, EMU_HS, EMU_ROWS, EMU_KT, EMU_SW, EMU_CAP, EMU_ALIBI and
+// AITER_SWA_WAVEFRONT_SIZE); "launch_args.h" (written by the test from aiter_swa/ops/pa_v1/spec.py
+// LAUNCH) defines LaunchArgs, the launcher's parameters, so emu_launch takes exactly what the GPU
+// launcher takes and builds PaParams with the kernel's own make_params.
+#include <cstdio>
+
+#define AITER_SWA_NO_HOST_LAUNCH 1
+#define AITER_SWA_EMULATED_MMA 1
+#include "hip/hip_runtime.h"
+#include "aiter_swa/pa_v1/mma_kernel.h"
+#include "launch_args.h"
+#include "warp_mma.h"
+
+using namespace aiter_swa;
+using namespace aiter_swa::pa_v1;
+
+using Spec = MmaSpec<EMU_TQ, EMU_TKV, EMU_TOUT, EMU_HS, EMU_ROWS, EMU_KT, EMU_SW != 0, EMU_CAP != 0, EMU_ALIBI != 0>;
+
+// The grids of launch_mma (mma_kernel.h), workgroup after workgroup.
+extern "C" int emu_launch(const LaunchArgs* a) {
+  if (a->num_seqs == 0) return 0;
+  PaParams p = make_params(*a);
+  p.num_chunks = int((a->mtp * p.gqa_ratio + Spec::ROWS - 1) / Spec::ROWS);
+  const int parts = p.num_partitions > 1 ? p.num_partitions : 1;
+  for (int z = 0; z < parts; ++z)
+    for (int y = 0; y < int(a->num_kv_heads) * p.num_chunks; ++y)
+      for (int x = 0; x < int(a->num_seqs); ++x)
+        emu::run_block(dim3(x, y, z), Spec::NUM_THREADS, [&] { mma_partition_kernel<Spec>(p); });
+  if (p.num_partitions > 1)
+    for (int z = 0; z < int(a->mtp); ++z)
+      for (int y = 0; y < int(a->num_heads); ++y)
+        for (int x = 0; x < int(a->num_seqs); ++x)
+          emu::run_block_serial(dim3(x, y, z), Spec::HEAD_SIZE, [&] { mma_reduce_kernel<Spec>(p); });
+  return 0;
+}
