@@ -13,7 +13,8 @@ how to report it; the specialization stays failed for the process (every later c
 Settings (read at the first use of each specialization):
 
 - ``AITER_SWA_SELF_CHECK``: ``1`` / ``on`` runs it on every architecture, ``0`` / ``off`` never;
-  unset or ``auto``: on for architectures not in :data:`TESTED_ARCHS` (on by default on ROCm).
+  unset or ``auto``: on for architectures not in :data:`TESTED_ARCHS` (on by default on ROCm), and
+  for the matrix-core kernel everywhere (not in :data:`TESTED_KERNELS`: no GPU has run it yet).
 
 Cost and synchronisation: the check synchronises (it reads results on the host) and allocates a few
 MB, once per specialization and process, inside the first call that builds a launch plan for it
@@ -41,6 +42,9 @@ KERNEL_ENV = "AITER_SWA_PA_KERNEL"
 #: Architectures the GPU test suite has run on (docs/results.md): NVIDIA H100/H200 (sm_90). No AMD
 #: architecture: the HIP builds for gfx942 and gfx90a are compiled and resource-checked only.
 TESTED_ARCHS = ("sm_90",)
+#: Kernel families the GPU test suite has run on those architectures: the vector kernel. The
+#: matrix-core kernel (``mma``) has run in the CPU emulator only, so it is checked on every arch.
+TESTED_KERNELS = ("vector",)
 #: query dtype -> (relative norm error bound, atol = rtol): the GPU tests' bounds (op_tests/testlib/pa_v1.py).
 TOLERANCES = {torch.bfloat16: (2e-2, 1e-2), torch.float16: (5e-3, 5e-3), torch.float32: (1e-5, 1e-5)}
 HOW_TO_REPORT = (
@@ -65,8 +69,9 @@ _running: set = set()
 _warned_capture: set = set()
 
 
-def enabled(arch: str) -> bool:
-    """Whether the check runs for ``arch`` under the current ``AITER_SWA_SELF_CHECK`` setting.
+def enabled(arch: str, kernel: str = "vector") -> bool:
+    """Whether the check runs for ``kernel`` (``"vector"`` / ``"mma"``) on ``arch`` under the current
+    ``AITER_SWA_SELF_CHECK`` setting (auto: unless both are among the tested ones).
 
     Raises:
         ValueError: the setting is not one of 1/on/true/yes, 0/off/false/no, auto or empty.
@@ -78,7 +83,7 @@ def enabled(arch: str) -> bool:
         return False
     if value not in ("", "auto"):
         raise ValueError(f"{ENV}: expected 1/on, 0/off or auto (unset), got {os.environ[ENV]!r}")
-    return arch not in TESTED_ARCHS
+    return arch not in TESTED_ARCHS or kernel not in TESTED_KERNELS
 
 
 def _capturing(device: torch.device) -> bool:
@@ -99,7 +104,7 @@ def ensure(spec, call) -> None:
     with _lock:
         if spec in _failed:
             raise SelfCheckError(_failed[spec])
-        if spec in _passed or spec in _running or not enabled(spec.arch):
+        if spec in _passed or spec in _running or not enabled(spec.arch, "mma" if spec.mma_rows else "vector"):
             return
         device = call.query.device
         if _capturing(device):
@@ -123,7 +128,7 @@ def ensure(spec, call) -> None:
         message = (
             f"aiter_swa paged_attention_v1 self-check failed: specialization {spec.name} on {spec.arch} {why}, "
             f"against the CPU path on the built-in case (the first use of this specialization in this process; "
-            f"{spec.arch} is not among the architectures the GPU tests have run on, {TESTED_ARCHS}). "
+            f"the GPU tests have run the {TESTED_KERNELS} kernel(s) on {TESTED_ARCHS} only). "
             f"Set {KERNEL_ENV}=vector to run the vector kernel instead (one query token per sequence; {ENV}=0 "
             f"skips this check: results may be wrong). {HOW_TO_REPORT[0].upper()}{HOW_TO_REPORT[1:]}."
         )

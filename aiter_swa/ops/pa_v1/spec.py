@@ -95,11 +95,12 @@ def choose_kernel(gqa_ratio: int, mtp: int, multi_rows: bool, arch: str, kernel:
 
     ``multi_rows``: ``cu_query_lens`` given with a row count other than one per sequence. Only the
     matrix-core kernel serves several query rows per sequence (``mtp > 1`` or ``multi_rows``).
-    Otherwise, PROVISIONAL rule until the GPU benchmark of issue 8 has numbers: the matrix-core
-    kernel when a (sequence, KV head) has more than 2 query rows (GQA ratio x mtp) on NVIDIA (sm_*),
-    where the GPU tests run; the vector kernel at GQA x mtp <= 2 (a 16-row tile would be mostly
-    padding) and on AMD (gfx*), whose matrix-core path no GPU has run yet (the self-check guards it
-    where it is used: multi-token calls). Change the last line to move the boundary.
+    Otherwise, PROVISIONAL rule until a GPU has run the matrix-core kernel: the vector kernel, on every
+    arch (the matrix-core kernel has run in the CPU emulator only; it serves multi-token calls, which
+    the vector kernel cannot, under the first-use self-check, and every call with
+    ``AITER_SWA_PA_KERNEL=mma``). Once the GPU benchmark of issue 8 has numbers, the boundary goes in
+    the last line (e.g. the matrix-core kernel when GQA ratio x mtp > 2, where a 16-row tile is not
+    mostly padding).
 
     Raises:
         ValueError: ``kernel`` not one of :data:`KERNELS` (the message names ``AITER_SWA_PA_KERNEL``).
@@ -117,7 +118,7 @@ def choose_kernel(gqa_ratio: int, mtp: int, multi_rows: bool, arch: str, kernel:
         return "vector"
     if kernel == "mma" or multi:
         return "mma"
-    return "mma" if arch.startswith("sm_") and gqa_ratio * mtp > 2 else "vector"
+    return "vector"
 
 
 #: C++ element type of each dtype name (csrc/include/aiter_swa/vec.h).
