@@ -349,8 +349,11 @@ def test_prebuild_full_matrix_size(capsys):
 
     assert prebuild.main(["--arch", "gfx942", "--arch", "sm_90", "--list"]) == 0
     names = capsys.readouterr().out.split()
-    # query == output dtype; KV: the query's dtype or the arch's one fp8 format (by default)
-    per_arch = len(cfg.GPU_DTYPES) * 2 * len(cfg.SUPPORTED_HEAD_SIZES) * len(cfg.GQA_BUCKETS) * 8
+    # query == output dtype; KV: the query's dtype or the arch's one fp8 format (by default); the
+    # vector kernel per GQA bucket, the matrix-core kernel per row bucket that fits the head size
+    flavours = len(cfg.GPU_DTYPES) * 2 * 8
+    mma_buckets = sum(cfg.mma_rows_fit(hs, r) for hs in cfg.SUPPORTED_HEAD_SIZES for r in cfg.MMA_ROWS)
+    per_arch = flavours * (len(cfg.SUPPORTED_HEAD_SIZES) * len(cfg.GQA_BUCKETS) + mma_buckets)
     library_ops = registry.ops()  # the catalogue's ops, not the JIT's internal self-test op
     assert "jit_smoke" not in library_ops
     assert sum(n.startswith("pa_v1_") for n in names) == 2 * per_arch
