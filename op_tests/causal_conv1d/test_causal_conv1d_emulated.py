@@ -2,7 +2,7 @@
 
 No GPU here, and the GPU tests skip: this runs the real ``fwd_kernel`` / ``update_kernel`` of
 ``csrc/include/aiter_swa/causal_conv1d/kernel.h`` (the header with its host launch functions cut off)
-compiled by the host C++ compiler against ``emulator/hip/hip_runtime.h`` (one std::thread per GPU
+compiled by the host C++ compiler against ``testlib/emulator/hip/hip_runtime.h`` (one std::thread per GPU
 thread, a barrier for ``__syncthreads``; see ``emulator/emu.cpp``), with the arguments the GPU dispatch
 would pass. It checks the kernels' indexing, tiling, sequence search, state hand-off and partial
 vector stores; not timing, memory ordering across workgroups or the vendor compilers (the
@@ -38,7 +38,7 @@ def emu(tmp_path_factory):
     d = tmp_path_factory.mktemp("conv1d_emu")
     text = HEADER.read_text()
     (d / "kernel_device.h").write_text(text[: text.index(CUT)] + "}  // namespace causal_conv1d\n}  // namespace aiter_swa\n")
-    cmd = [cxx, "-std=c++20", "-O1", "-fPIC", "-shared", "-D__HIPCC__", f"-I{HERE / 'emulator'}",
+    cmd = [cxx, "-std=c++20", "-O1", "-fPIC", "-shared", "-D__HIPCC__", f"-I{HERE.parent / 'testlib' / 'emulator'}",
            f"-I{HERE.parents[1] / 'csrc' / 'include'}", f"-I{d}", str(HERE / "emulator" / "emu.cpp"), "-o",
            str(d / "emu.so"), "-lpthread"]  # fmt: skip
     r = subprocess.run(cmd, capture_output=True, text=True)

@@ -1,12 +1,10 @@
 // Runs the device code of csrc/include/aiter_swa/causal_conv1d/kernel.h on the CPU (op_tests only).
 // The test feeds this file the header with its host launch functions cut off (they use the <<<>>>
 // launch syntax) as "kernel_device.h", compiles it with the host compiler against the emulation in
-// hip/hip_runtime.h, and calls emu_fwd / emu_update through ctypes with CPU tensors' pointers.
-#include <algorithm>
-#include <thread>
-#include <vector>
-
+// op_tests/testlib/emulator/hip/hip_runtime.h (shared with the pa_v1 kernels' emulator), and calls
+// emu_fwd / emu_update through ctypes with CPU tensors' pointers.
 #include <atomic>
+#include <cstdint>
 
 #define AITER_SWA_WAVEFRONT_SIZE 64
 // A GPU faults on a 16-byte access that is not 16-byte aligned; the CPU does not: count them.
@@ -25,18 +23,7 @@ using namespace aiter_swa::causal_conv1d;
 template <class S, class P>
 static void run_grid(void (*kernel)(P), const P& p, dim3 grid) {
   for (unsigned by = 0; by < grid.y; ++by)
-    for (unsigned bx = 0; bx < grid.x; ++bx) {
-      std::barrier<> bar(S::NUM_THREADS);
-      emu::block_barrier = &bar;
-      std::vector<std::thread> threads;
-      for (int t = 0; t < S::NUM_THREADS; ++t)
-        threads.emplace_back([&, t] {
-          emu::thread_idx = dim3(t);
-          emu::block_idx = dim3(bx, by);
-          kernel(p);
-        });
-      for (auto& th : threads) th.join();
-    }
+    for (unsigned bx = 0; bx < grid.x; ++bx) emu::run_block(dim3(bx, by), S::NUM_THREADS, [&] { kernel(p); });
 }
 
 template <class S>
