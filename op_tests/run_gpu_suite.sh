@@ -34,6 +34,7 @@
 #       # configurations, at most FUZZ_BUDGET_S seconds) and its first FUZZ_SANITIZE ones under memcheck;
 #       # the soak (soak_pa_v1.py: SOAK_PROCS processes, SOAK_SECONDS, cold cache); SANITIZE_TIMEOUT_S bounds
 #       # each memcheck run
+#   bash op_tests/run_gpu_suite.sh soak     # issue 10's soak alone (robust's last step; SOAK_PROCS, SOAK_SECONDS)
 #   bash op_tests/run_gpu_suite.sh mtp
 #       # issue 8 (multi-token queries, self-check, matrix-instruction column): the multi-token GPU tests
 #       # (GPU against the CPU path on the multi-token grid, sync-debug "error", graph replay with new
@@ -373,6 +374,10 @@ if [ "$what" = robust ]; then
     python3 op_tests/pa_v1/soak_pa_v1.py --procs "$SOAK_PROCS" --seconds "$SOAK_SECONDS" >"$OUT/soak.log" 2>&1 || rc=1
     grep -E "^soak" "$OUT/soak.log" | tail -5
     stamp "soak done"
+fi
+if [ "$what" = soak ]; then  # the soak alone (robust's last step): SOAK_PROCS processes, SOAK_SECONDS, cold cache
+    python3 op_tests/pa_v1/soak_pa_v1.py --procs "${SOAK_PROCS:-8}" --seconds "${SOAK_SECONDS:-120}" >"$OUT/soak.log" 2>&1 || rc=1
+    grep -E "^soak" "$OUT/soak.log" | tail -5
 fi
 if [ "$what" = mma ]; then
     mma_start=$(date +%s)
