@@ -130,9 +130,10 @@ rc=0
 if [ "$what" = all ] || [ "$what" = tests ]; then
     # extra arguments go to pytest (e.g. --ignore op_tests/causal_conv1d); 300 s per test where pytest-timeout is installed
     per_test=(); python3 -c "import pytest_timeout" 2>/dev/null && per_test=(--timeout "${TEST_TIMEOUT_S:-300}")
-    AITER_SWA_FULL_GRID=${FULL_GRID:-1} python3 -m pytest op_tests -q -rs -m "not toolchain" -n "$JOBS" -p no:cacheprovider \
-        "${per_test[@]}" "$@" >"$OUT/pytest.log" 2>&1 || rc=1
-    grep -E "^(FAILED|ERROR)" "$OUT/pytest.log" | head -20
+    # -v: one line per test as it ends, so a step stopped by a time limit still names its failures
+    AITER_SWA_FULL_GRID=${FULL_GRID:-1} python3 -m pytest op_tests -v -rfEs -m "not toolchain" -n "$JOBS" -p no:cacheprovider \
+        --durations 15 "${per_test[@]}" "$@" >"$OUT/pytest.log" 2>&1 || rc=1
+    grep -E "(FAILED|ERROR) op_tests" "$OUT/pytest.log" | sort -u | head -20
     tail -3 "$OUT/pytest.log"
 fi
 if [ "$what" = all ] || [ "$what" = aiter ]; then
