@@ -197,8 +197,11 @@ def cache_info(op_names) -> dict:
         elif p.is_dir() and _ENTRY_RE.match(p.name) and (p / cache.MARKER).is_file():
             entries.append(_ENTRY_RE.match(p.name).group("name"))
     size, files = _dir_size(root)
-    pairs = [_op_and_arch(n, op_names) for n in entries]
-    info.update(bytes=size, files=files, entries=len(entries), failed_builds=failed, builds_in_progress=building,
+    # kernels are named after their op; other entries are host extensions (the fast path, jit/torch_ext.py)
+    kernels = [n for n in entries if any(n.startswith(o + "_") for o in op_names)]
+    pairs = [_op_and_arch(n, op_names) for n in kernels]
+    info.update(bytes=size, files=files, entries=len(kernels), host_extensions=len(entries) - len(kernels),
+                failed_builds=failed, builds_in_progress=building,
                 by_op=_count(o for o, _ in pairs), by_arch=_count(a for _, a in pairs))
     return info
 
@@ -323,7 +326,8 @@ def format_report(r: dict) -> str:
     lines.append(f"kernel cache: {c['setting']}: {c['status']}")
     if "entries" in c:
         lines.append(f"  {_n(c['entries'], 'kernel')} ({_counts(c['by_op'])}; {_counts(c['by_arch'])}), "
-                     f"{_n(c['failed_builds'], 'failed build')} kept, {_n(c['builds_in_progress'], 'build')} in "
+                     + (f"{_n(c['host_extensions'], 'host extension')} (the fast path), " if c["host_extensions"] else "")
+                     + f"{_n(c['failed_builds'], 'failed build')} kept, {_n(c['builds_in_progress'], 'build')} in "
                      f"progress; {_size(c['bytes'])} in {_n(c['files'], 'file')}")
     lines.append("pre-built kernel dirs (searched in this order):")
     for d in r["prebuilt"]:

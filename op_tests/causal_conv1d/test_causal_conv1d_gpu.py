@@ -61,7 +61,8 @@ def test_cuda_graph_replay_with_new_lengths():
     graph.replay()
     torch.cuda.synchronize()
     assert_fwd_matches(first, out, before, ref, "first replay")
-    for name in ("x", "conv_states", "query_start_loc", "cache_indices", "has_initial_state"):
+    # (every input the reference reads, weight and bias too: the second case has its own)
+    for name in ("x", "weight", "bias", "conv_states", "query_start_loc", "cache_indices", "has_initial_state"):
         getattr(first, name).copy_(getattr(second, name))
     out.fill_(float("nan"))
     before = second.conv_states.cpu().clone()
@@ -103,7 +104,7 @@ def test_update_graph_replay():
     graph = torch.cuda.CUDAGraph()
     with torch.cuda.graph(graph):
         torch.ops.aiter_swa.causal_conv1d_update(*args)
-    for name in ("x", "conv_state", "conv_state_indices"):
+    for name in ("x", "weight", "bias", "conv_state", "conv_state_indices"):  # every input the reference reads
         getattr(upd, name).copy_(getattr(other, name))
     before = upd.conv_state.cpu().clone()
     ref_out, ref_states = other.reference()

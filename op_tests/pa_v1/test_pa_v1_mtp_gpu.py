@@ -113,6 +113,33 @@ def test_cu_query_lens_arange_equals_none_on_the_gpu():
         assert torch.equal(run_op(case), plain)
 
 
+@pytest.mark.parametrize("cu", [[0, 1, 1, 2, 3], [1, 2, 3, 4], [0, 2, 3, 4, 4]], ids=["zero-count", "shifted", "count-2"])
+def test_vector_kernel_reads_cu_query_lens(cu):
+    """One row per sequence by count (query.shape[0] == num_seqs: the vector kernel) with cu_query_lens
+    values that are not arange: each sequence's row is cu[s], a sequence whose count is not 1 is skipped,
+    and rows no sequence owns keep their NaN: as on the CPU (ops/pa_v1/tokens.py). Before 2026-11-29 the
+    vector kernel took such a cu_query_lens as arange."""
+    case = make_case(num_seqs=4, num_heads=16, num_kv_heads=4, head_size=128, block_size=16,
+                     context_lens=[300, 5, 0, 2000], dtype=torch.bfloat16, device="cuda", sliding_window=512,
+                     sinks="random", seed=31)  # fmt: skip
+    case.cu_query_lens = torch.tensor(cu, dtype=torch.int32, device="cuda")
+    call = validate(*case.op_args(torch.empty_like(case.query), case.workspace()))
+    assert gpu.spec_for(call, toolchain.device_arch(case.query.get_device())).mma_rows == 0  # the vector kernel
+    out = check_against_cpu(case, f"cu_query_lens={cu}")
+    assert out.isnan().flatten(1).all(1).any()  # some row is skipped or unowned: the NaN is kept there
+
+
+def test_self_check_one_token_varlen_selects_the_matrix_core_kernel(fresh_selfcheck):
+    """mtp 1 with fewer query rows than sequences runs the matrix-core kernel; its self-check's
+    built-in case must select that same specialization (found on the H200, 2026-11-29)."""
+    case = _case("varlen", seed=15, mtp=1)
+    call = validate(*case.op_args(torch.empty_like(case.query), case.workspace()))
+    spec = gpu.spec_for(call, toolchain.device_arch(case.query.get_device()))
+    assert spec.mma_rows and call.dims.num_rows != call.dims.num_seqs
+    selfcheck.ensure(spec, call)
+    assert spec in selfcheck._passed
+
+
 @pytest.mark.skipif(gpu.MULTI_TOKEN, reason="this build's GPU kernels run multi-token queries")
 @pytest.mark.parametrize("layout", ["fixed", "varlen"])
 def test_multi_token_is_not_implemented_on_this_build(layout):

@@ -61,7 +61,7 @@ def layout(tmp_path):
     """A cache with two published entries, a failed build and a build in progress; two pre-built dirs,
     one current and one with kernels from other sources; nothing is compiled."""
     c = tmp_path / "cache"
-    for name in (SPEC.name, "causal_conv1d_fp16_w4_silu_cl_gfx90a"):
+    for name in (SPEC.name, "causal_conv1d_fp16_w4_silu_cl_gfx90a", "aiter_swa_fast_path_test"):
         entry = c / f"{name}-0123456789abcdef"
         entry.mkdir(parents=True)
         (entry / "complete.json").write_text("{}")
@@ -81,14 +81,16 @@ def test_report_counts_the_cache_and_prebuilt_dirs(layout, monkeypatch):
     out, data = _report(monkeypatch, AITER_SWA_CACHE_DIR=c, AITER_SWA_PREBUILT_DIR=f"{good}:{stale}:{tmp / 'nothing'}")
     assert f"aiter_swa {__version__} (" in out
     assert f"kernel cache: the cache dir AITER_SWA_CACHE_DIR={c}: ok" in out
-    assert "2 kernels (causal_conv1d 1, pa_v1 1; gfx90a 1, gfx942 1), 1 failed build kept, 1 build in progress" in out
+    assert ("2 kernels (causal_conv1d 1, pa_v1 1; gfx90a 1, gfx942 1), 1 host extension (the fast path), "
+            "1 failed build kept, 1 build in progress") in out
     assert f"{good} (AITER_SWA_PREBUILT_DIR): 2 kernels (pa_v1 2; gfx90a 1, gfx942 1)" in out
     assert re.search(rf"{re.escape(str(good))} .*; ok$", out, re.M)
     assert f"{stale} (AITER_SWA_PREBUILT_DIR): 2 kernels" in out and "2 of 2 kernels built from other kernel sources" in out
     assert f"{tmp / 'nothing'} (AITER_SWA_PREBUILT_DIR): does not exist" in out
     assert f"AITER_SWA_PREBUILT_DIR={good}:{stale}" in out
-    # sizes: the two 1000-byte libraries and two markers of 2 bytes
-    assert data["cache"]["bytes"] == 2004 and data["cache"]["entries"] == 2 and data["cache"]["files"] == 4
+    # sizes: the three 1000-byte libraries and three markers of 2 bytes; a host extension is not a kernel
+    assert data["cache"]["bytes"] == 3006 and data["cache"]["files"] == 6
+    assert data["cache"]["entries"] == 2 and data["cache"]["host_extensions"] == 1
 
 
 def test_the_command_prints_the_report_and_json(layout):
@@ -97,6 +99,7 @@ def test_the_command_prints_the_report_and_json(layout):
     assert text.startswith(f"aiter_swa {__version__} (") and "toolchain:" in text and "environment:" in text
     assert f"{good} (AITER_SWA_PREBUILT_DIR): 2 kernels" in text
     data = json.loads(_run("--json", AITER_SWA_CACHE_DIR=c))
+    # (a machine with a GPU build of torch also builds the fast path's extension into this cache: not a kernel)
     assert data["cache"]["entries"] == 2 and data["aiter_swa"]["version"] == __version__
 
 

@@ -146,8 +146,8 @@ MULTI_TOKEN = True
 
 def _multi_row(call: PaV1Call) -> bool:
     """Whether the call needs the multi-token kernel: ``mtp > 1``, or ``cu_query_lens`` with a row
-    count other than one per sequence (with one row per sequence the vector kernel assumes
-    ``cu_query_lens == arange(num_seqs + 1)``, as aiter's test and vLLM's decode-only batches pass)."""
+    count other than one per sequence (with one row per sequence the vector kernel serves it, reading
+    ``cu_query_lens`` on the device: ``one_token_row`` in csrc/include/aiter_swa/pa_v1/kernel.h)."""
     d = call.dims
     return call.mtp > 1 or (call.cu_query_lens is not None and d.num_rows != d.num_seqs)
 

@@ -163,7 +163,9 @@ def build_case(spec, device, mtp: int = 1, varlen: bool = False, kv_cache_layout
     specialization; default ``spec.gqa``); window 300 when ``spec.sliding_window`` (700 keys: two partitions of the
     window, and the reduce), soft cap 8 when ``spec.soft_cap``, the ALiBi paper's slopes when
     ``spec.alibi``, random sinks always. ``mtp`` tokens per sequence; with ``varlen`` a
-    ``cu_query_lens`` of counts ``(mtp, 1, mtp, mtp - 1)`` (all 1 when ``mtp == 1``). fp8 caches
+    ``cu_query_lens`` of counts ``(mtp, 1, mtp, mtp - 1)``; with ``mtp == 1`` all 1 for the vector
+    kernel, ``(1, 0, 1, 1)`` for the matrix-core one (fewer rows than sequences: what sends a
+    one-token call there, ``gpu._multi_row``). fp8 caches
     (``spec.kv_dtype``) hold quantized values with scales 0.5 and 2.
     """
     from .call import PaV1Call  # call imports torch-heavy modules; keep this module light to import
@@ -185,7 +187,10 @@ def build_case(spec, device, mtp: int = 1, varlen: bool = False, kv_cache_layout
     key_cache = (torch.rand(shape, generator=gen) * 2 - 1) / k_scale
     value_cache = (torch.rand(shape, generator=gen) * 2 - 1) / v_scale
     if varlen:
-        counts = [1] * num_seqs if mtp == 1 else [mtp, 1, mtp, mtp - 1]
+        if mtp > 1:
+            counts = [mtp, 1, mtp, mtp - 1]
+        else:
+            counts = [1, 0] + [1] * (num_seqs - 2) if spec.mma_rows else [1] * num_seqs
         cu = torch.tensor([0] + list(torch.tensor(counts).cumsum(0).tolist()), dtype=torch.int32)
         num_rows = int(cu[-1])
     else:

@@ -97,13 +97,48 @@ struct PaParams {
   int64_t bt_stride;
   int64_t q_stride_seq, q_stride_head, o_stride_seq, o_stride_head;
   float scale, soft_cap, inv_soft_cap;
-  // Multi-token queries (the matrix-core kernel, mma_kernel.h; the vector kernel has one row per
-  // sequence): query tokens per sequence at most, the query's rows, and cu_query_lens or null.
+  // Query rows: tokens per sequence at most (the vector kernel: 1), the query's rows, and
+  // cu_query_lens or null (query_rows, one_token_row).
   const int* cu_query_lens;   // [cu_len] (num_seqs + 1, or num_seqs: the last end is num_query_rows) or null
   int mtp, num_query_rows, cu_len;
   int partition_size;         // keys per split-K partition (mma kernel: a run-time value)
   int num_chunks;             // mma kernel: workgroups of ROWS query rows per (sequence, KV head)
 };
+
+// Rows of sequence `seq` in query/out: token i in row row0 + i (i < n), read and written only where
+// that row is in [0, num_query_rows) (aiter_swa/ops/pa_v1/tokens.py: the device contract of any
+// cu_query_lens values). n: mtp without cu_query_lens; with it cu[seq+1] - cu[seq] (the last end
+// num_query_rows when cu has num_seqs entries), 0 unless in [1, mtp] (a count above mtp: the sequence
+// is skipped, as aiter's kernel skips query lengths it does not serve).
+__device__ __forceinline__ void query_rows(const PaParams& p, int seq, int& row0, int& n) {
+  if (p.cu_query_lens == nullptr) {
+    row0 = seq * p.mtp;
+    n = p.mtp;
+    return;
+  }
+  const int a = p.cu_query_lens[seq];
+  const int b = seq + 1 < p.cu_len ? p.cu_query_lens[seq + 1] : p.num_query_rows;
+  const int64_t count = int64_t(b) - int64_t(a);
+  row0 = a;
+  n = (count >= 1 && count <= p.mtp) ? int(count) : 0;
+}
+
+// Whether row row0 + i exists in query/out.
+__device__ __forceinline__ bool row_in_range(const PaParams& p, int row0, int i) {
+  const int64_t row = int64_t(row0) + i;
+  return row >= 0 && row < p.num_query_rows;
+}
+
+// The query/out row of sequence `seq`'s one token in the vector kernel (mtp 1): `seq` without
+// cu_query_lens; with it cu[seq] when the sequence has exactly one row and that row is in
+// [0, num_query_rows), else -1: the sequence is skipped and its rows stay untouched (the same contract
+// as query_rows; aiter_swa/ops/pa_v1/tokens.py).
+__device__ __forceinline__ int one_token_row(const PaParams& p, int seq) {
+  if (p.cu_query_lens == nullptr) return seq;
+  int row0, n;
+  query_rows(p, seq, row0, n);
+  return n == 1 && row_in_range(p, row0, 0) ? row0 : -1;
+}
 
 // What the workgroup of (seq, KV head starting at head0, part) writes instead of its result when a
 // block id of its partition is outside [0, num_blocks): NaN in every value it would have written
@@ -111,7 +146,7 @@ struct PaParams {
 // the reduce turns into NaN rows of out). Every KV head's workgroup of that partition finds the same
 // id, so the sequence's whole out[seq] is NaN.
 template <class S>
-__device__ __forceinline__ void write_bad_block_nan(const PaParams& p, int seq, int head0, int part) {
+__device__ __forceinline__ void write_bad_block_nan(const PaParams& p, int seq, int row, int head0, int part) {
   using TOut = typename S::TOut;
   constexpr int HS = S::HEAD_SIZE;
   const float qnan = __uint_as_float(0x7fc00000u);
@@ -119,7 +154,7 @@ __device__ __forceinline__ void write_bad_block_nan(const PaParams& p, int seq, 
   for (int idx = tid; idx < p.gqa_ratio * HS; idx += S::NUM_THREADS) {
     const int i = idx / HS, e = idx % HS;
     if (p.num_partitions <= 1) {
-      from_float(qnan, &static_cast<TOut*>(p.out)[seq * p.o_stride_seq + (head0 + i) * p.o_stride_head + e]);
+      from_float(qnan, &static_cast<TOut*>(p.out)[int64_t(row) * p.o_stride_seq + (head0 + i) * p.o_stride_head + e]);
     } else {
       const int64_t slot = (int64_t(seq) * p.num_heads + head0 + i) * p.num_partitions + part;
       from_float(qnan, &static_cast<TOut*>(p.tmp_out)[slot * HS + e]);
@@ -170,13 +205,15 @@ __global__ __launch_bounds__(S::NUM_THREADS) void partition_kernel(const PaParam
   const int head0 = kv_head * p.gqa_ratio;
   const bool single_partition = p.num_partitions <= 1;
 
+  const int row = one_token_row(p, seq);  // the query/out row of this sequence's token; -1: skipped
+  if (row < 0) return;
   const int L = clamp_context_len(p.context_lens[seq], p.max_context_len);
   const int start = first_attended_key<S::SLIDING_WINDOW_ENABLED>(L, p.sliding_window) + part * P;
   if (start >= L) {
     if (L <= 0 && part == 0 && single_partition) {  // empty context: zeros
       TOut* out = static_cast<TOut*>(p.out);
       for (int idx = tid; idx < p.gqa_ratio * HS; idx += kNumThreads)
-        from_float(0.f, &out[seq * p.o_stride_seq + (head0 + idx / HS) * p.o_stride_head + idx % HS]);
+        from_float(0.f, &out[int64_t(row) * p.o_stride_seq + (head0 + idx / HS) * p.o_stride_head + idx % HS]);
     }
     return;
   }
@@ -215,7 +252,7 @@ __global__ __launch_bounds__(S::NUM_THREADS) void partition_kernel(const PaParam
       const int vec = g_lane + k * TG;
       vec8_t<TQ> raw{};
       if (vec < VPR && i < p.gqa_ratio)
-        raw = load_vec8(static_cast<const TQ*>(p.query) + seq * p.q_stride_seq + (head0 + i) * p.q_stride_head +
+        raw = load_vec8(static_cast<const TQ*>(p.query) + int64_t(row) * p.q_stride_seq + (head0 + i) * p.q_stride_head +
                         vec * kVecElems);
       convert8<TQ>(raw, q[i][k]);
 #pragma unroll
@@ -223,7 +260,7 @@ __global__ __launch_bounds__(S::NUM_THREADS) void partition_kernel(const PaParam
     }
   }
   if (__syncthreads_or(bad_block)) {  // the barrier that publishes s_rows; uniform across the workgroup
-    write_bad_block_nan<S>(p, seq, head0, part);
+    write_bad_block_nan<S>(p, seq, row, head0, part);
     return;
   }
 
@@ -399,7 +436,7 @@ __global__ __launch_bounds__(S::NUM_THREADS) void partition_kernel(const PaParam
     }
     const float val = total * s_num[i] / s_den[i];
     if (single_partition) {
-      from_float(val, &static_cast<TOut*>(p.out)[seq * p.o_stride_seq + (head0 + i) * p.o_stride_head + e]);
+      from_float(val, &static_cast<TOut*>(p.out)[int64_t(row) * p.o_stride_seq + (head0 + i) * p.o_stride_head + e]);
     } else {
       const int64_t slot = (int64_t(seq) * p.num_heads + head0 + i) * p.num_partitions + part;
       from_float(val, &static_cast<TOut*>(p.tmp_out)[slot * HS + e]);
@@ -419,6 +456,8 @@ __global__ __launch_bounds__(S::HEAD_SIZE) void reduce_kernel(const PaParams p) 
   using TOut = typename S::TOut;
   constexpr int HS = S::HEAD_SIZE;
   const int seq = blockIdx.x, head = blockIdx.y, e = threadIdx.x;
+  const int row = one_token_row(p, seq);
+  if (row < 0) return;
   const int L = clamp_context_len(p.context_lens[seq], p.max_context_len);
   const int span = L - first_attended_key<S::SLIDING_WINDOW_ENABLED>(L, p.sliding_window);
   const int num_parts = partitions_for(span, S::PARTITION_SIZE);
@@ -426,7 +465,7 @@ __global__ __launch_bounds__(S::HEAD_SIZE) void reduce_kernel(const PaParams p) 
   const float sink = p.sinks != nullptr ? p.sinks[head] : -INFINITY;
   const float val = lse_merge(p.max_logits + base, p.exp_sums + base, static_cast<const TOut*>(p.tmp_out) + base * HS,
                               HS, e, num_parts, sink);
-  from_float(val, &static_cast<TOut*>(p.out)[seq * p.o_stride_seq + head * p.o_stride_head + e]);
+  from_float(val, &static_cast<TOut*>(p.out)[int64_t(row) * p.o_stride_seq + head * p.o_stride_head + e]);
 }
 
 // The kernels' parameters from the launcher's arguments `a` (a struct rendered from the launch contract,

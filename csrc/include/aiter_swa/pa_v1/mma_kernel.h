@@ -69,30 +69,6 @@ struct MmaSpec {
   static_assert(sizeof(TQ) == 2, "matrix-core operands: the query's 16-bit type");
 };
 
-// Rows of sequence `seq` in query/out: token i in row row0 + i (i < n), read and written only where
-// that row is in [0, num_query_rows) (aiter_swa/ops/pa_v1/tokens.py: the device contract of any
-// cu_query_lens values). n: mtp without cu_query_lens; with it cu[seq+1] - cu[seq] (the last end
-// num_query_rows when cu has num_seqs entries), 0 unless in [1, mtp] (a count above mtp: the sequence
-// is skipped, as aiter's kernel skips query lengths it does not serve).
-__device__ __forceinline__ void query_rows(const PaParams& p, int seq, int& row0, int& n) {
-  if (p.cu_query_lens == nullptr) {
-    row0 = seq * p.mtp;
-    n = p.mtp;
-    return;
-  }
-  const int a = p.cu_query_lens[seq];
-  const int b = seq + 1 < p.cu_len ? p.cu_query_lens[seq + 1] : p.num_query_rows;
-  const int64_t count = int64_t(b) - int64_t(a);
-  row0 = a;
-  n = (count >= 1 && count <= p.mtp) ? int(count) : 0;
-}
-
-// Whether row row0 + i exists in query/out.
-__device__ __forceinline__ bool row_in_range(const PaParams& p, int row0, int i) {
-  const int64_t row = int64_t(row0) + i;
-  return row >= 0 && row < p.num_query_rows;
-}
-
 // First key any of the n query tokens of a sequence of L keys attends (the partitions' origin).
 template <bool SLIDING_WINDOW_ENABLED>
 __device__ __forceinline__ int64_t first_needed_key(int L, int n, int w) {
