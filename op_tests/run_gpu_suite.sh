@@ -238,11 +238,15 @@ if [ "$what" = conv1d ]; then
     # (CONV1D_STEPS: which of "bench tests" run, e.g. the tests alone beside other GPU work)
     steps=" ${CONV1D_STEPS:-bench tests} "
   if [[ $steps == *" bench "* ]]; then
-    { python3 op_tests/causal_conv1d/bench_causal_conv1d.py "$@" \
-        && python3 op_tests/causal_conv1d/bench_causal_conv1d.py --lens 4096,2048,1024,1,1,1 \
-            --variants "cl_run=8" "$@" \
-        && python3 op_tests/causal_conv1d/bench_causal_conv1d.py --lens 4096,2048,1024,1,1,1 \
-            --layout channel_first --variants "cf_rows=8" "$@"; } 2>&1 | tee "$OUT/bench_conv1d.log" || rc=1
+    # three processes, each run whatever the one before did (a CUDA error is sticky for its process);
+    # each prints the op's rows and targets before its tuning-variant row
+    { python3 op_tests/causal_conv1d/bench_causal_conv1d.py "$@" || echo "BENCH FAILED: seed batch"
+      python3 op_tests/causal_conv1d/bench_causal_conv1d.py --lens 4096,2048,1024,1,1,1 \
+            --variants "cl_run=8" "$@" || echo "BENCH FAILED: long prefill, channel-last"
+      python3 op_tests/causal_conv1d/bench_causal_conv1d.py --lens 4096,2048,1024,1,1,1 \
+            --layout channel_first --variants "cf_rows=8" "$@" || echo "BENCH FAILED: long prefill, channel-first"
+    } 2>&1 | tee "$OUT/bench_conv1d.log"
+    grep -q "^BENCH FAILED" "$OUT/bench_conv1d.log" && rc=1
     echo "conv1d: benchmark $((SECONDS - t0)) s"; t0=$SECONDS
   fi
     if [[ $steps == *" bench "* ]] && [ "${CONV1D_NCU:-0}" = 1 ] && command -v ncu >/dev/null; then  # one long-prefill launch per layout, hardware counters

@@ -72,6 +72,12 @@ def make_inputs(lens, dim, width, dtype, device, layout, seed=0):
 
 @dataclasses.dataclass
 class Impl:
+    """One row: ``fn`` runs one call on the inputs the maker was given. Every maker keeps the tensors
+    ``fn`` reads referenced from ``fn`` itself (not only their raw pointers): ``gpu_us`` captures ``fn``
+    in a CUDA graph, ``torch.cuda.graph`` empties the caching allocator before capture, and a tensor
+    that nothing references any more is then unmapped, so the graph's replay would read freed memory
+    (the "illegal memory access" of the ``cl_run=8`` row on 2026-11-28)."""
+
     name: str
     fn: object  # () -> out
     note: str = ""
@@ -104,13 +110,15 @@ def ours_variant(tuning: dict):
         call = validate_fwd(out, inp["x"], inp["weight"], inp["bias"], inp["conv_states"], inp["query_start_loc"],
                             inp["cache_indices"], inp["has_initial_state"], activation, -1, inp["seq_lens_cpu"])  # fmt: skip
         plan = conv_gpu._fwd_plan(call, **tuning)
-        ptrs = (out.data_ptr(), call.x.data_ptr(), call.weight.data_ptr(), call.bias.data_ptr(),
-                call.conv_states.data_ptr(), call.query_start_loc.data_ptr(), call.cache_indices.data_ptr(),
-                call.has_initial_state.data_ptr())  # fmt: skip
 
         def run():
-            plan.launch(*ptrs, *plan.values, raw_stream(plan.device_index))
-            return out
+            # the pointers read from ``call`` at each call, as gpu.run_fwd does: ``run`` references the
+            # tensors (``call`` holds them), so they live as long as a graph captured from it
+            c = call
+            plan.launch(c.out.data_ptr(), c.x.data_ptr(), c.weight.data_ptr(), conv_gpu._ptr(c.bias),
+                        c.conv_states.data_ptr(), c.query_start_loc.data_ptr(), conv_gpu._ptr(c.cache_indices),
+                        conv_gpu._ptr(c.has_initial_state), *plan.values, raw_stream(plan.device_index))  # fmt: skip
+            return c.out
 
         return Impl("aiter_swa[" + ",".join(f"{k}={v}" for k, v in tuning.items()) + "]", run, "direct launch")
 
@@ -321,12 +329,12 @@ def main(argv=None) -> int:
     print(f"bytes moved per call {nbytes}; device-to-device copy of those bytes {copy:.0f} GB/s")
 
     peer, why = load_peer(a.peer_dir)
-    makers = [(ours, a.layout)]
+    makers = [(ours, a.layout), (naive_torch, a.layout)]
+    variants = []  # run after the main rows and their targets are printed (see below)
     for v in filter(None, a.variants.split(";")):
         tuning = {k.strip(): int(val) for k, val in (kv.split("=") for kv in v.split(","))}
         if all((k == "cl_run") == (a.layout == "channel_last") for k in tuning):  # cl_run: channel-last only
-            makers.append((ours_variant(tuning), a.layout))
-    makers.append((naive_torch, a.layout))
+            variants.append((ours_variant(tuning), a.layout))
     if peer is not None:
         import triton
 
@@ -343,13 +351,14 @@ def main(argv=None) -> int:
     else:
         print(f"triton: n/a ({why})")
 
-    rows = {}
-    for make, layout in makers:
+    def measure(make, layout):
+        """Check ``make``'s row against ours (except ours), measure it and print its line at once."""
         name = make.__name__
         if make is not ours:
             ok, msg = check_against_ours(name, make, lens, a, dtype, layout, peer)
             print(("check ok  " if ok else "CHECK FAILED  ") + msg)
-        impl = make(make_inputs(lens, a.dim, a.width, dtype, "cuda", layout), a.activation, peer)
+        inp = make_inputs(lens, a.dim, a.width, dtype, "cuda", layout)  # held until the row is done
+        impl = make(inp, a.activation, peer)
         syncs = sync_free(impl.fn)
         h = host_us(impl.fn, a.iters)
         g, graph = float("nan"), "not captured (it synchronises)"
@@ -362,15 +371,14 @@ def main(argv=None) -> int:
                 torch.cuda.synchronize()
         p = p50_us(impl.fn, a.iters)
         bw = nbytes / g / 1e3 if g == g else float("nan")
-        rows[impl.name] = dict(host=h, gpu=g, p50=p, bw=bw, syncs=syncs, graph=graph, note=impl.note)
+        r = dict(host=h, gpu=g, p50=p, bw=bw, syncs=syncs, graph=graph, note=impl.note)
+        print(f"{impl.name:22s} {r['host']:8.1f} {r['gpu']:8.1f} {r['p50']:8.1f} {r['bw']:7.0f} {100 * r['bw'] / copy:6.1f}  "
+              f"{r['syncs']} / {r['graph']}{'  (' + r['note'] + ')' if r['note'] else ''}", flush=True)  # fmt: skip
+        return impl.name, r
 
-    for line in kernel_origins():
-        print(f"kernel {line}")
-    print()
-    print(f"{'impl':22s} {'host_us':>8s} {'gpu_us':>8s} {'p50_us':>8s} {'GB/s':>7s} {'%copy':>6s}  syncs / graph")
-    for name, r in rows.items():
-        print(f"{name:22s} {r['host']:8.1f} {r['gpu']:8.1f} {r['p50']:8.1f} {r['bw']:7.0f} {100 * r['bw'] / copy:6.1f}  "
-              f"{r['syncs']} / {r['graph']}{'  (' + r['note'] + ')' if r['note'] else ''}")  # fmt: skip
+    header = f"{'impl':22s} {'host_us':>8s} {'gpu_us':>8s} {'p50_us':>8s} {'GB/s':>7s} {'%copy':>6s}  syncs / graph"
+    print(header)
+    rows = dict(measure(make, layout) for make, layout in makers)
     me = rows["aiter_swa"]
     print("targets (issue 12):")
     verdict = lambda ok: "MET" if ok else "MISSED"  # noqa: E731
@@ -384,11 +392,27 @@ def main(argv=None) -> int:
     if total >= LONG_PREFILL_TOKENS:
         frac = me["bw"] / copy
         print(f"  long prefill: kernel {me['bw']:.0f} GB/s = {100 * frac:.1f}% of copy {copy:.0f} GB/s "
-              f">= {100 * COPY_FRACTION:.0f}%: {verdict(frac >= COPY_FRACTION)}")  # fmt: skip
-        for name, r in rows.items():
-            if name.startswith("aiter_swa["):
-                print(f"  (variant {name}: kernel {r['bw']:.0f} GB/s = {100 * r['bw'] / copy:.1f}% of copy)")
-    return 0
+              f">= {100 * COPY_FRACTION:.0f}%: {verdict(frac >= COPY_FRACTION)}", flush=True)  # fmt: skip
+
+    # The tuning variants last, each on its own: a failure (a CUDA error is sticky: nothing after it can
+    # run in this process) costs its own row only, never the op's rows and targets above.
+    rc = 0
+    if variants:
+        print("tuning variants (our kernel launched directly; compare gpu_us):")
+        print(header)
+    for make, layout in variants:
+        try:
+            name, r = measure(make, layout)
+            print(f"  (variant {name}: kernel {r['bw']:.0f} GB/s = {100 * r['bw'] / copy:.1f}% of copy)", flush=True)
+        except Exception as e:  # noqa: BLE001 - report it; the op's rows are printed already
+            rc = 1
+            print(f"VARIANT FAILED  {make.__name__}: {type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}",
+                  flush=True)  # fmt: skip
+            break  # the CUDA context may be unusable now
+
+    for line in kernel_origins():
+        print(f"kernel {line}")
+    return rc
 
 
 if __name__ == "__main__":

@@ -114,3 +114,33 @@ def test_update_graph_replay():
     written = ~torch.isnan(ref_out)
     torch.testing.assert_close(out.cpu().double()[written], ref_out[written], atol=1.6e-2, rtol=1.6e-2)
     assert_states(upd.conv_state, before, ref_states, "update replay")
+
+
+@pytest.mark.parametrize("layout,tuning", [("channel_last", {"cl_run": 8}), ("channel_first", {"cf_rows": 8})])
+def test_tuning_variant_direct_launch_in_a_graph(layout, tuning):
+    """The benchmark's tuning-variant row (bf16, width 4, SiLU; 8 tokens per thread channel-last, 8
+    rows channel-first): the kernel launched directly from a plan, captured in a CUDA graph after the
+    allocator's cache is emptied (``torch.cuda.graph`` does), replayed: the reference's outputs and
+    states. Its inputs are referenced only by the call object the launch reads its pointers from."""
+    from aiter_swa.ops.causal_conv1d import gpu as conv_gpu
+    from aiter_swa.ops.causal_conv1d.call import validate_fwd
+
+    case = make_fwd_case([1500, 600, 1, 1, 1, 3], dim=2048, width=4, device="cuda", layout=layout,
+                         initial=[True, False, True, False, True, True], pads=(4,), extra_tokens=5, seed=11)  # fmt: skip
+    before = case.conv_states.cpu().clone()
+    ref = case.reference()
+    call = validate_fwd(*case.op_args(case.new_out()))
+    plan = conv_gpu._fwd_plan(call, **tuning)  # loads (or compiles) the variant
+
+    def launch():
+        plan.launch(call.out.data_ptr(), call.x.data_ptr(), call.weight.data_ptr(), call.bias.data_ptr(),
+                    call.conv_states.data_ptr(), call.query_start_loc.data_ptr(), call.cache_indices.data_ptr(),
+                    call.has_initial_state.data_ptr(), *plan.values, torch.cuda.current_stream().cuda_stream)  # fmt: skip
+
+    torch.cuda.synchronize()
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        launch()
+    graph.replay()
+    torch.cuda.synchronize()
+    assert_fwd_matches(case, call.out, before, ref, f"tuning variant {tuning} in a graph")
