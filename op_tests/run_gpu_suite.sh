@@ -213,30 +213,36 @@ if [ "$what" = conv1d ]; then
     # the Triton peer (op_tests/causal_conv1d/fetch_vllm_peer.sh writes it; carry .peers/ to the GPU machine)
     [ -f .peers/vllm_conv1d/causal_conv1d.py ] && export AITER_SWA_CONV1D_PEER_DIR=${AITER_SWA_CONV1D_PEER_DIR:-.peers/vllm_conv1d}
     t0=$SECONDS
-    # every specialization (36), and beside it the benchmark's tuning variants (bf16 w4 SiLU: 8 tokens per
-    # thread channel-last, 8 rows channel-first) into their own dir
+    # CONV1D_STEPS: which of "bench tests" run (e.g. the benchmark alone: its 4 kernels pre-built, not 36)
+    steps=" ${CONV1D_STEPS:-bench tests} "
+    # the benchmark's kernels (bf16 w4 SiLU, both layouts) with their tuning variants (8 tokens per thread
+    # channel-last, 8 rows channel-first) into their own dir; with the tests, every specialization (36) beside
+    tuning_jobs=$JOBS; [[ $steps == *" tests "* ]] && tuning_jobs=4
     python3 -m aiter_swa.jit.prebuild --arch "$ARCH" --op causal_conv1d --dtype bf16 --width 4 --activation silu \
-        --cl-run 4,8 --cf-rows 4,8 --jobs 4 --out /tmp/kernels_conv1d_tuning >"$OUT/prebuild_conv1d_tuning.log" 2>&1 &
+        --cl-run 4,8 --cf-rows 4,8 --jobs "$tuning_jobs" --out /tmp/kernels_conv1d_tuning >"$OUT/prebuild_conv1d_tuning.log" 2>&1 &
     tuning_pid=$!
-    python3 -m aiter_swa.jit.prebuild --arch "$ARCH" --op causal_conv1d --jobs "$JOBS" --out /tmp/kernels_conv1d \
-        >"$OUT/prebuild_conv1d.log" 2>&1 || { tail -5 "$OUT/prebuild_conv1d.log"; rc=1; }
-    wait $tuning_pid || tail -5 "$OUT/prebuild_conv1d_tuning.log"
+    if [[ $steps == *" tests "* ]]; then
+        python3 -m aiter_swa.jit.prebuild --arch "$ARCH" --op causal_conv1d --jobs "$JOBS" --out /tmp/kernels_conv1d \
+            >"$OUT/prebuild_conv1d.log" 2>&1 || { tail -5 "$OUT/prebuild_conv1d.log"; rc=1; }
+    fi
+    wait $tuning_pid || { tail -5 "$OUT/prebuild_conv1d_tuning.log"; rc=1; }
+    grep -E "fwd_kernel" "$OUT/prebuild_conv1d_tuning.log" | head -8
     echo "conv1d: pre-build $((SECONDS - t0)) s"; t0=$SECONDS
     export AITER_SWA_PREBUILT_DIR=/tmp/kernels_conv1d:/tmp/kernels_conv1d_tuning
     # every pre-built kernel loads from the pre-built dirs in a plain process, the JIT off (a miss says why)
     # (and then the tests run with the JIT off too: a kernel they fail to find fails at once, with the
     # JIT's message naming the dirs searched, instead of compiling for half a minute; CONV1D_TESTS_JIT=1: on)
     tests_jit_off=0
-    if AITER_SWA_DISABLE_JIT=1 python3 -W always op_tests/causal_conv1d/check_prebuilt.py --arch "$ARCH" \
-        >"$OUT/load_check_conv1d.log" 2>&1; then
-        [ "${CONV1D_TESTS_JIT:-0}" = 1 ] || tests_jit_off=1
-    else
-        rc=1
+    if [[ $steps == *" tests "* ]]; then
+        if AITER_SWA_DISABLE_JIT=1 python3 -W always op_tests/causal_conv1d/check_prebuilt.py --arch "$ARCH" \
+            >"$OUT/load_check_conv1d.log" 2>&1; then
+            [ "${CONV1D_TESTS_JIT:-0}" = 1 ] || tests_jit_off=1
+        else
+            rc=1
+        fi
+        tail -1 "$OUT/load_check_conv1d.log"
     fi
-    tail -1 "$OUT/load_check_conv1d.log"
     # the benchmark first (a minute): its numbers come back even if a test hangs
-    # (CONV1D_STEPS: which of "bench tests" run, e.g. the tests alone beside other GPU work)
-    steps=" ${CONV1D_STEPS:-bench tests} "
   if [[ $steps == *" bench "* ]]; then
     # three processes, each run whatever the one before did (a CUDA error is sticky for its process);
     # each prints the op's rows and targets before its tuning-variant row
@@ -252,12 +258,12 @@ if [ "$what" = conv1d ]; then
     if [[ $steps == *" bench "* ]] && [ "${CONV1D_NCU:-0}" = 1 ] && command -v ncu >/dev/null; then  # one long-prefill launch per layout, hardware counters
         for layout in channel_last channel_first; do
             timeout 45 ncu --clock-control none --kernel-name regex:fwd_kernel \
-                --launch-skip 3 --launch-count 1 --section SpeedOfLight \
+                --launch-skip 3 --launch-count 1 --section SpeedOfLight --section WarpStateStats \
                 --section Occupancy --section LaunchStats python3 op_tests/causal_conv1d/bench_causal_conv1d.py \
                 --lens 4096,2048,1024,1,1,1 --layout $layout --peer-dir "" --iters 5 --repeats 1 --graph-calls 1
         done >"$OUT/ncu_conv1d.log" 2>&1 || true
-        grep -E "fwd_kernel|DRAM Throughput|Memory Throughput|Achieved Occupancy|Registers Per|Duration|Theoretical Occ|Block Limit" \
-            "$OUT/ncu_conv1d.log" | head -30
+        grep -E "fwd_kernel|DRAM Throughput|Memory Throughput|Achieved Occupancy|Registers Per|Duration|Theoretical Occ|Block Limit|Warp Cycles Per Issued|Issue Slot|Stall" \
+            "$OUT/ncu_conv1d.log" | head -40
         echo "conv1d: ncu $((SECONDS - t0)) s"; t0=$SECONDS
     fi
     # Tests: one line per test as it ends (-v), the 25 slowest (--durations), each test's kernel loads

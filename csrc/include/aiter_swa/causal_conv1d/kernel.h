@@ -392,9 +392,18 @@ __global__ AITER_SWA_CONV_FWD_BOUNDS(S) void fwd_kernel(const FwdParams p) {
   uint4 xv[NV];
   halo_t hv[NH];
   int t0[NH];  // channel-first: first token of each row's vector (channel-last: t0[0])
-  // channel-first: the taps of each of the thread's rows; channel-last: those of channel c0 + tid, for the LDS table
+  // channel-first: the taps of each of the thread's rows; channel-last: those of channel c0 + tid, for the LDS table.
+  // Kept raw (T) until used, after the first barrier: converting them where they are loaded made the
+  // compiler wait for each row's taps before issuing the next row's x loads (sm_90 SASS: the
+  // channel-first loads went out one row at a time, one tap latency apart).
   constexpr int NTAP = S::CHANNEL_LAST ? 1 : S::CF_ITERS;
-  float wt[NTAP][W], b[NTAP];
+  T wr[NTAP][W], br[NTAP];
+#pragma unroll
+  for (int j = 0; j < NTAP; ++j) {
+#pragma unroll
+    for (int k = 0; k < W; ++k) from_float(0.f, &wr[j][k]);
+    from_float(0.f, &br[j]);
+  }
   int lane = 0, row = 0, cv = 0, run = 0;
   // channel-first: out's rows start as far past 16 bytes as x's (the same strides): 16-byte stores
   const bool out_vec = S::CHANNEL_LAST || (reinterpret_cast<uintptr_t>(x) % 16) == (reinterpret_cast<uintptr_t>(out) % 16);
@@ -425,9 +434,16 @@ __global__ AITER_SWA_CONV_FWD_BOUNDS(S) void fwd_kernel(const FwdParams p) {
           if constexpr (S::CF_HALF_HALO) hv[j] = make_uint2(h.z, h.w);
           else hv[j] = h;
         }
+      }
+    }
+    // the taps after every x load is out
 #pragma unroll
-        for (int k = 0; k < W; ++k) wt[j][k] = to_float(weight[int64_t(c) * p.w_stride_dim + k * p.w_stride_width]);
-        b[j] = bias ? to_float(bias[c]) : 0.f;
+    for (int j = 0; j < S::CF_ITERS; ++j) {
+      const int c = c0 + row + j * S::CF_ROWS;
+      if (c < p.dim) {
+#pragma unroll
+        for (int k = 0; k < W; ++k) wr[j][k] = weight[int64_t(c) * p.w_stride_dim + k * p.w_stride_width];
+        if (bias) br[j] = bias[c];
       }
     }
   } else {
@@ -445,8 +461,8 @@ __global__ AITER_SWA_CONV_FWD_BOUNDS(S) void fwd_kernel(const FwdParams p) {
     const int ct = c0 + tid;
     if (tid < S::CHANNELS && ct < p.dim) {
 #pragma unroll
-      for (int k = 0; k < W; ++k) wt[0][k] = to_float(weight[int64_t(ct) * p.w_stride_dim + k * p.w_stride_width]);
-      b[0] = bias ? to_float(bias[ct]) : 0.f;
+      for (int k = 0; k < W; ++k) wr[0][k] = weight[int64_t(ct) * p.w_stride_dim + k * p.w_stride_width];
+      if (bias) br[0] = bias[ct];
     }
   }
 
@@ -479,8 +495,8 @@ __global__ AITER_SWA_CONV_FWD_BOUNDS(S) void fwd_kernel(const FwdParams p) {
   if constexpr (S::CHANNEL_LAST) {
     if (tid < S::CHANNELS && c0 + tid < p.dim) {
 #pragma unroll
-      for (int k = 0; k < W; ++k) s_w[tid % VEC][k][tid / VEC] = wt[0][k];
-      s_b[tid % VEC][tid / VEC] = b[0];
+      for (int k = 0; k < W; ++k) s_w[tid % VEC][k][tid / VEC] = to_float(wr[0][k]);
+      s_b[tid % VEC][tid / VEC] = to_float(br[0]);
     }
   }
   __syncthreads();
@@ -509,12 +525,16 @@ __global__ AITER_SWA_CONV_FWD_BOUNDS(S) void fwd_kernel(const FwdParams p) {
 #pragma unroll
         for (int k = 0; k < VEC; ++k) win[ST + k] = cur[k];
       }
+      float wt[W];
+#pragma unroll
+      for (int i = 0; i < W; ++i) wt[i] = to_float(wr[j][i]);
+      const float bj = to_float(br[j]);
       float y[VEC];
 #pragma unroll
       for (int k = 0; k < VEC; ++k) {
-        float acc = b[j];
+        float acc = bj;
 #pragma unroll
-        for (int i = 0; i < W; ++i) acc += wt[j][i] * win[k + i];  // inputs t + k - ST .. t + k
+        for (int i = 0; i < W; ++i) acc += wt[i] * win[k + i];  // inputs t + k - ST .. t + k
         y[k] = activate<S::SILU>(acc);
       }
       T* orow = out + int64_t(c) * p.x_stride_dim;
