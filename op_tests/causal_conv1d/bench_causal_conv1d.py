@@ -376,9 +376,25 @@ def main(argv=None) -> int:
               f"{r['syncs']} / {r['graph']}{'  (' + r['note'] + ')' if r['note'] else ''}", flush=True)  # fmt: skip
         return impl.name, r
 
+    failed = []
+
+    def guarded(make, layout):
+        """``measure``, a failure reported on its own line (its row left out) instead of raised."""
+        try:
+            return measure(make, layout)
+        except Exception as e:  # noqa: BLE001 - report it; the rows before it are printed already
+            failed.append(make.__name__)
+            first = str(e).splitlines()[0][:200] if str(e) else ""
+            print(f"ROW FAILED  {make.__name__}: {type(e).__name__}: {first}", flush=True)
+            return None
+
     header = f"{'impl':22s} {'host_us':>8s} {'gpu_us':>8s} {'p50_us':>8s} {'GB/s':>7s} {'%copy':>6s}  syncs / graph"
     print(header)
-    rows = dict(measure(make, layout) for make, layout in makers)
+    # the op's row first, then the others (naive torch, the Triton peer), each on its own: a row that
+    # fails (a CUDA error is sticky: no later row can run in this process) costs its own line and
+    # those after it, never the op's row or the targets below (printed from rows already measured)
+    rows = dict([measure(*makers[0])])
+    rows.update(r for r in (guarded(make, layout) for make, layout in makers[1:]) if r)
     me = rows["aiter_swa"]
     print("targets (issue 12):")
     verdict = lambda ok: "MET" if ok else "MISSED"  # noqa: E731
@@ -394,25 +410,21 @@ def main(argv=None) -> int:
         print(f"  long prefill: kernel {me['bw']:.0f} GB/s = {100 * frac:.1f}% of copy {copy:.0f} GB/s "
               f">= {100 * COPY_FRACTION:.0f}%: {verdict(frac >= COPY_FRACTION)}", flush=True)  # fmt: skip
 
-    # The tuning variants last, each on its own: a failure (a CUDA error is sticky: nothing after it can
-    # run in this process) costs its own row only, never the op's rows and targets above.
-    rc = 0
+    # the tuning variants last, after the op's rows and targets, each on its own (as above)
     if variants:
         print("tuning variants (our kernel launched directly; compare gpu_us):")
         print(header)
     for make, layout in variants:
-        try:
-            name, r = measure(make, layout)
-            print(f"  (variant {name}: kernel {r['bw']:.0f} GB/s = {100 * r['bw'] / copy:.1f}% of copy)", flush=True)
-        except Exception as e:  # noqa: BLE001 - report it; the op's rows are printed already
-            rc = 1
-            print(f"VARIANT FAILED  {make.__name__}: {type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}",
-                  flush=True)  # fmt: skip
+        r = guarded(make, layout)
+        if r is None:
             break  # the CUDA context may be unusable now
+        print(f"  (variant {r[0]}: kernel {r[1]['bw']:.0f} GB/s = {100 * r[1]['bw'] / copy:.1f}% of copy)", flush=True)
 
     for line in kernel_origins():
         print(f"kernel {line}")
-    return rc
+    if failed:
+        print(f"rows failed: {', '.join(failed)}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

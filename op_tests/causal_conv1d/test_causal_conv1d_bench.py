@@ -111,3 +111,40 @@ def test_naive_row_matches_the_reference_on_the_cpu():
     want = bench.ours(inp2, "silu", None).fn()
     torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(inp["conv_states"], inp2["conv_states"], atol=0, rtol=0)
+
+
+def test_a_failing_variant_row_does_not_hide_the_op_rows(monkeypatch, capsys):
+    """``main`` on the CPU (its timers and the GPU stand in; the op runs its CPU path): a variant whose
+    row raises what the H200 raised (a sticky CUDA error) is reported on its own line after the
+    op's row and the targets, and the exit status says a row failed."""
+    real_make_inputs = bench.make_inputs
+    monkeypatch.setattr(bench, "make_inputs", lambda *a, **k: real_make_inputs(*a[:4], "cpu", *a[5:], **k))
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda *a: "stand-in")
+    monkeypatch.setattr(torch.cuda, "synchronize", lambda *a: None)
+    monkeypatch.setattr(bench, "copy_gbps", lambda nbytes: 1000.0)
+    monkeypatch.setattr(bench, "sync_free", lambda fn: (fn(), "none")[1])
+    monkeypatch.setattr(bench, "host_us", lambda fn, iters: (fn(), 10.0)[1])
+    monkeypatch.setattr(bench, "gpu_us", lambda fn, calls, repeats: (fn(), 5.0)[1])
+    monkeypatch.setattr(bench, "p50_us", lambda fn, iters: (fn(), 20.0)[1])
+
+    def failing_variant(tuning):
+        def make(inp, activation, peer):
+            def run():  # torch.AcceleratorError, what the H200 raised, is a RuntimeError
+                raise RuntimeError("CUDA error: an illegal memory access was encountered")
+
+            return bench.Impl("aiter_swa[cl_run=8]", run)
+
+        make.__name__ = "ours_cl_run8"
+        return make
+
+    monkeypatch.setattr(bench, "ours_variant", failing_variant)
+    rc = bench.main(["--lens", "4096,5,1", "--dim", "16", "--dtype", "fp32", "--peer-dir", "", "--variants", "cl_run=8"])
+    text = capsys.readouterr().out
+    assert rc == 1
+    lines = text.splitlines()
+    ours = next(i for i, line in enumerate(lines) if line.startswith("aiter_swa "))
+    long_prefill = next(i for i, line in enumerate(lines) if line.strip().startswith("long prefill:"))
+    failed = next(i for i, line in enumerate(lines) if line.startswith("ROW FAILED  ours_cl_run8"))
+    assert ours < long_prefill < failed, text
+    assert any(line.startswith("torch ") for line in lines[:long_prefill]), text
