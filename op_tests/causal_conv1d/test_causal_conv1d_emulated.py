@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import ctypes
 import itertools
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -175,3 +177,45 @@ def test_emulated_update(emu, dt, seqlen):
     assert torch.isnan(out.double()[~written]).all()
     torch.testing.assert_close(out.double()[written], ref_out[written], atol=tol, rtol=tol)
     assert_states(case.conv_state, before, ref_states, "emulated update")
+
+
+# ---- address checks: the emulator under AddressSanitizer (emulate_asan.py) ----
+ASAN_FULL_ENV = "AITER_SWA_EMU_ASAN_FULL"
+
+
+@pytest.fixture(scope="module")
+def asan_emu(tmp_path_factory):
+    sys.path.insert(0, str(HERE))
+    import emulate_asan
+
+    cxx = emulate_asan.compiler()
+    if cxx is None:
+        pytest.skip("no host C++ compiler with an ASan runtime (g++, clang++)")
+    return emulate_asan.build(cxx, tmp_path_factory.mktemp("conv1d_asan"))
+
+
+def _run_asan(asan_emu, lens, dim, layout, tuned):
+    so, runtime = asan_emu
+    env = dict(os.environ, LD_PRELOAD=runtime, ASAN_OPTIONS="detect_leaks=0", AITER_SWA_EMU_ASAN_PRELOADED="1")
+    r = subprocess.run([sys.executable, str(HERE / "emulate_asan.py"), "--lens", ",".join(map(str, lens)), "--dim",
+                        str(dim), "--layout", layout, "--tuned", tuned, "--so", str(so)],
+                       capture_output=True, text=True, env=env)  # fmt: skip
+    assert r.returncode == 0, f"ASan or the comparison failed:\n{r.stdout[-3000:]}\n{r.stderr[-6000:]}"
+    cases = len(layout.split(",")) * len(tuned.split(","))
+    assert r.stdout.count(": OK") == cases, r.stdout
+
+
+def test_emulated_fwd_under_asan(asan_emu):
+    """Every access of the forward kernel inside the tensors it was given (ASan redzones around each,
+    inputs as the benchmark makes them: vLLM's state layout, odd channel-first rows), both layouts,
+    default and tuning variant, at a small shape with the benchmark's mix of long and one-token
+    sequences, several channel groups (the last partial) and a partial last token tile."""
+    _run_asan(asan_emu, [300, 40, 1, 2, 1, 1], 264, "channel_first,channel_last", "0,1")
+
+
+@pytest.mark.skipif(not os.environ.get(ASAN_FULL_ENV),
+                    reason=f"the benchmark's long prefill under ASan takes about 4 minutes per case: set {ASAN_FULL_ENV}=1")  # fmt: skip
+@pytest.mark.parametrize("layout", ["channel_first", "channel_last"])
+def test_emulated_fwd_under_asan_at_the_benchmark_shape(asan_emu, layout):
+    """bench_causal_conv1d.py's long prefill exactly: lens 4096, 2048, 1024, 1, 1, 1, dim 8192."""
+    _run_asan(asan_emu, [4096, 2048, 1024, 1, 1, 1], 8192, layout, "0,1")
