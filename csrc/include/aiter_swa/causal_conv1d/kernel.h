@@ -397,13 +397,9 @@ __global__ AITER_SWA_CONV_FWD_BOUNDS(S) void fwd_kernel(const FwdParams p) {
   // compiler wait for each row's taps before issuing the next row's x loads (sm_90 SASS: the
   // channel-first loads went out one row at a time, one tap latency apart).
   constexpr int NTAP = S::CHANNEL_LAST ? 1 : S::CF_ITERS;
-  T wr[NTAP][W], br[NTAP];
-#pragma unroll
-  for (int j = 0; j < NTAP; ++j) {
-#pragma unroll
-    for (int k = 0; k < W; ++k) from_float(0.f, &wr[j][k]);
-    from_float(0.f, &br[j]);
-  }
+  T wr[NTAP][W], br[NTAP];  // set and read only for channels < dim (left unset otherwise: fewer live registers)
+  T zero_t;
+  from_float(0.f, &zero_t);
   int lane = 0, row = 0, cv = 0, run = 0;
   // channel-first: out's rows start as far past 16 bytes as x's (the same strides): 16-byte stores
   const bool out_vec = S::CHANNEL_LAST || (reinterpret_cast<uintptr_t>(x) % 16) == (reinterpret_cast<uintptr_t>(out) % 16);
@@ -434,16 +430,9 @@ __global__ AITER_SWA_CONV_FWD_BOUNDS(S) void fwd_kernel(const FwdParams p) {
           if constexpr (S::CF_HALF_HALO) hv[j] = make_uint2(h.z, h.w);
           else hv[j] = h;
         }
-      }
-    }
-    // the taps after every x load is out
-#pragma unroll
-    for (int j = 0; j < S::CF_ITERS; ++j) {
-      const int c = c0 + row + j * S::CF_ROWS;
-      if (c < p.dim) {
 #pragma unroll
         for (int k = 0; k < W; ++k) wr[j][k] = weight[int64_t(c) * p.w_stride_dim + k * p.w_stride_width];
-        if (bias) br[j] = bias[c];
+        br[j] = bias ? bias[c] : zero_t;
       }
     }
   } else {
@@ -462,7 +451,7 @@ __global__ AITER_SWA_CONV_FWD_BOUNDS(S) void fwd_kernel(const FwdParams p) {
     if (tid < S::CHANNELS && ct < p.dim) {
 #pragma unroll
       for (int k = 0; k < W; ++k) wr[0][k] = weight[int64_t(ct) * p.w_stride_dim + k * p.w_stride_width];
-      if (bias) br[0] = bias[ct];
+      br[0] = bias ? bias[ct] : zero_t;
     }
   }
 
@@ -525,16 +514,12 @@ __global__ AITER_SWA_CONV_FWD_BOUNDS(S) void fwd_kernel(const FwdParams p) {
 #pragma unroll
         for (int k = 0; k < VEC; ++k) win[ST + k] = cur[k];
       }
-      float wt[W];
-#pragma unroll
-      for (int i = 0; i < W; ++i) wt[i] = to_float(wr[j][i]);
-      const float bj = to_float(br[j]);
       float y[VEC];
 #pragma unroll
       for (int k = 0; k < VEC; ++k) {
-        float acc = bj;
+        float acc = to_float(br[j]);
 #pragma unroll
-        for (int i = 0; i < W; ++i) acc += wt[i] * win[k + i];  // inputs t + k - ST .. t + k
+        for (int i = 0; i < W; ++i) acc += to_float(wr[j][i]) * win[k + i];  // inputs t + k - ST .. t + k
         y[k] = activate<S::SILU>(acc);
       }
       T* orow = out + int64_t(c) * p.x_stride_dim;
