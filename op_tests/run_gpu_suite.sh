@@ -213,7 +213,8 @@ if [ "$what" = conv1d ]; then
     # the Triton peer (op_tests/causal_conv1d/fetch_vllm_peer.sh writes it; carry .peers/ to the GPU machine)
     [ -f .peers/vllm_conv1d/causal_conv1d.py ] && export AITER_SWA_CONV1D_PEER_DIR=${AITER_SWA_CONV1D_PEER_DIR:-.peers/vllm_conv1d}
     t0=$SECONDS
-    # CONV1D_STEPS: which of "bench tests" run (e.g. the benchmark alone: its 4 kernels pre-built, not 36)
+    # CONV1D_STEPS: which of "bench gputests tests" run (default "bench tests"; without "tests" only the
+    # benchmark's 4 kernels are pre-built, not 36, and the load check is skipped)
     steps=" ${CONV1D_STEPS:-bench tests} "
     # the benchmark's kernels (bf16 w4 SiLU, both layouts) with their tuning variants (8 tokens per thread
     # channel-last, 8 rows channel-first) into their own dir; with the tests, every specialization (36) beside
@@ -266,6 +267,16 @@ if [ "$what" = conv1d ]; then
             "$OUT/ncu_conv1d.log" | head -40
         echo "conv1d: ncu $((SECONDS - t0)) s"; t0=$SECONDS
     fi
+    # "gputests": the GPU-only file alone (sync-free calls, graph replay, the long prefill, the misaligned x,
+    # the tuning variants launched directly in a graph): bf16 w4 SiLU throughout, so the benchmark's 4
+    # pre-built kernels serve it with the JIT off; at most 150 s
+  if [[ $steps == *" gputests "* ]]; then
+    AITER_SWA_DISABLE_JIT=1 timeout -k 10 150 python3 -m pytest op_tests/causal_conv1d/test_causal_conv1d_gpu.py -v -rfEs \
+        -p no:cacheprovider >"$OUT/pytest_conv1d_gpu.log" 2>&1 || rc=1
+    grep -E "^(FAILED|ERROR)" "$OUT/pytest_conv1d_gpu.log" | head -20
+    tail -1 "$OUT/pytest_conv1d_gpu.log"
+    echo "conv1d: GPU-only tests $((SECONDS - t0)) s"; t0=$SECONDS
+  fi
     # Tests: one line per test as it ends (-v), the 25 slowest (--durations), each test's kernel loads
     # and their origin (prebuilt / cache / compiled) with seconds in load_log_conv1d.log
     # (op_tests/causal_conv1d/conftest.py); every thread's stack after 20 s in one test (faulthandler,
