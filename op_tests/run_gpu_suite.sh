@@ -259,11 +259,12 @@ if [ "$what" = conv1d ]; then
     if [[ $steps == *" bench "* ]] && [ "${CONV1D_NCU:-0}" = 1 ] && command -v ncu >/dev/null; then  # one long-prefill launch per layout, hardware counters
         for layout in channel_last channel_first; do
             timeout 45 ncu --clock-control none --kernel-name regex:fwd_kernel \
-                --launch-skip 3 --launch-count 1 --section SpeedOfLight --section WarpStateStats \
+                --launch-skip 3 --launch-count 1 --section SpeedOfLight --section WarpStateStats --section SchedulerStats \
+                --section ComputeWorkloadAnalysis \
                 --section Occupancy --section LaunchStats python3 op_tests/causal_conv1d/bench_causal_conv1d.py \
                 --lens 4096,2048,1024,1,1,1 --layout $layout --peer-dir "" --iters 5 --repeats 1 --graph-calls 1
         done >"$OUT/ncu_conv1d.log" 2>&1 || true
-        grep -E "fwd_kernel|DRAM Throughput|Memory Throughput|Achieved Occupancy|Registers Per|Duration|Theoretical Occ|Block Limit|Warp Cycles Per Issued|Issue Slot|Stall" \
+        grep -E "fwd_kernel|DRAM Throughput|Memory Throughput|Achieved Occupancy|Registers Per|Duration|Theoretical Occ|Block Limit|Warp Cycles Per Issued|Issue Slots Busy|Eligible Warps|Executed Ipc Active|Stall" \
             "$OUT/ncu_conv1d.log" | head -40
         echo "conv1d: ncu $((SECONDS - t0)) s"; t0=$SECONDS
     fi
