@@ -33,6 +33,34 @@ struct PagedCache {
   }
 };
 
+// t / block_size and t % block_size for 0 <= t < 2^31 and any block_size >= 1, without a division
+// instruction (a run-time integer division is a ~20-instruction sequence on both GPU targets): with
+// s = ceil(log2 d) and m = ceil(2^(32+s) / d) (a 33-bit number, magic = m - 2^32),
+// t / d = floor(t * m / 2^(32+s)) = (umulhi(t, magic) + t) >> s. Exact because the error
+// e = m * d - 2^(32+s) < d <= 2^s gives t * e < 2^31 * 2^s < 2^(32+s) (Granlund and Montgomery,
+// "Division by invariant integers using multiplication", PLDI 1994, section 4). The sum cannot
+// overflow: umulhi(t, magic) < t < 2^31. A power of two d = 2^s gets magic 0: t >> s.
+struct BlockDivider {
+  uint32_t magic;
+  int shift;
+  int block_size;
+
+  // Host (or device) side, once per launch; block_size < 1 is treated as 1 (the op rejects it).
+  __host__ __device__ static BlockDivider make(int block_size) {
+    const uint32_t d = block_size < 1 ? 1u : uint32_t(block_size);
+    int s = 0;
+    while ((uint64_t(1) << s) < d) ++s;
+    const uint64_t m = ((uint64_t(1) << (32 + s)) + d - 1) / d;  // in [2^32, 2^33)
+    return {uint32_t(m - (uint64_t(1) << 32)), s, int(d)};
+  }
+
+  // Block index of token t (0 <= t < 2^31): t / block_size.
+  __host__ __device__ __forceinline__ int block_of(int t) const {
+    const uint32_t u = uint32_t(t);
+    return int((uint32_t((uint64_t(u) * magic) >> 32) + u) >> shift);
+  }
+};
+
 // Whether `block` may be dereferenced in a cache of `num_blocks` blocks: 0 <= block < num_blocks.
 // `num_blocks` comes saturated to 2^31 (block ids are int32: a larger cache admits every
 // non-negative id); the unsigned compare rejects negative ids too.

@@ -94,6 +94,7 @@ struct PaParams {
   int max_context_len;        // context_lens entries are clamped to [0, max_context_len]
   uint32_t num_blocks;        // valid block ids: [0, num_blocks) (paged_kv.h num_blocks_bound)
   int block_size;             // tokens per cache block (any positive integer)
+  BlockDivider block_div;     // t / block_size as a multiply and a shift (paged_kv.h), made on the host
   int64_t bt_stride;
   int64_t q_stride_seq, q_stride_head, o_stride_seq, o_stride_head;
   float scale, soft_cap, inv_soft_cap;
@@ -218,13 +219,21 @@ __global__ __launch_bounds__(S::NUM_THREADS) void partition_kernel(const PaParam
     return;
   }
   const int n = min(L - start, P);
+  // The (block, slot) table: key start + r, r < n, of this partition; ceil(P / kNumThreads) keys per
+  // thread, unrolled (no loop bookkeeping), the division by the run-time block size a multiply-shift.
+  constexpr int kKeysPerThread = (P + kNumThreads - 1) / kNumThreads;
   int bad_block = 0;  // a block id of this partition outside [0, num_blocks)
-  for (int r = tid; r < n; r += kNumThreads) {
-    const int t = start + r;
-    const int b = t / p.block_size;
-    const int block = p.block_tables[seq * p.bt_stride + b];
-    bad_block |= !block_in_range(block, p.num_blocks);
-    s_rows[r] = make_int2(block, t - b * p.block_size);
+  const int* bt_row = p.block_tables + seq * p.bt_stride;
+#pragma unroll
+  for (int k = 0; k < kKeysPerThread; ++k) {
+    const int r = tid + k * kNumThreads;
+    if (r < n) {
+      const int t = start + r;
+      const int b = p.block_div.block_of(t);
+      const int block = bt_row[b];
+      bad_block |= !block_in_range(block, p.num_blocks);
+      s_rows[r] = make_int2(block, t - b * p.block_div.block_size);
+    }
   }
   if (tid < G) {
     float slope = 0.f;
@@ -245,19 +254,19 @@ __global__ __launch_bounds__(S::NUM_THREADS) void partition_kernel(const PaParam
   // Query rows of the group, pre-multiplied by q_mul. Lane g_lane holds vectors g_lane + k * TG
   // (k < VPL) of each row.
   float q[G][VPL][8];
+  const TQ* q_row = static_cast<const TQ*>(p.query) + int64_t(row) * p.q_stride_seq + head0 * p.q_stride_head;
 #pragma unroll
   for (int i = 0; i < G; ++i) {
 #pragma unroll
     for (int k = 0; k < VPL; ++k) {
       const int vec = g_lane + k * TG;
       vec8_t<TQ> raw{};
-      if (vec < VPR && i < p.gqa_ratio)
-        raw = load_vec8(static_cast<const TQ*>(p.query) + int64_t(row) * p.q_stride_seq + (head0 + i) * p.q_stride_head +
-                        vec * kVecElems);
+      if (vec < VPR && i < p.gqa_ratio) raw = load_vec8(q_row + vec * kVecElems);
       convert8<TQ>(raw, q[i][k]);
 #pragma unroll
       for (int e = 0; e < 8; ++e) q[i][k][e] *= q_mul;
     }
+    q_row += p.q_stride_head;  // the next head's row (a pointer step, not a 64-bit multiply per head)
   }
   if (__syncthreads_or(bad_block)) {  // the barrier that publishes s_rows; uniform across the workgroup
     write_bad_block_nan<S>(p, seq, row, head0, part);
@@ -495,6 +504,7 @@ PaParams make_params(const Args& a) {
   p.max_context_len = saturate_int32(a.max_context_len, 0);
   p.num_blocks = num_blocks_bound(a.num_blocks);
   p.block_size = int(a.block_size);
+  p.block_div = BlockDivider::make(p.block_size);
   p.bt_stride = a.bt_stride;
   p.q_stride_seq = a.q_stride_seq;
   p.q_stride_head = a.q_stride_head;
