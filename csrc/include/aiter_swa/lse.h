@@ -11,19 +11,64 @@
 
 namespace aiter_swa {
 
-// Element e of the merged output of n partials. max_logits[i], exp_sums[i] and
-// partial[i * partial_stride + e] describe partition i; sink is the sink logit (-INFINITY: none).
-// n == 0 gives 0 (a sink alone weighs no value).
-template <typename TPart>
-__device__ __forceinline__ float lse_merge(const float* max_logits, const float* exp_sums, const TPart* partial,
-                                           int64_t partial_stride, int e, int n, float sink = -INFINITY) {
-  float global_max = sink;
-  for (int i = 0; i < n; ++i) global_max = fmaxf(global_max, max_logits[i]);
-  float total = sink > -INFINITY ? fast_exp(sink - global_max) : 0.f, acc = 0.f;
-  for (int i = 0; i < n; ++i) {
-    const float w = exp_sums[i] * fast_exp(max_logits[i] - global_max);
-    total += w;
-    acc = fmaf(w, to_float(partial[i * partial_stride + e]), acc);
+// Element e of the merged output of n partials, computed by a workgroup of NUM_THREADS threads, thread
+// e < NUM_THREADS taking element e. max_logits[i], exp_sums[i] and partial[i * partial_stride + e]
+// describe partition i; sink is the sink logit (-INFINITY: none). n == 0 gives 0 (a sink alone weighs
+// no value). Every thread of the workgroup must call it (it has barriers); n must be the same for all.
+//
+// Latency, not bandwidth, bounds this step (a few KiB per workgroup, read from L2), so the loads are
+// grouped so that few round trips are in series: thread t loads partition t's (max logit, exp sum)
+// into shared memory (chunks of NUM_THREADS partitions), while the first kBatch partial values of its
+// element are already in flight; then every thread reads the chunk's maximum and weights
+// w_i = s_i * exp(m_i - M) from shared memory and accumulates batch after batch of kBatch partial
+// loads, all issued before their first use. Chunks after the first rescale the running sums by
+// exp(M_old - M_new) (online softmax); with one chunk (n <= NUM_THREADS, every shipped partition
+// count below 32K keys at head size 128) the result is exactly the two-pass formula above, summed
+// in the same order. A NaN partition (write_bad_block_nan) makes the result NaN.
+template <int NUM_THREADS, typename TPart>
+__device__ __forceinline__ float lse_merge_block(const float* max_logits, const float* exp_sums, const TPart* partial,
+                                                 int64_t partial_stride, int e, int n, float sink,
+                                                 float* s_ml /* [NUM_THREADS] shared */,
+                                                 float* s_w /* [NUM_THREADS] shared */) {
+  constexpr int kBatch = 16;  // partial loads in flight per thread
+  const TPart* my = partial + e;
+  float gmax = sink, total = sink > -INFINITY ? 1.f : 0.f, acc = 0.f;  // total relative to gmax
+  for (int c = 0; c < n; c += NUM_THREADS) {
+    const int cnt = min(NUM_THREADS, n - c);
+    float v[kBatch];
+#pragma unroll
+    for (int j = 0; j < kBatch; ++j) v[j] = j < cnt ? to_float(my[int64_t(c + j) * partial_stride]) : 0.f;
+    float m_e = -INFINITY, s_e = 0.f;
+    if (e < cnt) {
+      m_e = max_logits[c + e];
+      s_e = exp_sums[c + e];
+      s_ml[e] = m_e;
+    }
+    __syncthreads();
+    float cmax = gmax;
+    for (int i = 0; i < cnt; ++i) cmax = fmaxf(cmax, s_ml[i]);
+    if (e < cnt) s_w[e] = s_e * fast_exp(m_e - cmax);
+    const float r = cmax == gmax ? 1.f : fast_exp(gmax - cmax);  // both -inf: 1, not NaN
+    gmax = cmax;
+    total *= r;
+    acc *= r;
+    __syncthreads();
+    for (int i0 = 0; i0 < cnt; i0 += kBatch) {
+      if (i0 > 0) {
+#pragma unroll
+        for (int j = 0; j < kBatch; ++j)
+          v[j] = i0 + j < cnt ? to_float(my[int64_t(c + i0 + j) * partial_stride]) : 0.f;
+      }
+#pragma unroll
+      for (int j = 0; j < kBatch; ++j) {
+        if (i0 + j < cnt) {
+          const float w = s_w[i0 + j];
+          total += w;
+          acc = fmaf(w, v[j], acc);
+        }
+      }
+    }
+    __syncthreads();  // s_ml and s_w are rewritten by the next chunk
   }
   return n > 0 ? acc / total : 0.f;
 }
