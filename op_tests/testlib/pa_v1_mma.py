@@ -24,7 +24,7 @@ import torch
 
 from aiter_swa.ops.pa_v1.call import PaV1Call, validate
 from aiter_swa.ops.pa_v1.reference import paged_attention_reference
-from aiter_swa.ops.pa_v1.spec import CPP_ELEMENT_TYPES, LAUNCH, mma_key_tile
+from aiter_swa.ops.pa_v1.spec import CPP_ELEMENT_TYPES, LAUNCH, NUM_THREADS, PARTITION_SIZE, mma_key_tile
 
 from .pa_v1 import PaCase, make_case
 
@@ -159,9 +159,13 @@ class Emulator:
         flags = {
             "EMU_TQ": CPP_ELEMENT_TYPES[spec.q_dtype], "EMU_TKV": CPP_ELEMENT_TYPES[spec.kv_dtype],
             "EMU_TOUT": CPP_ELEMENT_TYPES[spec.out_dtype], "EMU_HS": spec.head_size, "EMU_ROWS": spec.mma_rows,
-            "EMU_KT": mma_key_tile(spec.head_size, spec.mma_rows), "EMU_SW": int(spec.sliding_window),
-            "EMU_CAP": int(spec.soft_cap), "EMU_ALIBI": int(spec.alibi), "AITER_SWA_WAVEFRONT_SIZE": wave,
+            "EMU_SW": int(spec.sliding_window), "EMU_CAP": int(spec.soft_cap), "EMU_ALIBI": int(spec.alibi),
+            "AITER_SWA_WAVEFRONT_SIZE": wave,
         }  # fmt: skip
+        if spec.mma_rows:
+            flags["EMU_KT"] = mma_key_tile(spec.head_size, spec.mma_rows)
+        else:  # the vector kernel (kernel.h)
+            flags.update(EMU_GQA=spec.gqa, EMU_P=PARTITION_SIZE, EMU_NT=NUM_THREADS)
         key = hashlib.sha256(repr(sorted(flags.items())).encode()).hexdigest()[:16]
         if key in self.libs:
             return self.libs[key]
@@ -175,15 +179,17 @@ class Emulator:
             raise RuntimeError(f"the pa_v1 emulator does not build ({flags}): {r.stderr[-3000:]}")
         lib = ctypes.CDLL(str(so))
         lib.emu_launch.argtypes = [ctypes.POINTER(LaunchArgs)]
+        lib.emu_block_of.argtypes = [ctypes.c_int, ctypes.c_int]
         self.libs[key] = lib
         return lib
 
-    def run(self, call: PaV1Call, arch: str, num_cus: int) -> tuple:
-        """Launch ``call`` (CPU tensors) as the GPU dispatch would on ``arch`` with ``num_cus`` CUs;
-        returns ``(spec, launch values)``."""
+    def run(self, call: PaV1Call, arch: str, num_cus: int, kernel: str = "mma") -> tuple:
+        """Launch ``call`` (CPU tensors) as the GPU dispatch would on ``arch`` with ``num_cus`` CUs, with
+        the matrix-core kernel (``kernel="mma"``) or the vector kernel (``"vector"``); returns
+        ``(spec, launch values)``."""
         from aiter_swa.ops.pa_v1.gpu import launch_values
 
-        spec, values = launch_values(call, arch, num_cus, "mma")
+        spec, values = launch_values(call, arch, num_cus, kernel)
         ptr = lambda t: 0 if t is None else t.data_ptr()  # noqa: E731
         fp8 = call.kv_cache_dtype != "auto"
         a = LaunchArgs(

@@ -1,9 +1,10 @@
-// Runs the pa_v1 matrix-core kernels (csrc/include/aiter_swa/pa_v1/mma_kernel.h) on the CPU through the
-// emulation of hip/hip_runtime.h and warp_mma.h (op_tests only). One specialization per build, from
-// -D flags (EMU_TQ, EMU_TKV, EMU_TOUT, EMU_HS, EMU_ROWS, EMU_KT, EMU_SW, EMU_CAP, EMU_ALIBI and
-// AITER_SWA_WAVEFRONT_SIZE); "launch_args.h" (written by the test from aiter_swa/ops/pa_v1/spec.py
-// LAUNCH) defines LaunchArgs, the launcher's parameters, so emu_launch takes exactly what the GPU
-// launcher takes and builds PaParams with the kernel's own make_params.
+// Runs the pa_v1 kernels on the CPU through the emulation of hip/hip_runtime.h and warp_mma.h (op_tests
+// only): the matrix-core kernels (csrc/include/aiter_swa/pa_v1/mma_kernel.h) when EMU_ROWS > 0, else the
+// vector kernels (kernel.h; EMU_GQA, EMU_P = PARTITION_SIZE, EMU_NT = NUM_THREADS). One specialization
+// per build, from -D flags (EMU_TQ, EMU_TKV, EMU_TOUT, EMU_HS, EMU_ROWS, EMU_KT, EMU_SW, EMU_CAP,
+// EMU_ALIBI and AITER_SWA_WAVEFRONT_SIZE); "launch_args.h" (written by the test from
+// aiter_swa/ops/pa_v1/spec.py LAUNCH) defines LaunchArgs, the launcher's parameters, so emu_launch
+// takes exactly what the GPU launcher takes and builds PaParams with the kernel's own make_params.
 #include <cstdio>
 
 #define AITER_SWA_NO_HOST_LAUNCH 1
@@ -16,6 +17,7 @@
 using namespace aiter_swa;
 using namespace aiter_swa::pa_v1;
 
+#if EMU_ROWS > 0
 using Spec = MmaSpec<EMU_TQ, EMU_TKV, EMU_TOUT, EMU_HS, EMU_ROWS, EMU_KT, EMU_SW != 0, EMU_CAP != 0, EMU_ALIBI != 0>;
 
 // The grids of launch_mma (mma_kernel.h), workgroup after workgroup.
@@ -35,3 +37,25 @@ extern "C" int emu_launch(const LaunchArgs* a) {
           emu::run_block_serial(dim3(x, y, z), Spec::HEAD_SIZE, [&] { mma_reduce_kernel<Spec>(p); });
   return 0;
 }
+#else
+using Spec = PaSpec<EMU_TQ, EMU_TKV, EMU_TOUT, EMU_HS, EMU_GQA, EMU_SW != 0, EMU_CAP != 0, EMU_ALIBI != 0, EMU_P, EMU_NT>;
+
+// The grids of launch (kernel.h), workgroup after workgroup; the reduce has barriers (lse_merge_block).
+extern "C" int emu_launch(const LaunchArgs* a) {
+  if (a->num_seqs == 0) return 0;
+  const PaParams p = make_params(*a);
+  const int parts = p.num_partitions > 1 ? p.num_partitions : 1;
+  for (int z = 0; z < parts; ++z)
+    for (int y = 0; y < int(a->num_kv_heads); ++y)
+      for (int x = 0; x < int(a->num_seqs); ++x)
+        emu::run_block(dim3(x, y, z), Spec::NUM_THREADS, [&] { partition_kernel<Spec>(p); });
+  if (p.num_partitions > 1)
+    for (int y = 0; y < int(a->num_heads); ++y)
+      for (int x = 0; x < int(a->num_seqs); ++x)
+        emu::run_block(dim3(x, y, 0), Spec::HEAD_SIZE, [&] { reduce_kernel<Spec>(p); });
+  return 0;
+}
+#endif
+
+// BlockDivider (paged_kv.h) as the kernels use it: block_size's divider made on the host, t / block_size.
+extern "C" int emu_block_of(int block_size, int t) { return BlockDivider::make(block_size).block_of(t); }
