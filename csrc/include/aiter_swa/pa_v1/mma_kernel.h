@@ -241,8 +241,8 @@ __global__ __launch_bounds__(S::NUM_THREADS) void mma_partition_kernel(const PaP
       for (int r = tid; r < KT; r += NT) {
         int2 at = make_int2(-1, 0);
         if (r >= lo - t0 && r < hi - t0) {
-          const int j = t0 + r, b = j / p.block_size;
-          at = make_int2(bt_row[b], j - b * p.block_size);
+          const int j = t0 + r, b = p.block_div.block_of(j);  // j >= 0: a multiply-shift (paged_kv.h)
+          at = make_int2(bt_row[b], j - b * p.block_div.block_size);
         }
         s_rows[r] = at;
       }
