@@ -35,8 +35,9 @@
 // independent row loads in flight.
 //
 // Block size: a run-time value (any positive integer). Each workgroup first writes, for each key of
-// its partition, the (cache block, slot) pair into shared memory (one integer division per key, in
-// that setup step only); the K and V loads read the pair, so the inner loops do not depend on it.
+// its partition, the (cache block, slot) pair into shared memory (a multiply-shift per key,
+// BlockDivider of paged_kv.h, in that setup step only); the K and V loads read the pair, so the inner
+// loops do not depend on it.
 // q.k partial sums of the GQA heads are combined across the thread group by a reduce-scatter of
 // wavefront shuffles (reduce.h).
 #pragma once
