@@ -8,13 +8,17 @@ process, :mod:`aiter_swa.jit.torch_ext`) registered for the op's CUDA key, whose
 op's *slow twin* ``aiter_swa::_<name>_slow`` (same schema; its CUDA kernel is the op's Python path):
 
 1. a call's key: per tensor its dtype, layout, device, dim, sizes, strides; None; per scalar its
-   value (everything the op's checks read except pointer values);
+   value (everything the op's checks read except pointer values), but the op's *per-call ints*
+   (``install(per_call_ints=...)``, e.g. pa_v1's ``max_context_len``), which are in the key only as
+   ints;
 2. a hit (a key whose launch was published): the per-call values of the launch contract, read from
    the arguments in contract order (tensor pointers, each checked against its alignment; 0 for a
-   None; doubles; the current stream of the launch's device; constants), go to the launcher's C
-   entry point (``Prepared.raw()`` of a kernel module). An error from it is a RuntimeError naming
-   the op. No Python object is touched;
-3. anything else (a new key, a misaligned pointer) runs the slow twin: the Python path validates,
+   None; doubles; per-call ints, each checked against the bounds the launch admits; the current
+   stream of the launch's device; constants), go to the launcher's C entry point
+   (``Prepared.raw()`` of a kernel module). An error from it is a RuntimeError naming the op. No
+   Python object is touched;
+3. anything else (a new key, a misaligned pointer, a per-call int outside its bounds) runs the slow
+   twin: the Python path validates,
    raises its named errors, launches and, when it launched, calls :func:`publish` with the launch
    (entry point, its state and the object that owns it, the per-call slots, the device), which the
    C++ side files under the key of the call in flight on this thread.
@@ -41,7 +45,7 @@ logger = logging.getLogger("aiter_swa")
 #: The environment variable that turns the fast path off (``0``, ``false``, ``no``, ``off``).
 ENV = "AITER_SWA_FAST_PATH"
 #: Where a per-call value of a launch comes from (the C++ ``SlotKind``): ``(kind, argument index, arg)``.
-TENSOR, OPTIONAL_TENSOR, DOUBLE, STREAM, CONSTANT = range(5)
+TENSOR, OPTIONAL_TENSOR, DOUBLE, STREAM, CONSTANT, BOUNDED_INT = range(6)
 #: Entries per op.
 ENTRY_LIMIT = 4096
 
@@ -95,19 +99,23 @@ def wanted() -> bool:
     return env_enabled() and torch_has_gpu_backend()
 
 
-def install(qualname: str, slow_qualname: str, dispatch_key: str = "CUDA", limit: int = ENTRY_LIMIT) -> bool:
+def install(qualname: str, slow_qualname: str, dispatch_key: str = "CUDA", limit: int = ENTRY_LIMIT,
+            per_call_ints: tuple = ()) -> bool:  # fmt: skip
     """Register the fast kernel of ``qualname`` (``"ns::name"``, defined, with no kernel for
     ``dispatch_key`` yet) for ``dispatch_key``, its misses going to ``slow_qualname``'s kernel of that
-    key (same arguments, no returns), at most ``limit`` entries kept. Returns False (nothing
-    registered) when the extension is not available. The registration lasts as long as the process.
+    key (same arguments, no returns), at most ``limit`` entries kept. ``per_call_ints``: names of
+    ``int`` arguments left out of the key (a launch reads them through :data:`BOUNDED_INT` slots).
+    Returns False (nothing registered) when the extension is not available. The registration lasts
+    as long as the process.
 
     Raises:
-        ValueError: the ops differ in their arguments, return something, or ``qualname`` already has one.
+        ValueError: the ops differ in their arguments, return something, ``qualname`` already has
+            one, or a ``per_call_ints`` name is not an ``int`` argument.
     """
     ext = extension()
     if ext is None:
         return False
-    ext.register_kernel(qualname, slow_qualname, dispatch_key, limit)
+    ext.register_kernel(qualname, slow_qualname, dispatch_key, limit, list(per_call_ints))
     return True
 
 
@@ -119,7 +127,9 @@ def publish(launcher, slots: tuple, device: str, stream: int) -> None:
             long as ``launcher``, which the entry keeps).
         slots: ``(kind, argument index, arg)`` per per-call value, in launch-contract order: kind
             :data:`TENSOR` (arg: its pointer's alignment in bytes), :data:`OPTIONAL_TENSOR`,
-            :data:`DOUBLE`, :data:`STREAM` (the device's current stream), :data:`CONSTANT` (arg).
+            :data:`DOUBLE`, :data:`STREAM` (the device's current stream), :data:`CONSTANT` (arg),
+            :data:`BOUNDED_INT` (a per-call int argument, admitted in ``[0, arg]``: a value outside
+            takes the slow twin).
         device: the launch's device, e.g. ``"cuda:1"``.
         stream: the raw current stream of ``device`` as the caller sees it (checked against C++'s).
     """
@@ -146,8 +156,8 @@ def suspend(reason: str, on: bool) -> None:
 
 
 def stats(qualname: str) -> dict | None:
-    """Counters of ``qualname``'s fast kernel (hits, misses, misaligned, unkeyed, published, cleared,
-    entries), or None when it has none."""
+    """Counters of ``qualname``'s fast kernel (hits, misses, misaligned, out_of_range, unkeyed,
+    published, cleared, entries), or None when it has none."""
     if _EXT is None:
         return None
     try:

@@ -81,7 +81,8 @@ def _lib(namespace: str) -> torch.library.Library:
     return lib
 
 
-def define_op(name: str, schema: str, *, cpu, cuda, fake, aiter_alias: bool = False, fast_path: bool = False) -> list:
+def define_op(name: str, schema: str, *, cpu, cuda, fake, aiter_alias: bool = False, fast_path: bool = False,
+              per_call_ints: tuple = ()) -> list:  # fmt: skip
     """Define ``aiter_swa::<name>`` (and the ``aiter::<name>`` alias, see the module docstring).
 
     Args:
@@ -92,6 +93,8 @@ def define_op(name: str, schema: str, *, cpu, cuda, fake, aiter_alias: bool = Fa
             where it is wanted and available: ``cuda`` then becomes the kernel of the slow twin
             ``aiter_swa::_<name>_slow`` (same schema), which takes the fast kernel's misses and must
             publish its launches (:func:`aiter_swa._fast_path.publish`).
+        per_call_ints: names of ``int`` arguments the fast path leaves out of its key (a launch
+            reads them per call, within the bounds it publishes).
 
     Returns:
         The qualified names defined, e.g. ``["aiter_swa::paged_attention_v1", "aiter::paged_attention_v1"]``.
@@ -116,15 +119,15 @@ def define_op(name: str, schema: str, *, cpu, cuda, fake, aiter_alias: bool = Fa
         lib = _lib(ns)
         lib.define(name + schema)
         lib.impl(name, cpu, "CPU")
-        if slow is None or not _install_fast(f"{ns}::{name}", slow):
+        if slow is None or not _install_fast(f"{ns}::{name}", slow, per_call_ints):
             lib.impl(name, cuda, "CUDA")
         torch.library.register_fake(f"{ns}::{name}", fake, lib=lib)
     return [f"{ns}::{name}" for ns in namespaces]
 
 
-def _install_fast(qualname: str, slow: str) -> bool:
+def _install_fast(qualname: str, slow: str, per_call_ints: tuple = ()) -> bool:
     try:
-        return _fast_path.install(qualname, slow, "CUDA")
+        return _fast_path.install(qualname, slow, "CUDA", per_call_ints=per_call_ints)
     except Exception as e:  # noqa: BLE001 - never fail the import: the Python kernel serves instead
         logger.warning("aiter_swa: the fast path could not be registered for %s; its Python path serves it: %s",
                        qualname, e)  # fmt: skip

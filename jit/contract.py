@@ -8,9 +8,12 @@ from it (:meth:`LaunchContract.pack`, :attr:`LaunchContract.names`).
 
 Each parameter is either bound once per *plan* (what follows from the metadata of a call: sizes,
 strides, offsets, the device) or passed on every *call* (``per_call=True``: pointers, scalars that
-may change between calls, the stream). A template that renders a *prepared* launcher binds the plan
-parameters once (``prepare(<plan parameters>)``) and takes only the per-call ones afterwards, so a
-call converts a dozen Python values instead of every parameter.
+may change between calls, the stream), or *derived* (``derived=True``: computed by the prepared
+launcher on every call from the per-call and per-plan values, e.g. a split that depends on a per-call
+size; ``launch`` takes them as arguments, ``prepare`` and a prepared call do not). A template that
+renders a *prepared* launcher binds the plan parameters once (``prepare(<plan parameters>)``) and
+takes only the per-call ones afterwards, so a call converts a dozen Python values instead of every
+parameter.
 
 Parameter kinds and their C++ types: ``ptr`` -> ``uintptr_t`` (a device pointer as an int, e.g.
 ``tensor.data_ptr()``; 0 for an absent optional tensor), ``int`` -> ``int64_t``, ``float`` ->
@@ -33,8 +36,12 @@ class Param:
     doc: str = ""
     #: Passed on every call (True) or bound once per plan (False).
     per_call: bool = False
+    #: Computed by the prepared launcher on each call (an argument of ``launch`` only).
+    derived: bool = False
 
     def __post_init__(self):
+        if self.per_call and self.derived:
+            raise ValueError(f"Param {self.name}: per_call and derived exclude each other")
         if self.kind not in CPP_TYPES:
             raise ValueError(f"Param {self.name}: kind expected one of {tuple(CPP_TYPES)}, got {self.kind!r}")
         if not self.name.isidentifier():
@@ -68,7 +75,12 @@ class LaunchContract:
     @property
     def plan_names(self) -> tuple:
         """The per-plan parameters' names, in order (the arguments of ``prepare``)."""
-        return tuple(p.name for p in self.params if not p.per_call)
+        return tuple(p.name for p in self.params if not p.per_call and not p.derived)
+
+    @property
+    def derived_names(self) -> tuple:
+        """The derived parameters' names, in order (set by the prepared launcher on each call)."""
+        return tuple(p.name for p in self.params if p.derived)
 
     def index(self, name: str) -> int:
         """Position of parameter ``name`` (ValueError naming it when absent)."""
@@ -95,11 +107,12 @@ class LaunchContract:
 
     def template_vars(self) -> dict:
         """The lists of :class:`Param` the template loops over: ``launch_params`` (all),
-        ``call_params`` (per call) and ``plan_params`` (per plan)."""
+        ``call_params`` (per call), ``plan_params`` (per plan) and ``derived_params``."""
         return {
             "launch_params": list(self.params),
             "call_params": [p for p in self.params if p.per_call],
-            "plan_params": [p for p in self.params if not p.per_call],
+            "plan_params": [p for p in self.params if not p.per_call and not p.derived],
+            "derived_params": [p for p in self.params if p.derived],
         }
 
 

@@ -298,7 +298,7 @@ def null_launch_args(**overrides) -> dict:
         q_stride_head=128, o_stride_seq=1024, o_stride_head=128, k_stride_block=2048, k_stride_head=2048,
         k_stride_token=128, v_stride_block=2048, v_stride_head=2048, v_stride_token=128, sliding_window=128,
         max_context_len=512, num_blocks=64, block_size=16, scale=0.1, soft_cap=0.0, stream=0, mtp=1,
-        num_query_rows=1, cu_len=0, partition_size=256,
+        num_query_rows=1, cu_len=0, partition_size=256, max_blocks_per_seq=32, workspace_bytes=1 << 20, num_cus=132,
     )
     unknown = set(overrides) - set(args)
     assert not unknown, f"not launch parameters: {sorted(unknown)}"

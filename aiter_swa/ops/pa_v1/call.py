@@ -8,8 +8,11 @@ traces under torch.compile (the fake impl runs the same checks) — and returns 
 with its sizes in ``dims``, which the CPU and GPU implementations both take.
 
 The outcome of the checks is a function of that metadata alone, so it is cached per metadata key
-(shapes, strides, dtypes, devices of every tensor, and the host scalars): a repeated call with
-new tensors of the same metadata pays for matching the key, not for the checks.
+(shapes, strides, dtypes, devices of every tensor, and the host scalars but ``max_context_len``): a
+repeated call with new tensors of the same metadata pays for matching the key, not for the checks.
+``max_context_len`` changes every step of a decode loop, so it is not in the key: the record keeps
+the largest value the metadata admits (:attr:`Checked.max_context_limit`: the block table's width,
+the workspace buffer's size, int32), and a call beyond it runs the checks again, which raise.
 
 Exception types: ``TypeError`` for a wrong dtype, ``ValueError`` for a wrong shape, stride, device
 or value, ``NotImplementedError`` for what a later issue adds (fp8 output, an E5M2 KV cache; on the
@@ -29,7 +32,7 @@ from aiter_swa._library import arg, arg_names, derived
 from aiter_swa.jit import toolchain
 
 from .spec import GPU_DTYPES, MAX_GQA_RATIO, MIN_BLOCK_SIZE, SUPPORTED_HEAD_SIZES, fp8_format_for_arch
-from .workspace import DTYPES, check_mtp, get_workspace_size, layout, num_partitions
+from .workspace import DTYPES, check_mtp, get_workspace_size, layout, max_context_limit, num_partitions
 
 LAYOUTS = ("HND", "NHD")
 #: The smallest double that rounds to infinity in float32: FLT_MAX plus half an ulp, 2^128 - 2^103.
@@ -81,14 +84,17 @@ class PaDims:
     max_blocks_per_seq: int
     #: ``num_heads // num_kv_heads``: query heads sharing one KV head.
     gqa_ratio: int
-    #: Split-K partitions per sequence (``workspace.num_partitions``).
+    #: Split-K partitions per sequence (``workspace.num_partitions``) for :attr:`max_context_len`.
     num_partitions: int
-    #: Byte offsets of exp_sums, max_logits, tmp_out in the workspace, and the bytes needed.
+    #: Byte offsets of exp_sums, max_logits, tmp_out in the workspace, and the bytes needed, for
+    #: :attr:`max_context_len`.
     workspace_layout: tuple
     #: Most query tokens per sequence (the ``mtp`` argument).
     mtp: int = 1
     #: ``cu_query_lens`` given: 0 (None), ``num_seqs + 1`` or ``num_seqs`` (its length).
     cu_len: int = 0
+    #: The call's ``max_context_len`` (the partition count and the layout are for it).
+    max_context_len: int = 0
 
 
 @dataclasses.dataclass
@@ -130,10 +136,14 @@ class PaV1Call:
 
 @dataclasses.dataclass
 class Checked:
-    """What :func:`validate` caches per metadata key: the sizes, and a slot where the GPU dispatch
-    keeps its launch plan for that metadata (``gpu.py``)."""
+    """What :func:`validate` caches per metadata key (``max_context_len`` aside): the sizes (of the
+    first call's ``max_context_len``), the largest ``max_context_len`` the metadata admits, and a
+    slot where the GPU dispatch keeps its launch plan for that metadata (``gpu.py``)."""
 
     dims: PaDims
+    #: Every ``max_context_len`` in ``[0, max_context_limit]`` passes the checks with this metadata,
+    #: none above it (``workspace.max_context_limit``, the block table's width, :data:`MAX_CONTEXT_LEN`).
+    max_context_limit: int = 0
     gpu_plan: object = None
 
 
@@ -184,8 +194,9 @@ _tensors_of = operator.itemgetter(*(ARG_INDEX[n] for n in (
 _KV_CACHE_DTYPE = ARG_INDEX["kv_cache_dtype"]
 _scales_of = operator.itemgetter(ARG_INDEX["k_scale"], ARG_INDEX["v_scale"])
 _scalar_args = operator.itemgetter(*(ARG_INDEX[n] for n in (
-    "max_context_len", "kv_cache_dtype", "kv_cache_layout", "partition_size", "mtp", "sliding_window",
+    "kv_cache_dtype", "kv_cache_layout", "partition_size", "mtp", "sliding_window",
     "logits_soft_cap", "scale", "fp8_out_scale", "alibi_slopes", "sinks", "cu_query_lens")))  # fmt: skip
+_MAX_CONTEXT_LEN = ARG_INDEX["max_context_len"]
 
 
 def _scalars(args: tuple) -> tuple:
@@ -193,10 +204,11 @@ def _scalars(args: tuple) -> tuple:
 
     ``scale`` and the soft cap's value are passed to the kernel on every call; only their classes
     are in the key: the cap on, off or invalid (:func:`soft_cap_enabled`), ``scale`` finite in float32.
+    ``max_context_len`` is not in it (:attr:`Checked.max_context_limit`).
     """
-    (max_context_len, kv_cache_dtype, layout_name, partition_size, mtp, window, cap, scale, fp8_out_scale, alibi,
+    (kv_cache_dtype, layout_name, partition_size, mtp, window, cap, scale, fp8_out_scale, alibi,
      sinks, cu) = _scalar_args(args)  # fmt: skip
-    return (max_context_len, kv_cache_dtype, layout_name, partition_size, mtp, window,
+    return (kv_cache_dtype, layout_name, partition_size, mtp, window,
             F32_MIN_NORMAL <= cap < F32_OVERFLOW, cap <= 0 or cap >= F32_OVERFLOW, abs(scale) < F32_OVERFLOW,
             fp8_out_scale is None, alibi is None, sinks is None, cu is None)  # fmt: skip
 
@@ -207,14 +219,37 @@ _CHECKS = MetadataCache()
 def lookup(args: tuple) -> Checked:
     """The checks of :func:`validate` on the op's positional arguments (:func:`full_args`), cached.
 
-    The GPU dispatch's entry: no call object is built when the metadata was seen before.
+    The GPU dispatch's entry: no call object is built when the metadata was seen before and
+    ``max_context_len`` is within what it admits (:attr:`Checked.max_context_limit`); one beyond it
+    runs :func:`check`, which raises the error of that value.
     """
     tensors = _tensors_of(args)
     if tensors[-1] is None or tensors[-2] is None or tensors[-3] is None:  # their absence is part of the scalars
         tensors = tuple(t for t in tensors if t is not None)
     if args[_KV_CACHE_DTYPE] != "auto":  # fp8: the scales are checked (kv_cache_dtype is in the scalars)
         tensors += _scales_of(args)
-    return _CHECKS.lookup(_scalars(args), tensors, lambda: Checked(check(PaV1Call(*args))))
+    checked = _CHECKS.lookup(_scalars(args), tensors, lambda: _checked(PaV1Call(*args)))
+    if 0 <= args[_MAX_CONTEXT_LEN] <= checked.max_context_limit:
+        return checked
+    return _checked(PaV1Call(*args))  # raises (the limit is exact: tested); uncached either way
+
+
+def _checked(c: PaV1Call) -> Checked:
+    """The record of one call's metadata: :func:`check`, and the largest ``max_context_len`` it admits."""
+    dims = check(c)
+    d = dims
+    ws = max_context_limit(d.num_seqs, d.num_heads, d.head_size, c.workspace_buffer.numel(), c.out.dtype,
+                           c.sliding_window, c.partition_size, c.mtp)  # fmt: skip
+    limit = min(MAX_CONTEXT_LEN, d.max_blocks_per_seq * d.block_size, MAX_CONTEXT_LEN if ws is None else ws)
+    return Checked(dims, limit)
+
+
+def _for_context(d: PaDims, c: PaV1Call) -> PaDims:
+    """``d`` (a record's sizes) for the ``max_context_len`` of ``c`` (a call of the same metadata)."""
+    parts = num_partitions(c.max_context_len, c.sliding_window, c.partition_size, c.mtp)
+    return dataclasses.replace(d, max_context_len=c.max_context_len, num_partitions=parts,
+                               workspace_layout=layout(d.num_seqs * c.mtp, d.num_heads, d.head_size, parts,
+                                                       c.out.dtype.itemsize))  # fmt: skip
 
 
 def validate(*args, **kwargs) -> PaV1Call:
@@ -252,7 +287,8 @@ def validate(*args, **kwargs) -> PaV1Call:
     """
     call = PaV1Call(*args, **kwargs)
     checked = lookup(call.args())
-    call.checked, call.dims = checked, checked.dims
+    dims = checked.dims
+    call.checked, call.dims = checked, dims if dims.max_context_len == call.max_context_len else _for_context(dims, call)
     return call
 
 
@@ -448,4 +484,5 @@ def check(c: PaV1Call) -> PaDims:
         workspace_layout=layout(num_seqs * c.mtp, num_heads, head_size, parts, out.dtype.itemsize),
         mtp=c.mtp,
         cu_len=0 if cu is None else cu.shape[0],
+        max_context_len=c.max_context_len,
     )

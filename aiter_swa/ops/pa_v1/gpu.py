@@ -3,11 +3,14 @@
 The call path reads metadata only (dtypes, shapes, strides, pointers, host ints): no device value
 is read on the host, so a call never synchronises and can be captured in a CUDA/HIP graph.
 
-Per metadata key (``call.lookup``'s cache) a :class:`Plan` is built once: the specialization's
-launcher with every per-plan parameter of the launch contract (``spec.LAUNCH``: sizes, strides,
-workspace offsets, the device) bound in C++ (``prepare``). A call then passes the per-call
-parameters only: the pointers, ``scale``, the soft cap and the stream (their order is checked at
-import). The launch switches to the tensors' device when it is not the current one. A launch made
+Per metadata key (``call.lookup``'s cache, whose key leaves ``max_context_len`` out) a :class:`Plan`
+is built once: the specialization's launcher with every per-plan parameter of the launch contract
+(``spec.LAUNCH``: sizes, strides, the workspace buffer's size, the SM count, the device) bound in
+C++ (``prepare``). A call then passes the per-call parameters only: the pointers, ``scale``, the soft
+cap, ``max_context_len`` and the stream (their order is checked at import); the launcher derives the
+split (partition count and size) and the workspace offsets from ``max_context_len`` on every call
+(``csrc/include/aiter_swa/pa_v1/split.h``, the rule of :func:`launch_values`), so a decode loop whose
+``max_context_len`` grows every step keeps one plan. The launch switches to the tensors' device when it is not the current one. A launch made
 here for a miss of the fast path (``aiter_swa._fast_path``) is filed for that call's key, with the
 slots the fast path reads its per-call values from (:func:`_fast_slots`).
 
@@ -31,7 +34,8 @@ from aiter_swa.jit import loader, toolchain
 
 from . import debug_checks, selfcheck
 from .call import ARG_INDEX, PaV1Call, kv_element_dtype, lookup, soft_cap_enabled
-from .spec import (KERNEL_ENV, KERNELS, LAUNCH, MMA_TARGET_WORKGROUPS_PER_CU, PARTITION_SIZE, VEC_BYTES, VEC_ELEMS,
+from .spec import (ELEMENT_BYTES, KERNEL_ENV, KERNELS, LAUNCH, MMA_TARGET_WORKGROUPS_PER_CU, PARTITION_SIZE,
+                   VEC_BYTES, VEC_ELEMS,
                    PaV1Spec, choose_kernel, gqa_bucket, mma_key_tile, mma_rows_for)  # fmt: skip
 from .workspace import layout
 
@@ -42,7 +46,8 @@ _CALL_SOURCES = {"out": "out", "query": "query", "key_cache": "key_cache", "valu
                  "block_tables": "block_tables", "cu_query_lens": "cu_query_lens", "context_lens": "context_lens",
                  "alibi_slopes": "alibi_slopes",
                  "sinks": "sinks", "k_scale": "k_scale", "v_scale": "v_scale", "workspace": "workspace_buffer",
-                 "scale": "scale", "soft_cap": "logits_soft_cap", "stream": None}  # fmt: skip
+                 "scale": "scale", "soft_cap": "logits_soft_cap", "max_context_len": "max_context_len",
+                 "stream": None}  # fmt: skip
 if LAUNCH.call_names != tuple(_CALL_SOURCES):
     raise ImportError(f"aiter_swa pa_v1: the launch contract's per-call parameters changed ({LAUNCH.call_names}); "
                       "update gpu.py")  # fmt: skip
@@ -100,8 +105,9 @@ def mma_split(num_seqs: int, num_kv_heads: int, chunks: int, span: int, key_tile
 
 @dataclasses.dataclass(frozen=True)
 class Plan:
-    """The launch of one metadata key: the prepared launcher (None: nothing to launch), the device,
-    the caches' pointer alignment and whether the fp8 scales are passed."""
+    """The launch of one metadata key (``max_context_len`` aside: a per-call value): the prepared
+    launcher (None: nothing to launch), the device, the caches' pointer alignment and whether the fp8
+    scales are passed."""
 
     launch: object
     device_index: int
@@ -112,14 +118,18 @@ class Plan:
     choice: str = "auto"  # the KERNEL setting it was built for
 
 
-def _fast_slots(kv_vec_bytes: int, fp8: bool) -> tuple:
+def _fast_slots(kv_vec_bytes: int, fp8: bool, max_context_limit: int = 0) -> tuple:
     """Where the fast path reads each per-call value: the arguments of :data:`_CALL_SOURCES`, with the
-    alignment :func:`run` checks (query and workspace 16 bytes, the caches ``kv_vec_bytes``)."""
+    alignment :func:`run` checks (query and workspace 16 bytes, the caches ``kv_vec_bytes``), and
+    ``max_context_len`` admitted in ``[0, max_context_limit]`` (``call.Checked.max_context_limit``:
+    beyond it the slow twin raises the validation's error)."""
     align = {"query": VEC_BYTES, "workspace_buffer": VEC_BYTES, "key_cache": kv_vec_bytes, "value_cache": kv_vec_bytes}
     slots = []
     for param, source in _CALL_SOURCES.items():
         if source is None:
             slots.append((_fast_path.STREAM, 0, 0))
+        elif source == "max_context_len":
+            slots.append((_fast_path.BOUNDED_INT, ARG_INDEX[source], max_context_limit))
         elif LAUNCH.params[LAUNCH.index(param)].kind == "float":
             slots.append((_fast_path.DOUBLE, ARG_INDEX[source], 0))
         elif source in ("k_scale", "v_scale") and not fp8:
@@ -176,44 +186,57 @@ def spec_for(call: PaV1Call, arch: str, kernel: str | None = None) -> PaV1Spec:
     return PaV1Spec(gqa=1, mma_rows=mma_rows_for(d.head_size, d.gqa_ratio * call.mtp), **_spec_fields(call, arch))
 
 
-def launch_values(call: PaV1Call, arch: str, num_cus: int, kernel: str | None = None) -> tuple:
-    """The specialization and every per-plan launch parameter (``spec.LAUNCH``) of a validated call,
-    from metadata and host values only: ``(spec, plan_values)``. Used by :func:`_plan` and by the
-    CPU emulator of the tests (op_tests/pa_v1/test_pa_v1_mma_emulated.py)."""
-    d = call.dims
-    num_seqs, num_rows, mtp = d.num_seqs, d.num_rows, call.mtp
-    spec = spec_for(call, arch, kernel)
-    max_context_len = min(call.max_context_len, d.max_blocks_per_seq * d.block_size)  # (equal after validation)
+def split_values(spec: PaV1Spec, plan: dict, max_context_len: int) -> dict:
+    """The derived launch values of a call with ``max_context_len`` on a plan: the rule the prepared
+    launcher runs on every call (``csrc/include/aiter_swa/pa_v1/split.h``; op_tests/pa_v1/test_pa_v1_split.py
+    checks that both agree). ``plan``: the per-plan values of :data:`spec.LAUNCH` by name.
+
+    Returns ``max_context_len`` clamped to ``[0, max_blocks_per_seq * block_size]``, ``num_partitions``,
+    ``partition_size`` and the workspace offsets (``workspace.layout`` over ``num_query_rows`` rows):
+    the vector kernel splits the attended span (``workspace.num_partitions``) into partitions of
+    :data:`PARTITION_SIZE`; the matrix-core kernel as :func:`mma_split` on the plan's SM count and buffer.
+    """
+    mcl = max(0, min(max_context_len, plan["max_blocks_per_seq"] * plan["block_size"]))
+    mtp, w, heads, rows = plan["mtp"], plan["sliding_window"], plan["num_heads"], plan["num_query_rows"]
+    span = min(mcl, w + mtp - 1) if w > 0 else mcl
+    out_bytes = ELEMENT_BYTES[spec.out_dtype]
     if not spec.mma_rows:
-        parts, partition_size = d.num_partitions, PARTITION_SIZE
-        exp_sums, max_logits, tmp_out = d.workspace_layout[:3]
+        parts, partition_size = -(-span // PARTITION_SIZE), PARTITION_SIZE
     else:
-        rows = spec.mma_rows
-        key_tile = mma_key_tile(d.head_size, rows)
-        chunks = -(-(d.gqa_ratio * mtp) // rows)
-        w = call.sliding_window
-        span = min(max_context_len, w + mtp - 1) if w > 0 else max_context_len
-        out_bytes = call.out.element_size()
+        kv_heads = plan["num_kv_heads"]
+        chunks = -(-((heads // kv_heads if kv_heads > 0 else 0) * mtp) // spec.mma_rows)
         # partials per query row (query.shape[0] of them): the buffer's size bounds the partitions
-        parts, partition_size = mma_split(num_seqs, d.num_kv_heads, chunks, span, key_tile,
-                                          num_rows * d.num_heads * (8 + d.head_size * out_bytes),
-                                          call.workspace_buffer.numel(), num_cus)  # fmt: skip
-        exp_sums, max_logits, tmp_out = layout(num_rows, d.num_heads, d.head_size, parts, out_bytes)[:3]
+        parts, partition_size = mma_split(plan["num_seqs"], kv_heads, chunks, span,
+                                          mma_key_tile(spec.head_size, spec.mma_rows),
+                                          rows * heads * (8 + spec.head_size * out_bytes), plan["workspace_bytes"],
+                                          plan["num_cus"])  # fmt: skip
+    exp_sums, max_logits, tmp_out, _ = layout(rows, heads, spec.head_size, parts, out_bytes)
+    return dict(max_context_len=mcl, num_partitions=parts, partition_size=partition_size, exp_sums_offset=exp_sums,
+                max_logits_offset=max_logits, tmp_out_offset=tmp_out)  # fmt: skip
+
+
+def launch_values(call: PaV1Call, arch: str, num_cus: int, kernel: str | None = None) -> tuple:
+    """The specialization and every launch parameter (``spec.LAUNCH``) of a validated call but the
+    per-call pointers, scalars and stream, from metadata and host values only: ``(spec, values)``:
+    the per-plan values (:func:`_plan` binds them), and ``max_context_len`` with the derived values
+    of :func:`split_values` (which the prepared launcher computes itself on each call). Used by
+    :func:`_plan` and by the CPU emulator of the tests (op_tests/pa_v1/test_pa_v1_mma_emulated.py)."""
+    d = call.dims
+    spec = spec_for(call, arch, kernel)
     ks, vs, qs, os_ = call.key_cache.stride(), call.value_cache.stride(), call.query.stride(), call.out.stride()
     if call.kv_cache_layout == "HND":  # [num_blocks, num_kv_heads, block_size, head_size]
         (kb, kh, kt), (vb, vh, vt) = ks[:3], vs[:3]
     else:  # NHD: [num_blocks, block_size, num_kv_heads, head_size]
         (kb, kt, kh), (vb, vt, vh) = ks[:3], vs[:3]
-    values = dict(
-        device=call.query.get_device(), exp_sums_offset=exp_sums, max_logits_offset=max_logits, tmp_out_offset=tmp_out,
-        num_seqs=num_seqs, num_heads=d.num_heads, num_kv_heads=d.num_kv_heads, num_partitions=parts,
+    plan = dict(
+        device=call.query.get_device(), num_seqs=d.num_seqs, num_heads=d.num_heads, num_kv_heads=d.num_kv_heads,
         bt_stride=call.block_tables.stride(0), q_stride_seq=qs[0], q_stride_head=qs[1], o_stride_seq=os_[0],
         o_stride_head=os_[1], k_stride_block=kb, k_stride_head=kh, k_stride_token=kt, v_stride_block=vb,
         v_stride_head=vh, v_stride_token=vt, sliding_window=call.sliding_window, block_size=d.block_size,
-        max_context_len=max_context_len, num_blocks=call.key_cache.shape[0], mtp=mtp, num_query_rows=num_rows,
-        cu_len=d.cu_len, partition_size=partition_size,
+        num_blocks=call.key_cache.shape[0], mtp=call.mtp, num_query_rows=d.num_rows, cu_len=d.cu_len,
+        max_blocks_per_seq=d.max_blocks_per_seq, workspace_bytes=call.workspace_buffer.numel(), num_cus=num_cus,
     )  # fmt: skip
-    return spec, values
+    return spec, {**plan, **split_values(spec, plan, call.max_context_len)}
 
 
 def _plan(call: PaV1Call) -> Plan:
@@ -230,8 +253,9 @@ def _plan(call: PaV1Call) -> Plan:
         return Plan(None, device_index, kv_vec_bytes, fp8, choice=KERNEL)  # (and nothing for the fast path to file)
     spec, values = launch_values(call, toolchain.device_arch(device_index), multiprocessor_count(device_index))
     selfcheck.ensure(spec, call)  # first use of an untested arch's specialization (selfcheck.py)
-    prepared = loader.load_module(spec).prepare(*LAUNCH.pack_plan(**values))
-    return Plan(prepared, device_index, kv_vec_bytes, fp8, _fast_slots(kv_vec_bytes, fp8), KERNEL)
+    prepared = loader.load_module(spec).prepare(*LAUNCH.pack_plan(**{n: values[n] for n in LAUNCH.plan_names}))
+    return Plan(prepared, device_index, kv_vec_bytes, fp8, _fast_slots(kv_vec_bytes, fp8, call.checked.max_context_limit),
+                KERNEL)  # fmt: skip
 
 
 def run(args: tuple) -> None:
@@ -250,7 +274,7 @@ def run(args: tuple) -> None:
         call.checked, call.dims = checked, checked.dims
         plan = checked.gpu_plan = _plan(call)
     (out, query, key_cache, value_cache, block_tables, cu_query_lens, context_lens, alibi_slopes, sinks, k_scale,
-     v_scale, workspace, scale, cap) = _call_args(args)  # fmt: skip
+     v_scale, workspace, scale, cap, max_context_len) = _call_args(args)  # fmt: skip
     q_ptr, k_ptr, v_ptr, ws_ptr = query.data_ptr(), key_cache.data_ptr(), value_cache.data_ptr(), workspace.data_ptr()
     if (q_ptr | ws_ptr) % VEC_BYTES or (k_ptr | v_ptr) % plan.kv_vec_bytes:
         for name, t, align in (("query", query, VEC_BYTES), ("key_cache", key_cache, plan.kv_vec_bytes),
@@ -267,7 +291,8 @@ def run(args: tuple) -> None:
         out.data_ptr(), q_ptr, k_ptr, v_ptr, block_tables.data_ptr(),
         cu_query_lens.data_ptr() if cu_query_lens is not None else 0, context_lens.data_ptr(),
         alibi_slopes.data_ptr() if alibi_slopes is not None else 0, sinks.data_ptr() if sinks is not None else 0,
-        k_scale.data_ptr() if plan.fp8 else 0, v_scale.data_ptr() if plan.fp8 else 0, ws_ptr, scale, cap, stream,
+        k_scale.data_ptr() if plan.fp8 else 0, v_scale.data_ptr() if plan.fp8 else 0, ws_ptr, scale, cap,
+        max_context_len, stream,
     )  # fmt: skip
     if not debug_checks.ENABLED:  # a miss of the fast path (aiter_swa._fast_path): file this launch for its key
         _fast_path.publish(plan.launch, plan.fast_slots, f"cuda:{plan.device_index}", stream)

@@ -110,5 +110,7 @@ def paged_attention_v1_fake(*args) -> None:
     check(PaV1Call(*args))
 
 
+#: ``max_context_len`` changes every decode step: the fast path reads it per call (``gpu._fast_slots``).
 QUALNAMES = define_op(NAME, SCHEMA, cpu=paged_attention_v1_cpu, cuda=paged_attention_v1_cuda,
-                      fake=paged_attention_v1_fake, aiter_alias=True, fast_path=True)
+                      fake=paged_attention_v1_fake, aiter_alias=True, fast_path=True,
+                      per_call_ints=("max_context_len",))  # fmt: skip

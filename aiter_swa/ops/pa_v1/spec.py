@@ -146,8 +146,11 @@ def gqa_bucket(gqa_ratio: int) -> int:
 
 #: The launcher's parameters in order (csrc/templates/pa_v1.cpp.jinja renders its signature from
 #: this; aiter_swa/ops/pa_v1/gpu.py builds the arguments from it). Strides are in elements. The
-#: per-plan values (sizes, strides, workspace offsets, device) are bound once per metadata key
-#: (``prepare``); a call passes the pointers, the two float scalars and the stream.
+#: per-plan values (sizes, strides, the buffer's size, the device) are bound once per metadata key
+#: (``prepare``); a call passes the pointers, the two float scalars, ``max_context_len`` and the
+#: stream. The derived values (the split and the workspace offsets, which follow from
+#: ``max_context_len``) are computed by the prepared launcher on each call
+#: (csrc/include/aiter_swa/pa_v1/split.h, the same rule as gpu.launch_values); ``launch`` takes them.
 LAUNCH = LaunchContract((
     Param("out", "ptr", "[num_seqs, num_heads, head_size] of out_dtype", per_call=True),
     Param("query", "ptr", "[num_seqs, num_heads, head_size] of q_dtype", per_call=True),
@@ -163,15 +166,19 @@ LAUNCH = LaunchContract((
     Param("workspace", "ptr", "the workspace buffer (16-byte aligned); its arrays at the offsets below", per_call=True),
     Param("scale", "float", per_call=True),
     Param("soft_cap", "float", "<= 0: off", per_call=True),
+    Param("max_context_len", "int", "context_lens entries are clamped to [0, this] on the device; the prepared "
+          "launcher clamps it to max_blocks_per_seq * block_size and derives the split from it", per_call=True),
     Param("stream", "stream", "the raw stream of `device`", per_call=True),
     Param("device", "int", "GPU index of the tensors: the launch switches to it and back"),
-    Param("exp_sums_offset", "int", "bytes: float32 [num_seqs, num_heads, num_partitions] (workspace.layout)"),
-    Param("max_logits_offset", "int", "bytes: float32 [num_seqs, num_heads, num_partitions]"),
-    Param("tmp_out_offset", "int", "bytes: out_dtype [num_seqs, num_heads, num_partitions, head_size]"),
+    Param("exp_sums_offset", "int", "bytes: float32 [num_query_rows, num_heads, num_partitions] (workspace.layout)",
+          derived=True),
+    Param("max_logits_offset", "int", "bytes: float32 [num_query_rows, num_heads, num_partitions]", derived=True),
+    Param("tmp_out_offset", "int", "bytes: out_dtype [num_query_rows, num_heads, num_partitions, head_size]",
+          derived=True),
     Param("num_seqs", "int"),
     Param("num_heads", "int"),
     Param("num_kv_heads", "int"),
-    Param("num_partitions", "int", "split-K partitions per sequence (grid z); <= 1: no reduce"),
+    Param("num_partitions", "int", "split-K partitions per sequence (grid z); <= 1: no reduce", derived=True),
     Param("bt_stride", "int"),
     Param("q_stride_seq", "int"),
     Param("q_stride_head", "int"),
@@ -184,15 +191,16 @@ LAUNCH = LaunchContract((
     Param("v_stride_head", "int"),
     Param("v_stride_token", "int"),
     Param("sliding_window", "int", "tokens; <= 0: off (saturated to int32 by the kernel: exact, contexts are int32)"),
-    Param("max_context_len", "int", "context_lens entries are clamped to [0, this] on the device; "
-          "min(max_context_len, max_blocks_per_seq * block_size)"),
     Param("num_blocks", "int", "key_cache.shape[0]: a block id outside [0, num_blocks) is never dereferenced"),
     Param("block_size", "int", "tokens per cache block, >= 1"),
     Param("mtp", "int", "query tokens per sequence at most (rows s * mtp + i without cu_query_lens)"),
     Param("num_query_rows", "int", "query.shape[0]: rows outside [0, this) are neither read nor written"),
     Param("cu_len", "int", "entries of cu_query_lens: num_seqs + 1, or num_seqs (the last end: num_query_rows); 0: none"),
     Param("partition_size", "int", "keys per split-K partition (mma kernel: a multiple of its key tile; "
-          "the vector kernel's is PARTITION_SIZE)"),
+          "the vector kernel's is PARTITION_SIZE)", derived=True),
+    Param("max_blocks_per_seq", "int", "block_tables.shape[1]: max_context_len is clamped to it * block_size"),
+    Param("workspace_bytes", "int", "bytes of the workspace buffer: a split that needs more is an error"),
+    Param("num_cus", "int", "SMs / CUs of the device (the matrix-core kernel's split aims at them)"),
 ))  # fmt: skip
 
 
@@ -255,6 +263,7 @@ class PaV1Spec(KernelSpec):
             "partition_size": PARTITION_SIZE,
             "key_tile": mma_key_tile(self.head_size, self.mma_rows) if self.mma_rows else 0,
             "num_threads": NUM_THREADS,
+            "mma_target_per_cu": MMA_TARGET_WORKGROUPS_PER_CU,
             "q_vec_bytes": VEC_ELEMS * ELEMENT_BYTES[self.q_dtype],
             "kv_vec_bytes": VEC_ELEMS * ELEMENT_BYTES[self.kv_dtype],
             **LAUNCH.template_vars(),

@@ -114,3 +114,32 @@ def get_workspace_size(
     check_mtp(mtp)
     parts = num_partitions(max_context_len, sliding_window, partition_size, mtp)
     return layout(num_seqs * mtp, num_heads, head_size, parts, dtype.itemsize)[3]
+
+
+def max_context_limit(
+    num_seqs: int,
+    num_heads: int,
+    head_size: int,
+    workspace_bytes: int,
+    dtype: torch.dtype,
+    sliding_window: int = 0,
+    partition_size: int = PARTITION_SIZE,
+    mtp: int = 1,
+) -> int | None:
+    """The largest ``max_context_len`` whose :func:`get_workspace_size` (same other arguments) is at
+    most ``workspace_bytes``, or None when every ``max_context_len`` fits (a window whose
+    ``w + mtp - 1`` keys fit, or no sequence). Exact: ``get_workspace_size`` grows with
+    ``max_context_len`` only through the partition count, ``ceil(span / partition_size)``, and needs
+    ``num_seqs * mtp * num_heads * (8 + head_size * itemsize)`` bytes per partition beyond one.
+
+    Raises:
+        TypeError, ValueError: as :func:`get_workspace_size`.
+    """
+    get_workspace_size(num_seqs, num_heads, head_size, 0, dtype, sliding_window, partition_size, mtp)  # its checks
+    per_partition = num_seqs * mtp * num_heads * (8 + head_size * dtype.itemsize)
+    if per_partition <= 0:
+        return None
+    span_limit = partition_size * max(1, workspace_bytes // per_partition)  # one partition needs no workspace
+    if sliding_window > 0 and sliding_window + mtp - 1 <= span_limit:
+        return None
+    return span_limit

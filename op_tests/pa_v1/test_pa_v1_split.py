@@ -1,0 +1,137 @@
+"""The per-call split of pa_v1 (``max_context_len`` a per-call value): the prepared launcher's C++
+rule (``csrc/include/aiter_swa/pa_v1/split.h``) against the Python one (``gpu.split_values``, which
+``gpu.launch_values`` and the CPU emulator use), on the CPU.
+
+``split.h`` is compiled with the host C++ compiler into a small library (the launch contract's
+``LaunchArgs`` struct generated from ``spec.LAUNCH``, as the emulator does) and called through ctypes.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import random
+import subprocess
+
+import pytest
+
+from aiter_swa.ops.pa_v1 import gpu
+from aiter_swa.ops.pa_v1.spec import (ELEMENT_BYTES, LAUNCH, MMA_ROWS, MMA_TARGET_WORKGROUPS_PER_CU, PARTITION_SIZE,
+                                      SUPPORTED_HEAD_SIZES, PaV1Spec, mma_key_tile, mma_rows_fit)  # fmt: skip
+from testlib.pa_v1_mma import ROOT, LaunchArgs, _launch_args_header, host_compiler
+
+DRIVER = r"""
+#include <cstdint>
+#include "launch_args.h"
+#include "aiter_swa/pa_v1/split.h"
+extern "C" void split(const LaunchArgs* a, int64_t head_size, int64_t out_bytes, int64_t rows, int64_t key_tile,
+                      int64_t vector_partition_size, int64_t target_per_cu, int64_t* out) {
+  const aiter_swa::pa_v1::Split s =
+      aiter_swa::pa_v1::split_for(*a, head_size, out_bytes, rows, key_tile, vector_partition_size, target_per_cu);
+  const int64_t v[] = {s.max_context_len, s.num_partitions, s.partition_size, s.exp_sums_offset,
+                       s.max_logits_offset, s.tmp_out_offset, s.workspace_bytes};
+  for (int i = 0; i < 7; ++i) out[i] = v[i];
+}
+"""
+FIELDS = ("max_context_len", "num_partitions", "partition_size", "exp_sums_offset", "max_logits_offset",
+          "tmp_out_offset", "workspace_bytes")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def split_lib(tmp_path_factory):
+    cxx = host_compiler()
+    if cxx is None:
+        pytest.skip("no host C++ compiler (clang++ or g++)")
+    d = tmp_path_factory.mktemp("split")
+    (d / "launch_args.h").write_text(_launch_args_header())
+    (d / "split.cpp").write_text(DRIVER)
+    so = d / "split.so"
+    r = subprocess.run([cxx, "-std=c++20", "-O1", "-fPIC", "-shared", f"-I{d}", f"-I{ROOT / 'csrc' / 'include'}",
+                        str(d / "split.cpp"), "-o", str(so)], capture_output=True, text=True)  # fmt: skip
+    assert r.returncode == 0, r.stderr[-3000:]
+    lib = ctypes.CDLL(str(so))
+    lib.split.argtypes = [ctypes.POINTER(LaunchArgs)] + [ctypes.c_int64] * 6 + [ctypes.POINTER(ctypes.c_int64)]
+    return lib
+
+
+def cpp_split(lib, spec: PaV1Spec, plan: dict, max_context_len: int) -> dict:
+    a = LaunchArgs(**{p.name: 0 for p in LAUNCH.params})
+    for name, value in plan.items():
+        setattr(a, name, value)
+    a.max_context_len = max_context_len
+    out = (ctypes.c_int64 * 7)()
+    key_tile = mma_key_tile(spec.head_size, spec.mma_rows) if spec.mma_rows else 0
+    lib.split(ctypes.byref(a), spec.head_size, ELEMENT_BYTES[spec.out_dtype], spec.mma_rows, key_tile, PARTITION_SIZE,
+              MMA_TARGET_WORKGROUPS_PER_CU, out)  # fmt: skip
+    return dict(zip(FIELDS, out))
+
+
+def random_plan(rng: random.Random, mma: bool) -> tuple:
+    """A spec and a consistent per-plan value set (sizes as validation admits them)."""
+    head_size = rng.choice(SUPPORTED_HEAD_SIZES)
+    rows = rng.choice([r for r in MMA_ROWS if mma_rows_fit(head_size, r)]) if mma else 0
+    spec = PaV1Spec("bf16", "bf16", rng.choice(("bf16", "fp16")), head_size, 1 if mma else 8,
+                    rng.random() < 0.5, False, False, arch="sm_90", mma_rows=rows)  # fmt: skip
+    num_kv_heads = rng.choice((1, 2, 8))
+    num_heads = num_kv_heads * rng.choice((1, 2, 4, 7, 16))
+    num_seqs = rng.choice((0, 1, 2, 3, 64, 257))
+    mtp = rng.choice((1, 2, 4, 9)) if mma else 1
+    num_rows = num_seqs * mtp if rng.random() < 0.7 or not mma else rng.choice((0, 1, 5, 300))
+    block_size = rng.choice((1, 16, 32, 272))
+    max_blocks = rng.choice((1, 2, 9, 64, 1024))
+    window = rng.choice((0, -5, 1, 3, 128, 255, 256, 257, 4096, 2**31 - 1, 2**63 - 1))
+    # buffers: none, aiter's sizing for some context, anything
+    per_part = num_rows * num_heads * (8 + head_size * ELEMENT_BYTES[spec.out_dtype])
+    workspace = rng.choice((0, 1, per_part, 2 * per_part, 7 * per_part + 5, rng.randrange(1 << 30)))
+    plan = dict(num_seqs=num_seqs, num_heads=num_heads, num_kv_heads=num_kv_heads, sliding_window=window,
+                block_size=block_size, mtp=mtp, num_query_rows=num_rows, max_blocks_per_seq=max_blocks,
+                workspace_bytes=workspace, num_cus=rng.choice((0, 1, 78, 132, 304)))  # fmt: skip
+    return spec, plan
+
+
+@pytest.mark.parametrize("mma", [False, True], ids=["vector", "mma"])
+def test_cpp_split_equals_python(split_lib, mma):
+    rng = random.Random(7 + mma)
+    for _ in range(3000):
+        spec, plan = random_plan(rng, mma)
+        cap = plan["max_blocks_per_seq"] * plan["block_size"]
+        for mcl in {0, 1, rng.randrange(cap + 1), cap, cap + 1, 2**31 - 1, -3}:
+            py = gpu.split_values(spec, plan, mcl)
+            got = cpp_split(split_lib, spec, plan, mcl)
+            assert {k: got[k] for k in py} == py, (spec.name, plan, mcl)
+            if py["num_partitions"] > 1:  # the bytes it needs: workspace.layout's total
+                assert got["workspace_bytes"] == py["tmp_out_offset"] + (py["tmp_out_offset"] // 8) * spec.head_size * (
+                    ELEMENT_BYTES[spec.out_dtype])
+            else:
+                assert got["workspace_bytes"] == 0
+
+
+def test_cpp_split_saturates(split_lib):
+    """Absurd sizes (never validated, but a launcher may be called directly): no overflow, and a
+    saturated byte count is larger than any buffer."""
+    spec = PaV1Spec("bf16", "bf16", "bf16", 512, 8, False, False, False, arch="sm_90")
+    plan = dict(num_seqs=1, num_heads=2**40, num_kv_heads=1, sliding_window=0, block_size=2**40, mtp=1,
+                num_query_rows=2**40, max_blocks_per_seq=2**40, workspace_bytes=2**62, num_cus=132)  # fmt: skip
+    got = cpp_split(split_lib, spec, plan, 2**31 - 1)
+    assert got["max_context_len"] == 2**31 - 1 and got["num_partitions"] == -(-(2**31 - 1) // PARTITION_SIZE)
+    assert got["workspace_bytes"] == 2**63 - 1
+
+
+def test_launch_values_use_split_values():
+    """launch_values' derived values are split_values' of its plan (one rule in Python)."""
+    import torch
+
+    from aiter_swa.ops.pa_v1.call import validate
+
+    q = torch.zeros(3, 8, 64, dtype=torch.bfloat16)
+    kv = torch.zeros(40, 2, 16, 64, dtype=torch.bfloat16)
+    bt = torch.zeros(3, 12, dtype=torch.int32)
+    cl = torch.zeros(3, dtype=torch.int32)
+    ws = torch.empty(1 << 20, dtype=torch.uint8)
+    for mcl in (0, 100, 192):
+        call = validate(torch.empty_like(q), ws, q, kv, kv, 0.1, bt, None, cl, mcl, None, "auto", "HND", 0.0, cl, cl)
+        for kernel in ("vector", "mma"):
+            spec, values = gpu.launch_values(call, "sm_90", 132, kernel)
+            plan = {n: values[n] for n in LAUNCH.plan_names}
+            assert {k: values[k] for k in LAUNCH.derived_names} == {
+                k: v for k, v in gpu.split_values(spec, plan, mcl).items() if k != "max_context_len"}
+            assert values["max_context_len"] == mcl
