@@ -14,6 +14,7 @@ import logging
 import pytest
 
 from aiter_swa.jit import loader, resources
+from aiter_swa.ops.pa_v1 import gpu
 from aiter_swa.ops.pa_v1.spec import LAUNCH, PaV1Spec, fp8_format_for_arch
 from testlib.jit import JIT_ENV, assert_all_built, gpu_visible, toolchain_problem
 from testlib.pa_v1 import call_raw, null_launch_args
@@ -98,6 +99,19 @@ def test_load_and_launch(prebuilt_env, spec):
     call_args = dict(zip(LAUNCH.call_names, per_call))
     assert call_raw(prepare(**{**plan_args, "num_seqs": 0}), **call_args) is None
     assert "grid too large" in call_raw(prepare(**{**plan_args, "num_kv_heads": 70000}), **call_args)
+    # the split derived per call from max_context_len (split.h) is gpu.split_values' (Python)
+    for mcl in (0, 1, 300, 512, 513, 10**6):
+        expected = gpu.split_values(spec, plan_args, mcl)
+        assert prepare(**plan_args).derived(mcl) == expected, mcl
+    # a buffer for one partition only: the vector kernel's two partitions do not fit (an error before
+    # the launch); the matrix-core kernel's split stays within the buffer (one partition)
+    small = {**plan_args, "num_seqs": 0, "sliding_window": 0, "workspace_bytes": 0}
+    message = call_raw(prepare(**small), **{**call_args, "max_context_len": 512})
+    if spec.mma_rows:
+        assert message is None and prepare(**small).derived(512)["num_partitions"] == 1
+    else:
+        assert message is not None and "max_context_len=512 needs " in message, message
+        assert message.endswith("workspace bytes, the plan's buffer has 0"), message
     with pytest.raises(TypeError, match="prepare arguments: missing \\['device'\\]"):
         LAUNCH.pack_plan(**{k: v for k, v in plan_args.items() if k != "device"})
     if gpu_visible(spec.backend):

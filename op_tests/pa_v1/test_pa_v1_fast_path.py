@@ -151,3 +151,74 @@ def test_tensors_on_a_non_current_device():
     assert _stats()["hits"] == before["hits"] + 1
     assert torch.cuda.current_device() == 0
     assert_matches_reference(out1, case1.reference(), "cuda:1")
+
+
+@pytest.mark.parametrize("window,mtp", [(0, 1), (300, 1), (0, 2)], ids=["full", "window", "mtp2_matrix_core"])
+def test_growing_max_context_len_stays_on_the_fast_path(window, mtp):
+    """A decode loop (issue 7): max_context_len grows every step, the block table and the workspace
+    sized for the last step. After the first call every call is a hit (before, each new value was a
+    miss of about 200 us), with its own split (vector kernel: 1 to 36 partitions; two query tokens:
+    the matrix-core kernel's SM-count split), no host sync, matching the reference."""
+    case = _case(seed=11, window=window, lens=(3000, 1, 0, 9216))
+    if mtp > 1:
+        case.mtp = mtp
+        case.query = torch.randn(case.query.shape[0] * mtp, *case.query.shape[1:], dtype=case.query.dtype,
+                                 device=case.query.device)  # fmt: skip
+    out, ws = torch.full_like(case.query, float("nan")), case.workspace()
+    full_lens = case.context_lens.clone()
+    before = None
+    for step, m in enumerate((1, 256, 257, 2048, 5000, 9216)):
+        case.context_lens = full_lens.clamp_max(m)
+        case.max_context_len = m
+        out.fill_(float("nan"))
+        if step == 0:
+            _call(case, out, ws)  # a miss (or a hit of an earlier test's key)
+            before = _stats()
+        else:
+            args = case.op_args(out, ws)
+            with no_host_sync():
+                torch.ops.aiter_swa.paged_attention_v1(*args)
+        assert_matches_reference(out, case.reference(), f"max_context_len {m}")
+    after = _stats()
+    assert after["hits"] - before["hits"] == 5 and after["misses"] == before["misses"], (before, after)
+
+
+def test_max_context_len_beyond_the_plan_raises_the_python_error():
+    """A max_context_len above what the key's block table admits (the plan's bound) takes the slow
+    twin, which raises the validation's error before ``out`` is written; the admitted values still hit."""
+    case = _case(seed=12, window=0, lens=(200, 0, 77, 256))  # 16 blocks of 16: max_context_len <= 256
+    out, ws = torch.full_like(case.query, float("nan")), case.workspace()
+    _call(case, out, ws)
+    torch.cuda.synchronize()
+    out.fill_(float("nan"))
+    before = _stats()
+    case.max_context_len = 257
+    with pytest.raises(ValueError, match=r"^block_tables: expected shape \[num_seqs=4, >= ceil\(max_context_len=257"):
+        _call(case, out, ws)
+    torch.cuda.synchronize()
+    assert bool(out.isnan().all()), "out was written for a rejected call"
+    after = _stats()
+    assert after["out_of_range"] == before["out_of_range"] + 1 and after["hits"] == before["hits"], (before, after)
+    case.max_context_len = 256
+    _call(case, out, ws)
+    assert _stats()["hits"] == after["hits"] + 1
+
+
+def test_python_path_keeps_its_plan_as_max_context_len_grows():
+    """The Python path (the slow twin, the fast path's misses and AITER_SWA_FAST_PATH=0): one
+    validation record and one plan for every max_context_len of the metadata."""
+    from aiter_swa.ops.pa_v1 import call as pa_call
+
+    case = _case(seed=13, window=0, lens=(3000, 1, 0, 9216))
+    out, ws = torch.full_like(case.query, float("nan")), case.workspace()
+    full_lens = case.context_lens.clone()
+    plans = set()
+    for m in (9216, 100, 4000):
+        case.context_lens = full_lens.clamp_max(m)
+        case.max_context_len = m
+        out.fill_(float("nan"))
+        args = case.op_args(out, ws)
+        torch.ops.aiter_swa._paged_attention_v1_slow(*args)
+        plans.add(id(pa_call.lookup(pa_call.full_args(args)).gpu_plan))
+        assert_matches_reference(out, case.reference(), f"Python path, max_context_len {m}")
+    assert len(plans) == 1

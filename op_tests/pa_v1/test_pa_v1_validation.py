@@ -266,3 +266,105 @@ def test_validation_does_not_synchronise():
     args = valid_args("cuda")
     with no_host_sync():
         validate(*args.values())
+
+
+def _with_context(args: dict, max_context_len: int) -> dict:
+    """``args`` with this ``max_context_len`` and context lengths within it (the CPU path checks them)."""
+    top = max(0, min(max_context_len, 2**31 - 1))
+    lens = torch.tensor([min(LENS[0], top), top], dtype=torch.int32, device=args["context_lens"].device)
+    return {**args, "max_context_len": max_context_len, "context_lens": lens}
+
+
+def test_growing_max_context_len_reuses_the_checks(device, monkeypatch):
+    """A decode loop whose max_context_len grows every step: the metadata's checks run once (the
+    cache key leaves max_context_len out) and the sizes follow each call's max_context_len."""
+    from aiter_swa.ops.pa_v1 import call as pa_call
+
+    args = valid_args(device)
+    pa_call._CHECKS.clear()
+    runs = []
+    real_check = pa_call.check
+    monkeypatch.setattr(pa_call, "check", lambda c: runs.append(c.max_context_len) or real_check(c))
+    records = set()
+    for mcl in list(range(0, 600, 23)) + [600, 607, 608]:  # 1, 2, 3 partitions; 608 = 38 blocks of 16
+        a = _with_context(args, mcl)
+        torch.ops.aiter_swa.paged_attention_v1(*a.values())
+        call = validate(*a.values())
+        records.add(id(call.checked))
+        assert call.dims.max_context_len == mcl and call.dims.num_partitions == -(-mcl // 256)
+        assert call.dims.workspace_layout[3] == get_workspace_size(NUM_SEQS, NUM_HEADS, HEAD_SIZE, mcl, torch.bfloat16)
+    assert runs == [0], f"the checks ran for max_context_len {runs}"
+    assert len(records) == 1 and call.checked.max_context_limit == 608
+
+
+@pytest.mark.parametrize("limited_by", ["block_tables", "workspace_buffer"])
+def test_max_context_len_beyond_what_the_metadata_admits(device, limited_by):
+    """After calls of the same metadata filled the caches (and, on a GPU, the fast path), a
+    max_context_len above what the block table or the workspace admits raises the validation's
+    error, ``out`` untouched; the admitted values still run."""
+    args = valid_args(device)
+    if limited_by == "workspace_buffer":  # a buffer for 2 partitions (512 keys); the block table holds 608
+        small = get_workspace_size(NUM_SEQS, NUM_HEADS, HEAD_SIZE, 512, torch.bfloat16)
+        args["workspace_buffer"] = torch.empty(small, dtype=torch.uint8, device=device)
+        limit = 512
+        expected = f">= {get_workspace_size(NUM_SEQS, NUM_HEADS, HEAD_SIZE, 513, torch.bfloat16)} bytes"
+        given = str(small)
+    else:
+        limit, expected, given = 608, ">= ceil(max_context_len=609 / block_size=16)=39", "(2, 38)"
+    for mcl in (1, 300, limit, 2):
+        torch.ops.aiter_swa.paged_attention_v1(*_with_context(args, mcl).values())
+    expect_rejected(_with_context(args, limit + 1), ValueError, limited_by, expected, given)
+    expect_rejected(_with_context(args, 2**31), ValueError, "max_context_len", "<= 2147483647", "2147483648")
+    expect_rejected(_with_context(args, -1), ValueError, "max_context_len", ">= 0", "-1")
+    torch.ops.aiter_swa.paged_attention_v1(*_with_context(args, limit).values())
+
+
+def _largest_admitted(num_seqs, heads, head_size, nbytes, dtype, window, mtp, bt_width, block_size) -> int:
+    """The largest max_context_len that passes (bisection over get_workspace_size and the block table)."""
+    from aiter_swa.ops.pa_v1.call import MAX_CONTEXT_LEN
+
+    def ok(m):
+        return (get_workspace_size(num_seqs, heads, head_size, m, dtype, window, mtp=mtp) <= nbytes
+                and -(-m // block_size) <= bt_width)  # fmt: skip
+
+    lo, hi = 0, MAX_CONTEXT_LEN
+    if ok(hi):
+        return hi
+    while hi - lo > 1:  # ok(lo), not ok(hi)
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if ok(mid) else (lo, mid)
+    return lo
+
+
+def test_max_context_limit_is_exact():
+    """Checked.max_context_limit (what the fast path and the validation cache admit without the
+    checks) is the largest max_context_len that passes them, for windows on and off, mtp, dtypes,
+    buffers of any size (aiter's sizing included) and block-table widths; one above it is rejected."""
+    import random
+
+    from aiter_swa.ops.pa_v1.call import MAX_CONTEXT_LEN, lookup
+
+    rng = random.Random(3)
+    for _ in range(150):
+        num_seqs, kvh, gqa = rng.choice((1, 2, 5)), rng.choice((1, 2)), rng.choice((1, 4))
+        heads, head_size, mtp = kvh * gqa, rng.choice((64, 128)), rng.choice((1, 1, 3))
+        dtype, block_size = rng.choice((torch.bfloat16, torch.float16)), rng.choice((1, 16, 272))
+        window = rng.choice((0, -1, 1, 100, 255, 256, 257, 1000, 2**40))
+        bt_width = rng.choice((1, 3, 40, 10**6, 10**8))
+        aiter_ctx = rng.choice((1, 300, 5000, 70000))  # aiter's sizing for a context, or anything
+        aiter_bytes = num_seqs * mtp * heads * -(-aiter_ctx // 256) * (head_size * dtype.itemsize + 8)
+        nbytes = rng.choice((0, aiter_bytes, rng.randrange(10**7)))
+        meta = dict(device="meta")
+        q = torch.empty(num_seqs * mtp, heads, head_size, dtype=dtype, **meta)
+        kv = torch.empty(4, kvh, block_size, head_size, dtype=dtype, **meta)
+        i32 = dict(dtype=torch.int32, **meta)
+        args = [torch.empty_like(q), torch.empty(nbytes, dtype=torch.uint8, **meta), q, kv, kv, 0.1,
+                torch.empty(num_seqs, bt_width, **i32), None, torch.empty(num_seqs, **i32), 0, None, "auto", "HND",
+                0.0, q, q, None, 256, mtp, window, None]  # fmt: skip
+        expected = _largest_admitted(num_seqs, heads, head_size, nbytes, dtype, window, mtp, bt_width, block_size)
+        args[9] = expected
+        assert lookup(tuple(args)).max_context_limit == expected, (num_seqs, heads, head_size, nbytes, window, mtp)
+        if expected < MAX_CONTEXT_LEN:
+            args[9] = expected + 1
+            with pytest.raises(ValueError, match="^(block_tables|workspace_buffer): expected"):
+                validate(*args)

@@ -78,7 +78,7 @@ def publish_test_launcher(store: list) -> None:
 
 
 @contextlib.contextmanager
-def fast_op(name: str, slow, limit: int = _fast_path.ENTRY_LIMIT):
+def fast_op(name: str, slow, limit: int = _fast_path.ENTRY_LIMIT, per_call_ints: tuple = ()):
     """A test-only op ``NS::<name>`` served on the CPU key by the fast kernel, whose misses run
     ``slow`` (the kernel of its twin ``NS::_<name>_slow``); yields the op."""
     lib = torch.library.Library(NS, "FRAGMENT")
@@ -86,7 +86,7 @@ def fast_op(name: str, slow, limit: int = _fast_path.ENTRY_LIMIT):
     lib.define(f"_{name}_slow" + SCHEMA)
     lib.impl(f"_{name}_slow", slow, "CPU")
     try:
-        assert _fast_path.install(f"{NS}::{name}", f"{NS}::_{name}_slow", "CPU", limit)
+        assert _fast_path.install(f"{NS}::{name}", f"{NS}::_{name}_slow", "CPU", limit, per_call_ints)
         yield getattr(torch.ops.aiter_swa_fptest, name)
     finally:
         lib._destroy()
@@ -324,7 +324,8 @@ def test_pa_v1_slots_follow_the_launch_contract():
     from aiter_swa.ops.pa_v1.spec import LAUNCH
 
     for fp8, kv_align in ((False, 16), (True, 8)):
-        slots = dict(zip(LAUNCH.call_names, gpu._fast_slots(kv_align, fp8)))
+        slots = dict(zip(LAUNCH.call_names, gpu._fast_slots(kv_align, fp8, 777)))
+        assert slots["max_context_len"] == (_fast_path.BOUNDED_INT, ARG_INDEX["max_context_len"], 777)
         assert list(slots) == list(LAUNCH.call_names)
         assert slots["stream"][0] == _fast_path.STREAM
         assert slots["scale"] == (_fast_path.DOUBLE, ARG_INDEX["scale"], 0)
@@ -371,3 +372,75 @@ def test_nested_fast_path_call_keeps_the_outer_key(fresh):
         assert len(outer_launchers) == 1, "the second outer call must be a hit"
         assert outer_launchers[0].calls == 1 and outer_launchers[0].values[1] == x.data_ptr()
         assert fresh.slow_calls == 1 and _fast_path.stats(QUALNAME)["entries"] == 1
+
+
+#: The per-call int test: ``n`` (argument 4) is left out of the key and read per call, admitted in
+#: ``[0, N_BOUND]`` (as pa_v1's max_context_len up to what its metadata admits).
+N_BOUND = 1000
+BOUNDED_SLOTS = SLOTS[:5] + ((_fast_path.BOUNDED_INT, 4, N_BOUND),)
+
+
+class BoundedProbe(Probe):
+    """A slow twin whose ``n`` must be in ``[0, N_BOUND]`` (else the ValueError, ``out`` untouched);
+    its launches read ``n`` per call."""
+
+    def slow(self, out, x, opt=None, f=0.0, n=0, s="", b=False):
+        self.slow_calls += 1
+        if not 0 <= n <= N_BOUND:
+            raise ValueError(f"n: expected an int in [0, {N_BOUND}], got {n}")
+        out.fill_(float(n))  # its "launch"
+        launcher = Launcher(len(BOUNDED_SLOTS))
+        self.launchers.append(launcher)
+        _fast_path.publish(launcher, BOUNDED_SLOTS, "cpu", 0)
+
+
+def test_per_call_int_stays_on_the_fast_path():
+    """A loop whose per-call int grows every step (pa_v1's max_context_len in a decode loop): one
+    miss, then every call a hit that passes the value; beyond its bounds the slow twin raises."""
+    state = BoundedProbe()
+    qual = f"{NS}::probe_len"
+    with fast_op("probe_len", state.slow, per_call_ints=("n",)) as probe_len:
+        out, x = aligned(), aligned()
+        for n in range(0, N_BOUND + 1, 37):
+            probe_len(out, x, None, 0.5, n, "HND", True)
+        probe_len(out, x, None, 0.5, N_BOUND, "HND", True)
+        stats = _fast_path.stats(qual)
+        assert state.slow_calls == 1 and stats["misses"] == 1, stats
+        assert stats["hits"] == len(range(0, N_BOUND + 1, 37)) and stats["entries"] == 1, stats
+        assert state.launchers[0].values[5] == N_BOUND, "the per-call int is passed in its slot"
+        out.fill_(-1.0)
+        for bad in (N_BOUND + 1, -1, 2**62):  # outside the bounds: the slow twin's error, out untouched
+            with pytest.raises(ValueError, match=rf"n: expected an int in \[0, {N_BOUND}\], got {bad}"):
+                probe_len(out, x, None, 0.5, bad, "HND", True)
+            assert bool((out == -1.0).all()), "out was written for a rejected call"
+        stats = _fast_path.stats(qual)
+        assert stats["out_of_range"] == 3 and state.slow_calls == 4 and stats["hits"] == len(range(0, N_BOUND + 1, 37))
+        probe_len(out, x, None, 0.25, 5, "HND", True)  # another float: a new key (the int is still not in it)
+        probe_len(out, x, None, 0.25, 6, "HND", True)
+        assert state.slow_calls == 5 and state.launchers[1].values[5] == 6
+        _fast_path.extension().clear(qual)
+
+
+def test_per_call_ints_must_be_int_arguments():
+    def slow(*args):
+        pass
+
+    with pytest.raises(ValueError, match="per-call argument s is a str, not an int"):
+        with fast_op("probe_str", slow, per_call_ints=("s",)):
+            pass
+    with pytest.raises(ValueError, match="no argument nope"):
+        with fast_op("probe_nope", slow, per_call_ints=("nope",)):
+            pass
+
+
+def test_bounded_slot_needs_a_per_call_int(fresh):
+    """A launch may read a per-call value only from an argument that is not in the key."""
+    launcher = Launcher(1)
+    ext = _fast_path.extension()
+
+    def bad_slow(*args):
+        ext.publish(*launcher.raw(), launcher, ((_fast_path.BOUNDED_INT, 4, 10),), "cpu", 0)
+
+    with fast_op("probe_bad_bound", bad_slow) as probe_bad:
+        with pytest.raises(ValueError, match="argument 4 is not a per-call int of the op"):
+            probe_bad(aligned(), aligned(), None, 0.5, 3, "HND", True)
