@@ -35,9 +35,9 @@ __device__ __forceinline__ float lse_merge_block(const float* max_logits, const 
   float gmax = sink, total = sink > -INFINITY ? 1.f : 0.f, acc = 0.f;  // total relative to gmax
   for (int c = 0; c < n; c += NUM_THREADS) {
     const int cnt = min(NUM_THREADS, n - c);
-    float v[kBatch];
+    TPart v[kBatch];  // raw: widened where used
 #pragma unroll
-    for (int j = 0; j < kBatch; ++j) v[j] = j < cnt ? to_float(my[int64_t(c + j) * partial_stride]) : 0.f;
+    for (int j = 0; j < kBatch; ++j) v[j] = j < cnt ? my[int64_t(c + j) * partial_stride] : TPart{};
     float m_e = -INFINITY, s_e = 0.f;
     if (e < cnt) {
       m_e = max_logits[c + e];
@@ -57,14 +57,14 @@ __device__ __forceinline__ float lse_merge_block(const float* max_logits, const 
       if (i0 > 0) {
 #pragma unroll
         for (int j = 0; j < kBatch; ++j)
-          v[j] = i0 + j < cnt ? to_float(my[int64_t(c + i0 + j) * partial_stride]) : 0.f;
+          v[j] = i0 + j < cnt ? my[int64_t(c + i0 + j) * partial_stride] : TPart{};
       }
 #pragma unroll
       for (int j = 0; j < kBatch; ++j) {
         if (i0 + j < cnt) {
           const float w = s_w[i0 + j];
           total += w;
-          acc = fmaf(w, v[j], acc);
+          acc = fmaf(w, to_float(v[j]), acc);
         }
       }
     }
