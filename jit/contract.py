@@ -105,6 +105,15 @@ class LaunchContract:
         """
         return _ordered("prepare", self.plan_names, values)
 
+    def pack_call(self, **values) -> list:
+        """The positional argument list for a prepared launcher's call from the per-call values given
+        by name (all of them).
+
+        Raises:
+            TypeError: a per-call parameter is missing or another name is given; the message names it.
+        """
+        return _ordered("call", self.call_names, values)
+
     def template_vars(self) -> dict:
         """The lists of :class:`Param` the template loops over: ``launch_params`` (all),
         ``call_params`` (per call), ``plan_params`` (per plan) and ``derived_params``."""

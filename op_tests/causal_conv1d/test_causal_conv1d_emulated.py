@@ -196,7 +196,8 @@ def asan_emu(tmp_path_factory):
 
 def _run_asan(asan_emu, lens, dim, layout, tuned):
     so, runtime = asan_emu
-    env = dict(os.environ, LD_PRELOAD=runtime, ASAN_OPTIONS="detect_leaks=0", AITER_SWA_EMU_ASAN_PRELOADED="1")
+    env = dict(os.environ, LD_PRELOAD=runtime, ASAN_OPTIONS="detect_leaks=0", AITER_SWA_EMU_ASAN_PRELOADED="1",
+               CUDA_VISIBLE_DEVICES="")  # the emulator runs on the CPU; no CUDA driver under ASan
     r = subprocess.run([sys.executable, str(HERE / "emulate_asan.py"), "--lens", ",".join(map(str, lens)), "--dim",
                         str(dim), "--layout", layout, "--tuned", tuned, "--so", str(so)],
                        capture_output=True, text=True, env=env)  # fmt: skip

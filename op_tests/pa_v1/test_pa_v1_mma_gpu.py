@@ -40,14 +40,18 @@ def _launch(m, out, ws):
     call = mma_call(m, out, ws)
     arch = toolchain.device_arch(0)
     spec, values = gpu.launch_values(call, arch, gpu.multiprocessor_count(0), "mma")
-    prepared = loader.load_module(spec).prepare(*LAUNCH.pack_plan(**values))
+    prepared = loader.load_module(spec).prepare(*LAUNCH.pack_plan(**{n: values[n] for n in LAUNCH.plan_names}))
     c = m.case
     ptr = lambda t: 0 if t is None else t.data_ptr()  # noqa: E731
     fp8 = c.kv_cache_dtype != "auto"
-    prepared(out.data_ptr(), c.query.data_ptr(), c.key_cache.data_ptr(), c.value_cache.data_ptr(),
-             c.block_tables.data_ptr(), ptr(m.cu_query_lens), c.context_lens.data_ptr(), ptr(c.alibi_slopes),
-             ptr(c.sinks), ptr(c.k_scale) if fp8 else 0, ptr(c.v_scale) if fp8 else 0, ws.data_ptr(), c.scale,
-             c.logits_soft_cap, torch.cuda.current_stream().cuda_stream)  # fmt: skip
+    per_call = dict(out=out.data_ptr(), query=c.query.data_ptr(), key_cache=c.key_cache.data_ptr(),
+                    value_cache=c.value_cache.data_ptr(), block_tables=c.block_tables.data_ptr(),
+                    cu_query_lens=ptr(m.cu_query_lens), context_lens=c.context_lens.data_ptr(),
+                    alibi_slopes=ptr(c.alibi_slopes), sinks=ptr(c.sinks), k_scale=ptr(c.k_scale) if fp8 else 0,
+                    v_scale=ptr(c.v_scale) if fp8 else 0, workspace=ws.data_ptr(), scale=c.scale,
+                    soft_cap=c.logits_soft_cap, max_context_len=values["max_context_len"],
+                    stream=torch.cuda.current_stream().cuda_stream)  # fmt: skip
+    prepared(*LAUNCH.pack_call(**per_call))  # by name: a launch-contract change fails here, naming the argument
     return values
 
 
