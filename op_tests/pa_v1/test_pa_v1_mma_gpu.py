@@ -82,7 +82,7 @@ def test_mtp_grid(gqa, mtp, head_size, window):
     _check(m, f"g{gqa} mtp{mtp} hs{head_size} w{window}")
 
 
-@pytest.mark.parametrize("kv", ["auto", "fn"])
+@pytest.mark.parametrize("kv", ["auto", "fn", "fnuz"])
 def test_mtp_cu_query_lens_flags(kv):
     """Mixed query lengths (0 and 1 included), soft cap, ALiBi, sinks, NHD, fp8 KV, block size 1 and 272."""
     for block_size in (1, 16, 272):
