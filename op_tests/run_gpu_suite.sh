@@ -4,6 +4,9 @@
 #
 #   bash op_tests/run_gpu_suite.sh tests [pytest args...]
 #       # install, the whole pytest tree with the full grid on the GPU (FULL_GRID=0: default grid)
+#   bash op_tests/run_gpu_suite.sh check TESTS... [pytest args...]
+#       # install, then only the given tests (-n $JOBS, full tracebacks, a summary line per failure;
+#       # CHECK_TIMEOUT s in all, default 300): pytest_check.log
 #   bash op_tests/run_gpu_suite.sh aiter    # AMD aiter's own op_tests/test_pa_v1.py against the op
 #   bash op_tests/run_gpu_suite.sh host     # host cost per call (this checkout; and .baseline/ if present)
 #   bash op_tests/run_gpu_suite.sh bench [bench args...]
@@ -135,6 +138,13 @@ if [ "$what" = all ] || [ "$what" = tests ]; then
         --durations 15 "${per_test[@]}" "$@" >"$OUT/pytest.log" 2>&1 || rc=1
     grep -E "(FAILED|ERROR) op_tests" "$OUT/pytest.log" | sort -u | head -20
     tail -3 "$OUT/pytest.log"
+fi
+if [ "$what" = check ]; then
+    per_test=(); python3 -c "import pytest_timeout" 2>/dev/null && per_test=(--timeout "${TEST_TIMEOUT_S:-300}")
+    timeout -k 10 "${CHECK_TIMEOUT:-300}" python3 -m pytest "$@" -rfEs --tb=long -n "$JOBS" -p no:cacheprovider \
+        "${per_test[@]}" >"$OUT/pytest_check.log" 2>&1 || rc=1
+    grep -E "^(FAILED|ERROR)" "$OUT/pytest_check.log" | head -20
+    tail -1 "$OUT/pytest_check.log"
 fi
 if [ "$what" = all ] || [ "$what" = aiter ]; then
     # the kernels of aiter's main test (window off; its sliding-window test adds two, compiled on first use)

@@ -114,6 +114,10 @@ def test_launch_contract_pack_names_what_is_wrong():
         c.pack(a=1, n=2, x=3)
     with pytest.raises(ValueError, match="kind expected one of"):
         Param("a", "pointer")
+    c = LaunchContract((Param("a", "ptr", per_call=True), Param("n", "int"), Param("s", "stream", per_call=True)))
+    assert c.pack_call(s=0, a=7) == [7, 0] and c.pack_plan(n=3) == [3]
+    with pytest.raises(TypeError, match=r"call arguments: missing \['s'\], unknown \['n'\]"):
+        c.pack_call(a=1, n=2)  # a per-plan value among the per-call ones
 
 
 def test_prebuild_filters_per_op_axes(capsys):
