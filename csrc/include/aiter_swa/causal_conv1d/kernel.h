@@ -79,11 +79,16 @@ struct ConvSpec {
   // CUDA: blocks per multiprocessor the register allocation must allow (__launch_bounds__): 4 (at
   // most 64 registers) with the default 4 rows / 4 tokens per thread: all 36 specializations fit
   // without spills (nvcc 13.0; uncapped they took 58-79), so 32 warps and 64 KB of loads in flight
-  // per multiprocessor; 2 for the 8-row / 8-token variants (112 / 128 registers); channel-first 2 rows
-  // (the cf_rows=2 variants): 8 (at most 32 registers: 64 warps, the most a multiprocessor holds);
-  // CF_FAST with 4 rows: 6 (at most 40 registers: its taps are in LDS)
+  // per multiprocessor; 2 for the 8-row / 8-token variants (112 / 128 registers). The 2-row channel-first
+  // variants (cf_rows=2): 6 (at most 40 registers: 48 warps) where nvcc 13.0 fits that without spills
+  // (fp16; bf16 width 2 and width 4 SiLU, the benchmark's), else 5 (48 registers; bf16 width 3 and
+  // width 4 without SiLU spilled 24-80 bytes at 40), else 4 (bf16 width 3 and width 4 without SiLU
+  // and without CF_FAST spilled 4-16 bytes at 48): checked for all 36 with --cf-rows 2 --cf-fast 0,1
+  static constexpr bool CF2_FITS_40 =
+      sizeof(T) == 2 && !(std::is_same<T, bf16_t>::value && (WIDTH == 3 || (WIDTH == 4 && !SILU)));
   static constexpr int MIN_BLOCKS = CHANNEL_LAST ? (CL_RUN <= 4 ? 4 : 2)
-                                    : CF_ITERS <= 2 ? 6 : CF_ITERS <= 4 ? 4 : 2;
+                                    : CF_ITERS <= 2 ? (CF2_FITS_40 ? 6 : CF_FAST || sizeof(T) == 4 ? 5 : 4)
+                                    : CF_ITERS <= 4 ? 4 : 2;
   static constexpr int TILE_TOKENS = CHANNEL_LAST ? CL_RUNS * CL_RUN : CF_LANES * VEC;  // per block (grid x)
   static constexpr int CHANNELS = CHANNEL_LAST ? CL_VECS * VEC : CF_ROWS * CF_ITERS;    // per block (grid y)
   // tokens before the tile whose flags phase 0 computes (channel-first rows shift the tile back by
