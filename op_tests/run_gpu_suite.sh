@@ -224,20 +224,22 @@ if [ "$what" = conv1d ]; then
     [ -f .peers/vllm_conv1d/causal_conv1d.py ] && export AITER_SWA_CONV1D_PEER_DIR=${AITER_SWA_CONV1D_PEER_DIR:-.peers/vllm_conv1d}
     t0=$SECONDS
     # CONV1D_STEPS: which of "bench gputests tests" run (default "bench tests"; without "tests" only the
-    # benchmark's 4 kernels are pre-built, not 36, and the load check is skipped)
+    # benchmark's 8 kernels (default and tuning) are pre-built, not 36, and the load check is skipped)
     steps=" ${CONV1D_STEPS:-bench tests} "
     # the benchmark's kernels (bf16 w4 SiLU, both layouts) with their tuning variants (8 tokens per thread
-    # channel-last, 8 rows channel-first) into their own dir; with the tests, every specialization (36) beside
+    # channel-last; channel-first 2, 4 or 8 rows, each with and without cf_fast: 8 kernels) into their own
+    # dir; with the tests, every specialization (36) beside
     tuning_jobs=$JOBS; [[ $steps == *" tests "* ]] && tuning_jobs=4
     python3 -m aiter_swa.jit.prebuild --arch "$ARCH" --op causal_conv1d --dtype bf16 --width 4 --activation silu \
-        --cl-run 4,8 --cf-rows 4,8 --jobs "$tuning_jobs" --out /tmp/kernels_conv1d_tuning >"$OUT/prebuild_conv1d_tuning.log" 2>&1 &
+        --cl-run 4,8 --cf-rows 2,4,8 --cf-fast 0,1 --jobs "$tuning_jobs" --out /tmp/kernels_conv1d_tuning \
+        >"$OUT/prebuild_conv1d_tuning.log" 2>&1 &
     tuning_pid=$!
     if [[ $steps == *" tests "* ]]; then
         python3 -m aiter_swa.jit.prebuild --arch "$ARCH" --op causal_conv1d --jobs "$JOBS" --out /tmp/kernels_conv1d \
             >"$OUT/prebuild_conv1d.log" 2>&1 || { tail -5 "$OUT/prebuild_conv1d.log"; rc=1; }
     fi
     wait $tuning_pid || { tail -5 "$OUT/prebuild_conv1d_tuning.log"; rc=1; }
-    grep -E "fwd_kernel" "$OUT/prebuild_conv1d_tuning.log" | head -8
+    grep -E "fwd_kernel" "$OUT/prebuild_conv1d_tuning.log" | head -10
     echo "conv1d: pre-build $((SECONDS - t0)) s"; t0=$SECONDS
     export AITER_SWA_PREBUILT_DIR=/tmp/kernels_conv1d:/tmp/kernels_conv1d_tuning
     # every pre-built kernel loads from the pre-built dirs in a plain process, the JIT off (a miss says why)
@@ -256,12 +258,14 @@ if [ "$what" = conv1d ]; then
     # the benchmark first (a minute): its numbers come back even if a test hangs
   if [[ $steps == *" bench "* ]]; then
     # three processes, each run whatever the one before did (a CUDA error is sticky for its process);
-    # each prints the op's rows and targets before its tuning-variant row
+    # each prints the op's rows and targets before its tuning-variant rows (channel-first: 2 rows per
+    # thread at 6 workgroups per SM, the grouped phase 0 with LDS taps (cf_fast), both; spec.py)
     { python3 op_tests/causal_conv1d/bench_causal_conv1d.py "$@" || echo "BENCH FAILED: seed batch"
       python3 op_tests/causal_conv1d/bench_causal_conv1d.py --lens 4096,2048,1024,1,1,1 \
             --variants "cl_run=8" "$@" || echo "BENCH FAILED: long prefill, channel-last"
       python3 op_tests/causal_conv1d/bench_causal_conv1d.py --lens 4096,2048,1024,1,1,1 \
-            --layout channel_first --variants "cf_rows=8" "$@" || echo "BENCH FAILED: long prefill, channel-first"
+            --layout channel_first --variants "cf_rows=2;cf_fast=1;cf_fast=1,cf_rows=2" "$@" \
+            || echo "BENCH FAILED: long prefill, channel-first"
     } 2>&1 | tee "$OUT/bench_conv1d.log"
     grep -q "^BENCH FAILED" "$OUT/bench_conv1d.log" && rc=1
     echo "conv1d: benchmark $((SECONDS - t0)) s"; t0=$SECONDS

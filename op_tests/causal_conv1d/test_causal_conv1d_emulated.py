@@ -58,9 +58,15 @@ def _p(t):
     return None if t is None else t.data_ptr()
 
 
-def emu_fwd(lib, case, out, tuned=False):
-    """What gpu.run_fwd launches, on the emulator (the same validation first); ``tuned``: the spec's
-    tuning variant (``cl_run`` / ``cf_rows`` 8; bf16, width 4, SiLU only)."""
+#: emu_fwd's ``tuned`` codes (emulator/emu.cpp) of the spec's tuning variants, by the benchmark's
+#: ``--variants`` spelling; 1 is bf16 w4 SiLU only, 2-4 (channel-first) any dtype with w4 SiLU.
+TUNED = {"cl_run=8": 1, "cf_rows=8": 1, "cf_rows=2": 2, "cf_fast=1": 3, "cf_fast=1,cf_rows=2": 4}
+CF_VARIANTS = ["cf_rows=2", "cf_fast=1", "cf_fast=1,cf_rows=2"]
+
+
+def emu_fwd(lib, case, out, tuned=0):
+    """What gpu.run_fwd launches, on the emulator (the same validation first); ``tuned``: 0 or a
+    code of ``TUNED`` (a tuning variant of the spec; width 4, SiLU only)."""
     c = validate_fwd(*case.op_args(out))
     d = c.dims
     sw, ss = c.weight.stride(), c.conv_states.stride()
@@ -129,18 +135,58 @@ def test_emulated_fwd_channel_first_unaligned_rows(emu, dt):
     assert_fwd_matches(case, out, before, ref, f"emulated unaligned rows {dt}")
 
 
-@pytest.mark.parametrize("layout", ["channel_first", "channel_last"])
-def test_emulated_fwd_tuning_variant(emu, layout):
-    """The benchmark's other tuning value (8 tokens per thread channel-last, 8 rows channel-first):
-    more tokens than one tile, sequences across tiles, dim 264 (a partial channel group)."""
+@pytest.mark.parametrize("layout,variant", [("channel_last", "cl_run=8"), ("channel_first", "cf_rows=8")]
+                         + [("channel_first", v) for v in CF_VARIANTS])  # fmt: skip
+def test_emulated_fwd_tuning_variant(emu, layout, variant):
+    """The benchmark's tuning variants (8 tokens per thread channel-last; channel-first 8 or 2 rows,
+    the grouped phase 0 with LDS taps): more tokens than one tile, sequences across tiles, dim 264
+    (a partial channel group)."""
     case = make_fwd_case([0, 1, 2, 150, 3, 70, 1, 17, 40], dim=264, width=4, layout=layout,
                          initial=[True, False, True, True, False, True, True, False, True], pads=(4,), extra_tokens=3,
                          seed=21)  # fmt: skip
     before = case.conv_states.clone()
     ref = case.reference()
     out = case.new_out()
-    emu_fwd(emu, case, out, tuned=True)
-    assert_fwd_matches(case, out, before, ref, f"emulated tuning variant {layout}")
+    emu_fwd(emu, case, out, tuned=TUNED[variant])
+    assert_fwd_matches(case, out, before, ref, f"emulated tuning variant {layout} {variant}")
+
+
+@pytest.mark.parametrize("variant", CF_VARIANTS)
+@pytest.mark.parametrize("dt", ["bf16", "fp32", "fp16"])
+def test_emulated_fwd_channel_first_variants_short_sequences(emu, dt, variant):
+    """The channel-first variants' phase 0 (cf_fast: one search per 8 tokens, then a walk over every
+    sequence boundary among them): 90 sequences of 0-3 tokens (several per group, zero-length ones,
+    pads), tokens past the last sequence, x and out one element off 16 bytes, no initial state for
+    some; fp32's last group of a tile runs into the next tile (a head there is the next block's)."""
+    g = torch.Generator().manual_seed(5)
+    lens = torch.randint(0, 4, (90,), generator=g).tolist() + [37, 0, 1]
+    initial = (torch.rand(len(lens), generator=g) < 0.7).tolist()
+    case = make_fwd_case(lens, dim=40, width=4, dtype=DTYPES[dt], layout="channel_first", initial=initial,
+                         pads=(5, 77, 90), extra_tokens=5, seed=6)  # fmt: skip
+    case.x = shifted_by_one_element(case.x)
+    before = case.conv_states.clone()
+    ref = case.reference()
+    out = shifted_by_one_element(case.new_out())
+    emu_fwd(emu, case, out, tuned=TUNED[variant])
+    assert_fwd_matches(case, out, before, ref, f"emulated {variant} {dt} short sequences")
+
+
+@pytest.mark.parametrize("variant", CF_VARIANTS)
+@pytest.mark.parametrize("dt", ["bf16", "fp32"])
+def test_emulated_fwd_channel_first_variants_long(emu, dt, variant):
+    """The channel-first variants on long sequences across several tiles, a sequence starting on a
+    tile boundary and one starting just before it, dim 264 with a strided weight and offset bias."""
+    vec = 16 // DTYPES[dt].itemsize
+    tile = 32 * vec
+    lens = [tile - 2, 2, tile + 1, 1, 2 * tile - 1, 0, 3]  # starts at 0, tile - 2, tile, 2 tile + 1, ...
+    case = make_fwd_case(lens, dim=264, width=4, dtype=DTYPES[dt], layout="channel_first",
+                         initial=[True, False, True, True, False, True, True], pads=(3,), extra_tokens=1, seed=8)  # fmt: skip
+    case = strided_weight_offset_bias(case)
+    before = case.conv_states.clone()
+    ref = case.reference()
+    out = case.new_out()
+    emu_fwd(emu, case, out, tuned=TUNED[variant])
+    assert_fwd_matches(case, out, before, ref, f"emulated {variant} {dt} long")
 
 
 def test_emulated_fwd_channel_first_out_offset_differs(emu):
@@ -212,6 +258,11 @@ def test_emulated_fwd_under_asan(asan_emu):
     default and tuning variant, at a small shape with the benchmark's mix of long and one-token
     sequences, several channel groups (the last partial) and a partial last token tile."""
     _run_asan(asan_emu, [300, 40, 1, 2, 1, 1], 264, "channel_first,channel_last", "0,1")
+
+
+def test_emulated_fwd_channel_first_variants_under_asan(asan_emu):
+    """As above, the channel-first variants cf_rows=2, cf_fast=1 and both (emulate_asan.py --tuned 2,3,4)."""
+    _run_asan(asan_emu, [300, 40, 1, 2, 1, 1], 264, "channel_first", "2,3,4")
 
 
 @pytest.mark.skipif(not os.environ.get(ASAN_FULL_ENV),

@@ -116,10 +116,13 @@ def test_update_graph_replay():
     assert_states(upd.conv_state, before, ref_states, "update replay")
 
 
-@pytest.mark.parametrize("layout,tuning", [("channel_last", {"cl_run": 8}), ("channel_first", {"cf_rows": 8})])
+@pytest.mark.parametrize("layout,tuning", [("channel_last", {"cl_run": 8}), ("channel_first", {"cf_rows": 8}),
+                                           ("channel_first", {"cf_rows": 2}), ("channel_first", {"cf_fast": 1}),
+                                           ("channel_first", {"cf_fast": 1, "cf_rows": 2})])  # fmt: skip
 def test_tuning_variant_direct_launch_in_a_graph(layout, tuning):
-    """The benchmark's tuning-variant row (bf16, width 4, SiLU; 8 tokens per thread channel-last, 8
-    rows channel-first): the kernel launched directly from a plan, captured in a CUDA graph after the
+    """The benchmark's tuning-variant rows (bf16, width 4, SiLU; 8 tokens per thread channel-last;
+    channel-first 8 or 2 rows, the grouped phase 0 with LDS taps (cf_fast), alone and with 2 rows):
+    the kernel launched directly from a plan, captured in a CUDA graph after the
     allocator's cache is emptied (``torch.cuda.graph`` does), replayed: the reference's outputs and
     states. Its inputs are referenced only by the call object the launch reads its pointers from."""
     from aiter_swa.ops.causal_conv1d import gpu as conv_gpu

@@ -44,7 +44,11 @@ CL_CHANNEL_VECTORS = 32
 #: default, the only one pre-built unless asked for (``--cl-run 4,8``); the others exist to be
 #: benchmarked side by side (``bench_causal_conv1d.py --variants``).
 CL_RUNS = (4, 8)
-CF_ROWS = (4, 8)
+CF_ROWS = (4, 2, 8)
+#: Channel-first setup (``cf_fast``, 0 = off, the default): 1 computes phase 0's token flags by groups
+#: of 8 tokens (one binary search each, then a walk) and keeps the block's taps in LDS
+#: (``ConvSpec::CF_FAST`` of kernel.h); a tuning axis like the two above.
+CF_FAST = (0, 1)
 
 
 def channels_per_block(dtype: str, layout: str, cf_rows: int = CF_ROWS[0]) -> int:
@@ -142,6 +146,8 @@ class CausalConv1dSpec(KernelSpec):
         arch: offload target, ``gfx942`` / ``gfx90a`` (HIP) or ``sm_90`` style (CUDA).
         cl_run: tokens per thread of the channel-last forward (``CL_RUNS``; 4 unless benchmarking).
         cf_rows: rows (channels) per thread of the channel-first forward (``CF_ROWS``; 4 unless benchmarking).
+        cf_fast: 1 for the channel-first forward's grouped phase 0 and LDS taps (``CF_FAST``; 0 unless
+            benchmarking).
             A value other than the first is valid only in its own layout, and names itself in the
             kernel's name (``..._cl_run8_sm_90``).
     """
@@ -156,16 +162,18 @@ class CausalConv1dSpec(KernelSpec):
     arch: str
     cl_run: int = CL_RUNS[0]
     cf_rows: int = CF_ROWS[0]
+    cf_fast: int = CF_FAST[0]
 
     def __post_init__(self):
         super().__post_init__()
         for f, allowed in (("dtype", DTYPES), ("width", WIDTHS), ("activation", ACTIVATIONS), ("layout", LAYOUTS),
-                           ("cl_run", CL_RUNS), ("cf_rows", CF_ROWS)):  # fmt: skip
+                           ("cl_run", CL_RUNS), ("cf_rows", CF_ROWS), ("cf_fast", CF_FAST)):  # fmt: skip
             if getattr(self, f) not in allowed:
                 raise ValueError(f"CausalConv1dSpec.{f}: expected one of {allowed}, got {getattr(self, f)!r}")
         if not _tuning_supported(dataclasses.asdict(self)):
-            raise ValueError(f"CausalConv1dSpec: cl_run applies to channel_last and cf_rows to channel_first; "
-                             f"got layout {self.layout!r}, cl_run {self.cl_run}, cf_rows {self.cf_rows}")  # fmt: skip
+            raise ValueError(f"CausalConv1dSpec: cl_run applies to channel_last, cf_rows and cf_fast to channel_first; "
+                             f"got layout {self.layout!r}, cl_run {self.cl_run}, cf_rows {self.cf_rows}, "
+                             f"cf_fast {self.cf_fast}")  # fmt: skip
 
     def name_parts(self) -> list:
         """e.g. ``bf16 w4 silu cl`` (a tuning value other than the default appended: ``cl run8``)."""
@@ -174,6 +182,8 @@ class CausalConv1dSpec(KernelSpec):
             parts.append(f"run{self.cl_run}")
         if self.cf_rows != CF_ROWS[0]:
             parts.append(f"rows{self.cf_rows}")
+        if self.cf_fast != CF_FAST[0]:
+            parts.append("fast")
         return parts
 
     def extra_template_vars(self) -> dict:
@@ -190,16 +200,18 @@ class CausalConv1dSpec(KernelSpec):
 def _tuning_supported(values: dict) -> bool:
     """A tuning axis off its default only in the layout it tunes."""
     return (values["cl_run"] == CL_RUNS[0] or values["layout"] == "channel_last") and (
-        values["cf_rows"] == CF_ROWS[0] or values["layout"] == "channel_first")
+        (values["cf_rows"] == CF_ROWS[0] and values.get("cf_fast", CF_FAST[0]) == CF_FAST[0])
+        or values["layout"] == "channel_first")
 
 
 OP = register_op(OpDef(
     name="causal_conv1d",
     spec_type=CausalConv1dSpec,
     axes={"dtype": DTYPES, "width": WIDTHS, "activation": ACTIVATIONS, "layout": LAYOUTS, "cl_run": CL_RUNS,
-          "cf_rows": CF_ROWS},
+          "cf_rows": CF_ROWS, "cf_fast": CF_FAST},
     supported=_tuning_supported,
     description="varlen causal depthwise conv1d (fwd) and its decode update",
-    default=lambda values, arch: values["cl_run"] == CL_RUNS[0] and values["cf_rows"] == CF_ROWS[0],
-    default_axes=("cl_run", "cf_rows"),
+    default=lambda values, arch: (values["cl_run"] == CL_RUNS[0] and values["cf_rows"] == CF_ROWS[0]
+                                  and values["cf_fast"] == CF_FAST[0]),
+    default_axes=("cl_run", "cf_rows", "cf_fast"),
 ))  # fmt: skip

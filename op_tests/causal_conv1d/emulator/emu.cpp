@@ -63,7 +63,18 @@ static void by_flags_update(int width, int silu, const UpdateParams& p) {
   if (width == 4) silu ? update<SPEC(T, 4, true, false)>(p) : update<SPEC(T, 4, false, false)>(p);
 }
 
-// tuned: 0, or the tuning variant (spec.py cl_run / cf_rows = 8) of bf16, width 4, SiLU (the only one built here)
+// The channel-first tuning variants 2-4 of emu_fwd (any dtype: the grouped phase 0 has a partial last
+// group with 32-bit elements).
+template <class T>
+static void tuned_cf(int tuned, const FwdParams& p) {
+  if (tuned == 2) fwd<ConvSpec<T, 4, true, false, 256, 4, 2>>(p);
+  if (tuned == 3) fwd<ConvSpec<T, 4, true, false, 256, 4, 4, true>>(p);
+  if (tuned == 4) fwd<ConvSpec<T, 4, true, false, 256, 4, 2, true>>(p);
+}
+
+// tuned: 0, or a tuning variant of width 4, SiLU (the only ones built here): 1 = spec.py's cl_run 8
+// (channel-last) / cf_rows 8 (channel-first), bf16; channel-first only, fp16 / bf16 / fp32 (bf16 alone under
+// AITER_SWA_EMU_BENCH_SPECS_ONLY): 2 = cf_rows 2, 3 = cf_fast 1, 4 = cf_fast 1 with cf_rows 2
 extern "C" void emu_fwd(int dtype, int width, int silu, int cl, void* out, const void* x, const void* weight,
                         const void* bias, void* conv_states, const int* qsl, const int* cache_indices,
                         const uint8_t* has_init, int num_seqs, int dim, int total_tokens, int pad_slot_id,
@@ -73,8 +84,15 @@ extern "C" void emu_fwd(int dtype, int width, int silu, int cl, void* out, const
               pad_slot_id, num_cache_lines, x_stride_dim, x_stride_tok, w_stride_dim, w_stride_width,
               s_stride_line, s_stride_dim, s_stride_tok};
   if (tuned) {
-    if (dtype == 1 && width == 4 && silu && cl) fwd<ConvSpec<bf16_t, 4, true, true, 256, 8, 4>>(p);
-    if (dtype == 1 && width == 4 && silu && !cl) fwd<ConvSpec<bf16_t, 4, true, false, 256, 4, 8>>(p);
+    if (dtype == 1 && width == 4 && silu && cl && tuned == 1) fwd<ConvSpec<bf16_t, 4, true, true, 256, 8, 4>>(p);
+    if (dtype == 1 && width == 4 && silu && !cl && tuned == 1) fwd<ConvSpec<bf16_t, 4, true, false, 256, 4, 8>>(p);
+    if (width == 4 && silu && !cl && tuned >= 2) {
+      if (dtype == 1) tuned_cf<bf16_t>(tuned, p);
+#ifndef AITER_SWA_EMU_BENCH_SPECS_ONLY
+      if (dtype == 0) tuned_cf<fp16_t>(tuned, p);
+      if (dtype == 2) tuned_cf<float>(tuned, p);
+#endif
+    }
     return;
   }
 #ifdef AITER_SWA_EMU_BENCH_SPECS_ONLY  // emulate_asan.py: the benchmark's bf16 w4 SiLU alone (a 5x shorter build)

@@ -51,7 +51,13 @@ namespace causal_conv1d {
 // float); math in fp32. WIDTH: 2..4 taps. SILU: y = v / (1 + exp(-v)). CHANNEL_LAST: x[c, t] is at
 // c + t * stride_tok (else c * stride_dim + t). NUM_THREADS: rendered from spec.py. CL_RUN: tokens
 // per thread, channel-last; CF_ITERS: rows per thread, channel-first (spec.py's cl_run / cf_rows).
-template <typename T_, int WIDTH_, bool SILU_, bool CHANNEL_LAST_, int NUM_THREADS_, int CL_RUN_ = 4, int CF_ITERS_ = 4>
+// CF_FAST (spec.py's cf_fast, channel-first only): phase 0 by groups of 8 tokens (one thread each: one
+// binary search for the group's first token, then a walk along query_start_loc: 33 searches per bf16
+// tile instead of 264, one round instead of two, one 8-byte flag store per group) and the block's taps
+// and biases loaded once (CHANNELS threads) into LDS as fp32 (no per-row tap loads, 5 registers held
+// across the barrier instead of 5 per row): fewer instructions and registers per byte.
+template <typename T_, int WIDTH_, bool SILU_, bool CHANNEL_LAST_, int NUM_THREADS_, int CL_RUN_ = 4, int CF_ITERS_ = 4,
+          bool CF_FAST_ = false>
 struct ConvSpec {
   using T = T_;
   static constexpr int WIDTH = WIDTH_;
@@ -65,6 +71,7 @@ struct ConvSpec {
   static constexpr int CF_LANES = 32;
   static constexpr int CF_ROWS = NUM_THREADS / CF_LANES;
   static constexpr int CF_ITERS = CF_ITERS_;
+  static constexpr bool CF_FAST = CF_FAST_ && !CHANNEL_LAST_;
   // channel-last: CL_VECS channel vectors across a block, CL_RUNS runs of CL_RUN tokens
   static constexpr int CL_VECS = 32;
   static constexpr int CL_RUNS = NUM_THREADS / CL_VECS;
@@ -72,8 +79,16 @@ struct ConvSpec {
   // CUDA: blocks per multiprocessor the register allocation must allow (__launch_bounds__): 4 (at
   // most 64 registers) with the default 4 rows / 4 tokens per thread: all 36 specializations fit
   // without spills (nvcc 13.0; uncapped they took 58-79), so 32 warps and 64 KB of loads in flight
-  // per multiprocessor; 2 for the 8-row / 8-token variants (112 / 128 registers)
-  static constexpr int MIN_BLOCKS = (CHANNEL_LAST ? CL_RUN : CF_ITERS) <= 4 ? 4 : 2;
+  // per multiprocessor; 2 for the 8-row / 8-token variants (112 / 128 registers). The 2-row channel-first
+  // variants (cf_rows=2): 6 (at most 40 registers: 48 warps) where nvcc 13.0 fits that without spills
+  // (fp16; bf16 width 2 and width 4 SiLU, the benchmark's), else 5 (48 registers; bf16 width 3 and
+  // width 4 without SiLU spilled 24-80 bytes at 40), else 4 (bf16 width 3 and width 4 without SiLU
+  // and without CF_FAST spilled 4-16 bytes at 48): checked for all 36 with --cf-rows 2 --cf-fast 0,1
+  static constexpr bool CF2_FITS_40 =
+      sizeof(T) == 2 && !(std::is_same<T, bf16_t>::value && (WIDTH == 3 || (WIDTH == 4 && !SILU)));
+  static constexpr int MIN_BLOCKS = CHANNEL_LAST ? (CL_RUN <= 4 ? 4 : 2)
+                                    : CF_ITERS <= 2 ? (CF2_FITS_40 ? 6 : CF_FAST || sizeof(T) == 4 ? 5 : 4)
+                                    : CF_ITERS <= 4 ? 4 : 2;
   static constexpr int TILE_TOKENS = CHANNEL_LAST ? CL_RUNS * CL_RUN : CF_LANES * VEC;  // per block (grid x)
   static constexpr int CHANNELS = CHANNEL_LAST ? CL_VECS * VEC : CF_ROWS * CF_ITERS;    // per block (grid y)
   // tokens before the tile whose flags phase 0 computes (channel-first rows shift the tile back by
@@ -372,6 +387,11 @@ __global__ AITER_SWA_CONV_FWD_BOUNDS(S) void fwd_kernel(const FwdParams p) {
   constexpr int NWV = S::CHANNEL_LAST ? VEC : 1, NWC = S::CHANNEL_LAST ? S::CL_VECS : 1;
   __shared__ float s_w[NWV][W][NWC];
   __shared__ float s_b[NWV][NWC];
+  // channel-first CF_FAST: the block's taps and biases in fp32, channel c0 + r at s_wf[k][r], s_bf[r]
+  // (the 32 lanes of a row read one word: a broadcast)
+  constexpr int NFC = S::CF_FAST ? S::CHANNELS : 1;
+  __shared__ float s_wf[S::CF_FAST ? W : 1][NFC];
+  __shared__ float s_bf[NFC];
 
   const int tid = threadIdx.x;
   const int tile_start = blockIdx.x * TILE;
@@ -392,11 +412,12 @@ __global__ AITER_SWA_CONV_FWD_BOUNDS(S) void fwd_kernel(const FwdParams p) {
   uint4 xv[NV];
   halo_t hv[NH];
   int t0[NH];  // channel-first: first token of each row's vector (channel-last: t0[0])
-  // channel-first: the taps of each of the thread's rows; channel-last: those of channel c0 + tid, for the LDS table.
+  // channel-first: the taps of each of the thread's rows (CF_FAST: those of channel c0 + tid, for the
+  // LDS table); channel-last: those of channel c0 + tid, for the LDS table.
   // Kept raw (T) until used, after the first barrier: converting them where they are loaded made the
   // compiler wait for each row's taps before issuing the next row's x loads (sm_90 SASS: the
   // channel-first loads went out one row at a time, one tap latency apart).
-  constexpr int NTAP = S::CHANNEL_LAST ? 1 : S::CF_ITERS;
+  constexpr int NTAP = S::CHANNEL_LAST || S::CF_FAST ? 1 : S::CF_ITERS;
   T wr[NTAP][W], br[NTAP];  // set and read only for channels < dim (left unset otherwise: fewer live registers)
   T zero_t;
   from_float(0.f, &zero_t);
@@ -430,9 +451,19 @@ __global__ AITER_SWA_CONV_FWD_BOUNDS(S) void fwd_kernel(const FwdParams p) {
           if constexpr (S::CF_HALF_HALO) hv[j] = make_uint2(h.z, h.w);
           else hv[j] = h;
         }
+        if constexpr (!S::CF_FAST) {
 #pragma unroll
-        for (int k = 0; k < W; ++k) wr[j][k] = weight[int64_t(c) * p.w_stride_dim + k * p.w_stride_width];
-        br[j] = bias ? bias[c] : zero_t;
+          for (int k = 0; k < W; ++k) wr[j][k] = weight[int64_t(c) * p.w_stride_dim + k * p.w_stride_width];
+          br[j] = bias ? bias[c] : zero_t;
+        }
+      }
+    }
+    if constexpr (S::CF_FAST) {
+      const int ct = c0 + tid;
+      if (tid < S::CHANNELS && ct < p.dim) {
+#pragma unroll
+        for (int k = 0; k < W; ++k) wr[0][k] = weight[int64_t(ct) * p.w_stride_dim + k * p.w_stride_width];
+        br[0] = bias ? bias[ct] : zero_t;
       }
     }
   } else {
@@ -459,27 +490,80 @@ __global__ AITER_SWA_CONV_FWD_BOUNDS(S) void fwd_kernel(const FwdParams p) {
   if (tid == 0) s_num_heads = 0;
   __syncthreads();
   uint8_t* ok = reinterpret_cast<uint8_t*>(s_ok);
-  for (int i = tid; i < PRE + TILE; i += S::NUM_THREADS) {
-    const int t = tile_start - PRE + i;
-    int pos = -1;
-    if (t >= 0 && t < p.total_tokens) {
+  if constexpr (S::CF_FAST) {
+    // one thread per 8 tokens [tg, tg + 8) of the table (the last group may run into the spare word)
+    constexpr int NG = (PRE + TILE + 7) / 8;
+    static_assert(NG <= S::NUM_THREADS && NG <= (PRE + TILE) / 8 + 2, "one group per thread, inside s_ok");
+    if (tid < NG) {
+      const int tg = tile_start - PRE + 8 * tid;
       const int* qsl = p.query_start_loc;
-      int lo = 0, hi = p.num_seqs;  // largest s in [0, num_seqs] with qsl[s] <= t
-      if (qsl[0] <= t) {
+      // s: the largest s in [0, num_seqs] with qsl[s] <= tg, or -1 when tg < qsl[0]
+      int s = -1;
+      if (qsl[0] <= tg) {
+        int lo = 0, hi = p.num_seqs;
         while (lo < hi) {
           const int mid = (lo + hi + 1) >> 1;
-          if (qsl[mid] <= t) lo = mid;
+          if (qsl[mid] <= tg) lo = mid;
           else hi = mid - 1;
         }
-        const int s = lo;
-        if (s < p.num_seqs && t < qsl[s + 1] &&
-            line_of(p.cache_indices, s, p.pad_slot_id, p.num_cache_lines) >= 0) {
-          pos = t - qsl[s];
-          if (pos == 0 && i >= PRE) s_heads[atomicAdd(&s_num_heads, 1)] = s;
+        s = lo;
+      }
+      // sequence s holds tokens [start, next) (s == -1: none, before qsl[0]; s == num_seqs: none, after
+      // the last); each pass takes the group's tokens of one sequence: usually one pass
+      int start = s >= 0 ? qsl[s] : 0;
+      int next = s < p.num_seqs ? qsl[s + 1] : 2147483647;
+      bool live = s >= 0 && s < p.num_seqs && line_of(p.cache_indices, s, p.pad_slot_id, p.num_cache_lines) >= 0;
+      const int tend = tg + 8;
+      uint64_t word = 0;
+      while (true) {
+        if (live) {
+          // flags of k in [ka, kb): positions >= ST, tokens inside x and inside the sequence
+          const int ka = max(max(start + ST, 0), tg) - tg;
+          const int kb = min(min(next, p.total_tokens), tend) - tg;
+          if (ka < kb) word |= (0x0101010101010101ull >> (8 * (8 - (kb - ka)))) << (8 * ka);
+          // position 0 in the unshifted tile (a non-empty sequence): a head of this tile
+          if (start < next && start >= max(tg, max(tile_start, 0)) && start < min(tend, tile_start + TILE) &&
+              start < p.total_tokens)
+            s_heads[atomicAdd(&s_num_heads, 1)] = s;
+        }
+        if (next >= tend) break;  // s <= num_seqs grows every pass: at most num_seqs + 1 passes
+        ++s;
+        start = next;
+        next = s < p.num_seqs ? qsl[s + 1] : 2147483647;
+        live = s < p.num_seqs && line_of(p.cache_indices, s, p.pad_slot_id, p.num_cache_lines) >= 0;
+      }
+      s_ok[tid] = word;
+    }
+  } else {
+    for (int i = tid; i < PRE + TILE; i += S::NUM_THREADS) {
+      const int t = tile_start - PRE + i;
+      int pos = -1;
+      if (t >= 0 && t < p.total_tokens) {
+        const int* qsl = p.query_start_loc;
+        int lo = 0, hi = p.num_seqs;  // largest s in [0, num_seqs] with qsl[s] <= t
+        if (qsl[0] <= t) {
+          while (lo < hi) {
+            const int mid = (lo + hi + 1) >> 1;
+            if (qsl[mid] <= t) lo = mid;
+            else hi = mid - 1;
+          }
+          const int s = lo;
+          if (s < p.num_seqs && t < qsl[s + 1] &&
+              line_of(p.cache_indices, s, p.pad_slot_id, p.num_cache_lines) >= 0) {
+            pos = t - qsl[s];
+            if (pos == 0 && i >= PRE) s_heads[atomicAdd(&s_num_heads, 1)] = s;
+          }
         }
       }
+      ok[i] = pos >= ST ? 1 : 0;
     }
-    ok[i] = pos >= ST ? 1 : 0;
+  }
+  if constexpr (S::CF_FAST) {
+    if (tid < S::CHANNELS && c0 + tid < p.dim) {
+#pragma unroll
+      for (int k = 0; k < W; ++k) s_wf[k][tid] = to_float(wr[0][k]);
+      s_bf[tid] = to_float(br[0]);
+    }
   }
   if constexpr (S::CHANNEL_LAST) {
     if (tid < S::CHANNELS && c0 + tid < p.dim) {
@@ -514,12 +598,24 @@ __global__ AITER_SWA_CONV_FWD_BOUNDS(S) void fwd_kernel(const FwdParams p) {
 #pragma unroll
         for (int k = 0; k < VEC; ++k) win[ST + k] = cur[k];
       }
+      float wj[W], bj = 0.f;  // CF_FAST: this row's taps and bias, from LDS
+      if constexpr (S::CF_FAST) {
+        const int r = row + j * S::CF_ROWS;
+#pragma unroll
+        for (int i = 0; i < W; ++i) wj[i] = s_wf[i][r];
+        bj = s_bf[r];
+      }
       float y[VEC];
 #pragma unroll
       for (int k = 0; k < VEC; ++k) {
-        float acc = to_float(br[j]);
+        float acc;
+        if constexpr (S::CF_FAST) acc = bj;
+        else acc = to_float(br[j]);
 #pragma unroll
-        for (int i = 0; i < W; ++i) acc += to_float(wr[j][i]) * win[k + i];  // inputs t + k - ST .. t + k
+        for (int i = 0; i < W; ++i) {  // inputs t + k - ST .. t + k
+          if constexpr (S::CF_FAST) acc += wj[i] * win[k + i];
+          else acc += to_float(wr[j][i]) * win[k + i];
+        }
         y[k] = activate<S::SILU>(acc);
       }
       T* orow = out + int64_t(c) * p.x_stride_dim;
