@@ -58,7 +58,7 @@ MMA_TARGET_WORKGROUPS_PER_CU = 2
 def mma_smem_bytes(head_size: int, rows: int, key_tile: int) -> int:
     """Shared memory (bytes) of one matrix-core workgroup (mma_kernel.h ``mma_smem_bytes``, the same formula)."""
     return (2 * key_tile * (head_size + 8) + 2 * rows * (head_size + 8) + 4 * rows * key_tile
-            + 2 * rows * (key_tile + 8) + 8 * key_tile + 36 * rows)  # fmt: skip
+            + 2 * rows * (key_tile + 8) + 16 * key_tile + 36 * rows)  # fmt: skip
 
 
 def mma_key_tile(head_size: int, rows: int) -> int:

@@ -23,12 +23,17 @@
 // normalised partials in the workspace (as the vector kernel) and mma_reduce_kernel merges the
 // partitions each sequence has.
 //
-// Per key tile (4 workgroup barriers): (1) the (block, slot) of each key into shared memory; (2) K rows
-// through load_vec8/convert8 into shared memory as the query's 16-bit type (exact: fp8 widens exactly,
-// vec.h); (3) S = Q K^T on matrix cores (mma.h), warps splitting the (row tile, key tile) pairs; (4) V
-// loads issued, online softmax per row (threads of a row combine by shuffles; masked keys get -inf,
-// so exactly zero weight), P rounded to the 16-bit type, V stored; (5) O = O * alpha + P V on matrix
-// cores, warps splitting the (row tile, column tile) pairs of O, which stay in registers.
+// Per key tile (4 workgroup barriers), software-pipelined one tile deep: the tile's K and V rows are
+// already in registers (load_vec8, issued during the previous tile) and the (block, slot) of each key
+// of the next tile in shared memory (block-table entries read two tiles ahead into a register).
+// (1) K stored into shared memory as the query's 16-bit type (convert8: fp8 widens exactly, vec.h),
+// the next tile's K loads issued; (2) S = Q K^T on matrix cores (mma.h), warps splitting the (row
+// tile, key tile) pairs; (3) online softmax per row (threads of a row combine by shuffles; masked keys
+// get -inf, so exactly zero weight), P rounded to the 16-bit type; V stored, the next tile's V loads
+// issued; (4) O = O * alpha + P V on matrix cores, warps splitting the (row tile, column tile) pairs
+// of O, which stay in registers. So the global loads of tile t + 1 are in flight over all of tile t's
+// math (the loop had load -> barrier -> math, three dependent global round trips per tile: block
+// table, K, V).
 //
 // Metadata the kernel cannot trust (docs/design.md): context lengths are clamped to [0, max_context_len];
 // every block id of the partition's keys is checked before any K/V read (all chunks and KV heads check
@@ -44,7 +49,7 @@ namespace pa_v1 {
 // Shared memory of one workgroup (bytes), as aiter_swa/ops/pa_v1/spec.py mma_key_tile computes it.
 __host__ __device__ constexpr int mma_smem_bytes(int head_size, int rows, int key_tile) {
   return 2 * key_tile * (head_size + 8) + 2 * rows * (head_size + 8) + 4 * rows * key_tile +
-         2 * rows * (key_tile + 8) + 8 * key_tile + 36 * rows;
+         2 * rows * (key_tile + 8) + 16 * key_tile + 36 * rows;
 }
 
 // One matrix-core specialization. ROWS: query rows (GQA heads x tokens) per workgroup, a multiple of
@@ -97,6 +102,7 @@ __global__ __launch_bounds__(S::NUM_THREADS) void mma_partition_kernel(const PaP
   constexpr int PV_PER_WARP = (PV_JOBS + NW - 1) / NW;
   constexpr int QK_PER_WARP = (QK_JOBS + NW - 1) / NW;
   constexpr int TPR = NT / R;  // softmax threads per row, consecutive lanes of one wavefront
+  static_assert(KT <= NT, "one key location per thread");
   static_assert((TPR & (TPR - 1)) == 0 && TPR <= kWarpSize && KT % TPR == 0, "softmax row groups");
   constexpr int VPR = HS / kVecElems;          // vectors per K/V row
   constexpr int TILE_VECS = KT * VPR;
@@ -107,7 +113,7 @@ __global__ __launch_bounds__(S::NUM_THREADS) void mma_partition_kernel(const PaP
   __shared__ __align__(16) uint16_t s_kv[KT * LDK];
   __shared__ __align__(16) uint16_t s_p[R * LDP];
   __shared__ float s_s[R * KT];
-  __shared__ int2 s_rows[KT];
+  __shared__ int2 s_rows[2 * KT];  // where each key of the next two tiles lives (two buffers)
   __shared__ float s_m[R], s_l[R], s_alpha[R], s_slope[R];
   __shared__ int s_lo[R], s_hi[R];  // attended keys of row r in this partition: [s_lo, s_hi)
   // Row r's query/out row and head (-1: none, or outside the query), its position: kept in shared memory
@@ -179,19 +185,39 @@ __global__ __launch_bounds__(S::NUM_THREADS) void mma_partition_kernel(const PaP
     const int b_first = int(part_start / p.block_size), b_last = int((part_end - 1) / p.block_size);
     for (int b = b_first + tid; b <= b_last; b += NT) bad_block |= !block_in_range(bt_row[b], p.num_blocks);
   }
+  // Key tiles of the chunk, and where the keys of its first two tiles live (block, slot; -1: a key
+  // outside [lo, hi), not read, zeros); later tiles' locations are read one tile ahead (the loop).
+  const int first_tile = part_start + (lo > part_start ? (lo - part_start) / KT * KT : 0);
+  const int num_tiles = hi > lo ? (hi - first_tile + KT - 1) / KT : 0;
+  auto locate = [&](int tile) {
+    int2 at = make_int2(-1, 0);
+    if (tid < KT && tile < num_tiles) {
+      const int t0 = first_tile + tile * KT;
+      if (tid >= lo - t0 && tid < hi - t0) {
+        const int j = t0 + tid, b = p.block_div.block_of(j);  // j >= 0: a multiply-shift (paged_kv.h)
+        at = make_int2(bt_row[b], j - b * p.block_div.block_size);
+      }
+    }
+    return at;
+  };
+  if (tid < KT) {
+    s_rows[tid] = locate(0);
+    s_rows[KT + tid] = locate(1);
+  }
+  int2 at_next = locate(2);
   const float qnan = __uint_as_float(0x7fc00000u);
   float q_mul = p.scale;  // fp8: k_scale with convert8's power of two undone (v_scale: at the end)
   if constexpr (IsFp8<TKV>::value) q_mul *= *p.k_scale / kConvertScale<TKV>;
-  const bool bad = __syncthreads_or(bad_block);  // also publishes the row set-up and the query
+  const bool bad = __syncthreads_or(bad_block);  // also publishes the row set-up, the query, s_rows
 
   const PagedHead<TKV> k_head = p.key_cache.head<TKV>(kv_head), v_head = p.value_cache.head<TKV>(kv_head);
-  auto issue_tile = [&](vec8_t<TKV> (&raw)[VPT], const PagedHead<TKV>& cache) {
+  auto issue_tile = [&](vec8_t<TKV> (&raw)[VPT], const PagedHead<TKV>& cache, const int2* rows) {
 #pragma unroll
     for (int u = 0; u < VPT; ++u) {
       const int idx = tid + u * NT;
       raw[u] = vec8_t<TKV>{};
       if (idx < TILE_VECS) {
-        const int2 at = s_rows[idx / VPR];
+        const int2 at = rows[idx / VPR];
         if (at.x >= 0) raw[u] = load_vec8(cache.row(at.x, at.y) + (idx % VPR) * kVecElems);
       }
     }
@@ -232,29 +258,19 @@ __global__ __launch_bounds__(S::NUM_THREADS) void mma_partition_kernel(const PaP
   for (int jj = 0; jj < PV_PER_WARP; ++jj) mma::zero(o[jj]);
 
   const int sr = tid / TPR, sub = tid % TPR;  // softmax: row sr, keys sub, sub + TPR, ...
-  if (!bad) {
-    const int first_tile = part_start + (lo > part_start ? (lo - part_start) / KT * KT : 0);
-    const int num_tiles = hi > lo ? (hi - first_tile + KT - 1) / KT : 0;
+  if (!bad && num_tiles > 0) {
+    vec8_t<TKV> kraw[VPT], vraw[VPT];  // the next tile's K and V, in flight over this tile's math
+    issue_tile(kraw, k_head, s_rows);
+    issue_tile(vraw, v_head, s_rows);
     for (int tile = 0; tile < num_tiles; ++tile) {
       const int t0 = first_tile + tile * KT;  // < hi: no overflow; keys t0 + r, compared as offsets
-      // (1) where each key of the tile lives; keys outside [lo, hi) are not read (zeros)
-      for (int r = tid; r < KT; r += NT) {
-        int2 at = make_int2(-1, 0);
-        if (r >= lo - t0 && r < hi - t0) {
-          const int j = t0 + r, b = p.block_div.block_of(j);  // j >= 0: a multiply-shift (paged_kv.h)
-          at = make_int2(bt_row[b], j - b * p.block_div.block_size);
-        }
-        s_rows[r] = at;
-      }
+      const int2* rows_next = s_rows + ((tile + 1) & 1) * KT;
+      const bool more = tile + 1 < num_tiles;
+      // (1) this tile's K into shared memory (waits for its loads); the next tile's K loads issued
+      store_tile(kraw);
+      if (more) issue_tile(kraw, k_head, rows_next);
       __syncthreads();
-      // (2) K tile
-      {
-        vec8_t<TKV> kraw[VPT];
-        issue_tile(kraw, k_head);
-        store_tile(kraw);
-      }
-      __syncthreads();
-      // (3) S = Q K^T. NVIDIA: partly unrolled (fully unrolled, 16 k-steps or 8 jobs of fragments in flight
+      // (2) S = Q K^T. NVIDIA: partly unrolled (fully unrolled, 16 k-steps or 8 jobs of fragments in flight
       // took every register of sm_90 and spilled); AMD: fully unrolled (the loop control of the partly
       // unrolled loops took the last scalar registers of gfx90a/gfx942 and spilled).
 #if AITER_SWA_WAVEFRONT_SIZE == 64
@@ -285,9 +301,8 @@ __global__ __launch_bounds__(S::NUM_THREADS) void mma_partition_kernel(const PaP
           s_s[(mt * mma::kM + mma::c_row(lane, e)) * KT + nt * mma::kN + mma::c_col(lane, e)] = acc.c[e];
       }
       __syncthreads();
-      // (4) V loads in flight; online softmax of the tile
-      vec8_t<TKV> vraw[VPT];
-      issue_tile(vraw, v_head);
+      // (3) online softmax of the tile; this tile's V into shared memory (every read of its K is done);
+      // the next tile's V loads issued; where the keys of tile + 2 live (read one tile ahead)
       {
         const int klo = s_lo[sr] - t0, khi = s_hi[sr] - t0;  // attended keys of the row, as tile offsets
         const float slope = s_slope[sr];
@@ -327,8 +342,11 @@ __global__ __launch_bounds__(S::NUM_THREADS) void mma_partition_kernel(const PaP
         }
       }
       store_tile(vraw);
+      if (more) issue_tile(vraw, v_head, rows_next);
+      if (tid < KT) s_rows[(tile & 1) * KT + tid] = at_next;
+      at_next = locate(tile + 3);
       __syncthreads();
-      // (5) O = O * alpha + P V
+      // (4) O = O * alpha + P V
 #pragma unroll
       for (int jj = 0; jj < PV_PER_WARP; ++jj) {
         const int job = warp + jj * NW;
@@ -346,7 +364,7 @@ __global__ __launch_bounds__(S::NUM_THREADS) void mma_partition_kernel(const PaP
           }
         }
       }
-      // the next tile's barrier (1) orders these reads before s_kv / s_p are rewritten
+      __syncthreads();  // PV's reads of s_kv and s_p before the next tile's stores
     }
   }
   __syncthreads();
