@@ -68,6 +68,11 @@ struct MmaSpec {
   static constexpr bool ALIBI_ENABLED = ALIBI_ENABLED_;
   static constexpr int NUM_WARPS = 4;
   static constexpr int NUM_THREADS = NUM_WARPS * kWarpSize;
+  // NVIDIA: resident workgroups per SM the register allocation must allow (__launch_bounds__'s second
+  // argument: 65536 registers per SM / (128 threads x registers)). Head size 64 with 16 rows: 4 (128 registers,
+  // no spill; 155 without the bound, so 3: gpt-oss's 512 (sequence, KV head) pairs on 132 SMs took 1.3
+  // waves instead of 1); otherwise 2 (at most 255 registers, the hardware's).
+  static constexpr int MIN_WORKGROUPS_PER_SM = HEAD_SIZE_ * ROWS_ <= 64 * 16 ? 4 : 2;
   static_assert(ROWS % mma::kM == 0 && ROWS <= NUM_THREADS, "rows: a multiple of 16, at most one per thread");
   static_assert(KEY_TILE % mma::kK == 0 && KEY_TILE % mma::kN == 0, "key tile: a multiple of 16");
   static_assert(HEAD_SIZE % mma::kK == 0 && HEAD_SIZE % mma::kN == 0, "head size: a multiple of 16");
@@ -89,8 +94,15 @@ __device__ __forceinline__ int64_t first_needed_key(int L, int n, int w) {
 // +-inf, NaN for NaN. The library tanhf needed scalar registers that gfx90a did not have (spills).
 __device__ __forceinline__ float fast_tanh(float x) { return 1.f - __fdividef(2.f, fast_exp(2.f * x) + 1.f); }
 
+// NVIDIA: with the specialization's minimum of resident workgroups per SM (HIP: threads only; its
+// second argument means waves per EU, and gfx90a/gfx942 must keep zero spills).
+#if defined(AITER_SWA_HIP)
+#define AITER_SWA_MMA_BOUNDS(S) __launch_bounds__(S::NUM_THREADS)
+#else
+#define AITER_SWA_MMA_BOUNDS(S) __launch_bounds__(S::NUM_THREADS, S::MIN_WORKGROUPS_PER_SM)
+#endif
 template <class S>
-__global__ __launch_bounds__(S::NUM_THREADS) void mma_partition_kernel(const PaParams p) {
+__global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
   using TQ = typename S::TQ;
   using TKV = typename S::TKV;
   using TOut = typename S::TOut;
@@ -107,6 +119,9 @@ __global__ __launch_bounds__(S::NUM_THREADS) void mma_partition_kernel(const PaP
   constexpr int VPR = HS / kVecElems;          // vectors per K/V row
   constexpr int TILE_VECS = KT * VPR;
   constexpr int VPT = (TILE_VECS + NT - 1) / NT;  // vectors per thread of one tile
+  // Whether every warp has the same number of jobs / every thread the same number of vectors (tid < NT,
+  // warp < NW: the guards below are compile-time then, and no branch separates the mma or the loads)
+  constexpr bool QK_EVEN = QK_JOBS % NW == 0, PV_EVEN = PV_JOBS % NW == 0, TILES_EVEN = TILE_VECS % NT == 0;
   constexpr bool kRawCopy = std::is_same<TKV, TQ>::value;
 
   __shared__ __align__(16) uint16_t s_q[R * LDQ];
@@ -216,7 +231,7 @@ __global__ __launch_bounds__(S::NUM_THREADS) void mma_partition_kernel(const PaP
     for (int u = 0; u < VPT; ++u) {
       const int idx = tid + u * NT;
       raw[u] = vec8_t<TKV>{};
-      if (idx < TILE_VECS) {
+      if (TILES_EVEN || idx < TILE_VECS) {
         const int2 at = rows[idx / VPR];
         if (at.x >= 0) raw[u] = load_vec8(cache.row(at.x, at.y) + (idx % VPR) * kVecElems);
       }
@@ -226,7 +241,7 @@ __global__ __launch_bounds__(S::NUM_THREADS) void mma_partition_kernel(const PaP
 #pragma unroll
     for (int u = 0; u < VPT; ++u) {
       const int idx = tid + u * NT;
-      if (idx < TILE_VECS) {
+      if (TILES_EVEN || idx < TILE_VECS) {
         uint16_t* dst = &s_kv[(idx / VPR) * LDK + (idx % VPR) * kVecElems];
         if constexpr (kRawCopy) {
           *reinterpret_cast<vec8_t<TQ>*>(dst) = raw[u];
@@ -270,35 +285,43 @@ __global__ __launch_bounds__(S::NUM_THREADS) void mma_partition_kernel(const PaP
       store_tile(kraw);
       if (more) issue_tile(kraw, k_head, rows_next);
       __syncthreads();
-      // (2) S = Q K^T. NVIDIA: partly unrolled (fully unrolled, 16 k-steps or 8 jobs of fragments in flight
-      // took every register of sm_90 and spilled); AMD: fully unrolled (the loop control of the partly
-      // unrolled loops took the last scalar registers of gfx90a/gfx942 and spilled).
+      // (2) S = Q K^T: k-steps outer, the warp's jobs inner, so that its QK_PER_WARP accumulators are
+      // independent chains the matrix unit overlaps (one job after another was a chain of HS / 16
+      // dependent mma per job). NVIDIA: the k-steps partly unrolled (fully unrolled, 16 k-steps of
+      // fragments in flight took every register of sm_90 and spilled); AMD: fully unrolled (the loop
+      // control of partly unrolled loops took the last scalar registers of gfx90a/gfx942 and spilled).
+      {
+        mma::FragC acc[QK_PER_WARP];
+#pragma unroll
+        for (int jj = 0; jj < QK_PER_WARP; ++jj) mma::zero(acc[jj]);
 #if AITER_SWA_WAVEFRONT_SIZE == 64
 #pragma unroll
 #else
 #pragma unroll 2
 #endif
-      for (int jj = 0; jj < QK_PER_WARP; ++jj) {
-        const int job = warp + jj * NW;
-        if (job >= QK_JOBS) break;  // uniform across the wavefront
-        const int mt = job / (KT / mma::kN), nt = job % (KT / mma::kN);
-        mma::FragC acc;
-        mma::zero(acc);
-#if AITER_SWA_WAVEFRONT_SIZE == 64
-#pragma unroll
-#else
-#pragma unroll 4
-#endif
         for (int ks = 0; ks < HS / mma::kK; ++ks) {
-          mma::FragA a;
-          mma::FragB b;
-          mma::load_a(a, reinterpret_cast<const TQ*>(s_q) + mt * mma::kM * LDQ + ks * mma::kK, LDQ, lane);
-          mma::load_b_nk(b, reinterpret_cast<const TQ*>(s_kv) + nt * mma::kN * LDK + ks * mma::kK, LDK, lane);
-          mma::mma<TQ>(acc, a, b);
+#pragma unroll
+          for (int jj = 0; jj < QK_PER_WARP; ++jj) {
+            const int job = warp + jj * NW;
+            if (QK_EVEN || job < QK_JOBS) {  // uniform across the wavefront
+              const int mt = job / (KT / mma::kN), nt = job % (KT / mma::kN);
+              mma::FragA a;
+              mma::FragB b;
+              mma::load_a(a, reinterpret_cast<const TQ*>(s_q) + mt * mma::kM * LDQ + ks * mma::kK, LDQ, lane);
+              mma::load_b_nk(b, reinterpret_cast<const TQ*>(s_kv) + nt * mma::kN * LDK + ks * mma::kK, LDK, lane);
+              mma::mma<TQ>(acc[jj], a, b);
+            }
+          }
         }
 #pragma unroll
-        for (int e = 0; e < mma::kCElems; ++e)
-          s_s[(mt * mma::kM + mma::c_row(lane, e)) * KT + nt * mma::kN + mma::c_col(lane, e)] = acc.c[e];
+        for (int jj = 0; jj < QK_PER_WARP; ++jj) {
+          const int job = warp + jj * NW;
+          if (!QK_EVEN && job >= QK_JOBS) continue;
+          const int mt = job / (KT / mma::kN), nt = job % (KT / mma::kN);
+#pragma unroll
+          for (int e = 0; e < mma::kCElems; ++e)
+            s_s[(mt * mma::kM + mma::c_row(lane, e)) * KT + nt * mma::kN + mma::c_col(lane, e)] = acc[jj].c[e];
+        }
       }
       __syncthreads();
       // (3) online softmax of the tile; this tile's V into shared memory (every read of its K is done);
@@ -346,16 +369,24 @@ __global__ __launch_bounds__(S::NUM_THREADS) void mma_partition_kernel(const PaP
       if (tid < KT) s_rows[(tile & 1) * KT + tid] = at_next;
       at_next = locate(tile + 3);
       __syncthreads();
-      // (4) O = O * alpha + P V
+      // (4) O = O * alpha + P V: k-steps outer, the warp's PV_PER_WARP accumulators inner (independent
+      // chains, as (2))
 #pragma unroll
       for (int jj = 0; jj < PV_PER_WARP; ++jj) {
         const int job = warp + jj * NW;
-        if (job < PV_JOBS) {
-          const int mt = job / (HS / mma::kN), nt = job % (HS / mma::kN);
+        if (PV_EVEN || job < PV_JOBS) {
+          const int mt = job / (HS / mma::kN);
 #pragma unroll
           for (int e = 0; e < mma::kCElems; ++e) o[jj].c[e] *= s_alpha[mt * mma::kM + mma::c_row(lane, e)];
+        }
+      }
 #pragma unroll
-          for (int ks = 0; ks < KT / mma::kK; ++ks) {
+      for (int ks = 0; ks < KT / mma::kK; ++ks) {
+#pragma unroll
+        for (int jj = 0; jj < PV_PER_WARP; ++jj) {
+          const int job = warp + jj * NW;
+          if (PV_EVEN || job < PV_JOBS) {
+            const int mt = job / (HS / mma::kN), nt = job % (HS / mma::kN);
             mma::FragA a;
             mma::FragB b;
             mma::load_a(a, reinterpret_cast<const TQ*>(s_p) + mt * mma::kM * LDP + ks * mma::kK, LDP, lane);
