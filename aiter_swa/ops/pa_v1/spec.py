@@ -51,8 +51,12 @@ MMA_ROWS = (16, 32, 64)
 MMA_ACC_BUDGET = 4096
 #: Shared memory of one matrix-core workgroup at most (bytes; CUDA's static limit is 48 KiB).
 MMA_SMEM_LIMIT = 44 * 1024
-#: Workgroups per SM/CU the split aims at (gpu.py); provisional until GPU numbers exist.
+#: Workgroups per SM/CU the split counts as one wave (gpu.py mma_split): the matrix-core kernel's
+#: resident workgroups per SM on sm_90 at its register counts (ptxas -v: 121-255 registers x 128
+#: threads, so 2 to 4 of them; 2 for head sizes 128 and 256); provisional until GPU numbers exist.
 MMA_TARGET_WORKGROUPS_PER_CU = 2
+#: The fill of the last wave the split accepts (gpu.py mma_split: fewest partitions reaching it).
+MMA_MIN_WAVE_FILL = 0.9
 
 
 def mma_smem_bytes(head_size: int, rows: int, key_tile: int) -> int:
