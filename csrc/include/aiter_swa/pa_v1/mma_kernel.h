@@ -122,6 +122,11 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
   // Whether every warp has the same number of jobs / every thread the same number of vectors (tid < NT,
   // warp < NW: the guards below are compile-time then, and no branch separates the mma or the loads)
   constexpr bool QK_EVEN = QK_JOBS % NW == 0, PV_EVEN = PV_JOBS % NW == 0, TILES_EVEN = TILE_VECS % NT == 0;
+  // V of the next tile prefetched too, unless its registers (with K's and O's accumulators) would not
+  // fit beside the rest on NVIDIA (sm_90 spilled at head 192 x 64 keys and 512 x 16 keys, bf16: 120
+  // and 128 such registers); then this tile's V loads are issued before its softmax, as K's are not.
+  constexpr int kPrefetchRegs = 2 * VPT * int(sizeof(vec8_t<TKV>)) / 4, kAccRegs = PV_PER_WARP * mma::kCElems;
+  constexpr bool kPrefetchV = kWarpSize == 64 || kPrefetchRegs + kAccRegs <= 100;
   constexpr bool kRawCopy = std::is_same<TKV, TQ>::value;
 
   __shared__ __align__(16) uint16_t s_q[R * LDQ];
@@ -276,10 +281,11 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
   if (!bad && num_tiles > 0) {
     vec8_t<TKV> kraw[VPT], vraw[VPT];  // the next tile's K and V, in flight over this tile's math
     issue_tile(kraw, k_head, s_rows);
-    issue_tile(vraw, v_head, s_rows);
+    if constexpr (kPrefetchV) issue_tile(vraw, v_head, s_rows);
     for (int tile = 0; tile < num_tiles; ++tile) {
       const int t0 = first_tile + tile * KT;  // < hi: no overflow; keys t0 + r, compared as offsets
       const int2* rows_next = s_rows + ((tile + 1) & 1) * KT;
+      const int2* rows_this = s_rows + (tile & 1) * KT;
       const bool more = tile + 1 < num_tiles;
       // (1) this tile's K into shared memory (waits for its loads); the next tile's K loads issued
       store_tile(kraw);
@@ -325,7 +331,8 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
       }
       __syncthreads();
       // (3) online softmax of the tile; this tile's V into shared memory (every read of its K is done);
-      // the next tile's V loads issued; where the keys of tile + 2 live (read one tile ahead)
+      // the next tile's V loads issued (or, without kPrefetchV, this tile's before the softmax)
+      if constexpr (!kPrefetchV) issue_tile(vraw, v_head, rows_this);
       {
         const int klo = s_lo[sr] - t0, khi = s_hi[sr] - t0;  // attended keys of the row, as tile offsets
         const float slope = s_slope[sr];
@@ -365,10 +372,12 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
         }
       }
       store_tile(vraw);
-      if (more) issue_tile(vraw, v_head, rows_next);
+      if (kPrefetchV && more) issue_tile(vraw, v_head, rows_next);
+      __syncthreads();
+      // where the keys of tile + 2 live (into this tile's buffer: every read of it is done; read one
+      // tile ahead into a register)
       if (tid < KT) s_rows[(tile & 1) * KT + tid] = at_next;
       at_next = locate(tile + 3);
-      __syncthreads();
       // (4) O = O * alpha + P V: k-steps outer, the warp's PV_PER_WARP accumulators inner (independent
       // chains, as (2))
 #pragma unroll
