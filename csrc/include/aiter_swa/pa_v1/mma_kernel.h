@@ -214,8 +214,11 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
     if (tid < KT && tile < num_tiles) {
       const int t0 = first_tile + tile * KT;
       if (tid >= lo - t0 && tid < hi - t0) {
-        const int j = t0 + tid, b = p.block_div.block_of(j);  // j >= 0: a multiply-shift (paged_kv.h)
-        at = make_int2(bt_row[b], j - b * p.block_div.block_size);
+        // A division, not BlockDivider's multiply-shift (paged_kv.h): one per thread per tile, read a tile
+        // ahead, off the critical path; its two more scalars live across the loop spilled 4 SGPRs on
+        // gfx90a (fp8 KV: head 80 and 96 x 32 rows, 192 x 16).
+        const int j = t0 + tid, b = j / p.block_size;
+        at = make_int2(bt_row[b], j - b * p.block_size);
       }
     }
     return at;
