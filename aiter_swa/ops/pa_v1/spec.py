@@ -268,6 +268,7 @@ class PaV1Spec(KernelSpec):
             "key_tile": mma_key_tile(self.head_size, self.mma_rows) if self.mma_rows else 0,
             "num_threads": NUM_THREADS,
             "mma_target_per_cu": MMA_TARGET_WORKGROUPS_PER_CU,
+            "mma_min_wave_fill": repr(float(MMA_MIN_WAVE_FILL)),
             "q_vec_bytes": VEC_ELEMS * ELEMENT_BYTES[self.q_dtype],
             "kv_vec_bytes": VEC_ELEMS * ELEMENT_BYTES[self.kv_dtype],
             **LAUNCH.template_vars(),
