@@ -56,6 +56,7 @@
 #       # test_pa_v1_gpu.py) on the mma kernel (AITER_SWA_PA_KERNEL=mma),
 #       # then issue 8's benchmark rows (bench --issue8 --no-peers) with the vector and the mma kernel
 #       # (bench_mma_vector.log, bench_mma_mma.log);
+#       # MMA_NCU=1: Nsight Compute counters of one mma_partition_kernel launch at four rows (ncu_mma.log);
 #       # MMA_TESTS=0 skips the tests, MMA_BENCH=0 the benchmark; each step is bounded (MMA_TEST_TIMEOUT=150,
 #       # MMA_GRID_TIMEOUT=150, MMA_BENCH_TIMEOUT=120 s per kernel): about 9 minutes at most
 #
@@ -453,6 +454,20 @@ if [ "$what" = mma ]; then
                 --issue8 --no-peers --kernel "$kernel" --reps 10 2>&1 | tee "$OUT/bench_mma_$kernel.log" || rc=1
         done
         mstamp "benchmark done"
+    fi
+    if [ "${MMA_NCU:-0}" = 1 ] && command -v ncu >/dev/null; then
+        # Nsight Compute counters of one mma_partition_kernel launch per row (DRAM throughput vs peak,
+        # occupancy, warp stalls: what still limits the matrix-core kernel)
+        for row in "mistral B32 16K w4096" "gpt-oss B64 16K w4096" "gemma3 B16 16K w1024" "mistral B1 32K w4096"; do
+            echo "=== $row"
+            AITER_SWA_PREBUILT_DIR=/tmp/kernels timeout 90 ncu --clock-control none --kernel-name regex:mma_partition_kernel \
+                --launch-skip 2 --launch-count 1 --section SpeedOfLight --section MemoryWorkloadAnalysis \
+                --section WarpStateStats --section SchedulerStats --section Occupancy --section LaunchStats \
+                python3 op_tests/pa_v1/bench_pa_v1_swa.py --issue8 --no-peers --kernel mma --rows "$row" --reps 1 --calls 1
+        done >"$OUT/ncu_mma.log" 2>&1 || true
+        grep -E "^===|DRAM Throughput|Memory Throughput|Duration|Achieved Occupancy|Theoretical Occ|Registers Per|Block Limit|Waves Per SM|Warp Cycles Per Issued|Issue Slots Busy|Eligible Warps|Stall" \
+            "$OUT/ncu_mma.log" | head -60
+        mstamp "ncu done"
     fi
 fi
 exit $rc

@@ -177,6 +177,21 @@ def test_split_rule():
     for args in [(1, 8, 1, 4096, 64), (3, 2, 2, 777, 32), (1, 1, 1, 1, 16)]:
         parts, size = mma_split(*args, part, 10**6, 132)
         assert size % args[4] == 0 and (parts - 1) * size < max(args[3], 1) <= parts * size
+    # waves: every workgroup reads as many keys, so the split fills its last wave (132 SMs x 2 a wave)
+    from aiter_swa.ops.pa_v1.spec import MMA_MIN_WAVE_FILL, MMA_TARGET_WORKGROUPS_PER_CU
+
+    slots = MMA_TARGET_WORKGROUPS_PER_CU * 132
+    fill = lambda n: n / (-(-n // slots) * slots)  # noqa: E731
+    # 128 (sequence, KV head) pairs: 2 partitions (256 workgroups, 97%), not 3 (384: 73%)
+    assert mma_split(16, 8, 1, 1024, 32, part, 10**9, 132) == (2, 512)
+    # 32 pairs: 8 partitions (256, 97%), not 9 (288: 55%)
+    assert mma_split(8, 4, 1, 8192, 64, part, 10**9, 132) == (8, 1024)
+    for seqs, kv, span in [(32, 8, 4096), (64, 8, 4096), (16, 8, 1024), (8, 4, 8192), (3, 5, 3000), (100, 3, 700)]:
+        parts, size = mma_split(seqs, kv, 1, span, 64, part, 10**9, 132)
+        assert fill(seqs * kv * parts) >= MMA_MIN_WAVE_FILL, (seqs, kv, span, parts)
+        for fewer in range(1, parts):  # no smaller count of partitions (of key-tile multiples) fills as well
+            n = -(-span // (-(-(-(-span // 64)) // fewer) * 64))
+            assert n == parts or fill(seqs * kv * n) < MMA_MIN_WAVE_FILL
 
 
 @pytest.mark.parametrize("arch", ARCHS)

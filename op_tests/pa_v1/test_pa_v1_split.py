@@ -15,8 +15,9 @@ import subprocess
 import pytest
 
 from aiter_swa.ops.pa_v1 import gpu
-from aiter_swa.ops.pa_v1.spec import (ELEMENT_BYTES, LAUNCH, MMA_ROWS, MMA_TARGET_WORKGROUPS_PER_CU, PARTITION_SIZE,
-                                      SUPPORTED_HEAD_SIZES, PaV1Spec, mma_key_tile, mma_rows_fit)  # fmt: skip
+from aiter_swa.ops.pa_v1.spec import (ELEMENT_BYTES, LAUNCH, MMA_MIN_WAVE_FILL, MMA_ROWS, MMA_TARGET_WORKGROUPS_PER_CU,
+                                      PARTITION_SIZE, SUPPORTED_HEAD_SIZES, PaV1Spec, mma_key_tile,
+                                      mma_rows_fit)  # fmt: skip
 from testlib.pa_v1_mma import ROOT, LaunchArgs, _launch_args_header, host_compiler
 
 DRIVER = r"""
@@ -24,9 +25,9 @@ DRIVER = r"""
 #include "launch_args.h"
 #include "aiter_swa/pa_v1/split.h"
 extern "C" void split(const LaunchArgs* a, int64_t head_size, int64_t out_bytes, int64_t rows, int64_t key_tile,
-                      int64_t vector_partition_size, int64_t target_per_cu, int64_t* out) {
-  const aiter_swa::pa_v1::Split s =
-      aiter_swa::pa_v1::split_for(*a, head_size, out_bytes, rows, key_tile, vector_partition_size, target_per_cu);
+                      int64_t vector_partition_size, int64_t target_per_cu, double min_wave_fill, int64_t* out) {
+  const aiter_swa::pa_v1::Split s = aiter_swa::pa_v1::split_for(*a, head_size, out_bytes, rows, key_tile,
+                                                                vector_partition_size, target_per_cu, min_wave_fill);
   const int64_t v[] = {s.max_context_len, s.num_partitions, s.partition_size, s.exp_sums_offset,
                        s.max_logits_offset, s.tmp_out_offset, s.workspace_bytes};
   for (int i = 0; i < 7; ++i) out[i] = v[i];
@@ -49,7 +50,8 @@ def split_lib(tmp_path_factory):
                         str(d / "split.cpp"), "-o", str(so)], capture_output=True, text=True)  # fmt: skip
     assert r.returncode == 0, r.stderr[-3000:]
     lib = ctypes.CDLL(str(so))
-    lib.split.argtypes = [ctypes.POINTER(LaunchArgs)] + [ctypes.c_int64] * 6 + [ctypes.POINTER(ctypes.c_int64)]
+    lib.split.argtypes = ([ctypes.POINTER(LaunchArgs)] + [ctypes.c_int64] * 6
+                          + [ctypes.c_double, ctypes.POINTER(ctypes.c_int64)])  # fmt: skip
     return lib
 
 
@@ -61,7 +63,7 @@ def cpp_split(lib, spec: PaV1Spec, plan: dict, max_context_len: int) -> dict:
     out = (ctypes.c_int64 * 7)()
     key_tile = mma_key_tile(spec.head_size, spec.mma_rows) if spec.mma_rows else 0
     lib.split(ctypes.byref(a), spec.head_size, ELEMENT_BYTES[spec.out_dtype], spec.mma_rows, key_tile, PARTITION_SIZE,
-              MMA_TARGET_WORKGROUPS_PER_CU, out)  # fmt: skip
+              MMA_TARGET_WORKGROUPS_PER_CU, MMA_MIN_WAVE_FILL, out)  # fmt: skip
     return dict(zip(FIELDS, out))
 
 

@@ -51,14 +51,18 @@ MMA_ROWS = (16, 32, 64)
 MMA_ACC_BUDGET = 4096
 #: Shared memory of one matrix-core workgroup at most (bytes; CUDA's static limit is 48 KiB).
 MMA_SMEM_LIMIT = 44 * 1024
-#: Workgroups per SM/CU the split aims at (gpu.py); provisional until GPU numbers exist.
+#: Workgroups per SM/CU the split counts as one wave (gpu.py mma_split): the matrix-core kernel's
+#: resident workgroups per SM on sm_90 at its register counts (ptxas -v: 121-255 registers x 128
+#: threads, so 2 to 4 of them; 2 for head sizes 128 and 256); provisional until GPU numbers exist.
 MMA_TARGET_WORKGROUPS_PER_CU = 2
+#: The fill of the last wave the split accepts (gpu.py mma_split: fewest partitions reaching it).
+MMA_MIN_WAVE_FILL = 0.9
 
 
 def mma_smem_bytes(head_size: int, rows: int, key_tile: int) -> int:
     """Shared memory (bytes) of one matrix-core workgroup (mma_kernel.h ``mma_smem_bytes``, the same formula)."""
     return (2 * key_tile * (head_size + 8) + 2 * rows * (head_size + 8) + 4 * rows * key_tile
-            + 2 * rows * (key_tile + 8) + 8 * key_tile + 36 * rows)  # fmt: skip
+            + 2 * rows * (key_tile + 8) + 16 * key_tile + 36 * rows)  # fmt: skip
 
 
 def mma_key_tile(head_size: int, rows: int) -> int:
@@ -264,6 +268,7 @@ class PaV1Spec(KernelSpec):
             "key_tile": mma_key_tile(self.head_size, self.mma_rows) if self.mma_rows else 0,
             "num_threads": NUM_THREADS,
             "mma_target_per_cu": MMA_TARGET_WORKGROUPS_PER_CU,
+            "mma_min_wave_fill": repr(float(MMA_MIN_WAVE_FILL)),
             "q_vec_bytes": VEC_ELEMS * ELEMENT_BYTES[self.q_dtype],
             "kv_vec_bytes": VEC_ELEMS * ELEMENT_BYTES[self.kv_dtype],
             **LAUNCH.template_vars(),

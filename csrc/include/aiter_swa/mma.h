@@ -71,7 +71,25 @@ __device__ __forceinline__ void zero(FragC& f) {
 }
 
 // 16-bit element types only (fp16_t, bf16_t: vec.h). `tile` points at element (0, 0) of the operand in
-// shared memory; ld: elements between rows; ld and every column offset even (32-bit pair loads).
+// shared memory; ld: elements between rows. ld and every column offset: multiples of 8 (NVIDIA reads
+// whole 16-byte rows of 8 x 8 sub-matrices with ldmatrix; elsewhere 32-bit pairs / 16-bit elements).
+//
+// NVIDIA (sm_75+, not the CPU emulator): ldmatrix.sync.aligned.m8n8.{x4,x2}[.trans].shared.b16 (PTX ISA,
+// "Warp-level matrix load instruction: ldmatrix"): lanes 8i .. 8i + 7 give the row addresses of 8 x 8
+// matrix i; lane l receives, per matrix i, register i = its rows' elements (l / 4, 2 (l % 4)) and
+// (l / 4, 2 (l % 4) + 1), or with .trans (2 (l % 4), l / 4) and (2 (l % 4) + 1, l / 4): exactly the
+// fragment pairs of the table above, with A's four pairs = matrices (rows 0-7, cols 0-7), (rows 8-15,
+// cols 0-7), (rows 0-7, cols 8-15), (rows 8-15, cols 8-15) and B's two = k 0-7, k 8-15. One ldmatrix
+// replaces four 32-bit loads (A), two (B, n-major) or four 16-bit loads and packing (B, k-major).
+// The CPU emulator runs the generic loaders (same fragments); the GPU tests run these.
+#if !defined(AITER_SWA_EMULATED_MMA) && !defined(AITER_SWA_HIP) && defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 750
+#define AITER_SWA_LDMATRIX 1
+__device__ __forceinline__ uint32_t smem_addr(const void* p) {
+  return static_cast<uint32_t>(__cvta_generic_to_shared(p));
+}
+#else
+#define AITER_SWA_LDMATRIX 0
+#endif
 template <typename T>
 __device__ __forceinline__ uint16_t bits_at(const T* p) {
   return reinterpret_cast<const uint16_t*>(p)[0];
@@ -80,6 +98,13 @@ __device__ __forceinline__ uint16_t bits_at(const T* p) {
 // A[i][k] at tile[i * ld + k] (row-major [16][16]).
 template <typename T>
 __device__ __forceinline__ void load_a(FragA& f, const T* tile, int ld, int lane) {
+#if AITER_SWA_LDMATRIX
+  const T* row = tile + ((lane % 8) + ((lane / 8) % 2) * 8) * ld + (lane / 16) * 8;
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(f.r[0]), "=r"(f.r[1]), "=r"(f.r[2]), "=r"(f.r[3])
+               : "r"(smem_addr(row)));
+  return;
+#endif
 #pragma unroll
   for (int p = 0; p < kAElems / 2; ++p)
     f.r[p] = *reinterpret_cast<const uint32_t*>(tile + a_row(lane, 2 * p) * ld + a_col(lane, 2 * p));
@@ -88,6 +113,13 @@ __device__ __forceinline__ void load_a(FragA& f, const T* tile, int ld, int lane
 // B[k][j] at tile[j * ld + k] ([N][16] row-major: B's columns are rows of memory, e.g. key rows for q.k).
 template <typename T>
 __device__ __forceinline__ void load_b_nk(FragB& f, const T* tile, int ld, int lane) {
+#if AITER_SWA_LDMATRIX
+  const T* row = tile + (lane % 8) * ld + ((lane / 8) % 2) * 8;  // lanes 16-31: ignored (x2), in range
+  asm volatile("ldmatrix.sync.aligned.m8n8.x2.shared.b16 {%0, %1}, [%2];\n"
+               : "=r"(f.r[0]), "=r"(f.r[1])
+               : "r"(smem_addr(row)));
+  return;
+#endif
 #pragma unroll
   for (int p = 0; p < kBElems / 2; ++p)
     f.r[p] = *reinterpret_cast<const uint32_t*>(tile + b_col(lane, 2 * p) * ld + b_row(lane, 2 * p));
@@ -96,6 +128,13 @@ __device__ __forceinline__ void load_b_nk(FragB& f, const T* tile, int ld, int l
 // B[k][j] at tile[k * ld + j] ([16][N] row-major, e.g. value rows for p.v): two 16-bit reads per pair.
 template <typename T>
 __device__ __forceinline__ void load_b_kn(FragB& f, const T* tile, int ld, int lane) {
+#if AITER_SWA_LDMATRIX
+  const T* row = tile + (lane % 16) * ld;  // lanes 16-31: ignored (x2), in range
+  asm volatile("ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16 {%0, %1}, [%2];\n"
+               : "=r"(f.r[0]), "=r"(f.r[1])
+               : "r"(smem_addr(row)));
+  return;
+#endif
 #pragma unroll
   for (int p = 0; p < kBElems / 2; ++p) {
     const int k = b_row(lane, 2 * p), j = b_col(lane, 2 * p);

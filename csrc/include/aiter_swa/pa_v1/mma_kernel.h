@@ -23,12 +23,17 @@
 // normalised partials in the workspace (as the vector kernel) and mma_reduce_kernel merges the
 // partitions each sequence has.
 //
-// Per key tile (4 workgroup barriers): (1) the (block, slot) of each key into shared memory; (2) K rows
-// through load_vec8/convert8 into shared memory as the query's 16-bit type (exact: fp8 widens exactly,
-// vec.h); (3) S = Q K^T on matrix cores (mma.h), warps splitting the (row tile, key tile) pairs; (4) V
-// loads issued, online softmax per row (threads of a row combine by shuffles; masked keys get -inf,
-// so exactly zero weight), P rounded to the 16-bit type, V stored; (5) O = O * alpha + P V on matrix
-// cores, warps splitting the (row tile, column tile) pairs of O, which stay in registers.
+// Per key tile (4 workgroup barriers), software-pipelined one tile deep: the tile's K and V rows are
+// already in registers (load_vec8, issued during the previous tile) and the (block, slot) of each key
+// of the next tile in shared memory (block-table entries read two tiles ahead into a register).
+// (1) K stored into shared memory as the query's 16-bit type (convert8: fp8 widens exactly, vec.h),
+// the next tile's K loads issued; (2) S = Q K^T on matrix cores (mma.h), warps splitting the (row
+// tile, key tile) pairs; (3) online softmax per row (threads of a row combine by shuffles; masked keys
+// get -inf, so exactly zero weight), P rounded to the 16-bit type; V stored, the next tile's V loads
+// issued; (4) O = O * alpha + P V on matrix cores, warps splitting the (row tile, column tile) pairs
+// of O, which stay in registers. So the global loads of tile t + 1 are in flight over all of tile t's
+// math (the loop had load -> barrier -> math, three dependent global round trips per tile: block
+// table, K, V).
 //
 // Metadata the kernel cannot trust (docs/design.md): context lengths are clamped to [0, max_context_len];
 // every block id of the partition's keys is checked before any K/V read (all chunks and KV heads check
@@ -44,7 +49,7 @@ namespace pa_v1 {
 // Shared memory of one workgroup (bytes), as aiter_swa/ops/pa_v1/spec.py mma_key_tile computes it.
 __host__ __device__ constexpr int mma_smem_bytes(int head_size, int rows, int key_tile) {
   return 2 * key_tile * (head_size + 8) + 2 * rows * (head_size + 8) + 4 * rows * key_tile +
-         2 * rows * (key_tile + 8) + 8 * key_tile + 36 * rows;
+         2 * rows * (key_tile + 8) + 16 * key_tile + 36 * rows;
 }
 
 // One matrix-core specialization. ROWS: query rows (GQA heads x tokens) per workgroup, a multiple of
@@ -63,6 +68,11 @@ struct MmaSpec {
   static constexpr bool ALIBI_ENABLED = ALIBI_ENABLED_;
   static constexpr int NUM_WARPS = 4;
   static constexpr int NUM_THREADS = NUM_WARPS * kWarpSize;
+  // NVIDIA: resident workgroups per SM the register allocation must allow (__launch_bounds__'s second
+  // argument: 65536 registers per SM / (128 threads x registers)). Head size 64 with 16 rows: 4 (128 registers,
+  // no spill; 155 without the bound, so 3: gpt-oss's 512 (sequence, KV head) pairs on 132 SMs took 1.3
+  // waves instead of 1); otherwise 2 (at most 255 registers, the hardware's).
+  static constexpr int MIN_WORKGROUPS_PER_SM = HEAD_SIZE_ * ROWS_ <= 64 * 16 ? 4 : 2;
   static_assert(ROWS % mma::kM == 0 && ROWS <= NUM_THREADS, "rows: a multiple of 16, at most one per thread");
   static_assert(KEY_TILE % mma::kK == 0 && KEY_TILE % mma::kN == 0, "key tile: a multiple of 16");
   static_assert(HEAD_SIZE % mma::kK == 0 && HEAD_SIZE % mma::kN == 0, "head size: a multiple of 16");
@@ -84,8 +94,15 @@ __device__ __forceinline__ int64_t first_needed_key(int L, int n, int w) {
 // +-inf, NaN for NaN. The library tanhf needed scalar registers that gfx90a did not have (spills).
 __device__ __forceinline__ float fast_tanh(float x) { return 1.f - __fdividef(2.f, fast_exp(2.f * x) + 1.f); }
 
+// NVIDIA: with the specialization's minimum of resident workgroups per SM (HIP: threads only; its
+// second argument means waves per EU, and gfx90a/gfx942 must keep zero spills).
+#if defined(AITER_SWA_HIP)
+#define AITER_SWA_MMA_BOUNDS(S) __launch_bounds__(S::NUM_THREADS)
+#else
+#define AITER_SWA_MMA_BOUNDS(S) __launch_bounds__(S::NUM_THREADS, S::MIN_WORKGROUPS_PER_SM)
+#endif
 template <class S>
-__global__ __launch_bounds__(S::NUM_THREADS) void mma_partition_kernel(const PaParams p) {
+__global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
   using TQ = typename S::TQ;
   using TKV = typename S::TKV;
   using TOut = typename S::TOut;
@@ -97,17 +114,26 @@ __global__ __launch_bounds__(S::NUM_THREADS) void mma_partition_kernel(const PaP
   constexpr int PV_PER_WARP = (PV_JOBS + NW - 1) / NW;
   constexpr int QK_PER_WARP = (QK_JOBS + NW - 1) / NW;
   constexpr int TPR = NT / R;  // softmax threads per row, consecutive lanes of one wavefront
+  static_assert(KT <= NT, "one key location per thread");
   static_assert((TPR & (TPR - 1)) == 0 && TPR <= kWarpSize && KT % TPR == 0, "softmax row groups");
   constexpr int VPR = HS / kVecElems;          // vectors per K/V row
   constexpr int TILE_VECS = KT * VPR;
   constexpr int VPT = (TILE_VECS + NT - 1) / NT;  // vectors per thread of one tile
+  // Whether every warp has the same number of jobs / every thread the same number of vectors (tid < NT,
+  // warp < NW: the guards below are compile-time then, and no branch separates the mma or the loads)
+  constexpr bool QK_EVEN = QK_JOBS % NW == 0, PV_EVEN = PV_JOBS % NW == 0, TILES_EVEN = TILE_VECS % NT == 0;
+  // V of the next tile prefetched too, unless its registers (with K's and O's accumulators) would not
+  // fit beside the rest on NVIDIA (sm_90 spilled at head 192 x 64 keys and 512 x 16 keys, bf16: 120
+  // and 128 such registers); then this tile's V loads are issued before its softmax, as K's are not.
+  constexpr int kPrefetchRegs = 2 * VPT * int(sizeof(vec8_t<TKV>)) / 4, kAccRegs = PV_PER_WARP * mma::kCElems;
+  constexpr bool kPrefetchV = kWarpSize == 64 || kPrefetchRegs + kAccRegs <= 100;
   constexpr bool kRawCopy = std::is_same<TKV, TQ>::value;
 
   __shared__ __align__(16) uint16_t s_q[R * LDQ];
   __shared__ __align__(16) uint16_t s_kv[KT * LDK];
   __shared__ __align__(16) uint16_t s_p[R * LDP];
   __shared__ float s_s[R * KT];
-  __shared__ int2 s_rows[KT];
+  __shared__ int2 s_rows[2 * KT];  // where each key of the next two tiles lives (two buffers)
   __shared__ float s_m[R], s_l[R], s_alpha[R], s_slope[R];
   __shared__ int s_lo[R], s_hi[R];  // attended keys of row r in this partition: [s_lo, s_hi)
   // Row r's query/out row and head (-1: none, or outside the query), its position: kept in shared memory
@@ -179,19 +205,42 @@ __global__ __launch_bounds__(S::NUM_THREADS) void mma_partition_kernel(const PaP
     const int b_first = int(part_start / p.block_size), b_last = int((part_end - 1) / p.block_size);
     for (int b = b_first + tid; b <= b_last; b += NT) bad_block |= !block_in_range(bt_row[b], p.num_blocks);
   }
+  // Key tiles of the chunk, and where the keys of its first two tiles live (block, slot; -1: a key
+  // outside [lo, hi), not read, zeros); later tiles' locations are read one tile ahead (the loop).
+  const int first_tile = part_start + (lo > part_start ? (lo - part_start) / KT * KT : 0);
+  const int num_tiles = hi > lo ? (hi - first_tile + KT - 1) / KT : 0;
+  auto locate = [&](int tile) {
+    int2 at = make_int2(-1, 0);
+    if (tid < KT && tile < num_tiles) {
+      const int t0 = first_tile + tile * KT;
+      if (tid >= lo - t0 && tid < hi - t0) {
+        // A division, not BlockDivider's multiply-shift (paged_kv.h): one per thread per tile, read a tile
+        // ahead, off the critical path; its two more scalars live across the loop spilled 4 SGPRs on
+        // gfx90a (fp8 KV: head 80 and 96 x 32 rows, 192 x 16).
+        const int j = t0 + tid, b = j / p.block_size;
+        at = make_int2(bt_row[b], j - b * p.block_size);
+      }
+    }
+    return at;
+  };
+  if (tid < KT) {
+    s_rows[tid] = locate(0);
+    s_rows[KT + tid] = locate(1);
+  }
+  int2 at_next = locate(2);
   const float qnan = __uint_as_float(0x7fc00000u);
   float q_mul = p.scale;  // fp8: k_scale with convert8's power of two undone (v_scale: at the end)
   if constexpr (IsFp8<TKV>::value) q_mul *= *p.k_scale / kConvertScale<TKV>;
-  const bool bad = __syncthreads_or(bad_block);  // also publishes the row set-up and the query
+  const bool bad = __syncthreads_or(bad_block);  // also publishes the row set-up, the query, s_rows
 
   const PagedHead<TKV> k_head = p.key_cache.head<TKV>(kv_head), v_head = p.value_cache.head<TKV>(kv_head);
-  auto issue_tile = [&](vec8_t<TKV> (&raw)[VPT], const PagedHead<TKV>& cache) {
+  auto issue_tile = [&](vec8_t<TKV> (&raw)[VPT], const PagedHead<TKV>& cache, const int2* rows) {
 #pragma unroll
     for (int u = 0; u < VPT; ++u) {
       const int idx = tid + u * NT;
       raw[u] = vec8_t<TKV>{};
-      if (idx < TILE_VECS) {
-        const int2 at = s_rows[idx / VPR];
+      if (TILES_EVEN || idx < TILE_VECS) {
+        const int2 at = rows[idx / VPR];
         if (at.x >= 0) raw[u] = load_vec8(cache.row(at.x, at.y) + (idx % VPR) * kVecElems);
       }
     }
@@ -200,7 +249,7 @@ __global__ __launch_bounds__(S::NUM_THREADS) void mma_partition_kernel(const PaP
 #pragma unroll
     for (int u = 0; u < VPT; ++u) {
       const int idx = tid + u * NT;
-      if (idx < TILE_VECS) {
+      if (TILES_EVEN || idx < TILE_VECS) {
         uint16_t* dst = &s_kv[(idx / VPR) * LDK + (idx % VPR) * kVecElems];
         if constexpr (kRawCopy) {
           *reinterpret_cast<vec8_t<TQ>*>(dst) = raw[u];
@@ -232,62 +281,61 @@ __global__ __launch_bounds__(S::NUM_THREADS) void mma_partition_kernel(const PaP
   for (int jj = 0; jj < PV_PER_WARP; ++jj) mma::zero(o[jj]);
 
   const int sr = tid / TPR, sub = tid % TPR;  // softmax: row sr, keys sub, sub + TPR, ...
-  if (!bad) {
-    const int first_tile = part_start + (lo > part_start ? (lo - part_start) / KT * KT : 0);
-    const int num_tiles = hi > lo ? (hi - first_tile + KT - 1) / KT : 0;
+  if (!bad && num_tiles > 0) {
+    vec8_t<TKV> kraw[VPT], vraw[VPT];  // the next tile's K and V, in flight over this tile's math
+    issue_tile(kraw, k_head, s_rows);
+    if constexpr (kPrefetchV) issue_tile(vraw, v_head, s_rows);
     for (int tile = 0; tile < num_tiles; ++tile) {
       const int t0 = first_tile + tile * KT;  // < hi: no overflow; keys t0 + r, compared as offsets
-      // (1) where each key of the tile lives; keys outside [lo, hi) are not read (zeros)
-      for (int r = tid; r < KT; r += NT) {
-        int2 at = make_int2(-1, 0);
-        if (r >= lo - t0 && r < hi - t0) {
-          const int j = t0 + r, b = p.block_div.block_of(j);  // j >= 0: a multiply-shift (paged_kv.h)
-          at = make_int2(bt_row[b], j - b * p.block_div.block_size);
-        }
-        s_rows[r] = at;
-      }
+      const int2* rows_next = s_rows + ((tile + 1) & 1) * KT;
+      const int2* rows_this = s_rows + (tile & 1) * KT;
+      const bool more = tile + 1 < num_tiles;
+      // (1) this tile's K into shared memory (waits for its loads); the next tile's K loads issued
+      store_tile(kraw);
+      if (more) issue_tile(kraw, k_head, rows_next);
       __syncthreads();
-      // (2) K tile
+      // (2) S = Q K^T: k-steps outer, the warp's jobs inner, so that its QK_PER_WARP accumulators are
+      // independent chains the matrix unit overlaps (one job after another was a chain of HS / 16
+      // dependent mma per job). NVIDIA: the k-steps partly unrolled (fully unrolled, 16 k-steps of
+      // fragments in flight took every register of sm_90 and spilled); AMD: fully unrolled (the loop
+      // control of partly unrolled loops took the last scalar registers of gfx90a/gfx942 and spilled).
       {
-        vec8_t<TKV> kraw[VPT];
-        issue_tile(kraw, k_head);
-        store_tile(kraw);
-      }
-      __syncthreads();
-      // (3) S = Q K^T. NVIDIA: partly unrolled (fully unrolled, 16 k-steps or 8 jobs of fragments in flight
-      // took every register of sm_90 and spilled); AMD: fully unrolled (the loop control of the partly
-      // unrolled loops took the last scalar registers of gfx90a/gfx942 and spilled).
+        mma::FragC acc[QK_PER_WARP];
+#pragma unroll
+        for (int jj = 0; jj < QK_PER_WARP; ++jj) mma::zero(acc[jj]);
 #if AITER_SWA_WAVEFRONT_SIZE == 64
 #pragma unroll
 #else
 #pragma unroll 2
 #endif
-      for (int jj = 0; jj < QK_PER_WARP; ++jj) {
-        const int job = warp + jj * NW;
-        if (job >= QK_JOBS) break;  // uniform across the wavefront
-        const int mt = job / (KT / mma::kN), nt = job % (KT / mma::kN);
-        mma::FragC acc;
-        mma::zero(acc);
-#if AITER_SWA_WAVEFRONT_SIZE == 64
-#pragma unroll
-#else
-#pragma unroll 4
-#endif
         for (int ks = 0; ks < HS / mma::kK; ++ks) {
-          mma::FragA a;
-          mma::FragB b;
-          mma::load_a(a, reinterpret_cast<const TQ*>(s_q) + mt * mma::kM * LDQ + ks * mma::kK, LDQ, lane);
-          mma::load_b_nk(b, reinterpret_cast<const TQ*>(s_kv) + nt * mma::kN * LDK + ks * mma::kK, LDK, lane);
-          mma::mma<TQ>(acc, a, b);
+#pragma unroll
+          for (int jj = 0; jj < QK_PER_WARP; ++jj) {
+            const int job = warp + jj * NW;
+            if (QK_EVEN || job < QK_JOBS) {  // uniform across the wavefront
+              const int mt = job / (KT / mma::kN), nt = job % (KT / mma::kN);
+              mma::FragA a;
+              mma::FragB b;
+              mma::load_a(a, reinterpret_cast<const TQ*>(s_q) + mt * mma::kM * LDQ + ks * mma::kK, LDQ, lane);
+              mma::load_b_nk(b, reinterpret_cast<const TQ*>(s_kv) + nt * mma::kN * LDK + ks * mma::kK, LDK, lane);
+              mma::mma<TQ>(acc[jj], a, b);
+            }
+          }
         }
 #pragma unroll
-        for (int e = 0; e < mma::kCElems; ++e)
-          s_s[(mt * mma::kM + mma::c_row(lane, e)) * KT + nt * mma::kN + mma::c_col(lane, e)] = acc.c[e];
+        for (int jj = 0; jj < QK_PER_WARP; ++jj) {
+          const int job = warp + jj * NW;
+          if (!QK_EVEN && job >= QK_JOBS) continue;
+          const int mt = job / (KT / mma::kN), nt = job % (KT / mma::kN);
+#pragma unroll
+          for (int e = 0; e < mma::kCElems; ++e)
+            s_s[(mt * mma::kM + mma::c_row(lane, e)) * KT + nt * mma::kN + mma::c_col(lane, e)] = acc[jj].c[e];
+        }
       }
       __syncthreads();
-      // (4) V loads in flight; online softmax of the tile
-      vec8_t<TKV> vraw[VPT];
-      issue_tile(vraw, v_head);
+      // (3) online softmax of the tile; this tile's V into shared memory (every read of its K is done);
+      // the next tile's V loads issued (or, without kPrefetchV, this tile's before the softmax)
+      if constexpr (!kPrefetchV) issue_tile(vraw, v_head, rows_this);
       {
         const int klo = s_lo[sr] - t0, khi = s_hi[sr] - t0;  // attended keys of the row, as tile offsets
         const float slope = s_slope[sr];
@@ -327,17 +375,30 @@ __global__ __launch_bounds__(S::NUM_THREADS) void mma_partition_kernel(const PaP
         }
       }
       store_tile(vraw);
+      if (kPrefetchV && more) issue_tile(vraw, v_head, rows_next);
       __syncthreads();
-      // (5) O = O * alpha + P V
+      // where the keys of tile + 2 live (into this tile's buffer: every read of it is done; read one
+      // tile ahead into a register)
+      if (tid < KT) s_rows[(tile & 1) * KT + tid] = at_next;
+      at_next = locate(tile + 3);
+      // (4) O = O * alpha + P V: k-steps outer, the warp's PV_PER_WARP accumulators inner (independent
+      // chains, as (2))
 #pragma unroll
       for (int jj = 0; jj < PV_PER_WARP; ++jj) {
         const int job = warp + jj * NW;
-        if (job < PV_JOBS) {
-          const int mt = job / (HS / mma::kN), nt = job % (HS / mma::kN);
+        if (PV_EVEN || job < PV_JOBS) {
+          const int mt = job / (HS / mma::kN);
 #pragma unroll
           for (int e = 0; e < mma::kCElems; ++e) o[jj].c[e] *= s_alpha[mt * mma::kM + mma::c_row(lane, e)];
+        }
+      }
 #pragma unroll
-          for (int ks = 0; ks < KT / mma::kK; ++ks) {
+      for (int ks = 0; ks < KT / mma::kK; ++ks) {
+#pragma unroll
+        for (int jj = 0; jj < PV_PER_WARP; ++jj) {
+          const int job = warp + jj * NW;
+          if (PV_EVEN || job < PV_JOBS) {
+            const int mt = job / (HS / mma::kN), nt = job % (HS / mma::kN);
             mma::FragA a;
             mma::FragB b;
             mma::load_a(a, reinterpret_cast<const TQ*>(s_p) + mt * mma::kM * LDP + ks * mma::kK, LDP, lane);
@@ -346,7 +407,7 @@ __global__ __launch_bounds__(S::NUM_THREADS) void mma_partition_kernel(const PaP
           }
         }
       }
-      // the next tile's barrier (1) orders these reads before s_kv / s_p are rewritten
+      __syncthreads();  // PV's reads of s_kv and s_p before the next tile's stores
     }
   }
   __syncthreads();

@@ -51,11 +51,12 @@ inline void set_layout(Split& s, int64_t num_rows, int64_t num_heads, int64_t he
 // Args: the launcher's LaunchArgs (the launch contract of aiter_swa/ops/pa_v1/spec.py, per-plan and
 // per-call values set). rows = 0: the vector kernel (partitions of `vector_partition_size` keys);
 // else the matrix-core kernel with `rows` query rows per workgroup and key tiles of `key_tile`
-// (gpu.mma_split: about `target_per_cu` workgroups per CU, never more partitions than key tiles nor
-// than the workspace buffer holds).
+// (gpu.mma_split: waves of `target_per_cu` workgroups per CU, the fewest partitions whose workgroups
+// fill their last wave to `min_wave_fill` (spec.MMA_MIN_WAVE_FILL), else the best fill; never more
+// partitions than key tiles nor than the workspace buffer holds).
 template <class Args>
 inline Split split_for(const Args& a, int64_t head_size, int64_t out_bytes, int64_t rows, int64_t key_tile,
-                       int64_t vector_partition_size, int64_t target_per_cu) {
+                       int64_t vector_partition_size, int64_t target_per_cu, double min_wave_fill) {
   Split s{};
   const int64_t cap_len = sat_mul(a.max_blocks_per_seq > 0 ? a.max_blocks_per_seq : 0, a.block_size > 0 ? a.block_size : 0);
   s.max_context_len = a.max_context_len < 0 ? 0 : (a.max_context_len > cap_len ? cap_len : a.max_context_len);
@@ -73,11 +74,27 @@ inline Split split_for(const Args& a, int64_t head_size, int64_t out_bytes, int6
     const int64_t cap = part_bytes > 0 ? a.workspace_bytes / part_bytes : 0;
     int64_t workgroups = sat_mul(sat_mul(a.num_seqs, a.num_kv_heads), chunks);
     if (workgroups < 1) workgroups = 1;
-    const int64_t want = ceil_div(sat_mul(target_per_cu, a.num_cus > 0 ? a.num_cus : 0), workgroups);
-    int64_t parts = want < tiles ? want : tiles;
-    if (cap < parts) parts = cap;
-    if (parts < 1) parts = 1;
-    s.partition_size = ceil_div(tiles, parts) * key_tile;
+    // A wave: target_per_cu workgroups on every CU. The fewest partitions (counted in key-tile multiples)
+    // whose workgroups fill their last wave to min_wave_fill, else the best fill; want in [1, min(tiles,
+    // cap, 4 * slots)] as gpu.mma_split, the fill in double as Python's int / int (exact below 2^53).
+    int64_t slots = sat_mul(target_per_cu, a.num_cus > 0 ? a.num_cus : 0);
+    if (slots < 1) slots = 1;
+    int64_t last = tiles < cap ? tiles : cap;
+    if (sat_mul(4, slots) < last) last = sat_mul(4, slots);
+    if (last < 1) last = 1;
+    int64_t best = 1;
+    double best_fill = -1.0;
+    for (int64_t want = 1; want <= last; ++want) {
+      const int64_t parts = ceil_div(tiles, ceil_div(tiles, want));
+      const int64_t n = sat_mul(workgroups, parts);
+      const double fill = static_cast<double>(n) / static_cast<double>(sat_mul(ceil_div(n, slots), slots));
+      if (fill > best_fill + 1e-9) {
+        best = parts;
+        best_fill = fill;
+      }
+      if (fill >= min_wave_fill) break;
+    }
+    s.partition_size = ceil_div(tiles, best) * key_tile;
     s.num_partitions = ceil_div(keys, s.partition_size);
   }
   set_layout(s, a.num_query_rows, a.num_heads, head_size, out_bytes);
