@@ -99,12 +99,13 @@ def choose_kernel(gqa_ratio: int, mtp: int, multi_rows: bool, arch: str, kernel:
 
     ``multi_rows``: ``cu_query_lens`` given with a row count other than one per sequence. Only the
     matrix-core kernel serves several query rows per sequence (``mtp > 1`` or ``multi_rows``).
-    Otherwise, PROVISIONAL rule until a GPU has run the matrix-core kernel: the vector kernel, on every
-    arch (the matrix-core kernel has run in the CPU emulator only; it serves multi-token calls, which
-    the vector kernel cannot, under the first-use self-check, and every call with
-    ``AITER_SWA_PA_KERNEL=mma``). Once the GPU benchmark of issue 8 has numbers, the boundary goes in
-    the last line (e.g. the matrix-core kernel when GQA ratio x mtp > 2, where a 16-row tile is not
-    mostly padding).
+    Otherwise the vector kernel, on every arch (and the matrix-core kernel for every call with
+    ``AITER_SWA_PA_KERNEL=mma``). Measured on an H200 (docs/results.md, 2026-11-29, issue 8's rows, the
+    pipelined matrix-core kernel against the vector kernel, in separate runs): the matrix-core kernel
+    was slower at GQA 2 and 4 (Gemma-3 59.9 against 46.3 us, Mistral B32 194.1 against 149.5 us) and
+    faster at GQA 8 (gpt-oss window 4096 196.9 against 271.5 us, the seed shape 59.9 against 75.6 us).
+    The boundary (GQA ratio x mtp >= 8 on the matrix-core kernel) waits for a same-run A-B and the
+    one-token grid on the matrix-core kernel (``run_gpu_suite.sh mma``).
 
     Raises:
         ValueError: ``kernel`` not one of :data:`KERNELS` (the message names ``AITER_SWA_PA_KERNEL``).
