@@ -236,12 +236,11 @@ def lookup(args: tuple) -> Checked:
 
 def _checked(c: PaV1Call) -> Checked:
     """The record of one call's metadata: :func:`check`, and the largest ``max_context_len`` it admits."""
-    dims = check(c)
-    d = dims
+    d = check(c)
     ws = max_context_limit(d.num_seqs, d.num_heads, d.head_size, c.workspace_buffer.numel(), c.out.dtype,
                            c.sliding_window, c.partition_size, c.mtp)  # fmt: skip
     limit = min(MAX_CONTEXT_LEN, d.max_blocks_per_seq * d.block_size, MAX_CONTEXT_LEN if ws is None else ws)
-    return Checked(dims, limit)
+    return Checked(d, limit)
 
 
 def _for_context(d: PaDims, c: PaV1Call) -> PaDims:

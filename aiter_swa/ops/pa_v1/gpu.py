@@ -37,7 +37,7 @@ from .call import ARG_INDEX, PaV1Call, kv_element_dtype, lookup, soft_cap_enable
 from .spec import (ELEMENT_BYTES, KERNEL_ENV, KERNELS, LAUNCH, MMA_MIN_WAVE_FILL, MMA_TARGET_WORKGROUPS_PER_CU,
                    PARTITION_SIZE, VEC_BYTES, VEC_ELEMS,
                    PaV1Spec, choose_kernel, gqa_bucket, mma_key_tile, mma_rows_for)  # fmt: skip
-from .workspace import layout
+from .workspace import attended_span, layout
 
 _DTYPE_NAMES = {torch.float16: "fp16", torch.bfloat16: "bf16", torch.float8_e4m3fn: "fp8e4m3fn",
                 torch.float8_e4m3fnuz: "fp8e4m3fnuz"}
@@ -212,7 +212,7 @@ def split_values(spec: PaV1Spec, plan: dict, max_context_len: int) -> dict:
     """
     mcl = max(0, min(max_context_len, plan["max_blocks_per_seq"] * plan["block_size"]))
     mtp, w, heads, rows = plan["mtp"], plan["sliding_window"], plan["num_heads"], plan["num_query_rows"]
-    span = min(mcl, w + mtp - 1) if w > 0 else mcl
+    span = attended_span(mcl, w, mtp)
     out_bytes = ELEMENT_BYTES[spec.out_dtype]
     if not spec.mma_rows:
         parts, partition_size = -(-span // PARTITION_SIZE), PARTITION_SIZE

@@ -37,6 +37,13 @@ from .spec import PARTITION_SIZE, SUPPORTED_PARTITION_SIZES
 DTYPES = (torch.float16, torch.bfloat16, torch.float32)
 
 
+def attended_span(max_context_len: int, sliding_window: int = 0, mtp: int = 1) -> int:
+    """The most keys the ``mtp`` query rows of a sequence attend: ``min(max_context_len, w + mtp - 1)``
+    with a window ``w > 0`` (the union of the rows' windows, ``tokens.attended_key_range``), else
+    ``max_context_len``. C++ twin: ``attended_span`` of csrc/include/aiter_swa/pa_v1/split.h."""
+    return min(max_context_len, sliding_window + mtp - 1) if sliding_window > 0 else max_context_len
+
+
 def num_partitions(
     max_context_len: int, sliding_window: int = 0, partition_size: int = PARTITION_SIZE, mtp: int = 1
 ) -> int:
@@ -54,8 +61,7 @@ def num_partitions(
         raise ValueError(f"partition_size: expected one of {SUPPORTED_PARTITION_SIZES}, got {partition_size}")
     if max_context_len < 0:
         raise ValueError(f"max_context_len: expected an int >= 0, got {max_context_len}")
-    span = min(max_context_len, sliding_window + mtp - 1) if sliding_window > 0 else max_context_len
-    return -(-span // partition_size)
+    return -(-attended_span(max_context_len, sliding_window, mtp) // partition_size)
 
 
 def check_mtp(mtp: int) -> None:
