@@ -57,7 +57,7 @@
 #       # then issue 8's benchmark rows (bench --issue8 --no-peers) with the vector and the mma kernel
 #       # (bench_mma_vector.log, bench_mma_mma.log);
 #       # MMA_NCU=1: Nsight Compute counters of one mma_partition_kernel launch at four rows (ncu_mma.log);
-#       # MMA_TESTS=0 skips the tests, MMA_BENCH=0 the benchmark; each step is bounded (MMA_TEST_TIMEOUT=150,
+#       # MMA_TESTS=0 skips the tests (MMA_TESTS=grid: only the one-token grid), MMA_BENCH=0 the benchmark; each step is bounded (MMA_TEST_TIMEOUT=150,
 #       # MMA_GRID_TIMEOUT=150, MMA_BENCH_TIMEOUT=120 s per kernel): about 9 minutes at most
 #
 # Kernels compile on first use into $AITER_SWA_CACHE_DIR (pytest-xdist workers share it: one compile
@@ -430,12 +430,14 @@ if [ "$what" = mma ]; then
         >"$OUT/prebuild_mma.log" 2>&1 &
     prebuild_pid=$!
     per_test=(); python3 -c "import pytest_timeout" 2>/dev/null && per_test=(--timeout 180)
-    if [ "${MMA_TESTS:-1}" = 1 ]; then
+    if [ "${MMA_TESTS:-1}" != 0 ]; then
+      if [ "${MMA_TESTS:-1}" != grid ]; then
         timeout -k 10 "${MMA_TEST_TIMEOUT:-150}" python3 -m pytest op_tests/pa_v1/test_pa_v1_mma_gpu.py \
             op_tests/pa_v1/test_pa_v1_mtp_gpu.py -q -rs -n "$JOBS" \
             -p no:cacheprovider "${per_test[@]}" >"$OUT/pytest_mma.log" 2>&1 || rc=1
         grep -E "^(FAILED|ERROR)" "$OUT/pytest_mma.log" | head -20; tail -1 "$OUT/pytest_mma.log"
         mstamp "multi-token tests done"
+      fi
         AITER_SWA_PA_KERNEL=mma timeout -k 10 "${MMA_GRID_TIMEOUT:-150}" python3 -m pytest op_tests/pa_v1/test_pa_v1_swa.py \
             op_tests/pa_v1/test_pa_v1_gpu.py -q -rs -m "not toolchain" -n "$JOBS" -p no:cacheprovider "${per_test[@]}" \
             >"$OUT/pytest_mma_grid.log" 2>&1 || rc=1
