@@ -80,7 +80,8 @@ def copy_bandwidth_tbs(dev) -> float:
 class Inputs:
     """One rotating set of paged inputs; all sequences have context ``ctx``."""
 
-    def __init__(self, h, kvh, d, batch, ctx, window, bs, dtype, dev, kv_dtype="auto", mtp=1, soft_cap=0.0):
+    def __init__(self, h, kvh, d, batch, ctx, window, bs, dtype, dev, kv_dtype="auto", mtp=1, soft_cap=0.0,
+                 workspace="aiter"):
         # the first key any query row attends (row i of mtp sits at ctx - mtp + i)
         lo = max(0, ctx - window - mtp + 1) if window > 0 else 0
         first, end = lo // bs, -(-ctx // bs)
@@ -97,8 +98,12 @@ class Inputs:
         self.q = torch.randn(batch * mtp, h, d, dtype=dtype, device=dev)
         self.out = torch.empty_like(self.q)
         self.cl = torch.full((batch,), ctx, dtype=torch.int32, device=dev)
-        self.ws = torch.empty(aiter_swa.get_workspace_size(batch, h, d, ctx, dtype, window, P, mtp), dtype=torch.uint8,
-                              device=dev)  # fmt: skip
+        # workspace "aiter": ceil(ctx / 256) partitions, as aiter and vLLM's ROCm aiter backend size it (the
+        # matrix-core kernel splits a small batch into more partitions with it); "window": the least the op
+        # takes (get_workspace_size with the window)
+        ws_window = window if workspace == "window" else 0
+        self.ws = torch.empty(aiter_swa.get_workspace_size(batch, h, d, ctx, dtype, ws_window, P, mtp),
+                              dtype=torch.uint8, device=dev)  # fmt: skip
         self.lo, self.ctx, self.window, self.scale, self.mtp = lo, ctx, window, d**-0.5, mtp
         self.args = PaV1Call(
             out=self.out, workspace_buffer=self.ws, query=self.q, key_cache=self.k, value_cache=self.v,
@@ -211,7 +216,8 @@ def issue8(args, dev, dtype, copy_bw, l2) -> int:
         set_bytes = must_read_bytes(h, kvh, d, batch, ctx, window, bs, dtype.itemsize, mtp=mtp)
         nsets = max(1, min(8, math.ceil(4 * l2 / set_bytes)))
         try:
-            sets = [Inputs(h, kvh, d, batch, ctx, window, bs, dtype, dev, mtp=mtp, soft_cap=args.soft_cap)
+            sets = [Inputs(h, kvh, d, batch, ctx, window, bs, dtype, dev, mtp=mtp, soft_cap=args.soft_cap,
+                           workspace=args.workspace)
                     for _ in range(nsets)]  # fmt: skip
         except torch.OutOfMemoryError:
             print(f"{label:28}  (inputs do not fit in GPU memory)")
@@ -318,6 +324,9 @@ def main(argv=None) -> int:
     ap.add_argument("--no-peers", action="store_true", help="--issue8: ours only")
     ap.add_argument("--soft-cap", type=float, default=0.0, help="--issue8: logits soft cap for every column (0: off)")
     ap.add_argument("--dry-run", action="store_true", help="--issue8: print the rows and the FlashInfer modules they need")
+    ap.add_argument("--workspace", default="aiter", choices=["aiter", "window"],
+                    help="workspace_buffer's size: aiter's (ceil(ctx / 256) partitions, as aiter and vLLM's ROCm aiter "
+                         "backend size it) or the least the op takes (get_workspace_size with the window)")
     ap.add_argument("--kernel", default="auto", choices=["auto", "vector", "mma"],
                     help="which decode kernel serves the op (AITER_SWA_PA_KERNEL; auto: the dispatch's rule)")
     args = ap.parse_args(argv)
@@ -357,7 +366,8 @@ def main(argv=None) -> int:
         set_bytes = must_read_bytes(h, kvh, d, batch, ctx, window, bs, dtype.itemsize, kv_elt)
         nsets = max(1, min(8, math.ceil(4 * l2 / set_bytes)))
         try:
-            sets = [Inputs(h, kvh, d, batch, ctx, window, bs, dtype, dev, kvd) for _ in range(nsets)]
+            sets = [Inputs(h, kvh, d, batch, ctx, window, bs, dtype, dev, kvd, workspace=args.workspace)
+                    for _ in range(nsets)]
         except torch.OutOfMemoryError:
             print(f"{model:8} {ctx:7} {window:6} {bs:5} {kvd:>11}  (inputs do not fit in GPU memory)")
             continue

@@ -238,7 +238,7 @@ def test_issue8_loop_on_cpu(monkeypatch, capsys):
     monkeypatch.setattr(peers, "VllmUnified", Wrong)
     monkeypatch.setattr(bench, "graph_ms", fake_graph_ms)
     monkeypatch.setattr(torch.cuda, "synchronize", lambda *a: None)
-    ns = type("A", (), dict(rows=None, no_peers=False, block_size=[16], soft_cap=0.0, calls=2, reps=1))()
+    ns = type("A", (), dict(rows=None, no_peers=False, block_size=[16], soft_cap=0.0, calls=2, reps=1, workspace="aiter"))()
     assert bench.issue8(ns, torch.device("cpu"), torch.float32, copy_bw=1.0, l2=1 << 20) == 0
     out = capsys.readouterr().out
     lines = {}

@@ -92,7 +92,7 @@ def test_passes_once_per_specialization(kernel_runs, kw, case_kw):
 
 
 def test_tested_arch_is_not_checked_unless_forced(kernel_runs, monkeypatch):
-    s = spec(arch="sm_90", gqa=2)  # GQA 2: the vector kernel there (GQA 4 runs the matrix-core one: spec.choose_kernel)
+    s = spec(arch="sm_90", gqa=2)  # GQA 2: the vector kernel (spec.choose_kernel)
     selfcheck.ensure(s, first_use(s))
     assert not kernel_runs and s not in selfcheck._passed
     monkeypatch.setenv(selfcheck.ENV, "1")

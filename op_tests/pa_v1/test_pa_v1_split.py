@@ -137,3 +137,37 @@ def test_launch_values_use_split_values():
             assert {k: values[k] for k in LAUNCH.derived_names} == {
                 k: v for k, v in gpu.split_values(spec, plan, mcl).items() if k != "max_context_len"}
             assert values["max_context_len"] == mcl
+
+
+# ---------------------------------------------------------------- the kernel choice (spec.choose_kernel)
+@pytest.mark.parametrize("arch", ["sm_90", "gfx942", "gfx90a", "sm_80"])
+@pytest.mark.parametrize("gqa", [1, 2, 4, 7, 8, 16])
+def test_one_token_kernel_choice(arch, gqa):
+    """One query row per sequence: the matrix-core kernel at GQA >= 8 on the measured arch (sm_90), the
+    vector kernel elsewhere; the env override wins either way; several rows always the matrix-core one."""
+    from aiter_swa.ops.pa_v1.spec import MMA_ONE_TOKEN_ARCHS, MMA_ONE_TOKEN_MIN_GQA, choose_kernel
+
+    expect = "mma" if arch in MMA_ONE_TOKEN_ARCHS and gqa >= MMA_ONE_TOKEN_MIN_GQA else "vector"
+    assert choose_kernel(gqa, 1, False, arch) == expect
+    assert (arch, gqa) != ("sm_90", 8) or expect == "mma"  # the measured case is on the matrix-core kernel
+    assert choose_kernel(gqa, 1, False, arch, "vector") == "vector"
+    assert choose_kernel(gqa, 1, False, arch, "mma") == "mma"
+    assert choose_kernel(gqa, 2, False, arch) == "mma" and choose_kernel(gqa, 1, True, arch) == "mma"
+    with pytest.raises(NotImplementedError, match="AITER_SWA_PA_KERNEL=vector"):
+        choose_kernel(gqa, 2, False, arch, "vector")
+
+
+def test_one_token_spec_follows_the_choice():
+    """gpu.spec_for builds a matrix-core spec (gqa 1, mma_rows > 0) for a GQA-8 one-token call on sm_90
+    and a vector spec (its GQA bucket, mma_rows 0) on gfx942."""
+    import torch
+
+    from aiter_swa.ops.pa_v1.call import validate
+    from testlib.pa_v1 import make_case
+
+    case = make_case(num_seqs=2, num_heads=16, num_kv_heads=2, head_size=64, block_size=16, context_lens=[5, 40],
+                     dtype=torch.bfloat16, device="cpu", sliding_window=16)  # fmt: skip
+    call = validate(*case.op_args(torch.empty_like(case.query), case.workspace()))
+    on_nvidia, on_amd = gpu.spec_for(call, "sm_90", "auto"), gpu.spec_for(call, "gfx942", "auto")
+    assert on_nvidia.mma_rows == 16 and on_nvidia.gqa == 1
+    assert on_amd.mma_rows == 0 and on_amd.gqa == 8

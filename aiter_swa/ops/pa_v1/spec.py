@@ -89,6 +89,11 @@ def mma_rows_for(head_size: int, rows_needed: int) -> int:
     return fitting[-1]
 
 
+#: One query row per sequence runs on the matrix-core kernel at GQA ratios of at least this, on the
+#: architectures of :data:`MMA_ONE_TOKEN_ARCHS` (:func:`choose_kernel` gives the measurements).
+MMA_ONE_TOKEN_MIN_GQA = 8
+MMA_ONE_TOKEN_ARCHS = ("sm_90",)
+
 #: The environment variable that chooses the GPU kernel (read by gpu.py), and its values.
 KERNEL_ENV = "AITER_SWA_PA_KERNEL"
 KERNELS = ("auto", "vector", "mma")
@@ -98,14 +103,18 @@ def choose_kernel(gqa_ratio: int, mtp: int, multi_rows: bool, arch: str, kernel:
     """``"vector"`` or ``"mma"`` for a call (``kernel``: gpu.py's ``KERNEL``, from :data:`KERNEL_ENV`).
 
     ``multi_rows``: ``cu_query_lens`` given with a row count other than one per sequence. Only the
-    matrix-core kernel serves several query rows per sequence (``mtp > 1`` or ``multi_rows``).
-    Otherwise the vector kernel, on every arch (and the matrix-core kernel for every call with
-    ``AITER_SWA_PA_KERNEL=mma``). Measured on an H200 (docs/results.md, 2026-11-29, issue 8's rows, the
-    pipelined matrix-core kernel against the vector kernel, in separate runs): the matrix-core kernel
-    was slower at GQA 2 and 4 (Gemma-3 59.9 against 46.3 us, Mistral B32 194.1 against 149.5 us) and
-    faster at GQA 8 (gpt-oss window 4096 196.9 against 271.5 us, the seed shape 59.9 against 75.6 us).
-    The boundary (GQA ratio x mtp >= 8 on the matrix-core kernel) waits for a same-run A-B and the
-    one-token grid on the matrix-core kernel (``run_gpu_suite.sh mma``).
+    matrix-core kernel serves several query rows per sequence (``mtp > 1`` or ``multi_rows``). One query
+    row per sequence: the matrix-core kernel at GQA ratios of at least :data:`MMA_ONE_TOKEN_MIN_GQA` on
+    :data:`MMA_ONE_TOKEN_ARCHS`, else the vector kernel (every call on the matrix-core kernel with
+    ``AITER_SWA_PA_KERNEL=mma``, every one-token call on the vector kernel with ``=vector``).
+
+    Measured on an H200 (sm_90), both kernels in one run (docs/results.md, 2026-11-29 07:03 UTC, call 2:
+    ``run_gpu_suite.sh mma``, issue 8's rows, bf16, block 16, µs per call, vector / matrix-core):
+    GQA 8 faster on the matrix-core kernel (gpt-oss window 4096 271.0 / 196.7, the seed shape 67.8 /
+    59.2, gpt-oss window 128 13.4 / 13.0); GQA 4 and 2 faster on the vector kernel (Mistral window
+    4096 148.3 / 193.7, no window 603.2 / 745.9, batch 1 20.1 / 20.7; Gemma-3 44.8 / 59.2). Other
+    architectures keep the vector kernel for one-token calls until measured there (no AMD GPU has run
+    the matrix-core kernel; its first use there is self-checked, aiter_swa/ops/pa_v1/selfcheck.py).
 
     Raises:
         ValueError: ``kernel`` not one of :data:`KERNELS` (the message names ``AITER_SWA_PA_KERNEL``).
@@ -122,6 +131,8 @@ def choose_kernel(gqa_ratio: int, mtp: int, multi_rows: bool, arch: str, kernel:
             )
         return "vector"
     if kernel == "mma" or multi:
+        return "mma"
+    if arch in MMA_ONE_TOKEN_ARCHS and gqa_ratio >= MMA_ONE_TOKEN_MIN_GQA:
         return "mma"
     return "vector"
 

@@ -109,7 +109,10 @@ def get_workspace_size(
         ``0`` when ``num_partitions(max_context_len, sliding_window, partition_size, mtp) <= 1`` (one partition writes
         ``out`` directly); else ``8 * n + n * head_size * dtype.itemsize`` with
         ``n = num_seqs * mtp * num_heads * num_partitions`` (layout in this module's docstring),
-        never more than aiter's sizing for the same call.
+        never more than aiter's sizing for the same call. This is the least the op takes; a larger
+        buffer (up to aiter's sizing: the same call with ``sliding_window=0``) lets the matrix-core
+        kernel split a small batch into more partitions so that it fills the GPU (``gpu.mma_split``:
+        the partition count is bounded by what the buffer holds).
 
     Raises:
         TypeError: ``dtype`` not one of float16, bfloat16, float32.
