@@ -120,6 +120,38 @@ def test_emulated_fp8(emu, fmt, arch):
     _check(emu, m, arch)
 
 
+@pytest.mark.parametrize("arch,kv,ring", [("sm_90", "bf16", True), ("sm_90", "fn", False), ("gfx942", "bf16", False)])
+def test_emulated_kv_path(emu, arch, kv, ring):
+    """The K/V path of the spec's arch, as the compiled kernel sees it (emu_ring: MmaSpec::RING) and as
+    it ran (emu_async_copies: async_copy16's copies, async_copy.h): sm_90 with a 16-bit KV cache the
+    cp.async ring, one 16-byte copy per 8 elements of K and V of every key tile a workgroup visits
+    (keys outside the window zero-filled, copies all the same); fp8 KV and gfx942 the register
+    prefetch, no copy. The other sm_90 tests of this file run the ring, the gfx942 ones and fp8 the
+    register path."""
+    kw = dict(kv_dtype=FP8[kv], k_scale=0.5, v_scale=2.0) if kv != "bf16" else {}
+    m = make_mtp_case(num_seqs=2, mtp=1, num_heads=16, num_kv_heads=2, head_size=128, block_size=16,
+                      context_lens=[100, 37], dtype=torch.bfloat16, sliding_window=0, seed=31, **kw)  # fmt: skip
+    out = torch.full_like(m.case.query, float("nan"))
+    call = mma_call(m, out, aiter_workspace(m))
+    from aiter_swa.ops.pa_v1.gpu import launch_values
+    from aiter_swa.ops.pa_v1.spec import MMA_SMEM_LIMIT, mma_smem_bytes
+
+    spec, _ = launch_values(call, arch, 4, "mma")
+    lib = emu.lib(spec)
+    assert spec.mma_ring == ring and lib.emu_ring() == int(ring), spec.name
+    # spec.py's twin of mma_smem_bytes (which sizes the key tile) is the C++ one, within the limit
+    assert lib.emu_smem_bytes() == mma_smem_bytes(spec.head_size, spec.mma_rows, spec.key_tile, ring) <= MMA_SMEM_LIMIT
+    before = lib.emu_async_copies()
+    _check(emu, m, arch)
+    copies = lib.emu_async_copies() - before
+    if ring:
+        kt = spec.key_tile
+        tiles = sum(-(-L // kt) for L in m.case.context_lens.tolist())  # no window: keys 0 .. L - 1 per KV head
+        assert copies == 2 * 2 * tiles * kt * 128 // 8, (spec.name, kt, copies)  # K and V, 2 KV heads
+    else:
+        assert copies == 0, spec.name
+
+
 @pytest.mark.parametrize("arch", ARCHS)
 def test_emulated_row_chunks(emu, arch):
     """GQA 16 x mtp 4 = 64 rows at head size 256: four workgroups of 16 rows per (sequence, KV head),
@@ -138,8 +170,8 @@ def test_emulated_split_follows_machine_and_workspace(emu, arch):
                       context_lens=[700], dtype=torch.bfloat16, sliding_window=600, seed=17)  # fmt: skip
     _check(emu, m, arch, num_cus=64, expect_parts=3)  # aiter's sizing: ceil(700 / 256) = 3 partitions
     big = torch.zeros(aiter_workspace(m).numel() * 4, dtype=torch.uint8)
-    _, values = _check(emu, m, arch, num_cus=64, workspace=big)
-    assert 3 < values["num_partitions"] <= 10 and values["partition_size"] % 64 == 0
+    spec, values = _check(emu, m, arch, num_cus=64, workspace=big)
+    assert 3 < values["num_partitions"] <= 12 and values["partition_size"] % spec.key_tile == 0
 
 
 @pytest.mark.parametrize("arch", ARCHS)

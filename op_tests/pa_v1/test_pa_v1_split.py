@@ -15,8 +15,7 @@ import subprocess
 import pytest
 
 from aiter_swa.ops.pa_v1 import gpu
-from aiter_swa.ops.pa_v1.spec import (ELEMENT_BYTES, LAUNCH, MMA_MIN_WAVE_FILL, MMA_ROWS, MMA_TARGET_WORKGROUPS_PER_CU,
-                                      PARTITION_SIZE, SUPPORTED_HEAD_SIZES, PaV1Spec, mma_key_tile,
+from aiter_swa.ops.pa_v1.spec import (ELEMENT_BYTES, LAUNCH, MMA_ROWS, PARTITION_SIZE, SUPPORTED_HEAD_SIZES, PaV1Spec,
                                       mma_rows_fit)  # fmt: skip
 from testlib.pa_v1_mma import ROOT, LaunchArgs, _launch_args_header, host_compiler
 
@@ -61,9 +60,9 @@ def cpp_split(lib, spec: PaV1Spec, plan: dict, max_context_len: int) -> dict:
         setattr(a, name, value)
     a.max_context_len = max_context_len
     out = (ctypes.c_int64 * 7)()
-    key_tile = mma_key_tile(spec.head_size, spec.mma_rows) if spec.mma_rows else 0
-    lib.split(ctypes.byref(a), spec.head_size, ELEMENT_BYTES[spec.out_dtype], spec.mma_rows, key_tile, PARTITION_SIZE,
-              MMA_TARGET_WORKGROUPS_PER_CU, MMA_MIN_WAVE_FILL, out)  # fmt: skip
+    v = spec.extra_template_vars()  # what pa_v1.cpp.jinja renders into its split_for call
+    lib.split(ctypes.byref(a), spec.head_size, ELEMENT_BYTES[spec.out_dtype], spec.mma_rows, v["key_tile"],
+              v["partition_size"], v["mma_target_per_cu"], float(v["mma_min_wave_fill"]), out)  # fmt: skip
     return dict(zip(FIELDS, out))
 
 
@@ -71,8 +70,11 @@ def random_plan(rng: random.Random, mma: bool) -> tuple:
     """A spec and a consistent per-plan value set (sizes as validation admits them)."""
     head_size = rng.choice(SUPPORTED_HEAD_SIZES)
     rows = rng.choice([r for r in MMA_ROWS if mma_rows_fit(head_size, r)]) if mma else 0
-    spec = PaV1Spec("bf16", "bf16", rng.choice(("bf16", "fp16")), head_size, 1 if mma else 8,
-                    rng.random() < 0.5, False, False, arch="sm_90", mma_rows=rows)  # fmt: skip
+    # sm_90 with a bf16 KV cache: the K/V ring (its key tiles and workgroups per SM); fp8: the register
+    # path; gfx942: the AMD target per CU
+    arch, kv = rng.choice((("sm_90", "bf16"), ("sm_90", "fp8e4m3fn"), ("gfx942", "bf16")))
+    spec = PaV1Spec("bf16", kv, rng.choice(("bf16", "fp16")), head_size, 1 if mma else 8,
+                    rng.random() < 0.5, False, False, arch=arch, mma_rows=rows)  # fmt: skip
     num_kv_heads = rng.choice((1, 2, 8))
     num_heads = num_kv_heads * rng.choice((1, 2, 4, 7, 16))
     num_seqs = rng.choice((0, 1, 2, 3, 64, 257))

@@ -24,7 +24,7 @@ import torch
 
 from aiter_swa.ops.pa_v1.call import PaV1Call, validate
 from aiter_swa.ops.pa_v1.reference import paged_attention_reference
-from aiter_swa.ops.pa_v1.spec import CPP_ELEMENT_TYPES, LAUNCH, NUM_THREADS, PARTITION_SIZE, mma_key_tile
+from aiter_swa.ops.pa_v1.spec import CPP_ELEMENT_TYPES, LAUNCH, NUM_THREADS, PARTITION_SIZE
 
 from .pa_v1 import PaCase, make_case
 
@@ -162,8 +162,8 @@ class Emulator:
             "EMU_SW": int(spec.sliding_window), "EMU_CAP": int(spec.soft_cap), "EMU_ALIBI": int(spec.alibi),
             "AITER_SWA_WAVEFRONT_SIZE": wave,
         }  # fmt: skip
-        if spec.mma_rows:
-            flags["EMU_KT"] = mma_key_tile(spec.head_size, spec.mma_rows)
+        if spec.mma_rows:  # the key tile and the K/V path of the spec's arch (sm_90, 16-bit KV: the ring)
+            flags.update(EMU_KT=spec.key_tile, EMU_RING=int(spec.mma_ring), EMU_MINWG=spec.mma_workgroups_per_cu)
         else:  # the vector kernel (kernel.h)
             flags.update(EMU_GQA=spec.gqa, EMU_P=PARTITION_SIZE, EMU_NT=NUM_THREADS)
         key = hashlib.sha256(repr(sorted(flags.items())).encode()).hexdigest()[:16]
@@ -180,6 +180,9 @@ class Emulator:
         lib = ctypes.CDLL(str(so))
         lib.emu_launch.argtypes = [ctypes.POINTER(LaunchArgs)]
         lib.emu_block_of.argtypes = [ctypes.c_int, ctypes.c_int]
+        lib.emu_async_copies.restype = ctypes.c_longlong
+        if spec.mma_rows:  # emu_ring: whether the matrix-core kernel built here takes the K/V ring
+            lib.emu_ring.restype = ctypes.c_int
         self.libs[key] = lib
         return lib
 

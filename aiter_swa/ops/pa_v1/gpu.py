@@ -36,7 +36,7 @@ from . import debug_checks, selfcheck
 from .call import ARG_INDEX, PaV1Call, kv_element_dtype, lookup, soft_cap_enabled
 from .spec import (ELEMENT_BYTES, KERNEL_ENV, KERNELS, LAUNCH, MMA_MIN_WAVE_FILL, MMA_TARGET_WORKGROUPS_PER_CU,
                    PARTITION_SIZE, VEC_BYTES, VEC_ELEMS,
-                   PaV1Spec, choose_kernel, gqa_bucket, mma_key_tile, mma_rows_for)  # fmt: skip
+                   PaV1Spec, choose_kernel, gqa_bucket, mma_rows_for)  # fmt: skip
 from .workspace import attended_span, layout
 
 _DTYPE_NAMES = {torch.float16: "fp16", torch.bfloat16: "bf16", torch.float8_e4m3fn: "fp8e4m3fn",
@@ -83,23 +83,23 @@ def multiprocessor_count(device_index: int) -> int:
 
 
 def mma_split(num_seqs: int, num_kv_heads: int, chunks: int, span: int, key_tile: int, part_bytes: int,
-              workspace_bytes: int, num_cus: int) -> tuple:
+              workspace_bytes: int, num_cus: int, per_cu: int = MMA_TARGET_WORKGROUPS_PER_CU) -> tuple:
     """``(num_partitions, partition_size)`` of the matrix-core kernel, from host values only.
 
     ``span``: the most keys a sequence's rows attend (``min(max_context_len, w + mtp - 1)`` with a
     window ``w``, else ``max_context_len``); ``part_bytes``: workspace bytes one partition needs for
-    every query row and head; ``num_cus``: the device's SM/CU count. Aims at
-    ``MMA_TARGET_WORKGROUPS_PER_CU`` workgroups per CU (so a batch of 1 fills the GPU), never more
+    every query row and head; ``num_cus``: the device's SM/CU count; ``per_cu``: the workgroups one
+    CU holds at once (``PaV1Spec.mma_workgroups_per_cu``). Aims at ``per_cu`` workgroups per CU (so a
+    batch of 1 fills the GPU), never more
     partitions than key tiles, nor than ``workspace_bytes`` holds (the caller's buffer, whose size is
     host metadata: aiter's sizing gives ``ceil(max_context_len / 256)`` partitions). The number of
-    partitions is the smallest whose workgroups fill their waves of ``MMA_TARGET_WORKGROUPS_PER_CU *
-    num_cus`` to ``MMA_MIN_WAVE_FILL``, else the one that fills them best. The partition size is a
+    partitions is the smallest whose workgroups fill their waves of ``per_cu * num_cus`` to ``MMA_MIN_WAVE_FILL``, else the one that fills them best. The partition size is a
     multiple of ``key_tile``; one partition needs no workspace and no reduce.
     """
     tiles = -(-max(span, 1) // key_tile)
     cap = workspace_bytes // part_bytes if part_bytes > 0 else 0
     workgroups = max(1, num_seqs * num_kv_heads * chunks)
-    slots = max(1, MMA_TARGET_WORKGROUPS_PER_CU * num_cus)
+    slots = max(1, per_cu * num_cus)
     # Every workgroup of a call has the same keys to read, so a last wave that is mostly empty costs a
     # whole wave: the fewest partitions whose workgroups fill their waves to MMA_MIN_WAVE_FILL, else the
     # best fill (e.g. 128 (sequence, KV head) pairs on 132 SMs x 2: 2 partitions, 97%, not 3: 73%).
@@ -221,9 +221,8 @@ def split_values(spec: PaV1Spec, plan: dict, max_context_len: int) -> dict:
         chunks = -(-((heads // kv_heads if kv_heads > 0 else 0) * mtp) // spec.mma_rows)
         # partials per query row (query.shape[0] of them): the buffer's size bounds the partitions
         parts, partition_size = mma_split(plan["num_seqs"], kv_heads, chunks, span,
-                                          mma_key_tile(spec.head_size, spec.mma_rows),
-                                          rows * heads * (8 + spec.head_size * out_bytes), plan["workspace_bytes"],
-                                          plan["num_cus"])  # fmt: skip
+                                          spec.key_tile, rows * heads * (8 + spec.head_size * out_bytes),
+                                          plan["workspace_bytes"], plan["num_cus"], spec.mma_workgroups_per_cu)  # fmt: skip
     exp_sums, max_logits, tmp_out, _ = layout(rows, heads, spec.head_size, parts, out_bytes)
     return dict(max_context_len=mcl, num_partitions=parts, partition_size=partition_size, exp_sums_offset=exp_sums,
                 max_logits_offset=max_logits, tmp_out_offset=tmp_out)  # fmt: skip

@@ -7,6 +7,7 @@ validation messages, the pre-build matrix, the kernel's constants and the README
 from __future__ import annotations
 
 import dataclasses
+import re
 
 from aiter_swa.jit.contract import LaunchContract, Param
 from aiter_swa.jit.registry import OpDef, register_op
@@ -51,27 +52,62 @@ MMA_ROWS = (16, 32, 64)
 MMA_ACC_BUDGET = 4096
 #: Shared memory of one matrix-core workgroup at most (bytes; CUDA's static limit is 48 KiB).
 MMA_SMEM_LIMIT = 44 * 1024
-#: Workgroups per SM/CU the split counts as one wave (gpu.py mma_split): the matrix-core kernel's
-#: resident workgroups per SM on sm_90 at its register counts (ptxas -v: 121-255 registers x 128
-#: threads, so 2 to 4 of them; 2 for head sizes 128 and 256); provisional until GPU numbers exist.
+#: Workgroups per CU the split counts as one wave on AMD (gpu.py mma_split; NVIDIA:
+#: :func:`mma_workgroups_per_sm`, what the kernel's launch bound guarantees); provisional until an AMD
+#: GPU has run it.
 MMA_TARGET_WORKGROUPS_PER_CU = 2
 #: The fill of the last wave the split accepts (gpu.py mma_split: fewest partitions reaching it).
 MMA_MIN_WAVE_FILL = 0.9
 
 
-def mma_smem_bytes(head_size: int, rows: int, key_tile: int) -> int:
-    """Shared memory (bytes) of one matrix-core workgroup (mma_kernel.h ``mma_smem_bytes``, the same formula)."""
-    return (2 * key_tile * (head_size + 8) + 2 * rows * (head_size + 8) + 4 * rows * key_tile
+def mma_ring(arch: str, q_dtype: str, kv_dtype: str, head_size: int, rows: int) -> bool:
+    """Whether the matrix-core kernel copies K/V global -> shared without registers (``cp.async``, PTX
+    ISA, sm_80+: csrc/include/aiter_swa/async_copy.h) into a ring of two stages (``MmaSpec::RING``):
+    NVIDIA ``sm_XX`` with XX >= 80, a KV cache of the query's 16-bit type, and the ring's four tile
+    buffers fitting :data:`MMA_SMEM_LIMIT` with 16-key tiles (not head size 512). Else (AMD, fp8 KV,
+    older NVIDIA, head 512) the register prefetch: the tile's K and V loaded into registers one tile
+    ahead, stored (fp8: converted) into one shared buffer."""
+    m = re.fullmatch(r"sm_(\d+)[a-z]?", arch)
+    return (m is not None and int(m.group(1)) >= 80 and kv_dtype == q_dtype
+            and mma_smem_bytes(head_size, rows, 16, True) <= MMA_SMEM_LIMIT)  # fmt: skip
+
+
+def mma_smem_bytes(head_size: int, rows: int, key_tile: int, ring: bool = False) -> int:
+    """Shared memory (bytes) of one matrix-core workgroup (mma_kernel.h ``mma_smem_bytes``, the same
+    formula): ``ring`` (:func:`mma_ring`) keeps four K/V tile buffers (K and V, two stages), else one."""
+    kv_buffers = 4 if ring else 1
+    return (2 * kv_buffers * key_tile * (head_size + 8) + 2 * rows * (head_size + 8) + 4 * rows * key_tile
             + 2 * rows * (key_tile + 8) + 16 * key_tile + 36 * rows)  # fmt: skip
 
 
-def mma_key_tile(head_size: int, rows: int) -> int:
+def mma_key_tile(head_size: int, rows: int, ring: bool = False) -> int:
     """Keys per tile of the matrix-core kernel: the largest of 64, 32, 16 whose workgroup fits in
-    :data:`MMA_SMEM_LIMIT` bytes of shared memory. Partition sizes are multiples of it."""
+    :data:`MMA_SMEM_LIMIT` bytes of shared memory (:func:`mma_smem_bytes`; the ring's four buffers
+    take e.g. head 128 x 16 rows to 32-key tiles, head 256 to 16). Partition sizes are multiples of it."""
     for kt in (64, 32, 16):
-        if mma_smem_bytes(head_size, rows, kt) <= MMA_SMEM_LIMIT:
+        if mma_smem_bytes(head_size, rows, kt, ring) <= MMA_SMEM_LIMIT:
             return kt
-    raise ValueError(f"no key tile fits head_size {head_size} with {rows} rows")
+    raise ValueError(f"no key tile fits head_size {head_size} with {rows} rows (ring {ring})")
+
+
+def mma_workgroups_per_sm(head_size: int, rows: int, ring: bool) -> int:
+    """NVIDIA: resident workgroups per SM the matrix-core kernel's registers must allow (its
+    ``__launch_bounds__`` second argument ``MIN_WORKGROUPS_PER_SM``: 65536 registers per SM / (128
+    threads x registers)); the split (gpu.mma_split, split.h) counts that many per SM as one wave.
+    Register path: head size 64 with 16 rows 4 (128 registers, no spill; 155 without the bound),
+    else 2 (at most 255 registers). Ring (no prefetch registers; ptxas -v, nvcc 13.0, sm_90, bf16,
+    2026-11-29): head size x rows up to 64 x 16 5 (87-88 registers), else 4 (at most 128 registers:
+    head 128 x 16 rows 122, 256 x 16 128, 64 x 32 122, zero spills; 5 spilled 8-88 bytes at head 128
+    and 256), 64 rows of head 64 3 (4 spilled 4 bytes). Shared memory allows 5 of any spec (at most
+    44 KiB + 1 KiB each of the SM's 228 KiB)."""
+    if ring:
+        if head_size * rows <= 64 * 16:
+            return 5
+        return 3 if rows >= 64 and head_size * rows >= 64 * 64 else 4
+    return 4 if head_size * rows <= 64 * 16 else 2
+
+
+
 
 
 def mma_rows_fit(head_size: int, rows: int) -> bool:
@@ -260,6 +296,24 @@ class PaV1Spec(KernelSpec):
             if getattr(self, f) not in CPP_ELEMENT_TYPES:
                 raise ValueError(f"PaV1Spec.{f}: expected one of {tuple(CPP_ELEMENT_TYPES)}, got {getattr(self, f)!r}")
 
+    @property
+    def mma_ring(self) -> bool:
+        """Matrix-core specs: the K/V ring (:func:`mma_ring`) or the register prefetch."""
+        return bool(self.mma_rows) and mma_ring(self.arch, self.q_dtype, self.kv_dtype, self.head_size, self.mma_rows)
+
+    @property
+    def key_tile(self) -> int:
+        """Keys per tile of a matrix-core spec (:func:`mma_key_tile` of its path); 0 for the vector kernel."""
+        return mma_key_tile(self.head_size, self.mma_rows, self.mma_ring) if self.mma_rows else 0
+
+    @property
+    def mma_workgroups_per_cu(self) -> int:
+        """Workgroups per SM/CU the split counts as one wave: NVIDIA :func:`mma_workgroups_per_sm`
+        (the launch bound), AMD :data:`MMA_TARGET_WORKGROUPS_PER_CU`."""
+        if not self.arch.startswith("sm_"):
+            return MMA_TARGET_WORKGROUPS_PER_CU
+        return mma_workgroups_per_sm(self.head_size, self.mma_rows, self.mma_ring)
+
     def name_parts(self) -> list:
         """e.g. ``bf16 hs128 g8 swa`` (``kv<dtype>`` / ``o<dtype>`` only where they differ from the query's)."""
         parts = [self.q_dtype]
@@ -277,9 +331,12 @@ class PaV1Spec(KernelSpec):
             "kv_type": CPP_ELEMENT_TYPES[self.kv_dtype],
             "out_type": CPP_ELEMENT_TYPES[self.out_dtype],
             "partition_size": PARTITION_SIZE,
-            "key_tile": mma_key_tile(self.head_size, self.mma_rows) if self.mma_rows else 0,
+            "key_tile": self.key_tile,
+            "mma_ring": self.mma_ring,
+            "mma_min_workgroups_per_sm": mma_workgroups_per_sm(self.head_size, self.mma_rows, self.mma_ring)
+            if self.mma_rows else 0,
             "num_threads": NUM_THREADS,
-            "mma_target_per_cu": MMA_TARGET_WORKGROUPS_PER_CU,
+            "mma_target_per_cu": self.mma_workgroups_per_cu if self.mma_rows else MMA_TARGET_WORKGROUPS_PER_CU,
             "mma_min_wave_fill": repr(float(MMA_MIN_WAVE_FILL)),
             "q_vec_bytes": VEC_ELEMS * ELEMENT_BYTES[self.q_dtype],
             "kv_vec_bytes": VEC_ELEMS * ELEMENT_BYTES[self.kv_dtype],

@@ -2,7 +2,7 @@
 // only): the matrix-core kernels (csrc/include/aiter_swa/pa_v1/mma_kernel.h) when EMU_ROWS > 0, else the
 // vector kernels (kernel.h; EMU_GQA, EMU_P = PARTITION_SIZE, EMU_NT = NUM_THREADS). One specialization
 // per build, from -D flags (EMU_TQ, EMU_TKV, EMU_TOUT, EMU_HS, EMU_ROWS, EMU_KT, EMU_SW, EMU_CAP,
-// EMU_ALIBI and AITER_SWA_WAVEFRONT_SIZE); "launch_args.h" (written by the test from
+// EMU_ALIBI, EMU_RING, EMU_MINWG and AITER_SWA_WAVEFRONT_SIZE); "launch_args.h" (written by the test from
 // aiter_swa/ops/pa_v1/spec.py LAUNCH) defines LaunchArgs, the launcher's parameters, so emu_launch
 // takes exactly what the GPU launcher takes and builds PaParams with the kernel's own make_params.
 #include <cstdio>
@@ -18,7 +18,13 @@ using namespace aiter_swa;
 using namespace aiter_swa::pa_v1;
 
 #if EMU_ROWS > 0
-using Spec = MmaSpec<EMU_TQ, EMU_TKV, EMU_TOUT, EMU_HS, EMU_ROWS, EMU_KT, EMU_SW != 0, EMU_CAP != 0, EMU_ALIBI != 0>;
+using Spec = MmaSpec<EMU_TQ, EMU_TKV, EMU_TOUT, EMU_HS, EMU_ROWS, EMU_KT, EMU_SW != 0, EMU_CAP != 0, EMU_ALIBI != 0,
+                     EMU_RING != 0, EMU_MINWG>;
+
+// Whether the kernel compiled here takes the K/V ring (MmaSpec::RING), as the kernel itself sees it.
+extern "C" int emu_ring() { return Spec::RING ? 1 : 0; }
+// Its shared memory per workgroup (mma_smem_bytes: the kernel asserts that it is what it declares).
+extern "C" int emu_smem_bytes() { return mma_smem_bytes(Spec::HEAD_SIZE, Spec::ROWS, Spec::KEY_TILE, Spec::RING); }
 
 // The grids of launch_mma (mma_kernel.h), workgroup after workgroup.
 extern "C" int emu_launch(const LaunchArgs* a) {
@@ -56,6 +62,9 @@ extern "C" int emu_launch(const LaunchArgs* a) {
   return 0;
 }
 #endif
+
+// 16-byte copies async_copy16 (async_copy.h) issued in this process so far: the ring's, 0 on the register path.
+extern "C" long long emu_async_copies() { return aiter_swa::async_copy_count.load(); }
 
 // BlockDivider (paged_kv.h) as the kernels use it: block_size's divider made on the host, t / block_size.
 extern "C" int emu_block_of(int block_size, int t) { return BlockDivider::make(block_size).block_of(t); }

@@ -35,27 +35,44 @@
 // math (the loop had load -> barrier -> math, three dependent global round trips per tile: block
 // table, K, V).
 //
+// The K/V ring (S::RING: NVIDIA sm_80+, 16-bit KV; spec.py mma_ring) replaces that register prefetch:
+// K and V go global -> shared by async_copy.h (cp.async, PTX ISA) into two stages of separate K and V
+// buffers, 3 barriers per tile: wait for the tile's K group, barrier (publishes K, ends every read of
+// the other stage), the next tile's K and V copies issued into the other stage, (2), barrier, (3)
+// with a wait for the tile's V group, barrier, (4). No registers hold K/V in flight (243 -> 122
+// registers at head 128 x 16 rows on sm_90, so 4 workgroups per SM instead of 2).
+//
 // Metadata the kernel cannot trust (docs/design.md): context lengths are clamped to [0, max_context_len];
 // every block id of the partition's keys is checked before any K/V read (all chunks and KV heads check
 // the same ids) and a bad one makes the workgroup write NaN in all it would write.
 #pragma once
 
+#include "aiter_swa/async_copy.h"
 #include "aiter_swa/mma.h"
 #include "aiter_swa/pa_v1/kernel.h"
 
 namespace aiter_swa {
 namespace pa_v1 {
 
-// Shared memory of one workgroup (bytes), as aiter_swa/ops/pa_v1/spec.py mma_key_tile computes it.
-__host__ __device__ constexpr int mma_smem_bytes(int head_size, int rows, int key_tile) {
-  return 2 * key_tile * (head_size + 8) + 2 * rows * (head_size + 8) + 4 * rows * key_tile +
+// K/V tile buffers in shared memory: one (K and V in turn) on the register path, four on the ring
+// (K and V, two stages each).
+__host__ __device__ constexpr int mma_kv_buffers(bool ring) { return ring ? 4 : 1; }
+
+// Shared memory of one workgroup (bytes), as aiter_swa/ops/pa_v1/spec.py mma_smem_bytes computes it
+// (and mma_key_tile from it).
+__host__ __device__ constexpr int mma_smem_bytes(int head_size, int rows, int key_tile, bool ring) {
+  return 2 * mma_kv_buffers(ring) * key_tile * (head_size + 8) + 2 * rows * (head_size + 8) + 4 * rows * key_tile +
          2 * rows * (key_tile + 8) + 16 * key_tile + 36 * rows;
 }
 
 // One matrix-core specialization. ROWS: query rows (GQA heads x tokens) per workgroup, a multiple of
-// 16; KEY_TILE: keys per tile (a multiple of 16; spec.py mma_key_tile).
+// 16; KEY_TILE: keys per tile (a multiple of 16; spec.py mma_key_tile). RING: K/V copied global ->
+// shared by async_copy.h (cp.async) into a ring of two stages, no register prefetch (spec.py mma_ring:
+// NVIDIA sm_80+ with a 16-bit KV cache). MIN_WORKGROUPS_PER_SM: see below (spec.py
+// mma_workgroups_per_sm, which the split counts as resident too).
 template <typename TQ_, typename TKV_, typename TOut_, int HEAD_SIZE_, int ROWS_, int KEY_TILE_,
-          bool SLIDING_WINDOW_ENABLED_, bool SOFT_CAP_ENABLED_, bool ALIBI_ENABLED_>
+          bool SLIDING_WINDOW_ENABLED_, bool SOFT_CAP_ENABLED_, bool ALIBI_ENABLED_, bool RING_,
+          int MIN_WORKGROUPS_PER_SM_>
 struct MmaSpec {
   using TQ = TQ_;
   using TKV = TKV_;
@@ -68,11 +85,13 @@ struct MmaSpec {
   static constexpr bool ALIBI_ENABLED = ALIBI_ENABLED_;
   static constexpr int NUM_WARPS = 4;
   static constexpr int NUM_THREADS = NUM_WARPS * kWarpSize;
+  static constexpr bool RING = RING_;
   // NVIDIA: resident workgroups per SM the register allocation must allow (__launch_bounds__'s second
-  // argument: 65536 registers per SM / (128 threads x registers)). Head size 64 with 16 rows: 4 (128 registers,
-  // no spill; 155 without the bound, so 3: gpt-oss's 512 (sequence, KV head) pairs on 132 SMs took 1.3
-  // waves instead of 1); otherwise 2 (at most 255 registers, the hardware's).
-  static constexpr int MIN_WORKGROUPS_PER_SM = HEAD_SIZE_ * ROWS_ <= 64 * 16 ? 4 : 2;
+  // argument: 65536 registers per SM / (128 threads x registers)); the rule and its measurements:
+  // spec.py mma_workgroups_per_sm. HIP: unused.
+  static constexpr int MIN_WORKGROUPS_PER_SM = MIN_WORKGROUPS_PER_SM_;
+  static_assert(!RING || (std::is_same<TKV_, TQ_>::value && kAsyncCopyAvailable),
+                "the K/V ring: a 16-bit KV cache and a target with cp.async (async_copy.h)");
   static_assert(ROWS % mma::kM == 0 && ROWS <= NUM_THREADS, "rows: a multiple of 16, at most one per thread");
   static_assert(KEY_TILE % mma::kK == 0 && KEY_TILE % mma::kN == 0, "key tile: a multiple of 16");
   static_assert(HEAD_SIZE % mma::kK == 0 && HEAD_SIZE % mma::kN == 0, "head size: a multiple of 16");
@@ -130,7 +149,8 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
   constexpr bool kRawCopy = std::is_same<TKV, TQ>::value;
 
   __shared__ __align__(16) uint16_t s_q[R * LDQ];
-  __shared__ __align__(16) uint16_t s_kv[KT * LDK];
+  // K/V tiles: register path one buffer, K and V in turn; ring: K stage 0, K stage 1, V stage 0, V stage 1
+  __shared__ __align__(16) uint16_t s_kv[mma_kv_buffers(S::RING) * KT * LDK];
   __shared__ __align__(16) uint16_t s_p[R * LDP];
   __shared__ float s_s[R * KT];
   __shared__ int2 s_rows[2 * KT];  // where each key of the next two tiles lives (two buffers)
@@ -139,9 +159,9 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
   // Row r's query/out row and head (-1: none, or outside the query), its position: kept in shared memory
   // so that none of the values they come from stay in (scalar) registers across the key loop.
   __shared__ int s_qrow[R], s_qhead[R], s_pos[R];
-  static_assert(mma_smem_bytes(HS, R, KT) >= int(sizeof(s_q) + sizeof(s_kv) + sizeof(s_p) + sizeof(s_s) +
+  static_assert(mma_smem_bytes(HS, R, KT, S::RING) == int(sizeof(s_q) + sizeof(s_kv) + sizeof(s_p) + sizeof(s_s) +
                                                  sizeof(s_rows) + 9 * sizeof(s_m)),
-                "mma_smem_bytes must cover the shared memory (spec.py sizes the key tile with it)");
+                "mma_smem_bytes must be the shared memory declared here (spec.py sizes the key tile with it)");
 
   const int num_chunks = p.num_chunks;
   const int seq = blockIdx.x, kv_head = blockIdx.y / num_chunks, chunk = blockIdx.y % num_chunks, part = blockIdx.z;
@@ -245,6 +265,23 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
       }
     }
   };
+  // Ring (S::RING): the tile's K or V rows straight into the shared buffer `buf` by async_copy16, the
+  // keys outside [lo, hi) (at.x < 0) zero-filled without a read (the source then is the head's base
+  // pointer, never an address from a block id that locate did not pass).
+  auto copy_tile = [&](uint16_t* buf, const PagedHead<TKV>& cache, const int2* rows) {
+#pragma unroll
+    for (int u = 0; u < VPT; ++u) {
+      const int idx = tid + u * NT;
+      if (TILES_EVEN || idx < TILE_VECS) {
+        const int2 at = rows[idx / VPR];
+        const bool valid = at.x >= 0;
+        const TKV* src = valid ? cache.row(at.x, at.y) + (idx % VPR) * kVecElems : cache.base;
+        async_copy16(&buf[(idx / VPR) * LDK + (idx % VPR) * kVecElems], src, valid);
+      }
+    }
+  };
+  uint16_t* const s_k_ring = s_kv;               // K of stage s: s_k_ring + s * KT * LDK (ring only)
+  uint16_t* const s_v_ring = s_kv + (S::RING ? 2 * KT * LDK : 0);  // V of stage s: likewise
   auto store_tile = [&](const vec8_t<TKV> (&raw)[VPT]) {
 #pragma unroll
     for (int u = 0; u < VPT; ++u) {
@@ -282,18 +319,42 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
 
   const int sr = tid / TPR, sub = tid % TPR;  // softmax: row sr, keys sub, sub + TPR, ...
   if (!bad && num_tiles > 0) {
-    vec8_t<TKV> kraw[VPT], vraw[VPT];  // the next tile's K and V, in flight over this tile's math
-    issue_tile(kraw, k_head, s_rows);
-    if constexpr (kPrefetchV) issue_tile(vraw, v_head, s_rows);
+    vec8_t<TKV> kraw[VPT], vraw[VPT];  // register path: the next tile's K and V, in flight over this tile's math
+    if constexpr (S::RING) {
+      // tile 0 into stage 0: K and V as two groups (waited for separately)
+      copy_tile(s_k_ring, k_head, s_rows);
+      async_commit();
+      copy_tile(s_v_ring, v_head, s_rows);
+      async_commit();
+    } else {
+      issue_tile(kraw, k_head, s_rows);
+      if constexpr (kPrefetchV) issue_tile(vraw, v_head, s_rows);
+    }
     for (int tile = 0; tile < num_tiles; ++tile) {
       const int t0 = first_tile + tile * KT;  // < hi: no overflow; keys t0 + r, compared as offsets
       const int2* rows_next = s_rows + ((tile + 1) & 1) * KT;
       const int2* rows_this = s_rows + (tile & 1) * KT;
       const bool more = tile + 1 < num_tiles;
-      // (1) this tile's K into shared memory (waits for its loads); the next tile's K loads issued
-      store_tile(kraw);
-      if (more) issue_tile(kraw, k_head, rows_next);
-      __syncthreads();
+      const int stage = tile & 1;
+      const uint16_t* const k_tile = S::RING ? s_k_ring + stage * KT * LDK : s_kv;
+      const uint16_t* const v_tile = S::RING ? s_v_ring + stage * KT * LDK : s_kv;
+      if constexpr (S::RING) {
+        // (1) ring: this tile's K copies done (the thread's groups in flight: this tile's K and V; its V
+        // may stay in flight), the barrier publishes them and ends every read of the other stage (the
+        // previous tile's QK and PV): the next tile's K and V copies go there, one group each (empty
+        // groups after the last tile keep the counts of the waits the same)
+        async_wait<1>();
+        __syncthreads();
+        if (more) copy_tile(s_k_ring + (stage ^ 1) * KT * LDK, k_head, rows_next);
+        async_commit();
+        if (more) copy_tile(s_v_ring + (stage ^ 1) * KT * LDK, v_head, rows_next);
+        async_commit();
+      } else {
+        // (1) this tile's K into shared memory (waits for its loads); the next tile's K loads issued
+        store_tile(kraw);
+        if (more) issue_tile(kraw, k_head, rows_next);
+        __syncthreads();
+      }
       // (2) S = Q K^T: k-steps outer, the warp's jobs inner, so that its QK_PER_WARP accumulators are
       // independent chains the matrix unit overlaps (one job after another was a chain of HS / 16
       // dependent mma per job). NVIDIA: the k-steps partly unrolled (fully unrolled, 16 k-steps of
@@ -317,7 +378,7 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
               mma::FragA a;
               mma::FragB b;
               mma::load_a(a, reinterpret_cast<const TQ*>(s_q) + mt * mma::kM * LDQ + ks * mma::kK, LDQ, lane);
-              mma::load_b_nk(b, reinterpret_cast<const TQ*>(s_kv) + nt * mma::kN * LDK + ks * mma::kK, LDK, lane);
+              mma::load_b_nk(b, reinterpret_cast<const TQ*>(k_tile) + nt * mma::kN * LDK + ks * mma::kK, LDK, lane);
               mma::mma<TQ>(acc[jj], a, b);
             }
           }
@@ -335,7 +396,7 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
       __syncthreads();
       // (3) online softmax of the tile; this tile's V into shared memory (every read of its K is done);
       // the next tile's V loads issued (or, without kPrefetchV, this tile's before the softmax)
-      if constexpr (!kPrefetchV) issue_tile(vraw, v_head, rows_this);
+      if constexpr (!S::RING && !kPrefetchV) issue_tile(vraw, v_head, rows_this);
       {
         const int klo = s_lo[sr] - t0, khi = s_hi[sr] - t0;  // attended keys of the row, as tile offsets
         const float slope = s_slope[sr];
@@ -374,8 +435,12 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
           s_alpha[sr] = alpha;
         }
       }
-      store_tile(vraw);
-      if (kPrefetchV && more) issue_tile(vraw, v_head, rows_next);
+      if constexpr (S::RING) {
+        async_wait<2>();  // this tile's V (in flight after it: the next tile's K and V)
+      } else {
+        store_tile(vraw);
+        if (kPrefetchV && more) issue_tile(vraw, v_head, rows_next);
+      }
       __syncthreads();
       // where the keys of tile + 2 live (into this tile's buffer: every read of it is done; read one
       // tile ahead into a register)
@@ -402,12 +467,14 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
             mma::FragA a;
             mma::FragB b;
             mma::load_a(a, reinterpret_cast<const TQ*>(s_p) + mt * mma::kM * LDP + ks * mma::kK, LDP, lane);
-            mma::load_b_kn(b, reinterpret_cast<const TQ*>(s_kv) + ks * mma::kK * LDK + nt * mma::kN, LDK, lane);
+            mma::load_b_kn(b, reinterpret_cast<const TQ*>(v_tile) + ks * mma::kK * LDK + nt * mma::kN, LDK, lane);
             mma::mma<TQ>(o[jj], a, b);
           }
         }
       }
-      __syncthreads();  // PV's reads of s_kv and s_p before the next tile's stores
+      // PV's reads of s_kv and s_p before the next tile's stores (ring: the next tile's first barrier
+      // precedes every write of this tile's stage and of s_p)
+      if constexpr (!S::RING) __syncthreads();
     }
   }
   __syncthreads();
