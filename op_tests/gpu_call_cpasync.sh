@@ -38,7 +38,7 @@ cd "$SRC" || exit 1
 export PYTHONPATH=$SITE
 ARCH=$(python3 -P -c "from aiter_swa.jit.toolchain import device_arch; print(device_arch(0))")
 JOBS=$(nproc)
-XDIST=(); python3 -P -c "import xdist" 2>/dev/null && XDIST=(-n 8)
+XDIST=(); python3 -P -c "import xdist" 2>/dev/null && XDIST=(-n 12)
 PTO=(); python3 -P -c "import pytest_timeout" 2>/dev/null && PTO=(--timeout 160)
 stamp "installed ($ARCH, $JOBS CPUs, pytest ${XDIST[*]} ${PTO[*]})"
 

@@ -60,15 +60,24 @@ MMA_TARGET_WORKGROUPS_PER_CU = 2
 MMA_MIN_WAVE_FILL = 0.9
 
 
+#: Smallest head size that takes the K/V ring (:func:`mma_ring`). Measured on an H200 (docs/results.md,
+#: 2026-11-29 07:03 UTC, call 4 against call 2; bf16, block 16, µs): head 128 faster with the ring
+#: (Mistral B32 window 4096 159.8 against 193.7 on the register path, the seed shape 56.9 against 59.2),
+#: head 256 about even (Gemma-3 58.3 against 59.2), head 64 slower (gpt-oss B64 window 4096 213.5
+#: against 196.7: 5 workgroups of 32-key tiles per SM against 4 of 64-key tiles).
+MMA_RING_MIN_HEAD_SIZE = 128
+
+
 def mma_ring(arch: str, q_dtype: str, kv_dtype: str, head_size: int, rows: int) -> bool:
     """Whether the matrix-core kernel copies K/V global -> shared without registers (``cp.async``, PTX
     ISA, sm_80+: csrc/include/aiter_swa/async_copy.h) into a ring of two stages (``MmaSpec::RING``):
-    NVIDIA ``sm_XX`` with XX >= 80, a KV cache of the query's 16-bit type, and the ring's four tile
-    buffers fitting :data:`MMA_SMEM_LIMIT` with 16-key tiles (not head size 512). Else (AMD, fp8 KV,
-    older NVIDIA, head 512) the register prefetch: the tile's K and V loaded into registers one tile
-    ahead, stored (fp8: converted) into one shared buffer."""
+    NVIDIA ``sm_XX`` with XX >= 80, a KV cache of the query's 16-bit type, head size at least
+    :data:`MMA_RING_MIN_HEAD_SIZE`, and the ring's four tile buffers fitting :data:`MMA_SMEM_LIMIT` with
+    16-key tiles (not head size 512). Else (AMD, fp8 KV, older NVIDIA, head 64 and smaller, head 512)
+    the register prefetch: the tile's K and V loaded into registers one tile ahead, stored (fp8:
+    converted) into one shared buffer."""
     m = re.fullmatch(r"sm_(\d+)[a-z]?", arch)
-    return (m is not None and int(m.group(1)) >= 80 and kv_dtype == q_dtype
+    return (m is not None and int(m.group(1)) >= 80 and kv_dtype == q_dtype and head_size >= MMA_RING_MIN_HEAD_SIZE
             and mma_smem_bytes(head_size, rows, 16, True) <= MMA_SMEM_LIMIT)  # fmt: skip
 
 
