@@ -378,7 +378,7 @@ def test_emulated_fwd_under_asan(asan_emu):
 
 def test_emulated_fwd_channel_first_variants_under_asan(asan_emu):
     """As above, the channel-first variants cf_rows=2, cf_fast=1 and both (emulate_asan.py --tuned 2,3,4),
-    cf_interior=1 alone and with cf_fast=1 (5, 6: the 1000-token sequence holds three interior tiles)."""
+    cf_interior=1 alone and with cf_fast=1 (5, 6: 300 tokens hold one interior tile, 1000 two more)."""
     _run_asan(asan_emu, [300, 40, 1, 2, 1, 1], 264, "channel_first", "2,3,4")
     _run_asan(asan_emu, [300, 1000, 1, 2, 1, 1], 264, "channel_first", "5,6")
 

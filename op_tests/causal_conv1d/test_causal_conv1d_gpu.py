@@ -151,12 +151,11 @@ def test_tuning_variant_direct_launch_in_a_graph(layout, tuning):
     assert_fwd_matches(case, call.out, before, ref, f"tuning variant {tuning} in a graph")
 
 
-def test_interior_tiles_bit_identical():
+@pytest.mark.parametrize("dt", [torch.bfloat16, torch.float32])
+def test_interior_tiles_bit_identical(dt):
     """The interior-tile fast path (cf_fast=1,cf_interior=1) writes the same bits as cf_fast=1 and as
     the default kernel (outputs and states), on long sequences with boundaries on and next to tile
-    edges, a pad, tokens past the last sequence and x one element off 16 bytes (bf16 w4 SiLU: the
-    pre-built kernels of ``run_gpu_suite.sh conv1d``; the emulator tests cover every dtype and width)."""
-    dt = torch.bfloat16
+    edges, a pad, tokens past the last sequence and x one element off 16 bytes."""
     from aiter_swa.ops.causal_conv1d import gpu as conv_gpu
     from aiter_swa.ops.causal_conv1d.call import validate_fwd
     from testlib.causal_conv1d import shifted_by_one_element
