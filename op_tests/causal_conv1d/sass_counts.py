@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pa_v1"))
 import sass_counts as pa_sass  # noqa: E402
 
 OPCODES = ["LDG", "STG", "LDS", "STS", "SHFL", "MUFU", "FFMA", "BAR", "BRA"]
-DEFAULT_VARIANTS = ["default", "cf_rows=2", "cf_fast=1", "cf_fast=1,cf_rows=2", "cf_fast=1,cf_interior=1"]
+DEFAULT_VARIANTS = ["default", "cf_rows=2", "cf_fast=1", "cf_fast=1,cf_rows=2"]
 
 
 def main(argv=None) -> int:

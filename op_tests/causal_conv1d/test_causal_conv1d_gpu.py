@@ -118,12 +118,10 @@ def test_update_graph_replay():
 
 @pytest.mark.parametrize("layout,tuning", [("channel_last", {"cl_run": 8}), ("channel_first", {"cf_rows": 8}),
                                            ("channel_first", {"cf_rows": 2}), ("channel_first", {"cf_fast": 1}),
-                                           ("channel_first", {"cf_fast": 1, "cf_rows": 2}),
-                                           ("channel_first", {"cf_fast": 1, "cf_interior": 1})])  # fmt: skip
+                                           ("channel_first", {"cf_fast": 1, "cf_rows": 2})])  # fmt: skip
 def test_tuning_variant_direct_launch_in_a_graph(layout, tuning):
     """The benchmark's tuning-variant rows (bf16, width 4, SiLU; 8 tokens per thread channel-last;
-    channel-first 8 or 2 rows, the grouped phase 0 with LDS taps (cf_fast), alone, with 2 rows and
-    with the interior-tile fast path (cf_interior; 1500 tokens: interior tiles and others)):
+    channel-first 8 or 2 rows, the grouped phase 0 with LDS taps (cf_fast), alone and with 2 rows):
     the kernel launched directly from a plan, captured in a CUDA graph after the
     allocator's cache is emptied (``torch.cuda.graph`` does), replayed: the reference's outputs and
     states. Its inputs are referenced only by the call object the launch reads its pointers from."""
@@ -149,37 +147,3 @@ def test_tuning_variant_direct_launch_in_a_graph(layout, tuning):
     graph.replay()
     torch.cuda.synchronize()
     assert_fwd_matches(case, call.out, before, ref, f"tuning variant {tuning} in a graph")
-
-
-@pytest.mark.parametrize("dt", [torch.bfloat16, torch.float32])
-def test_interior_tiles_bit_identical(dt):
-    """The interior-tile fast path (cf_fast=1,cf_interior=1) writes the same bits as cf_fast=1 and as
-    the default kernel (outputs and states), on long sequences with boundaries on and next to tile
-    edges, a pad, tokens past the last sequence and x one element off 16 bytes."""
-    from aiter_swa.ops.causal_conv1d import gpu as conv_gpu
-    from aiter_swa.ops.causal_conv1d.call import validate_fwd
-    from testlib.causal_conv1d import shifted_by_one_element
-
-    tile = 32 * (16 // dt.itemsize)
-    lens = [3 * tile - 8, 5 * tile + 1, 2, 4 * tile, 2 * tile - 3, 7 * tile + 5]
-    case = make_fwd_case(lens, dim=1000, width=4, dtype=dt, device="cuda", layout="channel_first",
-                         initial=[True, False, True, True, False, True], pads=(3,), extra_tokens=3, seed=12)  # fmt: skip
-    case.x = shifted_by_one_element(case.x)
-    before = case.conv_states.clone()
-    ref = case.reference()
-    results = []
-    for tuning in ({}, {"cf_fast": 1}, {"cf_fast": 1, "cf_interior": 1}):
-        case.conv_states.copy_(before)
-        out = shifted_by_one_element(case.new_out())
-        call = validate_fwd(*case.op_args(out))
-        plan = conv_gpu._fwd_plan(call, **tuning)
-        plan.launch(call.out.data_ptr(), call.x.data_ptr(), call.weight.data_ptr(), call.bias.data_ptr(),
-                    call.conv_states.data_ptr(), call.query_start_loc.data_ptr(), call.cache_indices.data_ptr(),
-                    call.has_initial_state.data_ptr(), *plan.values, torch.cuda.current_stream().cuda_stream)  # fmt: skip
-        torch.cuda.synchronize()
-        results.append((tuning, out.cpu(), case.conv_states.cpu().clone()))
-    assert_fwd_matches(case, results[-1][1], before.cpu(), ref, "cf_fast=1,cf_interior=1")  # states: the last run's
-    as_bits = torch.int16 if dt.itemsize == 2 else torch.int32
-    for tuning, out, states in results[:-1]:
-        assert torch.equal(results[-1][1].view(as_bits), out.view(as_bits)), f"outputs differ from {tuning or 'default'}"
-        assert torch.equal(results[-1][2].view(as_bits), states.view(as_bits)), f"states differ from {tuning or 'default'}"
