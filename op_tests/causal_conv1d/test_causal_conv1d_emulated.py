@@ -51,7 +51,6 @@ def emu(tmp_path_factory):
     lib.emu_fwd.argtypes = [ctypes.c_int] * 4 + [ctypes.c_void_p] * 8 + [ctypes.c_int] * 13
     lib.emu_update.argtypes = [ctypes.c_int] * 3 + [ctypes.c_void_p] * 6 + [ctypes.c_int] * 4 + [ctypes.c_int64] * 12
     lib.emu_misaligned_and_reset.restype = ctypes.c_long
-    lib.emu_interior_stats_and_reset.argtypes = [ctypes.POINTER(ctypes.c_long)]
     return lib
 
 
@@ -61,12 +60,8 @@ def _p(t):
 
 #: emu_fwd's ``tuned`` codes (emulator/emu.cpp) of the spec's tuning variants, by the benchmark's
 #: ``--variants`` spelling; 1 is bf16 w4 SiLU only, 2-4 (channel-first) any dtype with w4 SiLU.
-TUNED = {"cl_run=8": 1, "cf_rows=8": 1, "cf_rows=2": 2, "cf_fast=1": 3, "cf_fast=1,cf_rows=2": 4, "cf_interior=1": 5,
-         "cf_fast=1,cf_interior=1": 6}  # fmt: skip
-#: 5 and 6 (the interior-tile fast path) exist for every width; the others for width 4 alone. 5 (without
-#: cf_fast) is the kernel's alone: spec.py offers cf_interior with cf_fast only (a register budget on sm_90)
-INTERIOR_VARIANTS = ["cf_interior=1", "cf_fast=1,cf_interior=1"]
-CF_VARIANTS = ["cf_rows=2", "cf_fast=1", "cf_fast=1,cf_rows=2"] + INTERIOR_VARIANTS
+TUNED = {"cl_run=8": 1, "cf_rows=8": 1, "cf_rows=2": 2, "cf_fast=1": 3, "cf_fast=1,cf_rows=2": 4}
+CF_VARIANTS = ["cf_rows=2", "cf_fast=1", "cf_fast=1,cf_rows=2"]
 
 
 def emu_fwd(lib, case, out, tuned=0):
@@ -194,117 +189,6 @@ def test_emulated_fwd_channel_first_variants_long(emu, dt, variant):
     assert_fwd_matches(case, out, before, ref, f"emulated {variant} {dt} long")
 
 
-def interior_stats(lib) -> tuple:
-    """(blocks run, interior blocks, blocks whose threads disagreed) of the CF_INTERIOR launches since
-    the last call."""
-    r = (ctypes.c_long * 3)()
-    lib.emu_interior_stats_and_reset(r)
-    return tuple(r)
-
-
-def interior_tiles(case, vec: int) -> list:
-    """Token tiles (grid x) whose every token of ``[tile_start - vec, tile_start + 32 * vec)`` that lies
-    in x is in one sequence whose cache entry is not the pad, at a position ``>= width - 1``, with
-    ``tile_start - vec >= 0``: token by token, from the case's host lists (the kernel tests only the
-    range's first and last token)."""
-    width = case.weight.shape[1]
-    total = case.x.shape[1]
-    qsl = case.query_start_loc.tolist()
-    ci = case.cache_indices.tolist()
-    seq_of = {}
-    for s in range(len(qsl) - 1):
-        for t in range(qsl[s], qsl[s + 1]):
-            seq_of[t] = (s, t - qsl[s])
-    tile = 32 * vec
-    tiles = []
-    for bx in range(-(-(total + vec - 1) // tile)):
-        lo, hi = bx * tile - vec, min(bx * tile + tile, total)
-        if lo < 0:
-            continue
-        found = {seq_of.get(t, (None, -1))[0] for t in range(lo, hi)}
-        if (len(found) == 1 and None not in found and ci[found.pop()] != case.pad_slot_id
-                and all(seq_of[t][1] >= width - 1 for t in range(lo, hi))):
-            tiles.append(bx)
-    return tiles
-
-
-def interior_boundary_lens(vec: int, width: int, tail: int) -> tuple:
-    """Sequence lengths whose boundaries fall where the interior test must fail, between tiles where it
-    must hold (tile T = 32 * vec tokens, range of tile i: [i T - vec, (i + 1) T)), and the padded
-    sequence's index. Boundaries (sequence starts): 3T - vec (exactly tile 3's first token: positions
-    0 .. width - 2 at its first tokens), 5T (exactly tile 5's tile_start), 7T - 1 (tile 6's last token),
-    9T (tile 8's end: tile 8 interior), 11T - vec - (width - 1) (tile 11's first token at position width - 1:
-    interior), 13T - vec - (width - 2) (tile 13's first token at position width - 2: not), a padded
-    sequence 16T - vec - 5 .. 19T + 3 (tiles 16-18 inside it), then a last sequence ``tail`` tokens past 22T."""
-    t, st = 32 * vec, width - 1
-    starts = [0, 3 * t - vec, 5 * t, 7 * t - 1, 9 * t, 11 * t - vec - st, 13 * t - vec - st + 1, 16 * t - vec - 5,
-              19 * t + 3, 22 * t + tail]  # fmt: skip
-    return [b - a for a, b in zip(starts, starts[1:])], 7
-
-
-@pytest.mark.parametrize("variant", INTERIOR_VARIANTS)
-@pytest.mark.parametrize("width", [2, 3, 4])
-@pytest.mark.parametrize("dt", ["bf16", "fp32", "fp16"])
-def test_emulated_fwd_interior_tiles(emu, dt, width, variant):
-    """The interior-tile fast path (cf_interior=1, with and without cf_fast) on long sequences whose
-    boundaries sit exactly where the interior test must fail (the range's first token, tile_start,
-    the tile's last token, a sequence's positions 0 .. width - 2 at a range's first tokens, a padded
-    sequence over whole tiles) between tiles where it must hold; total_tokens not a multiple of 8 (a
-    partial last tile that is interior); x one element off 16 bytes (rows at every offset); dim 40 (a
-    partial channel group). Checks: the float64 reference; bit-for-bit the outputs and states of the
-    default kernel (no fast path; cf_fast computes the same fp32 expressions from the same taps); the blocks that took the fast path are
-    exactly those the host's token-by-token model predicts (some, not all), and no block's threads
-    disagreed."""
-    vec = 16 // DTYPES[dt].itemsize
-    lens, pad = interior_boundary_lens(vec, width, tail=5)
-    case = make_fwd_case(lens, dim=40, width=width, dtype=DTYPES[dt], layout="channel_first", initial=True,
-                         pads=(pad,), seed=30 + width)  # fmt: skip
-    case.x = shifted_by_one_element(case.x)
-    assert case.x.shape[1] % 8 != 0
-    expected = interior_tiles(case, vec)
-    groups = -(-40 // 32)
-    assert {4, 8, 11, 14, 20, 21, 22} <= set(expected) and not {0, 2, 3, 5, 6, 7, 9, 13, 16, 17, 18} & set(expected)
-    before = case.conv_states.clone()
-    ref = case.reference()
-    base_states = case.conv_states.clone()
-    base = shifted_by_one_element(case.new_out())
-    interior_stats(emu)
-    emu_fwd(emu, case, base)
-    assert interior_stats(emu)[0] == 0  # the default kernel never tests
-    base_after = case.conv_states.clone()
-    case.conv_states.copy_(base_states)
-    out = shifted_by_one_element(case.new_out())
-    emu_fwd(emu, case, out, tuned=TUNED[variant])
-    tested, interior, split = interior_stats(emu)
-    assert split == 0, "threads of one block disagreed on the interior test"
-    grid_x = -(-(case.x.shape[1] + vec - 1) // (32 * vec))
-    assert tested == grid_x * groups
-    assert interior == len(expected) * groups, (interior, expected)
-    assert 0 < interior < tested
-    assert_fwd_matches(case, out, before, ref, f"emulated {variant} {dt} w{width} interior tiles")
-    as_bits = torch.int16 if vec == 8 else torch.int32
-    assert torch.equal(out.view(as_bits), base.view(as_bits)), "not bit-identical to the default kernel"
-    assert torch.equal(case.conv_states.view(as_bits), base_after.view(as_bits))
-
-
-@pytest.mark.parametrize("variant", INTERIOR_VARIANTS)
-def test_emulated_fwd_interior_not_past_the_last_sequence(emu, variant):
-    """Tokens of x past the last sequence (extra tokens): the tiles that hold them are not interior;
-    the last sequence's interior tiles are; a tail of 1 token past a tile boundary."""
-    lens = [1, 2000, 1]
-    case = make_fwd_case(lens, dim=32, width=4, layout="channel_first", initial=[True, True, False], extra_tokens=3,
-                         seed=41)  # fmt: skip
-    expected = interior_tiles(case, 8)
-    assert expected == list(range(1, 7)), expected  # tile 7 holds [1800, 2007): the 1-token sequence, the extras
-    before = case.conv_states.clone()
-    ref = case.reference()
-    out = case.new_out()
-    interior_stats(emu)
-    emu_fwd(emu, case, out, tuned=TUNED[variant])
-    assert interior_stats(emu) == (8, len(expected), 0)
-    assert_fwd_matches(case, out, before, ref, f"emulated {variant} past the last sequence")
-
-
 def test_emulated_fwd_channel_first_out_offset_differs(emu):
     """Channel-first x one element off 16 bytes, out on 16 bytes: x read by aligned vectors, out
     written element by element (its rows' offsets differ from x's)."""
@@ -377,10 +261,8 @@ def test_emulated_fwd_under_asan(asan_emu):
 
 
 def test_emulated_fwd_channel_first_variants_under_asan(asan_emu):
-    """As above, the channel-first variants cf_rows=2, cf_fast=1 and both (emulate_asan.py --tuned 2,3,4),
-    cf_interior=1 alone and with cf_fast=1 (5, 6: 300 tokens hold one interior tile, 1000 two more)."""
+    """As above, the channel-first variants cf_rows=2, cf_fast=1 and both (emulate_asan.py --tuned 2,3,4)."""
     _run_asan(asan_emu, [300, 40, 1, 2, 1, 1], 264, "channel_first", "2,3,4")
-    _run_asan(asan_emu, [300, 1000, 1, 2, 1, 1], 264, "channel_first", "5,6")
 
 
 @pytest.mark.skipif(not os.environ.get(ASAN_FULL_ENV),

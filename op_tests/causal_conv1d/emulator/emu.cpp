@@ -15,13 +15,6 @@ inline std::atomic<long> misaligned{0};
   (reinterpret_cast<uintptr_t>(p) % 16 ? (void)emu::misaligned.fetch_add(1) : (void)0)
 #define AITER_SWA_CHECK_ALIGNMENT8(p) \
   (reinterpret_cast<uintptr_t>(p) % 8 ? (void)emu::misaligned.fetch_add(1) : (void)0)
-// The interior-tile test of CF_INTERIOR blocks: threads of the running block that found it interior
-// (emulated blocks run one after the other), then per block (fwd below): interior blocks, blocks
-// whose threads disagreed (the branch must be block-uniform: its other side has barriers).
-namespace emu {
-inline std::atomic<long> interior_votes{0}, interior_blocks{0}, tested_blocks{0}, split_blocks{0};
-}
-#define AITER_SWA_CONV_INTERIOR_HOOK(b) ((b) ? (void)emu::interior_votes.fetch_add(1) : (void)0)
 #include "kernel_device.h"
 
 using namespace aiter_swa;
@@ -36,20 +29,7 @@ static void run_grid(void (*kernel)(P), const P& p, dim3 grid) {
 template <class S>
 static void fwd(const FwdParams& p) {
   const dim3 grid = fwd_grid<S>(p.total_tokens, p.dim);
-  if (!(p.total_tokens > 0 && p.dim > 0 && p.num_seqs > 0)) return;
-  if constexpr (!S::CF_INTERIOR) {
-    run_grid<S>(fwd_kernel<S>, p, grid);
-  } else {
-    for (unsigned by = 0; by < grid.y; ++by)
-      for (unsigned bx = 0; bx < grid.x; ++bx) {
-        emu::interior_votes = 0;
-        emu::run_block(dim3(bx, by), S::NUM_THREADS, [&] { fwd_kernel<S>(p); });
-        const long v = emu::interior_votes.load();
-        ++emu::tested_blocks;
-        if (v == S::NUM_THREADS) ++emu::interior_blocks;
-        else if (v != 0) ++emu::split_blocks;
-      }
-  }
+  if (p.total_tokens > 0 && p.dim > 0 && p.num_seqs > 0) run_grid<S>(fwd_kernel<S>, p, grid);
 }
 
 template <class S>
@@ -92,26 +72,9 @@ static void tuned_cf(int tuned, const FwdParams& p) {
   if (tuned == 4) fwd<ConvSpec<T, 4, true, false, 256, 4, 2, true>>(p);
 }
 
-// The interior-tile variants 5 (cf_interior 1) and 6 (cf_fast 1, cf_interior 1) of emu_fwd, channel-first,
-// SiLU, any dtype and width (the interior test depends on WIDTH - 1).
-template <class T, int W>
-static void interior_cf(int tuned, const FwdParams& p) {
-  if (tuned == 5) fwd<ConvSpec<T, W, true, false, 256, 4, 4, false, true>>(p);
-  if (tuned == 6) fwd<ConvSpec<T, W, true, false, 256, 4, 4, true, true>>(p);
-}
-
-template <class T>
-static void interior_cf_width(int width, int tuned, const FwdParams& p) {
-  if (width == 2) interior_cf<T, 2>(tuned, p);
-  if (width == 3) interior_cf<T, 3>(tuned, p);
-  if (width == 4) interior_cf<T, 4>(tuned, p);
-}
-
 // tuned: 0, or a tuning variant of width 4, SiLU (the only ones built here): 1 = spec.py's cl_run 8
 // (channel-last) / cf_rows 8 (channel-first), bf16; channel-first only, fp16 / bf16 / fp32 (bf16 alone under
-// AITER_SWA_EMU_BENCH_SPECS_ONLY): 2 = cf_rows 2, 3 = cf_fast 1, 4 = cf_fast 1 with cf_rows 2;
-// channel-first SiLU, any width (w4 bf16 alone under AITER_SWA_EMU_BENCH_SPECS_ONLY): 5 = cf_interior 1,
-// 6 = cf_fast 1 with cf_interior 1
+// AITER_SWA_EMU_BENCH_SPECS_ONLY): 2 = cf_rows 2, 3 = cf_fast 1, 4 = cf_fast 1 with cf_rows 2
 extern "C" void emu_fwd(int dtype, int width, int silu, int cl, void* out, const void* x, const void* weight,
                         const void* bias, void* conv_states, const int* qsl, const int* cache_indices,
                         const uint8_t* has_init, int num_seqs, int dim, int total_tokens, int pad_slot_id,
@@ -123,16 +86,7 @@ extern "C" void emu_fwd(int dtype, int width, int silu, int cl, void* out, const
   if (tuned) {
     if (dtype == 1 && width == 4 && silu && cl && tuned == 1) fwd<ConvSpec<bf16_t, 4, true, true, 256, 8, 4>>(p);
     if (dtype == 1 && width == 4 && silu && !cl && tuned == 1) fwd<ConvSpec<bf16_t, 4, true, false, 256, 4, 8>>(p);
-    if (silu && !cl && tuned >= 5) {
-#ifdef AITER_SWA_EMU_BENCH_SPECS_ONLY
-      if (dtype == 1 && width == 4) interior_cf<bf16_t, 4>(tuned, p);
-#else
-      if (dtype == 0) interior_cf_width<fp16_t>(width, tuned, p);
-      if (dtype == 1) interior_cf_width<bf16_t>(width, tuned, p);
-      if (dtype == 2) interior_cf_width<float>(width, tuned, p);
-#endif
-    }
-    if (width == 4 && silu && !cl && tuned >= 2 && tuned <= 4) {
+    if (width == 4 && silu && !cl && tuned >= 2) {
       if (dtype == 1) tuned_cf<bf16_t>(tuned, p);
 #ifndef AITER_SWA_EMU_BENCH_SPECS_ONLY
       if (dtype == 0) tuned_cf<fp16_t>(tuned, p);
@@ -162,14 +116,6 @@ extern "C" void emu_update(int dtype, int width, int silu, void* out, const void
   if (dtype == 1) by_flags_update<bf16_t>(width, silu, p);
   if (dtype == 2) by_flags_update<float>(width, silu, p);
 #endif
-}
-
-// CF_INTERIOR blocks run since the last call (then reset): out[0] tested, out[1] interior, out[2] split
-// (threads of one block disagreeing).
-extern "C" void emu_interior_stats_and_reset(long* out) {
-  out[0] = emu::tested_blocks.exchange(0);
-  out[1] = emu::interior_blocks.exchange(0);
-  out[2] = emu::split_blocks.exchange(0);
 }
 
 // 16-byte accesses off a 16-byte boundary since the last call (then reset).
