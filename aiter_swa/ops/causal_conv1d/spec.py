@@ -49,13 +49,6 @@ CF_ROWS = (4, 2, 8)
 #: of 8 tokens (one binary search each, then a walk) and keeps the block's taps in LDS
 #: (``ConvSpec::CF_FAST`` of kernel.h); a tuning axis like the two above.
 CF_FAST = (0, 1)
-#: Channel-first interior tiles (``cf_interior``, 0 = off, the default): 1 lets a workgroup whose
-#: tokens (halo included) all lie in one unpadded sequence at positions ``>= width - 1`` skip phase 0,
-#: the barriers and phase 2 (``ConvSpec::CF_INTERIOR`` of kernel.h); the others take the same path as
-#: with 0, after one more binary search. A tuning axis like the above, valid with ``cf_fast`` 1 only:
-#: without it each thread holds its rows' taps in registers across the kernel, and the test's
-#: registers on top spill 4 bytes on sm_90 (nvcc 13.0) in 5 of the 54 specializations.
-CF_INTERIOR = (0, 1)
 
 
 def channels_per_block(dtype: str, layout: str, cf_rows: int = CF_ROWS[0]) -> int:
@@ -155,8 +148,6 @@ class CausalConv1dSpec(KernelSpec):
         cf_rows: rows (channels) per thread of the channel-first forward (``CF_ROWS``; 4 unless benchmarking).
         cf_fast: 1 for the channel-first forward's grouped phase 0 and LDS taps (``CF_FAST``; 0 unless
             benchmarking).
-        cf_interior: 1 for the channel-first forward's interior-tile fast path (``CF_INTERIOR``; 0
-            unless benchmarking; with ``cf_fast`` 1 only).
             A value other than the first is valid only in its own layout, and names itself in the
             kernel's name (``..._cl_run8_sm_90``).
     """
@@ -172,19 +163,17 @@ class CausalConv1dSpec(KernelSpec):
     cl_run: int = CL_RUNS[0]
     cf_rows: int = CF_ROWS[0]
     cf_fast: int = CF_FAST[0]
-    cf_interior: int = CF_INTERIOR[0]
 
     def __post_init__(self):
         super().__post_init__()
         for f, allowed in (("dtype", DTYPES), ("width", WIDTHS), ("activation", ACTIVATIONS), ("layout", LAYOUTS),
-                           ("cl_run", CL_RUNS), ("cf_rows", CF_ROWS), ("cf_fast", CF_FAST),
-                           ("cf_interior", CF_INTERIOR)):  # fmt: skip
+                           ("cl_run", CL_RUNS), ("cf_rows", CF_ROWS), ("cf_fast", CF_FAST)):  # fmt: skip
             if getattr(self, f) not in allowed:
                 raise ValueError(f"CausalConv1dSpec.{f}: expected one of {allowed}, got {getattr(self, f)!r}")
         if not _tuning_supported(dataclasses.asdict(self)):
-            raise ValueError(f"CausalConv1dSpec: cl_run applies to channel_last, cf_rows, cf_fast and cf_interior to "
-                             f"channel_first (cf_interior with cf_fast 1 only); got layout {self.layout!r}, cl_run {self.cl_run}, cf_rows {self.cf_rows}, "
-                             f"cf_fast {self.cf_fast}, cf_interior {self.cf_interior}")  # fmt: skip
+            raise ValueError(f"CausalConv1dSpec: cl_run applies to channel_last, cf_rows and cf_fast to channel_first; "
+                             f"got layout {self.layout!r}, cl_run {self.cl_run}, cf_rows {self.cf_rows}, "
+                             f"cf_fast {self.cf_fast}")  # fmt: skip
 
     def name_parts(self) -> list:
         """e.g. ``bf16 w4 silu cl`` (a tuning value other than the default appended: ``cl run8``)."""
@@ -195,8 +184,6 @@ class CausalConv1dSpec(KernelSpec):
             parts.append(f"rows{self.cf_rows}")
         if self.cf_fast != CF_FAST[0]:
             parts.append("fast")
-        if self.cf_interior != CF_INTERIOR[0]:
-            parts.append("interior")
         return parts
 
     def extra_template_vars(self) -> dict:
@@ -211,12 +198,9 @@ class CausalConv1dSpec(KernelSpec):
 
 
 def _tuning_supported(values: dict) -> bool:
-    """A tuning axis off its default only in the layout it tunes (and ``cf_interior`` with ``cf_fast``)."""
-    if values.get("cf_interior", CF_INTERIOR[0]) != CF_INTERIOR[0] and values.get("cf_fast", CF_FAST[0]) == CF_FAST[0]:
-        return False
+    """A tuning axis off its default only in the layout it tunes."""
     return (values["cl_run"] == CL_RUNS[0] or values["layout"] == "channel_last") and (
-        (values["cf_rows"] == CF_ROWS[0] and values.get("cf_fast", CF_FAST[0]) == CF_FAST[0]
-         and values.get("cf_interior", CF_INTERIOR[0]) == CF_INTERIOR[0])
+        (values["cf_rows"] == CF_ROWS[0] and values.get("cf_fast", CF_FAST[0]) == CF_FAST[0])
         or values["layout"] == "channel_first")
 
 
@@ -224,10 +208,10 @@ OP = register_op(OpDef(
     name="causal_conv1d",
     spec_type=CausalConv1dSpec,
     axes={"dtype": DTYPES, "width": WIDTHS, "activation": ACTIVATIONS, "layout": LAYOUTS, "cl_run": CL_RUNS,
-          "cf_rows": CF_ROWS, "cf_fast": CF_FAST, "cf_interior": CF_INTERIOR},
+          "cf_rows": CF_ROWS, "cf_fast": CF_FAST},
     supported=_tuning_supported,
     description="varlen causal depthwise conv1d (fwd) and its decode update",
     default=lambda values, arch: (values["cl_run"] == CL_RUNS[0] and values["cf_rows"] == CF_ROWS[0]
-                                  and values["cf_fast"] == CF_FAST[0] and values["cf_interior"] == CF_INTERIOR[0]),
-    default_axes=("cl_run", "cf_rows", "cf_fast", "cf_interior"),
+                                  and values["cf_fast"] == CF_FAST[0]),
+    default_axes=("cl_run", "cf_rows", "cf_fast"),
 ))  # fmt: skip

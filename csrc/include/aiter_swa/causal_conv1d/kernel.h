@@ -7,8 +7,7 @@
 // channels). No per-sequence grid, so nothing about the sequence lengths is needed on the host and a
 // CUDA/HIP graph captured for an x of a fixed token count replays for any split of those tokens.
 // No thread hands data to another one but through the token flags of phase 0 (one LDS table, two
-// barriers), so every load of x is issued before the first barrier and its latency overlaps phase 0
-// (an interior tile of CF_INTERIOR: no hand-off, no barrier, see below).
+// barriers), so every load of x is issued before the first barrier and its latency overlaps phase 0.
 //  loads:   channel-first, CF_LANES threads along a row, each one 16-byte vector of VEC tokens, in
 //           CF_ITERS rows (channels) apart by CF_ROWS: every row is read in 16-byte vectors on 16-byte
 //           boundaries whatever its offset (a row starting `o` elements past a 16-byte boundary
@@ -29,14 +28,6 @@
 //           has_initial_state[s]), computes the outputs of positions < WIDTH - 1, then writes the
 //           new state (the last WIDTH - 1 inputs of state ++ x). The only reader and the only writer
 //           of that state row is this thread: no race, one launch.
-//  interior tiles (CF_INTERIOR, channel-first; spec.py offers it with CF_FAST): after issuing its
-//           loads, every thread binary-searches query_start_loc for the range's first token
-//           tile_start - PRE (the same loads in every thread: block-uniform) and checks that the whole
-//           range [tile_start - PRE, tile_start + TILE_TOKENS), cut at total_tokens, lies in that one
-//           sequence, at positions >= WIDTH - 1, and that the sequence is not padded. Such a block (most
-//           of a long prefill's) runs phase 1 alone with every token inside x flagged (exactly phase
-//           0's flags: no head, no state) and CF_FAST's taps read from memory: no LDS, no barrier.
-//           The other blocks take the path above, unchanged.
 // Update (update_kernel): one thread per (sequence, channel): state ++ x[0:seqlen], outputs and
 // the new state, as phase 2 for every position.
 #pragma once
@@ -65,13 +56,8 @@ namespace causal_conv1d {
 // tile instead of 264, one round instead of two, one 8-byte flag store per group) and the block's taps
 // and biases loaded once (CHANNELS threads) into LDS as fp32 (no per-row tap loads, 5 registers held
 // across the barrier instead of 5 per row): fewer instructions and registers per byte.
-// CF_INTERIOR (spec.py's cf_interior, channel-first only): the interior-tile fast path (see the top
-// comment): a block whose token range lies inside one sequence skips phase 0, every barrier and
-// phase 2. Correct with or without CF_FAST (the emulator runs both), but spec.py offers it with
-// CF_FAST only: without, each thread holds its rows' raw taps across the kernel, and the test's
-// registers on top spilled 4 bytes in 5 of the 54 sm_90 specializations (nvcc 13.0).
 template <typename T_, int WIDTH_, bool SILU_, bool CHANNEL_LAST_, int NUM_THREADS_, int CL_RUN_ = 4, int CF_ITERS_ = 4,
-          bool CF_FAST_ = false, bool CF_INTERIOR_ = false>
+          bool CF_FAST_ = false>
 struct ConvSpec {
   using T = T_;
   static constexpr int WIDTH = WIDTH_;
@@ -86,7 +72,6 @@ struct ConvSpec {
   static constexpr int CF_ROWS = NUM_THREADS / CF_LANES;
   static constexpr int CF_ITERS = CF_ITERS_;
   static constexpr bool CF_FAST = CF_FAST_ && !CHANNEL_LAST_;
-  static constexpr bool CF_INTERIOR = CF_INTERIOR_ && !CHANNEL_LAST_;
   // channel-last: CL_VECS channel vectors across a block, CL_RUNS runs of CL_RUN tokens
   static constexpr int CL_VECS = 32;
   static constexpr int CL_RUNS = NUM_THREADS / CL_VECS;
@@ -187,12 +172,6 @@ __device__ __forceinline__ uint2 load8(const T* p) {
   AITER_SWA_CHECK_ALIGNMENT8(p);
   return *reinterpret_cast<const uint2*>(p);
 }
-
-// Each thread of a CF_INTERIOR forward block reports its interior test (a bool) here; the emulator of
-// op_tests defines it to count interior blocks and to check that a block's threads agree.
-#ifndef AITER_SWA_CONV_INTERIOR_HOOK
-#define AITER_SWA_CONV_INTERIOR_HOOK(interior) ((void)0)
-#endif
 
 // Element i of a 16-byte vector of T, widened to fp32 (i a compile-time constant after unrolling).
 template <typename T>
@@ -507,123 +486,93 @@ __global__ AITER_SWA_CONV_FWD_BOUNDS(S) void fwd_kernel(const FwdParams p) {
     }
   }
 
-  // ---- interior tile (CF_INTERIOR): the whole range [tile_start - PRE, tile_start + TILE) that this
-  // block's rows read or compute (halo included), cut at total_tokens, lies in one sequence s that is
-  // not padded, at positions >= WIDTH - 1. Then phase 0 would flag every token of the range inside x
-  // (and none past it) and list no head: phase 1 runs with those flags, without phase 0, its LDS
-  // table, the barriers or phase 2. The test is the same for every thread (one binary search for the
-  // range's first token on the same addresses: warp-uniform loads, issued behind the x loads), so the
-  // branch is block-uniform and the barriers of the other path are reached by all threads or none.
-  // (With query_start_loc non-decreasing, as the op requires, the flags are exactly phase 0's; with
-  // any other input an interior block still writes only its own tokens < total_tokens of out.)
-  bool interior = false;
-  if constexpr (S::CF_INTERIOR) {
-    const int tg = tile_start - PRE;
-    const int last = min(tile_start + TILE, p.total_tokens) - 1;  // the range's last token inside x
-    const int* qsl = p.query_start_loc;
-    if (tg >= 0) {
-      int lo = 0, hi = p.num_seqs;  // largest s in [0, num_seqs] with qsl[s] <= tg (else 0: tg < qsl[0])
-      while (lo < hi) {
-        const int mid = (lo + hi + 1) >> 1;
-        if (qsl[mid] <= tg) lo = mid;
-        else hi = mid - 1;
+  // ---- phase 0: token -> (sequence, position): the flags and the heads ----
+  if (tid == 0) s_num_heads = 0;
+  __syncthreads();
+  uint8_t* ok = reinterpret_cast<uint8_t*>(s_ok);
+  if constexpr (S::CF_FAST) {
+    // one thread per 8 tokens [tg, tg + 8) of the table (the last group may run into the spare word)
+    constexpr int NG = (PRE + TILE + 7) / 8;
+    static_assert(NG <= S::NUM_THREADS && NG <= (PRE + TILE) / 8 + 2, "one group per thread, inside s_ok");
+    if (tid < NG) {
+      const int tg = tile_start - PRE + 8 * tid;
+      const int* qsl = p.query_start_loc;
+      // s: the largest s in [0, num_seqs] with qsl[s] <= tg, or -1 when tg < qsl[0]
+      int s = -1;
+      if (qsl[0] <= tg) {
+        int lo = 0, hi = p.num_seqs;
+        while (lo < hi) {
+          const int mid = (lo + hi + 1) >> 1;
+          if (qsl[mid] <= tg) lo = mid;
+          else hi = mid - 1;
+        }
+        s = lo;
       }
-      const int s = lo;
-      interior = s < p.num_seqs && tg - qsl[s] >= ST && last < qsl[s + 1] &&
-                 line_of(p.cache_indices, s, p.pad_slot_id, p.num_cache_lines) >= 0;
+      // sequence s holds tokens [start, next) (s == -1: none, before qsl[0]; s == num_seqs: none, after
+      // the last); each pass takes the group's tokens of one sequence: usually one pass
+      int start = s >= 0 ? qsl[s] : 0;
+      int next = s < p.num_seqs ? qsl[s + 1] : 2147483647;
+      bool live = s >= 0 && s < p.num_seqs && line_of(p.cache_indices, s, p.pad_slot_id, p.num_cache_lines) >= 0;
+      const int tend = tg + 8;
+      uint64_t word = 0;
+      while (true) {
+        if (live) {
+          // flags of k in [ka, kb): positions >= ST, tokens inside x and inside the sequence
+          const int ka = max(max(start + ST, 0), tg) - tg;
+          const int kb = min(min(next, p.total_tokens), tend) - tg;
+          if (ka < kb) word |= (0x0101010101010101ull >> (8 * (8 - (kb - ka)))) << (8 * ka);
+          // position 0 in the unshifted tile (a non-empty sequence): a head of this tile
+          if (start < next && start >= max(tg, max(tile_start, 0)) && start < min(tend, tile_start + TILE) &&
+              start < p.total_tokens)
+            s_heads[atomicAdd(&s_num_heads, 1)] = s;
+        }
+        if (next >= tend) break;  // s <= num_seqs grows every pass: at most num_seqs + 1 passes
+        ++s;
+        start = next;
+        next = s < p.num_seqs ? qsl[s + 1] : 2147483647;
+        live = s < p.num_seqs && line_of(p.cache_indices, s, p.pad_slot_id, p.num_cache_lines) >= 0;
+      }
+      s_ok[tid] = word;
     }
-    AITER_SWA_CONV_INTERIOR_HOOK(interior);
-  }
-
-  // ---- phase 0: token -> (sequence, position): the flags and the heads (not in an interior tile) ----
-  if (!interior) {
-    if (tid == 0) s_num_heads = 0;
-    __syncthreads();
-    uint8_t* ok = reinterpret_cast<uint8_t*>(s_ok);
-    if constexpr (S::CF_FAST) {
-      // one thread per 8 tokens [tg, tg + 8) of the table (the last group may run into the spare word)
-      constexpr int NG = (PRE + TILE + 7) / 8;
-      static_assert(NG <= S::NUM_THREADS && NG <= (PRE + TILE) / 8 + 2, "one group per thread, inside s_ok");
-      if (tid < NG) {
-        const int tg = tile_start - PRE + 8 * tid;
+  } else {
+    for (int i = tid; i < PRE + TILE; i += S::NUM_THREADS) {
+      const int t = tile_start - PRE + i;
+      int pos = -1;
+      if (t >= 0 && t < p.total_tokens) {
         const int* qsl = p.query_start_loc;
-        // s: the largest s in [0, num_seqs] with qsl[s] <= tg, or -1 when tg < qsl[0]
-        int s = -1;
-        if (qsl[0] <= tg) {
-          int lo = 0, hi = p.num_seqs;
+        int lo = 0, hi = p.num_seqs;  // largest s in [0, num_seqs] with qsl[s] <= t
+        if (qsl[0] <= t) {
           while (lo < hi) {
             const int mid = (lo + hi + 1) >> 1;
-            if (qsl[mid] <= tg) lo = mid;
+            if (qsl[mid] <= t) lo = mid;
             else hi = mid - 1;
           }
-          s = lo;
-        }
-        // sequence s holds tokens [start, next) (s == -1: none, before qsl[0]; s == num_seqs: none, after
-        // the last); each pass takes the group's tokens of one sequence: usually one pass
-        int start = s >= 0 ? qsl[s] : 0;
-        int next = s < p.num_seqs ? qsl[s + 1] : 2147483647;
-        bool live = s >= 0 && s < p.num_seqs && line_of(p.cache_indices, s, p.pad_slot_id, p.num_cache_lines) >= 0;
-        const int tend = tg + 8;
-        uint64_t word = 0;
-        while (true) {
-          if (live) {
-            // flags of k in [ka, kb): positions >= ST, tokens inside x and inside the sequence
-            const int ka = max(max(start + ST, 0), tg) - tg;
-            const int kb = min(min(next, p.total_tokens), tend) - tg;
-            if (ka < kb) word |= (0x0101010101010101ull >> (8 * (8 - (kb - ka)))) << (8 * ka);
-            // position 0 in the unshifted tile (a non-empty sequence): a head of this tile
-            if (start < next && start >= max(tg, max(tile_start, 0)) && start < min(tend, tile_start + TILE) &&
-                start < p.total_tokens)
-              s_heads[atomicAdd(&s_num_heads, 1)] = s;
-          }
-          if (next >= tend) break;  // s <= num_seqs grows every pass: at most num_seqs + 1 passes
-          ++s;
-          start = next;
-          next = s < p.num_seqs ? qsl[s + 1] : 2147483647;
-          live = s < p.num_seqs && line_of(p.cache_indices, s, p.pad_slot_id, p.num_cache_lines) >= 0;
-        }
-        s_ok[tid] = word;
-      }
-    } else {
-      for (int i = tid; i < PRE + TILE; i += S::NUM_THREADS) {
-        const int t = tile_start - PRE + i;
-        int pos = -1;
-        if (t >= 0 && t < p.total_tokens) {
-          const int* qsl = p.query_start_loc;
-          int lo = 0, hi = p.num_seqs;  // largest s in [0, num_seqs] with qsl[s] <= t
-          if (qsl[0] <= t) {
-            while (lo < hi) {
-              const int mid = (lo + hi + 1) >> 1;
-              if (qsl[mid] <= t) lo = mid;
-              else hi = mid - 1;
-            }
-            const int s = lo;
-            if (s < p.num_seqs && t < qsl[s + 1] &&
-                line_of(p.cache_indices, s, p.pad_slot_id, p.num_cache_lines) >= 0) {
-              pos = t - qsl[s];
-              if (pos == 0 && i >= PRE) s_heads[atomicAdd(&s_num_heads, 1)] = s;
-            }
+          const int s = lo;
+          if (s < p.num_seqs && t < qsl[s + 1] &&
+              line_of(p.cache_indices, s, p.pad_slot_id, p.num_cache_lines) >= 0) {
+            pos = t - qsl[s];
+            if (pos == 0 && i >= PRE) s_heads[atomicAdd(&s_num_heads, 1)] = s;
           }
         }
-        ok[i] = pos >= ST ? 1 : 0;
       }
+      ok[i] = pos >= ST ? 1 : 0;
     }
-    if constexpr (S::CF_FAST) {
-      if (tid < S::CHANNELS && c0 + tid < p.dim) {
-  #pragma unroll
-        for (int k = 0; k < W; ++k) s_wf[k][tid] = to_float(wr[0][k]);
-        s_bf[tid] = to_float(br[0]);
-      }
-    }
-    if constexpr (S::CHANNEL_LAST) {
-      if (tid < S::CHANNELS && c0 + tid < p.dim) {
-  #pragma unroll
-        for (int k = 0; k < W; ++k) s_w[tid % VEC][k][tid / VEC] = to_float(wr[0][k]);
-        s_b[tid % VEC][tid / VEC] = to_float(br[0]);
-      }
-    }
-    __syncthreads();
   }
+  if constexpr (S::CF_FAST) {
+    if (tid < S::CHANNELS && c0 + tid < p.dim) {
+#pragma unroll
+      for (int k = 0; k < W; ++k) s_wf[k][tid] = to_float(wr[0][k]);
+      s_bf[tid] = to_float(br[0]);
+    }
+  }
+  if constexpr (S::CHANNEL_LAST) {
+    if (tid < S::CHANNELS && c0 + tid < p.dim) {
+#pragma unroll
+      for (int k = 0; k < W; ++k) s_w[tid % VEC][k][tid / VEC] = to_float(wr[0][k]);
+      s_b[tid % VEC][tid / VEC] = to_float(br[0]);
+    }
+  }
+  __syncthreads();
 
   // ---- phase 1: positions >= WIDTH - 1, inputs from x alone ----
   if constexpr (!S::CHANNEL_LAST) {
@@ -632,13 +581,7 @@ __global__ AITER_SWA_CONV_FWD_BOUNDS(S) void fwd_kernel(const FwdParams p) {
       const int c = c0 + row + j * S::CF_ROWS;
       if (c >= p.dim) continue;
       const int t = t0[j];
-      uint64_t f;
-      if (interior) {  // tokens t .. t + VEC - 1 inside x (t >= tile_start - PRE >= 0)
-        const int n = p.total_tokens - t;
-        f = n >= NF ? AllFlags<NF>::value : n <= 0 ? 0 : AllFlags<NF>::value >> (8 * (NF - n));
-      } else {
-        f = flags_at<NF>(s_ok, PRE - (tile_start - t));  // index of token t
-      }
+      const uint64_t f = flags_at<NF>(s_ok, PRE - (tile_start - t));  // index of token t
       if (f == 0) continue;
       float win[ST + VEC];  // inputs t - ST .. t + VEC - 1 (only those inside a sequence are used)
       {
@@ -657,16 +600,10 @@ __global__ AITER_SWA_CONV_FWD_BOUNDS(S) void fwd_kernel(const FwdParams p) {
       }
       float wj[W], bj = 0.f;  // CF_FAST: this row's taps and bias, from LDS
       if constexpr (S::CF_FAST) {
-        if (interior) {  // no LDS table in an interior tile: the same values from global memory
+        const int r = row + j * S::CF_ROWS;
 #pragma unroll
-          for (int i = 0; i < W; ++i) wj[i] = to_float(weight[int64_t(c) * p.w_stride_dim + i * p.w_stride_width]);
-          bj = bias ? to_float(bias[c]) : 0.f;
-        } else {
-          const int r = row + j * S::CF_ROWS;
-#pragma unroll
-          for (int i = 0; i < W; ++i) wj[i] = s_wf[i][r];
-          bj = s_bf[r];
-        }
+        for (int i = 0; i < W; ++i) wj[i] = s_wf[i][r];
+        bj = s_bf[r];
       }
       float y[VEC];
 #pragma unroll
@@ -747,7 +684,6 @@ __global__ AITER_SWA_CONV_FWD_BOUNDS(S) void fwd_kernel(const FwdParams p) {
   }
 
   // ---- phase 2: positions < WIDTH - 1 and the state of each sequence that starts in this tile ----
-  if (interior) return;  // no head (no s_num_heads either)
   const int n_heads = s_num_heads;
 #pragma unroll 1
   for (int idx = tid; idx < n_heads * S::CHANNELS; idx += S::NUM_THREADS) {
