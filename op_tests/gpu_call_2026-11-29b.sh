@@ -3,7 +3,7 @@
 # About 7 minutes on a fresh H200; carry .whl and .peers (the Triton causal_conv1d peer).
 #   A (in parallel, correctness and pre-builds): the one-token grid (test_pa_v1_swa.py, test_pa_v1_gpu.py)
 #     under the new dispatch (GQA >= 8 on the matrix-core kernel); causal_conv1d's kernels (all 36 and the
-#     tuning variants, cf_interior among them)
+#     tuning variants, cf_interior among them: an axis reverted after this call, which measured no gain)
 #   B: causal_conv1d alone on the GPU: `run_gpu_suite.sh conv1d` (the seed batch with the Triton peer, the
 #     long prefill in both layouts with the tuning variants, then its tests)
 set -uo pipefail

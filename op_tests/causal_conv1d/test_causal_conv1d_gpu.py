@@ -147,3 +147,38 @@ def test_tuning_variant_direct_launch_in_a_graph(layout, tuning):
     graph.replay()
     torch.cuda.synchronize()
     assert_fwd_matches(case, call.out, before, ref, f"tuning variant {tuning} in a graph")
+
+
+@pytest.mark.parametrize("dt", [torch.bfloat16, torch.float32])
+def test_cf_fast_bit_identical_to_the_default(dt):
+    """The channel-first tuning variant cf_fast=1 (phase 0 by 8-token groups, taps in LDS; 75.1% of the
+    copy bandwidth against 70.9% for the default on the H200, docs/results.md 2026-11-29 07:03 UTC call 3)
+    writes the same bits as the default kernel (outputs and states): sequences with boundaries on and
+    next to tile edges, lengths below the width, a pad, tokens past the last sequence and x one element
+    off 16 bytes. What making it the default needs on the GPU, besides the grid of test_causal_conv1d.py."""
+    from aiter_swa.ops.causal_conv1d import gpu as conv_gpu
+    from aiter_swa.ops.causal_conv1d.call import validate_fwd
+    from testlib.causal_conv1d import shifted_by_one_element
+
+    tile = 32 * (16 // dt.itemsize)  # tokens per channel-first workgroup
+    lens = [3 * tile - 8, 5 * tile + 1, 2, 4 * tile, 2 * tile - 3, 7 * tile + 5]
+    case = make_fwd_case(lens, dim=1000, width=4, dtype=dt, device="cuda", layout="channel_first",
+                         initial=[True, False, True, True, False, True], pads=(3,), extra_tokens=3, seed=12)  # fmt: skip
+    case.x = shifted_by_one_element(case.x)
+    before = case.conv_states.clone()
+    ref = case.reference()
+    results = []
+    for tuning in ({}, {"cf_fast": 1}):
+        case.conv_states.copy_(before)
+        out = shifted_by_one_element(case.new_out())
+        call = validate_fwd(*case.op_args(out))
+        plan = conv_gpu._fwd_plan(call, **tuning)
+        plan.launch(call.out.data_ptr(), call.x.data_ptr(), call.weight.data_ptr(), call.bias.data_ptr(),
+                    call.conv_states.data_ptr(), call.query_start_loc.data_ptr(), call.cache_indices.data_ptr(),
+                    call.has_initial_state.data_ptr(), *plan.values, torch.cuda.current_stream().cuda_stream)  # fmt: skip
+        torch.cuda.synchronize()
+        results.append((out.cpu(), case.conv_states.cpu().clone()))
+    assert_fwd_matches(case, results[1][0], before.cpu(), ref, "cf_fast=1")  # states: the last run's
+    as_bits = torch.int16 if dt.itemsize == 2 else torch.int32
+    assert torch.equal(results[1][0].view(as_bits), results[0][0].view(as_bits)), "outputs differ from the default"
+    assert torch.equal(results[1][1].view(as_bits), results[0][1].view(as_bits)), "states differ from the default"
