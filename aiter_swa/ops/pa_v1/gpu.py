@@ -90,11 +90,12 @@ def mma_split(num_seqs: int, num_kv_heads: int, chunks: int, span: int, key_tile
     window ``w``, else ``max_context_len``); ``part_bytes``: workspace bytes one partition needs for
     every query row and head; ``num_cus``: the device's SM/CU count; ``per_cu``: the workgroups one
     CU holds at once (``PaV1Spec.mma_workgroups_per_cu``). Aims at ``per_cu`` workgroups per CU (so a
-    batch of 1 fills the GPU), never more
-    partitions than key tiles, nor than ``workspace_bytes`` holds (the caller's buffer, whose size is
-    host metadata: aiter's sizing gives ``ceil(max_context_len / 256)`` partitions). The number of
-    partitions is the smallest whose workgroups fill their waves of ``per_cu * num_cus`` to ``MMA_MIN_WAVE_FILL``, else the one that fills them best. The partition size is a
-    multiple of ``key_tile``; one partition needs no workspace and no reduce.
+    batch of 1 fills the GPU), never more partitions than key tiles, nor than ``workspace_bytes``
+    holds (the caller's buffer, whose size is host metadata: aiter's sizing gives
+    ``ceil(max_context_len / 256)`` partitions). The number of partitions is the smallest whose
+    workgroups fill their waves of ``per_cu * num_cus`` to ``MMA_MIN_WAVE_FILL``, else the one that
+    fills them best. The partition size is a multiple of ``key_tile``; one partition needs no
+    workspace and no reduce.
     """
     tiles = -(-max(span, 1) // key_tile)
     cap = workspace_bytes // part_bytes if part_bytes > 0 else 0
