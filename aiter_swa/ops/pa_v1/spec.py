@@ -104,15 +104,13 @@ def mma_workgroups_per_sm(head_size: int, rows: int, ring: bool) -> int:
     ``__launch_bounds__`` second argument ``MIN_WORKGROUPS_PER_SM``: 65536 registers per SM / (128
     threads x registers)); the split (gpu.mma_split, split.h) counts that many per SM as one wave.
     Register path: head size 64 with 16 rows 4 (128 registers, no spill; 155 without the bound),
-    else 2 (at most 255 registers). Ring (no prefetch registers; ptxas -v, nvcc 13.0, sm_90, bf16,
-    2026-11-29): head size x rows up to 64 x 16 5 (87-88 registers), else 4 (at most 128 registers:
-    head 128 x 16 rows 122, 256 x 16 128, 64 x 32 122, zero spills; 5 spilled 8-88 bytes at head 128
-    and 256), 64 rows of head 64 3 (4 spilled 4 bytes). Shared memory allows 5 of any spec (at most
-    44 KiB + 1 KiB each of the SM's 228 KiB)."""
+    else 2 (at most 255 registers). Ring (head sizes >= :data:`MMA_RING_MIN_HEAD_SIZE`; no prefetch
+    registers): 4 (ptxas -v, nvcc 13.0, sm_90, bf16, 2026-11-29: head 128 x 16 rows 122 registers,
+    128 x 32 126, 256 x 16 128, zero spills; 5 spilled 8-88 bytes at head 128 and 256. Before the
+    head-size gate, head 64 measured 87 registers at 16 rows (5 fit) and spilled 4 bytes at 64 rows
+    with 4). Shared memory allows 5 of any spec (at most 44 KiB + 1 KiB each of the SM's 228 KiB)."""
     if ring:
-        if head_size * rows <= 64 * 16:
-            return 5
-        return 3 if rows >= 64 and head_size * rows >= 64 * 64 else 4
+        return 4
     return 4 if head_size * rows <= 64 * 16 else 2
 
 
