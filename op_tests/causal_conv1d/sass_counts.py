@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import os
-import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -40,10 +38,9 @@ def main(argv=None) -> int:
     ap.add_argument("--width", type=int, default=4)
     ap.add_argument("--activation", default="silu")
     ap.add_argument("--layout", default="channel_first", choices=["channel_first", "channel_last"])
-    ap.add_argument("--cuobjdump", default=os.environ.get("AITER_SWA_CUOBJDUMP") or shutil.which("cuobjdump"))
+    pa_sass.add_cuobjdump_arg(ap)
     a = ap.parse_args(argv)
-    if not a.cuobjdump or not shutil.which("nvcc"):
-        print("sass_counts: needs nvcc on PATH and cuobjdump (--cuobjdump or $AITER_SWA_CUOBJDUMP)", file=sys.stderr)
+    if pa_sass.tools_missing(a.cuobjdump):
         return 2
     from aiter_swa.jit.paths import include_dir
     from aiter_swa.jit.render import render

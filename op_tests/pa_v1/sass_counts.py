@@ -84,16 +84,28 @@ def render_shape(shape: str, workdir: Path) -> Path:
     return path
 
 
+def add_cuobjdump_arg(ap: argparse.ArgumentParser) -> None:
+    """``--cuobjdump``: default ``$AITER_SWA_CUOBJDUMP``, else cuobjdump on PATH."""
+    ap.add_argument("--cuobjdump", default=os.environ.get("AITER_SWA_CUOBJDUMP") or shutil.which("cuobjdump"))
+
+
+def tools_missing(cuobjdump: str | None) -> bool:
+    """True (and a message on stderr) when nvcc is not on PATH or no cuobjdump was found."""
+    if cuobjdump and shutil.which("nvcc"):
+        return False
+    print("sass_counts: needs nvcc on PATH and cuobjdump (--cuobjdump or $AITER_SWA_CUOBJDUMP)", file=sys.stderr)
+    return True
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--shape", action="append", help="q_dtype:head_size:gqa[:swa][:cap][:alibi]")
     ap.add_argument("--source", type=Path, help="a translation unit to compile instead of rendered shapes")
     ap.add_argument("--include", type=Path, help="include dir for --source")
-    ap.add_argument("--cuobjdump", default=os.environ.get("AITER_SWA_CUOBJDUMP") or shutil.which("cuobjdump"))
+    add_cuobjdump_arg(ap)
     ap.add_argument("--loops", action="store_true", help="also print loop lengths and barrier positions")
     a = ap.parse_args(argv)
-    if not a.cuobjdump or not shutil.which("nvcc"):
-        print("sass_counts: needs nvcc on PATH and cuobjdump (--cuobjdump or $AITER_SWA_CUOBJDUMP)", file=sys.stderr)
+    if tools_missing(a.cuobjdump):
         return 2
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)

@@ -114,9 +114,6 @@ def mma_workgroups_per_sm(head_size: int, rows: int, ring: bool) -> int:
     return 4 if head_size * rows <= 64 * 16 else 2
 
 
-
-
-
 def mma_rows_fit(head_size: int, rows: int) -> bool:
     """Whether a matrix-core workgroup of ``rows`` query rows fits the accumulator budget (16 rows always)."""
     return rows == MMA_ROWS[0] or rows * head_size <= MMA_ACC_BUDGET
