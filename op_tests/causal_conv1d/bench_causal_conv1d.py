@@ -102,7 +102,6 @@ def ours_variant(tuning: dict):
     (its host_us and p50_us skip the torch dispatcher, so only gpu_us compares)."""
 
     def make(inp, activation, _peer):
-        from aiter_swa._checks import raw_stream
         from aiter_swa.ops.causal_conv1d import gpu as conv_gpu
         from aiter_swa.ops.causal_conv1d.call import validate_fwd
 
@@ -114,11 +113,8 @@ def ours_variant(tuning: dict):
         def run():
             # the pointers read from ``call`` at each call, as gpu.run_fwd does: ``run`` references the
             # tensors (``call`` holds them), so they live as long as a graph captured from it
-            c = call
-            plan.launch(c.out.data_ptr(), c.x.data_ptr(), c.weight.data_ptr(), conv_gpu._ptr(c.bias),
-                        c.conv_states.data_ptr(), c.query_start_loc.data_ptr(), conv_gpu._ptr(c.cache_indices),
-                        conv_gpu._ptr(c.has_initial_state), *plan.values, raw_stream(plan.device_index))  # fmt: skip
-            return c.out
+            conv_gpu.launch_fwd(call, plan)
+            return call.out
 
         return Impl("aiter_swa[" + ",".join(f"{k}={v}" for k, v in tuning.items()) + "]", run, "direct launch")
 

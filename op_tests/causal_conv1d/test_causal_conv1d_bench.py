@@ -44,7 +44,7 @@ class _Recorder:
 
 @pytest.fixture
 def fake_launch(monkeypatch):
-    """``gpu._fwd_plan`` and the raw stream without a GPU: the plan's launcher records its arguments."""
+    """``gpu._fwd_plan`` and gpu's raw stream without a GPU: the plan's launcher records its arguments."""
     rec = _Recorder()
 
     def plan(call, **tuning):
@@ -59,9 +59,7 @@ def fake_launch(monkeypatch):
         return conv_gpu.Plan(rec, tuple(packed[len(conv_gpu._FWD_POINTERS) : -1]), 0)
 
     monkeypatch.setattr(conv_gpu, "_fwd_plan", plan)
-    import aiter_swa._checks as checks
-
-    monkeypatch.setattr(checks, "raw_stream", lambda index: 12345)
+    monkeypatch.setattr(conv_gpu, "raw_stream", lambda index: 12345)  # the row launches through gpu.launch_fwd
     return rec
 
 

@@ -135,15 +135,10 @@ def test_tuning_variant_direct_launch_in_a_graph(layout, tuning):
     call = validate_fwd(*case.op_args(case.new_out()))
     plan = conv_gpu._fwd_plan(call, **tuning)  # loads (or compiles) the variant
 
-    def launch():
-        plan.launch(call.out.data_ptr(), call.x.data_ptr(), call.weight.data_ptr(), call.bias.data_ptr(),
-                    call.conv_states.data_ptr(), call.query_start_loc.data_ptr(), call.cache_indices.data_ptr(),
-                    call.has_initial_state.data_ptr(), *plan.values, torch.cuda.current_stream().cuda_stream)  # fmt: skip
-
     torch.cuda.synchronize()
     graph = torch.cuda.CUDAGraph()
     with torch.cuda.graph(graph):
-        launch()
+        conv_gpu.launch_fwd(call, plan)
     graph.replay()
     torch.cuda.synchronize()
     assert_fwd_matches(case, call.out, before, ref, f"tuning variant {tuning} in a graph")
@@ -172,10 +167,7 @@ def test_cf_fast_bit_identical_to_the_default(dt):
         case.conv_states.copy_(before)
         out = shifted_by_one_element(case.new_out())
         call = validate_fwd(*case.op_args(out))
-        plan = conv_gpu._fwd_plan(call, **tuning)
-        plan.launch(call.out.data_ptr(), call.x.data_ptr(), call.weight.data_ptr(), call.bias.data_ptr(),
-                    call.conv_states.data_ptr(), call.query_start_loc.data_ptr(), call.cache_indices.data_ptr(),
-                    call.has_initial_state.data_ptr(), *plan.values, torch.cuda.current_stream().cuda_stream)  # fmt: skip
+        conv_gpu.launch_fwd(call, conv_gpu._fwd_plan(call, **tuning))
         torch.cuda.synchronize()
         results.append((out.cpu(), case.conv_states.cpu().clone()))
     assert_fwd_matches(case, results[1][0], before.cpu(), ref, "cf_fast=1")  # states: the last run's

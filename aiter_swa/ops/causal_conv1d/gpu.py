@@ -95,6 +95,13 @@ def run_fwd(call: FwdCall) -> None:
     plan = call.checked.gpu_plan
     if plan is None:
         plan = call.checked.gpu_plan = _fwd_plan(call)
+    launch_fwd(call, plan)
+
+
+def launch_fwd(call: FwdCall, plan: Plan) -> None:
+    """Launch ``plan`` (:func:`_fwd_plan` of ``call``, or of a tuning variant of its spec, as the
+    benchmark and the tests build) on ``call``'s tensors, on the current stream; the pointers are read
+    from ``call`` at each launch. ValueError: channel-last ``x`` or ``out`` not 16-byte aligned."""
     x_ptr, out_ptr = call.x.data_ptr(), call.out.data_ptr()
     if (x_ptr | out_ptr) % VEC_BYTES and call.dims.layout == "channel_last":
         bad = "x" if x_ptr % VEC_BYTES else "out"
