@@ -25,7 +25,9 @@
 #       # layouts of the latter with a tuning variant beside each (Triton peer columns from
 #       # $AITER_SWA_CONV1D_PEER_DIR, default .peers/vllm_conv1d: op_tests/causal_conv1d/fetch_vllm_peer.sh),
 #       # then its GPU tests (op_tests/causal_conv1d; each test's kernel loads in load_log_conv1d.log);
-#       # CONV1D_NCU=1: Nsight Compute counters of one long-prefill launch per layout (ncu_conv1d.log);
+#       # CONV1D_CF_VARIANTS: the channel-first variants benchmarked (';' between them);
+#       # CONV1D_NCU=1: Nsight Compute DRAM/L2 bytes and time of each kernel of a short long-prefill run per
+#       # layout, variants included (ncu_conv1d_*.csv, summarised by ncu_summary.py in ncu_conv1d.log);
 #       # CONV1D_KEEP_KERNELS=1: the pre-built kernels as $OUT/kernels_conv1d.tgz
 #   bash op_tests/run_gpu_suite.sh peers [bench args...]
 #       # issue 8: bench_pa_v1_swa.py --issue8 with the FlashInfer (tensor-core, CUDA-core) and vLLM Triton
@@ -227,12 +229,16 @@ if [ "$what" = conv1d ]; then
     # CONV1D_STEPS: which of "bench gputests tests" run (default "bench tests"; without "tests" only the
     # benchmark's 8 kernels (default and tuning) are pre-built, not 36, and the load check is skipped)
     steps=" ${CONV1D_STEPS:-bench tests} "
+    # the channel-first tuning variants benchmarked beside the op's kernel (spec.py's axes)
+    CF_VARIANTS=${CONV1D_CF_VARIANTS:-cf_rows=2;cf_fast=1;cf_align=128;cf_fast=1,cf_align=128}
     # the benchmark's kernels (bf16 w4 SiLU, both layouts) with their tuning variants (8 tokens per thread
-    # channel-last; channel-first 2, 4 or 8 rows, each with and without cf_fast: 8 kernels) into their own
-    # dir; with the tests, every specialization (36) beside
-    tuning_jobs=$JOBS; [[ $steps == *" tests "* ]] && tuning_jobs=4
-    python3 -m aiter_swa.jit.prebuild --arch "$ARCH" --op causal_conv1d --dtype bf16 --width 4 --activation silu \
-        --cl-run 4,8 --cf-rows 2,4,8 --cf-fast 0,1 --jobs "$tuning_jobs" --out /tmp/kernels_conv1d_tuning \
+    # channel-last; channel-first 2, 4 or 8 rows, each with and without cf_fast, rows aligned to 16 or 128
+    # bytes: 14 kernels) into their own dir; with the tests, every specialization (36) beside, and the
+    # fp32 variants (the GPU tests' bit-identity cases)
+    tuning_jobs=$JOBS; tuning_dtypes=bf16; [[ $steps == *" tests "* || $steps == *" gputests "* ]] && tuning_dtypes=bf16,fp32
+    [[ $steps == *" tests "* ]] && tuning_jobs=4
+    python3 -m aiter_swa.jit.prebuild --arch "$ARCH" --op causal_conv1d --dtype $tuning_dtypes --width 4 --activation silu \
+        --cl-run 4,8 --cf-rows 2,4,8 --cf-fast 0,1 --cf-align 16,128 --jobs "$tuning_jobs" --out /tmp/kernels_conv1d_tuning \
         >"$OUT/prebuild_conv1d_tuning.log" 2>&1 &
     tuning_pid=$!
     if [[ $steps == *" tests "* ]]; then
@@ -265,29 +271,34 @@ if [ "$what" = conv1d ]; then
       python3 op_tests/causal_conv1d/bench_causal_conv1d.py --lens 4096,2048,1024,1,1,1 \
             --variants "cl_run=8" "$@" || echo "BENCH FAILED: long prefill, channel-last"
       python3 op_tests/causal_conv1d/bench_causal_conv1d.py --lens 4096,2048,1024,1,1,1 \
-            --layout channel_first --variants "cf_rows=2;cf_fast=1;cf_fast=1,cf_rows=2" "$@" \
+            --layout channel_first --variants "$CF_VARIANTS" "$@" \
             || echo "BENCH FAILED: long prefill, channel-first"
+      # control: 7232 tokens (4096,2048,1024,64), every channel-first row on a 128-byte line
+      python3 op_tests/causal_conv1d/bench_causal_conv1d.py --lens 4096,2048,1024,64 --peer-dir "" \
+            --layout channel_first --variants "$CF_VARIANTS" "$@" \
+            || echo "BENCH FAILED: long prefill, channel-first, 128-byte rows"
     } 2>&1 | tee "$OUT/bench_conv1d.log"
     grep -q "^BENCH FAILED" "$OUT/bench_conv1d.log" && rc=1
     echo "conv1d: benchmark $((SECONDS - t0)) s"; t0=$SECONDS
   fi
-    if [[ $steps == *" bench "* ]] && [ "${CONV1D_NCU:-0}" = 1 ] && command -v ncu >/dev/null; then  # one long-prefill launch per layout, hardware counters
+    if [[ $steps == *" bench "* ]] && [ "${CONV1D_NCU:-0}" = 1 ] && command -v ncu >/dev/null; then
+        # DRAM bytes and time of every fwd_kernel launch of a short long-prefill run per layout (the op's
+        # kernel and, channel-first, the variants of $CF_VARIANTS), summarised per kernel by ncu_summary.py
         for layout in channel_last channel_first; do
-            timeout 45 ncu --clock-control none --kernel-name regex:fwd_kernel \
-                --launch-skip 3 --launch-count 1 --section SpeedOfLight --section WarpStateStats --section SchedulerStats \
-                --section ComputeWorkloadAnalysis \
-                --section Occupancy --section LaunchStats python3 op_tests/causal_conv1d/bench_causal_conv1d.py \
-                --lens 4096,2048,1024,1,1,1 --layout $layout --peer-dir "" --iters 5 --repeats 1 --graph-calls 1
-        done >"$OUT/ncu_conv1d.log" 2>&1 || true
-        grep -E "fwd_kernel|DRAM Throughput|Memory Throughput|Achieved Occupancy|Registers Per|Duration|Theoretical Occ|Block Limit|Warp Cycles Per Issued|Issue Slots Busy|Eligible Warps|Executed Ipc Active|Stall" \
-            "$OUT/ncu_conv1d.log" | head -40
+            timeout 120 ncu --clock-control none --kernel-name regex:fwd_kernel --launch-count 60 --csv \
+                --metrics gpu__time_duration.sum,dram__bytes_read.sum,dram__bytes_write.sum,dram__throughput.avg.pct_of_peak_sustained_elapsed,lts__t_sectors_srcunit_tex_op_read.sum,lts__t_sectors_srcunit_tex_op_write.sum,smsp__inst_executed.sum,sm__warps_active.avg.pct_of_peak_sustained_active \
+                python3 op_tests/causal_conv1d/bench_causal_conv1d.py --lens 4096,2048,1024,1,1,1 --layout $layout \
+                --peer-dir "" --iters 2 --repeats 1 --graph-calls 1 --variants "$CF_VARIANTS" >"$OUT/ncu_conv1d_$layout.csv" 2>&1
+        done || true
+        python3 op_tests/causal_conv1d/ncu_summary.py "$OUT"/ncu_conv1d_channel_last.csv "$OUT"/ncu_conv1d_channel_first.csv \
+            2>&1 | tee "$OUT/ncu_conv1d.log"
         echo "conv1d: ncu $((SECONDS - t0)) s"; t0=$SECONDS
     fi
     # "gputests": the GPU-only file alone (sync-free calls, graph replay, the long prefill, the misaligned x,
     # the tuning variants launched directly in a graph): bf16 w4 SiLU throughout, so the benchmark's 4
     # pre-built kernels serve it with the JIT off; at most 150 s
   if [[ $steps == *" gputests "* ]]; then
-    AITER_SWA_DISABLE_JIT=1 timeout -k 10 150 python3 -m pytest op_tests/causal_conv1d/test_causal_conv1d_gpu.py -v -rfEs \
+    AITER_SWA_DISABLE_JIT=1 timeout -k 10 150 python3 -m pytest op_tests/causal_conv1d/test_causal_conv1d_gpu.py -v -rfEs -n 4 \
         -p no:cacheprovider >"$OUT/pytest_conv1d_gpu.log" 2>&1 || rc=1
     grep -E "^(FAILED|ERROR)" "$OUT/pytest_conv1d_gpu.log" | head -20
     tail -1 "$OUT/pytest_conv1d_gpu.log"

@@ -118,10 +118,12 @@ def test_update_graph_replay():
 
 @pytest.mark.parametrize("layout,tuning", [("channel_last", {"cl_run": 8}), ("channel_first", {"cf_rows": 8}),
                                            ("channel_first", {"cf_rows": 2}), ("channel_first", {"cf_fast": 1}),
-                                           ("channel_first", {"cf_fast": 1, "cf_rows": 2})])  # fmt: skip
+                                           ("channel_first", {"cf_fast": 1, "cf_rows": 2}),
+                                           ("channel_first", {"cf_fast": 1, "cf_align": 128})])  # fmt: skip
 def test_tuning_variant_direct_launch_in_a_graph(layout, tuning):
     """The benchmark's tuning-variant rows (bf16, width 4, SiLU; 8 tokens per thread channel-last;
-    channel-first 8 or 2 rows, the grouped phase 0 with LDS taps (cf_fast), alone and with 2 rows):
+    channel-first 8 or 2 rows, the grouped phase 0 with LDS taps (cf_fast), alone, with 2 rows and
+    with rows aligned to 128 bytes):
     the kernel launched directly from a plan, captured in a CUDA graph after the
     allocator's cache is emptied (``torch.cuda.graph`` does), replayed: the reference's outputs and
     states. Its inputs are referenced only by the call object the launch reads its pointers from."""
@@ -144,13 +146,16 @@ def test_tuning_variant_direct_launch_in_a_graph(layout, tuning):
     assert_fwd_matches(case, call.out, before, ref, f"tuning variant {tuning} in a graph")
 
 
+@pytest.mark.parametrize("variant", [{"cf_fast": 1}, {"cf_align": 128}, {"cf_fast": 1, "cf_align": 128}],
+                         ids=["cf_fast", "cf_align128", "cf_fast_align128"])
 @pytest.mark.parametrize("dt", [torch.bfloat16, torch.float32])
-def test_cf_fast_bit_identical_to_the_default(dt):
-    """The channel-first tuning variant cf_fast=1 (phase 0 by 8-token groups, taps in LDS; 75.1% of the
+def test_cf_variant_bit_identical_to_the_default(dt, variant):
+    """The channel-first tuning variants cf_fast=1 (phase 0 by 8-token groups, taps in LDS; 75.1% of the
     copy bandwidth against 70.9% for the default on the H200, docs/results.md 2026-11-29 07:03 UTC call 3)
-    writes the same bits as the default kernel (outputs and states): sequences with boundaries on and
-    next to tile edges, lengths below the width, a pad, tokens past the last sequence and x one element
-    off 16 bytes. What making it the default needs on the GPU, besides the grid of test_causal_conv1d.py."""
+    and cf_align=128 (each row's tile on a 128-byte line) write the same bits as the default kernel
+    (outputs and states): sequences with boundaries on and next to tile edges, lengths below the width,
+    a pad, tokens past the last sequence and x one element off 16 bytes. What making one the default
+    needs on the GPU, besides the grid of test_causal_conv1d.py."""
     from aiter_swa.ops.causal_conv1d import gpu as conv_gpu
     from aiter_swa.ops.causal_conv1d.call import validate_fwd
     from testlib.causal_conv1d import shifted_by_one_element
@@ -163,14 +168,14 @@ def test_cf_fast_bit_identical_to_the_default(dt):
     before = case.conv_states.clone()
     ref = case.reference()
     results = []
-    for tuning in ({}, {"cf_fast": 1}):
+    for tuning in ({}, variant):
         case.conv_states.copy_(before)
         out = shifted_by_one_element(case.new_out())
         call = validate_fwd(*case.op_args(out))
         conv_gpu.launch_fwd(call, conv_gpu._fwd_plan(call, **tuning))
         torch.cuda.synchronize()
         results.append((out.cpu(), case.conv_states.cpu().clone()))
-    assert_fwd_matches(case, results[1][0], before.cpu(), ref, "cf_fast=1")  # states: the last run's
+    assert_fwd_matches(case, results[1][0], before.cpu(), ref, str(variant))  # states: the last run's
     as_bits = torch.int16 if dt.itemsize == 2 else torch.int32
     assert torch.equal(results[1][0].view(as_bits), results[0][0].view(as_bits)), "outputs differ from the default"
     assert torch.equal(results[1][1].view(as_bits), results[0][1].view(as_bits)), "states differ from the default"
