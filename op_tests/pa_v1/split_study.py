@@ -44,6 +44,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # op_tests, for testlib
 sys.path.insert(1, str(HERE))  # op_tests/pa_v1, for the benchmark
 import bench_pa_v1_swa as bench  # noqa: E402
+import peers  # noqa: E402  (the benchmark's float32 reference and comparison)
 from aiter_swa.ops.pa_v1 import gpu  # noqa: E402
 from aiter_swa.ops.pa_v1.call import ARG_INDEX, lookup, validate  # noqa: E402
 from aiter_swa.ops.pa_v1.spec import LAUNCH  # noqa: E402
@@ -230,7 +231,7 @@ def study_row(label: str, a, dev, arch: str, num_cus: int, l2: int) -> None:
             note += f"  LAUNCHED {got['num_partitions']}x{got['partition_size']}"
         if ref is None:  # the first case, the default split: against a float32 reference
             ref = out
-            ok, err = bench_peers().compare(out, bench_peers().reference_fp32(sets[0], 1, window, 0.0))
+            ok, err = peers.compare(out, peers.reference_fp32(sets[0], 1, window, 0.0))
             note += f"  vs fp32 {err:.2g}" + ("" if ok else " MISMATCH")
         diff = float((out.float() - ref.float()).abs().max())
         note += " MISMATCH" if not diff <= MISMATCH else ""
@@ -240,12 +241,6 @@ def study_row(label: str, a, dev, arch: str, num_cus: int, l2: int) -> None:
     del sets
     torch.cuda.empty_cache()
     summary(label, times)
-
-
-def bench_peers():
-    import peers  # the benchmark's float32 reference and comparison (op_tests/pa_v1/peers.py)
-
-    return peers
 
 
 def summary(label: str, times: dict) -> None:
