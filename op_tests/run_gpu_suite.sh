@@ -51,6 +51,12 @@
 #       # the fast path (aiter_swa/_fast_path.py): its torch extension built (timed; the first import of
 #       # aiter_swa builds it otherwise), its CPU tests and the op's GPU tests through it (pytest_fast.log),
 #       # then the host cost per call with the fast path on and off (host_cost.log)
+#   bash op_tests/run_gpu_suite.sh split [split_study args...]
+#       # issue 8, how the matrix-core kernel should split a small batch (op_tests/pa_v1/split_study.py): its 6
+#       # kernels pre-built (prebuild_split_{vector,mma}.log), then per row the vector kernel and the matrix-core kernel at
+#       # forced partition counts (the workspace buffer's size, the SM count given to the plan), graph-replay
+#       # time, partition / reduce kernel times and the output against the default split (split_study.log);
+#       # SPLIT_TIMEOUT (default 300 s) bounds the script: about 1 minute after the pre-build
 #   bash op_tests/run_gpu_suite.sh mma
 #       # issue 8, the matrix-core kernel: its benchmark kernels pre-built (the table's hmma column:
 #       # prebuild_mma.log), its GPU tests (test_pa_v1_mma_gpu.py: multi-token, split, graph), the
@@ -427,6 +433,26 @@ fi
 if [ "$what" = soak ]; then  # the soak alone (robust's last step): SOAK_PROCS processes, SOAK_SECONDS, cold cache
     python3 op_tests/pa_v1/soak_pa_v1.py --procs "${SOAK_PROCS:-8}" --seconds "${SOAK_SECONDS:-120}" >"$OUT/soak.log" 2>&1 || rc=1
     grep -E "^soak" "$OUT/soak.log" | tail -5
+fi
+if [ "$what" = split ]; then
+    t0=$SECONDS
+    # its kernels (bf16, window on), head sizes 64 and 128: vector GQA 4 / 8 and matrix-core 16 rows, both
+    # builds at once, each into its own folder (a manifest each)
+    pids=()
+    for kind in vector mma; do
+        sel=(--gqa 4,8 --mma-rows 0); [ $kind = mma ] && sel=(--gqa 1 --mma-rows 16)
+        python3 -m aiter_swa.jit.prebuild --arch "$ARCH" --op pa_v1 --q-dtype bf16 --kv-dtype bf16 --out-dtype bf16 \
+            --head-size 64,128 "${sel[@]}" --sliding-window on --soft-cap off --alibi off --jobs "$JOBS" \
+            --out /tmp/kernels_split_$kind >"$OUT/prebuild_split_$kind.log" 2>&1 &
+        pids+=($!)
+    done
+    for p in "${pids[@]}"; do
+        wait "$p" || { echo "split: a pre-build failed (its kernels compile on first use):"; tail -5 "$OUT"/prebuild_split_*.log; }
+    done
+    echo "split: kernels pre-built in $((SECONDS - t0)) s"
+    AITER_SWA_PREBUILT_DIR=/tmp/kernels_split_vector:/tmp/kernels_split_mma timeout -k 10 "${SPLIT_TIMEOUT:-300}" \
+        python3 op_tests/pa_v1/split_study.py "$@" 2>&1 | tee "$OUT/split_study.log" || rc=1
+    echo "split: done at $((SECONDS - t0)) s"
 fi
 if [ "$what" = mma ]; then
     mma_start=$(date +%s)

@@ -173,3 +173,27 @@ def test_one_token_spec_follows_the_choice():
     on_nvidia, on_amd = gpu.spec_for(call, "sm_90", "auto"), gpu.spec_for(call, "gfx942", "auto")
     assert on_nvidia.mma_rows == 16 and on_nvidia.gqa == 1
     assert on_amd.mma_rows == 0 and on_amd.gqa == 8
+
+
+# ---------------------------------------------------------------- op_tests/pa_v1/split_study.py's knobs
+def test_split_study_forces_the_partition_count():
+    """split_study.py's dry run of the Mistral B1 32K w4096 row (sm_90, 132 SMs): a workspace buffer
+    sized for N partitions caps the matrix-core split at N (cap 16 -> 16 partitions, 32 -> 32, 64 -> 64,
+    at the real SM count), and below what the op's validation admits (16 partitions at window 4096)
+    a smaller SM count given to the plan forces fewer (cap 8 -> 8). The study's GPU run relies on both."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import split_study
+
+    cases = split_study.dry_run("mistral B1 32K w4096", (8, 16, 32, 64), "sm_90", 132)
+    mma = {c.cap: c for c in cases if c.kernel == "mma"}
+    assert {cap: (mma[cap].parts, mma[cap].knob) for cap in (16, 32, 64)} == {16: (16, "ws"), 32: (32, "ws"),
+                                                                             64: (64, "ws")}  # fmt: skip
+    assert mma[8].parts == 8 and mma[8].knob == f"cus={mma[8].num_cus}" and mma[8].num_cus < 132
+    for c in cases:  # each case's workgroups: (sequence, KV head, partition); the sizes tile the window
+        assert c.workgroups == 8 * c.parts and c.parts * c.size >= 4096 > (c.parts - 1) * c.size, c
+    vector = next(c for c in cases if c.kernel == "vector")
+    assert (vector.parts, vector.size) == (16, 256)
+    assert len({c.workspace.numel() for c in cases}) == len(cases)  # one plan per case
