@@ -236,15 +236,15 @@ if [ "$what" = conv1d ]; then
     # benchmark's 8 kernels (default and tuning) are pre-built, not 36, and the load check is skipped)
     steps=" ${CONV1D_STEPS:-bench tests} "
     # the channel-first tuning variants benchmarked beside the op's kernel (spec.py's axes)
-    CF_VARIANTS=${CONV1D_CF_VARIANTS:-cf_rows=2;cf_fast=1;cf_align=128;cf_fast=1,cf_align=128}
+    CF_VARIANTS=${CONV1D_CF_VARIANTS:-cf_rows=2;cf_fast=0}
     # the benchmark's kernels (bf16 w4 SiLU, both layouts) with their tuning variants (8 tokens per thread
-    # channel-last; channel-first 2, 4 or 8 rows, each with and without cf_fast, rows aligned to 16 or 128
-    # bytes: 14 kernels) into their own dir; with the tests, every specialization (36) beside, and the
-    # fp32 variants (the GPU tests' bit-identity cases)
+    # channel-last; channel-first 2, 4 or 8 rows, each with and without cf_fast: 8 kernels) into their own
+    # dir; with the tests, every specialization (36) beside, and the fp32 variants (the GPU tests'
+    # bit-identity cases)
     tuning_jobs=$JOBS; tuning_dtypes=bf16; [[ $steps == *" tests "* || $steps == *" gputests "* ]] && tuning_dtypes=bf16,fp32
     [[ $steps == *" tests "* ]] && tuning_jobs=4
     python3 -m aiter_swa.jit.prebuild --arch "$ARCH" --op causal_conv1d --dtype $tuning_dtypes --width 4 --activation silu \
-        --cl-run 4,8 --cf-rows 2,4,8 --cf-fast 0,1 --cf-align 16,128 --jobs "$tuning_jobs" --out /tmp/kernels_conv1d_tuning \
+        --cl-run 4,8 --cf-rows 2,4,8 --cf-fast 0,1 --jobs "$tuning_jobs" --out /tmp/kernels_conv1d_tuning \
         >"$OUT/prebuild_conv1d_tuning.log" 2>&1 &
     tuning_pid=$!
     if [[ $steps == *" tests "* ]]; then
@@ -272,7 +272,8 @@ if [ "$what" = conv1d ]; then
   if [[ $steps == *" bench "* ]]; then
     # three processes, each run whatever the one before did (a CUDA error is sticky for its process);
     # each prints the op's rows and targets before its tuning-variant rows (channel-first: 2 rows per
-    # thread at 6 workgroups per SM, the grouped phase 0 with LDS taps (cf_fast), both; spec.py)
+    # thread at 6 workgroups per SM, phase 0 one token per search with the taps in registers (cf_fast=0);
+    # spec.py)
     { python3 op_tests/causal_conv1d/bench_causal_conv1d.py "$@" || echo "BENCH FAILED: seed batch"
       python3 op_tests/causal_conv1d/bench_causal_conv1d.py --lens 4096,2048,1024,1,1,1 \
             --variants "cl_run=8" "$@" || echo "BENCH FAILED: long prefill, channel-last"

@@ -8,11 +8,11 @@ opcode counts, the loops (first..last instruction index: length) and the barrier
 same counting as ``op_tests/pa_v1/sass_counts.py``, whose helpers it uses.
 
     python op_tests/causal_conv1d/sass_counts.py                       # the benchmark's channel-first variants
-    python op_tests/causal_conv1d/sass_counts.py --variant default --variant cf_fast=1,cf_rows=2 \\
+    python op_tests/causal_conv1d/sass_counts.py --variant default --variant cf_fast=0,cf_rows=2 \\
         --dtype fp32 --layout channel_first
 
 ``--variant``: ``default`` or the benchmark's ``--variants`` spelling of one variant (``cf_rows=2``,
-``cf_fast=1,cf_rows=2``, ``cl_run=8`` with ``--layout channel_last``). cuobjdump: ``--cuobjdump``, else
+``cf_fast=0,cf_rows=2``, ``cl_run=8`` with ``--layout channel_last``). cuobjdump: ``--cuobjdump``, else
 ``$AITER_SWA_CUOBJDUMP``, else on PATH (Triton's wheel ships one in ``triton/backends/nvidia/bin``).
 """
 
@@ -28,12 +28,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pa_v1"))
 import sass_counts as pa_sass  # noqa: E402
 
 OPCODES = ["LDG", "STG", "LDS", "STS", "SHFL", "MUFU", "FFMA", "BAR", "BRA"]
-DEFAULT_VARIANTS = ["default", "cf_rows=2", "cf_fast=1", "cf_fast=1,cf_rows=2"]
+DEFAULT_VARIANTS = ["default", "cf_rows=2", "cf_fast=0", "cf_fast=0,cf_rows=2"]
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--variant", action="append", help="default, or e.g. cf_rows=2 / cf_fast=1,cf_rows=2 (repeatable)")
+    ap.add_argument("--variant", action="append", help="default, or e.g. cf_rows=2 / cf_fast=0,cf_rows=2 (repeatable)")
     ap.add_argument("--dtype", default="bf16", choices=["fp16", "bf16", "fp32"])
     ap.add_argument("--width", type=int, default=4)
     ap.add_argument("--activation", default="silu")

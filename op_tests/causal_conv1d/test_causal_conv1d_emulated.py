@@ -24,7 +24,7 @@ import torch
 
 from aiter_swa.ops.causal_conv1d.call import validate_fwd, validate_update
 from testlib.causal_conv1d import (DTYPES, assert_fwd_matches, assert_states, make_fwd_case, make_update_case,
-                                   shifted_by, shifted_by_one_element, strided_weight_offset_bias)  # fmt: skip
+                                   shifted_by_one_element, strided_weight_offset_bias)  # fmt: skip
 
 HERE = Path(__file__).parent
 HEADER = HERE.parents[1] / "csrc" / "include" / "aiter_swa" / "causal_conv1d" / "kernel.h"
@@ -60,9 +60,8 @@ def _p(t):
 
 #: emu_fwd's ``tuned`` codes (emulator/emu.cpp) of the spec's tuning variants, by the benchmark's
 #: ``--variants`` spelling; 1 is bf16 w4 SiLU only, 2-4 (channel-first) any dtype with w4 SiLU.
-TUNED = {"cl_run=8": 1, "cf_rows=8": 1, "cf_rows=2": 2, "cf_fast=1": 3, "cf_fast=1,cf_rows=2": 4, "cf_align=128": 5,
-         "cf_fast=1,cf_align=128": 6}  # fmt: skip
-CF_VARIANTS = ["cf_rows=2", "cf_fast=1", "cf_fast=1,cf_rows=2", "cf_align=128", "cf_fast=1,cf_align=128"]
+TUNED = {"cl_run=8": 1, "cf_rows=8": 1, "cf_rows=2": 2, "cf_fast=0": 3, "cf_fast=0,cf_rows=2": 4}
+CF_VARIANTS = ["cf_rows=2", "cf_fast=0", "cf_fast=0,cf_rows=2"]
 
 
 def emu_fwd(lib, case, out, tuned=0):
@@ -155,7 +154,8 @@ def test_emulated_fwd_tuning_variant(emu, layout, variant):
 @pytest.mark.parametrize("variant", CF_VARIANTS)
 @pytest.mark.parametrize("dt", ["bf16", "fp32", "fp16"])
 def test_emulated_fwd_channel_first_variants_short_sequences(emu, dt, variant):
-    """The channel-first variants' phase 0 (cf_fast: one search per 8 tokens, then a walk over every
+    """The channel-first variants' phase 0 (cf_fast=0: one search per token; cf_rows=2 with the default
+    cf_fast=1: one search per 8 tokens, then a walk over every
     sequence boundary among them): 90 sequences of 0-3 tokens (several per group, zero-length ones,
     pads), tokens past the last sequence, x and out one element off 16 bytes, no initial state for
     some; fp32's last group of a tile runs into the next tile (a head there is the next block's)."""
@@ -188,29 +188,6 @@ def test_emulated_fwd_channel_first_variants_long(emu, dt, variant):
     out = case.new_out()
     emu_fwd(emu, case, out, tuned=TUNED[variant])
     assert_fwd_matches(case, out, before, ref, f"emulated {variant} {dt} long")
-
-
-@pytest.mark.parametrize("variant", ["cf_align=128", "cf_fast=1,cf_align=128"])
-@pytest.mark.parametrize("dt", ["bf16", "fp32"])
-@pytest.mark.parametrize("shift", [0, 1, 8, 40])
-def test_emulated_fwd_channel_first_line_alignment(emu, dt, variant, shift):
-    """cf_align=128: each row's tile starts on a 128-byte line of the row, so a row is shifted back by up
-    to 63 (bf16) / 31 (fp32) tokens: x and out ``shift`` elements into their buffers (16-byte aligned
-    or not, any offset from 128 bytes), rows of an odd length (every row a different offset), sequences
-    across tiles and starting inside the shift."""
-    vec = 16 // DTYPES[dt].itemsize
-    tile = 32 * vec
-    lens = [tile - 60, 3, 61, tile + 5, 0, 1, 2 * tile - 31, 2]
-    case = make_fwd_case(lens, dim=72, width=4, dtype=DTYPES[dt], layout="channel_first",
-                         initial=[True, False, True, True, False, True, False, True], pads=(4,), extra_tokens=3,
-                         seed=31 + shift)  # fmt: skip
-    if shift:
-        case.x = shifted_by(case.x, shift)
-    before = case.conv_states.clone()
-    ref = case.reference()
-    out = shifted_by(case.new_out(), shift) if shift else case.new_out()
-    emu_fwd(emu, case, out, tuned=TUNED[variant])
-    assert_fwd_matches(case, out, before, ref, f"emulated {variant} {dt} shift {shift}")
 
 
 def test_emulated_fwd_channel_first_out_offset_differs(emu):
@@ -285,9 +262,8 @@ def test_emulated_fwd_under_asan(asan_emu):
 
 
 def test_emulated_fwd_channel_first_variants_under_asan(asan_emu):
-    """As above, the channel-first variants cf_rows=2, cf_fast=1, both, cf_align=128 and cf_align=128 with
-    cf_fast=1 (emulate_asan.py --tuned 2,3,4,5,6)."""
-    _run_asan(asan_emu, [300, 40, 1, 2, 1, 1], 264, "channel_first", "2,3,4,5,6")
+    """As above, the channel-first variants cf_rows=2, cf_fast=0 and both (emulate_asan.py --tuned 2,3,4)."""
+    _run_asan(asan_emu, [300, 40, 1, 2, 1, 1], 264, "channel_first", "2,3,4")
 
 
 @pytest.mark.skipif(not os.environ.get(ASAN_FULL_ENV),

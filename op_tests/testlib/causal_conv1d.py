@@ -109,22 +109,14 @@ def strided_weight_offset_bias(case):
     return case
 
 
-def shifted_by(t: torch.Tensor, elements: int) -> torch.Tensor:
-    """A copy of the 2-D ``t`` with the same strides, starting ``elements`` elements past a 128-byte
-    boundary."""
-    span = (t.shape[0] - 1) * t.stride(0) + (t.shape[1] - 1) * t.stride(1) + 1
-    pad = 128 // t.element_size()
-    buf = torch.empty(span + elements + pad, dtype=t.dtype, device=t.device)
-    base = (-buf.data_ptr() % 128) // t.element_size()
-    view = buf[base + elements:].as_strided(t.shape, t.stride())
-    view.copy_(t)
-    return view
-
-
 def shifted_by_one_element(t: torch.Tensor) -> torch.Tensor:
     """A copy of the 2-D ``t`` with the same strides, starting one element into its buffer (2 or 4
     bytes: not 16-byte aligned)."""
-    return shifted_by(t, 1)
+    span = (t.shape[0] - 1) * t.stride(0) + (t.shape[1] - 1) * t.stride(1) + 1
+    buf = torch.empty(span + 1, dtype=t.dtype, device=t.device)
+    view = buf[1:].as_strided(t.shape, t.stride())
+    view.copy_(t)
+    return view
 
 
 def run_fwd(case: FwdCase, out=None, **kw) -> torch.Tensor:

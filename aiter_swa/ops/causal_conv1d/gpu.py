@@ -57,9 +57,8 @@ def _misaligned(name: str, t: torch.Tensor, what: str) -> ValueError:
 
 
 def _fwd_plan(call: FwdCall, **tuning) -> Plan:
-    """The launch plan of a validated call; ``tuning``: spec.py's tuning axes (``cl_run``, ``cf_rows``,
-    ``cf_fast``, ``cf_align``) other than the defaults (the benchmark's side-by-side variants; the op
-    always uses the defaults)."""
+    """The launch plan of a validated call; ``tuning``: ``cl_run`` / ``cf_rows`` other than the
+    defaults (the benchmark's side-by-side variants; the op always uses the defaults)."""
     d = call.dims
     x = call.x
     vec = _vec(x.dtype)

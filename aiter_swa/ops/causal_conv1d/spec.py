@@ -45,15 +45,13 @@ CL_CHANNEL_VECTORS = 32
 #: benchmarked side by side (``bench_causal_conv1d.py --variants``).
 CL_RUNS = (4, 8)
 CF_ROWS = (4, 2, 8)
-#: Channel-first setup (``cf_fast``, 0 = off, the default): 1 computes phase 0's token flags by groups
+#: Channel-first setup (``cf_fast``, 1 = on, the default): 1 computes phase 0's token flags by groups
 #: of 8 tokens (one binary search each, then a walk) and keeps the block's taps in LDS
-#: (``ConvSpec::CF_FAST`` of kernel.h); a tuning axis like the two above.
-CF_FAST = (0, 1)
-#: Channel-first row alignment in bytes (``cf_align``): each row's tile starts on a boundary of this
-#: many bytes of the row, shifted back by up to ``cf_align / element bytes - 1`` tokens: 16 (a vector)
-#: or 128 (a cache line: no 32-byte sector of ``x`` or ``out`` is split between two workgroups, so none
-#: is read twice or written in halves by two of them); ``ConvSpec::CF_ALIGN`` of kernel.h.
-CF_ALIGNS = (16, 128)
+#: (``ConvSpec::CF_FAST`` of kernel.h); 0, one search per token and the taps in registers, is kept as a
+#: tuning variant. Measured on an H200 (docs/results.md, 2026-11-29 09:31 UTC call 1; bf16, width 4,
+#: SiLU, the benchmark's long prefill): 75.0% of the copy bandwidth against 71.2% with 0 (and 75.0 /
+#: 70.9 the session before); both write the same bits (test_causal_conv1d_gpu.py).
+CF_FAST = (1, 0)
 
 
 def channels_per_block(dtype: str, layout: str, cf_rows: int = CF_ROWS[0]) -> int:
@@ -66,9 +64,9 @@ def channels_per_block(dtype: str, layout: str, cf_rows: int = CF_ROWS[0]) -> in
 
 def tile_tokens(dtype: str, layout: str, cl_run: int = CL_RUNS[0]) -> int:
     """Tokens of one forward workgroup; mirrors ``ConvSpec::TILE_TOKENS``. Grid x is
-    ``ceil(total_tokens / this)`` channel-last and ``ceil((total_tokens + align - 1) / this)``
-    channel-first (``align`` = elements per ``cf_align`` bytes: each row's tile is shifted back to
-    its ``cf_align``-byte boundaries by up to ``align - 1`` tokens)."""
+    ``ceil(total_tokens / this)`` channel-last and ``ceil((total_tokens + vec - 1) / this)``
+    channel-first (``vec`` = elements per 16 bytes: each row's tile is shifted back to its 16-byte
+    boundaries by up to ``vec - 1`` tokens)."""
     vec = VEC_BYTES // ELEMENT_BYTES[dtype]
     if layout == "channel_last":
         return NUM_THREADS // CL_CHANNEL_VECTORS * cl_run
@@ -76,9 +74,9 @@ def tile_tokens(dtype: str, layout: str, cl_run: int = CL_RUNS[0]) -> int:
 
 
 def fwd_grid(total_tokens: int, dim: int, dtype: str, layout: str, cl_run: int = CL_RUNS[0],
-             cf_rows: int = CF_ROWS[0], cf_align: int = CF_ALIGNS[0]) -> tuple:  # fmt: skip
+             cf_rows: int = CF_ROWS[0]) -> tuple:  # fmt: skip
     """The forward's grid ``(x, y)`` for ``x`` of ``total_tokens`` tokens and ``dim`` channels (``fwd_grid`` of kernel.h)."""
-    extra = 0 if layout == "channel_last" else cf_align // ELEMENT_BYTES[dtype] - 1
+    extra = 0 if layout == "channel_last" else VEC_BYTES // ELEMENT_BYTES[dtype] - 1
     tile, ch = tile_tokens(dtype, layout, cl_run), channels_per_block(dtype, layout, cf_rows)
     return (-(-(total_tokens + extra) // tile), -(-dim // ch))
 
@@ -151,9 +149,8 @@ class CausalConv1dSpec(KernelSpec):
         arch: offload target, ``gfx942`` / ``gfx90a`` (HIP) or ``sm_90`` style (CUDA).
         cl_run: tokens per thread of the channel-last forward (``CL_RUNS``; 4 unless benchmarking).
         cf_rows: rows (channels) per thread of the channel-first forward (``CF_ROWS``; 4 unless benchmarking).
-        cf_fast: 1 for the channel-first forward's grouped phase 0 and LDS taps (``CF_FAST``; 0 unless
+        cf_fast: 1 for the channel-first forward's grouped phase 0 and LDS taps (``CF_FAST``; 1 unless
             benchmarking).
-        cf_align: bytes each channel-first row's tile is aligned to (``CF_ALIGNS``; 16 unless benchmarking).
             A value other than the first is valid only in its own layout, and names itself in the
             kernel's name (``..._cl_run8_sm_90``).
     """
@@ -169,31 +166,27 @@ class CausalConv1dSpec(KernelSpec):
     cl_run: int = CL_RUNS[0]
     cf_rows: int = CF_ROWS[0]
     cf_fast: int = CF_FAST[0]
-    cf_align: int = CF_ALIGNS[0]
 
     def __post_init__(self):
         super().__post_init__()
         for f, allowed in (("dtype", DTYPES), ("width", WIDTHS), ("activation", ACTIVATIONS), ("layout", LAYOUTS),
-                           ("cl_run", CL_RUNS), ("cf_rows", CF_ROWS), ("cf_fast", CF_FAST),
-                           ("cf_align", CF_ALIGNS)):  # fmt: skip
+                           ("cl_run", CL_RUNS), ("cf_rows", CF_ROWS), ("cf_fast", CF_FAST)):  # fmt: skip
             if getattr(self, f) not in allowed:
                 raise ValueError(f"CausalConv1dSpec.{f}: expected one of {allowed}, got {getattr(self, f)!r}")
         if not _tuning_supported(dataclasses.asdict(self)):
-            raise ValueError(f"CausalConv1dSpec: cl_run applies to channel_last, cf_rows, cf_fast and cf_align to "
-                             f"channel_first; got layout {self.layout!r}, cl_run {self.cl_run}, cf_rows {self.cf_rows}, "
-                             f"cf_fast {self.cf_fast}, cf_align {self.cf_align}")  # fmt: skip
+            raise ValueError(f"CausalConv1dSpec: cl_run applies to channel_last, cf_rows and cf_fast to channel_first; "
+                             f"got layout {self.layout!r}, cl_run {self.cl_run}, cf_rows {self.cf_rows}, "
+                             f"cf_fast {self.cf_fast}")  # fmt: skip
 
     def name_parts(self) -> list:
-        """e.g. ``bf16 w4 silu cl`` (a tuning value other than the default appended: ``cl run8``)."""
+        """e.g. ``bf16 w4 silu cl`` (a tuning value other than the default appended: ``cl run8``, ``cf fast0``)."""
         parts = [self.dtype, f"w{self.width}", self.activation, "cl" if self.layout == "channel_last" else "cf"]
         if self.cl_run != CL_RUNS[0]:
             parts.append(f"run{self.cl_run}")
         if self.cf_rows != CF_ROWS[0]:
             parts.append(f"rows{self.cf_rows}")
         if self.cf_fast != CF_FAST[0]:
-            parts.append("fast")
-        if self.cf_align != CF_ALIGNS[0]:
-            parts.append(f"align{self.cf_align}")
+            parts.append(f"fast{self.cf_fast}")
         return parts
 
     def extra_template_vars(self) -> dict:
@@ -210,8 +203,7 @@ class CausalConv1dSpec(KernelSpec):
 def _tuning_supported(values: dict) -> bool:
     """A tuning axis off its default only in the layout it tunes."""
     return (values["cl_run"] == CL_RUNS[0] or values["layout"] == "channel_last") and (
-        (values["cf_rows"] == CF_ROWS[0] and values.get("cf_fast", CF_FAST[0]) == CF_FAST[0]
-         and values.get("cf_align", CF_ALIGNS[0]) == CF_ALIGNS[0])
+        (values["cf_rows"] == CF_ROWS[0] and values.get("cf_fast", CF_FAST[0]) == CF_FAST[0])
         or values["layout"] == "channel_first")
 
 
@@ -219,10 +211,10 @@ OP = register_op(OpDef(
     name="causal_conv1d",
     spec_type=CausalConv1dSpec,
     axes={"dtype": DTYPES, "width": WIDTHS, "activation": ACTIVATIONS, "layout": LAYOUTS, "cl_run": CL_RUNS,
-          "cf_rows": CF_ROWS, "cf_fast": CF_FAST, "cf_align": CF_ALIGNS},
+          "cf_rows": CF_ROWS, "cf_fast": CF_FAST},
     supported=_tuning_supported,
     description="varlen causal depthwise conv1d (fwd) and its decode update",
     default=lambda values, arch: (values["cl_run"] == CL_RUNS[0] and values["cf_rows"] == CF_ROWS[0]
-                                  and values["cf_fast"] == CF_FAST[0] and values["cf_align"] == CF_ALIGNS[0]),
-    default_axes=("cl_run", "cf_rows", "cf_fast", "cf_align"),
+                                  and values["cf_fast"] == CF_FAST[0]),
+    default_axes=("cl_run", "cf_rows", "cf_fast"),
 ))  # fmt: skip

@@ -63,21 +63,18 @@ static void by_flags_update(int width, int silu, const UpdateParams& p) {
   if (width == 4) silu ? update<SPEC(T, 4, true, false)>(p) : update<SPEC(T, 4, false, false)>(p);
 }
 
-// The channel-first tuning variants 2-6 of emu_fwd (any dtype: the grouped phase 0 has a partial last
+// The channel-first tuning variants 2-4 of emu_fwd (any dtype: the grouped phase 0 has a partial last
 // group with 32-bit elements).
 template <class T>
 static void tuned_cf(int tuned, const FwdParams& p) {
   if (tuned == 2) fwd<ConvSpec<T, 4, true, false, 256, 4, 2>>(p);
-  if (tuned == 3) fwd<ConvSpec<T, 4, true, false, 256, 4, 4, true>>(p);
-  if (tuned == 4) fwd<ConvSpec<T, 4, true, false, 256, 4, 2, true>>(p);
-  if (tuned == 5) fwd<ConvSpec<T, 4, true, false, 256, 4, 4, false, 128>>(p);
-  if (tuned == 6) fwd<ConvSpec<T, 4, true, false, 256, 4, 4, true, 128>>(p);
+  if (tuned == 3) fwd<ConvSpec<T, 4, true, false, 256, 4, 4, false>>(p);
+  if (tuned == 4) fwd<ConvSpec<T, 4, true, false, 256, 4, 2, false>>(p);
 }
 
 // tuned: 0, or a tuning variant of width 4, SiLU (the only ones built here): 1 = spec.py's cl_run 8
 // (channel-last) / cf_rows 8 (channel-first), bf16; channel-first only, fp16 / bf16 / fp32 (bf16 alone under
-// AITER_SWA_EMU_BENCH_SPECS_ONLY): 2 = cf_rows 2, 3 = cf_fast 1, 4 = cf_fast 1 with cf_rows 2,
-// 5 = cf_align 128, 6 = cf_fast 1 with cf_align 128
+// AITER_SWA_EMU_BENCH_SPECS_ONLY): 2 = cf_rows 2, 3 = cf_fast 0, 4 = cf_fast 0 with cf_rows 2
 extern "C" void emu_fwd(int dtype, int width, int silu, int cl, void* out, const void* x, const void* weight,
                         const void* bias, void* conv_states, const int* qsl, const int* cache_indices,
                         const uint8_t* has_init, int num_seqs, int dim, int total_tokens, int pad_slot_id,

@@ -10,9 +10,9 @@
 // barriers), so every load of x is issued before the first barrier and its latency overlaps phase 0.
 //  loads:   channel-first, CF_LANES threads along a row, each one 16-byte vector of VEC tokens, in
 //           CF_ITERS rows (channels) apart by CF_ROWS: every row is read in 16-byte vectors on 16-byte
-//           boundaries whatever its offset (a row starting `o` elements past a CF_ALIGN boundary
+//           boundaries whatever its offset (a row starting `o` elements past a 16-byte boundary
 //           covers tokens [tile_start - o, tile_start - o + TILE_TOKENS) in this block: the tile is
-//           shifted per row, by at most CF_ALIGN - 1 tokens); the WIDTH - 1 inputs before a vector (its
+//           shifted per row, by at most VEC - 1 tokens); the WIDTH - 1 inputs before a vector (its
 //           halo) come from a load of the previous vector's tail (its neighbour's vector: an L1/L2
 //           hit, no LDS hand-off). Channel-last, VEC channels x CL_RUN tokens per thread plus the
 //           WIDTH - 1 vectors before them (the host requires 16-byte aligned x and out, dim and the
@@ -51,13 +51,13 @@ namespace causal_conv1d {
 // float); math in fp32. WIDTH: 2..4 taps. SILU: y = v / (1 + exp(-v)). CHANNEL_LAST: x[c, t] is at
 // c + t * stride_tok (else c * stride_dim + t). NUM_THREADS: rendered from spec.py. CL_RUN: tokens
 // per thread, channel-last; CF_ITERS: rows per thread, channel-first (spec.py's cl_run / cf_rows).
-// CF_FAST (spec.py's cf_fast, channel-first only): phase 0 by groups of 8 tokens (one thread each: one
+// CF_FAST (spec.py's cf_fast, channel-first only; on by default, off a tuning variant): phase 0 by groups of 8 tokens (one thread each: one
 // binary search for the group's first token, then a walk along query_start_loc: 33 searches per bf16
 // tile instead of 264, one round instead of two, one 8-byte flag store per group) and the block's taps
 // and biases loaded once (CHANNELS threads) into LDS as fp32 (no per-row tap loads, 5 registers held
 // across the barrier instead of 5 per row): fewer instructions and registers per byte.
 template <typename T_, int WIDTH_, bool SILU_, bool CHANNEL_LAST_, int NUM_THREADS_, int CL_RUN_ = 4, int CF_ITERS_ = 4,
-          bool CF_FAST_ = false, int CF_ALIGN_BYTES_ = 16>
+          bool CF_FAST_ = true>
 struct ConvSpec {
   using T = T_;
   static constexpr int WIDTH = WIDTH_;
@@ -72,10 +72,6 @@ struct ConvSpec {
   static constexpr int CF_ROWS = NUM_THREADS / CF_LANES;
   static constexpr int CF_ITERS = CF_ITERS_;
   static constexpr bool CF_FAST = CF_FAST_ && !CHANNEL_LAST_;
-  // channel-first: each row's tile starts on a CF_ALIGN_BYTES boundary of the row (spec.py's cf_align:
-  // 16, a vector; 128, a cache line, so that no 32-byte sector or 128-byte line of x or out is split
-  // between two workgroups), i.e. shifted back by up to CF_ALIGN - 1 tokens
-  static constexpr int CF_ALIGN = CHANNEL_LAST_ ? 1 : CF_ALIGN_BYTES_ / int(sizeof(T_));
   // channel-last: CL_VECS channel vectors across a block, CL_RUNS runs of CL_RUN tokens
   static constexpr int CL_VECS = 32;
   static constexpr int CL_RUNS = NUM_THREADS / CL_VECS;
@@ -96,8 +92,8 @@ struct ConvSpec {
   static constexpr int TILE_TOKENS = CHANNEL_LAST ? CL_RUNS * CL_RUN : CF_LANES * VEC;  // per block (grid x)
   static constexpr int CHANNELS = CHANNEL_LAST ? CL_VECS * VEC : CF_ROWS * CF_ITERS;    // per block (grid y)
   // tokens before the tile whose flags phase 0 computes (channel-first rows shift the tile back by
-  // up to CF_ALIGN - 1 tokens)
-  static constexpr int PRE = CHANNEL_LAST ? 0 : CF_ALIGN;
+  // up to VEC - 1 tokens)
+  static constexpr int PRE = CHANNEL_LAST ? 0 : VEC;
   // token flags one thread reads: its vector's (channel-first) or its run's (channel-last)
   static constexpr int NFLAGS = CHANNEL_LAST ? CL_RUN : VEC;
   // channel-first 16-bit: the halo (STATE <= 3 elements) lies in the upper 8 bytes of the previous
@@ -110,9 +106,6 @@ struct ConvSpec {
   static_assert(NUM_THREADS % kWarpSize == 0, "whole wavefronts per workgroup");
   static_assert(NUM_THREADS % CF_LANES == 0 && NUM_THREADS % CL_VECS == 0, "thread split");
   static_assert(NFLAGS <= 8 && TILE_TOKENS % 8 == 0, "a thread's flags fit one 64-bit word");
-  static_assert(CHANNEL_LAST || (CF_ALIGN_BYTES_ % 16 == 0 && CF_ALIGN % VEC == 0 && CF_ALIGN <= TILE_TOKENS &&
-                                 (CF_ALIGN & (CF_ALIGN - 1)) == 0),
-                "channel-first alignment: a power of two, whole vectors, at most a tile");
 };
 
 // Launch arguments; passed by value. Strides in elements. out has x's strides.
@@ -145,10 +138,10 @@ struct UpdateParams {
 };
 
 // The forward's grid: x tiles of TILE_TOKENS tokens by groups of CHANNELS channels. Channel-first
-// rows shift their tile back by up to CF_ALIGN - 1 tokens (see the top): CF_ALIGN - 1 more tokens to cover.
+// rows shift their tile back by up to VEC - 1 tokens (see the top): VEC - 1 more tokens to cover.
 template <class S>
 inline dim3 fwd_grid(int total_tokens, int dim) {
-  const int64_t covered = int64_t(total_tokens) + (S::CHANNEL_LAST ? 0 : S::CF_ALIGN - 1);
+  const int64_t covered = int64_t(total_tokens) + (S::CHANNEL_LAST ? 0 : S::VEC - 1);
   return dim3(unsigned((covered + S::TILE_TOKENS - 1) / S::TILE_TOKENS),
               unsigned((dim + S::CHANNELS - 1) / S::CHANNELS));
 }
@@ -434,13 +427,13 @@ __global__ AITER_SWA_CONV_FWD_BOUNDS(S) void fwd_kernel(const FwdParams p) {
   if constexpr (!S::CHANNEL_LAST) {
     lane = tid % S::CF_LANES;
     row = tid / S::CF_LANES;
-    // x's offset from a CF_ALIGN boundary in elements (x is element-aligned: a tensor of T)
-    const uint32_t x_off = uint32_t((reinterpret_cast<uintptr_t>(x) % (S::CF_ALIGN * sizeof(T))) / sizeof(T));
+    // x's offset from 16 bytes in elements (x is element-aligned: a tensor of T)
+    const uint32_t x_off = uint32_t((reinterpret_cast<uintptr_t>(x) % 16) / sizeof(T));
 #pragma unroll
     for (int j = 0; j < S::CF_ITERS; ++j) {
       const int c = c0 + row + j * S::CF_ROWS;
-      // this row's offset from CF_ALIGN (only the low bits of the product matter)
-      const int o = int((x_off + uint32_t(c) * uint32_t(p.x_stride_dim)) & uint32_t(S::CF_ALIGN - 1));
+      // this row's offset from 16 bytes (mod VEC: only the low bits of the product matter)
+      const int o = int((x_off + uint32_t(c) * uint32_t(p.x_stride_dim)) & uint32_t(VEC - 1));
       const int t = tile_start - o + lane * VEC;
       t0[j] = t;
       const T* xr = x + int64_t(c) * p.x_stride_dim;
