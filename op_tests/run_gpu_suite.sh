@@ -362,7 +362,11 @@ if [ "$what" = peers ]; then
     # carry .peers). FlashInfer's modules come pre-built in its wheel (FLASHINFER_DISABLE_JIT=1: a missing
     # one is an n/a column, not minutes of nvcc; PEERS_JIT=1 lets it compile instead).
     t0=$SECONDS
-    python3 -m aiter_swa.jit.prebuild --arch "$ARCH" "${BENCH_KERNELS[@]}" --jobs "$JOBS" --out /tmp/kernels \
+    # the vector kernels, then the matrix-core ones (16 and 32 rows; the dispatch's one-token choice at GQA 8
+    # and at batch 1, and the multi-token rows) into the same folder
+    { python3 -m aiter_swa.jit.prebuild --arch "$ARCH" "${BENCH_KERNELS[@]}" --mma-rows 0 --jobs "$JOBS" --out /tmp/kernels \
+      && python3 -m aiter_swa.jit.prebuild --arch "$ARCH" --op pa_v1 --q-dtype bf16 --kv-dtype bf16 --out-dtype bf16 \
+        --soft-cap off --alibi off --head-size "$BENCH_HEADS" --gqa 1 --mma-rows 16,32 --jobs "$JOBS" --out /tmp/kernels; } \
         >"$OUT/prebuild.log" 2>&1 &
     prebuild_pid=$!
     # the carried wheels, each only where its module is missing (FlashInfer and its FFI always)

@@ -159,6 +159,20 @@ def test_one_token_kernel_choice(arch, gqa):
         choose_kernel(gqa, 2, False, arch, "vector")
 
 
+@pytest.mark.parametrize("arch", ["sm_90", "gfx942"])
+@pytest.mark.parametrize("pairs", [0, 1, 8, 9, 32, 512])
+def test_one_token_kernel_choice_by_batch(arch, pairs):
+    """One query row per sequence at GQA 4: the matrix-core kernel on sm_90 when at most
+    MMA_ONE_TOKEN_MAX_PAIRS (sequence, KV head) pairs (batch 1 with 8 KV heads), the vector kernel with
+    more, with the count unknown (0) and on the unmeasured archs; the env override wins."""
+    from aiter_swa.ops.pa_v1.spec import MMA_ONE_TOKEN_ARCHS, MMA_ONE_TOKEN_MAX_PAIRS, choose_kernel
+
+    assert MMA_ONE_TOKEN_MAX_PAIRS >= 8  # Mistral / gpt-oss batch 1 (8 KV heads): the measured case
+    small = 0 < pairs <= MMA_ONE_TOKEN_MAX_PAIRS
+    assert choose_kernel(4, 1, False, arch, "auto", pairs) == ("mma" if small and arch in MMA_ONE_TOKEN_ARCHS else "vector")
+    assert choose_kernel(4, 1, False, arch, "vector", pairs) == "vector"
+
+
 def test_one_token_spec_follows_the_choice():
     """gpu.spec_for builds a matrix-core spec (gqa 1, mma_rows > 0) for a GQA-8 one-token call on sm_90
     and a vector spec (its GQA bucket, mma_rows 0) on gfx942."""

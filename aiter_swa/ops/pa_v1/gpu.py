@@ -195,7 +195,8 @@ def _spec_fields(call: PaV1Call, arch: str) -> dict:
 def spec_for(call: PaV1Call, arch: str, kernel: str | None = None) -> PaV1Spec:
     """The specialization that runs a validated ``call`` on ``arch`` (``kernel``: default :data:`KERNEL`)."""
     d = call.dims
-    which = choose_kernel(d.gqa_ratio, call.mtp, _multi_row(call), arch, KERNEL if kernel is None else kernel)
+    which = choose_kernel(d.gqa_ratio, call.mtp, _multi_row(call), arch, KERNEL if kernel is None else kernel,
+                          d.num_seqs * d.num_kv_heads)
     if which == "vector":
         return PaV1Spec(gqa=gqa_bucket(d.gqa_ratio), **_spec_fields(call, arch))
     return PaV1Spec(gqa=1, mma_rows=mma_rows_for(d.head_size, d.gqa_ratio * call.mtp), **_spec_fields(call, arch))

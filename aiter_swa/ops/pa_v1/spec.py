@@ -133,26 +133,37 @@ def mma_rows_for(head_size: int, rows_needed: int) -> int:
 #: architectures of :data:`MMA_ONE_TOKEN_ARCHS` (:func:`choose_kernel` gives the measurements).
 MMA_ONE_TOKEN_MIN_GQA = 8
 MMA_ONE_TOKEN_ARCHS = ("sm_90",)
+#: ... and at any GQA ratio when a call has at most this many (sequence, KV head) pairs: the vector
+#: kernel's fixed 256-key partitions then leave most SMs idle (batch 1, 8 KV heads, window 4096: 128
+#: workgroups), where the matrix-core split fills the GPU (:func:`choose_kernel` gives the measurements).
+MMA_ONE_TOKEN_MAX_PAIRS = 8
 
 #: The environment variable that chooses the GPU kernel (read by gpu.py), and its values.
 KERNEL_ENV = "AITER_SWA_PA_KERNEL"
 KERNELS = ("auto", "vector", "mma")
 
 
-def choose_kernel(gqa_ratio: int, mtp: int, multi_rows: bool, arch: str, kernel: str = "auto") -> str:
+def choose_kernel(gqa_ratio: int, mtp: int, multi_rows: bool, arch: str, kernel: str = "auto", pairs: int = 0) -> str:
     """``"vector"`` or ``"mma"`` for a call (``kernel``: gpu.py's ``KERNEL``, from :data:`KERNEL_ENV`).
 
-    ``multi_rows``: ``cu_query_lens`` given with a row count other than one per sequence. Only the
-    matrix-core kernel serves several query rows per sequence (``mtp > 1`` or ``multi_rows``). One query
-    row per sequence: the matrix-core kernel at GQA ratios of at least :data:`MMA_ONE_TOKEN_MIN_GQA` on
-    :data:`MMA_ONE_TOKEN_ARCHS`, else the vector kernel (every call on the matrix-core kernel with
+    ``multi_rows``: ``cu_query_lens`` given with a row count other than one per sequence; ``pairs``:
+    ``num_seqs * num_kv_heads`` (0: not known, no batch rule). Only the matrix-core kernel serves
+    several query rows per sequence (``mtp > 1`` or ``multi_rows``). One query row per sequence, on
+    :data:`MMA_ONE_TOKEN_ARCHS`: the matrix-core kernel at GQA ratios of at least
+    :data:`MMA_ONE_TOKEN_MIN_GQA` or with at most :data:`MMA_ONE_TOKEN_MAX_PAIRS` pairs; else, and on
+    other architectures, the vector kernel (every call on the matrix-core kernel with
     ``AITER_SWA_PA_KERNEL=mma``, every one-token call on the vector kernel with ``=vector``).
 
     Measured on an H200 (sm_90), both kernels in one run (docs/results.md, 2026-11-29 07:03 UTC, call 2:
     ``run_gpu_suite.sh mma``, issue 8's rows, bf16, block 16, µs per call, vector / matrix-core):
     GQA 8 faster on the matrix-core kernel (gpt-oss window 4096 271.0 / 196.7, the seed shape 67.8 /
     59.2, gpt-oss window 128 13.4 / 13.0); GQA 4 and 2 faster on the vector kernel (Mistral window
-    4096 148.3 / 193.7, no window 603.2 / 745.9, batch 1 20.1 / 20.7; Gemma-3 44.8 / 59.2). Other
+    4096 148.3 / 193.7, no window 603.2 / 745.9, batch 1 20.1 / 20.7; Gemma-3 44.8 / 59.2). Batch 1
+    after the matrix-core reduce took the vector reduce's batched loads (2026-11-29 09:31 UTC session,
+    ``op_tests/pa_v1/split_study.py``, per-kernel times): before it, Mistral batch 1 (8 pairs, window
+    4096, 32K) spent 12.2 us in the matrix-core partition kernel (64 partitions of 64 keys) and 12.1 us
+    in its reduce, against the vector kernel's 17.5 + 2.1 us; at batch 4 (32 pairs) the vector kernel
+    stays ahead (29.8 us against 36.9, the partition kernel alone 28.8). Other
     architectures keep the vector kernel for one-token calls until measured there (no AMD GPU has run
     the matrix-core kernel; its first use there is self-checked, aiter_swa/ops/pa_v1/selfcheck.py).
 
@@ -172,7 +183,7 @@ def choose_kernel(gqa_ratio: int, mtp: int, multi_rows: bool, arch: str, kernel:
         return "vector"
     if kernel == "mma" or multi:
         return "mma"
-    if arch in MMA_ONE_TOKEN_ARCHS and gqa_ratio >= MMA_ONE_TOKEN_MIN_GQA:
+    if arch in MMA_ONE_TOKEN_ARCHS and (gqa_ratio >= MMA_ONE_TOKEN_MIN_GQA or 0 < pairs <= MMA_ONE_TOKEN_MAX_PAIRS):
         return "mma"
     return "vector"
 

@@ -13,8 +13,9 @@ namespace aiter_swa {
 
 // Element e of the merged output of n partials, computed by a workgroup of NUM_THREADS threads, thread
 // e < NUM_THREADS taking element e. max_logits[i], exp_sums[i] and partial[i * partial_stride + e]
-// describe partition i; sink is the sink logit (-INFINITY: none). n == 0 gives 0 (a sink alone weighs
-// no value). Every thread of the workgroup must call it (it has barriers); n must be the same for all.
+// describe partition i; sink is the sink logit (-INFINITY: none). A partition with exp sum 0 (no
+// attended key) weighs nothing; with none that has one (n == 0 among them) the result is 0 (a sink alone
+// weighs no value). Every thread of the workgroup must call it (it has barriers); n must be the same for all.
 //
 // Latency, not bandwidth, bounds this step (a few KiB per workgroup, read from L2), so the loads are
 // grouped so that few round trips are in series: thread t loads partition t's (max logit, exp sum)
@@ -47,7 +48,8 @@ __device__ __forceinline__ float lse_merge_block(const float* max_logits, const 
     __syncthreads();
     float cmax = gmax;
     for (int i = 0; i < cnt; ++i) cmax = fmaxf(cmax, s_ml[i]);
-    if (e < cnt) s_w[e] = s_e * fast_exp(m_e - cmax);
+    // s_e == 0: a partition where the row attends no key (m_e == -inf: exp(-inf - -inf) would be NaN)
+    if (e < cnt) s_w[e] = s_e == 0.f ? 0.f : s_e * fast_exp(m_e - cmax);
     const float r = cmax == gmax ? 1.f : fast_exp(gmax - cmax);  // both -inf: 1, not NaN
     gmax = cmax;
     total *= r;
@@ -70,7 +72,7 @@ __device__ __forceinline__ float lse_merge_block(const float* max_logits, const 
     }
     __syncthreads();  // s_ml and s_w are rewritten by the next chunk
   }
-  return n > 0 ? acc / total : 0.f;
+  return total != 0.f ? acc / total : 0.f;  // no partial with an attended key (n == 0 among them): 0
 }
 
 }  // namespace aiter_swa

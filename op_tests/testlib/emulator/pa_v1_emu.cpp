@@ -26,7 +26,7 @@ extern "C" int emu_ring() { return Spec::RING ? 1 : 0; }
 // Its shared memory per workgroup (mma_smem_bytes: the kernel asserts that it is what it declares).
 extern "C" int emu_smem_bytes() { return mma_smem_bytes(Spec::HEAD_SIZE, Spec::ROWS, Spec::KEY_TILE, Spec::RING); }
 
-// The grids of launch_mma (mma_kernel.h), workgroup after workgroup.
+// The grids of launch_mma (mma_kernel.h), workgroup after workgroup; the reduce has barriers (lse_merge_block).
 extern "C" int emu_launch(const LaunchArgs* a) {
   if (a->num_seqs == 0) return 0;
   PaParams p = make_params(*a);
@@ -40,7 +40,7 @@ extern "C" int emu_launch(const LaunchArgs* a) {
     for (int z = 0; z < int(a->mtp); ++z)
       for (int y = 0; y < int(a->num_heads); ++y)
         for (int x = 0; x < int(a->num_seqs); ++x)
-          emu::run_block_serial(dim3(x, y, z), Spec::HEAD_SIZE, [&] { mma_reduce_kernel<Spec>(p); });
+          emu::run_block(dim3(x, y, z), Spec::HEAD_SIZE, [&] { mma_reduce_kernel<Spec>(p); });
   return 0;
 }
 #else

@@ -87,15 +87,6 @@ inline void run_block(dim3 block, int threads, const std::function<void()>& kern
     });
   for (auto& th : ts) th.join();
 }
-
-// Runs a workgroup without barriers or wavefront collectives (e.g. a reduce kernel), thread by thread.
-inline void run_block_serial(dim3 block, int threads, const std::function<void()>& kernel) {
-  for (int t = 0; t < threads; ++t) {
-    thread_idx = dim3(t);
-    block_idx = block;
-    kernel();
-  }
-}
 }  // namespace emu
 
 #define threadIdx (emu::thread_idx)
