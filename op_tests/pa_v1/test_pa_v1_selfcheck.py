@@ -156,8 +156,9 @@ def test_skipped_with_a_warning_inside_graph_capture(kernel_runs, monkeypatch, c
 def test_the_built_in_case_selects_the_specialization_it_checks():
     from aiter_swa.ops.pa_v1 import gpu
 
-    for kw in ({}, dict(gqa=1, sliding_window=False), dict(kv_dtype="fp8e4m3fn", soft_cap=False, head_size=512)):
-        s = spec(**kw)
+    for kw in ({}, dict(gqa=1, sliding_window=False), dict(kv_dtype="fp8e4m3fn", soft_cap=False, head_size=512),
+               dict(arch="sm_90"), dict(arch="sm_90", gqa=2, head_size=128)):
+        s = spec(**kw)  # sm_90: one-token calls at GQA < 8 on the vector kernel unless the batch is small
         assert gpu.spec_for(first_use(s), s.arch) == s
     s = spec(gqa=4)  # a first call at GQA 3 (bucket 4): the case keeps the call's ratio
     call = first_use(s, gqa_ratio=3)

@@ -151,15 +151,17 @@ CASE_CONTEXT_LENS = (0, 1, 37, 700)
 CASE_WINDOW = 300
 CASE_SOFT_CAP = 8.0
 CASE_BLOCK_SIZE = 16
-CASE_NUM_KV_HEADS = 2
+#: 4 sequences x 3 KV heads: 12 (sequence, KV head) pairs, more than spec.MMA_ONE_TOKEN_MAX_PAIRS, so that
+#: a one-token case of a vector spec selects the vector kernel on sm_90 too.
+CASE_NUM_KV_HEADS = 3
 
 
 def build_case(spec, device, mtp: int = 1, varlen: bool = False, kv_cache_layout: str = "HND",
                gqa_ratio: int | None = None) -> tuple:
     """The op's arguments (schema order) of the built-in case for ``spec`` on ``device``; ``out`` NaN.
 
-    Deterministic (seeded on the CPU, then moved), finite inputs; ``num_heads = gqa_ratio * 2``
-    over 2 KV heads (``gqa_ratio``: the first call's, so that the dispatch picks the same
+    Deterministic (seeded on the CPU, then moved), finite inputs; ``num_heads = gqa_ratio * 3``
+    over :data:`CASE_NUM_KV_HEADS` (``gqa_ratio``: the first call's, so that the dispatch picks the same
     specialization; default ``spec.gqa``); window 300 when ``spec.sliding_window`` (700 keys: two partitions of the
     window, and the reduce), soft cap 8 when ``spec.soft_cap``, the ALiBi paper's slopes when
     ``spec.alibi``, random sinks always. ``mtp`` tokens per sequence; with ``varlen`` a
