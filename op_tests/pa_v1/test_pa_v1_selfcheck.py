@@ -160,6 +160,8 @@ def test_the_built_in_case_selects_the_specialization_it_checks():
                dict(arch="sm_90"), dict(arch="sm_90", gqa=2, head_size=128)):
         s = spec(**kw)  # sm_90: one-token calls at GQA < 8 on the vector kernel unless the batch is small
         assert gpu.spec_for(first_use(s), s.arch) == s
+    s = spec(arch="sm_90", gqa=1, mma_rows=16)  # a one-token first call at GQA 4 and batch 1 on sm_90: the matrix-core kernel
+    assert gpu.spec_for(first_use(s, gqa_ratio=4), s.arch) == s
     s = spec(gqa=4)  # a first call at GQA 3 (bucket 4): the case keeps the call's ratio
     call = first_use(s, gqa_ratio=3)
     assert call.dims.gqa_ratio == 3 and gpu.spec_for(call, s.arch) == s

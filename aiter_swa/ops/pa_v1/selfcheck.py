@@ -151,17 +151,20 @@ CASE_CONTEXT_LENS = (0, 1, 37, 700)
 CASE_WINDOW = 300
 CASE_SOFT_CAP = 8.0
 CASE_BLOCK_SIZE = 16
-#: 4 sequences x 3 KV heads: 12 (sequence, KV head) pairs, more than spec.MMA_ONE_TOKEN_MAX_PAIRS, so that
-#: a one-token case of a vector spec selects the vector kernel on sm_90 too.
+#: KV heads of the built-in case: a vector spec's 4 sequences x 3 = 12 (sequence, KV head) pairs, more
+#: than spec.MMA_ONE_TOKEN_MAX_PAIRS, a matrix-core spec's 4 x 2 = 8, at most that: so that a one-token
+#: case selects the same kernel as the first call did on sm_90, whose dispatch counts the pairs.
 CASE_NUM_KV_HEADS = 3
+CASE_NUM_KV_HEADS_MMA = 2
 
 
 def build_case(spec, device, mtp: int = 1, varlen: bool = False, kv_cache_layout: str = "HND",
                gqa_ratio: int | None = None) -> tuple:
     """The op's arguments (schema order) of the built-in case for ``spec`` on ``device``; ``out`` NaN.
 
-    Deterministic (seeded on the CPU, then moved), finite inputs; ``num_heads = gqa_ratio * 3``
-    over :data:`CASE_NUM_KV_HEADS` (``gqa_ratio``: the first call's, so that the dispatch picks the same
+    Deterministic (seeded on the CPU, then moved), finite inputs; ``num_heads = gqa_ratio * kv_heads``
+    over :data:`CASE_NUM_KV_HEADS` (matrix-core specs :data:`CASE_NUM_KV_HEADS_MMA`) KV heads
+    (``gqa_ratio``: the first call's, so that the dispatch picks the same
     specialization; default ``spec.gqa``); window 300 when ``spec.sliding_window`` (700 keys: two partitions of the
     window, and the reduce), soft cap 8 when ``spec.soft_cap``, the ALiBi paper's slopes when
     ``spec.alibi``, random sinks always. ``mtp`` tokens per sequence; with ``varlen`` a
@@ -178,7 +181,8 @@ def build_case(spec, device, mtp: int = 1, varlen: bool = False, kv_cache_layout
     kv_dtype = _TORCH_DTYPES[spec.kv_dtype]
     fp8 = spec.kv_dtype.startswith("fp8")
     lens = list(CASE_CONTEXT_LENS)
-    num_seqs, kvh, bs, d = len(lens), CASE_NUM_KV_HEADS, CASE_BLOCK_SIZE, spec.head_size
+    num_seqs, bs, d = len(lens), CASE_BLOCK_SIZE, spec.head_size
+    kvh = CASE_NUM_KV_HEADS_MMA if spec.mma_rows else CASE_NUM_KV_HEADS
     num_heads = (gqa_ratio or spec.gqa) * kvh
     max_len = max(lens)
     blocks_per_seq = -(-max_len // bs)
