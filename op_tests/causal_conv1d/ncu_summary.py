@@ -19,8 +19,8 @@ import sys
 
 #: Metric units ncu prints, to bytes / microseconds / plain counts.
 SCALE = {"byte": 1, "Kbyte": 1e3, "Mbyte": 1e6, "Gbyte": 1e9, "nsecond": 1e-3, "usecond": 1.0, "msecond": 1e3,
-         "second": 1e6, "%": 1, "sector": 1, "Ksector": 1e3, "Msector": 1e6, "inst": 1, "Kinst": 1e3, "Minst": 1e6,
-         "": 1}  # fmt: skip
+         "ns": 1e-3, "us": 1.0, "ms": 1e3, "second": 1e6, "%": 1, "sector": 1, "Ksector": 1e3, "Msector": 1e6,
+         "inst": 1, "Kinst": 1e3, "Minst": 1e6, "": 1}  # fmt: skip
 COLUMNS = (  # (metric, header, divisor)
     ("gpu__time_duration.sum", "us", 1),
     ("dram__bytes_read.sum", "dram_rd_MB", 1e6),
