@@ -72,12 +72,15 @@ def mma_ring(arch: str, q_dtype: str, kv_dtype: str, head_size: int, rows: int) 
     """Whether the matrix-core kernel copies K/V global -> shared without registers (``cp.async``, PTX
     ISA, sm_80+: csrc/include/aiter_swa/async_copy.h) into a ring of two stages (``MmaSpec::RING``):
     NVIDIA ``sm_XX`` with XX >= 80, a KV cache of the query's 16-bit type, head size at least
-    :data:`MMA_RING_MIN_HEAD_SIZE`, and the ring's four tile buffers fitting :data:`MMA_SMEM_LIMIT` with
-    16-key tiles (not head size 512). Else (AMD, fp8 KV, older NVIDIA, head 64 and smaller, head 512)
-    the register prefetch: the tile's K and V loaded into registers one tile ahead, stored (fp8:
-    converted) into one shared buffer."""
+    :data:`MMA_RING_MIN_HEAD_SIZE` or ``head_size * rows`` in (64 x 16, 64 x 32] (e.g. head 64 with 32
+    rows, gpt-oss at mtp 4: the register path holds 2 workgroups per SM there, the ring 4; 64 x 64
+    spilled 4 bytes with the ring), and the ring's four tile buffers fitting :data:`MMA_SMEM_LIMIT` with
+    16-key tiles (not head size 512). Else (AMD, fp8 KV, older NVIDIA, head 64 and smaller with 16
+    rows, head 512) the register prefetch: the tile's K and V loaded into registers one tile ahead,
+    stored (fp8: converted) into one shared buffer."""
     m = re.fullmatch(r"sm_(\d+)[a-z]?", arch)
-    return (m is not None and int(m.group(1)) >= 80 and kv_dtype == q_dtype and head_size >= MMA_RING_MIN_HEAD_SIZE
+    return (m is not None and int(m.group(1)) >= 80 and kv_dtype == q_dtype
+            and (head_size >= MMA_RING_MIN_HEAD_SIZE or 64 * 16 < head_size * rows <= 64 * 32)
             and mma_smem_bytes(head_size, rows, 16, True) <= MMA_SMEM_LIMIT)  # fmt: skip
 
 
