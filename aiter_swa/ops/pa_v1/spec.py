@@ -64,7 +64,10 @@ MMA_MIN_WAVE_FILL = 0.9
 #: 2026-11-29 07:03 UTC, call 4 against call 2; bf16, block 16, µs): head 128 faster with the ring
 #: (Mistral B32 window 4096 159.8 against 193.7 on the register path, the seed shape 56.9 against 59.2),
 #: head 256 about even (Gemma-3 58.3 against 59.2), head 64 slower (gpt-oss B64 window 4096 213.5
-#: against 196.7: 5 workgroups of 32-key tiles per SM against 4 of 64-key tiles).
+#: against 196.7: 5 workgroups of 32-key tiles per SM against 4 of 64-key tiles). Smaller heads take
+#: the ring where the register path drops to 2 workgroups per SM (:func:`mma_ring`): head 64 x 32 rows,
+#: gpt-oss at mtp 4, 349.8 µs against 379.7 (window 4096) and 23.2 against 33.1 (window 128)
+#: (2026-11-29 09:31 UTC session, calls 3 and 6).
 MMA_RING_MIN_HEAD_SIZE = 128
 
 
