@@ -270,7 +270,7 @@ if [ "$what" = conv1d ]; then
     fi
     # the benchmark first (a minute): its numbers come back even if a test hangs
   if [[ $steps == *" bench "* ]]; then
-    # three processes, each run whatever the one before did (a CUDA error is sticky for its process);
+    # four processes, each run whatever the one before did (a CUDA error is sticky for its process);
     # each prints the op's rows and targets before its tuning-variant rows (channel-first: 2 rows per
     # thread at 6 workgroups per SM, phase 0 one token per search with the taps in registers (cf_fast=0);
     # spec.py)
@@ -305,7 +305,7 @@ if [ "$what" = conv1d ]; then
     # the tuning variants launched directly in a graph): bf16 w4 SiLU throughout, so the benchmark's 4
     # pre-built kernels serve it with the JIT off; at most 150 s
   if [[ $steps == *" gputests "* ]]; then
-    AITER_SWA_DISABLE_JIT=1 timeout -k 10 150 python3 -m pytest op_tests/causal_conv1d/test_causal_conv1d_gpu.py -v -rfEs -n 4 \
+    AITER_SWA_DISABLE_JIT=1 timeout -k 10 150 python3 -m pytest op_tests/causal_conv1d/test_causal_conv1d_gpu.py -v -rfEs \
         -p no:cacheprovider >"$OUT/pytest_conv1d_gpu.log" 2>&1 || rc=1
     grep -E "^(FAILED|ERROR)" "$OUT/pytest_conv1d_gpu.log" | head -20
     tail -1 "$OUT/pytest_conv1d_gpu.log"

@@ -41,6 +41,7 @@ def short_name(kernel: str) -> str:
 
 def main(paths) -> int:
     launches = collections.defaultdict(lambda: collections.defaultdict(list))
+    unknown = set()  # (metric, unit) pairs not in SCALE: left out, named at the end
     for path in paths:
         try:
             lines = open(path, errors="replace").read().splitlines()
@@ -52,8 +53,12 @@ def main(paths) -> int:
             print(f"{path}: no ncu CSV table (last lines: {lines[-3:]})")
             continue
         for row in csv.DictReader(lines[start:]):
+            unit = row.get("Metric Unit", "")
+            if unit not in SCALE:
+                unknown.add((row["Metric Name"], unit))
+                continue
             try:
-                value = float(row["Metric Value"].replace(",", "")) * SCALE.get(row.get("Metric Unit", ""), 1)
+                value = float(row["Metric Value"].replace(",", "")) * SCALE[unit]
             except ValueError:
                 continue
             key = (short_name(row["Kernel Name"]), row.get("Grid Size", ""))
@@ -69,6 +74,8 @@ def main(paths) -> int:
             vals = metrics.get(metric)
             cells.append(f"{statistics.median(vals) / div:10.2f}" if vals else f"{'n/a':>10s}")
         print(f"{name:70s} {grid:>12s} {n:3d} " + " ".join(cells))
+    for metric, unit in sorted(unknown):
+        print(f"left out (unit {unit!r} not known to ncu_summary.SCALE): {metric}")
     return 0
 
 

@@ -147,3 +147,23 @@ def test_a_failing_variant_row_does_not_hide_the_op_rows(monkeypatch, capsys):
     failed = next(i for i, line in enumerate(lines) if line.startswith("ROW FAILED  ours_cl_run8"))
     assert ours < long_prefill < failed, text
     assert any(line.startswith("torch ") for line in lines[:long_prefill]), text
+
+
+def test_ncu_summary_units(tmp_path, capsys):
+    """ncu_summary.py (run_gpu_suite.sh conv1d's CONV1D_NCU=1 step) reads ncu's CSV: times in ns become
+    µs, bytes in Mbyte MB, the median per specialization; a unit it does not know is named, not read as
+    a plain number (a ns time once showed as µs)."""
+    import ncu_summary
+
+    head = '"ID","Kernel Name","Grid Size","Metric Name","Metric Unit","Metric Value"'
+    name = "void aiter_swa::causal_conv1d::fwd_kernel<aiter_swa::causal_conv1d::ConvSpec<aiter_swa::bf16_t, 4, true, false, 256, 4, 4, true>>(P)"
+    rows = [f'"{i}","{name}","(29, 256, 1)","gpu__time_duration.sum","ns","{t}"' for i, t in enumerate(["74,000", "76,000", "75,000"])]
+    rows += [f'"0","{name}","(29, 256, 1)","dram__bytes_read.sum","Mbyte","117.84"',
+             f'"0","{name}","(29, 256, 1)","smsp__inst_executed.sum","furlong","3"']  # fmt: skip
+    path = tmp_path / "ncu.csv"
+    path.write_text("==PROF== Connected\n" + "\n".join([head, *rows]) + "\n")
+    assert ncu_summary.main([str(path)]) == 0
+    out = capsys.readouterr().out
+    line = next(ln for ln in out.splitlines() if ln.startswith("bf16_t,4,true,false,256,4,4,true"))
+    assert line.split()[5:7] == ["75.00", "117.84"], line  # median µs, MB (after the name, the grid "(29, 256, 1)" and n)
+    assert "left out (unit 'furlong'" in out and "smsp__inst_executed.sum" in out

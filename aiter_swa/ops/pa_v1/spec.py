@@ -164,12 +164,11 @@ def choose_kernel(gqa_ratio: int, mtp: int, multi_rows: bool, arch: str, kernel:
     ``run_gpu_suite.sh mma``, issue 8's rows, bf16, block 16, µs per call, vector / matrix-core):
     GQA 8 faster on the matrix-core kernel (gpt-oss window 4096 271.0 / 196.7, the seed shape 67.8 /
     59.2, gpt-oss window 128 13.4 / 13.0); GQA 4 and 2 faster on the vector kernel (Mistral window
-    4096 148.3 / 193.7, no window 603.2 / 745.9, batch 1 20.1 / 20.7; Gemma-3 44.8 / 59.2). Batch 1
-    after the matrix-core reduce took the vector reduce's batched loads (2026-11-29 09:31 UTC session,
-    ``op_tests/pa_v1/split_study.py``, per-kernel times): before it, Mistral batch 1 (8 pairs, window
-    4096, 32K) spent 12.2 us in the matrix-core partition kernel (64 partitions of 64 keys) and 12.1 us
-    in its reduce, against the vector kernel's 17.5 + 2.1 us; at batch 4 (32 pairs) the vector kernel
-    stays ahead (29.8 us against 36.9, the partition kernel alone 28.8). Other
+    4096 148.3 / 193.7, no window 603.2 / 745.9, batch 1 20.1 / 20.7; Gemma-3 44.8 / 59.2). The batch
+    rule, after the matrix-core reduce took the vector reduce's batched loads (2026-11-29 09:31 UTC
+    session, call 3, ``op_tests/pa_v1/split_study.py``, µs, partition + reduce kernel, vector /
+    matrix-core): Mistral batch 1 (8 pairs, window 4096, 32K) 20.2 (17.3 + 2.0) / 16.0 (12.2 + 3.6),
+    gpt-oss batch 1 15.4 / 13.9; Mistral batch 4 (32 pairs) 29.1 / 32.9. Other
     architectures keep the vector kernel for one-token calls until measured there (no AMD GPU has run
     the matrix-core kernel; its first use there is self-checked, aiter_swa/ops/pa_v1/selfcheck.py).
 

@@ -51,11 +51,12 @@ namespace causal_conv1d {
 // float); math in fp32. WIDTH: 2..4 taps. SILU: y = v / (1 + exp(-v)). CHANNEL_LAST: x[c, t] is at
 // c + t * stride_tok (else c * stride_dim + t). NUM_THREADS: rendered from spec.py. CL_RUN: tokens
 // per thread, channel-last; CF_ITERS: rows per thread, channel-first (spec.py's cl_run / cf_rows).
-// CF_FAST (spec.py's cf_fast, channel-first only; on by default, off a tuning variant): phase 0 by groups of 8 tokens (one thread each: one
-// binary search for the group's first token, then a walk along query_start_loc: 33 searches per bf16
-// tile instead of 264, one round instead of two, one 8-byte flag store per group) and the block's taps
-// and biases loaded once (CHANNELS threads) into LDS as fp32 (no per-row tap loads, 5 registers held
-// across the barrier instead of 5 per row): fewer instructions and registers per byte.
+// CF_FAST (spec.py's cf_fast, channel-first only; on by default, off a tuning variant): phase 0 by
+// groups of 8 tokens (one thread each: one binary search for the group's first token, then a walk
+// along query_start_loc: 33 searches per bf16 tile instead of 264, one round instead of two, one 8-byte
+// flag store per group) and the block's taps and biases loaded once (CHANNELS threads) into LDS as
+// fp32 (no per-row tap loads, 5 registers held across the barrier instead of 5 per row): fewer
+// instructions and registers per byte.
 template <typename T_, int WIDTH_, bool SILU_, bool CHANNEL_LAST_, int NUM_THREADS_, int CL_RUN_ = 4, int CF_ITERS_ = 4,
           bool CF_FAST_ = true>
 struct ConvSpec {
