@@ -34,6 +34,8 @@ import threading
 
 import torch
 
+from .spec import MMA_ONE_TOKEN_MAX_PAIRS
+
 #: Environment variable: ``1``/``on`` always, ``0``/``off`` never, unset/``auto`` on untested archs.
 ENV = "AITER_SWA_SELF_CHECK"
 #: Environment variable of the GPU dispatch that picks the kernel family (``vector``, ``mma``, ``auto``;
@@ -151,11 +153,11 @@ CASE_CONTEXT_LENS = (0, 1, 37, 700)
 CASE_WINDOW = 300
 CASE_SOFT_CAP = 8.0
 CASE_BLOCK_SIZE = 16
-#: KV heads of the built-in case: a vector spec's 4 sequences x 3 = 12 (sequence, KV head) pairs, more
-#: than spec.MMA_ONE_TOKEN_MAX_PAIRS, a matrix-core spec's 4 x 2 = 8, at most that: so that a one-token
-#: case selects the same kernel as the first call did on sm_90, whose dispatch counts the pairs.
-CASE_NUM_KV_HEADS = 3
-CASE_NUM_KV_HEADS_MMA = 2
+#: KV heads of the built-in case, from the one-token dispatch's batch rule (spec.MMA_ONE_TOKEN_MAX_PAIRS,
+#: which counts (sequence, KV head) pairs on sm_90): a matrix-core spec's case has at most that many pairs
+#: (4 sequences x 2), a vector spec's more (4 x 3), so that a one-token case selects the first call's kernel.
+CASE_NUM_KV_HEADS_MMA = max(1, MMA_ONE_TOKEN_MAX_PAIRS // len(CASE_CONTEXT_LENS))
+CASE_NUM_KV_HEADS = CASE_NUM_KV_HEADS_MMA + 1
 
 
 def build_case(spec, device, mtp: int = 1, varlen: bool = False, kv_cache_layout: str = "HND",

@@ -110,11 +110,11 @@ def mma_workgroups_per_sm(head_size: int, rows: int, ring: bool) -> int:
     ``__launch_bounds__`` second argument ``MIN_WORKGROUPS_PER_SM``: 65536 registers per SM / (128
     threads x registers)); the split (gpu.mma_split, split.h) counts that many per SM as one wave.
     Register path: head size 64 with 16 rows 4 (128 registers, no spill; 155 without the bound),
-    else 2 (at most 255 registers). Ring (head sizes >= :data:`MMA_RING_MIN_HEAD_SIZE`; no prefetch
-    registers): 4 (ptxas -v, nvcc 13.0, sm_90, bf16, 2026-11-29: head 128 x 16 rows 122 registers,
-    128 x 32 126, 256 x 16 128, zero spills; 5 spilled 8-88 bytes at head 128 and 256. Before the
-    head-size gate, head 64 measured 87 registers at 16 rows (5 fit) and spilled 4 bytes at 64 rows
-    with 4). Shared memory allows 5 of any spec (at most 44 KiB + 1 KiB each of the SM's 228 KiB)."""
+    else 2 (at most 255 registers). Ring (:func:`mma_ring`; no prefetch registers): 4 (ptxas -v, nvcc
+    13.0, sm_90, bf16, 2026-11-29: head 128 x 16 rows 122 registers, 128 x 32 126, 256 x 16 128, head
+    64 x 32 119-123, head 32 x 64 124-128, heads 80 / 96 x 16 97-118, zero spills; 5 spilled 8-88 bytes
+    at head 128 and 256; head 64 x 64 spilled 4 bytes at 4, hence its register path). Shared memory
+    allows 5 of any spec (at most 44 KiB + 1 KiB each of the SM's 228 KiB)."""
     if ring:
         return 4
     return 4 if head_size * rows <= 64 * 16 else 2
