@@ -430,6 +430,8 @@ __global__ AITER_SWA_CONV_FWD_BOUNDS(S) void fwd_kernel(const FwdParams p) {
     row = tid / S::CF_LANES;
     // x's offset from 16 bytes in elements (x is element-aligned: a tensor of T)
     const uint32_t x_off = uint32_t((reinterpret_cast<uintptr_t>(x) % 16) / sizeof(T));
+    // x's span in elements: from its first element to one past its last
+    const int64_t x_span = int64_t(p.dim - 1) * p.x_stride_dim + p.total_tokens;
 #pragma unroll
     for (int j = 0; j < S::CF_ITERS; ++j) {
       const int c = c0 + row + j * S::CF_ROWS;
@@ -442,9 +444,17 @@ __global__ AITER_SWA_CONV_FWD_BOUNDS(S) void fwd_kernel(const FwdParams p) {
       if constexpr (S::CF_HALF_HALO) hv[j] = make_uint2(0u, 0u);
       else hv[j] = zero4;
       if (c < p.dim) {
-        if (t >= 0 && t + VEC <= p.total_tokens) xv[j] = load16(xr + t);
-        else if (t + VEC > 0 && t < p.total_tokens) xv[j] = load_masked<S>(xr, t, p.total_tokens);
-        if (t - VEC >= 0 && t <= p.total_tokens) {
+        // A vector that meets the row but runs past its ends (into the previous or next row, or
+        // the gap between rows) is still one 16-byte load when it lies inside x's span: the
+        // elements outside the row feed no stored output (they have no flag, and a flagged
+        // output's inputs are its own sequence's). Only the span's first and last vectors are
+        // read element by element.
+        const int64_t e = int64_t(c) * p.x_stride_dim + t;  // x's element index of token t of row c
+        if (t + VEC > 0 && t < p.total_tokens) {
+          if (e >= 0 && e + VEC <= x_span) xv[j] = load16(xr + t);
+          else xv[j] = load_masked<S>(xr, t, p.total_tokens);
+        }
+        if (t > 0 && t - VEC < p.total_tokens && e - VEC >= 0 && e <= x_span) {
           if constexpr (S::CF_HALF_HALO) hv[j] = load8(xr + t - VEC / 2);
           else hv[j] = load16(xr + t - VEC);
         } else if (t > 0 && t - VEC < p.total_tokens) {
