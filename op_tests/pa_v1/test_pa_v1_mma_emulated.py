@@ -120,17 +120,19 @@ def test_emulated_fp8(emu, fmt, arch):
     _check(emu, m, arch)
 
 
-@pytest.mark.parametrize("arch,kv,hs,mtp,ring", [("sm_90", "bf16", 128, 1, True), ("sm_90", "bf16", 64, 1, False),
-                                                 ("sm_90", "bf16", 64, 4, True), ("sm_90", "fn", 128, 1, False),
-                                                 ("gfx942", "bf16", 128, 1, False)])  # fmt: skip
-def test_emulated_kv_path(emu, arch, kv, hs, mtp, ring):
-    """The K/V path of the spec's arch, as the compiled kernel sees it (emu_ring: MmaSpec::RING) and as
-    it ran (emu_async_copies: async_copy16's copies, async_copy.h): sm_90 with a 16-bit KV cache the
-    cp.async ring from head size 128 (spec.MMA_RING_MIN_HEAD_SIZE) and for head 64 x 32 rows (where the
-    register path holds 2 workgroups per SM), one 16-byte copy per 8 elements of K and V of every key
-    tile a workgroup visits (keys outside the window zero-filled, copies all the same; GQA 8 x mtp 4 = 32
-    rows); head 64 x 16 rows, fp8 KV and gfx942 the register prefetch, no copy. The other sm_90 tests of this file at head
-    128 and more run the ring, the gfx942 ones and fp8 the register path."""
+@pytest.mark.parametrize("arch,kv,hs,mtp,ring,warp_kv", [
+    ("sm_90", "bf16", 128, 1, True, True), ("sm_90", "bf16", 64, 1, True, True), ("sm_90", "bf16", 64, 4, True, False),
+    ("sm_90", "fn", 128, 1, False, False), ("gfx942", "bf16", 128, 1, False, False)])  # fmt: skip
+def test_emulated_kv_path(emu, arch, kv, hs, mtp, ring, warp_kv):
+    """The K/V path of the spec's arch, as the compiled kernel sees it (emu_ring: MmaSpec::RING,
+    emu_warp_kv: MmaSpec::WARP_KV) and as it ran (emu_async_copies: async_copy16's copies, async_copy.h):
+    sm_90 with a 16-bit KV cache the cp.async ring from head size 128 (spec.MMA_RING_MIN_HEAD_SIZE), for
+    head 64 x 32 rows (where the register path holds 2 workgroups per SM) and for the warp split (16 rows,
+    heads 64 and 128: spec.mma_warp_kv), one 16-byte copy per 8 elements of K and V of every key tile a
+    workgroup visits (keys outside the window zero-filled, copies all the same; GQA 8 x mtp 4 = 32 rows: the
+    column split); fp8 KV and gfx942 the register prefetch, no copy. The other sm_90 tests of this file
+    with 16 rows at heads 64 and 128 run the warp split, at head 256 the ring with the column split, the
+    gfx942 ones and fp8 the register path."""
     kw = dict(kv_dtype=FP8[kv], k_scale=0.5, v_scale=2.0) if kv != "bf16" else {}
     m = make_mtp_case(num_seqs=2, mtp=mtp, num_heads=16, num_kv_heads=2, head_size=hs, block_size=16,
                       context_lens=[100, 37], dtype=torch.bfloat16, sliding_window=0, seed=31, **kw)  # fmt: skip
@@ -142,8 +144,10 @@ def test_emulated_kv_path(emu, arch, kv, hs, mtp, ring):
     spec, _ = launch_values(call, arch, 4, "mma")
     lib = emu.lib(spec)
     assert spec.mma_ring == ring and lib.emu_ring() == int(ring), spec.name
+    assert spec.mma_warp_kv == warp_kv and lib.emu_warp_kv() == int(warp_kv), spec.name
     # spec.py's twin of mma_smem_bytes (which sizes the key tile) is the C++ one, within the limit
-    assert lib.emu_smem_bytes() == mma_smem_bytes(spec.head_size, spec.mma_rows, spec.key_tile, ring) <= MMA_SMEM_LIMIT
+    smem = mma_smem_bytes(spec.head_size, spec.mma_rows, spec.key_tile, ring, warp_kv)
+    assert lib.emu_smem_bytes() == smem <= MMA_SMEM_LIMIT
     before = lib.emu_async_copies()
     _check(emu, m, arch)
     copies = lib.emu_async_copies() - before

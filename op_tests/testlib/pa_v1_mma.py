@@ -163,7 +163,8 @@ class Emulator:
             "AITER_SWA_WAVEFRONT_SIZE": wave,
         }  # fmt: skip
         if spec.mma_rows:  # the key tile and the K/V path of the spec's arch (sm_90, 16-bit KV: the ring)
-            flags.update(EMU_KT=spec.key_tile, EMU_RING=int(spec.mma_ring), EMU_MINWG=spec.mma_workgroups_per_cu)
+            flags.update(EMU_KT=spec.key_tile, EMU_RING=int(spec.mma_ring), EMU_MINWG=spec.mma_workgroups_per_cu,
+                         EMU_WARPKV=int(spec.mma_warp_kv))
         else:  # the vector kernel (kernel.h)
             flags.update(EMU_GQA=spec.gqa, EMU_P=PARTITION_SIZE, EMU_NT=NUM_THREADS)
         key = hashlib.sha256(repr(sorted(flags.items())).encode()).hexdigest()[:16]
@@ -183,6 +184,7 @@ class Emulator:
         lib.emu_async_copies.restype = ctypes.c_longlong
         if spec.mma_rows:  # emu_ring: whether the matrix-core kernel built here takes the K/V ring
             lib.emu_ring.restype = ctypes.c_int
+            lib.emu_warp_kv.restype = ctypes.c_int
         self.libs[key] = lib
         return lib
 

@@ -81,31 +81,61 @@ def mma_ring(arch: str, q_dtype: str, kv_dtype: str, head_size: int, rows: int) 
     16-key tiles (not head size 512). Else (AMD, fp8 KV, older NVIDIA, head 64 and smaller with 16
     rows, head 512) the register prefetch: the tile's K and V loaded into registers one tile ahead,
     stored (fp8: converted) into one shared buffer."""
-    m = re.fullmatch(r"sm_(\d+)[a-z]?", arch)
-    return (m is not None and int(m.group(1)) >= 80 and kv_dtype == q_dtype
+    if mma_warp_kv(arch, q_dtype, kv_dtype, head_size, rows):
+        return True
+    return (_cp_async(arch, q_dtype, kv_dtype)
             and (head_size >= MMA_RING_MIN_HEAD_SIZE or 64 * 16 < head_size * rows <= 64 * 32)
             and mma_smem_bytes(head_size, rows, 16, True) <= MMA_SMEM_LIMIT)  # fmt: skip
 
 
-def mma_smem_bytes(head_size: int, rows: int, key_tile: int, ring: bool = False) -> int:
+def _cp_async(arch: str, q_dtype: str, kv_dtype: str) -> bool:
+    """NVIDIA ``sm_XX`` with XX >= 80 (``cp.async``) and a KV cache of the query's 16-bit type."""
+    m = re.fullmatch(r"sm_(\d+)[a-z]?", arch)
+    return m is not None and int(m.group(1)) >= 80 and kv_dtype == q_dtype
+
+
+#: Head sizes of the warp split (:func:`mma_warp_kv`): each warp owns a 16-key slice of the tile with
+#: 64 of the head's columns (head 64: four slices of a 64-key tile; head 128: two slices of a 32-key
+#: tile, two warps each), so 32 O accumulators per lane.
+MMA_WARP_KV_HEAD_SIZES = (64, 128)
+
+
+def mma_warp_kv(arch: str, q_dtype: str, kv_dtype: str, head_size: int, rows: int) -> bool:
+    """Whether the matrix-core kernel splits each key tile across its warps (``MmaSpec::WARP_KV``):
+    each group of warps takes a 16-key slice with its own online softmax held in registers (the scores'
+    C fragments become the weights' A fragments in the same lane: mma.h ``c_pair_to_a``, the m16n8k16
+    layout), and the groups merge once after the key loop, as FlashAttention-2 / FlashInfer's decode
+    splits keys over warps. Against the column split (scores and weights through shared memory, three
+    barriers per tile) it has one barrier per tile and no score traffic through shared memory: the
+    shared-memory pipe was the largest stall of the column split (docs/results.md, 2026-11-29 07:03
+    UTC, call 2). On: the K/V ring's targets (NVIDIA sm_80+, 16-bit KV of the query's type), 16 rows,
+    head sizes :data:`MMA_WARP_KV_HEAD_SIZES`."""
+    return _cp_async(arch, q_dtype, kv_dtype) and rows == 16 and head_size in MMA_WARP_KV_HEAD_SIZES
+
+
+def mma_smem_bytes(head_size: int, rows: int, key_tile: int, ring: bool = False, warp_kv: bool = False) -> int:
     """Shared memory (bytes) of one matrix-core workgroup (mma_kernel.h ``mma_smem_bytes``, the same
-    formula): ``ring`` (:func:`mma_ring`) keeps four K/V tile buffers (K and V, two stages), else one."""
+    formula): ``ring`` (:func:`mma_ring`) keeps four K/V tile buffers (K and V, two stages), else one;
+    ``warp_kv`` (:func:`mma_warp_kv`) no score or weight tile."""
     kv_buffers = 4 if ring else 1
-    return (2 * kv_buffers * key_tile * (head_size + 8) + 2 * rows * (head_size + 8) + 4 * rows * key_tile
-            + 2 * rows * (key_tile + 8) + 16 * key_tile + 36 * rows)  # fmt: skip
+    scores = 4 + 2 if warp_kv else 4 * rows * key_tile + 2 * rows * (key_tile + 8)
+    return (2 * kv_buffers * key_tile * (head_size + 8) + 2 * rows * (head_size + 8) + scores + 16 * key_tile
+            + 36 * rows)  # fmt: skip
 
 
-def mma_key_tile(head_size: int, rows: int, ring: bool = False) -> int:
+def mma_key_tile(head_size: int, rows: int, ring: bool = False, warp_kv: bool = False) -> int:
     """Keys per tile of the matrix-core kernel: the largest of 64, 32, 16 whose workgroup fits in
     :data:`MMA_SMEM_LIMIT` bytes of shared memory (:func:`mma_smem_bytes`; the ring's four buffers
     take e.g. head 128 x 16 rows to 32-key tiles, head 256 to 16). Partition sizes are multiples of it."""
+    if warp_kv:  # a 16-key slice per group of head_size / 64 warps (MMA_WARP_KV_HEAD_SIZES)
+        return 16 * 4 * 64 // head_size
     for kt in (64, 32, 16):
         if mma_smem_bytes(head_size, rows, kt, ring) <= MMA_SMEM_LIMIT:
             return kt
     raise ValueError(f"no key tile fits head_size {head_size} with {rows} rows (ring {ring})")
 
 
-def mma_workgroups_per_sm(head_size: int, rows: int, ring: bool) -> int:
+def mma_workgroups_per_sm(head_size: int, rows: int, ring: bool, warp_kv: bool = False) -> int:
     """NVIDIA: resident workgroups per SM the matrix-core kernel's registers must allow (its
     ``__launch_bounds__`` second argument ``MIN_WORKGROUPS_PER_SM``: 65536 registers per SM / (128
     threads x registers)); the split (gpu.mma_split, split.h) counts that many per SM as one wave.
@@ -115,7 +145,7 @@ def mma_workgroups_per_sm(head_size: int, rows: int, ring: bool) -> int:
     64 x 32 119-123, head 32 x 64 124-128, heads 80 / 96 x 16 97-118, zero spills; 5 spilled 8-88 bytes
     at head 128 and 256; head 64 x 64 spilled 4 bytes at 4, hence its register path). Shared memory
     allows 5 of any spec (at most 44 KiB + 1 KiB each of the SM's 228 KiB)."""
-    if ring:
+    if ring or warp_kv:
         return 4
     return 4 if head_size * rows <= 64 * 16 else 2
 
@@ -322,9 +352,15 @@ class PaV1Spec(KernelSpec):
         return bool(self.mma_rows) and mma_ring(self.arch, self.q_dtype, self.kv_dtype, self.head_size, self.mma_rows)
 
     @property
+    def mma_warp_kv(self) -> bool:
+        """Matrix-core specs: the warp split of the key tile (:func:`mma_warp_kv`) or the column split."""
+        return bool(self.mma_rows) and mma_warp_kv(self.arch, self.q_dtype, self.kv_dtype, self.head_size,
+                                                   self.mma_rows)
+
+    @property
     def key_tile(self) -> int:
         """Keys per tile of a matrix-core spec (:func:`mma_key_tile` of its path); 0 for the vector kernel."""
-        return mma_key_tile(self.head_size, self.mma_rows, self.mma_ring) if self.mma_rows else 0
+        return mma_key_tile(self.head_size, self.mma_rows, self.mma_ring, self.mma_warp_kv) if self.mma_rows else 0
 
     @property
     def mma_workgroups_per_cu(self) -> int:
@@ -332,7 +368,7 @@ class PaV1Spec(KernelSpec):
         (the launch bound), AMD :data:`MMA_TARGET_WORKGROUPS_PER_CU`."""
         if not self.arch.startswith("sm_"):
             return MMA_TARGET_WORKGROUPS_PER_CU
-        return mma_workgroups_per_sm(self.head_size, self.mma_rows, self.mma_ring)
+        return mma_workgroups_per_sm(self.head_size, self.mma_rows, self.mma_ring, self.mma_warp_kv)
 
     def name_parts(self) -> list:
         """e.g. ``bf16 hs128 g8 swa`` (``kv<dtype>`` / ``o<dtype>`` only where they differ from the query's)."""
@@ -353,8 +389,9 @@ class PaV1Spec(KernelSpec):
             "partition_size": PARTITION_SIZE,
             "key_tile": self.key_tile,
             "mma_ring": self.mma_ring,
-            "mma_min_workgroups_per_sm": mma_workgroups_per_sm(self.head_size, self.mma_rows, self.mma_ring)
-            if self.mma_rows else 0,
+            "mma_warp_kv": self.mma_warp_kv,
+            "mma_min_workgroups_per_sm": mma_workgroups_per_sm(self.head_size, self.mma_rows, self.mma_ring,
+                                                               self.mma_warp_kv) if self.mma_rows else 0,
             "num_threads": NUM_THREADS,
             "mma_target_per_cu": self.mma_workgroups_per_cu if self.mma_rows else MMA_TARGET_WORKGROUPS_PER_CU,
             "mma_min_wave_fill": repr(float(MMA_MIN_WAVE_FILL)),

@@ -59,10 +59,10 @@ namespace pa_v1 {
 __host__ __device__ constexpr int mma_kv_buffers(bool ring) { return ring ? 4 : 1; }
 
 // Shared memory of one workgroup (bytes), as aiter_swa/ops/pa_v1/spec.py mma_smem_bytes computes it
-// (and mma_key_tile from it).
-__host__ __device__ constexpr int mma_smem_bytes(int head_size, int rows, int key_tile, bool ring) {
-  return 2 * mma_kv_buffers(ring) * key_tile * (head_size + 8) + 2 * rows * (head_size + 8) + 4 * rows * key_tile +
-         2 * rows * (key_tile + 8) + 16 * key_tile + 36 * rows;
+// (and mma_key_tile from it). The warp split (warp_kv) keeps no score or weight tile (1 element each).
+__host__ __device__ constexpr int mma_smem_bytes(int head_size, int rows, int key_tile, bool ring, bool warp_kv = false) {
+  return 2 * mma_kv_buffers(ring) * key_tile * (head_size + 8) + 2 * rows * (head_size + 8) +
+         (warp_kv ? 4 + 2 : 4 * rows * key_tile + 2 * rows * (key_tile + 8)) + 16 * key_tile + 36 * rows;
 }
 
 // One matrix-core specialization. ROWS: query rows (GQA heads x tokens) per workgroup, a multiple of
@@ -72,7 +72,7 @@ __host__ __device__ constexpr int mma_smem_bytes(int head_size, int rows, int ke
 // mma_workgroups_per_sm, which the split counts as resident too).
 template <typename TQ_, typename TKV_, typename TOut_, int HEAD_SIZE_, int ROWS_, int KEY_TILE_,
           bool SLIDING_WINDOW_ENABLED_, bool SOFT_CAP_ENABLED_, bool ALIBI_ENABLED_, bool RING_,
-          int MIN_WORKGROUPS_PER_SM_>
+          int MIN_WORKGROUPS_PER_SM_, bool WARP_KV_ = false>
 struct MmaSpec {
   using TQ = TQ_;
   using TKV = TKV_;
@@ -90,6 +90,16 @@ struct MmaSpec {
   // argument: 65536 registers per SM / (128 threads x registers)); the rule and its measurements:
   // spec.py mma_workgroups_per_sm. HIP: unused.
   static constexpr int MIN_WORKGROUPS_PER_SM = MIN_WORKGROUPS_PER_SM_;
+  // The warp split (spec.py mma_warp_kv): the key tile's 16-key slices go to groups of warps (KV_GROUPS
+  // = KEY_TILE / 16 of them), each with its own online softmax in registers; the warps of a group split
+  // the head's columns (COLS each). See "Warp split" at the top.
+  static constexpr bool WARP_KV = WARP_KV_;
+  static constexpr int KV_GROUPS = WARP_KV ? KEY_TILE / 16 : 1;
+  static constexpr int COLS = HEAD_SIZE / (NUM_WARPS / KV_GROUPS);
+  static_assert(!WARP_KV || (RING && kWarpSize == 32 && ROWS == 16 && KEY_TILE % 16 == 0 &&
+                             NUM_WARPS % KV_GROUPS == 0 && COLS % 8 == 0),
+                "the warp split: the ring, 32-lane wavefronts (mma.h's m16n8k16 C -> A reuse), 16 rows, "
+                "16-key slices over whole warps, columns in 8-column tiles");
   static_assert(!RING || (std::is_same<TKV_, TQ_>::value && kAsyncCopyAvailable),
                 "the K/V ring: a 16-bit KV cache and a target with cp.async (async_copy.h)");
   static_assert(ROWS % mma::kM == 0 && ROWS <= NUM_THREADS, "rows: a multiple of 16, at most one per thread");
@@ -147,19 +157,24 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
   constexpr int kPrefetchRegs = 2 * VPT * int(sizeof(vec8_t<TKV>)) / 4, kAccRegs = PV_PER_WARP * mma::kCElems;
   constexpr bool kPrefetchV = kWarpSize == 64 || kPrefetchRegs + kAccRegs <= 100;
   constexpr bool kRawCopy = std::is_same<TKV, TQ>::value;
+  // The warp split (S::WARP_KV): KG groups of WPG warps, group kg on keys [16 kg, 16 kg + 16) of each tile,
+  // warp cg of the group on columns [cg * CW, cg * CW + CW) of O, in O_TILES accumulators of 8 columns.
+  constexpr bool WKV = S::WARP_KV;
+  constexpr int KG = S::KV_GROUPS, WPG = NW / KG, CW = S::COLS;
+  constexpr int O_TILES = WKV ? CW / mma::kN : PV_PER_WARP;
 
   __shared__ __align__(16) uint16_t s_q[R * LDQ];
   // K/V tiles: register path one buffer, K and V in turn; ring: K stage 0, K stage 1, V stage 0, V stage 1
   __shared__ __align__(16) uint16_t s_kv[mma_kv_buffers(S::RING) * KT * LDK];
-  __shared__ __align__(16) uint16_t s_p[R * LDP];
-  __shared__ float s_s[R * KT];
+  __shared__ __align__(16) uint16_t s_p[WKV ? 1 : R * LDP];  // the warp split keeps scores and weights in registers
+  __shared__ float s_s[WKV ? 1 : R * KT];
   __shared__ int2 s_rows[2 * KT];  // where each key of the next two tiles lives (two buffers)
   __shared__ float s_m[R], s_l[R], s_alpha[R], s_slope[R];
   __shared__ int s_lo[R], s_hi[R];  // attended keys of row r in this partition: [s_lo, s_hi)
   // Row r's query/out row and head (-1: none, or outside the query), its position: kept in shared memory
   // so that none of the values they come from stay in (scalar) registers across the key loop.
   __shared__ int s_qrow[R], s_qhead[R], s_pos[R];
-  static_assert(mma_smem_bytes(HS, R, KT, S::RING) == int(sizeof(s_q) + sizeof(s_kv) + sizeof(s_p) + sizeof(s_s) +
+  static_assert(mma_smem_bytes(HS, R, KT, S::RING, WKV) == int(sizeof(s_q) + sizeof(s_kv) + sizeof(s_p) + sizeof(s_s) +
                                                  sizeof(s_rows) + 9 * sizeof(s_m)),
                 "mma_smem_bytes must be the shared memory declared here (spec.py sizes the key tile with it)");
 
@@ -313,168 +328,328 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
     }
   };
 
-  mma::FragC o[PV_PER_WARP];
+  mma::FragC o[O_TILES];
 #pragma unroll
-  for (int jj = 0; jj < PV_PER_WARP; ++jj) mma::zero(o[jj]);
+  for (int jj = 0; jj < O_TILES; ++jj) mma::zero(o[jj]);
 
   const int sr = tid / TPR, sub = tid % TPR;  // softmax: row sr, keys sub, sub + TPR, ...
-  if (!bad && num_tiles > 0) {
-    vec8_t<TKV> kraw[VPT], vraw[VPT];  // register path: the next tile's K and V, in flight over this tile's math
-    if constexpr (S::RING) {
-      // tile 0 into stage 0: K and V as two groups (waited for separately)
-      copy_tile(s_k_ring, k_head, s_rows);
-      async_commit();
+  // The warp split's softmax state: rows c_row(lane, 0) and c_row(lane, 2) (g and g + 8 of the m16n8k16
+  // C layout, mma.h), the running maximum and this lane's part of the exp sum (its keys only: the four
+  // lanes of a row add theirs after the loop)
+  if constexpr (WKV) {
+    float m_run[2] = {-INFINITY, -INFINITY}, l_run[2] = {0.f, 0.f};
+    const int kg = warp / WPG, cg = warp % WPG;
+    const int rr[2] = {mma::c_row(lane, 0), mma::c_row(lane, 2)};
+    if (!bad && num_tiles > 0) {
+      int klo[2], khi[2], kpos[2];
+      float slope[2];
+#pragma unroll
+      for (int i = 0; i < 2; ++i) {
+        klo[i] = s_lo[rr[i]];
+        khi[i] = s_hi[rr[i]];
+        kpos[i] = s_pos[rr[i]];
+        slope[i] = s_slope[rr[i]];
+      }
+      // the query rows as A fragments held for the whole loop up to head 64 (16 registers); larger heads
+      // read them from shared memory per tile (sm_90 spilled 4-16 bytes at 128 registers with head 128's 32)
+      constexpr bool kQRegs = HS <= 64;
+      mma::FragA qf[kQRegs ? HS / mma::kK : 1];
+#pragma unroll
+      for (int ks = 0; ks < (kQRegs ? HS / mma::kK : 0); ++ks)
+        mma::load_a(qf[ks], reinterpret_cast<const TQ*>(s_q) + ks * mma::kK, LDQ, lane);
+      copy_tile(s_k_ring, k_head, s_rows);  // tile 0 into stage 0: K and V, one group
       copy_tile(s_v_ring, v_head, s_rows);
       async_commit();
-    } else {
-      issue_tile(kraw, k_head, s_rows);
-      if constexpr (kPrefetchV) issue_tile(vraw, v_head, s_rows);
-    }
-    for (int tile = 0; tile < num_tiles; ++tile) {
-      const int t0 = first_tile + tile * KT;  // < hi: no overflow; keys t0 + r, compared as offsets
-      const int2* rows_next = s_rows + ((tile + 1) & 1) * KT;
-      const int2* rows_this = s_rows + (tile & 1) * KT;
-      const bool more = tile + 1 < num_tiles;
-      const int stage = tile & 1;
-      const uint16_t* const k_tile = S::RING ? s_k_ring + stage * KT * LDK : s_kv;
-      const uint16_t* const v_tile = S::RING ? s_v_ring + stage * KT * LDK : s_kv;
-      if constexpr (S::RING) {
-        // (1) ring: this tile's K copies done (the thread's groups in flight: this tile's K and V; its V
-        // may stay in flight), the barrier publishes them and ends every read of the other stage (the
-        // previous tile's QK and PV): the next tile's K and V copies go there, one group each (empty
-        // groups after the last tile keep the counts of the waits the same)
-        async_wait<1>();
+      for (int tile = 0; tile < num_tiles; ++tile) {
+        const int t0 = first_tile + tile * KT;
+        const int stage = tile & 1;
+        // this tile's K and V copies done; the barrier publishes them and ends every read of the other
+        // stage (the previous tile's), where the next tile's copies go (one group; an empty one after
+        // the last tile)
+        async_wait<0>();
         __syncthreads();
-        if (more) copy_tile(s_k_ring + (stage ^ 1) * KT * LDK, k_head, rows_next);
+        if (tile + 1 < num_tiles) {
+          const int2* rows_next = s_rows + ((tile + 1) & 1) * KT;
+          copy_tile(s_k_ring + (stage ^ 1) * KT * LDK, k_head, rows_next);
+          copy_tile(s_v_ring + (stage ^ 1) * KT * LDK, v_head, rows_next);
+        }
         async_commit();
-        if (more) copy_tile(s_v_ring + (stage ^ 1) * KT * LDK, v_head, rows_next);
-        async_commit();
-      } else {
-        // (1) this tile's K into shared memory (waits for its loads); the next tile's K loads issued
-        store_tile(kraw);
-        if (more) issue_tile(kraw, k_head, rows_next);
-        __syncthreads();
-      }
-      // (2) S = Q K^T: k-steps outer, the warp's jobs inner, so that its QK_PER_WARP accumulators are
-      // independent chains the matrix unit overlaps (one job after another was a chain of HS / 16
-      // dependent mma per job). NVIDIA: the k-steps partly unrolled (fully unrolled, 16 k-steps of
-      // fragments in flight took every register of sm_90 and spilled); AMD: fully unrolled (the loop
-      // control of partly unrolled loops took the last scalar registers of gfx90a/gfx942 and spilled).
-      {
-        mma::FragC acc[QK_PER_WARP];
+        // where the keys of tile + 2 live (into this tile's buffer: its copies were issued a tile ago,
+        // before the barrier above; read one tile ahead into a register)
+        if (tid < KT) s_rows[(tile & 1) * KT + tid] = at_next;
+        at_next = locate(tile + 3);
+        const int kbase = t0 + kg * 16;  // this group's 16 keys (a slice outside [lo, hi): skipped)
+        if (kbase >= hi || kbase + 16 <= lo) continue;  // uniform across the wavefront
+        const uint16_t* const k_slice = s_k_ring + stage * KT * LDK + kg * 16 * LDK;
+        const uint16_t* const v_slice = s_v_ring + stage * KT * LDK + kg * 16 * LDK;
+        // S = Q K^T of the slice: two 8-key C tiles, HS / 16 k-steps
+        mma::FragC sc[2];
+        mma::zero(sc[0]);
+        mma::zero(sc[1]);
 #pragma unroll
-        for (int jj = 0; jj < QK_PER_WARP; ++jj) mma::zero(acc[jj]);
-#if AITER_SWA_WAVEFRONT_SIZE == 64
-#pragma unroll
-#else
-#pragma unroll 2
-#endif
         for (int ks = 0; ks < HS / mma::kK; ++ks) {
+          mma::FragA qa;
+          if constexpr (kQRegs) qa = qf[ks];
+          else mma::load_a(qa, reinterpret_cast<const TQ*>(s_q) + ks * mma::kK, LDQ, lane);
 #pragma unroll
-          for (int jj = 0; jj < QK_PER_WARP; ++jj) {
-            const int job = warp + jj * NW;
-            if (QK_EVEN || job < QK_JOBS) {  // uniform across the wavefront
-              const int mt = job / (KT / mma::kN), nt = job % (KT / mma::kN);
-              mma::FragA a;
-              mma::FragB b;
-              mma::load_a(a, reinterpret_cast<const TQ*>(s_q) + mt * mma::kM * LDQ + ks * mma::kK, LDQ, lane);
-              mma::load_b_nk(b, reinterpret_cast<const TQ*>(k_tile) + nt * mma::kN * LDK + ks * mma::kK, LDK, lane);
-              mma::mma<TQ>(acc[jj], a, b);
-            }
+          for (int nt = 0; nt < 2; ++nt) {
+            mma::FragB b;
+            mma::load_b_nk(b, reinterpret_cast<const TQ*>(k_slice) + nt * mma::kN * LDK + ks * mma::kK, LDK, lane);
+            mma::mma<TQ>(sc[nt], qa, b);
           }
         }
+        // online softmax in registers: the masks, the row maximum over the four lanes of a row, the
+        // weights rounded to the 16-bit type (the exp sum adds the rounded ones, as the product uses)
+        float mx[2] = {-INFINITY, -INFINITY};
 #pragma unroll
-        for (int jj = 0; jj < QK_PER_WARP; ++jj) {
-          const int job = warp + jj * NW;
-          if (!QK_EVEN && job >= QK_JOBS) continue;
-          const int mt = job / (KT / mma::kN), nt = job % (KT / mma::kN);
+        for (int nt = 0; nt < 2; ++nt) {
 #pragma unroll
-          for (int e = 0; e < mma::kCElems; ++e)
-            s_s[(mt * mma::kM + mma::c_row(lane, e)) * KT + nt * mma::kN + mma::c_col(lane, e)] = acc[jj].c[e];
+          for (int e = 0; e < mma::kCElems; ++e) {
+            const int i = e >= 2, key = kbase + nt * mma::kN + mma::c_col(lane, e);
+            float v = sc[nt].c[e] * q_mul;
+            if constexpr (S::ALIBI_ENABLED) v += slope[i] * float(key - kpos[i]);
+            if constexpr (S::SOFT_CAP_ENABLED) v = p.soft_cap * fast_tanh(v * p.inv_soft_cap);
+            if (key < klo[i] || key >= khi[i]) v = -INFINITY;  // window, causal and context masks
+            sc[nt].c[e] = v;
+            mx[i] = fmaxf(mx[i], v);
+          }
+        }
+        float alpha[2], ref[2];
+#pragma unroll
+        for (int i = 0; i < 2; ++i) {
+          mx[i] = fmaxf(mx[i], shfl_xor(mx[i], 1));
+          mx[i] = fmaxf(mx[i], shfl_xor(mx[i], 2));
+          const float m_new = fmaxf(m_run[i], mx[i]);
+          ref[i] = m_new == -INFINITY ? 0.f : m_new;  // no key yet: exp(-inf) = 0
+          alpha[i] = fast_exp(m_run[i] - ref[i]);
+          m_run[i] = m_new;
+          l_run[i] *= alpha[i];
+        }
+        uint16_t pb[2][mma::kCElems];
+#pragma unroll
+        for (int nt = 0; nt < 2; ++nt) {
+#pragma unroll
+          for (int e = 0; e < mma::kCElems; ++e) {
+            TQ pr;
+            from_float(fast_exp(sc[nt].c[e] - ref[e >= 2]), &pr);
+            l_run[e >= 2] += to_float(pr);
+            pb[nt][e] = pr.bits;
+          }
+        }
+        mma::FragA pa;
+        mma::c_pair_to_a<TQ>(pa, pb[0], pb[1]);
+        // O = O * alpha + P V over the slice's 16 keys, the warp's columns
+#pragma unroll
+        for (int jj = 0; jj < O_TILES; ++jj) {
+#pragma unroll
+          for (int e = 0; e < mma::kCElems; ++e) o[jj].c[e] *= alpha[e >= 2];
+          mma::FragB b;
+          mma::load_b_kn(b, reinterpret_cast<const TQ*>(v_slice) + cg * CW + jj * mma::kN, LDK, lane);
+          mma::mma<TQ>(o[jj], pa, b);
         }
       }
-      __syncthreads();
-      // (3) online softmax of the tile; this tile's V into shared memory (every read of its K is done);
-      // the next tile's V loads issued (or, without kPrefetchV, this tile's before the softmax)
-      if constexpr (!S::RING && !kPrefetchV) issue_tile(vraw, v_head, rows_this);
-      {
-        const int klo = s_lo[sr] - t0, khi = s_hi[sr] - t0;  // attended keys of the row, as tile offsets
-        const float slope = s_slope[sr];
-        const int rel0 = t0 - s_pos[sr];  // key t0's distance to the row's position
-        float x[KT / TPR];
-        float mx = -INFINITY;
+      async_wait<0>();
+    }
+    __syncthreads();  // every read of the ring done: it holds the merge from here
+    // Merge the groups (the same rule as the reduce across partitions): each group's O, maximum and
+    // exp sum into the ring; row r's maximum M over the groups, its exp sum L = sum l_g exp(m_g - M)
+    // into s_m, s_l, the weights exp(m_g - M) (0 for a group that saw no key) into s_wg.
+    float* const s_og = reinterpret_cast<float*>(s_kv);  // [KG][R][HS]
+    float* const s_mg = s_og + KG * R * HS;              // [KG][R]
+    float* const s_lg = s_mg + KG * R;                   // [KG][R]
+    float* const s_wg = s_lg + KG * R;                   // [KG][R]
+    static_assert(int(sizeof(float)) * (KG * R * HS + 3 * KG * R) <= int(sizeof(s_kv)), "the merge fits the ring");
 #pragma unroll
-        for (int c = 0; c < KT / TPR; ++c) {
-          const int k = sub + c * TPR;
-          float v = s_s[sr * KT + k] * q_mul;
-          if constexpr (S::ALIBI_ENABLED) v += slope * float(rel0 + k);
-          if constexpr (S::SOFT_CAP_ENABLED) v = p.soft_cap * fast_tanh(v * p.inv_soft_cap);
-          if (k < klo || k >= khi) v = -INFINITY;  // window, causal and context masks: zero weight
-          x[c] = v;
-          mx = fmaxf(mx, v);
-        }
-        const float m_old = s_m[sr];
+    for (int i = 0; i < 2; ++i) {
+      l_run[i] += shfl_xor(l_run[i], 1);
+      l_run[i] += shfl_xor(l_run[i], 2);
+    }
 #pragma unroll
-        for (int off = 1; off < TPR; off *= 2) mx = fmaxf(mx, shfl_xor(mx, off));
-        const float m_new = fmaxf(m_old, mx);
-        const float ref = m_new == -INFINITY ? 0.f : m_new;  // a row with no key yet: exp(-inf) = 0
-        float sum = 0.f;
+    for (int jj = 0; jj < O_TILES; ++jj)
 #pragma unroll
-        for (int c = 0; c < KT / TPR; ++c) {
-          TQ pr;
-          from_float(fast_exp(x[c] - ref), &pr);
-          sum += to_float(pr);  // the weights the product uses
-          s_p[sr * LDP + sub + c * TPR] = pr.bits;
-        }
+      for (int e = 0; e < mma::kCElems; ++e)
+        s_og[(kg * R + mma::c_row(lane, e)) * HS + cg * CW + jj * mma::kN + mma::c_col(lane, e)] = o[jj].c[e];
+    if (cg == 0 && lane % 4 == 0) {
 #pragma unroll
-        for (int off = 1; off < TPR; off *= 2) sum += shfl_xor(sum, off);
-        if (sub == 0) {
-          const float alpha = fast_exp(m_old - ref);
-          s_m[sr] = m_new;
-          s_l[sr] = s_l[sr] * alpha + sum;
-          s_alpha[sr] = alpha;
-        }
+      for (int i = 0; i < 2; ++i) {
+        s_mg[kg * R + rr[i]] = m_run[i];
+        s_lg[kg * R + rr[i]] = l_run[i];
       }
+    }
+    __syncthreads();
+    if (tid < R) {
+      float mm = -INFINITY, ll = 0.f;
+#pragma unroll
+      for (int g = 0; g < KG; ++g) mm = fmaxf(mm, s_mg[g * R + tid]);
+#pragma unroll
+      for (int g = 0; g < KG; ++g) {
+        const float mg = s_mg[g * R + tid];
+        const float wg = mg == -INFINITY ? 0.f : fast_exp(mg - mm);
+        s_wg[g * R + tid] = wg;
+        ll += s_lg[g * R + tid] * wg;
+      }
+      s_m[tid] = mm;
+      s_l[tid] = ll;
+    }
+  } else {
+    if (!bad && num_tiles > 0) {
+      vec8_t<TKV> kraw[VPT], vraw[VPT];  // register path: the next tile's K and V, in flight over this tile's math
       if constexpr (S::RING) {
-        async_wait<2>();  // this tile's V (in flight after it: the next tile's K and V)
+        // tile 0 into stage 0: K and V as two groups (waited for separately)
+        copy_tile(s_k_ring, k_head, s_rows);
+        async_commit();
+        copy_tile(s_v_ring, v_head, s_rows);
+        async_commit();
       } else {
-        store_tile(vraw);
-        if (kPrefetchV && more) issue_tile(vraw, v_head, rows_next);
+        issue_tile(kraw, k_head, s_rows);
+        if constexpr (kPrefetchV) issue_tile(vraw, v_head, s_rows);
       }
-      __syncthreads();
-      // where the keys of tile + 2 live (into this tile's buffer: every read of it is done; read one
-      // tile ahead into a register)
-      if (tid < KT) s_rows[(tile & 1) * KT + tid] = at_next;
-      at_next = locate(tile + 3);
-      // (4) O = O * alpha + P V: k-steps outer, the warp's PV_PER_WARP accumulators inner (independent
-      // chains, as (2))
-#pragma unroll
-      for (int jj = 0; jj < PV_PER_WARP; ++jj) {
-        const int job = warp + jj * NW;
-        if (PV_EVEN || job < PV_JOBS) {
-          const int mt = job / (HS / mma::kN);
-#pragma unroll
-          for (int e = 0; e < mma::kCElems; ++e) o[jj].c[e] *= s_alpha[mt * mma::kM + mma::c_row(lane, e)];
+      for (int tile = 0; tile < num_tiles; ++tile) {
+        const int t0 = first_tile + tile * KT;  // < hi: no overflow; keys t0 + r, compared as offsets
+        const int2* rows_next = s_rows + ((tile + 1) & 1) * KT;
+        const int2* rows_this = s_rows + (tile & 1) * KT;
+        const bool more = tile + 1 < num_tiles;
+        const int stage = tile & 1;
+        const uint16_t* const k_tile = S::RING ? s_k_ring + stage * KT * LDK : s_kv;
+        const uint16_t* const v_tile = S::RING ? s_v_ring + stage * KT * LDK : s_kv;
+        if constexpr (S::RING) {
+          // (1) ring: this tile's K copies done (the thread's groups in flight: this tile's K and V; its V
+          // may stay in flight), the barrier publishes them and ends every read of the other stage (the
+          // previous tile's QK and PV): the next tile's K and V copies go there, one group each (empty
+          // groups after the last tile keep the counts of the waits the same)
+          async_wait<1>();
+          __syncthreads();
+          if (more) copy_tile(s_k_ring + (stage ^ 1) * KT * LDK, k_head, rows_next);
+          async_commit();
+          if (more) copy_tile(s_v_ring + (stage ^ 1) * KT * LDK, v_head, rows_next);
+          async_commit();
+        } else {
+          // (1) this tile's K into shared memory (waits for its loads); the next tile's K loads issued
+          store_tile(kraw);
+          if (more) issue_tile(kraw, k_head, rows_next);
+          __syncthreads();
         }
-      }
-#pragma unroll
-      for (int ks = 0; ks < KT / mma::kK; ++ks) {
-#pragma unroll
+        // (2) S = Q K^T: k-steps outer, the warp's jobs inner, so that its QK_PER_WARP accumulators are
+        // independent chains the matrix unit overlaps (one job after another was a chain of HS / 16
+        // dependent mma per job). NVIDIA: the k-steps partly unrolled (fully unrolled, 16 k-steps of
+        // fragments in flight took every register of sm_90 and spilled); AMD: fully unrolled (the loop
+        // control of partly unrolled loops took the last scalar registers of gfx90a/gfx942 and spilled).
+        {
+          mma::FragC acc[QK_PER_WARP];
+  #pragma unroll
+          for (int jj = 0; jj < QK_PER_WARP; ++jj) mma::zero(acc[jj]);
+  #if AITER_SWA_WAVEFRONT_SIZE == 64
+  #pragma unroll
+  #else
+  #pragma unroll 2
+  #endif
+          for (int ks = 0; ks < HS / mma::kK; ++ks) {
+  #pragma unroll
+            for (int jj = 0; jj < QK_PER_WARP; ++jj) {
+              const int job = warp + jj * NW;
+              if (QK_EVEN || job < QK_JOBS) {  // uniform across the wavefront
+                const int mt = job / (KT / mma::kN), nt = job % (KT / mma::kN);
+                mma::FragA a;
+                mma::FragB b;
+                mma::load_a(a, reinterpret_cast<const TQ*>(s_q) + mt * mma::kM * LDQ + ks * mma::kK, LDQ, lane);
+                mma::load_b_nk(b, reinterpret_cast<const TQ*>(k_tile) + nt * mma::kN * LDK + ks * mma::kK, LDK, lane);
+                mma::mma<TQ>(acc[jj], a, b);
+              }
+            }
+          }
+  #pragma unroll
+          for (int jj = 0; jj < QK_PER_WARP; ++jj) {
+            const int job = warp + jj * NW;
+            if (!QK_EVEN && job >= QK_JOBS) continue;
+            const int mt = job / (KT / mma::kN), nt = job % (KT / mma::kN);
+  #pragma unroll
+            for (int e = 0; e < mma::kCElems; ++e)
+              s_s[(mt * mma::kM + mma::c_row(lane, e)) * KT + nt * mma::kN + mma::c_col(lane, e)] = acc[jj].c[e];
+          }
+        }
+        __syncthreads();
+        // (3) online softmax of the tile; this tile's V into shared memory (every read of its K is done);
+        // the next tile's V loads issued (or, without kPrefetchV, this tile's before the softmax)
+        if constexpr (!S::RING && !kPrefetchV) issue_tile(vraw, v_head, rows_this);
+        {
+          const int klo = s_lo[sr] - t0, khi = s_hi[sr] - t0;  // attended keys of the row, as tile offsets
+          const float slope = s_slope[sr];
+          const int rel0 = t0 - s_pos[sr];  // key t0's distance to the row's position
+          float x[KT / TPR];
+          float mx = -INFINITY;
+  #pragma unroll
+          for (int c = 0; c < KT / TPR; ++c) {
+            const int k = sub + c * TPR;
+            float v = s_s[sr * KT + k] * q_mul;
+            if constexpr (S::ALIBI_ENABLED) v += slope * float(rel0 + k);
+            if constexpr (S::SOFT_CAP_ENABLED) v = p.soft_cap * fast_tanh(v * p.inv_soft_cap);
+            if (k < klo || k >= khi) v = -INFINITY;  // window, causal and context masks: zero weight
+            x[c] = v;
+            mx = fmaxf(mx, v);
+          }
+          const float m_old = s_m[sr];
+  #pragma unroll
+          for (int off = 1; off < TPR; off *= 2) mx = fmaxf(mx, shfl_xor(mx, off));
+          const float m_new = fmaxf(m_old, mx);
+          const float ref = m_new == -INFINITY ? 0.f : m_new;  // a row with no key yet: exp(-inf) = 0
+          float sum = 0.f;
+  #pragma unroll
+          for (int c = 0; c < KT / TPR; ++c) {
+            TQ pr;
+            from_float(fast_exp(x[c] - ref), &pr);
+            sum += to_float(pr);  // the weights the product uses
+            s_p[sr * LDP + sub + c * TPR] = pr.bits;
+          }
+  #pragma unroll
+          for (int off = 1; off < TPR; off *= 2) sum += shfl_xor(sum, off);
+          if (sub == 0) {
+            const float alpha = fast_exp(m_old - ref);
+            s_m[sr] = m_new;
+            s_l[sr] = s_l[sr] * alpha + sum;
+            s_alpha[sr] = alpha;
+          }
+        }
+        if constexpr (S::RING) {
+          async_wait<2>();  // this tile's V (in flight after it: the next tile's K and V)
+        } else {
+          store_tile(vraw);
+          if (kPrefetchV && more) issue_tile(vraw, v_head, rows_next);
+        }
+        __syncthreads();
+        // where the keys of tile + 2 live (into this tile's buffer: every read of it is done; read one
+        // tile ahead into a register)
+        if (tid < KT) s_rows[(tile & 1) * KT + tid] = at_next;
+        at_next = locate(tile + 3);
+        // (4) O = O * alpha + P V: k-steps outer, the warp's PV_PER_WARP accumulators inner (independent
+        // chains, as (2))
+  #pragma unroll
         for (int jj = 0; jj < PV_PER_WARP; ++jj) {
           const int job = warp + jj * NW;
           if (PV_EVEN || job < PV_JOBS) {
-            const int mt = job / (HS / mma::kN), nt = job % (HS / mma::kN);
-            mma::FragA a;
-            mma::FragB b;
-            mma::load_a(a, reinterpret_cast<const TQ*>(s_p) + mt * mma::kM * LDP + ks * mma::kK, LDP, lane);
-            mma::load_b_kn(b, reinterpret_cast<const TQ*>(v_tile) + ks * mma::kK * LDK + nt * mma::kN, LDK, lane);
-            mma::mma<TQ>(o[jj], a, b);
+            const int mt = job / (HS / mma::kN);
+  #pragma unroll
+            for (int e = 0; e < mma::kCElems; ++e) o[jj].c[e] *= s_alpha[mt * mma::kM + mma::c_row(lane, e)];
           }
         }
+  #pragma unroll
+        for (int ks = 0; ks < KT / mma::kK; ++ks) {
+  #pragma unroll
+          for (int jj = 0; jj < PV_PER_WARP; ++jj) {
+            const int job = warp + jj * NW;
+            if (PV_EVEN || job < PV_JOBS) {
+              const int mt = job / (HS / mma::kN), nt = job % (HS / mma::kN);
+              mma::FragA a;
+              mma::FragB b;
+              mma::load_a(a, reinterpret_cast<const TQ*>(s_p) + mt * mma::kM * LDP + ks * mma::kK, LDP, lane);
+              mma::load_b_kn(b, reinterpret_cast<const TQ*>(v_tile) + ks * mma::kK * LDK + nt * mma::kN, LDK, lane);
+              mma::mma<TQ>(o[jj], a, b);
+            }
+          }
+        }
+        // PV's reads of s_kv and s_p before the next tile's stores (ring: the next tile's first barrier
+        // precedes every write of this tile's stage and of s_p)
+        if constexpr (!S::RING) __syncthreads();
       }
-      // PV's reads of s_kv and s_p before the next tile's stores (ring: the next tile's first barrier
-      // precedes every write of this tile's stage and of s_p)
-      if constexpr (!S::RING) __syncthreads();
     }
   }
   __syncthreads();
@@ -484,32 +659,45 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
   TOut* const tmp_out = static_cast<TOut*>(p.tmp_out);
   float v_mul = 1.f;
   if constexpr (IsFp8<TKV>::value) v_mul = *p.v_scale / kConvertScale<TKV>;
-#pragma unroll
-  for (int jj = 0; jj < PV_PER_WARP; ++jj) {
-    const int job = warp + jj * NW;
-    if (job >= PV_JOBS) continue;
-    const int mt = job / (HS / mma::kN), nt = job % (HS / mma::kN);
-#pragma unroll
-    for (int e = 0; e < mma::kCElems; ++e) {
-      const int r = mt * mma::kM + mma::c_row(lane, e), col = nt * mma::kN + mma::c_col(lane, e);
-      const int row = s_qrow[r], head = s_qhead[r];
-      if (row < 0) continue;
-      const float l = s_l[r];
-      float val;
-      if (single_partition) {
-        float num = 1.f, den = l;
-        if (p.sinks != nullptr && l > 0.f) {
-          const float mm = s_m[r], sink = p.sinks[head], m2 = fmaxf(mm, sink);
-          num = fast_exp(mm - m2);
-          den = l * num + fast_exp(sink - m2);
-        }
-        val = bad ? qnan : (l > 0.f ? o[jj].c[e] * (num * v_mul) / den : 0.f);
-        from_float(val, &out[int64_t(row) * p.o_stride_seq + int64_t(head) * p.o_stride_head + col]);
-      } else {
-        val = bad ? qnan : (l > 0.f ? o[jj].c[e] * v_mul / l : 0.f);
-        const int64_t slot = (int64_t(row) * p.num_heads + head) * p.num_partitions + part;
-        from_float(val, &tmp_out[slot * HS + col]);
+  // element (r, col) of the chunk's O (before the division by the exp sum) into out or the partials
+  auto write = [&](int r, int col, float o_rc) {
+    const int row = s_qrow[r], head = s_qhead[r];
+    if (row < 0) return;
+    const float l = s_l[r];
+    if (single_partition) {
+      float num = 1.f, den = l;
+      if (p.sinks != nullptr && l > 0.f) {
+        const float mm = s_m[r], sink = p.sinks[head], m2 = fmaxf(mm, sink);
+        num = fast_exp(mm - m2);
+        den = l * num + fast_exp(sink - m2);
       }
+      const float val = bad ? qnan : (l > 0.f ? o_rc * (num * v_mul) / den : 0.f);
+      from_float(val, &out[int64_t(row) * p.o_stride_seq + int64_t(head) * p.o_stride_head + col]);
+    } else {
+      const float val = bad ? qnan : (l > 0.f ? o_rc * v_mul / l : 0.f);
+      const int64_t slot = (int64_t(row) * p.num_heads + head) * p.num_partitions + part;
+      from_float(val, &tmp_out[slot * HS + col]);
+    }
+  };
+  if constexpr (WKV) {
+    const float* const s_og = reinterpret_cast<const float*>(s_kv);
+    const float* const s_wg = s_og + KG * R * HS + 2 * KG * R;
+    for (int idx = tid; idx < R * HS; idx += NT) {
+      const int r = idx / HS, col = idx % HS;
+      float acc = 0.f;
+#pragma unroll
+      for (int g = 0; g < KG; ++g) acc += s_og[(g * R + r) * HS + col] * s_wg[g * R + r];
+      write(r, col, acc);
+    }
+  } else {
+#pragma unroll
+    for (int jj = 0; jj < PV_PER_WARP; ++jj) {
+      const int job = warp + jj * NW;
+      if (job >= PV_JOBS) continue;
+      const int mt = job / (HS / mma::kN), nt = job % (HS / mma::kN);
+#pragma unroll
+      for (int e = 0; e < mma::kCElems; ++e)
+        write(mt * mma::kM + mma::c_row(lane, e), nt * mma::kN + mma::c_col(lane, e), o[jj].c[e]);
     }
   }
   if (!single_partition && tid < R) {
