@@ -3,8 +3,9 @@
 # matrix-core kernel's warp split (spec.mma_warp_kv: 16 rows, heads 64 and 128, sm_80+ 16-bit KV):
 #   1. issue 8's rows with the peers in the same run (run_gpu_suite.sh peers: FlashInfer tensor-core and
 #      CUDA-core, vLLM's Triton unified_attention; carry .peers), the default dispatch;
-#   2. the GQA-4 rows (Mistral; the dispatch's vector kernel) on the matrix-core kernel
-#      (AITER_SWA_PA_KERNEL=mma), ours only, for the dispatch rule.
+#   2. meant as the GQA-4 rows (Mistral) on the matrix-core kernel, but it set AITER_SWA_PA_KERNEL=mma, which
+#      the benchmark's own --kernel (default auto) overrides: it ran the dispatch's kernels again (the
+#      next call, gpu_call_2026-11-29h.sh, passes --kernel mma).
 # run: bash op_tests/gpu_call_2026-11-29g.sh    carry: [".peers"]
 # Logs: $OUT/peers.tgz; stdout a summary.
 set -uo pipefail

@@ -121,18 +121,19 @@ def test_emulated_fp8(emu, fmt, arch):
 
 
 @pytest.mark.parametrize("arch,kv,hs,mtp,ring,warp_kv", [
-    ("sm_90", "bf16", 128, 1, True, True), ("sm_90", "bf16", 64, 1, True, True), ("sm_90", "bf16", 64, 4, True, False),
-    ("sm_90", "fn", 128, 1, False, False), ("gfx942", "bf16", 128, 1, False, False)])  # fmt: skip
+    ("sm_90", "bf16", 128, 1, True, True), ("sm_90", "bf16", 64, 1, True, True), ("sm_90", "bf16", 64, 4, True, True),
+    ("sm_90", "bf16", 128, 8, True, False), ("sm_90", "fn", 128, 1, False, False),
+    ("gfx942", "bf16", 128, 1, False, False)])  # fmt: skip
 def test_emulated_kv_path(emu, arch, kv, hs, mtp, ring, warp_kv):
     """The K/V path of the spec's arch, as the compiled kernel sees it (emu_ring: MmaSpec::RING,
     emu_warp_kv: MmaSpec::WARP_KV) and as it ran (emu_async_copies: async_copy16's copies, async_copy.h):
-    sm_90 with a 16-bit KV cache the cp.async ring from head size 128 (spec.MMA_RING_MIN_HEAD_SIZE), for
-    head 64 x 32 rows (where the register path holds 2 workgroups per SM) and for the warp split (16 rows,
-    heads 64 and 128: spec.mma_warp_kv), one 16-byte copy per 8 elements of K and V of every key tile a
-    workgroup visits (keys outside the window zero-filled, copies all the same; GQA 8 x mtp 4 = 32 rows: the
-    column split); fp8 KV and gfx942 the register prefetch, no copy. The other sm_90 tests of this file
-    with 16 rows at heads 64 and 128 run the warp split, at head 256 the ring with the column split, the
-    gfx942 ones and fp8 the register path."""
+    sm_90 with a 16-bit KV cache the cp.async ring from head size 128 (spec.MMA_RING_MIN_HEAD_SIZE) and for
+    the warp split (16 rows, heads 64 and 128: spec.mma_warp_kv; GQA 8 x mtp 4 = 32 rows in two 16-row
+    chunks, spec.MMA_WARP_KV_MAX_ROWS; GQA 8 x mtp 8 = 64 rows at head 128: 32-row chunks, the column
+    split), one 16-byte copy per 8 elements of K and V of every key tile a chunk visits (keys outside its
+    rows' windows zero-filled, copies all the same); fp8 KV and gfx942 the register prefetch, no copy. The
+    other sm_90 tests of this file with at most 32 rows at heads 64 and 128 run the warp split, at head 256
+    the ring with the column split, the gfx942 ones and fp8 the register path."""
     kw = dict(kv_dtype=FP8[kv], k_scale=0.5, v_scale=2.0) if kv != "bf16" else {}
     m = make_mtp_case(num_seqs=2, mtp=mtp, num_heads=16, num_kv_heads=2, head_size=hs, block_size=16,
                       context_lens=[100, 37], dtype=torch.bfloat16, sliding_window=0, seed=31, **kw)  # fmt: skip
@@ -152,8 +153,12 @@ def test_emulated_kv_path(emu, arch, kv, hs, mtp, ring, warp_kv):
     _check(emu, m, arch)
     copies = lib.emu_async_copies() - before
     if ring:
-        kt = spec.key_tile
-        tiles = sum(-(-L // kt) for L in m.case.context_lens.tolist())  # no window: keys 0 .. L - 1 per KV head
+        kt, rows, gqa = spec.key_tile, spec.mma_rows, 8
+        tiles = 0  # no window: a chunk reads keys 0 .. (its last token's position) of its sequence
+        for L in m.case.context_lens.tolist():
+            for first in range(0, gqa * mtp, rows):
+                last_pos = L - mtp + (min(gqa * mtp, first + rows) - 1) // gqa
+                tiles += -(-min(L, last_pos + 1) // kt)
         assert copies == 2 * 2 * tiles * kt * hs // 8, (spec.name, kt, copies)  # K and V, 2 KV heads
     else:
         assert copies == 0, spec.name

@@ -34,9 +34,9 @@ from aiter_swa.jit import loader, toolchain
 
 from . import debug_checks, selfcheck
 from .call import ARG_INDEX, PaV1Call, kv_element_dtype, lookup, soft_cap_enabled
-from .spec import (ELEMENT_BYTES, KERNEL_ENV, KERNELS, LAUNCH, MMA_MIN_WAVE_FILL, MMA_TARGET_WORKGROUPS_PER_CU,
+from .spec import (ELEMENT_BYTES, KERNEL_ENV, KERNELS, LAUNCH, MMA_MIN_WAVE_FILL, MMA_ROWS, MMA_TARGET_WORKGROUPS_PER_CU,
                    PARTITION_SIZE, VEC_BYTES, VEC_ELEMS,
-                   PaV1Spec, choose_kernel, gqa_bucket, mma_rows_for)  # fmt: skip
+                   PaV1Spec, choose_kernel, gqa_bucket, mma_rows_for, mma_warp_kv)  # fmt: skip
 from .workspace import attended_span, layout
 
 _DTYPE_NAMES = {torch.float16: "fp16", torch.bfloat16: "bf16", torch.float8_e4m3fn: "fp8e4m3fn",
@@ -199,7 +199,9 @@ def spec_for(call: PaV1Call, arch: str, kernel: str | None = None) -> PaV1Spec:
                           d.num_seqs * d.num_kv_heads)
     if which == "vector":
         return PaV1Spec(gqa=gqa_bucket(d.gqa_ratio), **_spec_fields(call, arch))
-    return PaV1Spec(gqa=1, mma_rows=mma_rows_for(d.head_size, d.gqa_ratio * call.mtp), **_spec_fields(call, arch))
+    f = _spec_fields(call, arch)
+    warp_kv = mma_warp_kv(arch, f["q_dtype"], f["kv_dtype"], d.head_size, MMA_ROWS[0])
+    return PaV1Spec(gqa=1, mma_rows=mma_rows_for(d.head_size, d.gqa_ratio * call.mtp, warp_kv), **f)
 
 
 def split_values(spec: PaV1Spec, plan: dict, max_context_len: int) -> dict:

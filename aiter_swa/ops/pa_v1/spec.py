@@ -155,9 +155,18 @@ def mma_rows_fit(head_size: int, rows: int) -> bool:
     return rows == MMA_ROWS[0] or rows * head_size <= MMA_ACC_BUDGET
 
 
-def mma_rows_for(head_size: int, rows_needed: int) -> int:
+#: Query rows per (sequence, KV head) up to which the warp split's 16-row workgroups serve them in chunks
+#: (:func:`mma_rows_for`): e.g. gpt-oss at mtp 4 (GQA 8 x 4 = 32 rows) as two 16-row chunks that read the
+#: same keys (the second from L2) instead of one 32-row workgroup of the column split.
+MMA_WARP_KV_MAX_ROWS = 32
+
+
+def mma_rows_for(head_size: int, rows_needed: int, warp_kv: bool = False) -> int:
     """The :data:`MMA_ROWS` bucket for ``rows_needed`` query rows per (sequence, KV head): the smallest
-    that holds them, else the largest that fits the budget (the rest in more chunks)."""
+    that holds them, else the largest that fits the budget (the rest in more chunks). ``warp_kv``: the
+    16-row spec takes the warp split (:func:`mma_warp_kv`); then 16 up to :data:`MMA_WARP_KV_MAX_ROWS`."""
+    if warp_kv and rows_needed <= MMA_WARP_KV_MAX_ROWS:
+        return MMA_ROWS[0]
     fitting = [r for r in MMA_ROWS if mma_rows_fit(head_size, r)]
     for r in fitting:
         if rows_needed <= r:
