@@ -363,21 +363,19 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
       for (int tile = 0; tile < num_tiles; ++tile) {
         const int t0 = first_tile + tile * KT;
         const int stage = tile & 1;
-        // Every read of the other stage (the previous tile's) done: the next tile's copies go there (one
-        // group; an empty one after the last tile), before this tile's are waited for, so that two tiles
-        // are in flight while a wavefront waits (issued after the wait, the next tile's copies left one
-        // tile in flight on a memory-bound loop). Then this tile's copies done (at most the next tile's
-        // group pending), and the second barrier publishes them.
-        if (tile > 0) __syncthreads();
+        // this tile's K and V copies done; the barrier publishes them and ends every read of the other
+        // stage (the previous tile's), where the next tile's copies go (one group; an empty one after
+        // the last tile). (Issuing them before this tile's wait, behind a second barrier, measured the
+        // same or slower on the H200: docs/results.md, 2026-11-29 11:28 UTC session, call 3.)
+        async_wait<0>();
+        __syncthreads();
         if (tile + 1 < num_tiles) {
           const int2* rows_next = s_rows + ((tile + 1) & 1) * KT;
           copy_tile(s_k_ring + (stage ^ 1) * KT * LDK, k_head, rows_next);
           copy_tile(s_v_ring + (stage ^ 1) * KT * LDK, v_head, rows_next);
         }
         async_commit();
-        async_wait<1>();
-        __syncthreads();
-        // where the keys of tile + 2 live (into this tile's buffer: every thread issued this tile's copies
+        // where the keys of tile + 2 live (into this tile's buffer: its copies were issued a tile ago,
         // before the barrier above; read one tile ahead into a register)
         if (tid < KT) s_rows[(tile & 1) * KT + tid] = at_next;
         at_next = locate(tile + 3);
