@@ -3,7 +3,7 @@ specialization, call its launcher.
 
 The call path reads metadata only (dtypes, shapes, strides, pointers, host ints): the forward's grid
 is ``spec.fwd_grid`` (``ceil(total_tokens / tile) x ceil(dim / channels per block)``, channel-first
-``ceil((total_tokens + line - 1) / tile)``, ``line`` the elements of 128 bytes) with ``total_tokens = x.shape[1]``, and the update's
+``ceil((total_tokens + vec - 1) / tile)``) with ``total_tokens = x.shape[1]``, and the update's
 ``batch x ceil(dim / 256)``; no device value is read on the host, so a call never synchronises and
 can be captured in a CUDA/HIP graph.
 
@@ -89,8 +89,8 @@ def run_fwd(call: FwdCall) -> None:
     Channel-last (vLLM's layout) needs them: ``x`` and ``out`` 16-byte aligned, ``dim`` and the
     token stride multiples of 16 bytes — else ValueError naming the tensor. Channel-first takes
     any alignment: each row is read in 16-byte vectors on 16-byte boundaries whatever its offset
-    (the tile is shifted per row to a 128-byte line) and written the same way when ``out`` starts as
-    far past 16 bytes as ``x`` (else element by element). Strides must be below 2^31 elements.
+    (the tile is shifted per row) and written the same way when ``out`` starts as far past 16
+    bytes as ``x`` (else element by element). Strides must be below 2^31 elements.
     """
     plan = call.checked.gpu_plan
     if plan is None:

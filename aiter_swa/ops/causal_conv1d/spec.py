@@ -62,18 +62,11 @@ def channels_per_block(dtype: str, layout: str, cf_rows: int = CF_ROWS[0]) -> in
     return NUM_THREADS // CF_LANES * cf_rows
 
 
-#: Channel-first: each row's tile starts on a line of this many bytes (``ConvSpec::CF_ALIGN``): a warp's
-#: 512 bytes are 4 whole 128-byte lines, not 5 partial ones (H200, docs/results.md, 2026-11-29 11:28 UTC
-#: session: rows 128-byte aligned by their length ran at 79% of copy against 77% with odd rows on 16-byte
-#: tiles).
-CF_LINE_BYTES = 128
-
-
 def tile_tokens(dtype: str, layout: str, cl_run: int = CL_RUNS[0]) -> int:
     """Tokens of one forward workgroup; mirrors ``ConvSpec::TILE_TOKENS``. Grid x is
-    ``ceil(total_tokens / this)`` channel-last and ``ceil((total_tokens + line - 1) / this)``
-    channel-first (``line`` = elements per 128 bytes: each row's tile is shifted back to a 128-byte
-    line of the row by up to ``line - 1`` tokens, ``ConvSpec::CF_ALIGN``)."""
+    ``ceil(total_tokens / this)`` channel-last and ``ceil((total_tokens + vec - 1) / this)``
+    channel-first (``vec`` = elements per 16 bytes: each row's tile is shifted back to its 16-byte
+    boundaries by up to ``vec - 1`` tokens)."""
     vec = VEC_BYTES // ELEMENT_BYTES[dtype]
     if layout == "channel_last":
         return NUM_THREADS // CL_CHANNEL_VECTORS * cl_run
@@ -83,7 +76,7 @@ def tile_tokens(dtype: str, layout: str, cl_run: int = CL_RUNS[0]) -> int:
 def fwd_grid(total_tokens: int, dim: int, dtype: str, layout: str, cl_run: int = CL_RUNS[0],
              cf_rows: int = CF_ROWS[0]) -> tuple:  # fmt: skip
     """The forward's grid ``(x, y)`` for ``x`` of ``total_tokens`` tokens and ``dim`` channels (``fwd_grid`` of kernel.h)."""
-    extra = 0 if layout == "channel_last" else CF_LINE_BYTES // ELEMENT_BYTES[dtype] - 1
+    extra = 0 if layout == "channel_last" else VEC_BYTES // ELEMENT_BYTES[dtype] - 1
     tile, ch = tile_tokens(dtype, layout, cl_run), channels_per_block(dtype, layout, cf_rows)
     return (-(-(total_tokens + extra) // tile), -(-dim // ch))
 

@@ -9,12 +9,10 @@
 // No thread hands data to another one but through the token flags of phase 0 (one LDS table, two
 // barriers), so every load of x is issued before the first barrier and its latency overlaps phase 0.
 //  loads:   channel-first, CF_LANES threads along a row, each one 16-byte vector of VEC tokens, in
-//           CF_ITERS rows (channels) apart by CF_ROWS: every row is read in 16-byte vectors on 128-byte
-//           lines whatever its offset (a row starting `o` elements past a 128-byte boundary covers
-//           tokens [tile_start - o, tile_start - o + TILE_TOKENS) in this block: the tile is shifted
-//           per row, by at most CF_ALIGN - 1 tokens, so that a warp's 512 bytes are 4 whole lines, not
-//           5 partial ones, and no line of x or out is split between two workgroups); vectors that run
-//           past the row's ends are read whole inside x's span (see the loads); the WIDTH - 1 inputs before a vector (its
+//           CF_ITERS rows (channels) apart by CF_ROWS: every row is read in 16-byte vectors on 16-byte
+//           boundaries whatever its offset (a row starting `o` elements past a 16-byte boundary
+//           covers tokens [tile_start - o, tile_start - o + TILE_TOKENS) in this block: the tile is
+//           shifted per row, by at most VEC - 1 tokens); the WIDTH - 1 inputs before a vector (its
 //           halo) come from a load of the previous vector's tail (its neighbour's vector: an L1/L2
 //           hit, no LDS hand-off). Channel-last, VEC channels x CL_RUN tokens per thread plus the
 //           WIDTH - 1 vectors before them (the host requires 16-byte aligned x and out, dim and the
@@ -75,8 +73,6 @@ struct ConvSpec {
   static constexpr int CF_ROWS = NUM_THREADS / CF_LANES;
   static constexpr int CF_ITERS = CF_ITERS_;
   static constexpr bool CF_FAST = CF_FAST_ && !CHANNEL_LAST_;
-  // channel-first: each row's tile starts on a 128-byte line of the row (see the top): elements per line
-  static constexpr int CF_ALIGN = CHANNEL_LAST_ ? 1 : 128 / int(sizeof(T_));
   // channel-last: CL_VECS channel vectors across a block, CL_RUNS runs of CL_RUN tokens
   static constexpr int CL_VECS = 32;
   static constexpr int CL_RUNS = NUM_THREADS / CL_VECS;
@@ -97,8 +93,8 @@ struct ConvSpec {
   static constexpr int TILE_TOKENS = CHANNEL_LAST ? CL_RUNS * CL_RUN : CF_LANES * VEC;  // per block (grid x)
   static constexpr int CHANNELS = CHANNEL_LAST ? CL_VECS * VEC : CF_ROWS * CF_ITERS;    // per block (grid y)
   // tokens before the tile whose flags phase 0 computes (channel-first rows shift the tile back by
-  // up to CF_ALIGN - 1 tokens)
-  static constexpr int PRE = CHANNEL_LAST ? 0 : CF_ALIGN;
+  // up to VEC - 1 tokens)
+  static constexpr int PRE = CHANNEL_LAST ? 0 : VEC;
   // token flags one thread reads: its vector's (channel-first) or its run's (channel-last)
   static constexpr int NFLAGS = CHANNEL_LAST ? CL_RUN : VEC;
   // channel-first 16-bit: the halo (STATE <= 3 elements) lies in the upper 8 bytes of the previous
@@ -143,10 +139,10 @@ struct UpdateParams {
 };
 
 // The forward's grid: x tiles of TILE_TOKENS tokens by groups of CHANNELS channels. Channel-first
-// rows shift their tile back by up to CF_ALIGN - 1 tokens (see the top): CF_ALIGN - 1 more tokens to cover.
+// rows shift their tile back by up to VEC - 1 tokens (see the top): VEC - 1 more tokens to cover.
 template <class S>
 inline dim3 fwd_grid(int total_tokens, int dim) {
-  const int64_t covered = int64_t(total_tokens) + (S::CHANNEL_LAST ? 0 : S::CF_ALIGN - 1);
+  const int64_t covered = int64_t(total_tokens) + (S::CHANNEL_LAST ? 0 : S::VEC - 1);
   return dim3(unsigned((covered + S::TILE_TOKENS - 1) / S::TILE_TOKENS),
               unsigned((dim + S::CHANNELS - 1) / S::CHANNELS));
 }
@@ -432,15 +428,15 @@ __global__ AITER_SWA_CONV_FWD_BOUNDS(S) void fwd_kernel(const FwdParams p) {
   if constexpr (!S::CHANNEL_LAST) {
     lane = tid % S::CF_LANES;
     row = tid / S::CF_LANES;
-    // x's offset from a 128-byte line in elements (x is element-aligned: a tensor of T)
-    const uint32_t x_off = uint32_t((reinterpret_cast<uintptr_t>(x) % (S::CF_ALIGN * sizeof(T))) / sizeof(T));
+    // x's offset from 16 bytes in elements (x is element-aligned: a tensor of T)
+    const uint32_t x_off = uint32_t((reinterpret_cast<uintptr_t>(x) % 16) / sizeof(T));
     // x's span in elements: from its first element to one past its last
     const int64_t x_span = int64_t(p.dim - 1) * p.x_stride_dim + p.total_tokens;
 #pragma unroll
     for (int j = 0; j < S::CF_ITERS; ++j) {
       const int c = c0 + row + j * S::CF_ROWS;
-      // this row's offset from a line (only the low bits of the product matter)
-      const int o = int((x_off + uint32_t(c) * uint32_t(p.x_stride_dim)) & uint32_t(S::CF_ALIGN - 1));
+      // this row's offset from 16 bytes (mod VEC: only the low bits of the product matter)
+      const int o = int((x_off + uint32_t(c) * uint32_t(p.x_stride_dim)) & uint32_t(VEC - 1));
       const int t = tile_start - o + lane * VEC;
       t0[j] = t;
       const T* xr = x + int64_t(c) * p.x_stride_dim;
