@@ -54,7 +54,8 @@ def kernel_runs(monkeypatch):
 def test_on_by_default_for_untested_archs_only(monkeypatch):
     assert selfcheck.enabled("gfx942") and selfcheck.enabled("gfx90a") and selfcheck.enabled("sm_80")
     assert not selfcheck.enabled("sm_90")
-    assert selfcheck.enabled("sm_90", "mma")  # the matrix-core kernel has run in the emulator only
+    assert not selfcheck.enabled("sm_90", "mma")  # the GPU tests have run the matrix-core kernel on sm_90
+    assert selfcheck.enabled("gfx942", "mma")  # ... and nowhere on AMD
     monkeypatch.setenv(selfcheck.ENV, "1")
     assert selfcheck.enabled("sm_90")
     monkeypatch.setenv(selfcheck.ENV, "off")

@@ -119,9 +119,18 @@ __device__ __forceinline__ int64_t first_needed_key(int L, int n, int w) {
 }
 
 // tanh(x) = 1 - 2 / (exp(2x) + 1) with the fast exponential and division: absolute error of a few
-// float32 ulps of 1 (what the capped logit c * tanh(x / c) needs: an absolute error c * 2^-22), +-1 at
-// +-inf, NaN for NaN. The library tanhf needed scalar registers that gfx90a did not have (spills).
-__device__ __forceinline__ float fast_tanh(float x) { return 1.f - __fdividef(2.f, fast_exp(2.f * x) + 1.f); }
+// float32 ulps of 1, +-1 at +-inf, NaN for NaN; below |x| = 1/16 the odd series x - x^3/3 + 2x^5/15
+// (relative error below 2^-27 there), since the capped logit c * tanh(x / c) needs a relative error:
+// a large cap makes x tiny, where 1 - 2 / (exp(2x) + 1) cancels to 0 (caps 1e6 to 3e38 gave uniform
+// weights: the H200 run of 2026-11-29, 11:28 UTC session, call 5). The library tanhf needed scalar
+// registers that gfx90a did not have (spills).
+__device__ __forceinline__ float fast_tanh(float x) {
+  if (fabsf(x) < 0.0625f) {
+    const float x2 = x * x;
+    return x * (1.f + x2 * (-1.f / 3.f + x2 * (2.f / 15.f)));
+  }
+  return 1.f - __fdividef(2.f, fast_exp(2.f * x) + 1.f);
+}
 
 // NVIDIA: with the specialization's minimum of resident workgroups per SM (HIP: threads only; its
 // second argument means waves per EU, and gfx90a/gfx942 must keep zero spills).
