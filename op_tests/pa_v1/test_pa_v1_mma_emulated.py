@@ -245,3 +245,16 @@ def test_emulated_head_sizes(emu, head_size, arch):
     m = make_mtp_case(num_seqs=2, mtp=2, num_heads=8, num_kv_heads=2, head_size=head_size, block_size=16,
                       context_lens=[150, 9], dtype=torch.float16, sliding_window=70, seed=head_size)  # fmt: skip
     _check(emu, m, arch)
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+@pytest.mark.parametrize("cap", [1e6, 1e30, 3.0e38, 2.0**-126])
+def test_emulated_soft_cap_extremes(emu, cap, arch):
+    """Finite caps at both ends of float32's range follow ``c * tanh(x / c)``: a large cap makes
+    ``x / c`` tiny, where ``1 - 2 / (exp(2x) + 1)`` cancels to 0 (uniform weights; the GPU tree's
+    failures of 2026-11-29, 11:28 UTC session, call 5): mma_kernel.h fast_tanh's series there."""
+    m = make_mtp_case(num_seqs=2, mtp=1, num_heads=8, num_kv_heads=2, head_size=64, block_size=16,
+                      context_lens=[200, 37], dtype=torch.bfloat16, sliding_window=100, logits_soft_cap=cap,
+                      scale=1.0, seed=3)  # fmt: skip
+    spec, _ = _check(emu, m, arch)
+    assert spec.soft_cap
