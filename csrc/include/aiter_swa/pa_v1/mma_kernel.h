@@ -42,6 +42,18 @@
 // with a wait for the tile's V group, barrier, (4). No registers hold K/V in flight (243 -> 122
 // registers at head 128 x 16 rows on sm_90, so 4 workgroups per SM instead of 2).
 //
+// Warp split (S::WARP_KV: the ring's targets, 16 rows, heads 64 and 128; spec.py mma_warp_kv). The
+// scheme above splits the head's columns over the warps, so every warp needs every key's weight: the
+// scores and weights go through shared memory and three barriers per tile. Instead, group kg of the
+// warps takes keys [16 kg, 16 kg + 16) of each tile (KV_GROUPS = KEY_TILE / 16 groups; the warps of a
+// group split the columns of O): it computes the slice's scores in two 8-key C tiles, masks them,
+// takes each row's maximum over the four lanes of the row (shuffles), rounds the weights and uses
+// them as the A fragment of P V straight from its registers (mma.h c_pair_to_a), with its own running
+// maximum and exp sum per row. One barrier per tile (the ring's wait, then the next tile's copies into
+// the other stage). After the loop the groups merge through the ring's buffers with the reduce's rule:
+// M = max m_g, L = sum l_g exp(m_g - M), O = sum O_g exp(m_g - M) (a group that saw no key weighs 0);
+// the write is the same as above.
+//
 // Metadata the kernel cannot trust (docs/design.md): context lengths are clamped to [0, max_context_len];
 // every block id of the partition's keys is checked before any K/V read (all chunks and KV heads check
 // the same ids) and a bad one makes the workgroup write NaN in all it would write.
@@ -92,7 +104,7 @@ struct MmaSpec {
   static constexpr int MIN_WORKGROUPS_PER_SM = MIN_WORKGROUPS_PER_SM_;
   // The warp split (spec.py mma_warp_kv): the key tile's 16-key slices go to groups of warps (KV_GROUPS
   // = KEY_TILE / 16 of them), each with its own online softmax in registers; the warps of a group split
-  // the head's columns (COLS each). See "Warp split" at the top.
+  // the head's columns (COLS each). See "Warp split" at the top of this file.
   static constexpr bool WARP_KV = WARP_KV_;
   static constexpr int KV_GROUPS = WARP_KV ? KEY_TILE / 16 : 1;
   static constexpr int COLS = HEAD_SIZE / (NUM_WARPS / KV_GROUPS);
@@ -342,10 +354,10 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
   for (int jj = 0; jj < O_TILES; ++jj) mma::zero(o[jj]);
 
   const int sr = tid / TPR, sub = tid % TPR;  // softmax: row sr, keys sub, sub + TPR, ...
-  // The warp split's softmax state: rows c_row(lane, 0) and c_row(lane, 2) (g and g + 8 of the m16n8k16
-  // C layout, mma.h), the running maximum and this lane's part of the exp sum (its keys only: the four
-  // lanes of a row add theirs after the loop)
   if constexpr (WKV) {
+    // The softmax state of the lane's rows c_row(lane, 0) and c_row(lane, 2) (g and g + 8 of the
+    // m16n8k16 C layout, mma.h): the running maximum and this lane's part of the exp sum (its keys
+    // only: the four lanes of a row add theirs after the loop)
     float m_run[2] = {-INFINITY, -INFINITY}, l_run[2] = {0.f, 0.f};
     const int kg = warp / WPG, cg = warp % WPG;
     const int rr[2] = {mma::c_row(lane, 0), mma::c_row(lane, 2)};
@@ -501,165 +513,163 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
       s_m[tid] = mm;
       s_l[tid] = ll;
     }
-  } else {
-    if (!bad && num_tiles > 0) {
-      vec8_t<TKV> kraw[VPT], vraw[VPT];  // register path: the next tile's K and V, in flight over this tile's math
+  } else if (!bad && num_tiles > 0) {
+    vec8_t<TKV> kraw[VPT], vraw[VPT];  // register path: the next tile's K and V, in flight over this tile's math
+    if constexpr (S::RING) {
+      // tile 0 into stage 0: K and V as two groups (waited for separately)
+      copy_tile(s_k_ring, k_head, s_rows);
+      async_commit();
+      copy_tile(s_v_ring, v_head, s_rows);
+      async_commit();
+    } else {
+      issue_tile(kraw, k_head, s_rows);
+      if constexpr (kPrefetchV) issue_tile(vraw, v_head, s_rows);
+    }
+    for (int tile = 0; tile < num_tiles; ++tile) {
+      const int t0 = first_tile + tile * KT;  // < hi: no overflow; keys t0 + r, compared as offsets
+      const int2* rows_next = s_rows + ((tile + 1) & 1) * KT;
+      const int2* rows_this = s_rows + (tile & 1) * KT;
+      const bool more = tile + 1 < num_tiles;
+      const int stage = tile & 1;
+      const uint16_t* const k_tile = S::RING ? s_k_ring + stage * KT * LDK : s_kv;
+      const uint16_t* const v_tile = S::RING ? s_v_ring + stage * KT * LDK : s_kv;
       if constexpr (S::RING) {
-        // tile 0 into stage 0: K and V as two groups (waited for separately)
-        copy_tile(s_k_ring, k_head, s_rows);
+        // (1) ring: this tile's K copies done (the thread's groups in flight: this tile's K and V; its V
+        // may stay in flight), the barrier publishes them and ends every read of the other stage (the
+        // previous tile's QK and PV): the next tile's K and V copies go there, one group each (empty
+        // groups after the last tile keep the counts of the waits the same)
+        async_wait<1>();
+        __syncthreads();
+        if (more) copy_tile(s_k_ring + (stage ^ 1) * KT * LDK, k_head, rows_next);
         async_commit();
-        copy_tile(s_v_ring, v_head, s_rows);
+        if (more) copy_tile(s_v_ring + (stage ^ 1) * KT * LDK, v_head, rows_next);
         async_commit();
       } else {
-        issue_tile(kraw, k_head, s_rows);
-        if constexpr (kPrefetchV) issue_tile(vraw, v_head, s_rows);
+        // (1) this tile's K into shared memory (waits for its loads); the next tile's K loads issued
+        store_tile(kraw);
+        if (more) issue_tile(kraw, k_head, rows_next);
+        __syncthreads();
       }
-      for (int tile = 0; tile < num_tiles; ++tile) {
-        const int t0 = first_tile + tile * KT;  // < hi: no overflow; keys t0 + r, compared as offsets
-        const int2* rows_next = s_rows + ((tile + 1) & 1) * KT;
-        const int2* rows_this = s_rows + (tile & 1) * KT;
-        const bool more = tile + 1 < num_tiles;
-        const int stage = tile & 1;
-        const uint16_t* const k_tile = S::RING ? s_k_ring + stage * KT * LDK : s_kv;
-        const uint16_t* const v_tile = S::RING ? s_v_ring + stage * KT * LDK : s_kv;
-        if constexpr (S::RING) {
-          // (1) ring: this tile's K copies done (the thread's groups in flight: this tile's K and V; its V
-          // may stay in flight), the barrier publishes them and ends every read of the other stage (the
-          // previous tile's QK and PV): the next tile's K and V copies go there, one group each (empty
-          // groups after the last tile keep the counts of the waits the same)
-          async_wait<1>();
-          __syncthreads();
-          if (more) copy_tile(s_k_ring + (stage ^ 1) * KT * LDK, k_head, rows_next);
-          async_commit();
-          if (more) copy_tile(s_v_ring + (stage ^ 1) * KT * LDK, v_head, rows_next);
-          async_commit();
-        } else {
-          // (1) this tile's K into shared memory (waits for its loads); the next tile's K loads issued
-          store_tile(kraw);
-          if (more) issue_tile(kraw, k_head, rows_next);
-          __syncthreads();
-        }
-        // (2) S = Q K^T: k-steps outer, the warp's jobs inner, so that its QK_PER_WARP accumulators are
-        // independent chains the matrix unit overlaps (one job after another was a chain of HS / 16
-        // dependent mma per job). NVIDIA: the k-steps partly unrolled (fully unrolled, 16 k-steps of
-        // fragments in flight took every register of sm_90 and spilled); AMD: fully unrolled (the loop
-        // control of partly unrolled loops took the last scalar registers of gfx90a/gfx942 and spilled).
-        {
-          mma::FragC acc[QK_PER_WARP];
-  #pragma unroll
-          for (int jj = 0; jj < QK_PER_WARP; ++jj) mma::zero(acc[jj]);
-  #if AITER_SWA_WAVEFRONT_SIZE == 64
-  #pragma unroll
-  #else
-  #pragma unroll 2
-  #endif
-          for (int ks = 0; ks < HS / mma::kK; ++ks) {
-  #pragma unroll
-            for (int jj = 0; jj < QK_PER_WARP; ++jj) {
-              const int job = warp + jj * NW;
-              if (QK_EVEN || job < QK_JOBS) {  // uniform across the wavefront
-                const int mt = job / (KT / mma::kN), nt = job % (KT / mma::kN);
-                mma::FragA a;
-                mma::FragB b;
-                mma::load_a(a, reinterpret_cast<const TQ*>(s_q) + mt * mma::kM * LDQ + ks * mma::kK, LDQ, lane);
-                mma::load_b_nk(b, reinterpret_cast<const TQ*>(k_tile) + nt * mma::kN * LDK + ks * mma::kK, LDK, lane);
-                mma::mma<TQ>(acc[jj], a, b);
-              }
-            }
-          }
-  #pragma unroll
+      // (2) S = Q K^T: k-steps outer, the warp's jobs inner, so that its QK_PER_WARP accumulators are
+      // independent chains the matrix unit overlaps (one job after another was a chain of HS / 16
+      // dependent mma per job). NVIDIA: the k-steps partly unrolled (fully unrolled, 16 k-steps of
+      // fragments in flight took every register of sm_90 and spilled); AMD: fully unrolled (the loop
+      // control of partly unrolled loops took the last scalar registers of gfx90a/gfx942 and spilled).
+      {
+        mma::FragC acc[QK_PER_WARP];
+#pragma unroll
+        for (int jj = 0; jj < QK_PER_WARP; ++jj) mma::zero(acc[jj]);
+#if AITER_SWA_WAVEFRONT_SIZE == 64
+#pragma unroll
+#else
+#pragma unroll 2
+#endif
+        for (int ks = 0; ks < HS / mma::kK; ++ks) {
+#pragma unroll
           for (int jj = 0; jj < QK_PER_WARP; ++jj) {
             const int job = warp + jj * NW;
-            if (!QK_EVEN && job >= QK_JOBS) continue;
-            const int mt = job / (KT / mma::kN), nt = job % (KT / mma::kN);
-  #pragma unroll
-            for (int e = 0; e < mma::kCElems; ++e)
-              s_s[(mt * mma::kM + mma::c_row(lane, e)) * KT + nt * mma::kN + mma::c_col(lane, e)] = acc[jj].c[e];
+            if (QK_EVEN || job < QK_JOBS) {  // uniform across the wavefront
+              const int mt = job / (KT / mma::kN), nt = job % (KT / mma::kN);
+              mma::FragA a;
+              mma::FragB b;
+              mma::load_a(a, reinterpret_cast<const TQ*>(s_q) + mt * mma::kM * LDQ + ks * mma::kK, LDQ, lane);
+              mma::load_b_nk(b, reinterpret_cast<const TQ*>(k_tile) + nt * mma::kN * LDK + ks * mma::kK, LDK, lane);
+              mma::mma<TQ>(acc[jj], a, b);
+            }
           }
         }
-        __syncthreads();
-        // (3) online softmax of the tile; this tile's V into shared memory (every read of its K is done);
-        // the next tile's V loads issued (or, without kPrefetchV, this tile's before the softmax)
-        if constexpr (!S::RING && !kPrefetchV) issue_tile(vraw, v_head, rows_this);
-        {
-          const int klo = s_lo[sr] - t0, khi = s_hi[sr] - t0;  // attended keys of the row, as tile offsets
-          const float slope = s_slope[sr];
-          const int rel0 = t0 - s_pos[sr];  // key t0's distance to the row's position
-          float x[KT / TPR];
-          float mx = -INFINITY;
-  #pragma unroll
-          for (int c = 0; c < KT / TPR; ++c) {
-            const int k = sub + c * TPR;
-            float v = s_s[sr * KT + k] * q_mul;
-            if constexpr (S::ALIBI_ENABLED) v += slope * float(rel0 + k);
-            if constexpr (S::SOFT_CAP_ENABLED) v = p.soft_cap * fast_tanh(v * p.inv_soft_cap);
-            if (k < klo || k >= khi) v = -INFINITY;  // window, causal and context masks: zero weight
-            x[c] = v;
-            mx = fmaxf(mx, v);
-          }
-          const float m_old = s_m[sr];
-  #pragma unroll
-          for (int off = 1; off < TPR; off *= 2) mx = fmaxf(mx, shfl_xor(mx, off));
-          const float m_new = fmaxf(m_old, mx);
-          const float ref = m_new == -INFINITY ? 0.f : m_new;  // a row with no key yet: exp(-inf) = 0
-          float sum = 0.f;
-  #pragma unroll
-          for (int c = 0; c < KT / TPR; ++c) {
-            TQ pr;
-            from_float(fast_exp(x[c] - ref), &pr);
-            sum += to_float(pr);  // the weights the product uses
-            s_p[sr * LDP + sub + c * TPR] = pr.bits;
-          }
-  #pragma unroll
-          for (int off = 1; off < TPR; off *= 2) sum += shfl_xor(sum, off);
-          if (sub == 0) {
-            const float alpha = fast_exp(m_old - ref);
-            s_m[sr] = m_new;
-            s_l[sr] = s_l[sr] * alpha + sum;
-            s_alpha[sr] = alpha;
-          }
+#pragma unroll
+        for (int jj = 0; jj < QK_PER_WARP; ++jj) {
+          const int job = warp + jj * NW;
+          if (!QK_EVEN && job >= QK_JOBS) continue;
+          const int mt = job / (KT / mma::kN), nt = job % (KT / mma::kN);
+#pragma unroll
+          for (int e = 0; e < mma::kCElems; ++e)
+            s_s[(mt * mma::kM + mma::c_row(lane, e)) * KT + nt * mma::kN + mma::c_col(lane, e)] = acc[jj].c[e];
         }
-        if constexpr (S::RING) {
-          async_wait<2>();  // this tile's V (in flight after it: the next tile's K and V)
-        } else {
-          store_tile(vraw);
-          if (kPrefetchV && more) issue_tile(vraw, v_head, rows_next);
+      }
+      __syncthreads();
+      // (3) online softmax of the tile; this tile's V into shared memory (every read of its K is done);
+      // the next tile's V loads issued (or, without kPrefetchV, this tile's before the softmax)
+      if constexpr (!S::RING && !kPrefetchV) issue_tile(vraw, v_head, rows_this);
+      {
+        const int klo = s_lo[sr] - t0, khi = s_hi[sr] - t0;  // attended keys of the row, as tile offsets
+        const float slope = s_slope[sr];
+        const int rel0 = t0 - s_pos[sr];  // key t0's distance to the row's position
+        float x[KT / TPR];
+        float mx = -INFINITY;
+#pragma unroll
+        for (int c = 0; c < KT / TPR; ++c) {
+          const int k = sub + c * TPR;
+          float v = s_s[sr * KT + k] * q_mul;
+          if constexpr (S::ALIBI_ENABLED) v += slope * float(rel0 + k);
+          if constexpr (S::SOFT_CAP_ENABLED) v = p.soft_cap * fast_tanh(v * p.inv_soft_cap);
+          if (k < klo || k >= khi) v = -INFINITY;  // window, causal and context masks: zero weight
+          x[c] = v;
+          mx = fmaxf(mx, v);
         }
-        __syncthreads();
-        // where the keys of tile + 2 live (into this tile's buffer: every read of it is done; read one
-        // tile ahead into a register)
-        if (tid < KT) s_rows[(tile & 1) * KT + tid] = at_next;
-        at_next = locate(tile + 3);
-        // (4) O = O * alpha + P V: k-steps outer, the warp's PV_PER_WARP accumulators inner (independent
-        // chains, as (2))
-  #pragma unroll
+        const float m_old = s_m[sr];
+#pragma unroll
+        for (int off = 1; off < TPR; off *= 2) mx = fmaxf(mx, shfl_xor(mx, off));
+        const float m_new = fmaxf(m_old, mx);
+        const float ref = m_new == -INFINITY ? 0.f : m_new;  // a row with no key yet: exp(-inf) = 0
+        float sum = 0.f;
+#pragma unroll
+        for (int c = 0; c < KT / TPR; ++c) {
+          TQ pr;
+          from_float(fast_exp(x[c] - ref), &pr);
+          sum += to_float(pr);  // the weights the product uses
+          s_p[sr * LDP + sub + c * TPR] = pr.bits;
+        }
+#pragma unroll
+        for (int off = 1; off < TPR; off *= 2) sum += shfl_xor(sum, off);
+        if (sub == 0) {
+          const float alpha = fast_exp(m_old - ref);
+          s_m[sr] = m_new;
+          s_l[sr] = s_l[sr] * alpha + sum;
+          s_alpha[sr] = alpha;
+        }
+      }
+      if constexpr (S::RING) {
+        async_wait<2>();  // this tile's V (in flight after it: the next tile's K and V)
+      } else {
+        store_tile(vraw);
+        if (kPrefetchV && more) issue_tile(vraw, v_head, rows_next);
+      }
+      __syncthreads();
+      // where the keys of tile + 2 live (into this tile's buffer: every read of it is done; read one
+      // tile ahead into a register)
+      if (tid < KT) s_rows[(tile & 1) * KT + tid] = at_next;
+      at_next = locate(tile + 3);
+      // (4) O = O * alpha + P V: k-steps outer, the warp's PV_PER_WARP accumulators inner (independent
+      // chains, as (2))
+#pragma unroll
+      for (int jj = 0; jj < PV_PER_WARP; ++jj) {
+        const int job = warp + jj * NW;
+        if (PV_EVEN || job < PV_JOBS) {
+          const int mt = job / (HS / mma::kN);
+#pragma unroll
+          for (int e = 0; e < mma::kCElems; ++e) o[jj].c[e] *= s_alpha[mt * mma::kM + mma::c_row(lane, e)];
+        }
+      }
+#pragma unroll
+      for (int ks = 0; ks < KT / mma::kK; ++ks) {
+#pragma unroll
         for (int jj = 0; jj < PV_PER_WARP; ++jj) {
           const int job = warp + jj * NW;
           if (PV_EVEN || job < PV_JOBS) {
-            const int mt = job / (HS / mma::kN);
-  #pragma unroll
-            for (int e = 0; e < mma::kCElems; ++e) o[jj].c[e] *= s_alpha[mt * mma::kM + mma::c_row(lane, e)];
+            const int mt = job / (HS / mma::kN), nt = job % (HS / mma::kN);
+            mma::FragA a;
+            mma::FragB b;
+            mma::load_a(a, reinterpret_cast<const TQ*>(s_p) + mt * mma::kM * LDP + ks * mma::kK, LDP, lane);
+            mma::load_b_kn(b, reinterpret_cast<const TQ*>(v_tile) + ks * mma::kK * LDK + nt * mma::kN, LDK, lane);
+            mma::mma<TQ>(o[jj], a, b);
           }
         }
-  #pragma unroll
-        for (int ks = 0; ks < KT / mma::kK; ++ks) {
-  #pragma unroll
-          for (int jj = 0; jj < PV_PER_WARP; ++jj) {
-            const int job = warp + jj * NW;
-            if (PV_EVEN || job < PV_JOBS) {
-              const int mt = job / (HS / mma::kN), nt = job % (HS / mma::kN);
-              mma::FragA a;
-              mma::FragB b;
-              mma::load_a(a, reinterpret_cast<const TQ*>(s_p) + mt * mma::kM * LDP + ks * mma::kK, LDP, lane);
-              mma::load_b_kn(b, reinterpret_cast<const TQ*>(v_tile) + ks * mma::kK * LDK + nt * mma::kN, LDK, lane);
-              mma::mma<TQ>(o[jj], a, b);
-            }
-          }
-        }
-        // PV's reads of s_kv and s_p before the next tile's stores (ring: the next tile's first barrier
-        // precedes every write of this tile's stage and of s_p)
-        if constexpr (!S::RING) __syncthreads();
       }
+      // PV's reads of s_kv and s_p before the next tile's stores (ring: the next tile's first barrier
+      // precedes every write of this tile's stage and of s_p)
+      if constexpr (!S::RING) __syncthreads();
     }
   }
   __syncthreads();
