@@ -78,9 +78,10 @@ def mma_ring(arch: str, q_dtype: str, kv_dtype: str, head_size: int, rows: int) 
     :data:`MMA_RING_MIN_HEAD_SIZE` or ``head_size * rows`` in (64 x 16, 64 x 32] (e.g. head 64 with 32
     rows, gpt-oss at mtp 4: the register path holds 2 workgroups per SM there, the ring 4; 64 x 64
     spilled 4 bytes with the ring), and the ring's four tile buffers fitting :data:`MMA_SMEM_LIMIT` with
-    16-key tiles (not head size 512). Else (AMD, fp8 KV, older NVIDIA, head 64 and smaller with 16
-    rows, head 512) the register prefetch: the tile's K and V loaded into registers one tile ahead,
-    stored (fp8: converted) into one shared buffer."""
+    16-key tiles (not head size 512); and every spec of the warp split (:func:`mma_warp_kv`: 16 rows,
+    heads 64 and 128). Else (AMD, fp8 KV, older NVIDIA; head 32 with 16 or 32 rows, heads 64 to 96
+    with more rows than that, head 512) the register prefetch: the tile's K and V loaded into
+    registers one tile ahead, stored (fp8: converted) into one shared buffer."""
     if mma_warp_kv(arch, q_dtype, kv_dtype, head_size, rows):
         return True
     return (_cp_async(arch, q_dtype, kv_dtype)
@@ -135,7 +136,7 @@ def mma_key_tile(head_size: int, rows: int, ring: bool = False, warp_kv: bool = 
     raise ValueError(f"no key tile fits head_size {head_size} with {rows} rows (ring {ring})")
 
 
-def mma_workgroups_per_sm(head_size: int, rows: int, ring: bool, warp_kv: bool = False) -> int:
+def mma_workgroups_per_sm(head_size: int, rows: int, ring: bool) -> int:
     """NVIDIA: resident workgroups per SM the matrix-core kernel's registers must allow (its
     ``__launch_bounds__`` second argument ``MIN_WORKGROUPS_PER_SM``: 65536 registers per SM / (128
     threads x registers)); the split (gpu.mma_split, split.h) counts that many per SM as one wave.
@@ -145,7 +146,7 @@ def mma_workgroups_per_sm(head_size: int, rows: int, ring: bool, warp_kv: bool =
     64 x 32 119-123, head 32 x 64 124-128, heads 80 / 96 x 16 97-118, zero spills; 5 spilled 8-88 bytes
     at head 128 and 256; head 64 x 64 spilled 4 bytes at 4, hence its register path). Shared memory
     allows 5 of any spec (at most 44 KiB + 1 KiB each of the SM's 228 KiB)."""
-    if ring or warp_kv:
+    if ring:  # the warp split's specs too (they take the ring): 118-128 registers, zero spills
         return 4
     return 4 if head_size * rows <= 64 * 16 else 2
 
@@ -377,7 +378,7 @@ class PaV1Spec(KernelSpec):
         (the launch bound), AMD :data:`MMA_TARGET_WORKGROUPS_PER_CU`."""
         if not self.arch.startswith("sm_"):
             return MMA_TARGET_WORKGROUPS_PER_CU
-        return mma_workgroups_per_sm(self.head_size, self.mma_rows, self.mma_ring, self.mma_warp_kv)
+        return mma_workgroups_per_sm(self.head_size, self.mma_rows, self.mma_ring)
 
     def name_parts(self) -> list:
         """e.g. ``bf16 hs128 g8 swa`` (``kv<dtype>`` / ``o<dtype>`` only where they differ from the query's)."""
@@ -399,8 +400,8 @@ class PaV1Spec(KernelSpec):
             "key_tile": self.key_tile,
             "mma_ring": self.mma_ring,
             "mma_warp_kv": self.mma_warp_kv,
-            "mma_min_workgroups_per_sm": mma_workgroups_per_sm(self.head_size, self.mma_rows, self.mma_ring,
-                                                               self.mma_warp_kv) if self.mma_rows else 0,
+            "mma_min_workgroups_per_sm": mma_workgroups_per_sm(self.head_size, self.mma_rows, self.mma_ring)
+            if self.mma_rows else 0,
             "num_threads": NUM_THREADS,
             "mma_target_per_cu": self.mma_workgroups_per_cu if self.mma_rows else MMA_TARGET_WORKGROUPS_PER_CU,
             "mma_min_wave_fill": repr(float(MMA_MIN_WAVE_FILL)),
