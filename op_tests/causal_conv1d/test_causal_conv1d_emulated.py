@@ -22,8 +22,9 @@ from pathlib import Path
 import pytest
 import torch
 
+from aiter_swa.ops.causal_conv1d import spec as conv_spec
 from aiter_swa.ops.causal_conv1d.call import validate_fwd, validate_update
-from testlib.causal_conv1d import (DTYPES, assert_fwd_matches, assert_states, make_fwd_case, make_update_case,
+from testlib.causal_conv1d import (DTYPES, assert_fwd_matches, assert_states, bits, make_fwd_case, make_update_case,
                                    shifted_by_one_element, strided_weight_offset_bias)  # fmt: skip
 
 HERE = Path(__file__).parent
@@ -51,6 +52,8 @@ def emu(tmp_path_factory):
     lib.emu_fwd.argtypes = [ctypes.c_int] * 4 + [ctypes.c_void_p] * 8 + [ctypes.c_int] * 13
     lib.emu_update.argtypes = [ctypes.c_int] * 3 + [ctypes.c_void_p] * 6 + [ctypes.c_int] * 4 + [ctypes.c_int64] * 12
     lib.emu_misaligned_and_reset.restype = ctypes.c_long
+    lib.emu_last_fwd.argtypes = [ctypes.POINTER(ctypes.c_uint)]
+    lib.emu_last_fwd.restype = ctypes.c_int
     return lib
 
 
@@ -60,8 +63,11 @@ def _p(t):
 
 #: emu_fwd's ``tuned`` codes (emulator/emu.cpp) of the spec's tuning variants, by the benchmark's
 #: ``--variants`` spelling; 1 is bf16 w4 SiLU only, 2-4 (channel-first) any dtype with w4 SiLU.
-TUNED = {"cl_run=8": 1, "cf_rows=8": 1, "cf_rows=2": 2, "cf_fast=0": 3, "cf_fast=0,cf_rows=2": 4}
-CF_VARIANTS = ["cf_rows=2", "cf_fast=0", "cf_fast=0,cf_rows=2"]
+TUNED = {"cl_run=8": 1, "cf_rows=8": 1, "cf_rows=2": 2, "cf_fast=0": 3, "cf_fast=0,cf_rows=2": 4, "walk=1": 5}
+CF_VARIANTS = ["cf_rows=2", "cf_fast=0", "cf_fast=0,cf_rows=2", "walk=1"]
+#: the kernel each test below runs: the op's (default) and the walking variant (walk=1: every dtype,
+#: width, activation and layout; its outputs and states also compared bit for bit with the default's)
+KERNELS = ["default", "walk=1"]
 
 
 def emu_fwd(lib, case, out, tuned=0):
@@ -75,67 +81,94 @@ def emu_fwd(lib, case, out, tuned=0):
                 _p(c.has_initial_state), d.num_seqs, d.dim, d.total_tokens, c.pad_slot_id, d.num_cache_lines,
                 c.x.stride(0), c.x.stride(1), sw[0], sw[1], *ss, int(tuned))  # fmt: skip
     assert lib.emu_misaligned_and_reset() == 0, "a 16-byte access off a 16-byte boundary (a GPU faults)"
+    _assert_ran(lib, c, tuned)
+
+
+def _assert_ran(lib, c, tuned):
+    """The emulator ran fwd_kernel_walk exactly for walk=1, on spec.fwd_grid's grid (the host's mirror)."""
+    grid = (ctypes.c_uint * 2)()
+    walk = int(tuned == TUNED["walk=1"])
+    ran = lib.emu_last_fwd(grid)
+    d = c.dims
+    if d.total_tokens == 0 or d.dim == 0 or d.num_seqs == 0:
+        return
+    if tuned in (0, TUNED["walk=1"]):
+        assert ran == walk, f"the emulator ran {'fwd_kernel_walk' if ran == 1 else 'fwd_kernel'}, expected walk={walk}"
+        dt = {torch.float16: "fp16", torch.bfloat16: "bf16", torch.float32: "fp32"}[c.x.dtype]
+        want = conv_spec.fwd_grid(d.total_tokens, d.dim, dt, d.layout, walk=walk)
+        assert tuple(grid) == want, f"kernel grid {tuple(grid)}, spec.fwd_grid {want}"
+    else:
+        assert ran == 0
+
+
+def run_and_check(lib, case, kernel, what, make_out=None):
+    """The forward on the emulator with ``kernel`` (``KERNELS``), checked against the float64 reference;
+    walk=1 also bit for bit against the default kernel's outputs and states (the same math order)."""
+    make_out = make_out or case.new_out
+    before = case.conv_states.clone()
+    ref = case.reference()
+    out = make_out()
+    emu_fwd(lib, case, out)
+    assert_fwd_matches(case, out, before, ref, what)
+    if kernel == "default":
+        return
+    default_out, default_states = out, case.conv_states.clone()
+    case.conv_states.copy_(before)
+    out = make_out()
+    emu_fwd(lib, case, out, tuned=TUNED[kernel])
+    assert_fwd_matches(case, out, before, ref, f"{what} {kernel}")
+    assert torch.equal(bits(out), bits(default_out)), f"{what}: {kernel} wrote other bits than the default kernel"
+    assert torch.equal(bits(case.conv_states), bits(default_states)), f"{what}: {kernel}: other states than the default"
 
 
 GRID = list(itertools.product(("fp32", "bf16", "fp16"), (2, 3, 4), ("channel_first", "channel_last"), ("silu", None)))
 
 
+@pytest.mark.parametrize("kernel", KERNELS)
 @pytest.mark.parametrize("params", GRID, ids=[f"{d}-w{w}-{'cl' if l == 'channel_last' else 'cf'}-{a or 'none'}" for d, w, l, a in GRID])
-def test_emulated_fwd(emu, params):
+def test_emulated_fwd(emu, params, kernel):
     dt, width, layout, act = params
     # 0, 1, < width, long sequences, a pad; 141 tokens: three tiles, the last one partial
     case = make_fwd_case([0, 1, 2, 3, 5, 70, 1, 17, 40], dim=72, width=width, dtype=DTYPES[dt], layout=layout,
                          activation=act, bias=width != 3, initial=[True, False, True, True, False, True, True, False, True],
                          pads=(3,), extra_tokens=2, seed=width)  # fmt: skip
-    before = case.conv_states.clone()
-    ref = case.reference()
-    out = case.new_out()
-    emu_fwd(emu, case, out)
-    assert_fwd_matches(case, out, before, ref, f"emulated {params}")
+    run_and_check(emu, case, kernel, f"emulated {params}")
 
 
+@pytest.mark.parametrize("kernel", KERNELS)
 @pytest.mark.parametrize("layout", ["channel_first", "channel_last"])
-def test_emulated_fwd_short_sequences_across_tiles(emu, layout):
+def test_emulated_fwd_short_sequences_across_tiles(emu, layout, kernel):
     g = torch.Generator().manual_seed(3)
     lens = torch.randint(0, 4, (90,), generator=g).tolist()
     case = make_fwd_case(lens, dim=40, width=4, layout=layout, initial=True, pads=(5, 77), seed=4)
-    before = case.conv_states.clone()
-    ref = case.reference()
-    out = case.new_out()
-    emu_fwd(emu, case, out)
-    assert_fwd_matches(case, out, before, ref, "short sequences")
+    run_and_check(emu, case, kernel, "short sequences")
 
 
+@pytest.mark.parametrize("kernel", KERNELS)
 @pytest.mark.parametrize("strided", [False, True], ids=["contiguous", "strided_weight"])
 @pytest.mark.parametrize("layout", ["channel_first", "channel_last"])
-def test_emulated_fwd_several_channel_groups(emu, layout, strided):
+def test_emulated_fwd_several_channel_groups(emu, layout, strided, kernel):
     """dim 264: several channel groups (the last partial); taps and bias by vector or scalar loads."""
     case = make_fwd_case([70, 3, 1, 60], dim=264, width=4, dtype=torch.bfloat16, layout=layout,
                          initial=[True, False, True, True], pads=(2,), seed=13)  # fmt: skip
     if strided:
         case = strided_weight_offset_bias(case)
-    before = case.conv_states.clone()
-    ref = case.reference()
-    out = case.new_out()
-    emu_fwd(emu, case, out)
-    assert_fwd_matches(case, out, before, ref, f"emulated dim 264 {layout} strided={strided}")
+    run_and_check(emu, case, kernel, f"emulated dim 264 {layout} strided={strided}")
 
 
+@pytest.mark.parametrize("kernel", KERNELS)
 @pytest.mark.parametrize("dt", ["bf16", "fp32"])
-def test_emulated_fwd_channel_first_unaligned_rows(emu, dt):
+def test_emulated_fwd_channel_first_unaligned_rows(emu, dt, kernel):
     """Channel-first x and out starting one element off 16 bytes, 131 tokens a row (each row at
     another offset from 16 bytes): aligned 16-byte vectors, no 16-byte access off its boundary."""
     case = make_fwd_case([60, 1, 2, 68], dim=40, width=4, dtype=DTYPES[dt], layout="channel_first",
                          initial=[True, False, True, True], seed=17)  # fmt: skip
     case.x = shifted_by_one_element(case.x)
-    before = case.conv_states.clone()
-    ref = case.reference()
-    out = shifted_by_one_element(case.new_out())
-    emu_fwd(emu, case, out)
-    assert_fwd_matches(case, out, before, ref, f"emulated unaligned rows {dt}")
+    run_and_check(emu, case, kernel, f"emulated unaligned rows {dt}", lambda: shifted_by_one_element(case.new_out()))
 
 
-@pytest.mark.parametrize("layout,variant", [("channel_last", "cl_run=8"), ("channel_first", "cf_rows=8")]
+@pytest.mark.parametrize("layout,variant", [("channel_last", "cl_run=8"), ("channel_first", "cf_rows=8"),
+                                            ("channel_last", "walk=1")]
                          + [("channel_first", v) for v in CF_VARIANTS])  # fmt: skip
 def test_emulated_fwd_tuning_variant(emu, layout, variant):
     """The benchmark's tuning variants (8 tokens per thread channel-last; channel-first 8 or 2 rows,
@@ -190,7 +223,8 @@ def test_emulated_fwd_channel_first_variants_long(emu, dt, variant):
     assert_fwd_matches(case, out, before, ref, f"emulated {variant} {dt} long")
 
 
-def test_emulated_fwd_channel_first_out_offset_differs(emu):
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_emulated_fwd_channel_first_out_offset_differs(emu, kernel):
     """Channel-first x one element off 16 bytes, out on 16 bytes: x read by aligned vectors, out
     written element by element (its rows' offsets differ from x's)."""
     case = make_fwd_case([60, 1, 2, 68], dim=40, width=4, layout="channel_first", initial=[True, False, True, True],
@@ -202,6 +236,12 @@ def test_emulated_fwd_channel_first_out_offset_differs(emu):
     assert out.data_ptr() % 16 == 0 and case.x.data_ptr() % 16 != 0
     emu_fwd(emu, case, out)
     assert_fwd_matches(case, out, before, ref, "emulated out offset differs")
+    if kernel != "default":
+        case.conv_states.copy_(before)
+        walk_out = case.new_out()
+        emu_fwd(emu, case, walk_out, tuned=TUNED[kernel])
+        assert_fwd_matches(case, walk_out, before, ref, f"emulated out offset differs {kernel}")
+        assert torch.equal(bits(walk_out), bits(out))
 
 
 @pytest.mark.parametrize("seqlen", [None, 3])
@@ -272,3 +312,21 @@ def test_emulated_fwd_channel_first_variants_under_asan(asan_emu):
 def test_emulated_fwd_under_asan_at_the_benchmark_shape(asan_emu, layout):
     """bench_causal_conv1d.py's long prefill exactly: lens 4096, 2048, 1024, 1, 1, 1, dim 8192."""
     _run_asan(asan_emu, [4096, 2048, 1024, 1, 1, 1], 8192, layout, "0,1")
+
+
+@pytest.mark.parametrize("layout", ["channel_first", "channel_last"])
+@pytest.mark.parametrize("dt", ["bf16", "fp32"])
+def test_emulated_fwd_walk_across_segments(emu, layout, dt):
+    """walk=1 over several workgroup segments (channel-first: 4096 tokens, sequences across segment and
+    chunk boundaries, one starting on the second segment's first token, one just before it, x and out
+    one element off 16 bytes; channel-last: 128-token workgroups of 16-token groups), dim 264 with a
+    strided weight and offset bias: the reference, and bit for bit the default kernel."""
+    lens = [4094, 2, 1, 700, 0, 3, 301]  # starts 0, 4094, 4096, 4097, 4797, 4797, 4800
+    case = make_fwd_case(lens, dim=264 if layout == "channel_last" else 24, width=4, dtype=DTYPES[dt], layout=layout,
+                         initial=[True, False, True, True, False, True, False], pads=(5,), extra_tokens=3, seed=23)  # fmt: skip
+    case = strided_weight_offset_bias(case)
+    make_out = case.new_out
+    if layout == "channel_first":
+        case.x = shifted_by_one_element(case.x)
+        make_out = lambda: shifted_by_one_element(case.new_out())  # noqa: E731
+    run_and_check(emu, case, "walk=1", f"walk across segments {layout} {dt}", make_out)

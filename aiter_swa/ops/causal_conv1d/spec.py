@@ -52,32 +52,45 @@ CF_ROWS = (4, 2, 8)
 #: SiLU, the benchmark's long prefill): 75.0% of the copy bandwidth against 71.2% with 0 (and 75.0 /
 #: 70.9 the session before); both write the same bits (test_causal_conv1d_gpu.py).
 CF_FAST = (1, 0)
+#: Forward kernel shape (``walk``, 0 = off, the default; both layouts): 1 launches ``fwd_kernel_walk``
+#: of kernel.h instead of the one-tile-per-workgroup ``fwd_kernel``: each 32-lane group walks one
+#: channel-first row over ``WALK_CF_TOKENS`` tokens in chunks of ``32 * vec`` tokens (or, channel-last,
+#: ``32 * vec`` channels over ``WALK_CL_TOKENS`` tokens), the halo carried in registers, no phase-0
+#: table and the next loads in flight during the math (``ConvSpec::WALK``). A tuning variant until the
+#: GPU measures it (docs/design.md).
+WALK = (0, 1)
+#: Tokens of one walk workgroup's segment: channel-first (each of its 8 row groups walks the whole
+#: segment of its row), channel-last (8 groups of ``WALK_CL_GROUP_TOKENS`` tokens).
+WALK_CF_TOKENS = 4096
+WALK_CL_GROUP_TOKENS = 16
 
 
-def channels_per_block(dtype: str, layout: str, cf_rows: int = CF_ROWS[0]) -> int:
+def channels_per_block(dtype: str, layout: str, cf_rows: int = CF_ROWS[0], walk: int = WALK[0]) -> int:
     """Channels of one forward workgroup (grid y = ceil(dim / this)); mirrors ``ConvSpec::CHANNELS``."""
     vec = VEC_BYTES // ELEMENT_BYTES[dtype]
     if layout == "channel_last":
         return CL_CHANNEL_VECTORS * vec
-    return NUM_THREADS // CF_LANES * cf_rows
+    return NUM_THREADS // CF_LANES * (1 if walk else cf_rows)
 
 
-def tile_tokens(dtype: str, layout: str, cl_run: int = CL_RUNS[0]) -> int:
+def tile_tokens(dtype: str, layout: str, cl_run: int = CL_RUNS[0], walk: int = WALK[0]) -> int:
     """Tokens of one forward workgroup; mirrors ``ConvSpec::TILE_TOKENS``. Grid x is
     ``ceil(total_tokens / this)`` channel-last and ``ceil((total_tokens + vec - 1) / this)``
     channel-first (``vec`` = elements per 16 bytes: each row's tile is shifted back to its 16-byte
     boundaries by up to ``vec - 1`` tokens)."""
     vec = VEC_BYTES // ELEMENT_BYTES[dtype]
+    if walk:
+        return NUM_THREADS // CL_CHANNEL_VECTORS * WALK_CL_GROUP_TOKENS if layout == "channel_last" else WALK_CF_TOKENS
     if layout == "channel_last":
         return NUM_THREADS // CL_CHANNEL_VECTORS * cl_run
     return CF_LANES * vec
 
 
 def fwd_grid(total_tokens: int, dim: int, dtype: str, layout: str, cl_run: int = CL_RUNS[0],
-             cf_rows: int = CF_ROWS[0]) -> tuple:  # fmt: skip
+             cf_rows: int = CF_ROWS[0], walk: int = WALK[0]) -> tuple:  # fmt: skip
     """The forward's grid ``(x, y)`` for ``x`` of ``total_tokens`` tokens and ``dim`` channels (``fwd_grid`` of kernel.h)."""
     extra = 0 if layout == "channel_last" else VEC_BYTES // ELEMENT_BYTES[dtype] - 1
-    tile, ch = tile_tokens(dtype, layout, cl_run), channels_per_block(dtype, layout, cf_rows)
+    tile, ch = tile_tokens(dtype, layout, cl_run, walk), channels_per_block(dtype, layout, cf_rows, walk)
     return (-(-(total_tokens + extra) // tile), -(-dim // ch))
 
 
@@ -151,6 +164,7 @@ class CausalConv1dSpec(KernelSpec):
         cf_rows: rows (channels) per thread of the channel-first forward (``CF_ROWS``; 4 unless benchmarking).
         cf_fast: 1 for the channel-first forward's grouped phase 0 and LDS taps (``CF_FAST``; 1 unless
             benchmarking).
+        walk: 1 for the walking forward kernel (``WALK``; both layouts; 0 unless benchmarking).
             A value other than the first is valid only in its own layout, and names itself in the
             kernel's name (``..._cl_run8_sm_90``).
     """
@@ -166,17 +180,18 @@ class CausalConv1dSpec(KernelSpec):
     cl_run: int = CL_RUNS[0]
     cf_rows: int = CF_ROWS[0]
     cf_fast: int = CF_FAST[0]
+    walk: int = WALK[0]
 
     def __post_init__(self):
         super().__post_init__()
         for f, allowed in (("dtype", DTYPES), ("width", WIDTHS), ("activation", ACTIVATIONS), ("layout", LAYOUTS),
-                           ("cl_run", CL_RUNS), ("cf_rows", CF_ROWS), ("cf_fast", CF_FAST)):  # fmt: skip
+                           ("cl_run", CL_RUNS), ("cf_rows", CF_ROWS), ("cf_fast", CF_FAST), ("walk", WALK)):  # fmt: skip
             if getattr(self, f) not in allowed:
                 raise ValueError(f"CausalConv1dSpec.{f}: expected one of {allowed}, got {getattr(self, f)!r}")
         if not _tuning_supported(dataclasses.asdict(self)):
-            raise ValueError(f"CausalConv1dSpec: cl_run applies to channel_last, cf_rows and cf_fast to channel_first; "
-                             f"got layout {self.layout!r}, cl_run {self.cl_run}, cf_rows {self.cf_rows}, "
-                             f"cf_fast {self.cf_fast}")  # fmt: skip
+            raise ValueError(f"CausalConv1dSpec: cl_run applies to channel_last, cf_rows and cf_fast to channel_first, "
+                             f"walk=1 to the defaults of the others; got layout {self.layout!r}, cl_run {self.cl_run}, "
+                             f"cf_rows {self.cf_rows}, cf_fast {self.cf_fast}, walk {self.walk}")  # fmt: skip
 
     def name_parts(self) -> list:
         """e.g. ``bf16 w4 silu cl`` (a tuning value other than the default appended: ``cl run8``, ``cf fast0``)."""
@@ -187,21 +202,27 @@ class CausalConv1dSpec(KernelSpec):
             parts.append(f"rows{self.cf_rows}")
         if self.cf_fast != CF_FAST[0]:
             parts.append(f"fast{self.cf_fast}")
+        if self.walk != WALK[0]:
+            parts.append(f"walk{self.walk}")
         return parts
 
     def extra_template_vars(self) -> dict:
         return {
             "elem_type": CPP_ELEMENT_TYPES[self.dtype],
             "num_threads": NUM_THREADS,
-            "tile_tokens": tile_tokens(self.dtype, self.layout, self.cl_run),
-            "channels_per_block": channels_per_block(self.dtype, self.layout, self.cf_rows),
+            "tile_tokens": tile_tokens(self.dtype, self.layout, self.cl_run, self.walk),
+            "channels_per_block": channels_per_block(self.dtype, self.layout, self.cf_rows, self.walk),
             **FWD_LAUNCH.template_vars(),
             "update_params": list(UPDATE_LAUNCH.params),
         }
 
 
 def _tuning_supported(values: dict) -> bool:
-    """A tuning axis off its default only in the layout it tunes."""
+    """A tuning axis off its default only in the layout it tunes; walk=1 (either layout) only with the
+    other axes at their defaults (the walking kernel has its own shape)."""
+    if values.get("walk", WALK[0]) != WALK[0] and (values["cl_run"] != CL_RUNS[0] or values["cf_rows"] != CF_ROWS[0]
+                                                   or values.get("cf_fast", CF_FAST[0]) != CF_FAST[0]):
+        return False
     return (values["cl_run"] == CL_RUNS[0] or values["layout"] == "channel_last") and (
         (values["cf_rows"] == CF_ROWS[0] and values.get("cf_fast", CF_FAST[0]) == CF_FAST[0])
         or values["layout"] == "channel_first")
@@ -211,10 +232,10 @@ OP = register_op(OpDef(
     name="causal_conv1d",
     spec_type=CausalConv1dSpec,
     axes={"dtype": DTYPES, "width": WIDTHS, "activation": ACTIVATIONS, "layout": LAYOUTS, "cl_run": CL_RUNS,
-          "cf_rows": CF_ROWS, "cf_fast": CF_FAST},
+          "cf_rows": CF_ROWS, "cf_fast": CF_FAST, "walk": WALK},
     supported=_tuning_supported,
     description="varlen causal depthwise conv1d (fwd) and its decode update",
     default=lambda values, arch: (values["cl_run"] == CL_RUNS[0] and values["cf_rows"] == CF_ROWS[0]
-                                  and values["cf_fast"] == CF_FAST[0]),
-    default_axes=("cl_run", "cf_rows", "cf_fast"),
+                                  and values["cf_fast"] == CF_FAST[0] and values["walk"] == WALK[0]),
+    default_axes=("cl_run", "cf_rows", "cf_fast", "walk"),
 ))  # fmt: skip

@@ -50,6 +50,16 @@ __device__ __forceinline__ T shfl_xor(T v, int lane_mask) {
 #endif
 }
 
+// Lane `src` (of the `width`-lane segment of the calling lane) of v; every lane of the segment calls it.
+template <typename T>
+__device__ __forceinline__ T shfl_idx(T v, int src, int width) {
+#if defined(AITER_SWA_HIP)
+  return __shfl(v, src, width);
+#else
+  return __shfl_sync(0xffffffffu, v, src, width);
+#endif
+}
+
 __device__ __forceinline__ float fast_exp(float x) { return __expf(x); }
 
 // Host: runs `launch` (returning gpuError_t) with `device` as the calling thread's current device,

@@ -10,6 +10,9 @@
 // A GPU faults on a 16-byte access that is not 16-byte aligned; the CPU does not: count them.
 namespace emu {
 inline std::atomic<long> misaligned{0};
+// The last forward launch's spec (WALK) and grid: the tests check which kernel ran.
+inline int last_walk = -1;
+inline unsigned last_grid[2] = {0, 0};
 }
 #define AITER_SWA_CHECK_VEC_ALIGNMENT(p) \
   (reinterpret_cast<uintptr_t>(p) % 16 ? (void)emu::misaligned.fetch_add(1) : (void)0)
@@ -29,7 +32,13 @@ static void run_grid(void (*kernel)(P), const P& p, dim3 grid) {
 template <class S>
 static void fwd(const FwdParams& p) {
   const dim3 grid = fwd_grid<S>(p.total_tokens, p.dim);
-  if (p.total_tokens > 0 && p.dim > 0 && p.num_seqs > 0) run_grid<S>(fwd_kernel<S>, p, grid);
+  emu::last_walk = S::WALK ? 1 : 0;
+  emu::last_grid[0] = grid.x;
+  emu::last_grid[1] = grid.y;
+  if (p.total_tokens > 0 && p.dim > 0 && p.num_seqs > 0) {
+    if constexpr (S::WALK) run_grid<S>(fwd_kernel_walk<S>, p, grid);
+    else run_grid<S>(fwd_kernel<S>, p, grid);
+  }
 }
 
 template <class S>
@@ -39,18 +48,23 @@ static void update(const UpdateParams& p) {
 }
 
 #define SPEC(T, W, SILU, CL) ConvSpec<T, W, SILU, CL, 256>
+// spec.py's walk=1 (the other tuning axes at their defaults)
+#define WALK_SPEC(T, W, SILU, CL) ConvSpec<T, W, SILU, CL, 256, 4, 4, true, true>
 
-template <class T, int W, bool SILU, bool CL>
-static void dispatch_fwd(const FwdParams& p) { fwd<SPEC(T, W, SILU, CL)>(p); }
+template <class T, int W, bool SILU, bool CL, bool WALK>
+static void dispatch_fwd(const FwdParams& p) {
+  if constexpr (WALK) fwd<WALK_SPEC(T, W, SILU, CL)>(p);
+  else fwd<SPEC(T, W, SILU, CL)>(p);
+}
 
-template <class T>
+template <class T, bool WALK = false>
 static void by_flags_fwd(int width, int silu, int cl, const FwdParams& p) {
 #define CASE(W)                                                        \
   if (width == W) {                                                    \
-    if (silu && cl) dispatch_fwd<T, W, true, true>(p);                 \
-    if (silu && !cl) dispatch_fwd<T, W, true, false>(p);               \
-    if (!silu && cl) dispatch_fwd<T, W, false, true>(p);               \
-    if (!silu && !cl) dispatch_fwd<T, W, false, false>(p);             \
+    if (silu && cl) dispatch_fwd<T, W, true, true, WALK>(p);           \
+    if (silu && !cl) dispatch_fwd<T, W, true, false, WALK>(p);         \
+    if (!silu && cl) dispatch_fwd<T, W, false, true, WALK>(p);         \
+    if (!silu && !cl) dispatch_fwd<T, W, false, false, WALK>(p);       \
   }
   CASE(2) CASE(3) CASE(4)
 #undef CASE
@@ -74,7 +88,9 @@ static void tuned_cf(int tuned, const FwdParams& p) {
 
 // tuned: 0, or a tuning variant of width 4, SiLU (the only ones built here): 1 = spec.py's cl_run 8
 // (channel-last) / cf_rows 8 (channel-first), bf16; channel-first only, fp16 / bf16 / fp32 (bf16 alone under
-// AITER_SWA_EMU_BENCH_SPECS_ONLY): 2 = cf_rows 2, 3 = cf_fast 0, 4 = cf_fast 0 with cf_rows 2
+// AITER_SWA_EMU_BENCH_SPECS_ONLY): 2 = cf_rows 2, 3 = cf_fast 0, 4 = cf_fast 0 with cf_rows 2;
+// 5 = walk 1, either layout, every dtype, width and activation (bf16 w4 SiLU alone under
+// AITER_SWA_EMU_BENCH_SPECS_ONLY)
 extern "C" void emu_fwd(int dtype, int width, int silu, int cl, void* out, const void* x, const void* weight,
                         const void* bias, void* conv_states, const int* qsl, const int* cache_indices,
                         const uint8_t* has_init, int num_seqs, int dim, int total_tokens, int pad_slot_id,
@@ -83,6 +99,16 @@ extern "C" void emu_fwd(int dtype, int width, int silu, int cl, void* out, const
   FwdParams p{out, x, weight, bias, conv_states, qsl, cache_indices, has_init, num_seqs, dim, total_tokens,
               pad_slot_id, num_cache_lines, x_stride_dim, x_stride_tok, w_stride_dim, w_stride_width,
               s_stride_line, s_stride_dim, s_stride_tok};
+  if (tuned == 5) {
+#ifdef AITER_SWA_EMU_BENCH_SPECS_ONLY
+    if (dtype == 1 && width == 4 && silu) cl ? fwd<WALK_SPEC(bf16_t, 4, true, true)>(p) : fwd<WALK_SPEC(bf16_t, 4, true, false)>(p);
+#else
+    if (dtype == 0) by_flags_fwd<fp16_t, true>(width, silu, cl, p);
+    if (dtype == 1) by_flags_fwd<bf16_t, true>(width, silu, cl, p);
+    if (dtype == 2) by_flags_fwd<float, true>(width, silu, cl, p);
+#endif
+    return;
+  }
   if (tuned) {
     if (dtype == 1 && width == 4 && silu && cl && tuned == 1) fwd<ConvSpec<bf16_t, 4, true, true, 256, 8, 4>>(p);
     if (dtype == 1 && width == 4 && silu && !cl && tuned == 1) fwd<ConvSpec<bf16_t, 4, true, false, 256, 4, 8>>(p);
@@ -116,6 +142,14 @@ extern "C" void emu_update(int dtype, int width, int silu, void* out, const void
   if (dtype == 1) by_flags_update<bf16_t>(width, silu, p);
   if (dtype == 2) by_flags_update<float>(width, silu, p);
 #endif
+}
+
+// The last forward launch: 1 when it ran fwd_kernel_walk (a WALK spec), 0 fwd_kernel, -1 none yet;
+// grid[0..1] its grid.
+extern "C" int emu_last_fwd(unsigned* grid) {
+  grid[0] = emu::last_grid[0];
+  grid[1] = emu::last_grid[1];
+  return emu::last_walk;
 }
 
 // 16-byte accesses off a 16-byte boundary since the last call (then reset).

@@ -58,7 +58,7 @@ namespace causal_conv1d {
 // fp32 (no per-row tap loads, 5 registers held across the barrier instead of 5 per row): fewer
 // instructions and registers per byte.
 template <typename T_, int WIDTH_, bool SILU_, bool CHANNEL_LAST_, int NUM_THREADS_, int CL_RUN_ = 4, int CF_ITERS_ = 4,
-          bool CF_FAST_ = true>
+          bool CF_FAST_ = true, bool WALK_ = false>
 struct ConvSpec {
   using T = T_;
   static constexpr int WIDTH = WIDTH_;
@@ -73,6 +73,17 @@ struct ConvSpec {
   static constexpr int CF_ROWS = NUM_THREADS / CF_LANES;
   static constexpr int CF_ITERS = CF_ITERS_;
   static constexpr bool CF_FAST = CF_FAST_ && !CHANNEL_LAST_;
+  // WALK (spec.py's walk; off by default, a tuning variant): fwd_kernel_walk instead of fwd_kernel.
+  // Channel-first: each CF_LANES group walks one row (CHANNELS = CF_ROWS rows per block) over a
+  // segment of WALK_CF_TOKENS tokens in chunks of CF_CHUNK tokens, WALK_DEPTH chunks of loads in
+  // flight. Channel-last: each CL_VECS group walks CL_VECS * VEC channels over WALK_CL_GROUP_TOKENS
+  // tokens (CL_RUNS groups per block, TILE_TOKENS = CL_RUNS * WALK_CL_GROUP_TOKENS), WALK_DEPTH
+  // tokens per step, the next step's loads in flight during the math.
+  static constexpr bool WALK = WALK_;
+  static constexpr int CF_CHUNK = CF_LANES * VEC;
+  static constexpr int WALK_CF_TOKENS = 4096;
+  static constexpr int WALK_CL_GROUP_TOKENS = 16;
+  static constexpr int WALK_DEPTH = 4;
   // channel-last: CL_VECS channel vectors across a block, CL_RUNS runs of CL_RUN tokens
   static constexpr int CL_VECS = 32;
   static constexpr int CL_RUNS = NUM_THREADS / CL_VECS;
@@ -87,11 +98,15 @@ struct ConvSpec {
   // and without CF_FAST spilled 4-16 bytes at 48): checked for all 36 with --cf-rows 2 --cf-fast 0,1
   static constexpr bool CF2_FITS_40 =
       sizeof(T) == 2 && !(std::is_same<T, bf16_t>::value && (WIDTH == 3 || (WIDTH == 4 && !SILU)));
-  static constexpr int MIN_BLOCKS = CHANNEL_LAST ? (CL_RUN <= 4 ? 4 : 2)
+  // WALK: 4 channel-first (the ring of WALK_DEPTH vectors, taps and cursor in registers), 2 channel-last
+  // (two steps of WALK_DEPTH token vectors, the halo and the packed outputs: about 90 registers)
+  static constexpr int MIN_BLOCKS = WALK ? (CHANNEL_LAST ? 2 : 4)
+                                    : CHANNEL_LAST ? (CL_RUN <= 4 ? 4 : 2)
                                     : CF_ITERS <= 2 ? (CF2_FITS_40 ? 6 : CF_FAST || sizeof(T) == 4 ? 5 : 4)
                                     : CF_ITERS <= 4 ? 4 : 2;
-  static constexpr int TILE_TOKENS = CHANNEL_LAST ? CL_RUNS * CL_RUN : CF_LANES * VEC;  // per block (grid x)
-  static constexpr int CHANNELS = CHANNEL_LAST ? CL_VECS * VEC : CF_ROWS * CF_ITERS;    // per block (grid y)
+  static constexpr int TILE_TOKENS = WALK ? (CHANNEL_LAST ? CL_RUNS * WALK_CL_GROUP_TOKENS : WALK_CF_TOKENS)
+                                    : CHANNEL_LAST ? CL_RUNS * CL_RUN : CF_LANES * VEC;  // per block (grid x)
+  static constexpr int CHANNELS = CHANNEL_LAST ? CL_VECS * VEC : WALK ? CF_ROWS : CF_ROWS * CF_ITERS;  // per block (grid y)
   // tokens before the tile whose flags phase 0 computes (channel-first rows shift the tile back by
   // up to VEC - 1 tokens)
   static constexpr int PRE = CHANNEL_LAST ? 0 : VEC;
@@ -107,6 +122,8 @@ struct ConvSpec {
   static_assert(NUM_THREADS % kWarpSize == 0, "whole wavefronts per workgroup");
   static_assert(NUM_THREADS % CF_LANES == 0 && NUM_THREADS % CL_VECS == 0, "thread split");
   static_assert(NFLAGS <= 8 && TILE_TOKENS % 8 == 0, "a thread's flags fit one 64-bit word");
+  static_assert(!WALK || (WALK_CF_TOKENS % (CF_CHUNK * WALK_DEPTH) == 0 && WALK_CL_GROUP_TOKENS % WALK_DEPTH == 0),
+                "walk: whole unrolled steps per segment");
 };
 
 // Launch arguments; passed by value. Strides in elements. out has x's strides.
@@ -715,6 +732,332 @@ __global__ AITER_SWA_CONV_FWD_BOUNDS(S) void fwd_kernel(const FwdParams p) {
   }
 }
 
+// ---- the walking forward (ConvSpec::WALK, spec.py's walk=1; a tuning variant) ----
+// Same FwdParams, grid (fwd_grid: TILE_TOKENS x CHANNELS per block) and results as fwd_kernel, but no
+// flag table and no barrier in the main loop: each group of 32 lanes walks along its row (channel-first)
+// or its 32 channel vectors (channel-last) over many vectors, the halo carried in registers, the next
+// loads in flight during the math, the token flags from a per-lane cursor over query_start_loc.
+
+// A cursor over query_start_loc: sequence s in [-1, num_seqs] holds the tokens [start, next) (s == -1:
+// the tokens before qsl[0]; s == num_seqs: those after the last sequence, next = INT_MAX); live: s is a
+// sequence whose cache line is not skipped.
+struct SeqCursor {
+  int s, start, next;
+  bool live;
+};
+
+__device__ __forceinline__ void cursor_at(SeqCursor& cur, const FwdParams& p, int s) {
+  cur.s = s;
+  cur.start = s >= 0 ? p.query_start_loc[s] : 0;
+  cur.next = s < p.num_seqs ? p.query_start_loc[s + 1] : 2147483647;
+  cur.live = s >= 0 && s < p.num_seqs && line_of(p.cache_indices, s, p.pad_slot_id, p.num_cache_lines) >= 0;
+}
+
+// The cursor of token t: the largest s in [0, num_seqs] with qsl[s] <= t, or -1 (one binary search).
+__device__ __forceinline__ SeqCursor cursor_find(const FwdParams& p, int t) {
+  const int* qsl = p.query_start_loc;
+  int s = -1;
+  if (qsl[0] <= t) {
+    int lo = 0, hi = p.num_seqs;
+    while (lo < hi) {
+      const int mid = (lo + hi + 1) >> 1;
+      if (qsl[mid] <= t) lo = mid;
+      else hi = mid - 1;
+    }
+    s = lo;
+  }
+  SeqCursor cur;
+  cursor_at(cur, p, s);
+  return cur;
+}
+
+// Forward steps to token t (t no smaller than the cursor's last token): s grows every step and stops
+// at num_seqs (next = INT_MAX), so at most num_seqs + 1 steps in all whatever query_start_loc holds.
+__device__ __forceinline__ void cursor_to(SeqCursor& cur, const FwdParams& p, int t) {
+  while (t >= cur.next) cursor_at(cur, p, cur.s + 1);
+}
+
+// Whether token t (the cursor at t) is computed in the main loop: position >= WIDTH - 1 of a live
+// sequence, inside x.
+template <int ST>
+__device__ __forceinline__ bool cursor_flag(const SeqCursor& cur, int t, int total) {
+  return cur.live && t - cur.start >= ST && t >= 0 && t < total;
+}
+
+// The first sequence s in [0, num_seqs] with qsl[s] >= t (num_seqs when none).
+__device__ __forceinline__ int first_seq_from(const FwdParams& p, int t) {
+  int lo = 0, hi = p.num_seqs;
+  while (lo < hi) {
+    const int mid = (lo + hi) >> 1;
+    if (p.query_start_loc[mid] < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+// Heads of the walk: for each sequence whose position 0 lies in [t_lo, t_hi) (non-empty, inside x, not
+// skipped), channel c: phase 2 of fwd_kernel (state_pass). Sequences s_first, s_first + step, ...
+template <class S>
+__device__ __forceinline__ void walk_heads(const FwdParams& p, int t_lo, int t_hi, int s_first, int step, int c) {
+  using T = typename S::T;
+  const T* x = static_cast<const T*>(p.x);
+  T* out = static_cast<T*>(p.out);
+  const T* bias = static_cast<const T*>(p.bias);
+  const int64_t st = p.x_stride_tok;
+#pragma unroll 1
+  for (int s = s_first; s < p.num_seqs; s += step) {
+    const int start = p.query_start_loc[s];
+    if (start >= t_hi) break;
+    const int len = p.query_start_loc[s + 1] - start;
+    const int64_t line = line_of(p.cache_indices, s, p.pad_slot_id, p.num_cache_lines);
+    if (len <= 0 || start < t_lo || start >= p.total_tokens || line < 0) continue;
+    const bool has_init = p.has_initial_state && p.has_initial_state[s];
+    const T* xs = x + int64_t(c) * p.x_stride_dim + int64_t(start) * st;
+    T* os = out + int64_t(c) * p.x_stride_dim + int64_t(start) * st;
+    state_pass<S>(static_cast<const T*>(p.weight) + int64_t(c) * p.w_stride_dim, p.w_stride_width,
+                  bias ? to_float(bias[c]) : 0.f,
+                  static_cast<T*>(p.conv_states) + line * p.s_stride_line + int64_t(c) * p.s_stride_dim, p.s_stride_tok,
+                  has_init, len, min(len, S::STATE), [&](int q) { return xs[q * st]; },
+                  [&](int q) { return &os[q * st]; });
+  }
+}
+
+template <class S>
+__global__ AITER_SWA_CONV_FWD_BOUNDS(S) void fwd_kernel_walk(const FwdParams p) {
+  static_assert(S::WALK, "fwd_kernel_walk: a WALK spec");
+  using T = typename S::T;
+  constexpr int W = S::WIDTH, ST = S::STATE, VEC = S::VEC, D = S::WALK_DEPTH;
+  const int tid = threadIdx.x;
+  const int lane = tid % 32, grp = tid / 32;  // CF_LANES == CL_VECS == 32 lanes per group
+  const int c0 = blockIdx.y * S::CHANNELS;
+  const T* x = static_cast<const T*>(p.x);
+  T* out = static_cast<T*>(p.out);
+  const T* weight = static_cast<const T*>(p.weight);
+  const T* bias = static_cast<const T*>(p.bias);
+  const uint4 zero4 = make_uint4(0u, 0u, 0u, 0u);
+
+  if constexpr (!S::CHANNEL_LAST) {
+    // ---- channel-first: group grp walks row c over the block's segment ----
+    // Lane l's vector of chunk i holds tokens [t_first + i * CF_CHUNK, + VEC) of the row, on 16-byte
+    // boundaries (the row's shift o, as fwd_kernel's tiles): the shifted segments of a row tile it.
+    // The segment's chunks that can hold a token < total_tokens (the same for every row: uniform
+    // loops, whole groups at each shuffle).
+    constexpr int CHUNK = S::CF_CHUNK, SEG = S::WALK_CF_TOKENS;
+    constexpr int HW = (ST * int(sizeof(T)) + 3) / 4;  // words of a vector's top that hold the halo
+    static_assert(HW <= 3, "the halo lies in the upper three words");
+    const int seg_start = blockIdx.x * SEG;
+    const int n = min(SEG / CHUNK, (p.total_tokens + VEC - 1 - seg_start + CHUNK - 1) / CHUNK);
+    const int c = c0 + grp;
+    const bool row_ok = c < p.dim;
+    const uint32_t x_off = uint32_t((reinterpret_cast<uintptr_t>(x) % 16) / sizeof(T));
+    const int o = int((x_off + uint32_t(c) * uint32_t(p.x_stride_dim)) & uint32_t(VEC - 1));
+    const int t_first = seg_start - o + lane * VEC;
+    const int64_t x_span = int64_t(p.dim - 1) * p.x_stride_dim + p.total_tokens;
+    const T* xr = x + int64_t(c) * p.x_stride_dim;
+    T* orow = out + int64_t(c) * p.x_stride_dim;
+    const bool out_vec = (reinterpret_cast<uintptr_t>(x) % 16) == (reinterpret_cast<uintptr_t>(out) % 16);
+    // tokens [t, t + VEC) of the row: one 16-byte load when inside x's span (elements outside the row
+    // feed no stored output), element loads for the span's first and last vectors, zeros outside x
+    auto load_vec = [&](int t) -> uint4 {
+      uint4 v = zero4;
+      if (row_ok && t + VEC > 0 && t < p.total_tokens) {
+        const int64_t e = int64_t(c) * p.x_stride_dim + t;
+        if (e >= 0 && e + VEC <= x_span) v = load16(xr + t);
+        else v = load_masked<S>(xr, t, p.total_tokens);
+      }
+      return v;
+    };
+    uint4 buf[D];  // chunks i .. i + D - 1 in flight
+#pragma unroll
+    for (int k = 0; k < D; ++k) buf[k] = k < n ? load_vec(t_first + k * CHUNK) : zero4;
+    // lane 0's halo: the vector before the segment's first (its words HW from the top)
+    uint32_t carry[HW];
+    {
+      const uint4 h = lane == 0 && n > 0 ? load_vec(t_first - VEC) : zero4;
+      const uint32_t hw4[4] = {h.x, h.y, h.z, h.w};
+#pragma unroll
+      for (int h2 = 0; h2 < HW; ++h2) carry[h2] = hw4[4 - HW + h2];
+    }
+    float wj[W], bj = 0.f;
+    if (row_ok) {
+#pragma unroll
+      for (int k = 0; k < W; ++k) wj[k] = to_float(weight[int64_t(c) * p.w_stride_dim + k * p.w_stride_width]);
+      if (bias) bj = to_float(bias[c]);
+    } else {
+#pragma unroll
+      for (int k = 0; k < W; ++k) wj[k] = 0.f;
+    }
+    SeqCursor cur = cursor_find(p, t_first);
+#pragma unroll 1
+    for (int i0 = 0; i0 < n; i0 += D) {
+#pragma unroll
+      for (int k = 0; k < D; ++k) {
+        const int i = i0 + k;
+        if (i >= n) break;  // uniform in the block
+        const uint4 v = buf[k];
+        const int t = t_first + i * CHUNK;
+        if (i + D < n) buf[k] = load_vec(t + D * CHUNK);
+        // the halo: the previous lane's top words (lane 0: the previous chunk's lane 31, carried)
+        const uint32_t vw[4] = {v.x, v.y, v.z, v.w};
+        uint32_t hw[4] = {0u, 0u, 0u, 0u};
+#pragma unroll
+        for (int h2 = 0; h2 < HW; ++h2) {
+          const uint32_t r = shfl_idx(vw[4 - HW + h2], (lane + 31) & 31, 32);
+          hw[4 - HW + h2] = lane == 0 ? carry[h2] : r;
+          carry[h2] = r;
+        }
+        // flags of tokens [t, t + VEC), bit k: a couple of compares when the whole vector lies in one
+        // live sequence at positions >= ST, else token by token
+        uint32_t f = 0;
+        if (row_ok) {
+          cursor_to(cur, p, t);
+          if (cur.live && t - cur.start >= ST && t + VEC <= cur.next && t >= 0 && t + VEC <= p.total_tokens) {
+            f = (1u << VEC) - 1;
+          } else {
+#pragma unroll
+            for (int q = 0; q < VEC; ++q) {
+              cursor_to(cur, p, t + q);
+              if (cursor_flag<ST>(cur, t + q, p.total_tokens)) f |= 1u << q;
+            }
+          }
+        }
+        if (f == 0) continue;
+        float win[ST + VEC];  // inputs t - ST .. t + VEC - 1
+        {
+          float prev[VEC];
+          unpack<T>(make_uint4(hw[0], hw[1], hw[2], hw[3]), prev);
+#pragma unroll
+          for (int q = 0; q < ST; ++q) win[q] = prev[VEC - ST + q];
+          float cv[VEC];
+          unpack<T>(v, cv);
+#pragma unroll
+          for (int q = 0; q < VEC; ++q) win[ST + q] = cv[q];
+        }
+        float y[VEC];
+#pragma unroll
+        for (int q = 0; q < VEC; ++q) {
+          float acc = bj;
+#pragma unroll
+          for (int j = 0; j < W; ++j) acc += wj[j] * win[q + j];
+          y[q] = activate<S::SILU>(acc);
+        }
+        if (f == (1u << VEC) - 1 && out_vec) {
+          store_vec<T>(orow + t, y);
+        } else {
+#pragma unroll
+          for (int q = 0; q < VEC; ++q)
+            if ((f >> q) & 1) from_float(y[q], &orow[t + q]);
+        }
+      }
+    }
+    // heads: sequences starting in the unshifted segment, this row, one lane per sequence
+    if (row_ok) {
+      const int lo = max(seg_start, 0), hi = seg_start + SEG;
+      walk_heads<S>(p, lo, hi, first_seq_from(p, lo) + lane, 32, c);
+    }
+  } else {
+    // ---- channel-last: group grp walks tokens [tg, tg + G) of channels c .. c + VEC - 1 per lane ----
+    constexpr int G = S::WALK_CL_GROUP_TOKENS, CH = S::CHANNELS;
+    __shared__ float s_w[VEC][W][S::CL_VECS];  // fwd_kernel's layout: channel c0 + cv * VEC + v
+    __shared__ float s_b[VEC][S::CL_VECS];
+    const int ct = c0 + tid;
+    if (tid < CH && ct < p.dim) {
+#pragma unroll
+      for (int k = 0; k < W; ++k) s_w[tid % VEC][k][tid / VEC] = to_float(weight[int64_t(ct) * p.w_stride_dim + k * p.w_stride_width]);
+      s_b[tid % VEC][tid / VEC] = bias ? to_float(bias[ct]) : 0.f;
+    }
+    const int cv = lane;
+    const int c = c0 + cv * VEC;  // dim is a multiple of VEC (checked on the host)
+    const int tg = blockIdx.x * S::TILE_TOKENS + grp * G;
+    const bool ch_ok = c < p.dim;
+    auto load_tok = [&](int t) -> uint4 {
+      return ch_ok && t >= 0 && t < p.total_tokens ? load16(x + int64_t(t) * p.x_stride_tok + c) : zero4;
+    };
+    // cur[k]: token tj - ST + k of the current step (tj = tg + j * D); nxt: the next step's D tokens
+    uint4 cur[ST + D], nxt[D];
+#pragma unroll
+    for (int k = 0; k < ST + D; ++k) cur[k] = load_tok(tg - ST + k);
+#pragma unroll
+    for (int k = 0; k < D; ++k) nxt[k] = load_tok(tg + D + k);
+    const int steps = max(0, min(G / D, (p.total_tokens - tg + D - 1) / D));
+    SeqCursor sc = cursor_find(p, tg);
+    __syncthreads();  // the taps in LDS (the only barrier)
+#pragma unroll 1
+    for (int j = 0; j < steps; ++j) {
+      const int tj = tg + j * D;
+      uint32_t f = 0;  // bit k: token tj + k (the same for the whole group)
+#pragma unroll
+      for (int k = 0; k < D; ++k) {
+        cursor_to(sc, p, tj + k);
+        if (cursor_flag<ST>(sc, tj + k, p.total_tokens)) f |= 1u << k;
+      }
+      if (ch_ok && f != 0) {
+        uint32_t yv[D][4];
+#pragma unroll
+        for (int v = 0; v < VEC; v += 2) {
+          float w0[W], w1[W];
+#pragma unroll
+          for (int k = 0; k < W; ++k) {
+            w0[k] = s_w[v][k][cv];
+            w1[k] = s_w[v + 1][k][cv];
+          }
+          const float b0 = s_b[v][cv], b1 = s_b[v + 1][cv];
+          float win0[ST], win1[ST];
+#pragma unroll
+          for (int k = 0; k < ST; ++k) {
+            win0[k] = element<T>(cur[k], v);
+            win1[k] = element<T>(cur[k], v + 1);
+          }
+#pragma unroll
+          for (int k = 0; k < D; ++k) {
+            const float x0 = element<T>(cur[ST + k], v), x1 = element<T>(cur[ST + k], v + 1);
+            float a0 = b0, a1 = b1;
+#pragma unroll
+            for (int i = 0; i < ST; ++i) {
+              a0 += w0[i] * win0[i];
+              a1 += w1[i] * win1[i];
+            }
+            a0 += w0[ST] * x0;
+            a1 += w1[ST] * x1;
+            const float y0 = activate<S::SILU>(a0), y1 = activate<S::SILU>(a1);
+            if constexpr (sizeof(T) == 4) {
+              yv[k][v] = __float_as_uint(y0);
+              yv[k][v + 1] = __float_as_uint(y1);
+            } else {
+              yv[k][v / 2] = pack2<T>(y0, y1);
+            }
+#pragma unroll
+            for (int i = 0; i + 1 < ST; ++i) {
+              win0[i] = win0[i + 1];
+              win1[i] = win1[i + 1];
+            }
+            win0[ST - 1] = x0;
+            win1[ST - 1] = x1;
+          }
+        }
+#pragma unroll
+        for (int k = 0; k < D; ++k)
+          if ((f >> k) & 1)
+            store16(out + int64_t(tj + k) * p.x_stride_tok + c, make_uint4(yv[k][0], yv[k][1], yv[k][2], yv[k][3]));
+      }
+      // slide: the last ST inputs stay, the next step's arrive, the one after is requested
+#pragma unroll
+      for (int k = 0; k < ST; ++k) cur[k] = cur[D + k];
+#pragma unroll
+      for (int k = 0; k < D; ++k) {
+        cur[ST + k] = nxt[k];
+        nxt[k] = j + 2 < steps ? load_tok(tj + 2 * D + k) : zero4;
+      }
+    }
+    // heads: sequences starting in [tg, tg + G), this lane's VEC channels
+    if (ch_ok) {
+      const int s_first = first_seq_from(p, max(tg, 0));
+#pragma unroll 1
+      for (int v = 0; v < VEC; ++v) walk_heads<S>(p, max(tg, 0), tg + G, s_first, 1, c + v);
+    }
+  }
+}
+
 // Decode update: one thread per (sequence, channel).
 template <class S>
 __global__ __launch_bounds__(S::NUM_THREADS) void update_kernel(const UpdateParams p) {
@@ -759,7 +1102,11 @@ gpuError_t launch_fwd(const Args& a) {
   p.s_stride_dim = int(a.s_stride_dim);
   p.s_stride_tok = int(a.s_stride_tok);
   const dim3 grid = fwd_grid<S>(p.total_tokens, p.dim);
-  fwd_kernel<S><<<grid, S::NUM_THREADS, 0, reinterpret_cast<gpuStream_t>(a.stream)>>>(p);
+  if constexpr (S::WALK) {
+    fwd_kernel_walk<S><<<grid, S::NUM_THREADS, 0, reinterpret_cast<gpuStream_t>(a.stream)>>>(p);
+  } else {
+    fwd_kernel<S><<<grid, S::NUM_THREADS, 0, reinterpret_cast<gpuStream_t>(a.stream)>>>(p);
+  }
   return gpuGetLastError();
 }
 

@@ -130,5 +130,21 @@ inline T __shfl_xor(T v, int mask, int width) {
   w.bar->arrive_and_wait();
   return r;
 }
+// Lane src of the width-lane segment of the caller; every lane of the wavefront must call it.
+template <typename T>
+inline T __shfl(T v, int src, int width) {
+  static_assert(sizeof(T) <= 8, "shuffle of at most 8 bytes");
+  auto& w = emu::my_wave();
+  const int lane = int(threadIdx.x) % emu::kWave;
+  uint64_t bits = 0;
+  std::memcpy(&bits, &v, sizeof(T));
+  w.slot[lane] = bits;
+  w.bar->arrive_and_wait();
+  const int from = (lane & ~(width - 1)) | (src & (width - 1));
+  T r;
+  std::memcpy(&r, &w.slot[from], sizeof(T));
+  w.bar->arrive_and_wait();
+  return r;
+}
 using std::max;
 using std::min;
