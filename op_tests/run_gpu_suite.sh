@@ -233,18 +233,19 @@ if [ "$what" = conv1d ]; then
     [ -f .peers/vllm_conv1d/causal_conv1d.py ] && export AITER_SWA_CONV1D_PEER_DIR=${AITER_SWA_CONV1D_PEER_DIR:-.peers/vllm_conv1d}
     t0=$SECONDS
     # CONV1D_STEPS: which of "bench gputests tests" run (default "bench tests"; without "tests" only the
-    # benchmark's 8 kernels (default and tuning) are pre-built, not 36, and the load check is skipped)
+    # benchmark's 10 kernels (default and tuning) are pre-built, not 36, and the load check is skipped)
     steps=" ${CONV1D_STEPS:-bench tests} "
     # the channel-first tuning variants benchmarked beside the op's kernel (spec.py's axes)
-    CF_VARIANTS=${CONV1D_CF_VARIANTS:-cf_rows=2;cf_fast=0}
+    CF_VARIANTS=${CONV1D_CF_VARIANTS:-cf_rows=2;cf_fast=0;walk=1}
     # the benchmark's kernels (bf16 w4 SiLU, both layouts) with their tuning variants (8 tokens per thread
-    # channel-last; channel-first 2, 4 or 8 rows, each with and without cf_fast: 8 kernels) into their own
+    # channel-last; channel-first 2, 4 or 8 rows, each with and without cf_fast; the walking kernel, walk=1,
+    # in both layouts: 10 kernels) into their own
     # dir; with the tests, every specialization (36) beside, and the fp32 variants (the GPU tests'
     # bit-identity cases)
     tuning_jobs=$JOBS; tuning_dtypes=bf16; [[ $steps == *" tests "* || $steps == *" gputests "* ]] && tuning_dtypes=bf16,fp32
     [[ $steps == *" tests "* ]] && tuning_jobs=4
     python3 -m aiter_swa.jit.prebuild --arch "$ARCH" --op causal_conv1d --dtype $tuning_dtypes --width 4 --activation silu \
-        --cl-run 4,8 --cf-rows 2,4,8 --cf-fast 0,1 --jobs "$tuning_jobs" --out /tmp/kernels_conv1d_tuning \
+        --cl-run 4,8 --cf-rows 2,4,8 --cf-fast 0,1 --walk 0,1 --jobs "$tuning_jobs" --out /tmp/kernels_conv1d_tuning \
         >"$OUT/prebuild_conv1d_tuning.log" 2>&1 &
     tuning_pid=$!
     if [[ $steps == *" tests "* ]]; then
@@ -276,7 +277,7 @@ if [ "$what" = conv1d ]; then
     # spec.py)
     { python3 op_tests/causal_conv1d/bench_causal_conv1d.py "$@" || echo "BENCH FAILED: seed batch"
       python3 op_tests/causal_conv1d/bench_causal_conv1d.py --lens 4096,2048,1024,1,1,1 \
-            --variants "cl_run=8" "$@" || echo "BENCH FAILED: long prefill, channel-last"
+            --variants "cl_run=8;walk=1" "$@" || echo "BENCH FAILED: long prefill, channel-last"
       python3 op_tests/causal_conv1d/bench_causal_conv1d.py --lens 4096,2048,1024,1,1,1 \
             --layout channel_first --variants "$CF_VARIANTS" "$@" \
             || echo "BENCH FAILED: long prefill, channel-first"

@@ -308,7 +308,7 @@ def main(argv=None) -> int:
     ap.add_argument("--graph-calls", type=int, default=50)
     ap.add_argument("--variants", default="",
                     help="tuning variants of our kernel run side by side (gpu_us), e.g. 'cl_run=8' or "
-                         "'cf_rows=8;cl_run=8' (';' between variants, ',' between a variant's settings); "
+                         "'cf_rows=8;cl_run=8' or 'walk=1' (';' between variants, ',' between a variant's settings); "
                          "those of the other layout are skipped")  # fmt: skip
     a = ap.parse_args(argv)
     if not torch.cuda.is_available():
@@ -329,7 +329,8 @@ def main(argv=None) -> int:
     variants = []  # run after the main rows and their targets are printed (see below)
     for v in filter(None, a.variants.split(";")):
         tuning = {k.strip(): int(val) for k, val in (kv.split("=") for kv in v.split(","))}
-        if all((k == "cl_run") == (a.layout == "channel_last") for k in tuning):  # cl_run: channel-last only
+        # cl_run: channel-last only; cf_rows / cf_fast: channel-first only; walk: either layout
+        if all(k == "walk" or (k == "cl_run") == (a.layout == "channel_last") for k in tuning):
             variants.append((ours_variant(tuning), a.layout))
     if peer is not None:
         import triton

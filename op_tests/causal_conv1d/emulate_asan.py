@@ -15,7 +15,8 @@ Exit status 0: no ASan report, no misaligned vector access, results match.
 The benchmark's long prefill (7171 tokens x 8192 channels) takes about 4 minutes per layout on one
 CPU core (one std::thread per GPU thread, 3600-3700 workgroups). ``--tuned 1``: the benchmark's
 tuning variant (bf16, width 4, SiLU only: ``cl_run`` / ``cf_rows`` 8); channel-first also ``2``
-(``cf_rows`` 2), ``3`` (``cf_fast`` 0), ``4`` (``cf_fast`` 0 with ``cf_rows`` 2).
+(``cf_rows`` 2), ``3`` (``cf_fast`` 0), ``4`` (``cf_fast`` 0 with ``cf_rows`` 2); either layout ``5``
+(``walk`` 1: ``fwd_kernel_walk``).
 """
 
 from __future__ import annotations
@@ -115,15 +116,15 @@ def main(argv=None) -> int:
     ap.add_argument("--lens", default="4096,2048,1024,1,1,1")
     ap.add_argument("--dim", type=int, default=8192)
     ap.add_argument("--layout", default="channel_last", help="channel_last, channel_first or both (comma-separated)")
-    ap.add_argument("--tuned", default="1", help="0, 1 (and, channel-first only, 2, 3, 4), comma-separated: every "
-                                                 "(layout, tuned) pair runs")
+    ap.add_argument("--tuned", default="1", help="0, 1, 5 (walk=1) (and, channel-first only, 2, 3, 4), comma-separated: "
+                                                 "every (layout, tuned) pair runs")
     ap.add_argument("--so", default="", help=argparse.SUPPRESS)  # set in the preloaded child
     a = ap.parse_args(argv)
     lens = [int(v) for v in a.lens.split(",") if v]
     layouts, tuned = a.layout.split(","), [int(v) for v in a.tuned.split(",")]
-    if (not set(layouts) <= {"channel_last", "channel_first"} or not set(tuned) <= {0, 1, 2, 3, 4}
-            or ("channel_last" in layouts and max(tuned) > 1)):
-        ap.error(f"--layout: expected channel_last and/or channel_first, --tuned 0 and/or 1 (channel_first alone: "
+    if (not set(layouts) <= {"channel_last", "channel_first"} or not set(tuned) <= {0, 1, 2, 3, 4, 5}
+            or ("channel_last" in layouts and not set(tuned) <= {0, 1, 5})):
+        ap.error(f"--layout: expected channel_last and/or channel_first, --tuned 0, 1 and/or 5 (channel_first alone: "
                  f"also 2, 3, 4); got {a.layout!r}, {a.tuned!r}")
     if os.environ.get(_PRELOADED):  # one process for every case: Python and torch start once under ASan
         return max(run(Path(a.so), lens, a.dim, layout, t) for layout in layouts for t in tuned)

@@ -64,7 +64,8 @@ def fake_launch(monkeypatch):
 
 
 @pytest.mark.parametrize("layout,tuning", [("channel_last", {"cl_run": 8}), ("channel_first", {"cf_rows": 8}),
-                                           ("channel_first", {"cf_fast": 0, "cf_rows": 2})])  # fmt: skip
+                                           ("channel_first", {"cf_fast": 0, "cf_rows": 2}),
+                                           ("channel_first", {"walk": 1}), ("channel_last", {"walk": 1})])  # fmt: skip
 def test_variant_row_keeps_its_tensors_alive_and_launches_like_the_op(fake_launch, layout, tuning):
     """The direct launch's ``fn`` must keep x, weight, bias, states and the index tensors alive after
     its maker returns (a graph captured from it reads them at replay), and pass the op's pointers
@@ -167,3 +168,37 @@ def test_ncu_summary_units(tmp_path, capsys):
     line = next(ln for ln in out.splitlines() if ln.startswith("bf16_t,4,true,false,256,4,4,true"))
     assert line.split()[5:7] == ["75.00", "117.84"], line  # median µs, MB (after the name, the grid "(29, 256, 1)" and n)
     assert "left out (unit 'furlong'" in out and "smsp__inst_executed.sum" in out
+
+
+@pytest.mark.parametrize("layout,want", [("channel_last", [{"cl_run": 8}, {"walk": 1}]),
+                                         ("channel_first", [{"walk": 1}, {"cf_rows": 2}])])  # fmt: skip
+def test_variants_walk_in_either_layout(monkeypatch, capsys, layout, want):
+    """``--variants``: walk=1 is a variant of both layouts (run_gpu_suite.sh passes it to each); cl_run
+    channel-last only, cf_rows channel-first only (the others are dropped for the layout)."""
+    real_make_inputs = bench.make_inputs
+    monkeypatch.setattr(bench, "make_inputs", lambda *a, **k: real_make_inputs(*a[:4], "cpu", *a[5:], **k))
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda *a: "stand-in")
+    monkeypatch.setattr(torch.cuda, "synchronize", lambda *a: None)
+    monkeypatch.setattr(bench, "copy_gbps", lambda nbytes: 1000.0)
+    monkeypatch.setattr(bench, "sync_free", lambda fn: (fn(), "none")[1])
+    monkeypatch.setattr(bench, "host_us", lambda fn, iters: (fn(), 10.0)[1])
+    monkeypatch.setattr(bench, "gpu_us", lambda fn, calls, repeats: (fn(), 5.0)[1])
+    monkeypatch.setattr(bench, "p50_us", lambda fn, iters: (fn(), 20.0)[1])
+    asked = []
+
+    def recording_variant(tuning):
+        asked.append(tuning)
+
+        def make(inp, activation, peer):
+            return bench.Impl("aiter_swa[" + ",".join(f"{k}={v}" for k, v in tuning.items()) + "]",
+                              lambda: inp["x"])  # fmt: skip
+
+        make.__name__ = "ours_variant"
+        return make
+
+    monkeypatch.setattr(bench, "ours_variant", recording_variant)
+    bench.main(["--lens", "64,5,1", "--dim", "16", "--dtype", "fp32", "--peer-dir", "", "--layout", layout,
+                "--variants", "cl_run=8;walk=1;cf_rows=2"])  # fmt: skip
+    capsys.readouterr()
+    assert asked == want

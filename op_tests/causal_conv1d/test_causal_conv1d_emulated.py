@@ -306,6 +306,14 @@ def test_emulated_fwd_channel_first_variants_under_asan(asan_emu):
     _run_asan(asan_emu, [300, 40, 1, 2, 1, 1], 264, "channel_first", "2,3,4")
 
 
+def test_emulated_fwd_walk_under_asan(asan_emu):
+    """As above, the walking kernel (walk=1, emulate_asan.py --tuned 5) in both layouts: the channel-first
+    rows' first and last vectors, the halo loads at the segment start, the channel-last groups past
+    the last token; 4400 tokens, so channel-first rows cross a 4096-token segment."""
+    _run_asan(asan_emu, [300, 40, 1, 2, 1, 1], 264, "channel_first,channel_last", "5")
+    _run_asan(asan_emu, [4096, 300, 1, 3], 16, "channel_first,channel_last", "5")
+
+
 @pytest.mark.skipif(not os.environ.get(ASAN_FULL_ENV),
                     reason=f"the benchmark's long prefill under ASan takes about 4 minutes per case: set {ASAN_FULL_ENV}=1")  # fmt: skip
 @pytest.mark.parametrize("layout", ["channel_first", "channel_last"])

@@ -118,7 +118,8 @@ def test_update_graph_replay():
 
 @pytest.mark.parametrize("layout,tuning", [("channel_last", {"cl_run": 8}), ("channel_first", {"cf_rows": 8}),
                                            ("channel_first", {"cf_rows": 2}), ("channel_first", {"cf_fast": 0}),
-                                           ("channel_first", {"cf_fast": 0, "cf_rows": 2})])  # fmt: skip
+                                           ("channel_first", {"cf_fast": 0, "cf_rows": 2}),
+                                           ("channel_first", {"walk": 1}), ("channel_last", {"walk": 1})])  # fmt: skip
 def test_tuning_variant_direct_launch_in_a_graph(layout, tuning):
     """The benchmark's tuning-variant rows (bf16, width 4, SiLU; 8 tokens per thread channel-last;
     channel-first 8 or 2 rows, phase 0 one token per search with the taps in registers (cf_fast=0),
@@ -145,7 +146,8 @@ def test_tuning_variant_direct_launch_in_a_graph(layout, tuning):
     assert_fwd_matches(case, call.out, before, ref, f"tuning variant {tuning} in a graph")
 
 
-@pytest.mark.parametrize("variant", [{"cf_fast": 0}, {"cf_rows": 2}, {"cf_rows": 8}], ids=["cf_fast0", "cf_rows2", "cf_rows8"])
+@pytest.mark.parametrize("variant", [{"cf_fast": 0}, {"cf_rows": 2}, {"cf_rows": 8}, {"walk": 1}],
+                         ids=["cf_fast0", "cf_rows2", "cf_rows8", "walk1"])  # fmt: skip
 @pytest.mark.parametrize("dt", [torch.bfloat16, torch.float32])
 def test_cf_variant_bit_identical_to_the_default(dt, variant):
     """The channel-first tuning variants write the same bits as the default kernel (outputs and
@@ -173,6 +175,33 @@ def test_cf_variant_bit_identical_to_the_default(dt, variant):
         torch.cuda.synchronize()
         results.append((out.cpu(), case.conv_states.cpu().clone()))
     assert_fwd_matches(case, results[1][0], before.cpu(), ref, str(variant))  # states: the last run's
+    as_bits = torch.int16 if dt.itemsize == 2 else torch.int32
+    assert torch.equal(results[1][0].view(as_bits), results[0][0].view(as_bits)), "outputs differ from the default"
+    assert torch.equal(results[1][1].view(as_bits), results[0][1].view(as_bits)), "states differ from the default"
+
+
+@pytest.mark.parametrize("dt", [torch.bfloat16, torch.float32])
+def test_cl_walk_bit_identical_to_the_default(dt):
+    """Channel-last walk=1 (fwd_kernel_walk: 16-token groups walking 32 channel vectors) writes the same
+    bits as the default kernel (the same math order): sequences across its 128-token workgroups and
+    16-token groups, lengths below the width, a pad, tokens past the last sequence."""
+    from aiter_swa.ops.causal_conv1d import gpu as conv_gpu
+    from aiter_swa.ops.causal_conv1d.call import validate_fwd
+
+    lens = [3 * 128 - 8, 5 * 128 + 1, 2, 4 * 16, 2 * 128 - 3, 1, 7 * 128 + 5]
+    case = make_fwd_case(lens, dim=1024, width=4, dtype=dt, device="cuda", layout="channel_last",
+                         initial=[True, False, True, True, False, True, True], pads=(3,), extra_tokens=3, seed=14)  # fmt: skip
+    before = case.conv_states.clone()
+    ref = case.reference()
+    results = []
+    for tuning in ({}, {"walk": 1}):
+        case.conv_states.copy_(before)
+        out = case.new_out()
+        call = validate_fwd(*case.op_args(out))
+        conv_gpu.launch_fwd(call, conv_gpu._fwd_plan(call, **tuning))
+        torch.cuda.synchronize()
+        results.append((out.cpu(), case.conv_states.cpu().clone()))
+    assert_fwd_matches(case, results[1][0], before.cpu(), ref, "channel-last walk=1")
     as_bits = torch.int16 if dt.itemsize == 2 else torch.int32
     assert torch.equal(results[1][0].view(as_bits), results[0][0].view(as_bits)), "outputs differ from the default"
     assert torch.equal(results[1][1].view(as_bits), results[0][1].view(as_bits)), "states differ from the default"
