@@ -914,7 +914,9 @@ __global__ AITER_SWA_CONV_FWD_BOUNDS(S) void fwd_kernel_walk(const FwdParams p) 
           if (cur.live && t - cur.start >= ST && t + VEC <= cur.next && t >= 0 && t + VEC <= p.total_tokens) {
             f = (1u << VEC) - 1;
           } else {
-#pragma unroll
+            // not unrolled: a rare path, and on gfx9 each unrolled copy of the divergent cursor loop held
+            // its own saved exec masks (SGPR spills in the 16-bit specializations)
+#pragma unroll 1
             for (int q = 0; q < VEC; ++q) {
               cursor_to(cur, p, t + q);
               if (cursor_flag<ST>(cur, t + q, p.total_tokens)) f |= 1u << q;
