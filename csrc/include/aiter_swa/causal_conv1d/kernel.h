@@ -28,6 +28,11 @@
 //           has_initial_state[s]), computes the outputs of positions < WIDTH - 1, then writes the
 //           new state (the last WIDTH - 1 inputs of state ++ x). The only reader and the only writer
 //           of that state row is this thread: no race, one launch.
+// Walk (fwd_kernel_walk, ConvSpec::WALK, spec.py's walk=1; a tuning variant): the same grid contract
+// and results, but 32-lane groups walk many vectors (a channel-first row over WALK_CF_TOKENS tokens;
+// channel-last 32 channel vectors over WALK_CL_GROUP_TOKENS tokens), the halo carried in registers,
+// loads WALK_DEPTH chunks / one step ahead, flags from a per-lane cursor over query_start_loc (no LDS
+// table, no barrier in the main loop), heads as phase 2 for the sequences starting in the segment.
 // Update (update_kernel): one thread per (sequence, channel): state ++ x[0:seqlen], outputs and
 // the new state, as phase 2 for every position.
 #pragma once
