@@ -113,10 +113,9 @@ def test_naive_row_matches_the_reference_on_the_cpu():
     torch.testing.assert_close(inp["conv_states"], inp2["conv_states"], atol=0, rtol=0)
 
 
-def test_a_failing_variant_row_does_not_hide_the_op_rows(monkeypatch, capsys):
-    """``main`` on the CPU (its timers and the GPU stand in; the op runs its CPU path): a variant whose
-    row raises what the H200 raised (a sticky CUDA error) is reported on its own line after the
-    op's row and the targets, and the exit status says a row failed."""
+def _stand_in_gpu(monkeypatch):
+    """``bench.main`` on the CPU: the inputs on the CPU (the op runs its CPU path), a stand-in GPU and
+    fixed timers."""
     real_make_inputs = bench.make_inputs
     monkeypatch.setattr(bench, "make_inputs", lambda *a, **k: real_make_inputs(*a[:4], "cpu", *a[5:], **k))
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
@@ -127,6 +126,13 @@ def test_a_failing_variant_row_does_not_hide_the_op_rows(monkeypatch, capsys):
     monkeypatch.setattr(bench, "host_us", lambda fn, iters: (fn(), 10.0)[1])
     monkeypatch.setattr(bench, "gpu_us", lambda fn, calls, repeats: (fn(), 5.0)[1])
     monkeypatch.setattr(bench, "p50_us", lambda fn, iters: (fn(), 20.0)[1])
+
+
+def test_a_failing_variant_row_does_not_hide_the_op_rows(monkeypatch, capsys):
+    """``main`` on the CPU (its timers and the GPU stand in; the op runs its CPU path): a variant whose
+    row raises what the H200 raised (a sticky CUDA error) is reported on its own line after the
+    op's row and the targets, and the exit status says a row failed."""
+    _stand_in_gpu(monkeypatch)
 
     def failing_variant(tuning):
         def make(inp, activation, peer):
@@ -175,16 +181,7 @@ def test_ncu_summary_units(tmp_path, capsys):
 def test_variants_walk_in_either_layout(monkeypatch, capsys, layout, want):
     """``--variants``: walk=1 is a variant of both layouts (run_gpu_suite.sh passes it to each); cl_run
     channel-last only, cf_rows channel-first only (the others are dropped for the layout)."""
-    real_make_inputs = bench.make_inputs
-    monkeypatch.setattr(bench, "make_inputs", lambda *a, **k: real_make_inputs(*a[:4], "cpu", *a[5:], **k))
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    monkeypatch.setattr(torch.cuda, "get_device_name", lambda *a: "stand-in")
-    monkeypatch.setattr(torch.cuda, "synchronize", lambda *a: None)
-    monkeypatch.setattr(bench, "copy_gbps", lambda nbytes: 1000.0)
-    monkeypatch.setattr(bench, "sync_free", lambda fn: (fn(), "none")[1])
-    monkeypatch.setattr(bench, "host_us", lambda fn, iters: (fn(), 10.0)[1])
-    monkeypatch.setattr(bench, "gpu_us", lambda fn, calls, repeats: (fn(), 5.0)[1])
-    monkeypatch.setattr(bench, "p50_us", lambda fn, iters: (fn(), 20.0)[1])
+    _stand_in_gpu(monkeypatch)
     asked = []
 
     def recording_variant(tuning):

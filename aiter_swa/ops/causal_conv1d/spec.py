@@ -55,7 +55,7 @@ CF_FAST = (1, 0)
 #: Forward kernel shape (``walk``, 0 = off, the default; both layouts): 1 launches ``fwd_kernel_walk``
 #: of kernel.h instead of the one-tile-per-workgroup ``fwd_kernel``: each 32-lane group walks one
 #: channel-first row over ``WALK_CF_TOKENS`` tokens in chunks of ``32 * vec`` tokens (or, channel-last,
-#: ``32 * vec`` channels over ``WALK_CL_TOKENS`` tokens), the halo carried in registers, no phase-0
+#: ``32 * vec`` channels over ``WALK_CL_GROUP_TOKENS`` tokens), the halo carried in registers, no phase-0
 #: table and the next loads in flight during the math (``ConvSpec::WALK``). A tuning variant until the
 #: GPU measures it (docs/design.md).
 WALK = (0, 1)

@@ -364,6 +364,60 @@ __device__ __forceinline__ void state_pass(const typename S::T* w_row, int64_t w
   for (int k = 0; k < ST; ++k) state[k * s_stride_tok] = raw[k];
 }
 
+// Channel-last outputs of RUN consecutive tokens of the VEC channels of lane cv: in[k] is the token
+// vector k - STATE of the run (k < STATE: the inputs before it), the taps and biases come from LDS
+// (fp32, channel c0 + cv * VEC + v at s_w[v][k][cv], s_b[v][cv]); channel pairs (v, v + 1) one after
+// the other, each input widened once, the outputs packed into the 4 words per token of yv (few live
+// registers). fwd_kernel's and fwd_kernel_walk's channel-last math.
+template <class S, int RUN>
+__device__ __forceinline__ void cl_outputs(const uint4 (&in)[S::STATE + RUN], const float (&s_w)[S::VEC][S::WIDTH][S::CL_VECS],
+                                           const float (&s_b)[S::VEC][S::CL_VECS], int cv, uint32_t (&yv)[RUN][4]) {
+  using T = typename S::T;
+  constexpr int W = S::WIDTH, ST = S::STATE, VEC = S::VEC;
+#pragma unroll
+  for (int v = 0; v < VEC; v += 2) {
+    float w0[W], w1[W];
+#pragma unroll
+    for (int k = 0; k < W; ++k) {
+      w0[k] = s_w[v][k][cv];
+      w1[k] = s_w[v + 1][k][cv];
+    }
+    const float b0 = s_b[v][cv], b1 = s_b[v + 1][cv];
+    float win0[ST], win1[ST];  // the last ST inputs of channels c + v, c + v + 1
+#pragma unroll
+    for (int k = 0; k < ST; ++k) {
+      win0[k] = element<T>(in[k], v);
+      win1[k] = element<T>(in[k], v + 1);
+    }
+#pragma unroll
+    for (int k = 0; k < RUN; ++k) {
+      const float x0 = element<T>(in[ST + k], v), x1 = element<T>(in[ST + k], v + 1);
+      float a0 = b0, a1 = b1;
+#pragma unroll
+      for (int i = 0; i < ST; ++i) {
+        a0 += w0[i] * win0[i];
+        a1 += w1[i] * win1[i];
+      }
+      a0 += w0[ST] * x0;
+      a1 += w1[ST] * x1;
+      const float y0 = activate<S::SILU>(a0), y1 = activate<S::SILU>(a1);
+      if constexpr (sizeof(T) == 4) {
+        yv[k][v] = __float_as_uint(y0);
+        yv[k][v + 1] = __float_as_uint(y1);
+      } else {
+        yv[k][v / 2] = pack2<T>(y0, y1);
+      }
+#pragma unroll
+      for (int i = 0; i + 1 < ST; ++i) {
+        win0[i] = win0[i + 1];
+        win1[i] = win1[i + 1];
+      }
+      win0[ST - 1] = x0;
+      win1[ST - 1] = x1;
+    }
+  }
+}
+
 // The NFLAGS byte flags of tokens [idx, idx + NFLAGS) of the tile's flag table (byte i of the
 // result: token idx + i), from the two 64-bit words around them.
 template <int NFLAGS>
@@ -664,51 +718,8 @@ __global__ AITER_SWA_CONV_FWD_BOUNDS(S) void fwd_kernel(const FwdParams p) {
     const int c = c0 + cv * VEC;
     const uint64_t f = flags_at<NF>(s_ok, run * S::CL_RUN);
     if (c < p.dim && f != 0) {
-      // channel pairs (v, v + 1) one after the other: their taps from LDS, each input widened once,
-      // the outputs packed into the 4 words per token of the 16-byte stores (few live registers)
-      uint32_t yv[S::CL_RUN][4];
-#pragma unroll
-      for (int v = 0; v < VEC; v += 2) {
-        float w0[W], w1[W];
-#pragma unroll
-        for (int k = 0; k < W; ++k) {
-          w0[k] = s_w[v][k][cv];
-          w1[k] = s_w[v + 1][k][cv];
-        }
-        const float b0 = s_b[v][cv], b1 = s_b[v + 1][cv];
-        float win0[ST], win1[ST];  // the last ST inputs of channels c + v, c + v + 1
-#pragma unroll
-        for (int k = 0; k < ST; ++k) {
-          win0[k] = element<T>(xv[k], v);
-          win1[k] = element<T>(xv[k], v + 1);
-        }
-#pragma unroll
-        for (int k = 0; k < S::CL_RUN; ++k) {
-          const float x0 = element<T>(xv[ST + k], v), x1 = element<T>(xv[ST + k], v + 1);
-          float a0 = b0, a1 = b1;
-#pragma unroll
-          for (int i = 0; i < ST; ++i) {
-            a0 += w0[i] * win0[i];
-            a1 += w1[i] * win1[i];
-          }
-          a0 += w0[ST] * x0;
-          a1 += w1[ST] * x1;
-          const float y0 = activate<S::SILU>(a0), y1 = activate<S::SILU>(a1);
-          if constexpr (sizeof(T) == 4) {
-            yv[k][v] = __float_as_uint(y0);
-            yv[k][v + 1] = __float_as_uint(y1);
-          } else {
-            yv[k][v / 2] = pack2<T>(y0, y1);
-          }
-#pragma unroll
-          for (int i = 0; i + 1 < ST; ++i) {
-            win0[i] = win0[i + 1];
-            win1[i] = win1[i + 1];
-          }
-          win0[ST - 1] = x0;
-          win1[ST - 1] = x1;
-        }
-      }
+      uint32_t yv[S::CL_RUN][4];  // the run's outputs, packed for the 16-byte stores
+      cl_outputs<S, S::CL_RUN>(xv, s_w, s_b, cv, yv);
 #pragma unroll
       for (int k = 0; k < S::CL_RUN; ++k)
         if ((f >> (8 * k)) & 1)
@@ -1000,48 +1011,7 @@ __global__ AITER_SWA_CONV_FWD_BOUNDS(S) void fwd_kernel_walk(const FwdParams p) 
       }
       if (ch_ok && f != 0) {
         uint32_t yv[D][4];
-#pragma unroll
-        for (int v = 0; v < VEC; v += 2) {
-          float w0[W], w1[W];
-#pragma unroll
-          for (int k = 0; k < W; ++k) {
-            w0[k] = s_w[v][k][cv];
-            w1[k] = s_w[v + 1][k][cv];
-          }
-          const float b0 = s_b[v][cv], b1 = s_b[v + 1][cv];
-          float win0[ST], win1[ST];
-#pragma unroll
-          for (int k = 0; k < ST; ++k) {
-            win0[k] = element<T>(cur[k], v);
-            win1[k] = element<T>(cur[k], v + 1);
-          }
-#pragma unroll
-          for (int k = 0; k < D; ++k) {
-            const float x0 = element<T>(cur[ST + k], v), x1 = element<T>(cur[ST + k], v + 1);
-            float a0 = b0, a1 = b1;
-#pragma unroll
-            for (int i = 0; i < ST; ++i) {
-              a0 += w0[i] * win0[i];
-              a1 += w1[i] * win1[i];
-            }
-            a0 += w0[ST] * x0;
-            a1 += w1[ST] * x1;
-            const float y0 = activate<S::SILU>(a0), y1 = activate<S::SILU>(a1);
-            if constexpr (sizeof(T) == 4) {
-              yv[k][v] = __float_as_uint(y0);
-              yv[k][v + 1] = __float_as_uint(y1);
-            } else {
-              yv[k][v / 2] = pack2<T>(y0, y1);
-            }
-#pragma unroll
-            for (int i = 0; i + 1 < ST; ++i) {
-              win0[i] = win0[i + 1];
-              win1[i] = win1[i + 1];
-            }
-            win0[ST - 1] = x0;
-            win1[ST - 1] = x1;
-          }
-        }
+        cl_outputs<S, D>(cur, s_w, s_b, cv, yv);
 #pragma unroll
         for (int k = 0; k < D; ++k)
           if ((f >> k) & 1)

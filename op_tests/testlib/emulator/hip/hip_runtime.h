@@ -114,37 +114,33 @@ inline uint32_t __float_as_uint(float f) {
   std::memcpy(&u, &f, 4);
   return u;
 }
-// Every lane of the wavefront must call it (as on the GPU).
-template <typename T>
-inline T __shfl_xor(T v, int mask, int width) {
+namespace emu {
+// v of the lane `source(lane)` of the caller's wavefront; every lane of the wavefront must call it (as on
+// the GPU): each lane publishes its value, a wavefront barrier, each reads its source's, a barrier again.
+template <typename T, class Source>
+inline T shuffle(T v, Source source) {
   static_assert(sizeof(T) <= 8, "shuffle of at most 8 bytes");
-  auto& w = emu::my_wave();
-  const int lane = int(threadIdx.x) % emu::kWave;
+  auto& w = my_wave();
+  const int lane = int(threadIdx.x) % kWave;
   uint64_t bits = 0;
   std::memcpy(&bits, &v, sizeof(T));
   w.slot[lane] = bits;
   w.bar->arrive_and_wait();
-  const int src = (lane & ~(width - 1)) | ((lane ^ mask) & (width - 1));
   T r;
-  std::memcpy(&r, &w.slot[src], sizeof(T));
+  std::memcpy(&r, &w.slot[source(lane)], sizeof(T));
   w.bar->arrive_and_wait();
   return r;
 }
-// Lane src of the width-lane segment of the caller; every lane of the wavefront must call it.
+}  // namespace emu
+// Lane lane ^ mask of the width-lane segment of the caller.
+template <typename T>
+inline T __shfl_xor(T v, int mask, int width) {
+  return emu::shuffle(v, [&](int lane) { return (lane & ~(width - 1)) | ((lane ^ mask) & (width - 1)); });
+}
+// Lane src of the width-lane segment of the caller.
 template <typename T>
 inline T __shfl(T v, int src, int width) {
-  static_assert(sizeof(T) <= 8, "shuffle of at most 8 bytes");
-  auto& w = emu::my_wave();
-  const int lane = int(threadIdx.x) % emu::kWave;
-  uint64_t bits = 0;
-  std::memcpy(&bits, &v, sizeof(T));
-  w.slot[lane] = bits;
-  w.bar->arrive_and_wait();
-  const int from = (lane & ~(width - 1)) | (src & (width - 1));
-  T r;
-  std::memcpy(&r, &w.slot[from], sizeof(T));
-  w.bar->arrive_and_wait();
-  return r;
+  return emu::shuffle(v, [&](int lane) { return (lane & ~(width - 1)) | (src & (width - 1)); });
 }
 using std::max;
 using std::min;
