@@ -320,6 +320,19 @@ __device__ __forceinline__ int64_t line_of(const int* cache_indices, int s, int 
   return (cache_indices && line == pad) || line < 0 || line >= num_lines ? -1 : line;
 }
 
+// The sequence of token t: the largest s in [0, num_seqs] with qsl[s] <= t, or -1 when t < qsl[0]
+// (one binary search; s == num_seqs: after the last sequence).
+__device__ __forceinline__ int seq_of_token(const int* qsl, int num_seqs, int t) {
+  if (qsl[0] > t) return -1;
+  int lo = 0, hi = num_seqs;
+  while (lo < hi) {
+    const int mid = (lo + hi + 1) >> 1;
+    if (qsl[mid] <= t) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
 // Outputs of positions [0, n_out) of one (sequence, channel) from the old state, then the new state.
 // x_at(p): element p of the sequence in this channel; out_at(p): where output p goes.
 template <class S, class XAt, class OutAt>
@@ -584,17 +597,7 @@ __global__ AITER_SWA_CONV_FWD_BOUNDS(S) void fwd_kernel(const FwdParams p) {
     if (tid < NG) {
       const int tg = tile_start - PRE + 8 * tid;
       const int* qsl = p.query_start_loc;
-      // s: the largest s in [0, num_seqs] with qsl[s] <= tg, or -1 when tg < qsl[0]
-      int s = -1;
-      if (qsl[0] <= tg) {
-        int lo = 0, hi = p.num_seqs;
-        while (lo < hi) {
-          const int mid = (lo + hi + 1) >> 1;
-          if (qsl[mid] <= tg) lo = mid;
-          else hi = mid - 1;
-        }
-        s = lo;
-      }
+      int s = seq_of_token(qsl, p.num_seqs, tg);
       // sequence s holds tokens [start, next) (s == -1: none, before qsl[0]; s == num_seqs: none, after
       // the last); each pass takes the group's tokens of one sequence: usually one pass
       int start = s >= 0 ? qsl[s] : 0;
@@ -769,21 +772,10 @@ __device__ __forceinline__ void cursor_at(SeqCursor& cur, const FwdParams& p, in
   cur.live = s >= 0 && s < p.num_seqs && line_of(p.cache_indices, s, p.pad_slot_id, p.num_cache_lines) >= 0;
 }
 
-// The cursor of token t: the largest s in [0, num_seqs] with qsl[s] <= t, or -1 (one binary search).
+// The cursor of token t (seq_of_token).
 __device__ __forceinline__ SeqCursor cursor_find(const FwdParams& p, int t) {
-  const int* qsl = p.query_start_loc;
-  int s = -1;
-  if (qsl[0] <= t) {
-    int lo = 0, hi = p.num_seqs;
-    while (lo < hi) {
-      const int mid = (lo + hi + 1) >> 1;
-      if (qsl[mid] <= t) lo = mid;
-      else hi = mid - 1;
-    }
-    s = lo;
-  }
   SeqCursor cur;
-  cursor_at(cur, p, s);
+  cursor_at(cur, p, seq_of_token(p.query_start_loc, p.num_seqs, t));
   return cur;
 }
 

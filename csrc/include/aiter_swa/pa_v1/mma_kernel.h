@@ -182,6 +182,9 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
   constexpr bool WKV = S::WARP_KV;
   constexpr int KG = S::KV_GROUPS, WPG = NW / KG, CW = S::COLS;
   constexpr int O_TILES = WKV ? CW / mma::kN : PV_PER_WARP;
+  // ... and its merge after the key loop, in the ring's buffers (floats): each group's O [KG][R][HS], then
+  // its maxima, exp sums and merge weights, [KG][R] each
+  constexpr int MERGE_M = KG * R * HS, MERGE_L = MERGE_M + KG * R, MERGE_W = MERGE_L + KG * R;
 
   __shared__ __align__(16) uint16_t s_q[R * LDQ];
   // K/V tiles: register path one buffer, K and V in turn; ring: K stage 0, K stage 1, V stage 0, V stage 1
@@ -475,11 +478,11 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
     // Merge the groups (the same rule as the reduce across partitions): each group's O, maximum and
     // exp sum into the ring; row r's maximum M over the groups, its exp sum L = sum l_g exp(m_g - M)
     // into s_m, s_l, the weights exp(m_g - M) (0 for a group that saw no key) into s_wg.
-    float* const s_og = reinterpret_cast<float*>(s_kv);  // [KG][R][HS]
-    float* const s_mg = s_og + KG * R * HS;              // [KG][R]
-    float* const s_lg = s_mg + KG * R;                   // [KG][R]
-    float* const s_wg = s_lg + KG * R;                   // [KG][R]
-    static_assert(int(sizeof(float)) * (KG * R * HS + 3 * KG * R) <= int(sizeof(s_kv)), "the merge fits the ring");
+    float* const s_og = reinterpret_cast<float*>(s_kv);
+    float* const s_mg = s_og + MERGE_M;
+    float* const s_lg = s_og + MERGE_L;
+    float* const s_wg = s_og + MERGE_W;
+    static_assert(int(sizeof(float)) * (MERGE_W + KG * R) <= int(sizeof(s_kv)), "the merge fits the ring");
 #pragma unroll
     for (int i = 0; i < 2; ++i) {
       l_run[i] += shfl_xor(l_run[i], 1);
@@ -700,7 +703,7 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
   };
   if constexpr (WKV) {
     const float* const s_og = reinterpret_cast<const float*>(s_kv);
-    const float* const s_wg = s_og + KG * R * HS + 2 * KG * R;
+    const float* const s_wg = s_og + MERGE_W;
     for (int idx = tid; idx < R * HS; idx += NT) {
       const int r = idx / HS, col = idx % HS;
       float acc = 0.f;
