@@ -100,9 +100,11 @@ struct ConvSpec {
   // variants (cf_rows=2): 6 (at most 40 registers: 48 warps) where nvcc 13.0 fits that without spills
   // (fp16; bf16 width 2 and width 4 SiLU, the benchmark's), else 5 (48 registers; bf16 width 3 and
   // width 4 without SiLU spilled 24-80 bytes at 40), else 4 (bf16 width 3 and width 4 without SiLU
-  // and without CF_FAST spilled 4-16 bytes at 48): checked for all 36 with --cf-rows 2 --cf-fast 0,1
+  // and without CF_FAST spilled 4-16 bytes at 48): checked for all 36 with --cf-rows 2 --cf-fast 0,1.
+  // fp16 width 4 with CF_FAST: 5 since the straddling loads (2026-11-29: 4 bytes spilled at 40)
   static constexpr bool CF2_FITS_40 =
-      sizeof(T) == 2 && !(std::is_same<T, bf16_t>::value && (WIDTH == 3 || (WIDTH == 4 && !SILU)));
+      sizeof(T) == 2 && !(std::is_same<T, bf16_t>::value && (WIDTH == 3 || (WIDTH == 4 && !SILU))) &&
+      !(std::is_same<T, fp16_t>::value && WIDTH == 4 && CF_FAST_);
   // WALK: 4 channel-first (the ring of WALK_DEPTH vectors, taps and cursor in registers), 2 channel-last
   // (two steps of WALK_DEPTH token vectors, the halo and the packed outputs: about 90 registers)
   static constexpr int MIN_BLOCKS = WALK ? (CHANNEL_LAST ? 2 : 4)
