@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prepared in the session of 2026-11-29 11:28 UTC (which had no device time left) for the next session's first
-# GPU call; not run yet. About 9 minutes on a fresh H200 (each step bounded):
+# GPU call; it ran as the 14:39 UTC session's call 1 (docs/results.md), 461 s on a fresh H200 (each step bounded):
 #   1. the tests that failed in that session's whole-tree run, after their fixes (the matrix-core kernel at
 #      extreme soft caps; the growing max_context_len with the self-check), the matrix-core and multi-token
 #      GPU tests, the self-check through a real kernel, and causal_conv1d's GPU tests with the walk variant

@@ -144,6 +144,18 @@ def test_emulated_fwd_short_sequences_across_tiles(emu, layout, kernel):
     run_and_check(emu, case, kernel, "short sequences")
 
 
+@pytest.mark.parametrize("layout", ["channel_first", "channel_last"])
+def test_emulated_fwd_many_sequences(emu, layout):
+    """300 sequences of 0-4 tokens (more than a block has threads), with pads: the searches of phase 0
+    over a long query_start_loc, many heads per tile."""
+    num_seqs = 300
+    g = torch.Generator().manual_seed(num_seqs)
+    lens = torch.randint(0, 5, (num_seqs,), generator=g).tolist()
+    initial = (torch.rand(num_seqs, generator=g) < 0.5).tolist()
+    case = make_fwd_case(lens, dim=16, width=4, layout=layout, initial=initial, pads=(0, 7, num_seqs - 1), seed=5)
+    run_and_check(emu, case, "default", f"{num_seqs} sequences {layout}")
+
+
 @pytest.mark.parametrize("kernel", KERNELS)
 @pytest.mark.parametrize("strided", [False, True], ids=["contiguous", "strided_weight"])
 @pytest.mark.parametrize("layout", ["channel_first", "channel_last"])
