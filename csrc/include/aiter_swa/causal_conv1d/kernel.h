@@ -53,9 +53,10 @@ namespace aiter_swa {
 namespace causal_conv1d {
 
 // One compiled specialization. T: element type of x, weight, bias, states and out (fp16_t, bf16_t,
-// float); math in fp32. WIDTH: 2..4 taps. SILU: y = v / (1 + exp(-v)). CHANNEL_LAST: x[c, t] is at
-// c + t * stride_tok (else c * stride_dim + t). NUM_THREADS: rendered from spec.py. CL_RUN: tokens
-// per thread, channel-last; CF_ITERS: rows per thread, channel-first (spec.py's cl_run / cf_rows).
+// float); math in fp32. WIDTH: 2..4 taps. SILU: y = v / (1 + exp(-v)), computed as u / (K + K 2^u)
+// with u = K v (activate). CHANNEL_LAST: x[c, t] is at c + t * stride_tok (else c * stride_dim + t).
+// NUM_THREADS: rendered from spec.py. CL_RUN: tokens per thread, channel-last; CF_ITERS: rows per
+// thread, channel-first (spec.py's cl_run / cf_rows).
 // CF_FAST (spec.py's cf_fast, channel-first only; on by default, off a tuning variant): phase 0 by
 // groups of 8 tokens (one thread each: one binary search for the group's first token, then a walk
 // along query_start_loc: 33 searches per bf16 tile instead of 264, one round instead of two, one 8-byte
@@ -98,13 +99,14 @@ struct ConvSpec {
   // without spills (nvcc 13.0; uncapped they took 58-79), so 32 warps and 64 KB of loads in flight
   // per multiprocessor; 2 for the 8-row / 8-token variants (112 / 128 registers). The 2-row channel-first
   // variants (cf_rows=2): 6 (at most 40 registers: 48 warps) where nvcc 13.0 fits that without spills
-  // (fp16; bf16 width 2 and width 4 SiLU, the benchmark's), else 5 (48 registers; bf16 width 3 and
+  // (fp16; bf16 width 2; bf16 width 4 SiLU, the benchmark's, until the change below), else 5 (48 registers; bf16 width 3 and
   // width 4 without SiLU spilled 24-80 bytes at 40), else 4 (bf16 width 3 and width 4 without SiLU
   // and without CF_FAST spilled 4-16 bytes at 48): checked for all 36 with --cf-rows 2 --cf-fast 0,1.
-  // fp16 width 4 with CF_FAST: 5 since the straddling loads (2026-11-29: 4 bytes spilled at 40)
-  static constexpr bool CF2_FITS_40 =
-      sizeof(T) == 2 && !(std::is_same<T, bf16_t>::value && (WIDTH == 3 || (WIDTH == 4 && !SILU))) &&
-      !(std::is_same<T, fp16_t>::value && WIDTH == 4 && CF_FAST_);
+  // fp16 width 4 with CF_FAST: 5 since the straddling loads (2026-11-29: 4 bytes spilled at 40); bf16
+  // width 4 SiLU: 5 (CF_FAST) or 4 since SiLU's pre-scaled taps (2026-11-29: 20-24 bytes spilled at 40)
+  static constexpr bool CF2_FITS_40 = sizeof(T) == 2 &&
+                                      !(std::is_same<T, bf16_t>::value && (WIDTH == 3 || WIDTH == 4)) &&
+                                      !(std::is_same<T, fp16_t>::value && WIDTH == 4 && CF_FAST_);
   // WALK: 4 channel-first (the ring of WALK_DEPTH vectors, taps and cursor in registers), 2 channel-last
   // (two steps of WALK_DEPTH token vectors, the halo and the packed outputs: about 90 registers)
   static constexpr int MIN_BLOCKS = WALK ? (CHANNEL_LAST ? 2 : 4)
@@ -284,36 +286,53 @@ __device__ __forceinline__ void store_vec(T* p, const float (&f)[16 / sizeof(T)]
   store16(p, pack_vec<T>(f));
 }
 
-// v / d with one reciprocal (SiLU's division: d = 1 + exp(-v) >= 1, or inf, which gives -0 / 0 as
-// the exact result rounds to): __fdividef on CUDA, v_rcp_f32 (1 ulp) on AMD; IEEE division elsewhere
-// (the host pass of a HIP compile, the CPU emulator).
-__device__ __forceinline__ float fast_div(float v, float d) {
+// 2^v: on CUDA one ex2.approx.ftz (2^-22 relative error), on AMD one v_exp_f32 (1 ulp; exp2f adds
+// a compare and two selects for denormal results); flushing a denormal result to 0 changes no SiLU
+// output beyond fp32 rounding. exp2f elsewhere (the host pass, the CPU emulator).
+__device__ __forceinline__ float fast_exp2(float v) {
 #if defined(AITER_SWA_CUDA)
-  return __fdividef(v, d);
+  float r;
+  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(v));
+  return r;
 #elif defined(__HIP_DEVICE_COMPILE__)
-  return v * __builtin_amdgcn_rcpf(d);
+  return __builtin_amdgcn_exp2f(v);
 #else
-  return v / d;
+  return exp2f(v);
 #endif
 }
 
-// exp(-v) for SiLU: on CUDA one ex2.approx.ftz (2^-22 relative error; flushing a denormal result
-// to 0 changes no SiLU output beyond fp32 rounding), which saves __expf's denormal range handling
-// (a compare and two multiplies per output); fast_exp (compat.h) elsewhere.
-__device__ __forceinline__ float exp_neg(float v) {
+// SiLU without its exponent's multiply: every tap and bias is pre-scaled by K = -log2(e) where it is
+// converted to fp32 (scaled<SILU>), so a convolution sums u = K v, and
+//   silu(v) = v / (1 + exp(-v)) = (u / K) / (1 + 2^u) = u / (K + K 2^u)
+// (one ex2, one fma, one division: 2^u = exp(-v) with no multiply before it). u = -inf (v = +inf)
+// gives u / K = +inf; u = +inf gives u / -inf = NaN as v / (1 + exp(-v)) = -inf / inf does; NaN
+// stays NaN. Without SiLU the scale is 1 and the sum is the output.
+constexpr float kSiluTapScale = -1.4426950408889634f;
+template <bool SILU>
+__device__ __forceinline__ float scaled(float tap) {
+  if constexpr (SILU) return tap * kSiluTapScale;
+  return tap;
+}
+
+// 1 / d for SiLU's |d| = |K| (1 + 2^u) >= 1.44, or inf: on CUDA one rcp.approx.ftz (MUFU.RCP with no
+// denormal guard: __fdividef's rescaling compare and two multiplies per output are never needed here;
+// 1 / inf = 0), v_rcp_f32 on AMD, an IEEE division elsewhere (the host pass, the CPU emulator).
+__device__ __forceinline__ float silu_rcp(float d) {
 #if defined(AITER_SWA_CUDA)
   float r;
-  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(v * -1.4426950408889634f));
+  asm("rcp.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(d));
   return r;
+#elif defined(__HIP_DEVICE_COMPILE__)
+  return __builtin_amdgcn_rcpf(d);
 #else
-  return fast_exp(-v);
+  return 1.f / d;
 #endif
 }
 
 template <bool SILU>
-__device__ __forceinline__ float activate(float v) {
-  if constexpr (SILU) return fast_div(v, 1.f + exp_neg(v));
-  return v;
+__device__ __forceinline__ float activate(float u) {
+  if constexpr (SILU) return u * silu_rcp(fmaf(fast_exp2(u), kSiluTapScale, kSiluTapScale));
+  return u;
 }
 
 // The cache line of sequence s, or -1 when it is skipped (pad_slot_id, or outside the cache).
@@ -345,7 +364,7 @@ __device__ __forceinline__ void state_pass(const typename S::T* w_row, int64_t w
   constexpr int W = S::WIDTH, ST = S::STATE;
   float wt[W];
 #pragma unroll
-  for (int k = 0; k < W; ++k) wt[k] = to_float(w_row[k * w_stride_width]);
+  for (int k = 0; k < W; ++k) wt[k] = scaled<S::SILU>(to_float(w_row[k * w_stride_width]));
   T raw[ST];
 #pragma unroll
   for (int k = 0; k < ST; ++k) {
@@ -357,7 +376,7 @@ __device__ __forceinline__ void state_pass(const typename S::T* w_row, int64_t w
   }
   for (int p = 0; p < n_out; ++p) {
     const T xv = x_at(p);
-    float acc = bias;
+    float acc = scaled<S::SILU>(bias);
 #pragma unroll
     for (int k = 0; k < ST; ++k) acc += wt[k] * to_float(raw[k]);
     acc += wt[ST] * to_float(xv);
@@ -653,15 +672,15 @@ __global__ AITER_SWA_CONV_FWD_BOUNDS(S) void fwd_kernel(const FwdParams p) {
   if constexpr (S::CF_FAST) {
     if (tid < S::CHANNELS && c0 + tid < p.dim) {
 #pragma unroll
-      for (int k = 0; k < W; ++k) s_wf[k][tid] = to_float(wr[0][k]);
-      s_bf[tid] = to_float(br[0]);
+      for (int k = 0; k < W; ++k) s_wf[k][tid] = scaled<S::SILU>(to_float(wr[0][k]));
+      s_bf[tid] = scaled<S::SILU>(to_float(br[0]));
     }
   }
   if constexpr (S::CHANNEL_LAST) {
     if (tid < S::CHANNELS && c0 + tid < p.dim) {
 #pragma unroll
-      for (int k = 0; k < W; ++k) s_w[tid % VEC][k][tid / VEC] = to_float(wr[0][k]);
-      s_b[tid % VEC][tid / VEC] = to_float(br[0]);
+      for (int k = 0; k < W; ++k) s_w[tid % VEC][k][tid / VEC] = scaled<S::SILU>(to_float(wr[0][k]));
+      s_b[tid % VEC][tid / VEC] = scaled<S::SILU>(to_float(br[0]));
     }
   }
   __syncthreads();
@@ -702,11 +721,11 @@ __global__ AITER_SWA_CONV_FWD_BOUNDS(S) void fwd_kernel(const FwdParams p) {
       for (int k = 0; k < VEC; ++k) {
         float acc;
         if constexpr (S::CF_FAST) acc = bj;
-        else acc = to_float(br[j]);
+        else acc = scaled<S::SILU>(to_float(br[j]));
 #pragma unroll
         for (int i = 0; i < W; ++i) {  // inputs t + k - ST .. t + k
           if constexpr (S::CF_FAST) acc += wj[i] * win[k + i];
-          else acc += to_float(wr[j][i]) * win[k + i];
+          else acc += scaled<S::SILU>(to_float(wr[j][i])) * win[k + i];
         }
         y[k] = activate<S::SILU>(acc);
       }
@@ -891,8 +910,8 @@ __global__ AITER_SWA_CONV_FWD_BOUNDS(S) void fwd_kernel_walk(const FwdParams p) 
     float wj[W], bj = 0.f;
     if (row_ok) {
 #pragma unroll
-      for (int k = 0; k < W; ++k) wj[k] = to_float(weight[int64_t(c) * p.w_stride_dim + k * p.w_stride_width]);
-      if (bias) bj = to_float(bias[c]);
+      for (int k = 0; k < W; ++k) wj[k] = scaled<S::SILU>(to_float(weight[int64_t(c) * p.w_stride_dim + k * p.w_stride_width]));
+      bj = scaled<S::SILU>(bias ? to_float(bias[c]) : 0.f);
     } else {
 #pragma unroll
       for (int k = 0; k < W; ++k) wj[k] = 0.f;
@@ -975,8 +994,9 @@ __global__ AITER_SWA_CONV_FWD_BOUNDS(S) void fwd_kernel_walk(const FwdParams p) 
     const int ct = c0 + tid;
     if (tid < CH && ct < p.dim) {
 #pragma unroll
-      for (int k = 0; k < W; ++k) s_w[tid % VEC][k][tid / VEC] = to_float(weight[int64_t(ct) * p.w_stride_dim + k * p.w_stride_width]);
-      s_b[tid % VEC][tid / VEC] = bias ? to_float(bias[ct]) : 0.f;
+      for (int k = 0; k < W; ++k)
+        s_w[tid % VEC][k][tid / VEC] = scaled<S::SILU>(to_float(weight[int64_t(ct) * p.w_stride_dim + k * p.w_stride_width]));
+      s_b[tid % VEC][tid / VEC] = scaled<S::SILU>(bias ? to_float(bias[ct]) : 0.f);
     }
     const int cv = lane;
     const int c = c0 + cv * VEC;  // dim is a multiple of VEC (checked on the host)
