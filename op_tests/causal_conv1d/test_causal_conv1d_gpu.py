@@ -205,3 +205,54 @@ def test_cl_walk_bit_identical_to_the_default(dt):
     as_bits = torch.int16 if dt.itemsize == 2 else torch.int32
     assert torch.equal(results[1][0].view(as_bits), results[0][0].view(as_bits)), "outputs differ from the default"
     assert torch.equal(results[1][1].view(as_bits), results[0][1].view(as_bits)), "states differ from the default"
+
+
+@pytest.fixture
+def forced_selfcheck(monkeypatch):
+    """The first-use self-check forced on (it is off by default on sm_90, where these tests run), with its
+    per-process record and the cached launch plans reset."""
+    from aiter_swa.ops.causal_conv1d import call, selfcheck
+
+    monkeypatch.setenv(selfcheck.ENV, "1")
+    selfcheck._reset_for_tests()
+    call._CHECKS.clear()  # cached launch plans would skip the first-use hook
+    yield selfcheck
+    selfcheck._reset_for_tests()
+    call._CHECKS.clear()
+
+
+@pytest.mark.parametrize("layout", ["channel_first", "channel_last"])
+@pytest.mark.parametrize("dtype", ["bf16", "fp32"])
+def test_self_check_through_the_real_kernels(forced_selfcheck, layout, dtype):
+    """The op's first call of a specialization runs the check of its kernel through the real kernel (the
+    check's own call reaches the hook again and is not re-checked) and passes; the update too."""
+    from aiter_swa.jit import toolchain
+    from aiter_swa.ops.causal_conv1d.spec import CausalConv1dSpec
+
+    selfcheck = forced_selfcheck
+    arch = toolchain.device_arch(torch.cuda.current_device())
+    spec = CausalConv1dSpec(dtype=dtype, width=4, activation="silu", layout=layout, arch=arch)
+    dt = {"bf16": torch.bfloat16, "fp32": torch.float32}[dtype]
+    case = make_fwd_case([3, 40], dim=256, dtype=dt, device="cuda", layout=layout, initial=True)
+    before = case.conv_states.cpu().clone()
+    ref = case.reference()
+    out = case.new_out()
+    torch.ops.aiter_swa.causal_conv1d_fwd(*case.op_args(out))
+    assert ("fwd", spec) in selfcheck._passed
+    assert_fwd_matches(case, out, before, ref, "the call that ran the check")
+    upd = make_update_case(4, dim=256, dtype=dt, device="cuda")
+    torch.ops.aiter_swa.causal_conv1d_update(*upd.op_args(torch.empty_like(upd.x)))
+    assert ("update", CausalConv1dSpec(dtype=dtype, width=4, activation="silu", layout="channel_first", arch=arch)) in selfcheck._passed
+
+
+def test_self_check_failure_through_the_real_kernel(forced_selfcheck, monkeypatch):
+    """A wrong result of the real kernel (perturbed after it ran) fails the first call, and every later one."""
+    selfcheck = forced_selfcheck
+    real = selfcheck.run_kernel
+    monkeypatch.setattr(selfcheck, "run_kernel", lambda kernel, args: (real(kernel, args), args[0].add_(1.0)))
+    case = make_fwd_case([3, 40], dim=256, device="cuda", initial=True)
+    out = case.new_out()
+    with pytest.raises(selfcheck.SelfCheckError, match=r"causal_conv1d_fwd self-check failed: specialization causal_conv1d_bf16_w4_silu_cf_sm_\d+"):
+        torch.ops.aiter_swa.causal_conv1d_fwd(*case.op_args(out))
+    with pytest.raises(selfcheck.SelfCheckError):
+        torch.ops.aiter_swa.causal_conv1d_fwd(*case.op_args(out))

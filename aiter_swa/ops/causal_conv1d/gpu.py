@@ -10,6 +10,8 @@ can be captured in a CUDA/HIP graph.
 Per metadata key (``call.validate_*``'s cache) a :class:`Plan` is built once: the launcher and every
 launch argument that follows from metadata, packed by name from the launch contract
 (``spec.FWD_LAUNCH`` / ``spec.UPDATE_LAUNCH``). A call then passes the pointers and the stream.
+Building a plan first runs the kernel's first-use self-check where it applies (``selfcheck.py``:
+architectures the GPU tests have not run on, every AMD gfx; it synchronises, once per kernel).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import torch
 from aiter_swa._checks import raw_stream
 from aiter_swa.jit import loader, toolchain
 
+from . import selfcheck
 from .call import DTYPE_NAMES, FwdCall, UpdateCall
 from .spec import FWD_LAUNCH, UPDATE_LAUNCH, VEC_BYTES, CausalConv1dSpec
 
@@ -72,6 +75,8 @@ def _fwd_plan(call: FwdCall, **tuning) -> Plan:
         return Plan(None, (), device_index)
     spec = CausalConv1dSpec(dtype=DTYPE_NAMES[x.dtype], width=d.width, activation=d.activation, layout=d.layout,
                             arch=toolchain.device_arch(device_index), **tuning)  # fmt: skip
+    if not tuning:
+        selfcheck.ensure("fwd", spec, x.device)  # first use on an untested arch (selfcheck.py)
     sw, ss = call.weight.stride(), call.conv_states.stride()
     args = FWD_LAUNCH.pack(
         **dict.fromkeys(_FWD_POINTERS + ("stream",), 0),
@@ -120,6 +125,7 @@ def _update_plan(call: UpdateCall) -> Plan:
         return Plan(None, (), device_index)
     spec = CausalConv1dSpec(dtype=DTYPE_NAMES[call.x.dtype], width=d.width, activation=d.activation,
                             layout="channel_first", arch=toolchain.device_arch(device_index))  # fmt: skip
+    selfcheck.ensure("update", spec, call.x.device)  # first use on an untested arch (selfcheck.py)
     x3 = call.x.stride() + ((1,) if call.x.dim() == 2 else ())
     o3 = call.out.stride() + ((1,) if call.out.dim() == 2 else ())
     sw, ss = call.weight.stride(), call.conv_state.stride()

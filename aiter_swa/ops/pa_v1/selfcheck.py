@@ -28,48 +28,26 @@ they capture, which is where the check then happens. It also synchronises under
 
 from __future__ import annotations
 
-import logging
-import os
-import threading
-
 import torch
+
+from aiter_swa import _selfcheck
+from aiter_swa._selfcheck import ENV, HOW_TO_REPORT, TESTED_ARCHS, SelfCheckError  # noqa: F401 (this module's API)
 
 from .spec import MMA_ONE_TOKEN_MAX_PAIRS
 
-#: Environment variable: ``1``/``on`` always, ``0``/``off`` never, unset/``auto`` on untested archs.
-ENV = "AITER_SWA_SELF_CHECK"
 #: Environment variable of the GPU dispatch that picks the kernel family (``vector``, ``mma``, ``auto``;
 #: the matrix-core build's ``spec.KERNEL_ENV``). ``vector`` serves one query token per sequence.
 KERNEL_ENV = "AITER_SWA_PA_KERNEL"
-#: Architectures the GPU test suite has run on (docs/results.md): NVIDIA H100/H200 (sm_90). No AMD
-#: architecture: the HIP builds for gfx942 and gfx90a are compiled and resource-checked only.
-TESTED_ARCHS = ("sm_90",)
-#: Kernel families the GPU test suite has run on those architectures: the vector kernel and, since the
+#: Kernel families the GPU test suite has run on :data:`TESTED_ARCHS`: the vector kernel and, since the
 #: whole tree's run of 2026-11-29 (11:28 UTC session, call 5, docs/results.md), the matrix-core kernel
 #: (``mma``; on AMD it has run in the CPU emulator only, so it is checked there).
 TESTED_KERNELS = ("vector", "mma")
 #: query dtype -> (relative norm error bound, atol = rtol): the GPU tests' bounds (op_tests/testlib/pa_v1.py).
 TOLERANCES = {torch.bfloat16: (2e-2, 1e-2), torch.float16: (5e-3, 5e-3), torch.float32: (1e-5, 1e-5)}
-HOW_TO_REPORT = (
-    "please report it as an issue of the aiter_swa project with this message and the output of "
-    "`python -m aiter_swa.info`"
-)
 
-logger = logging.getLogger("aiter_swa")
-_ON = ("1", "on", "true", "yes")
-_OFF = ("0", "off", "false", "no")
-
-
-class SelfCheckError(RuntimeError):
-    """A GPU kernel disagreed with the CPU path on the self-check's built-in case."""
-
-
-_lock = threading.RLock()
-#: Specializations checked and found right; failed ones with their message; ones being checked.
-_passed: set = set()
-_failed: dict = {}
-_running: set = set()
-_warned_capture: set = set()
+_first_use = _selfcheck.FirstUse()
+#: Specializations checked and found right (the tests read it).
+_passed = _first_use.passed
 
 
 def enabled(arch: str, kernel: str = "vector") -> bool:
@@ -79,18 +57,11 @@ def enabled(arch: str, kernel: str = "vector") -> bool:
     Raises:
         ValueError: the setting is not one of 1/on/true/yes, 0/off/false/no, auto or empty.
     """
-    value = os.environ.get(ENV, "").strip().lower()
-    if value in _ON:
-        return True
-    if value in _OFF:
-        return False
-    if value not in ("", "auto"):
-        raise ValueError(f"{ENV}: expected 1/on, 0/off or auto (unset), got {os.environ[ENV]!r}")
-    return arch not in TESTED_ARCHS or kernel not in TESTED_KERNELS
+    return _selfcheck.enabled(arch, kernel in TESTED_KERNELS)
 
 
 def _capturing(device: torch.device) -> bool:
-    return device.type == "cuda" and torch.cuda.is_current_stream_capturing()
+    return _selfcheck.capturing(device)
 
 
 def ensure(spec, call) -> None:
@@ -104,47 +75,28 @@ def ensure(spec, call) -> None:
     """
     if spec in _passed:
         return
-    with _lock:
-        if spec in _failed:
-            raise SelfCheckError(_failed[spec])
-        if spec in _passed or spec in _running or not enabled(spec.arch, "mma" if spec.mma_rows else "vector"):
-            return
-        device = call.query.device
-        if _capturing(device):
-            if spec not in _warned_capture:
-                _warned_capture.add(spec)
-                logger.warning(
-                    "aiter_swa: %s on %s is used for the first time inside a CUDA/HIP graph capture: its first-use "
-                    "self-check cannot run there and is skipped (run one call before capturing to have it checked; "
-                    "%s=0 silences this)", spec.name, spec.arch, ENV,
-                )  # fmt: skip
-            return
-        _running.add(spec)
-        try:
-            why = check(spec, device, mtp=call.mtp, varlen=call.cu_query_lens is not None,
-                        kv_cache_layout=call.kv_cache_layout, gqa_ratio=call.dims.gqa_ratio)  # fmt: skip
-        finally:
-            _running.discard(spec)
-        if why is None:
-            _passed.add(spec)
-            return
-        message = (
+    if spec not in _first_use.failed and not enabled(spec.arch, "mma" if spec.mma_rows else "vector"):
+        return
+    device = call.query.device
+
+    def message(why: str) -> str:
+        return (
             f"aiter_swa paged_attention_v1 self-check failed: specialization {spec.name} on {spec.arch} {why}, "
             f"against the CPU path on the built-in case (the first use of this specialization in this process; "
             f"the GPU tests have run the {TESTED_KERNELS} kernel(s) on {TESTED_ARCHS} only). "
             f"Set {KERNEL_ENV}=vector to run the vector kernel instead (one query token per sequence; {ENV}=0 "
             f"skips this check: results may be wrong). {HOW_TO_REPORT[0].upper()}{HOW_TO_REPORT[1:]}."
         )
-        _failed[spec] = message
-        raise SelfCheckError(message)
+
+    _first_use.ensure(
+        spec, name=spec.name, arch=spec.arch, message=message, capturing=_capturing(device),
+        check=lambda: check(spec, device, mtp=call.mtp, varlen=call.cu_query_lens is not None,
+                            kv_cache_layout=call.kv_cache_layout, gqa_ratio=call.dims.gqa_ratio),
+    )  # fmt: skip
 
 
 def _reset_for_tests() -> None:
-    with _lock:
-        _passed.clear()
-        _failed.clear()
-        _running.clear()
-        _warned_capture.clear()
+    _first_use.reset()
 
 
 _TORCH_DTYPES = {"fp16": torch.float16, "bf16": torch.bfloat16, "fp8e4m3fn": torch.float8_e4m3fn,
@@ -234,19 +186,7 @@ def run_kernel(args: tuple) -> None:
 def compare(out: torch.Tensor, expected: torch.Tensor) -> str | None:
     """Why ``out`` differs from ``expected`` beyond the tolerances of ``expected``'s dtype (None: it does not)."""
     rel_bound, tol = TOLERANCES[expected.dtype]
-    got, want = out.detach().cpu().double(), expected.double()
-    if not torch.isfinite(got).all():
-        return f"gives {int((~torch.isfinite(got)).sum())} non-finite values where the CPU path has none"
-    diff = got - want
-    norm = want.norm().item()
-    rel = diff.norm().item() / norm if norm > 0 else diff.norm().item()
-    max_abs = diff.abs().max().item() if diff.numel() else 0.0
-    if not rel < rel_bound:
-        return f"has a relative norm error of {rel:.3g} (bound {rel_bound}; max abs error {max_abs:.3g})"
-    bad = (diff.abs() > tol + tol * want.abs()).sum().item()
-    if bad:
-        return f"has {bad} elements beyond atol = rtol = {tol} (max abs error {max_abs:.3g})"
-    return None
+    return _selfcheck.compare(out, expected, tol, rel_bound)
 
 
 def check(spec, device, mtp: int = 1, varlen: bool = False, kv_cache_layout: str = "HND",
