@@ -99,11 +99,11 @@ struct ConvSpec {
   // without spills (nvcc 13.0; uncapped they took 58-79), so 32 warps and 64 KB of loads in flight
   // per multiprocessor; 2 for the 8-row / 8-token variants (112 / 128 registers). The 2-row channel-first
   // variants (cf_rows=2): 6 (at most 40 registers: 48 warps) where nvcc 13.0 fits that without spills
-  // (fp16; bf16 width 2; bf16 width 4 SiLU, the benchmark's, until the change below), else 5 (48 registers; bf16 width 3 and
-  // width 4 without SiLU spilled 24-80 bytes at 40), else 4 (bf16 width 3 and width 4 without SiLU
-  // and without CF_FAST spilled 4-16 bytes at 48): checked for all 36 with --cf-rows 2 --cf-fast 0,1.
-  // fp16 width 4 with CF_FAST: 5 since the straddling loads (2026-11-29: 4 bytes spilled at 40); bf16
-  // width 4 SiLU: 5 (CF_FAST) or 4 since SiLU's pre-scaled taps (2026-11-29: 20-24 bytes spilled at 40)
+  // (fp16 but width 4 with CF_FAST; bf16 width 2), else 5 (48 registers), else 4 (bf16 width 3 and
+  // width 4 without CF_FAST: 64): checked for all 36 with --cf-rows 2 --cf-fast 0,1. Spilled before:
+  // bf16 width 3 and width 4 without SiLU 24-80 bytes at 40, 4-16 at 48 without CF_FAST; fp16 width 4
+  // with CF_FAST 4 bytes at 40 since the straddling loads; bf16 width 4 SiLU 20-24 bytes at 40 since
+  // SiLU's pre-scaled taps (2026-11-29).
   static constexpr bool CF2_FITS_40 = sizeof(T) == 2 &&
                                       !(std::is_same<T, bf16_t>::value && (WIDTH == 3 || WIDTH == 4)) &&
                                       !(std::is_same<T, fp16_t>::value && WIDTH == 4 && CF_FAST_);
@@ -304,9 +304,9 @@ __device__ __forceinline__ float fast_exp2(float v) {
 // SiLU without its exponent's multiply: every tap and bias is pre-scaled by K = -log2(e) where it is
 // converted to fp32 (scaled<SILU>), so a convolution sums u = K v, and
 //   silu(v) = v / (1 + exp(-v)) = (u / K) / (1 + 2^u) = u / (K + K 2^u)
-// (one ex2, one fma, one division: 2^u = exp(-v) with no multiply before it). u = -inf (v = +inf)
-// gives u / K = +inf; u = +inf gives u / -inf = NaN as v / (1 + exp(-v)) = -inf / inf does; NaN
-// stays NaN. Without SiLU the scale is 1 and the sum is the output.
+// (one ex2, one fma, one reciprocal, one multiply: 2^u = exp(-v) with no multiply before it).
+// u = -inf (v = +inf) gives u / K = +inf; u = +inf gives u * (1 / -inf) = NaN as v / (1 + exp(-v)) =
+// -inf / inf does; NaN stays NaN. Without SiLU the scale is 1 and the sum is the output.
 constexpr float kSiluTapScale = -1.4426950408889634f;
 template <bool SILU>
 __device__ __forceinline__ float scaled(float tap) {
@@ -910,7 +910,8 @@ __global__ AITER_SWA_CONV_FWD_BOUNDS(S) void fwd_kernel_walk(const FwdParams p) 
     float wj[W], bj = 0.f;
     if (row_ok) {
 #pragma unroll
-      for (int k = 0; k < W; ++k) wj[k] = scaled<S::SILU>(to_float(weight[int64_t(c) * p.w_stride_dim + k * p.w_stride_width]));
+      for (int k = 0; k < W; ++k)
+        wj[k] = scaled<S::SILU>(to_float(weight[int64_t(c) * p.w_stride_dim + k * p.w_stride_width]));
       bj = scaled<S::SILU>(bias ? to_float(bias[c]) : 0.f);
     } else {
 #pragma unroll
@@ -994,8 +995,10 @@ __global__ AITER_SWA_CONV_FWD_BOUNDS(S) void fwd_kernel_walk(const FwdParams p) 
     const int ct = c0 + tid;
     if (tid < CH && ct < p.dim) {
 #pragma unroll
-      for (int k = 0; k < W; ++k)
-        s_w[tid % VEC][k][tid / VEC] = scaled<S::SILU>(to_float(weight[int64_t(ct) * p.w_stride_dim + k * p.w_stride_width]));
+      for (int k = 0; k < W; ++k) {
+        const float w = to_float(weight[int64_t(ct) * p.w_stride_dim + k * p.w_stride_width]);
+        s_w[tid % VEC][k][tid / VEC] = scaled<S::SILU>(w);
+      }
       s_b[tid % VEC][tid / VEC] = scaled<S::SILU>(bias ? to_float(bias[ct]) : 0.f);
     }
     const int cv = lane;
