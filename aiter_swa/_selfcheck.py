@@ -74,23 +74,25 @@ class FirstUse:
         self.running: set = set()
         self.warned_capture: set = set()
 
-    def ensure(self, key, *, name: str, arch: str, check, message, capturing: bool) -> None:
-        """Run ``check()`` once for ``key`` (a specialization, hashable) unless it passed, is running,
-        or ``capturing`` (then warn once per key); ``check()`` returns why the kernel is wrong, or
-        None. On a failure raise :class:`SelfCheckError` with ``message(why)``, also at every later
-        use of ``key``. The caller decides whether the check applies (:func:`enabled`).
+    def ensure(self, key, *, name: str, arch: str, applies, capturing, check, message) -> None:
+        """Run ``check()`` once for ``key`` (a specialization, hashable) if ``applies()`` (:func:`enabled`
+        under the op's rule), unless it passed, is running, or ``capturing()`` (then warn once per key);
+        ``check()`` returns why the kernel is wrong, or None. On a failure raise
+        :class:`SelfCheckError` with ``message(why)``, also at every later use of ``key`` (whatever
+        the setting then). The callables run only when needed: a key that passed costs a set lookup.
 
         Raises:
             SelfCheckError: ``key`` failed its check in this process.
+            ValueError: from ``applies()`` (:func:`enabled`: a bad :data:`ENV` value).
         """
         if key in self.passed:
             return
         with self._lock:
             if key in self.failed:
                 raise SelfCheckError(self.failed[key])
-            if key in self.passed or key in self.running:
+            if key in self.passed or key in self.running or not applies():
                 return
-            if capturing:
+            if capturing():
                 if key not in self.warned_capture:
                     self.warned_capture.add(key)
                     logger.warning(

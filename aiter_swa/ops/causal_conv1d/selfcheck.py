@@ -59,11 +59,6 @@ def ensure(kernel: str, spec, device: torch.device) -> None:
         SelfCheckError: this kernel failed its check in this process.
         ValueError: ``AITER_SWA_SELF_CHECK`` has a value other than 1/on, 0/off or auto.
     """
-    key = (kernel, spec)
-    if key in _passed:
-        return
-    if key not in _first_use.failed and not _selfcheck.enabled(spec.arch):
-        return
     op = f"causal_conv1d_{kernel}"
 
     def message(why: str) -> str:
@@ -75,7 +70,8 @@ def ensure(kernel: str, spec, device: torch.device) -> None:
             f"results may be wrong. {HOW_TO_REPORT[0].upper()}{HOW_TO_REPORT[1:]}."
         )
 
-    _first_use.ensure(key, name=f"{op} {spec.name}", arch=spec.arch, message=message, capturing=_capturing(device),
+    _first_use.ensure((kernel, spec), name=f"{op} {spec.name}", arch=spec.arch, message=message,
+                      applies=lambda: _selfcheck.enabled(spec.arch), capturing=lambda: _capturing(device),
                       check=lambda: check(kernel, spec, device))  # fmt: skip
 
 

@@ -73,10 +73,6 @@ def ensure(spec, call) -> None:
     Raises:
         SelfCheckError: this specialization failed its check in this process.
     """
-    if spec in _passed:
-        return
-    if spec not in _first_use.failed and not enabled(spec.arch, "mma" if spec.mma_rows else "vector"):
-        return
     device = call.query.device
 
     def message(why: str) -> str:
@@ -89,7 +85,8 @@ def ensure(spec, call) -> None:
         )
 
     _first_use.ensure(
-        spec, name=spec.name, arch=spec.arch, message=message, capturing=_capturing(device),
+        spec, name=spec.name, arch=spec.arch, message=message, capturing=lambda: _capturing(device),
+        applies=lambda: enabled(spec.arch, "mma" if spec.mma_rows else "vector"),
         check=lambda: check(spec, device, mtp=call.mtp, varlen=call.cu_query_lens is not None,
                             kv_cache_layout=call.kv_cache_layout, gqa_ratio=call.dims.gqa_ratio),
     )  # fmt: skip
