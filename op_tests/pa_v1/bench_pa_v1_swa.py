@@ -20,6 +20,8 @@ block-table entries point at one null block, as serving engines do with freed bl
     python op_tests/pa_v1/bench_pa_v1_swa.py                 # the whole table
     python op_tests/pa_v1/bench_pa_v1_swa.py --models mistral --ctx 16384 --windows 4096
     python op_tests/pa_v1/bench_pa_v1_swa.py --block-size 16 32 --kv-dtype auto fp8e4m3fn fp8e4m3fnuz
+    python op_tests/pa_v1/bench_pa_v1_swa.py --models mistral --ctx 1024 --windows 0 --capacity 16384  # a short
+                                                         # context in a block table and workspace sized for 16K
     python op_tests/pa_v1/bench_pa_v1_swa.py --issue8            # issue 8's table with the peer columns
     python op_tests/pa_v1/bench_pa_v1_swa.py --issue8 --dry-run  # its rows and FlashInfer modules, no GPU
 
@@ -78,10 +80,11 @@ def copy_bandwidth_tbs(dev) -> float:
 
 
 class Inputs:
-    """One rotating set of paged inputs; all sequences have context ``ctx``."""
+    """One rotating set of paged inputs; all sequences have context ``ctx``; the block table (and the
+    workspace) hold ``capacity`` tokens when that is larger (an engine sizes them for its longest context)."""
 
     def __init__(self, h, kvh, d, batch, ctx, window, bs, dtype, dev, kv_dtype="auto", mtp=1, soft_cap=0.0,
-                 workspace="aiter"):
+                 workspace="aiter", capacity=0):
         # the first key any query row attends (row i of mtp sits at ctx - mtp + i)
         lo = max(0, ctx - window - mtp + 1) if window > 0 else 0
         first, end = lo // bs, -(-ctx // bs)
@@ -93,7 +96,7 @@ class Inputs:
         self.v_scale = torch.tensor([2.5], device=dev)
         if self.fp8:
             self.k, self.v = (self.k / self.k_scale).to(FP8[kv_dtype]), (self.v / self.v_scale).to(FP8[kv_dtype])
-        self.bt = torch.zeros(batch, end, dtype=torch.int32, device=dev)  # 0: the null block
+        self.bt = torch.zeros(batch, max(end, -(-capacity // bs)), dtype=torch.int32, device=dev)  # 0: the null block
         self.bt[:, first:end] = 1 + torch.randperm(batch * per_seq, device=dev, dtype=torch.int32).view(batch, per_seq)
         self.q = torch.randn(batch * mtp, h, d, dtype=dtype, device=dev)
         self.out = torch.empty_like(self.q)
@@ -102,7 +105,7 @@ class Inputs:
         # matrix-core kernel splits a small batch into more partitions with it); "window": the least the op
         # takes (get_workspace_size with the window)
         ws_window = window if workspace == "window" else 0
-        self.ws = torch.empty(aiter_swa.get_workspace_size(batch, h, d, ctx, dtype, ws_window, P, mtp),
+        self.ws = torch.empty(aiter_swa.get_workspace_size(batch, h, d, max(ctx, capacity), dtype, ws_window, P, mtp),
                               dtype=torch.uint8, device=dev)  # fmt: skip
         self.lo, self.ctx, self.window, self.scale, self.mtp = lo, ctx, window, d**-0.5, mtp
         self.args = PaV1Call(
@@ -329,6 +332,8 @@ def main(argv=None) -> int:
                          "backend size it) or the least the op takes (get_workspace_size with the window)")
     ap.add_argument("--kernel", default="auto", choices=["auto", "vector", "mma"],
                     help="which decode kernel serves the op (AITER_SWA_PA_KERNEL; auto: the dispatch's rule)")
+    ap.add_argument("--capacity", type=int, default=0,
+                    help="tokens the block table and the workspace hold, when more than the context (0: the context)")
     args = ap.parse_args(argv)
     from aiter_swa.ops.pa_v1 import gpu as pa_gpu
 
@@ -366,7 +371,8 @@ def main(argv=None) -> int:
         set_bytes = must_read_bytes(h, kvh, d, batch, ctx, window, bs, dtype.itemsize, kv_elt)
         nsets = max(1, min(8, math.ceil(4 * l2 / set_bytes)))
         try:
-            sets = [Inputs(h, kvh, d, batch, ctx, window, bs, dtype, dev, kvd, workspace=args.workspace)
+            sets = [Inputs(h, kvh, d, batch, ctx, window, bs, dtype, dev, kvd, workspace=args.workspace,
+                           capacity=args.capacity)
                     for _ in range(nsets)]
         except torch.OutOfMemoryError:
             print(f"{model:8} {ctx:7} {window:6} {bs:5} {kvd:>11}  (inputs do not fit in GPU memory)")

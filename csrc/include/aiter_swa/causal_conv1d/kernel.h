@@ -308,10 +308,20 @@ __device__ __forceinline__ float fast_exp2(float v) {
 // u = -inf (v = +inf) gives u / K = +inf; u = +inf gives u * (1 / -inf) = NaN as v / (1 + exp(-v)) =
 // -inf / inf does; NaN stays NaN. Without SiLU the scale is 1 and the sum is the output.
 constexpr float kSiluTapScale = -1.4426950408889634f;
+// The product is rounded on its own, never contracted into a later FMA (nvcc fused the bias's
+// `b * K` into the first tap's product, fma(b, K, w x), where the taps came from registers but not
+// where they came from LDS: the variants' outputs differed in fp32, H200 2026-11-29).
 template <bool SILU>
 __device__ __forceinline__ float scaled(float tap) {
-  if constexpr (SILU) return tap * kSiluTapScale;
-  return tap;
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#endif
+  if constexpr (!SILU) return tap;
+#if defined(AITER_SWA_CUDA)
+  return __fmul_rn(tap, kSiluTapScale);
+#else
+  return tap * kSiluTapScale;
+#endif
 }
 
 // 1 / d for SiLU's |d| = |K| (1 + 2^u) >= 1.44, or inf: on CUDA one rcp.approx.ftz (MUFU.RCP with no
