@@ -198,6 +198,20 @@ def test_kernel_specs_are_the_distinct_specializations():
     assert [(s.gqa, s.sliding_window) for s in q] == [(8, False)]
 
 
+def test_kernel_specs_cover_the_batch_rule():
+    """Mistral (GQA 4) on sm_90: the vector kernel of a large batch and the matrix-core kernel the
+    dispatch picks at batch 1 (spec.choose_kernel's batch rule), both pre-built; gfx942 has no such
+    rule (its one-token calls stay on the vector kernel), so only the vector one."""
+    from aiter_swa.ops.pa_v1.spec import MMA_ONE_TOKEN_MAX_PAIRS, choose_kernel
+
+    layers = models.attention_layers(CONFIGS["mistral_v01"])
+    specs = models.kernel_specs(layers, ["sm_90", "gfx942"], "bf16")
+    assert [(s.arch, s.gqa, s.mma_rows) for s in specs] == [("sm_90", 4, 0), ("sm_90", 1, 16), ("gfx942", 4, 0)]
+    # what the dispatch picks at batch 1 (8 KV heads: 8 pairs) and at batch 32
+    assert choose_kernel(4, 1, False, "sm_90", "auto", 8) == "mma" and 8 <= MMA_ONE_TOKEN_MAX_PAIRS
+    assert choose_kernel(4, 1, False, "sm_90", "auto", 256) == "vector"
+
+
 @pytest.mark.parametrize("kwargs, error, message", [
     ({"dtype": "fp32"}, ValueError, "dtype: expected one of fp16, bf16"),
     ({"dtype": "bf16", "kv_cache_dtype": "fp8_e5m2"}, NotImplementedError, "no kernel for an fp8_e5m2 KV cache"),

@@ -274,6 +274,12 @@ def kernel_specs(layers, archs, dtype: str, kv_cache_dtype: str = "auto") -> lis
     argument) are run-time values of the kernels: a layer with sinks needs the kernel of the same
     layer without them, and every spec serves every block size.
 
+    Each layer gets the one-token decode kernel the dispatch picks at a large batch and, where it
+    picks another at a small one (``spec.choose_kernel``'s batch rule, sm_90: at most
+    ``MMA_ONE_TOKEN_MAX_PAIRS`` (sequence, KV head) pairs), that one too, so that a batch of 1 finds
+    its kernel pre-built. Multi-token calls (``mtp > 1``) are not covered: their row count is a
+    run-time value.
+
     Returns:
         Specs in a stable order (arch, then layer order), without duplicates.
 
@@ -292,14 +298,17 @@ def kernel_specs(layers, archs, dtype: str, kv_cache_dtype: str = "auto") -> lis
                 raise ValueError(f"head_dim: expected one of {', '.join(map(str, SUPPORTED_HEAD_SIZES))}, got "
                                  f"{layer.head_size} (layer {layer.index})")
             ratio = layer.num_heads // layer.num_kv_heads
-            mma = choose_kernel(ratio, 1, False, arch) == "mma"  # the decode kernel the dispatch picks (mtp 1)
-            values = dict(q_dtype=dtype, kv_dtype=_kv_dtype(kv_cache_dtype, dtype, arch), out_dtype=dtype,
-                          head_size=layer.head_size, gqa=1 if mma else gqa_bucket(ratio),
-                          sliding_window=layer.sliding_window > 0, soft_cap=layer.soft_cap > 0, alibi=False,
-                          mma_rows=mma_rows_for(layer.head_size, ratio) if mma else 0)
-            if not OP.supported(values):
-                raise NotImplementedError(f"pa_v1 has no kernel for {values} yet")
-            specs.setdefault(OP.spec_type(**values, arch=arch), None)
+            # the decode kernels the dispatch picks (mtp 1): at a large batch and at a small one (pairs 1:
+            # the batch rule of spec.choose_kernel, e.g. Mistral at batch 1 on sm_90 takes the matrix-core one)
+            for kind in dict.fromkeys(choose_kernel(ratio, 1, False, arch, "auto", pairs) for pairs in (0, 1)):
+                mma = kind == "mma"
+                values = dict(q_dtype=dtype, kv_dtype=_kv_dtype(kv_cache_dtype, dtype, arch), out_dtype=dtype,
+                              head_size=layer.head_size, gqa=1 if mma else gqa_bucket(ratio),
+                              sliding_window=layer.sliding_window > 0, soft_cap=layer.soft_cap > 0, alibi=False,
+                              mma_rows=mma_rows_for(layer.head_size, ratio) if mma else 0)
+                if not OP.supported(values):
+                    raise NotImplementedError(f"pa_v1 has no kernel for {values} yet")
+                specs.setdefault(OP.spec_type(**values, arch=arch), None)
     return list(specs)
 
 
