@@ -26,9 +26,10 @@ ENV = "AITER_SWA_SELF_CHECK"
 #: Architectures the GPU test suite has run on (docs/results.md): NVIDIA H100/H200 (sm_90). No AMD
 #: architecture: the HIP builds for gfx942 and gfx90a are compiled and resource-checked only.
 TESTED_ARCHS = ("sm_90",)
+#: The sentence that ends every failure message.
 HOW_TO_REPORT = (
-    "please report it as an issue of the aiter_swa project with this message and the output of "
-    "`python -m aiter_swa.info`"
+    "Please report it as an issue of the aiter_swa project with this message and the output of "
+    "`python -m aiter_swa.info`."
 )
 
 logger = logging.getLogger("aiter_swa")

@@ -67,7 +67,7 @@ def ensure(kernel: str, spec, device: torch.device) -> None:
             f"path on the built-in case (the first use of this kernel in this process; the GPU tests have run it on "
             f"{TESTED_ARCHS} only). Until it is fixed, run this op on the CPU or another implementation of it "
             f"(vLLM's and SGLang's Triton causal_conv1d have the same arguments); {ENV}=0 skips this check: "
-            f"results may be wrong. {HOW_TO_REPORT[0].upper()}{HOW_TO_REPORT[1:]}."
+            f"results may be wrong. {HOW_TO_REPORT}"
         )
 
     _first_use.ensure((kernel, spec), name=f"{op} {spec.name}", arch=spec.arch, message=message,

@@ -81,7 +81,7 @@ def ensure(spec, call) -> None:
             f"against the CPU path on the built-in case (the first use of this specialization in this process; "
             f"the GPU tests have run the {TESTED_KERNELS} kernel(s) on {TESTED_ARCHS} only). "
             f"Set {KERNEL_ENV}=vector to run the vector kernel instead (one query token per sequence; {ENV}=0 "
-            f"skips this check: results may be wrong). {HOW_TO_REPORT[0].upper()}{HOW_TO_REPORT[1:]}."
+            f"skips this check: results may be wrong). {HOW_TO_REPORT}"
         )
 
     _first_use.ensure(
