@@ -173,6 +173,46 @@ def test_one_token_kernel_choice_by_batch(arch, pairs):
     assert choose_kernel(4, 1, False, arch, "vector", pairs) == "vector"
 
 
+@pytest.mark.parametrize("arch", ["sm_90", "gfx942"])
+@pytest.mark.parametrize("gqa", [2, 4])
+@pytest.mark.parametrize("span", [0, 4096, 16383, 16384, 131072])
+@pytest.mark.parametrize("warp_kv", [False, True])
+def test_one_token_kernel_choice_by_span(arch, gqa, span, warp_kv):
+    """One query row per sequence at a large batch: the matrix-core kernel on sm_90 when the warp split
+    serves it, GQA >= MMA_LONG_SPAN_MIN_GQA and a sequence may attend >= MMA_LONG_SPAN keys (Mistral
+    without a window: the measured case), else the vector kernel; the env override wins."""
+    from aiter_swa.ops.pa_v1.spec import MMA_LONG_SPAN, MMA_LONG_SPAN_MIN_GQA, MMA_ONE_TOKEN_ARCHS, choose_kernel
+
+    assert MMA_LONG_SPAN_MIN_GQA <= 4 < 4096 < MMA_LONG_SPAN <= 16384  # Mistral, 16K block table: mma; w4096: vector
+    long = warp_kv and gqa >= MMA_LONG_SPAN_MIN_GQA and span >= MMA_LONG_SPAN and arch in MMA_ONE_TOKEN_ARCHS
+    assert choose_kernel(gqa, 1, False, arch, "auto", 256, span, warp_kv) == ("mma" if long else "vector")
+    assert choose_kernel(gqa, 1, False, arch, "vector", 256, span, warp_kv) == "vector"
+
+
+@pytest.mark.parametrize("window, table_tokens, expect", [
+    (0, 16384, "mma"), (0, 16368, "vector"), (4096, 16384, "vector"), (4096, 131072, "vector"),
+    (16384, 16384, "mma"), (0, 131072, "mma"),
+])  # fmt: skip
+def test_one_token_spec_follows_the_span(window, table_tokens, expect):
+    """gpu.spec_for at GQA 4, head 128, bf16, 32 sequences, on sm_90: the span the long-span rule sees is
+    the block table's tokens, or the window when smaller (a short context in a long block table counts
+    as long: the rule's measurements had a 16384-token table at contexts 1024 to 16384)."""
+    import torch
+
+    from aiter_swa.ops.pa_v1.call import validate
+    from testlib.pa_v1 import make_case
+
+    case = make_case(num_seqs=32, num_heads=8, num_kv_heads=2, head_size=128, block_size=16, context_lens=[40] * 32,
+                     dtype=torch.bfloat16, device="cpu", sliding_window=window)  # fmt: skip
+    table = torch.zeros(32, table_tokens // 16, dtype=torch.int32)
+    table[:, : case.block_tables.shape[1]] = case.block_tables
+    case.block_tables = table
+    call = validate(*case.op_args(torch.empty_like(case.query), case.workspace()))
+    spec = gpu.spec_for(call, "sm_90", "auto")
+    assert ("mma" if spec.mma_rows else "vector") == expect, spec
+    assert gpu.spec_for(call, "gfx942", "auto").mma_rows == 0  # no rule on unmeasured archs
+
+
 def test_one_token_spec_follows_the_choice():
     """gpu.spec_for builds a matrix-core spec (gqa 1, mma_rows > 0) for a GQA-8 one-token call on sm_90
     and a vector spec (its GQA bucket, mma_rows 0) on gfx942."""

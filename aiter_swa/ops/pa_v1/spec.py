@@ -183,21 +183,32 @@ MMA_ONE_TOKEN_ARCHS = ("sm_90",)
 #: kernel's fixed 256-key partitions then leave most SMs idle (batch 1, 8 KV heads, window 4096: 128
 #: workgroups), where the matrix-core split fills the GPU (:func:`choose_kernel` gives the measurements).
 MMA_ONE_TOKEN_MAX_PAIRS = 8
+#: ... and at GQA ratios of at least :data:`MMA_LONG_SPAN_MIN_GQA` when the warp split serves the call
+#: (:func:`mma_warp_kv`) and a sequence may attend at least :data:`MMA_LONG_SPAN` keys (the block table's
+#: tokens, or the window if smaller: long contexts without a window), where the matrix-core split's long
+#: partitions beat the vector kernel's 256-key ones (:func:`choose_kernel` gives the measurements).
+MMA_LONG_SPAN_MIN_GQA = 4
+MMA_LONG_SPAN = 16384
 
 #: The environment variable that chooses the GPU kernel (read by gpu.py), and its values.
 KERNEL_ENV = "AITER_SWA_PA_KERNEL"
 KERNELS = ("auto", "vector", "mma")
 
 
-def choose_kernel(gqa_ratio: int, mtp: int, multi_rows: bool, arch: str, kernel: str = "auto", pairs: int = 0) -> str:
+def choose_kernel(gqa_ratio: int, mtp: int, multi_rows: bool, arch: str, kernel: str = "auto", pairs: int = 0,
+                  span: int = 0, warp_kv: bool = False) -> str:
     """``"vector"`` or ``"mma"`` for a call (``kernel``: gpu.py's ``KERNEL``, from :data:`KERNEL_ENV`).
 
     ``multi_rows``: ``cu_query_lens`` given with a row count other than one per sequence; ``pairs``:
-    ``num_seqs * num_kv_heads`` (0: not known, no batch rule). Only the matrix-core kernel serves
-    several query rows per sequence (``mtp > 1`` or ``multi_rows``). One query row per sequence, on
-    :data:`MMA_ONE_TOKEN_ARCHS`: the matrix-core kernel at GQA ratios of at least
-    :data:`MMA_ONE_TOKEN_MIN_GQA` or with at most :data:`MMA_ONE_TOKEN_MAX_PAIRS` pairs; else, and on
-    other architectures, the vector kernel (every call on the matrix-core kernel with
+    ``num_seqs * num_kv_heads`` (0: not known, no batch rule); ``span``: the most keys a sequence of
+    the call may attend, ``min(block table tokens, w + mtp - 1)`` with a window ``w`` (0: not known, no
+    long-span rule); ``warp_kv``: the matrix-core spec would take the warp split (:func:`mma_warp_kv`).
+    Only the matrix-core kernel serves several query rows per sequence (``mtp > 1`` or
+    ``multi_rows``). One query row per sequence, on :data:`MMA_ONE_TOKEN_ARCHS`: the matrix-core kernel
+    at GQA ratios of at least :data:`MMA_ONE_TOKEN_MIN_GQA`, with at most
+    :data:`MMA_ONE_TOKEN_MAX_PAIRS` pairs, or on the warp split at GQA ratios of at least
+    :data:`MMA_LONG_SPAN_MIN_GQA` with a span of at least :data:`MMA_LONG_SPAN`; else, and on other
+    architectures, the vector kernel (every call on the matrix-core kernel with
     ``AITER_SWA_PA_KERNEL=mma``, every one-token call on the vector kernel with ``=vector``).
 
     Measured on an H200 (sm_90), both kernels in one run (docs/results.md, 2026-11-29 07:03 UTC, call 2:
@@ -208,7 +219,14 @@ def choose_kernel(gqa_ratio: int, mtp: int, multi_rows: bool, arch: str, kernel:
     rule, after the matrix-core reduce took the vector reduce's batched loads (2026-11-29 09:31 UTC
     session, call 3, ``op_tests/pa_v1/split_study.py``, µs, partition + reduce kernel, vector /
     matrix-core): Mistral batch 1 (8 pairs, window 4096, 32K) 20.2 (17.3 + 2.0) / 16.0 (12.2 + 3.6),
-    gpt-oss batch 1 15.4 / 13.9; Mistral batch 4 (32 pairs) 29.1 / 32.9. Other
+    gpt-oss batch 1 15.4 / 13.9; Mistral batch 4 (32 pairs) 29.1 / 32.9. The long-span rule, on the
+    warp split (which came after the 07:03 UTC call above; Mistral batch 32, no window, a block table of
+    16384 tokens, µs, vector / matrix-core): contexts 1024 52.7 / 47.5, 4096 159.7 / 149.8, 16384
+    593.6 / 555.8 (2026-11-29 17:15 UTC session, call 4); at 16384, three rounds of vector, forced
+    matrix-core and ``auto`` with this rule: 589.7-591.3 / 569.1-573.9 / 552.9-577.3, and issue 8's
+    no-window row 589.7 and 590.8 on the vector kernel against 576.2 and 570.5 under ``auto``
+    (2026-11-29 20:38 UTC session, call 2). At window 4096 (span 4096) the vector kernel stays
+    (147.2-148.4 against 149.0-149.4). Other
     architectures keep the vector kernel for one-token calls until measured there (no AMD GPU has run
     the matrix-core kernel; its first use there is self-checked, aiter_swa/ops/pa_v1/selfcheck.py).
 
@@ -228,7 +246,10 @@ def choose_kernel(gqa_ratio: int, mtp: int, multi_rows: bool, arch: str, kernel:
         return "vector"
     if kernel == "mma" or multi:
         return "mma"
-    if arch in MMA_ONE_TOKEN_ARCHS and (gqa_ratio >= MMA_ONE_TOKEN_MIN_GQA or 0 < pairs <= MMA_ONE_TOKEN_MAX_PAIRS):
+    if arch not in MMA_ONE_TOKEN_ARCHS:
+        return "vector"
+    long_span = warp_kv and gqa_ratio >= MMA_LONG_SPAN_MIN_GQA and span >= MMA_LONG_SPAN
+    if gqa_ratio >= MMA_ONE_TOKEN_MIN_GQA or 0 < pairs <= MMA_ONE_TOKEN_MAX_PAIRS or long_span:
         return "mma"
     return "vector"
 
