@@ -1,5 +1,5 @@
 """Rewrites causal_conv1d's 16-byte accesses (csrc/include/aiter_swa/causal_conv1d/kernel.h: load16,
-store16) in place with PTX cache hints, for an A/B run on the GPU machine (op_tests/gpu_call_2026-11-29q.sh);
+store16) in place with PTX cache hints, for an A/B run on the GPU machine (op_tests/gpu_calls/gpu_call_2026-11-29q.sh);
 never run on a checkout you commit from. The JIT's cache key hashes the headers, so each rewrite builds
 its own kernels.
 

@@ -3,7 +3,7 @@
 # benchmark with the channel-first blocks in channel-group-fastest order (the grid unchanged, its (x, y) read
 # as one linear index; call 4 tried it channel-last: slower): the seed's batch, the long prefill in both
 # layouts, the 128-byte-row control; then causal_conv1d's GPU and op tests.
-# run: bash op_tests/gpu_call_2026-11-29n.sh    carry: [".peers"]
+# run: bash op_tests/gpu_calls/gpu_call_2026-11-29n.sh    carry: [".peers"]
 # Logs: $OUT/conv1d.tgz, $OUT/check.tgz; stdout a summary.
 set -uo pipefail
 O=${OUT:-gpu_logs}

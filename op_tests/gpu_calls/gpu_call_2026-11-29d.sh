@@ -6,7 +6,7 @@
 #   2. issue 8's rows with the peers in the same run (run_gpu_suite.sh peers: FlashInfer tensor-core and
 #      CUDA-core, vLLM's Triton unified_attention; carry .peers);
 #   3. the matrix-core and multi-token GPU tests (run_gpu_suite.sh check, the time left).
-# run: bash op_tests/gpu_call_2026-11-29d.sh    carry: [".peers", ".whl"]
+# run: bash op_tests/gpu_calls/gpu_call_2026-11-29d.sh    carry: [".peers", ".whl"]
 # Logs: $OUT/split.tgz, $OUT/peers.tgz, $OUT/check.tgz; stdout a summary.
 set -uo pipefail
 O=${OUT:-gpu_logs}

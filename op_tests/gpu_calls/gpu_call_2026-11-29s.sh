@@ -2,8 +2,8 @@
 # 2026-11-29 (17:15 UTC session), call 5: call 4's auto run at 16384 tokens (604.1 us) sat above both kernels'
 # (vector 593.6, matrix-core 555.8): auto and mma interleaved, Mistral B32 without a window, block table 16384
 # tokens, context 16384; then issue 8's Mistral rows under auto (window 4096: the span rule must leave them on
-# the vector kernel). run: bash op_tests/gpu_call_2026-11-29s.sh   carry: none.  Logs: $OUT/call_s.tgz
-# Ran with the pa_v1 part of op_tests/gpu_call_2026-11-29r.patch applied (the span rule, not kept).
+# the vector kernel). run: bash op_tests/gpu_calls/gpu_call_2026-11-29s.sh   carry: none.  Logs: $OUT/call_s.tgz
+# Ran with the pa_v1 part of op_tests/gpu_calls/gpu_call_2026-11-29r.patch applied (the span rule, not kept).
 set -uo pipefail
 O=${OUT:-gpu_logs}; mkdir -p "$O"; O=$(cd "$O" && pwd)
 L=/tmp/call_s; rm -rf "$L"; mkdir -p "$L"

@@ -5,8 +5,8 @@
 #   2. issue 8: the long-span dispatch rule (spec.choose_kernel: GQA >= 4 with the warp split and a block table of
 #      >= 16384 tokens -> the matrix-core kernel): Mistral B32 without a window, block table 16384 tokens, contexts
 #      1024 / 4096 / 16384, on the vector kernel, the matrix-core kernel, auto (the rule), the vector kernel again.
-# run: bash op_tests/gpu_call_2026-11-29r.sh    carry: [".peers/vllm_conv1d"].  Logs: $OUT/call_r.tgz
-# Ran with op_tests/gpu_call_2026-11-29r.patch applied (the 128-byte tiles and the span rule; both measured
+# run: bash op_tests/gpu_calls/gpu_call_2026-11-29r.sh    carry: [".peers/vllm_conv1d"].  Logs: $OUT/call_r.tgz
+# Ran with op_tests/gpu_calls/gpu_call_2026-11-29r.patch applied (the 128-byte tiles and the span rule; both measured
 # slower and not kept): `git apply` it to this session's commit to re-run.
 set -uo pipefail
 O=${OUT:-gpu_logs}; mkdir -p "$O"; O=$(cd "$O" && pwd)

@@ -4,7 +4,7 @@
 #      benchmark: the seed's batch with the Triton peer, the long prefill in both layouts with the tuning
 #      variants cf_rows=2 / cf_fast=0, the 128-byte-row control; then every conv1d GPU test, JIT off);
 #   2. issue 8's split study: run_gpu_suite.sh split (op_tests/pa_v1/split_study.py).
-# run: bash op_tests/gpu_call_2026-11-29c.sh    carry: [".peers", ".whl"]
+# run: bash op_tests/gpu_calls/gpu_call_2026-11-29c.sh    carry: [".peers", ".whl"]
 # Logs: $OUT/conv1d.tgz and $OUT/split.tgz (each step's log folder); stdout a summary.
 set -uo pipefail
 O=${OUT:-gpu_logs}

@@ -5,7 +5,7 @@
 #      st.cs + ld.L2::256B loads, A again (the A-A spread is the run's noise);
 #   2. issue 8, Mistral (GQA 4) and Gemma-3 (GQA 2) rows on the vector and on the matrix-core kernel in one run
 #      (does the warp split now match or beat the vector kernel there: dispatch rule spec.choose_kernel).
-# run: bash op_tests/gpu_call_2026-11-29q.sh    carry: none.  Logs: $OUT/call_q.tgz
+# run: bash op_tests/gpu_calls/gpu_call_2026-11-29q.sh    carry: none.  Logs: $OUT/call_q.tgz
 set -uo pipefail
 O=${OUT:-gpu_logs}; mkdir -p "$O"; O=$(cd "$O" && pwd)
 L=/tmp/call_q; rm -rf "$L"; mkdir -p "$L"

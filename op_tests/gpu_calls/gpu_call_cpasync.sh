@@ -5,7 +5,7 @@
 # beside it in .cpasync (installed apart with `pip --target`; `python3 -P` keeps .cpasync's own
 # aiter_swa/ folder, which lacks aiter_swa.jit, off sys.path):
 #   git archive cpasync | tar -x -C .cpasync        (here, before the call; .cpasync is git-ignored or carried)
-#   run: bash .cpasync/op_tests/gpu_call_cpasync.sh   carry: [".cpasync"] (and ".whl" if pytest-timeout /
+#   run: bash .cpasync/op_tests/gpu_calls/gpu_call_cpasync.sh   carry: [".cpasync"] (and ".whl" if pytest-timeout /
 #        pytest-xdist wheels are needed; installed when present)
 #   A (in parallel): the matrix-core GPU tests (test_pa_v1_mma_gpu.py, test_pa_v1_mtp_gpu.py) on the
 #     ring kernels; the pre-build of the benchmark's kernels (bf16, window on, head sizes 64/128/256,
@@ -27,7 +27,7 @@ stamp() { echo "[+$((SECONDS - t0))s] $*"; }
 pack() { tar czf "$OUT/phase_$1.tgz" -C "$L" .; }
 
 # run from inside the branch's tree itself: that tree
-[ ! -d "$SRC/op_tests" ] && [ -f op_tests/gpu_call_cpasync.sh ] && SRC=.
+[ ! -d "$SRC/op_tests" ] && [ -f op_tests/gpu_calls/gpu_call_cpasync.sh ] && SRC=.
 [ -d "$SRC/op_tests" ] || { echo "no $SRC/op_tests: carry the branch's tree as $SRC (git archive cpasync | tar -x -C $SRC)"; exit 2; }
 if compgen -G ".whl/*.whl" >/dev/null; then
     python3 -m pip install -q --no-index --no-deps .whl/*.whl >"$L/install_whl.log" 2>&1 || tail -3 "$L/install_whl.log"

@@ -5,7 +5,7 @@
 #      layouts, the 128-byte-row control);
 #   2. issue 8's rows with the peers in the same run (run_gpu_suite.sh peers), after the warp split
 #      (one barrier per tile) and its 16-row chunks up to 32 rows.
-# run: bash op_tests/gpu_call_2026-11-29i.sh    carry: [".peers"]
+# run: bash op_tests/gpu_calls/gpu_call_2026-11-29i.sh    carry: [".peers"]
 # Logs: $OUT/conv1d.tgz, $OUT/peers.tgz; stdout a summary.
 set -uo pipefail
 O=${OUT:-gpu_logs}

@@ -9,7 +9,7 @@
 #      and mma interleaved (if auto is slower there too, the default dispatch pays it today);
 #   3. where nsys exists, a trace of one auto and one mma run of gpt-oss w4096: the kernels, grids and times
 #      each launches (nsys_auto.txt, nsys_mma.txt).
-# run: bash op_tests/gpu_call_next.sh    carry: none.  Logs: $OUT/call_next.tgz
+# run: bash op_tests/gpu_calls/gpu_call_next.sh    carry: none.  Logs: $OUT/call_next.tgz
 set -uo pipefail
 O=${OUT:-gpu_logs}; mkdir -p "$O"; O=$(cd "$O" && pwd)
 L=/tmp/call_next; rm -rf "$L"; mkdir -p "$L"

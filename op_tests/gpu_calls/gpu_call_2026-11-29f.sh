@@ -3,7 +3,7 @@
 # loads (a vector that runs past its row's ends is one 16-byte load when it lies inside x's span):
 # run_gpu_suite.sh conv1d, benchmark only (the seed's batch with the Triton peer, the long prefill in
 # both layouts with a tuning variant beside each, the 128-byte-row control), twice, for the run-to-run spread.
-# run: bash op_tests/gpu_call_2026-11-29f.sh    carry: [".peers", ".whl"]
+# run: bash op_tests/gpu_calls/gpu_call_2026-11-29f.sh    carry: [".peers", ".whl"]
 # Logs: $OUT/conv1d.tgz; stdout a summary.
 set -uo pipefail
 O=${OUT:-gpu_logs}

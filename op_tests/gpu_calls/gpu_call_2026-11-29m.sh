@@ -1,15 +1,14 @@
 #!/usr/bin/env bash
-# Session of 2026-11-29 14:39 UTC, call 3 (about 3 minutes on a fresh H200; docs/results.md): causal_conv1d's
-# benchmark with the halos handed over instead of loaded again (channel-first: the left lane's vector by
-# shuffles; channel-last: the run before's last vectors through LDS): the seed's batch, the long prefill in
-# both layouts (cl_run=8 and cf_fast=0 beside), the 128-byte-row control.
-# run: bash op_tests/gpu_call_2026-11-29l.sh    carry: [".peers"]
+# Session of 2026-11-29 14:39 UTC, call 4 (about 2 minutes on a fresh H200; docs/results.md): causal_conv1d's
+# benchmark with the channel-last blocks in channel-group-fastest order (the grid unchanged, its (x, y)
+# read as one linear index): the seed's batch, the long prefill in both layouts, the 128-byte-row control.
+# run: bash op_tests/gpu_calls/gpu_call_2026-11-29m.sh    carry: [".peers"]
 # Logs: $OUT/conv1d.tgz; stdout a summary.
 set -uo pipefail
 O=${OUT:-gpu_logs}
 mkdir -p "$O"
 O=$(cd "$O" && pwd)
-L=/tmp/call_l
+L=/tmp/call_m
 rm -rf "$L"
 mkdir -p "$L"
 OUT=$L/conv1d CONV1D_STEPS=bench CONV1D_CF_VARIANTS="cf_fast=0" timeout -k 10 "${CONV1D_LIMIT:-200}" \

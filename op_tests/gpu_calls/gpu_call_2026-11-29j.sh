@@ -3,7 +3,7 @@
 # pytest tree on the GPU (default grid) after the session's kernel changes (pa_v1's warp split and 16-row
 # chunks, causal_conv1d's straddling channel-first loads), less the CPU-only emulator files (run on the
 # CPU machine and in CI).
-# run: bash op_tests/gpu_call_2026-11-29j.sh
+# run: bash op_tests/gpu_calls/gpu_call_2026-11-29j.sh
 # Logs: $OUT/tests.tgz (pytest.log); stdout the failures and the summary.
 set -uo pipefail
 O=${OUT:-gpu_logs}

@@ -3,7 +3,7 @@
 # docs/results.md): the GPU tests of the kept tree (calls 2-5's kernel changes all reverted): causal_conv1d's
 # GPU and op tests, then pa_v1's matrix-core and multi-token GPU tests (call 1 ran about half of them
 # before its time limit), bounded by CHECK_TIMEOUT.
-# run: bash op_tests/gpu_call_2026-11-29o.sh
+# run: bash op_tests/gpu_calls/gpu_call_2026-11-29o.sh
 # Logs: $OUT/check.tgz; stdout the summary.
 set -uo pipefail
 O=${OUT:-gpu_logs}

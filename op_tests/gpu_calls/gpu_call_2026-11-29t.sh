@@ -2,8 +2,8 @@
 # 2026-11-29 (17:15 UTC session), call 6: is the fast path (aiter_swa/_fast_path.py, on under auto, suspended by
 # set_kernel's override) what makes auto slower than a forced mma at Mistral B32 without a window (call 5: 599-615
 # against 570-584 us)? auto with the fast path, auto without it (AITER_SWA_FAST_PATH=0), mma forced, interleaved.
-# run: bash op_tests/gpu_call_2026-11-29t.sh   carry: none.  Logs: $OUT/call_t.tgz
-# Ran with the pa_v1 part of op_tests/gpu_call_2026-11-29r.patch applied (the span rule, not kept).
+# run: bash op_tests/gpu_calls/gpu_call_2026-11-29t.sh   carry: none.  Logs: $OUT/call_t.tgz
+# Ran with the pa_v1 part of op_tests/gpu_calls/gpu_call_2026-11-29r.patch applied (the span rule, not kept).
 set -uo pipefail
 O=${OUT:-gpu_logs}; mkdir -p "$O"; O=$(cd "$O" && pwd)
 L=/tmp/call_t; rm -rf "$L"; mkdir -p "$L"

@@ -2,8 +2,8 @@
 # 2026-11-29 (17:15 UTC session), call 2: the warp split's K/V ring at 2, 3 and 4 stages (AITER_SWA_MMA_STAGES,
 # spec.mma_stages; more than 2 in dynamic shared memory): the matrix-core GPU tests at 3 stages, then issue 8's
 # rows on the mma kernel at each depth (same run). The deeper ring measured slower and was not kept: the knob
-# exists only with op_tests/gpu_call_2026-11-29p.patch applied to the tree of 14d8ff0 (`git apply` it first).
-# run: bash op_tests/gpu_call_2026-11-29p.sh   carry: none
+# exists only with op_tests/gpu_calls/gpu_call_2026-11-29p.patch applied to the tree of 14d8ff0 (`git apply` it first).
+# run: bash op_tests/gpu_calls/gpu_call_2026-11-29p.sh   carry: none
 set -uo pipefail
 O=${OUT:-gpu_logs}; mkdir -p "$O"; O=$(cd "$O" && pwd)
 L=/tmp/call_p; rm -rf "$L"; mkdir -p "$L"

@@ -8,7 +8,7 @@
 #   3. the tests fixed on the CPU in the session before and not re-run on the GPU since (the matrix-core
 #      kernel at extreme soft caps; the growing max_context_len with the self-check) and causal_conv1d's
 #      GPU tests.
-# run: bash op_tests/gpu_call_2026-11-29k.sh    carry: [".peers"]
+# run: bash op_tests/gpu_calls/gpu_call_2026-11-29k.sh    carry: [".peers"]
 # Logs: $OUT/conv1d.tgz, $OUT/ncu.tgz, $OUT/check.tgz; stdout a summary.
 set -uo pipefail
 O=${OUT:-gpu_logs}

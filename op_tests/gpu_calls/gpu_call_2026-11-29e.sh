@@ -2,7 +2,7 @@
 # Session of 2026-11-29 09:31 UTC, call 6 (about 3 minutes on a fresh H200; docs/results.md): the K/V ring
 # for head 64 x 32 rows (spec.mma_ring: gpt-oss at mtp 4), issue 8's gpt-oss rows at mtp 1 and 4, ours only
 # (each multi-token output checked against the float32 reference by the benchmark).
-# run: bash op_tests/gpu_call_2026-11-29e.sh
+# run: bash op_tests/gpu_calls/gpu_call_2026-11-29e.sh
 set -uo pipefail
 python3 -m pip install -q --no-deps --no-build-isolation -e . >/tmp/install_e.log 2>&1 || tail -5 /tmp/install_e.log
 python3 -m aiter_swa.jit.prebuild --arch sm_90 --op pa_v1 --q-dtype bf16 --kv-dtype bf16 --out-dtype bf16 --soft-cap off \

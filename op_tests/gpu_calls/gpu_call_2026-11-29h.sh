@@ -4,7 +4,7 @@
 # 16-row chunks up to 32 rows (spec.MMA_WARP_KV_MAX_ROWS: gpt-oss at mtp 4), ours only:
 #   1. issue 8's rows, the default dispatch;
 #   2. the GQA-4 rows (Mistral; the dispatch's vector kernel at batch 32) on the matrix-core kernel (--kernel mma).
-# run: bash op_tests/gpu_call_2026-11-29h.sh
+# run: bash op_tests/gpu_calls/gpu_call_2026-11-29h.sh
 # Logs: $OUT/bench.tgz; stdout a summary.
 set -uo pipefail
 O=${OUT:-gpu_logs}

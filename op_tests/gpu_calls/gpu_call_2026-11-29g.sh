@@ -6,7 +6,7 @@
 #   2. meant as the GQA-4 rows (Mistral) on the matrix-core kernel, but it set AITER_SWA_PA_KERNEL=mma, which
 #      the benchmark's own --kernel (default auto) overrides: it ran the dispatch's kernels again (the
 #      next call, gpu_call_2026-11-29h.sh, passes --kernel mma).
-# run: bash op_tests/gpu_call_2026-11-29g.sh    carry: [".peers"]
+# run: bash op_tests/gpu_calls/gpu_call_2026-11-29g.sh    carry: [".peers"]
 # Logs: $OUT/peers.tgz; stdout a summary.
 set -uo pipefail
 O=${OUT:-gpu_logs}

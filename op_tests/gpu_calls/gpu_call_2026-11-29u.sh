@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # 2026-11-29 (20:38 UTC session), call 2: the long-span dispatch rule again (the pa_v1 part of
-# op_tests/gpu_call_2026-11-29r.patch applied to the tree: GQA >= 4 with a block table of >= 16384 tokens on
+# op_tests/gpu_calls/gpu_call_2026-11-29r.patch applied to the tree: GQA >= 4 with a block table of >= 16384 tokens on
 # sm_90 takes the matrix-core kernel). The session before measured auto 579-626 us against a forced mma
 # 554-584 at Mistral B32 without a window (calls 5, 6), unexplained; call 1 of this session found auto and
 # mma equal where auto already picks mma (GQA 8). Here: auto, mma, vector interleaved, three rounds, with
 # the plan each process launches printed (spec, partitions); then issue 8's no-window row and the w4096 row
 # under auto, vector, auto, vector (the table's rows, to see the rule's effect on the default dispatch).
-# run: bash op_tests/gpu_call_2026-11-29u.sh   carry: none.  Logs: $OUT/call_u.tgz
+# run: bash op_tests/gpu_calls/gpu_call_2026-11-29u.sh   carry: none.  Logs: $OUT/call_u.tgz
 set -uo pipefail
 O=${OUT:-gpu_logs}; mkdir -p "$O"; O=$(cd "$O" && pwd)
 L=/tmp/call_u; rm -rf "$L"; mkdir -p "$L"
