@@ -33,17 +33,17 @@ CUT = "// Host launches from the launchers' arguments"
 _DT = {torch.float16: 0, torch.bfloat16: 1, torch.float32: 2}
 
 
-@pytest.fixture(scope="module")
-def emu(tmp_path_factory):
+def _build_emulator(tmp_path_factory, wave):
+    """The emulator library of kernel.h for wavefronts of ``wave`` lanes (64: gfx9; 32: NVIDIA's warps)."""
     cxx = shutil.which("clang++-19") or shutil.which("clang++") or shutil.which("g++")
     if cxx is None:
         pytest.skip("no host C++ compiler (clang++-19, clang++ or g++)")
-    d = tmp_path_factory.mktemp("conv1d_emu")
+    d = tmp_path_factory.mktemp(f"conv1d_emu{wave}")
     text = HEADER.read_text()
     (d / "kernel_device.h").write_text(text[: text.index(CUT)] + "}  // namespace causal_conv1d\n}  // namespace aiter_swa\n")
-    cmd = [cxx, "-std=c++20", "-O1", "-fPIC", "-shared", "-D__HIPCC__", f"-I{HERE.parent / 'testlib' / 'emulator'}",
-           f"-I{HERE.parents[1] / 'csrc' / 'include'}", f"-I{d}", str(HERE / "emulator" / "emu.cpp"), "-o",
-           str(d / "emu.so"), "-lpthread"]  # fmt: skip
+    cmd = [cxx, "-std=c++20", "-O1", "-fPIC", "-shared", "-D__HIPCC__", f"-DAITER_SWA_WAVEFRONT_SIZE={wave}",
+           f"-I{HERE.parent / 'testlib' / 'emulator'}", f"-I{HERE.parents[1] / 'csrc' / 'include'}", f"-I{d}",
+           str(HERE / "emulator" / "emu.cpp"), "-o", str(d / "emu.so"), "-lpthread"]  # fmt: skip
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode:
         # our code: a build failure is a failure (a header change the emulator lacks hid every test once)
@@ -52,9 +52,20 @@ def emu(tmp_path_factory):
     lib.emu_fwd.argtypes = [ctypes.c_int] * 4 + [ctypes.c_void_p] * 8 + [ctypes.c_int] * 13
     lib.emu_update.argtypes = [ctypes.c_int] * 3 + [ctypes.c_void_p] * 6 + [ctypes.c_int] * 4 + [ctypes.c_int64] * 12
     lib.emu_misaligned_and_reset.restype = ctypes.c_long
+    lib.emu_unordered_heads_and_reset.restype = ctypes.c_long
     lib.emu_last_fwd.argtypes = [ctypes.POINTER(ctypes.c_uint)]
     lib.emu_last_fwd.restype = ctypes.c_int
     return lib
+
+
+@pytest.fixture(scope="module")
+def emu(tmp_path_factory):
+    return _build_emulator(tmp_path_factory, 64)
+
+
+@pytest.fixture(scope="module")
+def emu32(tmp_path_factory):
+    return _build_emulator(tmp_path_factory, 32)
 
 
 def _p(t):
@@ -81,6 +92,7 @@ def emu_fwd(lib, case, out, tuned=0):
                 _p(c.has_initial_state), d.num_seqs, d.dim, d.total_tokens, c.pad_slot_id, d.num_cache_lines,
                 c.x.stride(0), c.x.stride(1), sw[0], sw[1], *ss, int(tuned))  # fmt: skip
     assert lib.emu_misaligned_and_reset() == 0, "a 16-byte access off a 16-byte boundary (a GPU faults)"
+    assert lib.emu_unordered_heads_and_reset() == 0, "a head listed outside wavefront 0 under HEADS_IN_WAVE0 (a race)"
     _assert_ran(lib, c, tuned)
 
 
@@ -133,6 +145,22 @@ def test_emulated_fwd(emu, params, kernel):
                          activation=act, bias=width != 3, initial=[True, False, True, True, False, True, True, False, True],
                          pads=(3,), extra_tokens=2, seed=width)  # fmt: skip
     run_and_check(emu, case, kernel, f"emulated {params}")
+
+
+@pytest.mark.parametrize("dt, layout", [("bf16", "channel_first"), ("fp32", "channel_first"), ("bf16", "channel_last"),
+                                        ("fp16", "channel_last")])  # fmt: skip
+def test_emulated_fwd_wave32_heads_everywhere(emu32, dt, layout):
+    """32-lane warps (NVIDIA): sequences of 1 to 9 tokens start in every 8-token group of each tile, the
+    tile's first and last tokens included, so every phase-0 thread lists heads. Only wavefront 0 may
+    (ConvSpec::HEADS_IN_WAVE0: the counter's reset is ordered by that wavefront's barrier alone); a head
+    listed by another warp before the reset, or a group left to one, loses states and outputs here."""
+    g = torch.Generator().manual_seed(7)
+    lens = [int(v) for v in torch.randint(1, 10, (130,), generator=g)]
+    lens[3] = 0  # an empty sequence among them
+    case = make_fwd_case(lens, dim=40, width=4, dtype=DTYPES[dt], layout=layout, initial=[i % 3 != 1 for i in range(130)],
+                         pads=(5, 64), extra_tokens=3, seed=11)  # fmt: skip
+    assert sum(lens) > 2 * 256  # several bf16 channel-first tiles (256 tokens)
+    run_and_check(emu32, case, "default", f"wave 32 {dt} {layout}")
 
 
 @pytest.mark.parametrize("kernel", KERNELS)

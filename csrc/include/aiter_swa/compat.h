@@ -50,6 +50,23 @@ __device__ __forceinline__ T shfl_xor(T v, int lane_mask) {
 #endif
 }
 
+// A barrier of the calling wavefront alone, ordering its lanes' shared-memory accesses before and after
+// it: __syncwarp on CUDA; on AMD a wavefront's lanes run in lock step, so a wavefront-scope fence
+// pair around the scheduling barrier (__builtin_amdgcn_wave_barrier) keeps the compiler from moving
+// LDS accesses across it; the CPU emulator of op_tests (AITER_SWA_EMULATOR, one host thread per lane)
+// waits for the wavefront's lanes. Every lane of the wavefront calls it.
+__device__ __forceinline__ void wave_sync() {
+#if defined(AITER_SWA_CUDA)
+  __syncwarp();
+#elif defined(AITER_SWA_EMULATOR)
+  emu::wave_sync();
+#elif defined(__HIP_DEVICE_COMPILE__)
+  __builtin_amdgcn_fence(__ATOMIC_RELEASE, "wavefront");
+  __builtin_amdgcn_wave_barrier();
+  __builtin_amdgcn_fence(__ATOMIC_ACQUIRE, "wavefront");
+#endif
+}
+
 // Lane `src` (of the `width`-lane segment of the calling lane) of v; every lane of the segment calls it.
 template <typename T>
 __device__ __forceinline__ T shfl_idx(T v, int src, int width) {

@@ -6,16 +6,22 @@
 #include <atomic>
 #include <cstdint>
 
+#ifndef AITER_SWA_WAVEFRONT_SIZE  // the tests build it for 64 (gfx9) and 32 (NVIDIA's warps)
 #define AITER_SWA_WAVEFRONT_SIZE 64
+#endif
 // A GPU faults on a 16-byte access that is not 16-byte aligned; the CPU does not: count them.
 namespace emu {
 inline std::atomic<long> misaligned{0};
+// Heads listed by a thread whose listing the head counter's reset does not order (kernel.h's
+// AITER_SWA_CHECK_HEAD_LISTER).
+inline std::atomic<long> unordered_heads{0};
 // The last forward launch's spec (WALK) and grid: the tests check which kernel ran.
 inline int last_walk = -1;
 inline unsigned last_grid[2] = {0, 0};
 }
 #define AITER_SWA_CHECK_VEC_ALIGNMENT(p) \
   (reinterpret_cast<uintptr_t>(p) % 16 ? (void)emu::misaligned.fetch_add(1) : (void)0)
+#define AITER_SWA_CHECK_HEAD_LISTER(ordered) ((ordered) ? (void)0 : (void)emu::unordered_heads.fetch_add(1))
 #define AITER_SWA_CHECK_ALIGNMENT8(p) \
   (reinterpret_cast<uintptr_t>(p) % 8 ? (void)emu::misaligned.fetch_add(1) : (void)0)
 #include "kernel_device.h"
@@ -154,3 +160,4 @@ extern "C" int emu_last_fwd(unsigned* grid) {
 
 // 16-byte accesses off a 16-byte boundary since the last call (then reset).
 extern "C" long emu_misaligned_and_reset() { return emu::misaligned.exchange(0); }
+extern "C" long emu_unordered_heads_and_reset() { return emu::unordered_heads.exchange(0); }

@@ -6,8 +6,9 @@
 // tiles of TILE_TOKENS tokens of the concatenated sequences) and dim (grid y, groups of CHANNELS
 // channels). No per-sequence grid, so nothing about the sequence lengths is needed on the host and a
 // CUDA/HIP graph captured for an x of a fixed token count replays for any split of those tokens.
-// No thread hands data to another one but through the token flags of phase 0 (one LDS table, two
-// barriers), so every load of x is issued before the first barrier and its latency overlaps phase 0.
+// No thread hands data to another one but through the token flags of phase 0 (one LDS table, one
+// workgroup barrier; a second one before phase 0 where ConvSpec::HEADS_IN_WAVE0 does not hold), so every
+// load of x is issued before that barrier and its latency overlaps phase 0.
 //  loads:   channel-first, CF_LANES threads along a row, each one 16-byte vector of VEC tokens, in
 //           CF_ITERS rows (channels) apart by CF_ROWS: every row is read in 16-byte vectors on 16-byte
 //           boundaries whatever its offset (a row starting `o` elements past a 16-byte boundary
@@ -60,7 +61,7 @@ namespace causal_conv1d {
 // CF_FAST (spec.py's cf_fast, channel-first only; on by default, off a tuning variant): phase 0 by
 // groups of 8 tokens (one thread each: one binary search for the group's first token, then a walk
 // along query_start_loc: 33 searches per bf16 tile instead of 264, one round instead of two, one 8-byte
-// flag store per group) and the block's taps and biases loaded once (CHANNELS threads) into LDS as
+// flag store per group) and the block's taps and biases loaded once (the last CHANNELS threads) into LDS as
 // fp32 (no per-row tap loads, 5 registers held across the barrier instead of 5 per row): fewer
 // instructions and registers per byte.
 template <typename T_, int WIDTH_, bool SILU_, bool CHANNEL_LAST_, int NUM_THREADS_, int CL_RUN_ = 4, int CF_ITERS_ = 4,
@@ -121,6 +122,20 @@ struct ConvSpec {
   static constexpr int PRE = CHANNEL_LAST ? 0 : VEC;
   // token flags one thread reads: its vector's (channel-first) or its run's (channel-last)
   static constexpr int NFLAGS = CHANNEL_LAST ? CL_RUN : VEC;
+  // phase 0's groups of 8 tokens (CF_FAST: one thread each)
+  static constexpr int PHASE0_GROUPS = (PRE + TILE_TOKENS + 7) / 8;
+  // Whether every thread of phase 0 that can list a head (a sequence starting in the unshifted tile) is
+  // in wavefront 0: then the head counter's reset needs a barrier of that wavefront only, not of the
+  // workgroup (CF_FAST: thread i takes group (i + PRE / 8) % PHASE0_GROUPS, so the groups of the tile's
+  // tokens come first; the generic loop: thread i takes token i of the table). The workgroup barrier
+  // there made all warps wait for wavefront 0's tap loads, which the compiler placed before it: 24% of
+  // the channel-first kernel's stall samples were at the two barriers (Nsight Compute source view,
+  // H200, 2026-11-29 20:38 UTC session, call 3).
+  static constexpr bool HEADS_IN_WAVE0 =
+      CF_FAST ? PHASE0_GROUPS - PRE / 8 <= kWarpSize : PRE == 0 && TILE_TOKENS <= kWarpSize;
+  // CF_FAST: the threads that load the block's taps and biases, the last CHANNELS ones, none of phase 0's
+  // (whose search then waits on no tap load)
+  static constexpr int TAP_THREAD0 = CF_FAST ? NUM_THREADS - CHANNELS : 0;
   // channel-first 16-bit: the halo (STATE <= 3 elements) lies in the upper 8 bytes of the previous
   // vector, and only those are loaded
   static constexpr bool CF_HALF_HALO = !CHANNEL_LAST && VEC == 8;
@@ -131,6 +146,7 @@ struct ConvSpec {
   static_assert(NUM_THREADS % kWarpSize == 0, "whole wavefronts per workgroup");
   static_assert(NUM_THREADS % CF_LANES == 0 && NUM_THREADS % CL_VECS == 0, "thread split");
   static_assert(NFLAGS <= 8 && TILE_TOKENS % 8 == 0, "a thread's flags fit one 64-bit word");
+  static_assert(!CF_FAST || WALK || (PHASE0_GROUPS <= TAP_THREAD0 && TAP_THREAD0 >= 0), "CF_FAST: phase 0's threads load no taps");
   static_assert(!WALK || (WALK_CF_TOKENS % (CF_CHUNK * WALK_DEPTH) == 0 && WALK_CL_GROUP_TOKENS % WALK_DEPTH == 0),
                 "walk: whole unrolled steps per segment");
 };
@@ -191,6 +207,12 @@ __device__ __forceinline__ void store16(T* p, const uint4& v) {
 }
 
 // 8-byte loads (the upper half of a 16-bit channel-first vector: its halo for the next one).
+// The CPU emulator of op_tests defines AITER_SWA_CHECK_HEAD_LISTER to count heads listed by a thread the
+// head counter's reset is not ordered with (fwd_kernel: outside wavefront 0 under HEADS_IN_WAVE0): on
+// the emulator such a race rarely shows in the results, so the kernel reports each listing.
+#ifndef AITER_SWA_CHECK_HEAD_LISTER
+#define AITER_SWA_CHECK_HEAD_LISTER(ordered) ((void)0)
+#endif
 #ifndef AITER_SWA_CHECK_ALIGNMENT8
 #define AITER_SWA_CHECK_ALIGNMENT8(p) ((void)0)
 #endif
@@ -590,8 +612,8 @@ __global__ AITER_SWA_CONV_FWD_BOUNDS(S) void fwd_kernel(const FwdParams p) {
       }
     }
     if constexpr (S::CF_FAST) {
-      const int ct = c0 + tid;
-      if (tid < S::CHANNELS && ct < p.dim) {
+      const int ct = c0 + tid - S::TAP_THREAD0;
+      if (tid >= S::TAP_THREAD0 && ct < p.dim) {
 #pragma unroll
         for (int k = 0; k < W; ++k) wr[0][k] = weight[int64_t(ct) * p.w_stride_dim + k * p.w_stride_width];
         br[0] = bias ? bias[ct] : zero_t;
@@ -619,14 +641,18 @@ __global__ AITER_SWA_CONV_FWD_BOUNDS(S) void fwd_kernel(const FwdParams p) {
 
   // ---- phase 0: token -> (sequence, position): the flags and the heads ----
   if (tid == 0) s_num_heads = 0;
-  __syncthreads();
+  if constexpr (S::HEADS_IN_WAVE0) wave_sync();  // only wavefront 0 counts heads
+  else __syncthreads();
   uint8_t* ok = reinterpret_cast<uint8_t*>(s_ok);
   if constexpr (S::CF_FAST) {
-    // one thread per 8 tokens [tg, tg + 8) of the table (the last group may run into the spare word)
-    constexpr int NG = (PRE + TILE + 7) / 8;
+    // one thread per 8 tokens [tg, tg + 8) of the table (the last group may run into the spare word);
+    // thread i takes group (i + PRE / 8) % NG: those before PRE / 8 hold no token of the unshifted
+    // tile, so no head, and go to the last threads (HEADS_IN_WAVE0)
+    constexpr int NG = S::PHASE0_GROUPS;
     static_assert(NG <= S::NUM_THREADS && NG <= (PRE + TILE) / 8 + 2, "one group per thread, inside s_ok");
     if (tid < NG) {
-      const int tg = tile_start - PRE + 8 * tid;
+      const int g = (tid + PRE / 8) % NG;
+      const int tg = tile_start - PRE + 8 * g;
       const int* qsl = p.query_start_loc;
       int s = seq_of_token(qsl, p.num_seqs, tg);
       // sequence s holds tokens [start, next) (s == -1: none, before qsl[0]; s == num_seqs: none, after
@@ -644,8 +670,10 @@ __global__ AITER_SWA_CONV_FWD_BOUNDS(S) void fwd_kernel(const FwdParams p) {
           if (ka < kb) word |= (0x0101010101010101ull >> (8 * (8 - (kb - ka)))) << (8 * ka);
           // position 0 in the unshifted tile (a non-empty sequence): a head of this tile
           if (start < next && start >= max(tg, max(tile_start, 0)) && start < min(tend, tile_start + TILE) &&
-              start < p.total_tokens)
+              start < p.total_tokens) {
+            AITER_SWA_CHECK_HEAD_LISTER(!S::HEADS_IN_WAVE0 || tid < kWarpSize);
             s_heads[atomicAdd(&s_num_heads, 1)] = s;
+          }
         }
         if (next >= tend) break;  // s <= num_seqs grows every pass: at most num_seqs + 1 passes
         ++s;
@@ -653,7 +681,7 @@ __global__ AITER_SWA_CONV_FWD_BOUNDS(S) void fwd_kernel(const FwdParams p) {
         next = s < p.num_seqs ? qsl[s + 1] : 2147483647;
         live = s < p.num_seqs && line_of(p.cache_indices, s, p.pad_slot_id, p.num_cache_lines) >= 0;
       }
-      s_ok[tid] = word;
+      s_ok[g] = word;
     }
   } else {
     for (int i = tid; i < PRE + TILE; i += S::NUM_THREADS) {
@@ -672,7 +700,10 @@ __global__ AITER_SWA_CONV_FWD_BOUNDS(S) void fwd_kernel(const FwdParams p) {
           if (s < p.num_seqs && t < qsl[s + 1] &&
               line_of(p.cache_indices, s, p.pad_slot_id, p.num_cache_lines) >= 0) {
             pos = t - qsl[s];
-            if (pos == 0 && i >= PRE) s_heads[atomicAdd(&s_num_heads, 1)] = s;
+            if (pos == 0 && i >= PRE) {
+              AITER_SWA_CHECK_HEAD_LISTER(!S::HEADS_IN_WAVE0 || tid < kWarpSize);
+              s_heads[atomicAdd(&s_num_heads, 1)] = s;
+            }
           }
         }
       }
@@ -680,10 +711,11 @@ __global__ AITER_SWA_CONV_FWD_BOUNDS(S) void fwd_kernel(const FwdParams p) {
     }
   }
   if constexpr (S::CF_FAST) {
-    if (tid < S::CHANNELS && c0 + tid < p.dim) {
+    const int r = tid - S::TAP_THREAD0;
+    if (r >= 0 && c0 + r < p.dim) {
 #pragma unroll
-      for (int k = 0; k < W; ++k) s_wf[k][tid] = scaled<S::SILU>(to_float(wr[0][k]));
-      s_bf[tid] = scaled<S::SILU>(to_float(br[0]));
+      for (int k = 0; k < W; ++k) s_wf[k][r] = scaled<S::SILU>(to_float(wr[0][k]));
+      s_bf[r] = scaled<S::SILU>(to_float(br[0]));
     }
   }
   if constexpr (S::CHANNEL_LAST) {

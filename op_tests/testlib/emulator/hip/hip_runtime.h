@@ -6,6 +6,9 @@
 // NVIDIA mapping of mma.h, 64: the AMD one).
 #pragma once
 
+// compat.h's wave_sync() takes emu::wave_sync() below
+#define AITER_SWA_EMULATOR 1
+
 #include <atomic>
 #include <barrier>
 #include <cmath>
@@ -131,6 +134,8 @@ inline T shuffle(T v, Source source) {
   w.bar->arrive_and_wait();
   return r;
 }
+// compat.h's wave_sync(): the caller's wavefront waits for all its lanes.
+inline void wave_sync() { my_wave().bar->arrive_and_wait(); }
 }  // namespace emu
 // Lane lane ^ mask of the width-lane segment of the caller.
 template <typename T>
