@@ -50,8 +50,10 @@ MMA_ROWS = (16, 32, 64)
 #: at most (fp32 [rows, head_size] over 4 wavefronts: 32 floats per lane on a 32-lane wavefront).
 #: 8192 spilled on sm_90 (head 256 x 32 rows, head 96 x 64 rows with fp8 KV).
 MMA_ACC_BUDGET = 4096
-#: Shared memory of one matrix-core workgroup at most (bytes; CUDA's static limit is 48 KiB).
-MMA_SMEM_LIMIT = 44 * 1024
+#: Shared memory of one matrix-core workgroup at most (bytes; CUDA's static limit is 48 KiB). 45 KiB since
+#: the ring keeps each key's K and V offsets (head 256 x 16 rows takes 45128 bytes with 16-key tiles); every
+#: spec's key tile and ring choice are what they were at 44 KiB before that.
+MMA_SMEM_LIMIT = 45 * 1024
 #: Workgroups per CU the split counts as one wave on AMD (gpu.py mma_split; NVIDIA:
 #: :func:`mma_workgroups_per_sm`, what the kernel's launch bound guarantees); provisional until an AMD
 #: GPU has run it.
@@ -120,8 +122,8 @@ def mma_smem_bytes(head_size: int, rows: int, key_tile: int, ring: bool = False,
     ``warp_kv`` (:func:`mma_warp_kv`) no score or weight tile."""
     kv_buffers = 4 if ring else 1
     scores = 4 + 2 if warp_kv else 4 * rows * key_tile + 2 * rows * (key_tile + 8)
-    return (2 * kv_buffers * key_tile * (head_size + 8) + 2 * rows * (head_size + 8) + scores + 16 * key_tile
-            + 36 * rows)  # fmt: skip
+    keys = 32 * key_tile + 8 if ring else 16 * key_tile + 16  # the ring: K and V offsets (8 bytes each) per key
+    return 2 * kv_buffers * key_tile * (head_size + 8) + 2 * rows * (head_size + 8) + scores + keys + 36 * rows
 
 
 def mma_key_tile(head_size: int, rows: int, ring: bool = False, warp_kv: bool = False) -> int:
@@ -145,7 +147,7 @@ def mma_workgroups_per_sm(head_size: int, rows: int, ring: bool) -> int:
     13.0, sm_90, bf16, 2026-11-29: head 128 x 16 rows 122 registers, 128 x 32 126, 256 x 16 128, head
     64 x 32 119-123, head 32 x 64 124-128, heads 80 / 96 x 16 97-118, zero spills; 5 spilled 8-88 bytes
     at head 128 and 256; head 64 x 64 spilled 4 bytes at 4, hence its register path). Shared memory
-    allows 5 of any spec (at most 44 KiB + 1 KiB each of the SM's 228 KiB)."""
+    allows 4 of any spec (at most 45 KiB + 1 KiB each of the SM's 228 KiB)."""
     if ring:  # the warp split's specs too (they take the ring): 118-128 registers, zero spills
         return 4
     return 4 if head_size * rows <= 64 * 16 else 2

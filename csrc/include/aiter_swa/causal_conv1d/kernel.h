@@ -206,13 +206,14 @@ __device__ __forceinline__ void store16(T* p, const uint4& v) {
   *reinterpret_cast<uint4*>(p) = v;
 }
 
-// 8-byte loads (the upper half of a 16-bit channel-first vector: its halo for the next one).
 // The CPU emulator of op_tests defines AITER_SWA_CHECK_HEAD_LISTER to count heads listed by a thread the
 // head counter's reset is not ordered with (fwd_kernel: outside wavefront 0 under HEADS_IN_WAVE0): on
 // the emulator such a race rarely shows in the results, so the kernel reports each listing.
 #ifndef AITER_SWA_CHECK_HEAD_LISTER
 #define AITER_SWA_CHECK_HEAD_LISTER(ordered) ((void)0)
 #endif
+
+// 8-byte loads (the upper half of a 16-bit channel-first vector: its halo for the next one).
 #ifndef AITER_SWA_CHECK_ALIGNMENT8
 #define AITER_SWA_CHECK_ALIGNMENT8(p) ((void)0)
 #endif

@@ -74,7 +74,8 @@ __host__ __device__ constexpr int mma_kv_buffers(bool ring) { return ring ? 4 : 
 // (and mma_key_tile from it). The warp split (warp_kv) keeps no score or weight tile (1 element each).
 __host__ __device__ constexpr int mma_smem_bytes(int head_size, int rows, int key_tile, bool ring, bool warp_kv = false) {
   return 2 * mma_kv_buffers(ring) * key_tile * (head_size + 8) + 2 * rows * (head_size + 8) +
-         (warp_kv ? 4 + 2 : 4 * rows * key_tile + 2 * rows * (key_tile + 8)) + 16 * key_tile + 36 * rows;
+         (warp_kv ? 4 + 2 : 4 * rows * key_tile + 2 * rows * (key_tile + 8)) + (ring ? 32 * key_tile + 8 : 16 * key_tile + 16) +
+         36 * rows;
 }
 
 // One matrix-core specialization. ROWS: query rows (GQA heads x tokens) per workgroup, a multiple of
@@ -191,14 +192,21 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
   __shared__ __align__(16) uint16_t s_kv[mma_kv_buffers(S::RING) * KT * LDK];
   __shared__ __align__(16) uint16_t s_p[WKV ? 1 : R * LDP];  // the warp split keeps scores and weights in registers
   __shared__ float s_s[WKV ? 1 : R * KT];
-  __shared__ int2 s_rows[2 * KT];  // where each key of the next two tiles lives (two buffers)
+  // Where each key of the next two tiles lives (two buffers): the register path its (block, slot); the
+  // ring its element offsets in its K and V head (block * stride_block + slot * stride_token, -1: not
+  // read), computed once per key where the key is published, so that each 16-byte copy costs a shared
+  // load and an add: with (block, slot) each copy took about 30 instructions of address math (64-bit
+  // products by strides reloaded from the constant bank), 240 of the loop's 583 per warp and 32-key
+  // tile (Nsight Compute source view, H200, 2026-11-29 20:38 UTC session, call 6).
+  __shared__ int2 s_rows[S::RING ? 1 : 2 * KT];
+  __shared__ long long s_koff[S::RING ? 2 * KT : 1], s_voff[S::RING ? 2 * KT : 1];
   __shared__ float s_m[R], s_l[R], s_alpha[R], s_slope[R];
   __shared__ int s_lo[R], s_hi[R];  // attended keys of row r in this partition: [s_lo, s_hi)
   // Row r's query/out row and head (-1: none, or outside the query), its position: kept in shared memory
   // so that none of the values they come from stay in (scalar) registers across the key loop.
   __shared__ int s_qrow[R], s_qhead[R], s_pos[R];
   static_assert(mma_smem_bytes(HS, R, KT, S::RING, WKV) == int(sizeof(s_q) + sizeof(s_kv) + sizeof(s_p) + sizeof(s_s) +
-                                                 sizeof(s_rows) + 9 * sizeof(s_m)),
+                                                 sizeof(s_rows) + sizeof(s_koff) + sizeof(s_voff) + 9 * sizeof(s_m)),
                 "mma_smem_bytes must be the shared memory declared here (spec.py sizes the key tile with it)");
 
   const int num_chunks = p.num_chunks;
@@ -281,15 +289,25 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
     }
     return at;
   };
+  // Publishes key i of the two buffers (i in [0, 2 KT)) from its (block, slot).
+  auto publish = [&](int i, const int2 at) {
+    if constexpr (S::RING) {
+      const PagedCache &kc = p.key_cache, &vc = p.value_cache;
+      s_koff[i] = at.x >= 0 ? int64_t(at.x) * kc.stride_block + int64_t(at.y) * kc.stride_token : -1;
+      s_voff[i] = at.x >= 0 ? int64_t(at.x) * vc.stride_block + int64_t(at.y) * vc.stride_token : -1;
+    } else {
+      s_rows[i] = at;
+    }
+  };
   if (tid < KT) {
-    s_rows[tid] = locate(0);
-    s_rows[KT + tid] = locate(1);
+    publish(tid, locate(0));
+    publish(KT + tid, locate(1));
   }
   int2 at_next = locate(2);
   const float qnan = __uint_as_float(0x7fc00000u);
   float q_mul = p.scale;  // fp8: k_scale with convert8's power of two undone (v_scale: at the end)
   if constexpr (IsFp8<TKV>::value) q_mul *= *p.k_scale / kConvertScale<TKV>;
-  const bool bad = __syncthreads_or(bad_block);  // also publishes the row set-up, the query, s_rows
+  const bool bad = __syncthreads_or(bad_block);  // also publishes the row set-up, the query, the keys
 
   const PagedHead<TKV> k_head = p.key_cache.head<TKV>(kv_head), v_head = p.value_cache.head<TKV>(kv_head);
   auto issue_tile = [&](vec8_t<TKV> (&raw)[VPT], const PagedHead<TKV>& cache, const int2* rows) {
@@ -303,17 +321,18 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
       }
     }
   };
-  // Ring (S::RING): the tile's K or V rows straight into the shared buffer `buf` by async_copy16, the
-  // keys outside [lo, hi) (at.x < 0) zero-filled without a read (the source then is the head's base
-  // pointer, never an address from a block id that locate did not pass).
-  auto copy_tile = [&](uint16_t* buf, const PagedHead<TKV>& cache, const int2* rows) {
+  // Ring (S::RING): the tile's K or V rows (`offs`: their element offsets, s_koff or s_voff) straight
+  // into the shared buffer `buf` by async_copy16, the keys outside [lo, hi) (offset -1) zero-filled
+  // without a read (the source then is the head's base pointer, never an address from a block id that
+  // locate did not pass).
+  auto copy_tile = [&](uint16_t* buf, const PagedHead<TKV>& cache, const long long* offs) {
 #pragma unroll
     for (int u = 0; u < VPT; ++u) {
       const int idx = tid + u * NT;
       if (TILES_EVEN || idx < TILE_VECS) {
-        const int2 at = rows[idx / VPR];
-        const bool valid = at.x >= 0;
-        const TKV* src = valid ? cache.row(at.x, at.y) + (idx % VPR) * kVecElems : cache.base;
+        const long long off = offs[idx / VPR];
+        const bool valid = off >= 0;
+        const TKV* src = cache.base + (valid ? off + (idx % VPR) * kVecElems : 0);
         async_copy16(&buf[(idx / VPR) * LDK + (idx % VPR) * kVecElems], src, valid);
       }
     }
@@ -380,8 +399,8 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
 #pragma unroll
       for (int ks = 0; ks < (kQRegs ? HS / mma::kK : 0); ++ks)
         mma::load_a(qf[ks], reinterpret_cast<const TQ*>(s_q) + ks * mma::kK, LDQ, lane);
-      copy_tile(s_k_ring, k_head, s_rows);  // tile 0 into stage 0: K and V, one group
-      copy_tile(s_v_ring, v_head, s_rows);
+      copy_tile(s_k_ring, k_head, s_koff);  // tile 0 into stage 0: K and V, one group
+      copy_tile(s_v_ring, v_head, s_voff);
       async_commit();
       for (int tile = 0; tile < num_tiles; ++tile) {
         const int t0 = first_tile + tile * KT;
@@ -393,14 +412,14 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
         async_wait<0>();
         __syncthreads();
         if (tile + 1 < num_tiles) {
-          const int2* rows_next = s_rows + ((tile + 1) & 1) * KT;
-          copy_tile(s_k_ring + (stage ^ 1) * KT * LDK, k_head, rows_next);
-          copy_tile(s_v_ring + (stage ^ 1) * KT * LDK, v_head, rows_next);
+          const int next = ((tile + 1) & 1) * KT;
+          copy_tile(s_k_ring + (stage ^ 1) * KT * LDK, k_head, s_koff + next);
+          copy_tile(s_v_ring + (stage ^ 1) * KT * LDK, v_head, s_voff + next);
         }
         async_commit();
         // where the keys of tile + 2 live (into this tile's buffer: its copies were issued a tile ago,
         // before the barrier above; read one tile ahead into a register)
-        if (tid < KT) s_rows[(tile & 1) * KT + tid] = at_next;
+        if (tid < KT) publish((tile & 1) * KT + tid, at_next);
         at_next = locate(tile + 3);
         const int kbase = t0 + kg * 16;  // this group's 16 keys (a slice outside [lo, hi): skipped)
         if (kbase >= hi || kbase + 16 <= lo) continue;  // uniform across the wavefront
@@ -519,9 +538,9 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
     vec8_t<TKV> kraw[VPT], vraw[VPT];  // register path: the next tile's K and V, in flight over this tile's math
     if constexpr (S::RING) {
       // tile 0 into stage 0: K and V as two groups (waited for separately)
-      copy_tile(s_k_ring, k_head, s_rows);
+      copy_tile(s_k_ring, k_head, s_koff);
       async_commit();
-      copy_tile(s_v_ring, v_head, s_rows);
+      copy_tile(s_v_ring, v_head, s_voff);
       async_commit();
     } else {
       issue_tile(kraw, k_head, s_rows);
@@ -529,8 +548,9 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
     }
     for (int tile = 0; tile < num_tiles; ++tile) {
       const int t0 = first_tile + tile * KT;  // < hi: no overflow; keys t0 + r, compared as offsets
-      const int2* rows_next = s_rows + ((tile + 1) & 1) * KT;
-      const int2* rows_this = s_rows + (tile & 1) * KT;
+      const int next = ((tile + 1) & 1) * KT;  // the next tile's keys: buffer (tile + 1) & 1
+      const int2* rows_next = s_rows + (S::RING ? 0 : next);
+      const int2* rows_this = s_rows + (S::RING ? 0 : (tile & 1) * KT);
       const bool more = tile + 1 < num_tiles;
       const int stage = tile & 1;
       const uint16_t* const k_tile = S::RING ? s_k_ring + stage * KT * LDK : s_kv;
@@ -542,9 +562,9 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
         // groups after the last tile keep the counts of the waits the same)
         async_wait<1>();
         __syncthreads();
-        if (more) copy_tile(s_k_ring + (stage ^ 1) * KT * LDK, k_head, rows_next);
+        if (more) copy_tile(s_k_ring + (stage ^ 1) * KT * LDK, k_head, s_koff + next);
         async_commit();
-        if (more) copy_tile(s_v_ring + (stage ^ 1) * KT * LDK, v_head, rows_next);
+        if (more) copy_tile(s_v_ring + (stage ^ 1) * KT * LDK, v_head, s_voff + next);
         async_commit();
       } else {
         // (1) this tile's K into shared memory (waits for its loads); the next tile's K loads issued
@@ -641,7 +661,7 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
       __syncthreads();
       // where the keys of tile + 2 live (into this tile's buffer: every read of it is done; read one
       // tile ahead into a register)
-      if (tid < KT) s_rows[(tile & 1) * KT + tid] = at_next;
+      if (tid < KT) publish((tile & 1) * KT + tid, at_next);
       at_next = locate(tile + 3);
       // (4) O = O * alpha + P V: k-steps outer, the warp's PV_PER_WARP accumulators inner (independent
       // chains, as (2))
