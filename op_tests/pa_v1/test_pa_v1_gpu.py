@@ -11,7 +11,7 @@ import torch
 
 import aiter_swa
 from testlib import no_host_sync
-from testlib.pa_v1 import FP8, assert_matches_reference, make_case, run_op
+from testlib.pa_v1 import FP8, assert_matches_reference, make_case, run_op, widen_block_table
 
 pytestmark = pytest.mark.gpu
 
@@ -150,9 +150,7 @@ def test_long_span_route_matches_the_reference():
     from aiter_swa.ops.pa_v1.spec import MMA_LONG_SPAN
 
     case = _case([16384, 1, 0, 5000], 0, seed=6)
-    table = torch.zeros(4, MMA_LONG_SPAN // 16, dtype=torch.int32, device="cuda")
-    table[:, : case.block_tables.shape[1]] = case.block_tables
-    case.block_tables = table
+    widen_block_table(case, MMA_LONG_SPAN // 16)
     out = torch.full_like(case.query, float("nan"))
     ws = case.workspace()
     spec = gpu.spec_for(validate(*case.op_args(out, ws)), toolchain.device_arch(0))

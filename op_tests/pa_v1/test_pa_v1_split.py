@@ -200,13 +200,11 @@ def test_one_token_spec_follows_the_span(window, table_tokens, expect):
     import torch
 
     from aiter_swa.ops.pa_v1.call import validate
-    from testlib.pa_v1 import make_case
+    from testlib.pa_v1 import make_case, widen_block_table
 
     case = make_case(num_seqs=32, num_heads=8, num_kv_heads=2, head_size=128, block_size=16, context_lens=[40] * 32,
                      dtype=torch.bfloat16, device="cpu", sliding_window=window)  # fmt: skip
-    table = torch.zeros(32, table_tokens // 16, dtype=torch.int32)
-    table[:, : case.block_tables.shape[1]] = case.block_tables
-    case.block_tables = table
+    widen_block_table(case, table_tokens // 16)
     call = validate(*case.op_args(torch.empty_like(case.query), case.workspace()))
     spec = gpu.spec_for(call, "sm_90", "auto")
     assert ("mma" if spec.mma_rows else "vector") == expect, spec

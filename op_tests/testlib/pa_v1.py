@@ -89,6 +89,16 @@ def attended_range(context_len: int, sliding_window: int, num_tokens: int = 1) -
     return min(lo, context_len), context_len
 
 
+def widen_block_table(case: PaCase, columns: int, fill: int = NULL_BLOCK) -> torch.Tensor:
+    """Give ``case`` a block table of ``columns`` columns (an engine sizes it for its longest context):
+    the old entries first, ``fill`` after them; returns the new table (``case.block_tables``)."""
+    old = case.block_tables
+    wide = torch.full((old.shape[0], columns), fill, dtype=old.dtype, device=old.device)
+    wide[:, : old.shape[1]] = old
+    case.block_tables = wide
+    return wide
+
+
 def make_case(
     *,
     num_seqs: int,

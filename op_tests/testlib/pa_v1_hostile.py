@@ -17,7 +17,7 @@ import torch
 
 from aiter_swa.ops.pa_v1 import debug_checks
 
-from .pa_v1 import PaCase, make_case, mismatch
+from .pa_v1 import PaCase, make_case, mismatch, widen_block_table
 
 INT32_MAX, INT32_MIN = 2**31 - 1, -(2**31)
 
@@ -66,12 +66,10 @@ def hostile_cases(device) -> list:
     # the context (a wider table): valid, never read.
     base = _base(device, [500, 300, 33], 64, seed=12)
     case = _copy(base)
-    wide = torch.full((3, case.block_tables.shape[1] + 3), INT32_MIN, dtype=torch.int32, device=device)
-    wide[:, : case.block_tables.shape[1]] = case.block_tables
+    wide = widen_block_table(case, case.block_tables.shape[1] + 3, INT32_MIN)
     for i, L in enumerate([500, 300, 33]):
         wide[i, : max(0, L - 64) // 16] = -1  # before the window
         wide[i, -(-L // 16) :] = INT32_MAX  # past the context
-    case.block_tables = wide
     cases.append(Hostile("garbage_outside_attended_blocks", case, ["ref"] * 3, base, None))
     # context_lens above max_context_len (clamped to it) and negative (clamped to 0: zeros).
     base = _base(device, [300, 300, 300], 128, seed=13)
