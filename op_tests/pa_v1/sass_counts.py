@@ -9,7 +9,9 @@ position of each barrier, which is how the per-section comparisons of docs/resul
     python op_tests/pa_v1/sass_counts.py [--shape bf16:64:8] [--cuobjdump PATH]
     python op_tests/pa_v1/sass_counts.py --source old.cu --include OLD/csrc/include   # any translation unit
 
-``--shape q_dtype:head_size:gqa[:flags]`` (flags: any of ``swa``, ``cap``, ``alibi``; default ``swa``),
+``--shape q_dtype:head_size:gqa[:flags]`` (flags: any of ``swa``, ``cap``, ``alibi``, and ``mma16`` /
+``mma32`` / ``mma64`` for the matrix-core kernel with that many rows, its GQA a run-time value; default
+``swa``),
 repeatable; the default is the three shapes of kernel_times.py (gpt-oss, Mistral, the seed).
 cuobjdump: ``--cuobjdump``, else ``$AITER_SWA_CUOBJDUMP``, else on PATH (Triton's wheel ships one in
 ``triton/backends/nvidia/bin``).
@@ -55,7 +57,7 @@ def count(sass: str) -> list[dict]:
     return out
 
 
-def compile_and_count(source: Path, include: Path, workdir: Path, cuobjdump: str) -> list[dict]:
+def compile_and_count(source: Path, include: Path, workdir: Path, cuobjdump: str, dump: Path | None = None) -> list[dict]:
     cubin = workdir / (source.stem + ".cubin")
     cmd = ["nvcc", "-x", "cu", "-gencode=arch=compute_90,code=sm_90", "-O3", "-std=c++17", "-cubin", "-Xptxas", "-v",
            f"-I{include}", str(source), "-o", str(cubin)]  # fmt: skip
@@ -66,6 +68,9 @@ def compile_and_count(source: Path, include: Path, workdir: Path, cuobjdump: str
                      r.stderr, re.S)  # fmt: skip
     regs = {n: (int(g), int(s or 0)) for n, g, s in res}
     sass = subprocess.run([cuobjdump, "-sass", str(cubin)], capture_output=True, text=True, check=True).stdout
+    if dump is not None:
+        dump.mkdir(parents=True, exist_ok=True)
+        (dump / (source.stem + ".sass")).write_text(sass)
     funcs = count(sass)
     for f in funcs:
         f["regs"], f["smem"] = regs.get(f["name"], (None, None))
@@ -78,7 +83,9 @@ def render_shape(shape: str, workdir: Path) -> Path:
 
     q, hs, gqa, *flags = shape.split(":")
     flags = set(flags or ["swa"])
-    spec = PaV1Spec(q, q, q, int(hs), int(gqa), "swa" in flags, "cap" in flags, "alibi" in flags, "sm_90")
+    rows = [int(f[3:]) for f in flags if f.startswith("mma")]
+    spec = PaV1Spec(q, q, q, int(hs), 1 if rows else int(gqa), "swa" in flags, "cap" in flags, "alibi" in flags,
+                    "sm_90", rows[0] if rows else 0)
     path = workdir / f"{spec.name}.cu"
     path.write_text(render(spec, None, {"kernels_only": True}))
     return path
@@ -104,6 +111,7 @@ def main(argv=None) -> int:
     ap.add_argument("--include", type=Path, help="include dir for --source")
     add_cuobjdump_arg(ap)
     ap.add_argument("--loops", action="store_true", help="also print loop lengths and barrier positions")
+    ap.add_argument("--dump", type=Path, help="also write each unit's whole SASS listing into this folder")
     a = ap.parse_args(argv)
     if tools_missing(a.cuobjdump):
         return 2
@@ -116,7 +124,7 @@ def main(argv=None) -> int:
 
             units = [(render_shape(s, work), include_dir()) for s in (a.shape or DEFAULT_SHAPES)]
         for src, inc in units:
-            for f in compile_and_count(src, inc, work, a.cuobjdump):
+            for f in compile_and_count(src, inc, work, a.cuobjdump, a.dump):
                 c = collections.Counter(o.split(".")[0] for o in f["ops"])
                 short = re.sub(r"^_ZN9aiter_swa\d*", "", f["name"])[:80]
                 extra = " ".join(f"{k} {c[k]}" for k in OPCODES)

@@ -139,32 +139,31 @@ def test_aiter_sized_workspace(window):
     assert_matches_reference(out, case.reference(), f"aiter-sized workspace, window {window}")
 
 
-def test_long_span_route_matches_the_reference():
-    """GQA 4 without a window in a block table of 16384 tokens (spec.MMA_LONG_SPAN): the dispatch's
-    long-span rule (sm_90: the matrix-core kernel; elsewhere the vector kernel) against the float64
-    reference, at short and long contexts in that table and through a captured graph replayed with new
-    contexts; the spec it took is the one gpu.spec_for names."""
+def test_gqa4_route_matches_the_reference():
+    """GQA 4 without a window in a block table of 16384 tokens: the dispatch's warp-split rule (sm_90:
+    the matrix-core kernel; elsewhere the vector kernel) against the float64 reference, at short and
+    long contexts in that table and through a captured graph replayed with new contexts; the spec it
+    took is the one gpu.spec_for names."""
     from aiter_swa.jit import toolchain
     from aiter_swa.ops.pa_v1 import gpu
     from aiter_swa.ops.pa_v1.call import validate
-    from aiter_swa.ops.pa_v1.spec import MMA_LONG_SPAN
 
     case = _case([16384, 1, 0, 5000], 0, seed=6)
-    widen_block_table(case, MMA_LONG_SPAN // 16)
+    widen_block_table(case, 16384 // 16)
     out = torch.full_like(case.query, float("nan"))
     ws = case.workspace()
     spec = gpu.spec_for(validate(*case.op_args(out, ws)), toolchain.device_arch(0))
     if toolchain.device_arch(0) == "sm_90":
         assert spec.mma_rows == 16, spec  # the rule's pick (spec.choose_kernel)
     torch.ops.aiter_swa.paged_attention_v1(*case.op_args(out, ws))
-    assert_matches_reference(out, case.reference(), f"long span on {spec.name}")
+    assert_matches_reference(out, case.reference(), f"GQA 4 on {spec.name}")
     graph = torch.cuda.CUDAGraph()
     with torch.cuda.graph(graph):
         torch.ops.aiter_swa.paged_attention_v1(*case.op_args(out, ws))
     case.context_lens.copy_(torch.tensor([16000, 0, 0, 3], dtype=torch.int32))  # within each sequence's blocks
     out.fill_(float("nan"))
     graph.replay()
-    assert_matches_reference(out, case.reference(), f"long span on {spec.name}, graph replay with new contexts")
+    assert_matches_reference(out, case.reference(), f"GQA 4 on {spec.name}, graph replay with new contexts")
 
 
 _TWO_GPUS = pytest.mark.skipif(

@@ -201,9 +201,9 @@ def test_kernel_specs_are_the_distinct_specializations():
 def test_kernel_specs_cover_the_batch_rule():
     """Mistral (GQA 4) on sm_90: the vector kernel of a large batch and the matrix-core kernel the
     dispatch picks at batch 1 (spec.choose_kernel's batch rule), both pre-built; gfx942 has no such
-    rule (its one-token calls stay on the vector kernel), so only the vector one. The long-span rule
-    (no window, a long block table) picks that same matrix-core kernel: nothing more to pre-build."""
-    from aiter_swa.ops.pa_v1.spec import MMA_LONG_SPAN, MMA_ONE_TOKEN_MAX_PAIRS, choose_kernel
+    rule (its one-token calls stay on the vector kernel), so only the vector one. The warp-split rule
+    (GQA >= 4 on the warp split, any batch) picks that same matrix-core kernel: nothing more to pre-build."""
+    from aiter_swa.ops.pa_v1.spec import MMA_ONE_TOKEN_MAX_PAIRS, choose_kernel
 
     layers = models.attention_layers(CONFIGS["mistral_v01"])
     specs = models.kernel_specs(layers, ["sm_90", "gfx942"], "bf16")
@@ -211,10 +211,11 @@ def test_kernel_specs_cover_the_batch_rule():
     # what the dispatch picks at batch 1 (8 KV heads: 8 pairs) and at batch 32
     assert choose_kernel(4, 1, False, "sm_90", "auto", 8) == "mma" and 8 <= MMA_ONE_TOKEN_MAX_PAIRS
     assert choose_kernel(4, 1, False, "sm_90", "auto", 256) == "vector"
-    # Mistral v0.3 (no window): the long-span rule's pick at batch 32 is the batch rule's kernel, pre-built
+    # the warp-split rule's pick at batch 32 is the batch rule's kernel, pre-built (Mistral v0.3: no window)
     v03 = models.kernel_specs(models.attention_layers(CONFIGS["mistral_v03"]), ["sm_90"], "bf16")
     assert [(s.gqa, s.mma_rows, s.sliding_window) for s in v03] == [(4, 0, False), (1, 16, False)]
-    assert choose_kernel(4, 1, False, "sm_90", "auto", 256, MMA_LONG_SPAN, v03[1].mma_warp_kv) == "mma"
+    assert choose_kernel(4, 1, False, "sm_90", "auto", 256, specs[1].mma_warp_kv) == "mma"
+    assert choose_kernel(4, 1, False, "sm_90", "auto", 256, v03[1].mma_warp_kv) == "mma"
 
 
 @pytest.mark.parametrize("kwargs, error, message", [

@@ -118,8 +118,9 @@ def test_vector_kernel_reads_cu_query_lens(cu):
     """One row per sequence by count (query.shape[0] == num_seqs: the vector kernel) with cu_query_lens
     values that are not arange: each sequence's row is cu[s], a sequence whose count is not 1 is skipped,
     and rows no sequence owns keep their NaN: as on the CPU (ops/pa_v1/tokens.py). Before 2026-11-29 the
-    vector kernel took such a cu_query_lens as arange."""
-    case = make_case(num_seqs=4, num_heads=16, num_kv_heads=4, head_size=128, block_size=16,
+    vector kernel took such a cu_query_lens as arange. Head 96: no warp split, so the vector kernel on
+    every arch (at head 128 sm_90 takes the matrix-core kernel at GQA 4, spec.MMA_WARP_KV_MIN_GQA)."""
+    case = make_case(num_seqs=4, num_heads=16, num_kv_heads=4, head_size=96, block_size=16,
                      context_lens=[300, 5, 0, 2000], dtype=torch.bfloat16, device="cuda", sliding_window=512,
                      sinks="random", seed=31)  # fmt: skip
     case.cu_query_lens = torch.tensor(cu, dtype=torch.int32, device="cuda")

@@ -154,15 +154,21 @@ def test_skipped_with_a_warning_inside_graph_capture(kernel_runs, monkeypatch, c
     assert len(kernel_runs) == 1 and s in selfcheck._passed
 
 
-def test_the_built_in_case_selects_the_specialization_it_checks():
+def test_the_built_in_case_selects_the_specialization_it_checks(monkeypatch):
     from aiter_swa.ops.pa_v1 import gpu
 
     for kw in ({}, dict(gqa=1, sliding_window=False), dict(kv_dtype="fp8e4m3fn", soft_cap=False, head_size=512),
-               dict(arch="sm_90"), dict(arch="sm_90", gqa=2, head_size=128)):
-        s = spec(**kw)  # sm_90: one-token calls at GQA < 8 on the vector kernel unless the batch is small
+               dict(arch="sm_90", head_size=96), dict(arch="sm_90", gqa=2, head_size=128)):
+        s = spec(**kw)  # sm_90: one-token calls at GQA < 8 off the warp split on the vector kernel unless the batch is small
         assert gpu.spec_for(first_use(s), s.arch) == s
     s = spec(arch="sm_90", gqa=1, mma_rows=16)  # a one-token first call at GQA 4 and batch 1 on sm_90: the matrix-core kernel
     assert gpu.spec_for(first_use(s, gqa_ratio=4), s.arch) == s
+    # sm_90, GQA 4, head 64, bf16 cache: the warp split serves every batch (spec.MMA_WARP_KV_MIN_GQA), so a
+    # first use of the vector spec comes only with AITER_SWA_PA_KERNEL=vector, which the case then follows too
+    s = spec(arch="sm_90")
+    assert gpu.spec_for(first_use(s), s.arch).mma_rows == 16
+    monkeypatch.setattr(gpu, "KERNEL", "vector")
+    assert gpu.spec_for(first_use(s), s.arch) == s
     s = spec(gqa=4)  # a first call at GQA 3 (bucket 4): the case keeps the call's ratio
     call = first_use(s, gqa_ratio=3)
     assert call.dims.gqa_ratio == 3 and gpu.spec_for(call, s.arch) == s

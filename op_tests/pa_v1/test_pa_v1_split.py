@@ -174,36 +174,38 @@ def test_one_token_kernel_choice_by_batch(arch, pairs):
 
 
 @pytest.mark.parametrize("arch", ["sm_90", "gfx942"])
-@pytest.mark.parametrize("gqa", [2, 4])
-@pytest.mark.parametrize("span", [0, 4096, 16383, 16384, 131072])
+@pytest.mark.parametrize("gqa", [2, 3, 4, 7])
 @pytest.mark.parametrize("warp_kv", [False, True])
-def test_one_token_kernel_choice_by_span(arch, gqa, span, warp_kv):
+def test_one_token_kernel_choice_on_the_warp_split(arch, gqa, warp_kv):
     """One query row per sequence at a large batch: the matrix-core kernel on sm_90 when the warp split
-    serves it, GQA >= MMA_LONG_SPAN_MIN_GQA and a sequence may attend >= MMA_LONG_SPAN keys (Mistral
-    without a window: the measured case), else the vector kernel; the env override wins."""
-    from aiter_swa.ops.pa_v1.spec import MMA_LONG_SPAN, MMA_LONG_SPAN_MIN_GQA, MMA_ONE_TOKEN_ARCHS, choose_kernel
+    serves it at GQA >= MMA_WARP_KV_MIN_GQA (Mistral: the measured case), else the vector kernel; the env
+    override wins."""
+    from aiter_swa.ops.pa_v1.spec import MMA_ONE_TOKEN_ARCHS, MMA_WARP_KV_MIN_GQA, choose_kernel
 
-    assert MMA_LONG_SPAN_MIN_GQA <= 4 < 4096 < MMA_LONG_SPAN <= 16384  # Mistral, 16K block table: mma; w4096: vector
-    long = warp_kv and gqa >= MMA_LONG_SPAN_MIN_GQA and span >= MMA_LONG_SPAN and arch in MMA_ONE_TOKEN_ARCHS
-    assert choose_kernel(gqa, 1, False, arch, "auto", 256, span, warp_kv) == ("mma" if long else "vector")
-    assert choose_kernel(gqa, 1, False, arch, "vector", 256, span, warp_kv) == "vector"
+    assert MMA_WARP_KV_MIN_GQA == 4  # Mistral (GQA 4): the measured case
+    split = warp_kv and gqa >= MMA_WARP_KV_MIN_GQA and arch in MMA_ONE_TOKEN_ARCHS
+    assert choose_kernel(gqa, 1, False, arch, "auto", 256, warp_kv) == ("mma" if split else "vector")
+    assert choose_kernel(gqa, 1, False, arch, "vector", 256, warp_kv) == "vector"
 
 
-@pytest.mark.parametrize("window, table_tokens, expect", [
-    (0, 16384, "mma"), (0, 16368, "vector"), (4096, 16384, "vector"), (4096, 131072, "vector"),
-    (16384, 16384, "mma"), (0, 131072, "mma"),
+@pytest.mark.parametrize("head_size, kv_dtype, window, table_tokens, expect", [
+    (128, "bf16", 0, 16384, "mma"), (128, "bf16", 4096, 16384, "mma"), (128, "bf16", 1024, 1024, "mma"),
+    (128, "fp16", 0, 1024, "mma"), (64, "bf16", 4096, 131072, "mma"),
+    (96, "bf16", 4096, 16384, "vector"), (256, "bf16", 0, 16384, "vector"), (128, "fp8e4m3fn", 4096, 16384, "vector"),
 ])  # fmt: skip
-def test_one_token_spec_follows_the_span(window, table_tokens, expect):
-    """gpu.spec_for at GQA 4, head 128, bf16, 32 sequences, on sm_90: the span the long-span rule sees is
-    the block table's tokens, or the window when smaller (a short context in a long block table counts
-    as long: the rule's measurements had a 16384-token table at contexts 1024 to 16384)."""
+def test_one_token_spec_follows_the_warp_split(head_size, kv_dtype, window, table_tokens, expect):
+    """gpu.spec_for at GQA 4, 32 sequences, on sm_90: the matrix-core spec wherever the warp split serves
+    the call (heads 64 and 128 with a 16-bit KV cache of the query's type), whatever the window and the
+    block table; the vector spec for other heads and for an fp8 cache; gfx942 keeps the vector kernel."""
     import torch
 
     from aiter_swa.ops.pa_v1.call import validate
     from testlib.pa_v1 import make_case, widen_block_table
 
-    case = make_case(num_seqs=32, num_heads=8, num_kv_heads=2, head_size=128, block_size=16, context_lens=[40] * 32,
-                     dtype=torch.bfloat16, device="cpu", sliding_window=window)  # fmt: skip
+    dtype = torch.float16 if kv_dtype == "fp16" else torch.bfloat16
+    kv = torch.float8_e4m3fn if kv_dtype == "fp8e4m3fn" else None
+    case = make_case(num_seqs=32, num_heads=8, num_kv_heads=2, head_size=head_size, block_size=16, context_lens=[40] * 32,
+                     dtype=dtype, device="cpu", sliding_window=window, kv_dtype=kv)  # fmt: skip
     widen_block_table(case, table_tokens // 16)
     call = validate(*case.op_args(torch.empty_like(case.query), case.workspace()))
     spec = gpu.spec_for(call, "sm_90", "auto")

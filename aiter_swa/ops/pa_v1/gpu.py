@@ -197,9 +197,8 @@ def spec_for(call: PaV1Call, arch: str, kernel: str | None = None) -> PaV1Spec:
     d = call.dims
     f = _spec_fields(call, arch)
     warp_kv = mma_warp_kv(arch, f["q_dtype"], f["kv_dtype"], d.head_size, MMA_ROWS[0])
-    span = attended_span(d.max_blocks_per_seq * d.block_size, call.sliding_window, call.mtp)
     which = choose_kernel(d.gqa_ratio, call.mtp, _multi_row(call), arch, KERNEL if kernel is None else kernel,
-                          d.num_seqs * d.num_kv_heads, span, warp_kv)
+                          d.num_seqs * d.num_kv_heads, warp_kv)
     if which == "vector":
         return PaV1Spec(gqa=gqa_bucket(d.gqa_ratio), **f)
     return PaV1Spec(gqa=1, mma_rows=mma_rows_for(d.head_size, d.gqa_ratio * call.mtp, warp_kv), **f)

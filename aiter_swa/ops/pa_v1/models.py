@@ -277,8 +277,8 @@ def kernel_specs(layers, archs, dtype: str, kv_cache_dtype: str = "auto") -> lis
     Each layer gets the one-token decode kernel the dispatch picks at a large batch and, where it
     picks another at a small one (``spec.choose_kernel``'s batch rule, sm_90: at most
     ``MMA_ONE_TOKEN_MAX_PAIRS`` (sequence, KV head) pairs), that one too, so that a batch of 1 finds
-    its kernel pre-built (the long-span rule, for a layer without a window in a long block table,
-    picks that same matrix-core kernel). Multi-token calls (``mtp > 1``) are not covered: their row
+    its kernel pre-built (the warp-split rule, GQA >= 4 on sm_90 with a 16-bit KV cache, picks that same
+    matrix-core kernel at every batch). Multi-token calls (``mtp > 1``) are not covered: their row
     count is a run-time value.
 
     Returns:

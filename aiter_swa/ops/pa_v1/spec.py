@@ -185,12 +185,9 @@ MMA_ONE_TOKEN_ARCHS = ("sm_90",)
 #: kernel's fixed 256-key partitions then leave most SMs idle (batch 1, 8 KV heads, window 4096: 128
 #: workgroups), where the matrix-core split fills the GPU (:func:`choose_kernel` gives the measurements).
 MMA_ONE_TOKEN_MAX_PAIRS = 8
-#: ... and at GQA ratios of at least :data:`MMA_LONG_SPAN_MIN_GQA` when the warp split serves the call
-#: (:func:`mma_warp_kv`) and a sequence may attend at least :data:`MMA_LONG_SPAN` keys (the block table's
-#: tokens, or the window if smaller: long contexts without a window), where the matrix-core split's long
-#: partitions beat the vector kernel's 256-key ones (:func:`choose_kernel` gives the measurements).
-MMA_LONG_SPAN_MIN_GQA = 4
-MMA_LONG_SPAN = 16384
+#: ... and at GQA ratios of at least this when the warp split serves the call (:func:`mma_warp_kv`),
+#: whatever the context and window (:func:`choose_kernel` gives the measurements).
+MMA_WARP_KV_MIN_GQA = 4
 
 #: The environment variable that chooses the GPU kernel (read by gpu.py), and its values.
 KERNEL_ENV = "AITER_SWA_PA_KERNEL"
@@ -198,18 +195,17 @@ KERNELS = ("auto", "vector", "mma")
 
 
 def choose_kernel(gqa_ratio: int, mtp: int, multi_rows: bool, arch: str, kernel: str = "auto", pairs: int = 0,
-                  span: int = 0, warp_kv: bool = False) -> str:
+                  warp_kv: bool = False) -> str:
     """``"vector"`` or ``"mma"`` for a call (``kernel``: gpu.py's ``KERNEL``, from :data:`KERNEL_ENV`).
 
     ``multi_rows``: ``cu_query_lens`` given with a row count other than one per sequence; ``pairs``:
-    ``num_seqs * num_kv_heads`` (0: not known, no batch rule); ``span``: the most keys a sequence of
-    the call may attend, ``min(block table tokens, w + mtp - 1)`` with a window ``w`` (0: not known, no
-    long-span rule); ``warp_kv``: the matrix-core spec would take the warp split (:func:`mma_warp_kv`).
+    ``num_seqs * num_kv_heads`` (0: not known, no batch rule); ``warp_kv``: the matrix-core spec would
+    take the warp split (:func:`mma_warp_kv`).
     Only the matrix-core kernel serves several query rows per sequence (``mtp > 1`` or
     ``multi_rows``). One query row per sequence, on :data:`MMA_ONE_TOKEN_ARCHS`: the matrix-core kernel
     at GQA ratios of at least :data:`MMA_ONE_TOKEN_MIN_GQA`, with at most
     :data:`MMA_ONE_TOKEN_MAX_PAIRS` pairs, or on the warp split at GQA ratios of at least
-    :data:`MMA_LONG_SPAN_MIN_GQA` with a span of at least :data:`MMA_LONG_SPAN`; else, and on other
+    :data:`MMA_WARP_KV_MIN_GQA`; else, and on other
     architectures, the vector kernel (every call on the matrix-core kernel with
     ``AITER_SWA_PA_KERNEL=mma``, every one-token call on the vector kernel with ``=vector``).
 
@@ -227,8 +223,14 @@ def choose_kernel(gqa_ratio: int, mtp: int, multi_rows: bool, arch: str, kernel:
     593.6 / 555.8 (2026-11-29 17:15 UTC session, call 4); at 16384, three rounds of vector, forced
     matrix-core and ``auto`` with this rule: 589.7-591.3 / 569.1-573.9 / 552.9-577.3, and issue 8's
     no-window row 589.7 and 590.8 on the vector kernel against 576.2 and 570.5 under ``auto``
-    (2026-11-29 20:38 UTC session, call 2). At window 4096 (span 4096) the vector kernel stays
-    (147.2-148.4 against 149.0-149.4). Other
+    (2026-11-29 20:38 UTC session, call 2); at window 4096 the vector kernel stayed faster then
+    (147.2-148.4 against 149.0-149.4). The warp split's loop then went from 588 to 424 sm_90
+    instructions per warp and tile (2026-11-29 23:37 UTC session), and the rule became GQA >= 4 on the
+    warp split at any span: Mistral batch 32 (block 16, ms per call, vector / matrix-core, two rounds,
+    call 3), contexts 1024, 4096 and 16384 without a window 0.0530-0.0534 / 0.0457-0.0460,
+    0.1597-0.1606 / 0.1440-0.1441, 0.6028-0.6072 / 0.5355-0.5364; window 4096 at 4096 and 16384
+    0.1489-0.1500 / 0.1441-0.1442, 0.1492-0.1498 / 0.1457-0.1459; window 1024 at 1024, 4096, 16384
+    0.0517-0.0532 / 0.0459-0.0469. Other
     architectures keep the vector kernel for one-token calls until measured there (no AMD GPU has run
     the matrix-core kernel; its first use there is self-checked, aiter_swa/ops/pa_v1/selfcheck.py).
 
@@ -250,8 +252,8 @@ def choose_kernel(gqa_ratio: int, mtp: int, multi_rows: bool, arch: str, kernel:
         return "mma"
     if arch not in MMA_ONE_TOKEN_ARCHS:
         return "vector"
-    long_span = warp_kv and gqa_ratio >= MMA_LONG_SPAN_MIN_GQA and span >= MMA_LONG_SPAN
-    if gqa_ratio >= MMA_ONE_TOKEN_MIN_GQA or 0 < pairs <= MMA_ONE_TOKEN_MAX_PAIRS or long_span:
+    warp_split = warp_kv and gqa_ratio >= MMA_WARP_KV_MIN_GQA
+    if gqa_ratio >= MMA_ONE_TOKEN_MIN_GQA or 0 < pairs <= MMA_ONE_TOKEN_MAX_PAIRS or warp_split:
         return "mma"
     return "vector"
 

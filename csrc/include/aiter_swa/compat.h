@@ -67,6 +67,15 @@ __device__ __forceinline__ void wave_sync() {
 #endif
 }
 
+// Whether `v` holds in any lane of the calling wavefront (a vote); every lane of the wavefront calls it.
+__device__ __forceinline__ bool wave_any(bool v) {
+#if defined(AITER_SWA_CUDA)
+  return __any_sync(0xffffffffu, v);
+#else
+  return __any(v);
+#endif
+}
+
 // Lane `src` (of the `width`-lane segment of the calling lane) of v; every lane of the segment calls it.
 template <typename T>
 __device__ __forceinline__ T shfl_idx(T v, int src, int width) {
@@ -77,7 +86,34 @@ __device__ __forceinline__ T shfl_idx(T v, int src, int width) {
 #endif
 }
 
-__device__ __forceinline__ float fast_exp(float x) { return __expf(x); }
+// 2^x: on CUDA one ex2.approx.ftz (PTX ISA, "ex2"), on AMD one
+// v_exp_f32 (1 ulp; exp2f adds a compare and two selects for subnormal results); a subnormal result
+// flushed to 0 changes no SiLU output beyond fp32 rounding, and no softmax weight. exp2f elsewhere (the
+// host pass, the CPU emulator).
+__device__ __forceinline__ float fast_exp2(float x) {
+#if defined(AITER_SWA_CUDA)
+  float y;
+  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+  return y;
+#elif defined(__HIP_DEVICE_COMPILE__)
+  return __builtin_amdgcn_exp2f(x);
+#else
+  return exp2f(x);
+#endif
+}
+
+// e^x for the softmax weights and the merges of partitions. NVIDIA: fast_exp2(x log2 e), the
+// approximation __expf uses too, but with .ftz: results below 2^-126 flush to +0 (a weight that small
+// next to the row maximum's 1 adds nothing in fp32 anyway); -inf gives +0, NaN NaN. One FMUL and one
+// MUFU.EX2, where __expf without fast-math also rescales for subnormal results (5 instructions per call
+// in the sm_90 SASS). Elsewhere __expf.
+__device__ __forceinline__ float fast_exp(float x) {
+#if defined(AITER_SWA_CUDA)
+  return fast_exp2(x * 1.4426950408889634f);
+#else
+  return __expf(x);
+#endif
+}
 
 // Host: runs `launch` (returning gpuError_t) with `device` as the calling thread's current device,
 // and restores the previous one. A launch goes to the current device, whatever device its stream

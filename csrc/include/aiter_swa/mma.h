@@ -143,18 +143,19 @@ __device__ __forceinline__ void load_b_kn(FragB& f, const T* tile, int ld, int l
 }
 
 // The A fragment of a 16 x 16 operand (e.g. the softmax weights P: rows x keys) from the C fragments of its
-// two 16 x 8 halves (columns 0-7: c0, 8-15: c1), each C element as 16-bit bits: the register reuse of
+// two 16 x 8 halves (columns 0-7: c0, 8-15: c1), each as two 32-bit words of 16-bit elements (word 0:
+// C elements 0 and 1, low half first; word 1: elements 2 and 3, e.g. vec.h pack2): the register reuse of
 // FlashAttention-2's m16n8k16 kernels. From the table above: A pair 0 = (g, 2t), (g, 2t + 1) = c0 elements
 // 0, 1; pair 1 = (g + 8, 2t ...) = c0 elements 2, 3; pairs 2, 3 the same of c1 (columns + 8). No lane
 // exchange: every A element of a lane is a C element of the same lane. AMD's 16x16x16 layout has no such
-// identity (C holds a column per lane, A a row): a template, so that only an instantiation there fails.
-template <typename T>
-__device__ __forceinline__ void c_pair_to_a(FragA& a, const uint16_t (&c0)[kCElems], const uint16_t (&c1)[kCElems]) {
-  static_assert(sizeof(T) == 2 && kWarpSize == 32, "c_pair_to_a: the 32-lane m16n8k16 layout");
-  a.r[0] = uint32_t(c0[0]) | (uint32_t(c0[1]) << 16);
-  a.r[1] = uint32_t(c0[2]) | (uint32_t(c0[3]) << 16);
-  a.r[2] = uint32_t(c1[0]) | (uint32_t(c1[1]) << 16);
-  a.r[3] = uint32_t(c1[2]) | (uint32_t(c1[3]) << 16);
+// identity (C holds a column per lane, A a row): only an instantiation for 32 lanes compiles.
+template <int W = kWarpSize>
+__device__ __forceinline__ void c_pair_to_a(FragA& a, const uint32_t (&c0)[2], const uint32_t (&c1)[2]) {
+  static_assert(W == 32, "c_pair_to_a: the 32-lane m16n8k16 layout");
+  a.r[0] = c0[0];
+  a.r[1] = c0[1];
+  a.r[2] = c1[0];
+  a.r[3] = c1[1];
 }
 
 }  // namespace mma

@@ -39,10 +39,15 @@ __device__ __forceinline__ void from_float(float f, fp16_t* out) {
 }
 
 // bfloat16 is the upper half of binary32: widening is a shift; narrowing rounds to nearest even
-// and keeps NaN a quiet NaN.
+// and keeps NaN a quiet NaN: one cvt.rn.bf16.f32 on NVIDIA sm_80+ (PTX ISA, "cvt"; NaN gives the
+// canonical NaN), elsewhere the integer rounding below (8 instructions on sm_90 before: the matrix-core
+// kernel's softmax rounds 8 weights per lane and key tile).
 __device__ __forceinline__ float to_float(bf16_t b) { return __uint_as_float(uint32_t(b.bits) << 16); }
 
 __device__ __forceinline__ void from_float(float f, bf16_t* out) {
+#if defined(AITER_SWA_CUDA) && defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  asm("cvt.rn.bf16.f32 %0, %1;" : "=h"(out->bits) : "f"(f));
+#else
   uint32_t u = __float_as_uint(f);
   if ((u & 0x7fffffffu) > 0x7f800000u) {
     out->bits = uint16_t((u >> 16) | 0x0040u);
@@ -50,10 +55,40 @@ __device__ __forceinline__ void from_float(float f, bf16_t* out) {
   }
   u += 0x7fffu + ((u >> 16) & 1u);
   out->bits = uint16_t(u >> 16);
+#endif
 }
 
 __device__ __forceinline__ float to_float(float f) { return f; }
 __device__ __forceinline__ void from_float(float f, float* out) { *out = f; }
+
+// Two fp32 values rounded to nearest even into one word of two 16-bit T (fp16_t or bf16_t; lo in the
+// low half): one cvt.rn.{bf16,f16}x2.f32 on NVIDIA sm_80+ (PTX ISA, "cvt"), else from_float twice
+// (NaN: a NaN either way).
+template <typename T>
+__device__ __forceinline__ uint32_t pack2(float lo, float hi) {
+  static_assert(std::is_same<T, bf16_t>::value || std::is_same<T, fp16_t>::value, "pack2: a 16-bit type");
+#if defined(AITER_SWA_CUDA) && defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  uint32_t w;
+  if constexpr (std::is_same<T, bf16_t>::value) asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(w) : "f"(hi), "f"(lo));
+  else asm("cvt.rn.f16x2.f32 %0, %1, %2;" : "=r"(w) : "f"(hi), "f"(lo));
+  return w;
+#else
+  T a, b;
+  from_float(lo, &a);
+  from_float(hi, &b);
+  return uint32_t(a.bits) | (uint32_t(b.bits) << 16);
+#endif
+}
+
+// The two 16-bit T of a word as fp32 (lo: the low half), exactly.
+template <typename T>
+__device__ __forceinline__ void unpack2(uint32_t w, float& lo, float& hi) {
+  T a, b;
+  a.bits = uint16_t(w & 0xffffu);
+  b.bits = uint16_t(w >> 16);
+  lo = to_float(a);
+  hi = to_float(b);
+}
 
 // FP8 E4M3 KV-cache elements (1 sign, 4 exponent, 3 mantissa bits; no infinities), in the two
 // encodings serving engines store (both decode, never encode, here):

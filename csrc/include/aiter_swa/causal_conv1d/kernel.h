@@ -275,26 +275,6 @@ __device__ __forceinline__ uint4 pack(const T (&e)[16 / sizeof(T)]) {
   return make_uint4(w[0], w[1], w[2], w[3]);
 }
 
-// Two fp32 values rounded to nearest even into one word of two T (lo in the low half): one
-// cvt.rn.{bf16,f16}x2.f32 on sm_80+, else from_float (NaN: a quiet NaN either way).
-template <typename T>
-__device__ __forceinline__ uint32_t pack2(float lo, float hi) {
-#if defined(AITER_SWA_CUDA) && defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
-  uint32_t w;
-  if constexpr (std::is_same<T, bf16_t>::value) {
-    asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(w) : "f"(hi), "f"(lo));
-    return w;
-  } else if constexpr (std::is_same<T, fp16_t>::value) {
-    asm("cvt.rn.f16x2.f32 %0, %1, %2;" : "=r"(w) : "f"(hi), "f"(lo));
-    return w;
-  }
-#endif
-  T a, b;
-  from_float(lo, &a);
-  from_float(hi, &b);
-  return bits_of(a) | (bits_of(b) << 16);
-}
-
 template <typename T>
 __device__ __forceinline__ uint4 pack_vec(const float (&f)[16 / sizeof(T)]) {
   if constexpr (sizeof(T) == 4) {
@@ -307,21 +287,6 @@ __device__ __forceinline__ uint4 pack_vec(const float (&f)[16 / sizeof(T)]) {
 template <typename T>
 __device__ __forceinline__ void store_vec(T* p, const float (&f)[16 / sizeof(T)]) {
   store16(p, pack_vec<T>(f));
-}
-
-// 2^v: on CUDA one ex2.approx.ftz (2^-22 relative error), on AMD one v_exp_f32 (1 ulp; exp2f adds
-// a compare and two selects for denormal results); flushing a denormal result to 0 changes no SiLU
-// output beyond fp32 rounding. exp2f elsewhere (the host pass, the CPU emulator).
-__device__ __forceinline__ float fast_exp2(float v) {
-#if defined(AITER_SWA_CUDA)
-  float r;
-  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(v));
-  return r;
-#elif defined(__HIP_DEVICE_COMPILE__)
-  return __builtin_amdgcn_exp2f(v);
-#else
-  return exp2f(v);
-#endif
 }
 
 // SiLU without its exponent's multiply: every tap and bias is pre-scaled by K = -log2(e) where it is

@@ -193,20 +193,21 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
   __shared__ __align__(16) uint16_t s_p[WKV ? 1 : R * LDP];  // the warp split keeps scores and weights in registers
   __shared__ float s_s[WKV ? 1 : R * KT];
   // Where each key of the next two tiles lives (two buffers): the register path its (block, slot); the
-  // ring its element offsets in its K and V head (block * stride_block + slot * stride_token, -1: not
-  // read), computed once per key where the key is published, so that each 16-byte copy costs a shared
-  // load and an add: with (block, slot) each copy took about 30 instructions of address math (64-bit
-  // products by strides reloaded from the constant bank), 240 of the loop's 583 per warp and 32-key
-  // tile (Nsight Compute source view, H200, 2026-11-29 20:38 UTC session, call 6).
+  // ring the address of its K and V row (ring_row below), computed once per key where the key is
+  // published, so that each 16-byte copy costs a shared load, an add and a mask: with (block, slot)
+  // each copy took about 30 instructions of address math (64-bit products by strides reloaded from the
+  // constant bank), 240 of the loop's 583 per warp and 32-key tile (Nsight Compute source view, H200,
+  // 2026-11-29 20:38 UTC session, call 6); with element offsets still about 25 (the head's base
+  // rebuilt from the kernel parameters for each copy: the sm_90 SASS of 2026-11-30).
   __shared__ int2 s_rows[S::RING ? 1 : 2 * KT];
-  __shared__ long long s_koff[S::RING ? 2 * KT : 1], s_voff[S::RING ? 2 * KT : 1];
+  __shared__ unsigned long long s_kptr[S::RING ? 2 * KT : 1], s_vptr[S::RING ? 2 * KT : 1];
   __shared__ float s_m[R], s_l[R], s_alpha[R], s_slope[R];
   __shared__ int s_lo[R], s_hi[R];  // attended keys of row r in this partition: [s_lo, s_hi)
   // Row r's query/out row and head (-1: none, or outside the query), its position: kept in shared memory
   // so that none of the values they come from stay in (scalar) registers across the key loop.
   __shared__ int s_qrow[R], s_qhead[R], s_pos[R];
   static_assert(mma_smem_bytes(HS, R, KT, S::RING, WKV) == int(sizeof(s_q) + sizeof(s_kv) + sizeof(s_p) + sizeof(s_s) +
-                                                 sizeof(s_rows) + sizeof(s_koff) + sizeof(s_voff) + 9 * sizeof(s_m)),
+                                                 sizeof(s_rows) + sizeof(s_kptr) + sizeof(s_vptr) + 9 * sizeof(s_m)),
                 "mma_smem_bytes must be the shared memory declared here (spec.py sizes the key tile with it)");
 
   const int num_chunks = p.num_chunks;
@@ -280,21 +281,29 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
     if (tid < KT && tile < num_tiles) {
       const int t0 = first_tile + tile * KT;
       if (tid >= lo - t0 && tid < hi - t0) {
-        // A division, not BlockDivider's multiply-shift (paged_kv.h): one per thread per tile, read a tile
-        // ahead, off the critical path; its two more scalars live across the loop spilled 4 SGPRs on
-        // gfx90a (fp8 KV: head 80 and 96 x 32 rows, 192 x 16).
-        const int j = t0 + tid, b = j / p.block_size;
+        // Register path (the one AMD runs): a division, not BlockDivider's multiply-shift (paged_kv.h):
+        // one per thread per tile, read a tile ahead, off the critical path; its two more scalars live
+        // across the loop spilled 4 SGPRs on gfx90a (fp8 KV: head 80 and 96 x 32 rows, 192 x 16). The
+        // ring (NVIDIA): the multiply-shift (the division's ~25 instructions ran in warp 0 alone).
+        const int j = t0 + tid, b = S::RING ? p.block_div.block_of(j) : j / p.block_size;
         at = make_int2(bt_row[b], j - b * p.block_size);
       }
     }
     return at;
   };
+  const PagedHead<TKV> k_head = p.key_cache.head<TKV>(kv_head), v_head = p.value_cache.head<TKV>(kv_head);
+  // Ring: the address of the key's row in `cache` (16-byte aligned: the op checks the cache's pointer
+  // and strides), or for a key outside [lo, hi) the head's base pointer with bit 0 set: copied as zeros,
+  // not read (copy_tile), and never an address from a block id that locate did not pass.
+  auto ring_row = [](const PagedHead<TKV>& cache, const int2 at) -> unsigned long long {
+    return at.x >= 0 ? reinterpret_cast<unsigned long long>(cache.row(at.x, at.y))
+                     : reinterpret_cast<unsigned long long>(cache.base) | 1ull;
+  };
   // Publishes key i of the two buffers (i in [0, 2 KT)) from its (block, slot).
   auto publish = [&](int i, const int2 at) {
     if constexpr (S::RING) {
-      const PagedCache &kc = p.key_cache, &vc = p.value_cache;
-      s_koff[i] = at.x >= 0 ? int64_t(at.x) * kc.stride_block + int64_t(at.y) * kc.stride_token : -1;
-      s_voff[i] = at.x >= 0 ? int64_t(at.x) * vc.stride_block + int64_t(at.y) * vc.stride_token : -1;
+      s_kptr[i] = ring_row(k_head, at);
+      s_vptr[i] = ring_row(v_head, at);
     } else {
       s_rows[i] = at;
     }
@@ -309,7 +318,6 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
   if constexpr (IsFp8<TKV>::value) q_mul *= *p.k_scale / kConvertScale<TKV>;
   const bool bad = __syncthreads_or(bad_block);  // also publishes the row set-up, the query, the keys
 
-  const PagedHead<TKV> k_head = p.key_cache.head<TKV>(kv_head), v_head = p.value_cache.head<TKV>(kv_head);
   auto issue_tile = [&](vec8_t<TKV> (&raw)[VPT], const PagedHead<TKV>& cache, const int2* rows) {
 #pragma unroll
     for (int u = 0; u < VPT; ++u) {
@@ -321,19 +329,21 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
       }
     }
   };
-  // Ring (S::RING): the tile's K or V rows (`offs`: their element offsets, s_koff or s_voff) straight
-  // into the shared buffer `buf` by async_copy16, the keys outside [lo, hi) (offset -1) zero-filled
-  // without a read (the source then is the head's base pointer, never an address from a block id that
-  // locate did not pass).
-  auto copy_tile = [&](uint16_t* buf, const PagedHead<TKV>& cache, const long long* offs) {
+  // Ring (S::RING): the tile's K or V rows (`rows`: their ring_row addresses, s_kptr or s_vptr) straight
+  // into the shared buffer `buf` by async_copy16, the keys outside [lo, hi) (bit 0 set) zero-filled
+  // without a read (the source then lies in the head's first row). Consecutive threads copy consecutive
+  // 16-byte chunks of a row, so each warp-wide copy reads whole rows. (Each thread copying the chunks of
+  // one row at fixed offsets, one address read per row, cut the loop from 424 to 342 sm_90 instructions
+  // but each warp-wide copy then read 32-64 bytes of each of 16 or 8 rows: 11% slower at Mistral's
+  // shape, 46% at gpt-oss's on the H200, docs/results.md, 2026-11-29 23:37 UTC session, call 2.)
+  auto copy_tile = [&](uint16_t* buf, const unsigned long long* rows) {
 #pragma unroll
     for (int u = 0; u < VPT; ++u) {
       const int idx = tid + u * NT;
       if (TILES_EVEN || idx < TILE_VECS) {
-        const long long off = offs[idx / VPR];
-        const bool valid = off >= 0;
-        const TKV* src = cache.base + (valid ? off + (idx % VPR) * kVecElems : 0);
-        async_copy16(&buf[(idx / VPR) * LDK + (idx % VPR) * kVecElems], src, valid);
+        const unsigned long long at = rows[idx / VPR];
+        const TKV* src = reinterpret_cast<const TKV*>(at & ~1ull) + (idx % VPR) * kVecElems;
+        async_copy16(&buf[(idx / VPR) * LDK + (idx % VPR) * kVecElems], src, !(at & 1));
       }
     }
   };
@@ -399,8 +409,8 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
 #pragma unroll
       for (int ks = 0; ks < (kQRegs ? HS / mma::kK : 0); ++ks)
         mma::load_a(qf[ks], reinterpret_cast<const TQ*>(s_q) + ks * mma::kK, LDQ, lane);
-      copy_tile(s_k_ring, k_head, s_koff);  // tile 0 into stage 0: K and V, one group
-      copy_tile(s_v_ring, v_head, s_voff);
+      copy_tile(s_k_ring, s_kptr);  // tile 0 into stage 0: K and V, one group
+      copy_tile(s_v_ring, s_vptr);
       async_commit();
       for (int tile = 0; tile < num_tiles; ++tile) {
         const int t0 = first_tile + tile * KT;
@@ -413,8 +423,8 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
         __syncthreads();
         if (tile + 1 < num_tiles) {
           const int next = ((tile + 1) & 1) * KT;
-          copy_tile(s_k_ring + (stage ^ 1) * KT * LDK, k_head, s_koff + next);
-          copy_tile(s_v_ring + (stage ^ 1) * KT * LDK, v_head, s_voff + next);
+          copy_tile(s_k_ring + (stage ^ 1) * KT * LDK, s_kptr + next);
+          copy_tile(s_v_ring + (stage ^ 1) * KT * LDK, s_vptr + next);
         }
         async_commit();
         // where the keys of tile + 2 live (into this tile's buffer: its copies were issued a tile ago,
@@ -425,10 +435,16 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
         if (kbase >= hi || kbase + 16 <= lo) continue;  // uniform across the wavefront
         const uint16_t* const k_slice = s_k_ring + stage * KT * LDK + kg * 16 * LDK;
         const uint16_t* const v_slice = s_v_ring + stage * KT * LDK + kg * 16 * LDK;
-        // S = Q K^T of the slice: two 8-key C tiles, HS / 16 k-steps
-        mma::FragC sc[2];
-        mma::zero(sc[0]);
-        mma::zero(sc[1]);
+        // S = Q K^T of the slice: two 8-key C tiles, HS / 16 k-steps; at head 128 and up the even and
+        // odd k-steps go to two accumulators added at the end (chains of HS / 32 dependent mma instead
+        // of HS / 16: the H200 profile's top stall was the wait on the previous mma, 2026-11-29, call 6)
+        constexpr int QK_CHAINS = HS >= 128 ? 2 : 1;
+        mma::FragC sc[2], sc_odd[2];
+#pragma unroll
+        for (int nt = 0; nt < 2; ++nt) {
+          mma::zero(sc[nt]);
+          mma::zero(sc_odd[nt]);
+        }
 #pragma unroll
         for (int ks = 0; ks < HS / mma::kK; ++ks) {
           mma::FragA qa;
@@ -438,8 +454,14 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
           for (int nt = 0; nt < 2; ++nt) {
             mma::FragB b;
             mma::load_b_nk(b, reinterpret_cast<const TQ*>(k_slice) + nt * mma::kN * LDK + ks * mma::kK, LDK, lane);
-            mma::mma<TQ>(sc[nt], qa, b);
+            mma::mma<TQ>(QK_CHAINS == 2 && ks % 2 ? sc_odd[nt] : sc[nt], qa, b);
           }
+        }
+        if constexpr (QK_CHAINS == 2) {
+#pragma unroll
+          for (int nt = 0; nt < 2; ++nt)
+#pragma unroll
+            for (int e = 0; e < mma::kCElems; ++e) sc[nt].c[e] += sc_odd[nt].c[e];
         }
         // online softmax in registers: the masks, the row maximum over the four lanes of a row, the
         // weights rounded to the 16-bit type (the exp sum adds the rounded ones, as the product uses)
@@ -458,6 +480,7 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
           }
         }
         float alpha[2], ref[2];
+        bool grew = false;  // a row maximum of the warp changed (else every alpha is exactly 1)
 #pragma unroll
         for (int i = 0; i < 2; ++i) {
           mx[i] = fmaxf(mx[i], shfl_xor(mx[i], 1));
@@ -465,27 +488,35 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
           const float m_new = fmaxf(m_run[i], mx[i]);
           ref[i] = m_new == -INFINITY ? 0.f : m_new;  // no key yet: exp(-inf) = 0
           alpha[i] = fast_exp(m_run[i] - ref[i]);
+          grew |= m_new != m_run[i];
           m_run[i] = m_new;
           l_run[i] *= alpha[i];
         }
-        uint16_t pb[2][mma::kCElems];
+        // the weights rounded to the 16-bit type in pairs (c elements 0, 1 and 2, 3: the A pairs of
+        // mma.h c_pair_to_a); the exp sum adds the rounded ones
+        uint32_t pw[2][2];
 #pragma unroll
         for (int nt = 0; nt < 2; ++nt) {
 #pragma unroll
-          for (int e = 0; e < mma::kCElems; ++e) {
-            TQ pr;
-            from_float(fast_exp(sc[nt].c[e] - ref[e >= 2]), &pr);
-            l_run[e >= 2] += to_float(pr);
-            pb[nt][e] = pr.bits;
+          for (int h = 0; h < 2; ++h) {
+            pw[nt][h] = pack2<TQ>(fast_exp(sc[nt].c[2 * h] - ref[h]), fast_exp(sc[nt].c[2 * h + 1] - ref[h]));
+            float w0, w1;
+            unpack2<TQ>(pw[nt][h], w0, w1);
+            l_run[h] += w0 + w1;
           }
         }
         mma::FragA pa;
-        mma::c_pair_to_a<TQ>(pa, pb[0], pb[1]);
-        // O = O * alpha + P V over the slice's 16 keys, the warp's columns
+        mma::c_pair_to_a(pa, pw[0], pw[1]);
+        // O = O * alpha + P V over the slice's 16 keys, the warp's columns; the rescale only when some
+        // row maximum of the warp grew (a vote: the later tiles of a long window rarely raise one)
+        if (wave_any(grew)) {
+#pragma unroll
+          for (int jj = 0; jj < O_TILES; ++jj)
+#pragma unroll
+            for (int e = 0; e < mma::kCElems; ++e) o[jj].c[e] *= alpha[e >= 2];
+        }
 #pragma unroll
         for (int jj = 0; jj < O_TILES; ++jj) {
-#pragma unroll
-          for (int e = 0; e < mma::kCElems; ++e) o[jj].c[e] *= alpha[e >= 2];
           mma::FragB b;
           mma::load_b_kn(b, reinterpret_cast<const TQ*>(v_slice) + cg * CW + jj * mma::kN, LDK, lane);
           mma::mma<TQ>(o[jj], pa, b);
@@ -538,9 +569,9 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
     vec8_t<TKV> kraw[VPT], vraw[VPT];  // register path: the next tile's K and V, in flight over this tile's math
     if constexpr (S::RING) {
       // tile 0 into stage 0: K and V as two groups (waited for separately)
-      copy_tile(s_k_ring, k_head, s_koff);
+      copy_tile(s_k_ring, s_kptr);
       async_commit();
-      copy_tile(s_v_ring, v_head, s_voff);
+      copy_tile(s_v_ring, s_vptr);
       async_commit();
     } else {
       issue_tile(kraw, k_head, s_rows);
@@ -562,9 +593,9 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
         // groups after the last tile keep the counts of the waits the same)
         async_wait<1>();
         __syncthreads();
-        if (more) copy_tile(s_k_ring + (stage ^ 1) * KT * LDK, k_head, s_koff + next);
+        if (more) copy_tile(s_k_ring + (stage ^ 1) * KT * LDK, s_kptr + next);
         async_commit();
-        if (more) copy_tile(s_v_ring + (stage ^ 1) * KT * LDK, v_head, s_voff + next);
+        if (more) copy_tile(s_v_ring + (stage ^ 1) * KT * LDK, s_vptr + next);
         async_commit();
       } else {
         // (1) this tile's K into shared memory (waits for its loads); the next tile's K loads issued

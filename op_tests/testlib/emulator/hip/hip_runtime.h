@@ -134,9 +134,20 @@ inline T shuffle(T v, Source source) {
   w.bar->arrive_and_wait();
   return r;
 }
+// HIP's __any: whether v is non-zero in any lane of the caller's wavefront (every lane calls it).
+inline int any(int v) {
+  auto& w = my_wave();
+  w.slot[int(threadIdx.x) % kWave] = v != 0;
+  w.bar->arrive_and_wait();
+  int r = 0;
+  for (int l = 0; l < kWave; ++l) r |= int(w.slot[l]);
+  w.bar->arrive_and_wait();
+  return r;
+}
 // compat.h's wave_sync(): the caller's wavefront waits for all its lanes.
 inline void wave_sync() { my_wave().bar->arrive_and_wait(); }
 }  // namespace emu
+inline int __any(int v) { return emu::any(v); }
 // Lane lane ^ mask of the width-lane segment of the caller.
 template <typename T>
 inline T __shfl_xor(T v, int mask, int width) {
