@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepared in the session of 2026-11-29 23:37 UTC (no device time was left to run it): the warp split's K and V
 # B fragments by ldmatrix.x4 (mma.h load_b_nk2 / load_b_kn2: two 8-key or 8-column tiles per instruction; loop
-# 424 -> 411 sm_90 instructions at head 128, 389 -> 374 at head 64; 124 / 128 registers, zero spills), the diff in
+# 424 -> 411 sm_90 instructions at head 128, 389 -> 374 at head 64; 124 / 128 registers, zero spills; the emulator's
+# test_pa_v1_mma_emulated.py 77 passed with it, through the generic loaders, not the x4 PTX), the diff in
 # op_tests/gpu_calls/gpu_call_next_x4.patch. Apply it first (`git apply op_tests/gpu_calls/gpu_call_next_x4.patch`),
 # then run this; the kernel before it is not rebuilt here: compare with the 23:37 UTC session's calls 1, 3 and 4
 # (Mistral B32 w4096 144.0-144.9 µs, gpt-oss w4096 138.8-139.6, seed 47.3-48.1, gpt-oss mtp 4 224.4-226.9), or
