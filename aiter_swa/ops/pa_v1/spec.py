@@ -51,7 +51,7 @@ MMA_ROWS = (16, 32, 64)
 #: 8192 spilled on sm_90 (head 256 x 32 rows, head 96 x 64 rows with fp8 KV).
 MMA_ACC_BUDGET = 4096
 #: Shared memory of one matrix-core workgroup at most (bytes; CUDA's static limit is 48 KiB). 45 KiB since
-#: the ring keeps each key's K and V offsets (head 256 x 16 rows takes 45128 bytes with 16-key tiles); every
+#: the ring keeps each key's K and V row addresses (head 256 x 16 rows takes 45128 bytes with 16-key tiles); every
 #: spec's key tile and ring choice are what they were at 44 KiB before that.
 MMA_SMEM_LIMIT = 45 * 1024
 #: Workgroups per CU the split counts as one wave on AMD (gpu.py mma_split; NVIDIA:
@@ -122,7 +122,7 @@ def mma_smem_bytes(head_size: int, rows: int, key_tile: int, ring: bool = False,
     ``warp_kv`` (:func:`mma_warp_kv`) no score or weight tile."""
     kv_buffers = 4 if ring else 1
     scores = 4 + 2 if warp_kv else 4 * rows * key_tile + 2 * rows * (key_tile + 8)
-    keys = 32 * key_tile + 8 if ring else 16 * key_tile + 16  # the ring: K and V offsets (8 bytes each) per key
+    keys = 32 * key_tile + 8 if ring else 16 * key_tile + 16  # the ring: K and V row addresses (8 bytes each) per key
     return 2 * kv_buffers * key_tile * (head_size + 8) + 2 * rows * (head_size + 8) + scores + keys + 36 * rows
 
 

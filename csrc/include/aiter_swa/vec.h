@@ -182,11 +182,8 @@ __device__ __forceinline__ void convert8(const vec8_t<T>& v, float (&f)[8]) {
     const uint32_t w[2] = {v.x, v.y};
 #pragma unroll
     for (int i = 0; i < 2; ++i) {
-      const uint32_t lo = e4m3x2_to_f16x2(w[i]), hi = e4m3x2_to_f16x2(w[i] >> 16);
-      f[4 * i] = to_float(fp16_t{uint16_t(lo & 0xffffu)});
-      f[4 * i + 1] = to_float(fp16_t{uint16_t(lo >> 16)});
-      f[4 * i + 2] = to_float(fp16_t{uint16_t(hi & 0xffffu)});
-      f[4 * i + 3] = to_float(fp16_t{uint16_t(hi >> 16)});
+      unpack2<fp16_t>(e4m3x2_to_f16x2(w[i]), f[4 * i], f[4 * i + 1]);
+      unpack2<fp16_t>(e4m3x2_to_f16x2(w[i] >> 16), f[4 * i + 2], f[4 * i + 3]);
     }
     if (fp8_has_nan<T>(w[0]) || fp8_has_nan<T>(w[1])) {  // rare: the fp16 re-reading of a NaN code is a number
 #pragma unroll
@@ -197,15 +194,7 @@ __device__ __forceinline__ void convert8(const vec8_t<T>& v, float (&f)[8]) {
     static_assert(sizeof(T) == 2, "convert8: 16-bit or fp8 element types");
     const uint32_t w[4] = {v.x, v.y, v.z, v.w};
 #pragma unroll
-    for (int i = 0; i < 4; ++i) {
-      if constexpr (std::is_same<T, bf16_t>::value) {
-        f[2 * i] = __uint_as_float(w[i] << 16);
-        f[2 * i + 1] = __uint_as_float(w[i] & 0xffff0000u);
-      } else {
-        f[2 * i] = to_float(T{uint16_t(w[i] & 0xffffu)});
-        f[2 * i + 1] = to_float(T{uint16_t(w[i] >> 16)});
-      }
-    }
+    for (int i = 0; i < 4; ++i) unpack2<T>(w[i], f[2 * i], f[2 * i + 1]);
   }
 }
 

@@ -368,10 +368,7 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
             if constexpr (std::is_same<TQ, bf16_t>::value) {
               packed[e] = (__float_as_uint(f[2 * e]) >> 16) | (__float_as_uint(f[2 * e + 1]) & 0xffff0000u);
             } else {
-              TQ a, b;
-              from_float(f[2 * e], &a);
-              from_float(f[2 * e + 1], &b);
-              packed[e] = uint32_t(a.bits) | (uint32_t(b.bits) << 16);
+              packed[e] = pack2<TQ>(f[2 * e], f[2 * e + 1]);
             }
           }
           *reinterpret_cast<uint4*>(dst) = make_uint4(packed[0], packed[1], packed[2], packed[3]);
