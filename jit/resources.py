@@ -87,7 +87,8 @@ def parse_resources(text: str, backend: str) -> dict:
         ``{mangled kernel name: {field: value}}``. AMD fields: ``vgpr, sgpr, agpr, scratch``
         (bytes/lane), ``dynamic_stack, occupancy`` (waves/SIMD), ``vgpr_spill, sgpr_spill, lds``
         (bytes/block). NVIDIA fields: ``registers, stack, spill_stores, spill_loads`` (bytes),
-        ``smem`` (bytes).
+        ``smem`` (bytes; static shared memory only, as ptxas reports it: dynamic shared memory is the
+        launch's, e.g. the matrix-core warp split's K/V ring, ``MmaSpec::KV_BYTES``).
     """
     out: dict = {}
     cur = None

@@ -122,13 +122,14 @@ def test_emulated_fp8(emu, fmt, arch):
 
 @pytest.mark.parametrize("arch,kv,hs,mtp,ring,warp_kv", [
     ("sm_90", "bf16", 128, 1, True, True), ("sm_90", "bf16", 64, 1, True, True), ("sm_90", "bf16", 64, 4, True, True),
-    ("sm_90", "bf16", 128, 8, True, False), ("sm_90", "fn", 128, 1, False, False),
+    ("sm_80", "bf16", 128, 1, True, True), ("sm_90", "bf16", 128, 8, True, False), ("sm_90", "fn", 128, 1, False, False),
     ("gfx942", "bf16", 128, 1, False, False)])  # fmt: skip
 def test_emulated_kv_path(emu, arch, kv, hs, mtp, ring, warp_kv):
     """The K/V path of the spec's arch, as the compiled kernel sees it (emu_ring: MmaSpec::RING,
     emu_warp_kv: MmaSpec::WARP_KV) and as it ran (emu_async_copies: async_copy16's copies, async_copy.h):
     sm_90 with a 16-bit KV cache the cp.async ring from head size 128 (spec.MMA_RING_MIN_HEAD_SIZE) and for
-    the warp split (16 rows, heads 64 and 128: spec.mma_warp_kv; GQA 8 x mtp 4 = 32 rows in two 16-row
+    the warp split (16 rows, heads 64 and 128: spec.mma_warp_kv; its ring 3 stages on sm_90, 2 on sm_80's
+    164 KiB, spec.mma_stages; GQA 8 x mtp 4 = 32 rows in two 16-row
     chunks, spec.MMA_WARP_KV_MAX_ROWS; GQA 8 x mtp 8 = 64 rows at head 128: 32-row chunks, the column
     split), one 16-byte copy per 8 elements of K and V of every key tile a chunk visits (keys outside its
     rows' windows zero-filled, copies all the same); fp8 KV and gfx942 the register prefetch, no copy. The
@@ -140,15 +141,19 @@ def test_emulated_kv_path(emu, arch, kv, hs, mtp, ring, warp_kv):
     out = torch.full_like(m.case.query, float("nan"))
     call = mma_call(m, out, aiter_workspace(m))
     from aiter_swa.ops.pa_v1.gpu import launch_values
-    from aiter_swa.ops.pa_v1.spec import MMA_SMEM_LIMIT, mma_smem_bytes
+    from aiter_swa.ops.pa_v1.spec import MMA_SMEM_LIMIT, SMEM_PER_SM, mma_smem_bytes
 
     spec, _ = launch_values(call, arch, 4, "mma")
     lib = emu.lib(spec)
     assert spec.mma_ring == ring and lib.emu_ring() == int(ring), spec.name
     assert spec.mma_warp_kv == warp_kv and lib.emu_warp_kv() == int(warp_kv), spec.name
-    # spec.py's twin of mma_smem_bytes (which sizes the key tile) is the C++ one, within the limit
-    smem = mma_smem_bytes(spec.head_size, spec.mma_rows, spec.key_tile, ring, warp_kv)
-    assert lib.emu_smem_bytes() == smem <= MMA_SMEM_LIMIT
+    # spec.py's twin of mma_smem_bytes (which sizes the key tile) is the C++ one, within the limit (the warp
+    # split: its launch bound's workgroups in the SM's shared memory, with the 1 KiB the driver reserves each)
+    smem = mma_smem_bytes(spec.head_size, spec.mma_rows, spec.key_tile, ring, warp_kv, spec.mma_stages)
+    # the warp split's ring: three stages where 4 workgroups of them fit the SM (sm_90's 228 KiB), else two
+    assert spec.mma_stages == (3 if warp_kv and arch == "sm_90" else 2), spec.name
+    limit = SMEM_PER_SM[arch] // spec.mma_workgroups_per_cu - 1024 if warp_kv else MMA_SMEM_LIMIT
+    assert lib.emu_smem_bytes() == smem <= limit
     before = lib.emu_async_copies()
     _check(emu, m, arch)
     copies = lib.emu_async_copies() - before

@@ -75,7 +75,8 @@ MMA_RING_MIN_HEAD_SIZE = 128
 
 def mma_ring(arch: str, q_dtype: str, kv_dtype: str, head_size: int, rows: int) -> bool:
     """Whether the matrix-core kernel copies K/V global -> shared without registers (``cp.async``, PTX
-    ISA, sm_80+: csrc/include/aiter_swa/async_copy.h) into a ring of two stages (``MmaSpec::RING``):
+    ISA, sm_80+: csrc/include/aiter_swa/async_copy.h) into a ring of two stages (``MmaSpec::RING``; the
+    warp split's: :func:`mma_stages`):
     NVIDIA ``sm_XX`` with XX >= 80, a KV cache of the query's 16-bit type, head size at least
     :data:`MMA_RING_MIN_HEAD_SIZE` or ``head_size * rows`` in (64 x 16, 64 x 32] (e.g. head 64 with 32
     rows, gpt-oss at mtp 4: the register path holds 2 workgroups per SM there, the ring 4; 64 x 64
@@ -116,14 +117,56 @@ def mma_warp_kv(arch: str, q_dtype: str, kv_dtype: str, head_size: int, rows: in
     return _cp_async(arch, q_dtype, kv_dtype) and rows == 16 and head_size in MMA_WARP_KV_HEAD_SIZES
 
 
-def mma_smem_bytes(head_size: int, rows: int, key_tile: int, ring: bool = False, warp_kv: bool = False) -> int:
+#: Shared memory per SM (bytes) of NVIDIA architectures: CUDA C++ Programming Guide, "Technical
+#: Specifications per Compute Capability" (8.0 and 8.7: 164 KB, 8.6 and 8.9: 100 KB, 9.0: 228 KB; the driver
+#: reserves 1 KB of it per workgroup). Others: 100 KB.
+SMEM_PER_SM = {"sm_80": 164 * 1024, "sm_86": 100 * 1024, "sm_87": 164 * 1024, "sm_89": 100 * 1024,
+               "sm_90": 228 * 1024}  # fmt: skip
+
+#: Workgroups per SM the warp split is built for (its launch bound; 118-128 registers at 128 threads).
+MMA_WARP_KV_WORKGROUPS_PER_SM = 4
+
+#: Most stages of the warp split's K/V ring (:func:`mma_stages`).
+MMA_WARP_KV_MAX_STAGES = 3
+
+
+def _smem_per_sm(arch: str) -> int:
+    return SMEM_PER_SM.get(re.sub(r"[a-z]$", "", arch), 100 * 1024)
+
+
+def mma_stages(arch: str, head_size: int, rows: int, warp_kv: bool) -> int:
+    """Stages of the matrix-core kernel's K/V ring (``MmaSpec::STAGES``): ``stages - 1`` key tiles in
+    flight over each tile's math. The warp split takes the most, up to :data:`MMA_WARP_KV_MAX_STAGES`, for
+    which :data:`MMA_WARP_KV_WORKGROUPS_PER_SM` workgroups fit the SM's shared memory (:data:`SMEM_PER_SM`;
+    sm_90: 3 stages, 55 KiB per workgroup at head 128 x 16 rows; sm_80: 2); the column split 2. On the
+    H200, three stages against two (docs/results.md, 2026-11-30 02:24 UTC session, call 3): Mistral
+    batch 32 window 4096 134.5-135.4 µs against 143.6-143.8, gpt-oss window 4096 128.6-129.8 against
+    137.6-138.4; three stages padded, which fitted only 3 workgroups per SM, were slower (11-29 17:15 UTC
+    session, call 2)."""
+    if not warp_kv:
+        return 2
+    kt = mma_key_tile(head_size, rows, True, True)
+    for stages in range(MMA_WARP_KV_MAX_STAGES, 2, -1):
+        smem = mma_smem_bytes(head_size, rows, kt, True, True, stages)
+        if MMA_WARP_KV_WORKGROUPS_PER_SM * (smem + 1024) <= _smem_per_sm(arch):
+            return stages
+    return 2
+
+
+def mma_smem_bytes(head_size: int, rows: int, key_tile: int, ring: bool = False, warp_kv: bool = False,
+                   stages: int = 2) -> int:
     """Shared memory (bytes) of one matrix-core workgroup (mma_kernel.h ``mma_smem_bytes``, the same
     formula): ``ring`` (:func:`mma_ring`) keeps four K/V tile buffers (K and V, two stages), else one;
-    ``warp_kv`` (:func:`mma_warp_kv`) no score or weight tile."""
-    kv_buffers = 4 if ring else 1
+    ``warp_kv`` (:func:`mma_warp_kv`) no score or weight tile, and ``stages`` (:func:`mma_stages`) stages
+    of unpadded, swizzled K and V tiles with their keys' row addresses."""
+    if warp_kv:  # `stages` stages of unpadded (swizzled) K and V tiles
+        tiles = 2 * 2 * stages * key_tile * head_size
+    else:
+        tiles = 2 * (4 if ring else 1) * key_tile * (head_size + 8)
     scores = 4 + 2 if warp_kv else 4 * rows * key_tile + 2 * rows * (key_tile + 8)
-    keys = 32 * key_tile + 8 if ring else 16 * key_tile + 16  # the ring: K and V row addresses (8 bytes each) per key
-    return 2 * kv_buffers * key_tile * (head_size + 8) + 2 * rows * (head_size + 8) + scores + keys + 36 * rows
+    # the ring: K and V row addresses (8 bytes each) per key of each stage
+    keys = 16 * stages * key_tile + 8 if warp_kv else 32 * key_tile + 8 if ring else 16 * key_tile + 16
+    return tiles + 2 * rows * (head_size + 8) + scores + keys + 36 * rows
 
 
 def mma_key_tile(head_size: int, rows: int, ring: bool = False, warp_kv: bool = False) -> int:
@@ -147,7 +190,8 @@ def mma_workgroups_per_sm(head_size: int, rows: int, ring: bool) -> int:
     13.0, sm_90, bf16, 2026-11-29: head 128 x 16 rows 122 registers, 128 x 32 126, 256 x 16 128, head
     64 x 32 119-123, head 32 x 64 124-128, heads 80 / 96 x 16 97-118, zero spills; 5 spilled 8-88 bytes
     at head 128 and 256; head 64 x 64 spilled 4 bytes at 4, hence its register path). Shared memory
-    allows 4 of any spec (at most 45 KiB + 1 KiB each of the SM's 228 KiB)."""
+    allows 4 of any spec (at most 45 KiB + 1 KiB each of the SM's 228 KiB; the warp split's deeper ring
+    takes as many stages as keep 4 fitting: :func:`mma_stages`)."""
     if ring:  # the warp split's specs too (they take the ring): 118-128 registers, zero spills
         return 4
     return 4 if head_size * rows <= 64 * 16 else 2
@@ -393,6 +437,11 @@ class PaV1Spec(KernelSpec):
                                                    self.mma_rows)
 
     @property
+    def mma_stages(self) -> int:
+        """Matrix-core specs: the K/V ring's stages (:func:`mma_stages`); 2 otherwise (unused)."""
+        return mma_stages(self.arch, self.head_size, self.mma_rows, self.mma_warp_kv) if self.mma_rows else 2
+
+    @property
     def key_tile(self) -> int:
         """Keys per tile of a matrix-core spec (:func:`mma_key_tile` of its path); 0 for the vector kernel."""
         return mma_key_tile(self.head_size, self.mma_rows, self.mma_ring, self.mma_warp_kv) if self.mma_rows else 0
@@ -425,6 +474,7 @@ class PaV1Spec(KernelSpec):
             "key_tile": self.key_tile,
             "mma_ring": self.mma_ring,
             "mma_warp_kv": self.mma_warp_kv,
+            "mma_stages": self.mma_stages,
             "mma_min_workgroups_per_sm": mma_workgroups_per_sm(self.head_size, self.mma_rows, self.mma_ring)
             if self.mma_rows else 0,
             "num_threads": NUM_THREADS,

@@ -36,6 +36,12 @@ using gpuError_t = cudaError_t;
 #error "AITER_SWA_WAVEFRONT_SIZE is not defined: include the kernels through a translation unit rendered by aiter_swa.jit"
 #endif
 
+// Dynamic shared memory (the launch's third argument) as the array `name` of T, 16-byte aligned. The
+// CPU emulator of op_tests (its hip/hip_runtime.h) defines its own, as static storage.
+#ifndef AITER_SWA_EXTERN_SHARED
+#define AITER_SWA_EXTERN_SHARED(T, name) extern __shared__ __align__(16) T name[]
+#endif
+
 namespace aiter_swa {
 
 constexpr int kWarpSize = AITER_SWA_WAVEFRONT_SIZE;

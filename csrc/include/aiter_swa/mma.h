@@ -1,6 +1,6 @@
 // Matrix-core fragments: the one place that knows how a 16 x K x N matrix multiply-accumulate spreads
 // its operands over the lanes of a wavefront. Kernels (pa_v1/mma_kernel.h) only use the constants,
-// the fragment types, the three loaders and mma(); each architecture's mapping is below.
+// the fragment types, the loaders and mma(); each architecture's mapping is below.
 //
 //   D[16 x N] (fp32) += A[16 x 16] (16-bit) * B[16 x N] (16-bit)
 //
@@ -110,11 +110,30 @@ __device__ __forceinline__ void load_a(FragA& f, const T* tile, int ld, int lane
     f.r[p] = *reinterpret_cast<const uint32_t*>(tile + a_row(lane, 2 * p) * ld + a_col(lane, 2 * p));
 }
 
-// B[k][j] at tile[j * ld + k] ([N][16] row-major: B's columns are rows of memory, e.g. key rows for q.k).
-template <typename T>
-__device__ __forceinline__ void load_b_nk(FragB& f, const T* tile, int ld, int lane) {
+// Where element (r, c) of an operand tile lies in shared memory (offsets in elements from the tile's
+// element (0, 0)): Padded, rows of ld elements (ld a multiple of 8, rows padded by 8 elements stagger the
+// banks); Swizzled, unpadded rows of ld elements (ld a multiple of 64) whose 16-byte chunks are permuted
+// by chunk ^ (r % 8), as the permuted shared-memory layouts of CUTLASS and FlashInfer: the 8 rows that
+// one 8 x 8 ldmatrix matrix reads (from a row r0 with r0 % 8 == 0) then lie in 8 different chunk
+// columns, so its 8 16-byte reads hit all 32 banks once (unpadded rows of 128 or 256 bytes would put
+// them in the same 4 banks).
+struct Padded {
+  int ld;
+  __host__ __device__ constexpr int operator()(int r, int c) const { return r * ld + c; }
+};
+struct Swizzled {
+  int ld;
+  __host__ __device__ constexpr int operator()(int r, int c) const {
+    return r * ld + ((((c >> 3) ^ r) & 7) | ((c >> 3) & ~7)) * 8 + (c & 7);
+  }
+};
+
+// B[k][j] at tile[at(r0 + j, c0 + k)] ([N][16] row-major: B's columns are rows of memory, e.g. key rows
+// for q.k); r0, c0: multiples of 8.
+template <typename T, typename Layout>
+__device__ __forceinline__ void load_b_nk(FragB& f, const T* tile, Layout at, int r0, int c0, int lane) {
 #if AITER_SWA_LDMATRIX
-  const T* row = tile + (lane % 8) * ld + ((lane / 8) % 2) * 8;  // lanes 16-31: ignored (x2), in range
+  const T* row = tile + at(r0 + lane % 8, c0 + ((lane / 8) % 2) * 8);  // lanes 16-31: ignored (x2), in range
   asm volatile("ldmatrix.sync.aligned.m8n8.x2.shared.b16 {%0, %1}, [%2];\n"
                : "=r"(f.r[0]), "=r"(f.r[1])
                : "r"(smem_addr(row)));
@@ -122,14 +141,18 @@ __device__ __forceinline__ void load_b_nk(FragB& f, const T* tile, int ld, int l
 #endif
 #pragma unroll
   for (int p = 0; p < kBElems / 2; ++p)
-    f.r[p] = *reinterpret_cast<const uint32_t*>(tile + b_col(lane, 2 * p) * ld + b_row(lane, 2 * p));
+    f.r[p] = *reinterpret_cast<const uint32_t*>(tile + at(r0 + b_col(lane, 2 * p), c0 + b_row(lane, 2 * p)));
+}
+template <typename T>
+__device__ __forceinline__ void load_b_nk(FragB& f, const T* tile, int ld, int lane) {
+  load_b_nk(f, tile, Padded{ld}, 0, 0, lane);
 }
 
-// B[k][j] at tile[k * ld + j] ([16][N] row-major, e.g. value rows for p.v): two 16-bit reads per pair.
-template <typename T>
-__device__ __forceinline__ void load_b_kn(FragB& f, const T* tile, int ld, int lane) {
+// B[k][j] at tile[at(r0 + k, c0 + j)] ([16][N] row-major, e.g. value rows for p.v): two 16-bit reads per pair.
+template <typename T, typename Layout>
+__device__ __forceinline__ void load_b_kn(FragB& f, const T* tile, Layout at, int r0, int c0, int lane) {
 #if AITER_SWA_LDMATRIX
-  const T* row = tile + (lane % 16) * ld;  // lanes 16-31: ignored (x2), in range
+  const T* row = tile + at(r0 + lane % 16, c0);  // lanes 16-31: ignored (x2), in range
   asm volatile("ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16 {%0, %1}, [%2];\n"
                : "=r"(f.r[0]), "=r"(f.r[1])
                : "r"(smem_addr(row)));
@@ -137,9 +160,13 @@ __device__ __forceinline__ void load_b_kn(FragB& f, const T* tile, int ld, int l
 #endif
 #pragma unroll
   for (int p = 0; p < kBElems / 2; ++p) {
-    const int k = b_row(lane, 2 * p), j = b_col(lane, 2 * p);
-    f.r[p] = uint32_t(bits_at(tile + k * ld + j)) | (uint32_t(bits_at(tile + (k + 1) * ld + j)) << 16);
+    const int k = r0 + b_row(lane, 2 * p), j = c0 + b_col(lane, 2 * p);
+    f.r[p] = uint32_t(bits_at(tile + at(k, j))) | (uint32_t(bits_at(tile + at(k + 1, j))) << 16);
   }
+}
+template <typename T>
+__device__ __forceinline__ void load_b_kn(FragB& f, const T* tile, int ld, int lane) {
+  load_b_kn(f, tile, Padded{ld}, 0, 0, lane);
 }
 
 // The A fragment of a 16 x 16 operand (e.g. the softmax weights P: rows x keys) from the C fragments of its

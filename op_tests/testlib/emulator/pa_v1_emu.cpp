@@ -2,7 +2,7 @@
 // only): the matrix-core kernels (csrc/include/aiter_swa/pa_v1/mma_kernel.h) when EMU_ROWS > 0, else the
 // vector kernels (kernel.h; EMU_GQA, EMU_P = PARTITION_SIZE, EMU_NT = NUM_THREADS). One specialization
 // per build, from -D flags (EMU_TQ, EMU_TKV, EMU_TOUT, EMU_HS, EMU_ROWS, EMU_KT, EMU_SW, EMU_CAP,
-// EMU_ALIBI, EMU_RING, EMU_MINWG, EMU_WARPKV and AITER_SWA_WAVEFRONT_SIZE); "launch_args.h" (written by the test from
+// EMU_ALIBI, EMU_RING, EMU_MINWG, EMU_WARPKV, EMU_STAGES and AITER_SWA_WAVEFRONT_SIZE); "launch_args.h" (written by the test from
 // aiter_swa/ops/pa_v1/spec.py LAUNCH) defines LaunchArgs, the launcher's parameters, so emu_launch
 // takes exactly what the GPU launcher takes and builds PaParams with the kernel's own make_params.
 #include <cstdio>
@@ -19,13 +19,13 @@ using namespace aiter_swa::pa_v1;
 
 #if EMU_ROWS > 0
 using Spec = MmaSpec<EMU_TQ, EMU_TKV, EMU_TOUT, EMU_HS, EMU_ROWS, EMU_KT, EMU_SW != 0, EMU_CAP != 0, EMU_ALIBI != 0,
-                     EMU_RING != 0, EMU_MINWG, EMU_WARPKV != 0>;
+                     EMU_RING != 0, EMU_MINWG, EMU_WARPKV != 0, EMU_STAGES>;
 
 // Whether the kernel compiled here takes the K/V ring (MmaSpec::RING), as the kernel itself sees it.
 extern "C" int emu_ring() { return Spec::RING ? 1 : 0; }
 // Its shared memory per workgroup (mma_smem_bytes: the kernel asserts that it is what it declares).
 extern "C" int emu_smem_bytes() {
-  return mma_smem_bytes(Spec::HEAD_SIZE, Spec::ROWS, Spec::KEY_TILE, Spec::RING, Spec::WARP_KV);
+  return mma_smem_bytes(Spec::HEAD_SIZE, Spec::ROWS, Spec::KEY_TILE, Spec::RING, Spec::WARP_KV, Spec::STAGES);
 }
 // Whether it splits the key tile over its warps (MmaSpec::WARP_KV).
 extern "C" int emu_warp_kv() { return Spec::WARP_KV ? 1 : 0; }

@@ -49,15 +49,20 @@
 // group split the columns of O): it computes the slice's scores in two 8-key C tiles, masks them,
 // takes each row's maximum over the four lanes of the row (shuffles), rounds the weights and uses
 // them as the A fragment of P V straight from its registers (mma.h c_pair_to_a), with its own running
-// maximum and exp sum per row. One barrier per tile (the ring's wait, then the next tile's copies into
-// the other stage). After the loop the groups merge through the ring's buffers with the reduce's rule:
-// M = max m_g, L = sum l_g exp(m_g - M), O = sum O_g exp(m_g - M) (a group that saw no key weighs 0);
-// the write is the same as above.
+// maximum and exp sum per row. One barrier per tile (the ring's wait, then the copies of the tile
+// STAGES - 1 ahead into the stage the previous tile used). Its ring has STAGES stages (spec.py mma_stages:
+// 3 on sm_90, so two tiles in flight over each tile's math) of unpadded K and V tiles whose 16-byte chunks
+// are swizzled (mma.h Swizzled) instead of padded, so that three stages fit 4 workgroups per SM. After the
+// loop the groups merge through the ring's buffers with the reduce's rule: M = max m_g,
+// L = sum l_g exp(m_g - M), O = sum O_g exp(m_g - M) (a group that saw no key weighs 0); the write is the
+// same as above.
 //
 // Metadata the kernel cannot trust (docs/design.md): context lengths are clamped to [0, max_context_len];
 // every block id of the partition's keys is checked before any K/V read (all chunks and KV heads check
 // the same ids) and a bad one makes the workgroup write NaN in all it would write.
 #pragma once
+
+#include <atomic>
 
 #include "aiter_swa/async_copy.h"
 #include "aiter_swa/mma.h"
@@ -71,11 +76,13 @@ namespace pa_v1 {
 __host__ __device__ constexpr int mma_kv_buffers(bool ring) { return ring ? 4 : 1; }
 
 // Shared memory of one workgroup (bytes), as aiter_swa/ops/pa_v1/spec.py mma_smem_bytes computes it
-// (and mma_key_tile from it). The warp split (warp_kv) keeps no score or weight tile (1 element each).
-__host__ __device__ constexpr int mma_smem_bytes(int head_size, int rows, int key_tile, bool ring, bool warp_kv = false) {
-  return 2 * mma_kv_buffers(ring) * key_tile * (head_size + 8) + 2 * rows * (head_size + 8) +
-         (warp_kv ? 4 + 2 : 4 * rows * key_tile + 2 * rows * (key_tile + 8)) + (ring ? 32 * key_tile + 8 : 16 * key_tile + 16) +
-         36 * rows;
+// (and mma_key_tile from it). The warp split (warp_kv) keeps no score or weight tile (1 element each),
+// and its ring `stages` stages of unpadded (swizzled) K and V tiles, with their keys' row addresses.
+__host__ __device__ constexpr int mma_smem_bytes(int head_size, int rows, int key_tile, bool ring, bool warp_kv = false,
+                                                 int stages = 2) {
+  return (warp_kv ? 2 * 2 * stages * key_tile * head_size : 2 * mma_kv_buffers(ring) * key_tile * (head_size + 8)) +
+         2 * rows * (head_size + 8) + (warp_kv ? 4 + 2 : 4 * rows * key_tile + 2 * rows * (key_tile + 8)) +
+         (warp_kv ? 16 * stages * key_tile + 8 : ring ? 32 * key_tile + 8 : 16 * key_tile + 16) + 36 * rows;
 }
 
 // One matrix-core specialization. ROWS: query rows (GQA heads x tokens) per workgroup, a multiple of
@@ -85,7 +92,7 @@ __host__ __device__ constexpr int mma_smem_bytes(int head_size, int rows, int ke
 // mma_workgroups_per_sm, which the split counts as resident too).
 template <typename TQ_, typename TKV_, typename TOut_, int HEAD_SIZE_, int ROWS_, int KEY_TILE_,
           bool SLIDING_WINDOW_ENABLED_, bool SOFT_CAP_ENABLED_, bool ALIBI_ENABLED_, bool RING_,
-          int MIN_WORKGROUPS_PER_SM_, bool WARP_KV_ = false>
+          int MIN_WORKGROUPS_PER_SM_, bool WARP_KV_ = false, int STAGES_ = 2>
 struct MmaSpec {
   using TQ = TQ_;
   using TKV = TKV_;
@@ -113,6 +120,14 @@ struct MmaSpec {
                              NUM_WARPS % KV_GROUPS == 0 && COLS % 8 == 0),
                 "the warp split: the ring, 32-lane wavefronts (mma.h's m16n8k16 C -> A reuse), 16 rows, "
                 "16-key slices over whole warps, columns in 8-column tiles");
+  // The warp split's ring: STAGES stages (STAGES - 1 key tiles in flight over a tile's math; spec.py
+  // mma_stages) of unpadded, swizzled K and V tiles (mma.h Swizzled), in dynamic shared memory (KV_BYTES:
+  // three stages take 55 KiB per workgroup at head 128, past CUDA's 48 KiB of static shared memory;
+  // launch_mma opts in once per device). The column split: two stages, padded, static.
+  static constexpr int STAGES = STAGES_;
+  static constexpr int KV_BYTES = WARP_KV ? 2 * 2 * STAGES * KEY_TILE * HEAD_SIZE : 0;
+  static_assert(STAGES >= 2 && (STAGES == 2 || WARP_KV), "ring stages: 2, or more with the warp split");
+  static_assert(!WARP_KV || HEAD_SIZE % 64 == 0, "swizzled tiles: rows of whole 8-chunk groups");
   static_assert(!RING || (std::is_same<TKV_, TQ_>::value && kAsyncCopyAvailable),
                 "the K/V ring: a 16-bit KV cache and a target with cp.async (async_copy.h)");
   static_assert(ROWS % mma::kM == 0 && ROWS <= NUM_THREADS, "rows: a multiple of 16, at most one per thread");
@@ -157,7 +172,8 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
   using TKV = typename S::TKV;
   using TOut = typename S::TOut;
   constexpr int HS = S::HEAD_SIZE, R = S::ROWS, KT = S::KEY_TILE, NT = S::NUM_THREADS, NW = S::NUM_WARPS;
-  constexpr int LDQ = HS + 8, LDK = HS + 8, LDP = KT + 8;  // 16-bit elements; +8 staggers the banks
+  constexpr int LDQ = HS + 8, LDK = HS + (S::WARP_KV ? 0 : 8), LDP = KT + 8;  // 16-bit elements; +8 staggers the banks
+  constexpr int NSTAGE = S::STAGES;
   constexpr int MT = R / mma::kM;
   constexpr int QK_JOBS = MT * (KT / mma::kN);
   constexpr int PV_JOBS = MT * (HS / mma::kN);
@@ -188,11 +204,14 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
   constexpr int MERGE_M = KG * R * HS, MERGE_L = MERGE_M + KG * R, MERGE_W = MERGE_L + KG * R;
 
   __shared__ __align__(16) uint16_t s_q[R * LDQ];
-  // K/V tiles: register path one buffer, K and V in turn; ring: K stage 0, K stage 1, V stage 0, V stage 1
-  __shared__ __align__(16) uint16_t s_kv[mma_kv_buffers(S::RING) * KT * LDK];
+  // K/V tiles: register path one buffer, K and V in turn; ring: K of stages 0 .. NSTAGE - 1, then V of them
+  // (the warp split: in dynamic shared memory, S::KV_BYTES)
+  __shared__ __align__(16) uint16_t s_kv_static[WKV ? 1 : mma_kv_buffers(S::RING) * KT * LDK];
+  AITER_SWA_EXTERN_SHARED(uint16_t, s_kv_dynamic);
+  uint16_t* const s_kv = WKV ? s_kv_dynamic : s_kv_static;
   __shared__ __align__(16) uint16_t s_p[WKV ? 1 : R * LDP];  // the warp split keeps scores and weights in registers
   __shared__ float s_s[WKV ? 1 : R * KT];
-  // Where each key of the next two tiles lives (two buffers): the register path its (block, slot); the
+  // Where each key of the next tiles lives (two buffers, the warp split NSTAGE): the register path its (block, slot); the
   // ring the address of its K and V row (ring_row below), computed once per key where the key is
   // published, so that each 16-byte copy costs a shared load, an add and a mask: with (block, slot)
   // each copy took about 30 instructions of address math (64-bit products by strides reloaded from the
@@ -200,14 +219,15 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
   // 2026-11-29 20:38 UTC session, call 6); with element offsets still about 25 (the head's base
   // rebuilt from the kernel parameters for each copy: the sm_90 SASS of 2026-11-30).
   __shared__ int2 s_rows[S::RING ? 1 : 2 * KT];
-  __shared__ unsigned long long s_kptr[S::RING ? 2 * KT : 1], s_vptr[S::RING ? 2 * KT : 1];
+  __shared__ unsigned long long s_kptr[S::RING ? NSTAGE * KT : 1], s_vptr[S::RING ? NSTAGE * KT : 1];
   __shared__ float s_m[R], s_l[R], s_alpha[R], s_slope[R];
   __shared__ int s_lo[R], s_hi[R];  // attended keys of row r in this partition: [s_lo, s_hi)
   // Row r's query/out row and head (-1: none, or outside the query), its position: kept in shared memory
   // so that none of the values they come from stay in (scalar) registers across the key loop.
   __shared__ int s_qrow[R], s_qhead[R], s_pos[R];
-  static_assert(mma_smem_bytes(HS, R, KT, S::RING, WKV) == int(sizeof(s_q) + sizeof(s_kv) + sizeof(s_p) + sizeof(s_s) +
-                                                 sizeof(s_rows) + sizeof(s_kptr) + sizeof(s_vptr) + 9 * sizeof(s_m)),
+  static_assert(mma_smem_bytes(HS, R, KT, S::RING, WKV, NSTAGE) == int(sizeof(s_q) + (WKV ? S::KV_BYTES : sizeof(s_kv_static)) +
+                                                 sizeof(s_p) + sizeof(s_s) + sizeof(s_rows) + sizeof(s_kptr) +
+                                                 sizeof(s_vptr) + 9 * sizeof(s_m)),
                 "mma_smem_bytes must be the shared memory declared here (spec.py sizes the key tile with it)");
 
   const int num_chunks = p.num_chunks;
@@ -309,10 +329,10 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
     }
   };
   if (tid < KT) {
-    publish(tid, locate(0));
-    publish(KT + tid, locate(1));
+#pragma unroll
+    for (int t = 0; t < NSTAGE; ++t) publish(t * KT + tid, locate(t));
   }
-  int2 at_next = locate(2);
+  int2 at_next = locate(NSTAGE);
   const float qnan = __uint_as_float(0x7fc00000u);
   float q_mul = p.scale;  // fp8: k_scale with convert8's power of two undone (v_scale: at the end)
   if constexpr (IsFp8<TKV>::value) q_mul *= *p.k_scale / kConvertScale<TKV>;
@@ -343,12 +363,13 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
       if (TILES_EVEN || idx < TILE_VECS) {
         const unsigned long long at = rows[idx / VPR];
         const TKV* src = reinterpret_cast<const TKV*>(at & ~1ull) + (idx % VPR) * kVecElems;
-        async_copy16(&buf[(idx / VPR) * LDK + (idx % VPR) * kVecElems], src, !(at & 1));
+        const int dst = WKV ? mma::Swizzled{LDK}(idx / VPR, (idx % VPR) * kVecElems) : (idx / VPR) * LDK + (idx % VPR) * kVecElems;
+        async_copy16(&buf[dst], src, !(at & 1));
       }
     }
   };
   uint16_t* const s_k_ring = s_kv;               // K of stage s: s_k_ring + s * KT * LDK (ring only)
-  uint16_t* const s_v_ring = s_kv + (S::RING ? 2 * KT * LDK : 0);  // V of stage s: likewise
+  uint16_t* const s_v_ring = s_kv + (S::RING ? NSTAGE * KT * LDK : 0);  // V of stage s: likewise
   auto store_tile = [&](const vec8_t<TKV> (&raw)[VPT]) {
 #pragma unroll
     for (int u = 0; u < VPT; ++u) {
@@ -406,32 +427,42 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
 #pragma unroll
       for (int ks = 0; ks < (kQRegs ? HS / mma::kK : 0); ++ks)
         mma::load_a(qf[ks], reinterpret_cast<const TQ*>(s_q) + ks * mma::kK, LDQ, lane);
-      copy_tile(s_k_ring, s_kptr);  // tile 0 into stage 0: K and V, one group
-      copy_tile(s_v_ring, s_vptr);
-      async_commit();
-      for (int tile = 0; tile < num_tiles; ++tile) {
-        const int t0 = first_tile + tile * KT;
-        const int stage = tile & 1;
-        // this tile's K and V copies done; the barrier publishes them and ends every read of the other
-        // stage (the previous tile's), where the next tile's copies go (one group; an empty one after
-        // the last tile). (Issuing them before this tile's wait, behind a second barrier, measured the
-        // same or slower on the H200: docs/results.md, 2026-11-29 11:28 UTC session, call 3.)
-        async_wait<0>();
-        __syncthreads();
-        if (tile + 1 < num_tiles) {
-          const int next = ((tile + 1) & 1) * KT;
-          copy_tile(s_k_ring + (stage ^ 1) * KT * LDK, s_kptr + next);
-          copy_tile(s_v_ring + (stage ^ 1) * KT * LDK, s_vptr + next);
+      // tiles 0 .. NSTAGE - 2 into stages 0 .. NSTAGE - 2: K and V of a tile, one group per tile (empty past
+      // the last tile, so that the waits' counts hold)
+#pragma unroll
+      for (int t = 0; t < NSTAGE - 1; ++t) {
+        if (t < num_tiles) {
+          copy_tile(s_k_ring + t * KT * LDK, s_kptr + t * KT);
+          copy_tile(s_v_ring + t * KT * LDK, s_vptr + t * KT);
         }
         async_commit();
-        // where the keys of tile + 2 live (into this tile's buffer: its copies were issued a tile ago,
-        // before the barrier above; read one tile ahead into a register)
-        if (tid < KT) publish((tile & 1) * KT + tid, at_next);
-        at_next = locate(tile + 3);
+      }
+      int stage = 0, ahead_stage = NSTAGE - 1;  // tile % NSTAGE, (tile + NSTAGE - 1) % NSTAGE
+      for (int tile = 0; tile < num_tiles; ++tile) {
+        const int t0 = first_tile + tile * KT;
+        // this tile's K and V copies done (the next NSTAGE - 2 tiles' may stay in flight); the barrier
+        // publishes them and ends every read of the previous tile's stage, where the copies of tile
+        // + NSTAGE - 1 go (one group; an empty one near the end, so that the wait counts hold). (With two
+        // stages, issuing the next tile's copies before this tile's wait, behind a second barrier,
+        // measured the same or slower on the H200: docs/results.md, 2026-11-29 11:28 UTC session, call 3.)
+        async_wait<NSTAGE - 2>();
+        __syncthreads();
+        if (tile + NSTAGE - 1 < num_tiles) {
+          copy_tile(s_k_ring + ahead_stage * KT * LDK, s_kptr + ahead_stage * KT);
+          copy_tile(s_v_ring + ahead_stage * KT * LDK, s_vptr + ahead_stage * KT);
+        }
+        async_commit();
+        // where the keys of tile + NSTAGE live (into this tile's buffer: its copies were issued before
+        // the barrier above; read one tile ahead into a register)
+        if (tid < KT) publish(stage * KT + tid, at_next);
+        at_next = locate(tile + NSTAGE + 1);
+        const int cur = stage;
+        stage = stage + 1 == NSTAGE ? 0 : stage + 1;
+        ahead_stage = ahead_stage + 1 == NSTAGE ? 0 : ahead_stage + 1;
         const int kbase = t0 + kg * 16;  // this group's 16 keys (a slice outside [lo, hi): skipped)
         if (kbase >= hi || kbase + 16 <= lo) continue;  // uniform across the wavefront
-        const uint16_t* const k_slice = s_k_ring + stage * KT * LDK + kg * 16 * LDK;
-        const uint16_t* const v_slice = s_v_ring + stage * KT * LDK + kg * 16 * LDK;
+        const TQ* const k_stage = reinterpret_cast<const TQ*>(s_k_ring + cur * KT * LDK);
+        const TQ* const v_stage = reinterpret_cast<const TQ*>(s_v_ring + cur * KT * LDK);
         // S = Q K^T of the slice: two 8-key C tiles, HS / 16 k-steps; at head 128 and up the even and
         // odd k-steps go to two accumulators added at the end (chains of HS / 32 dependent mma instead
         // of HS / 16: the H200 profile's top stall was the wait on the previous mma, 2026-11-29, call 6)
@@ -450,7 +481,7 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
 #pragma unroll
           for (int nt = 0; nt < 2; ++nt) {
             mma::FragB b;
-            mma::load_b_nk(b, reinterpret_cast<const TQ*>(k_slice) + nt * mma::kN * LDK + ks * mma::kK, LDK, lane);
+            mma::load_b_nk(b, k_stage, mma::Swizzled{LDK}, kg * 16 + nt * mma::kN, ks * mma::kK, lane);
             mma::mma<TQ>(QK_CHAINS == 2 && ks % 2 ? sc_odd[nt] : sc[nt], qa, b);
           }
         }
@@ -515,7 +546,7 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
 #pragma unroll
         for (int jj = 0; jj < O_TILES; ++jj) {
           mma::FragB b;
-          mma::load_b_kn(b, reinterpret_cast<const TQ*>(v_slice) + cg * CW + jj * mma::kN, LDK, lane);
+          mma::load_b_kn(b, v_stage, mma::Swizzled{LDK}, kg * 16, cg * CW + jj * mma::kN, lane);
           mma::mma<TQ>(o[jj], pa, b);
         }
       }
@@ -529,7 +560,7 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
     float* const s_mg = s_og + MERGE_M;
     float* const s_lg = s_og + MERGE_L;
     float* const s_wg = s_og + MERGE_W;
-    static_assert(int(sizeof(float)) * (MERGE_W + KG * R) <= int(sizeof(s_kv)), "the merge fits the ring");
+    static_assert(int(sizeof(float)) * (MERGE_W + KG * R) <= S::KV_BYTES, "the merge fits the ring");
 #pragma unroll
     for (int i = 0; i < 2; ++i) {
       l_run[i] += shfl_xor(l_run[i], 1);
@@ -816,7 +847,25 @@ gpuError_t launch_mma(const Args& a) {
   const auto stream = reinterpret_cast<gpuStream_t>(a.stream);
   const dim3 grid(unsigned(a.num_seqs), unsigned(a.num_kv_heads * p.num_chunks),
                   unsigned(p.num_partitions > 1 ? p.num_partitions : 1));
-  mma_partition_kernel<S><<<grid, S::NUM_THREADS, 0, stream>>>(p);
+#if defined(AITER_SWA_CUDA)
+  if constexpr (S::KV_BYTES > 0) {
+    // more than 48 KiB of shared memory in all: the kernel's opt-in, once per device (bit d of opted_in);
+    // the carveout at its maximum, so that MIN_WORKGROUPS_PER_SM workgroups fit
+    static std::atomic<unsigned long long> opted_in{0};
+    const int dev = int(a.device);
+    const unsigned long long bit = dev >= 0 && dev < 64 ? 1ull << dev : 0ull;
+    if (bit == 0 || !(opted_in.load(std::memory_order_relaxed) & bit)) {
+      gpuError_t err = cudaFuncSetAttribute(mma_partition_kernel<S>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                            S::KV_BYTES);
+      if (err == gpuSuccess)
+        err = cudaFuncSetAttribute(mma_partition_kernel<S>, cudaFuncAttributePreferredSharedMemoryCarveout,
+                                   int(cudaSharedmemCarveoutMaxShared));
+      if (err != gpuSuccess) return err;
+      opted_in.fetch_or(bit, std::memory_order_relaxed);
+    }
+  }
+#endif
+  mma_partition_kernel<S><<<grid, S::NUM_THREADS, S::KV_BYTES, stream>>>(p);
   if (p.num_partitions > 1) {
     gpuError_t err = gpuPeekAtLastError();
     if (err != gpuSuccess) return err;

@@ -26,6 +26,8 @@
 #define __launch_bounds__(...)
 #define __shared__ static
 #define __align__(n) __attribute__((aligned(n)))
+// dynamic shared memory (compat.h): static storage of 256 KiB, more than any launch asks for
+#define AITER_SWA_EXTERN_SHARED(T, name) alignas(16) static T name[(256 * 1024) / sizeof(T)]
 
 struct dim3 {
   unsigned x = 1, y = 1, z = 1;
