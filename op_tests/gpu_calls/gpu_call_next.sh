@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Prepared in the session of 2026-11-29 23:37 UTC (its device time spent) for the next session's first GPU call;
-# not run yet. About 9 minutes on a fresh H200 (each step bounded):
+# Prepared in the session of 2026-11-29 23:37 UTC for the next session's first GPU call; run as call 1 of the
+# 2026-11-30 02:24 UTC session (docs/results.md). About 9 minutes on a fresh H200 (each step bounded):
 #   1. the GPU test files that the session's five calls did not run on the committed tree, now that one-token
 #      GQA >= 4 calls on the warp split take the matrix-core kernel (spec.MMA_WARP_KV_MIN_GQA): the SWA grid, the
 #      fast path, robustness (hostile inputs), the self-check, the API and fuzz tests (test_pa_v1_gpu.py,

@@ -1,28 +1,39 @@
 #!/usr/bin/env bash
-# Prepared in the session of 2026-11-29 23:37 UTC (no device time was left to run it): the warp split's K and V
-# B fragments by ldmatrix.x4 (mma.h load_b_nk2 / load_b_kn2: two 8-key or 8-column tiles per instruction; loop
-# 424 -> 411 sm_90 instructions at head 128, 389 -> 374 at head 64; 124 / 128 registers, zero spills; the emulator's
-# test_pa_v1_mma_emulated.py 77 passed with it, through the generic loaders, not the x4 PTX), the diff in
-# op_tests/gpu_calls/gpu_call_next_x4.patch. Apply it first (`git apply op_tests/gpu_calls/gpu_call_next_x4.patch`),
-# then run this; the kernel before it is not rebuilt here: compare with the 23:37 UTC session's calls 1, 3 and 4
-# (Mistral B32 w4096 144.0-144.9 µs, gpt-oss w4096 138.8-139.6, seed 47.3-48.1, gpt-oss mtp 4 224.4-226.9), or
-# run an A-B with the tree without the patch carried as .ab_old (as gpu_call_2026-11-30a.sh). The benchmark checks
-# each row against the reference before timing it: the x4 lane mapping has not run on a GPU yet.
-# run: bash op_tests/gpu_calls/gpu_call_next_x4.sh   carry: none.  Logs: $OUT/call_30f/
+# Prepared in the session of 2026-11-30 02:24 UTC (its device time spent), not run yet: the warp split's K and V
+# B fragments two per ldmatrix (.x4; mma.h load_b_nk2 / load_b_kn2 with the swizzled layout), the diff in
+# op_tests/gpu_calls/gpu_call_next_x4.patch. sm_90 SASS: the loop 488 -> 430 instructions per warp and 32-key tile
+# at head 128, 443 -> 403 at head 64; 124-128 registers, zero spills over the 32 16-bit warp-split specs; the
+# emulator's K/V-path, GQA x mtp and window-edge tests pass with it (37), through the generic loaders, not the
+# .x4 lane mapping, which no GPU has run yet: the benchmark checks each row against the reference first.
+# Before the call: `rm -rf .ab_old && mkdir .ab_old && git archive HEAD csrc/include | tar -x -C .ab_old`, then
+# `git apply op_tests/gpu_calls/gpu_call_next_x4.patch`. New (patched) against old (.ab_old), new / old / new / old.
+# run: bash op_tests/gpu_calls/gpu_call_next_x4.sh   carry: .ab_old.  Logs: $OUT/call_x4.tgz
 set -uo pipefail
 O=${OUT:-gpu_logs}; mkdir -p "$O"; O=$(cd "$O" && pwd)
-L=$O/call_30f; mkdir -p "$L"
+L=/tmp/call_x4; rm -rf "$L"; mkdir -p "$L"
 t0=$SECONDS
 python3 -m pip install --no-deps --no-build-isolation -e . >"$L/install.log" 2>&1 || tail -5 "$L/install.log"
 export AITER_SWA_CACHE_DIR=/tmp/aiter_swa_cache PYTHONUNBUFFERED=1
+I=csrc/include
+rm -rf /tmp/inc_new && cp -r $I /tmp/inc_new
+use() { rm -rf $I && if [ "$1" = new ]; then cp -r /tmp/inc_new $I; else cp -r .ab_old/csrc/include $I; fi; }
 ARCH=$(python3 -c "from aiter_swa.jit.toolchain import device_arch; print(device_arch(0))")
-python3 -m aiter_swa.jit.prebuild --arch "$ARCH" --op pa_v1 --q-dtype bf16 --kv-dtype bf16 --out-dtype bf16 --soft-cap off \
-    --alibi off --sliding-window on --head-size 64,128 --gqa 1 --mma-rows 16 --jobs 4 --out /tmp/kernels_x4 \
-    >"$L/prebuild.log" 2>&1; grep -E "kernels ready|rror:" "$L/prebuild.log" | head -3
+build() {  # $1: new|old -> /tmp/kernels_$1
+    use $1
+    python3 -m aiter_swa.jit.prebuild --arch "$ARCH" --op pa_v1 --q-dtype bf16 --kv-dtype bf16 --out-dtype bf16 --soft-cap off \
+        --alibi off --head-size 64,128 --gqa 1 --mma-rows 16 --jobs 16 --out /tmp/kernels_$1 \
+        >"$L/prebuild_$1.log" 2>&1; grep -E "kernels ready|error|rror:" "$L/prebuild_$1.log" | head -5
+}
+build new; build old
 echo "[+$((SECONDS - t0))s] kernels ready"
-for r in 1 2; do
-    AITER_SWA_PREBUILT_DIR=/tmp/kernels_x4 timeout -k 5 40 python3 op_tests/pa_v1/bench_pa_v1_swa.py --issue8 --no-peers \
-        --reps 5 --kernel mma --rows "mistral B32 16K w4096" "gpt-oss B64 16K w4096" "seed B8 9216 w8192" \
-        "gpt-oss B64 16K w4096 mtp4" 2>&1 | tee -a "$L/bench.log" | grep -E "^(mistral|gpt-oss|seed)|mismatch|!|rror"
-    echo "[+$((SECONDS - t0))s] round $r"
+MMA=("mistral B32 16K w4096" "mistral B1 32K w4096" "gpt-oss B64 16K w128" "gpt-oss B64 16K w4096" "seed B8 9216 w8192"
+     "mistral B32 16K off" "mistral B32 16K w4096 mtp4" "gpt-oss B64 16K w4096 mtp4")
+for v in new old new old; do
+    use $v
+    echo "== $v [+$((SECONDS - t0))s]"
+    AITER_SWA_PREBUILT_DIR=/tmp/kernels_$v timeout -k 5 100 python3 op_tests/pa_v1/bench_pa_v1_swa.py --issue8 --no-peers \
+        --reps 5 --kernel mma --rows "${MMA[@]}" 2>&1 | tee -a "$L/bench_mma_$v.log" | grep -E "^(mistral|gpt-oss|seed)|mismatch|!|rror"
 done
+use new
+echo "[+$((SECONDS - t0))s] done"
+tar czf "$O/call_x4.tgz" -C "$L" .
