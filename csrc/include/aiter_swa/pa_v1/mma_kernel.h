@@ -211,8 +211,8 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
   uint16_t* const s_kv = WKV ? s_kv_dynamic : s_kv_static;
   __shared__ __align__(16) uint16_t s_p[WKV ? 1 : R * LDP];  // the warp split keeps scores and weights in registers
   __shared__ float s_s[WKV ? 1 : R * KT];
-  // Where each key of the next tiles lives (two buffers, the warp split NSTAGE): the register path its (block, slot); the
-  // ring the address of its K and V row (ring_row below), computed once per key where the key is
+  // Where each key of the next tiles lives (two buffers; the warp split's ring NSTAGE): the register path
+  // its (block, slot); the ring the address of its K and V row (ring_row below), computed once per key where the key is
   // published, so that each 16-byte copy costs a shared load, an add and a mask: with (block, slot)
   // each copy took about 30 instructions of address math (64-bit products by strides reloaded from the
   // constant bank), 240 of the loop's 583 per warp and 32-key tile (Nsight Compute source view, H200,
@@ -225,9 +225,9 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
   // Row r's query/out row and head (-1: none, or outside the query), its position: kept in shared memory
   // so that none of the values they come from stay in (scalar) registers across the key loop.
   __shared__ int s_qrow[R], s_qhead[R], s_pos[R];
-  static_assert(mma_smem_bytes(HS, R, KT, S::RING, WKV, NSTAGE) == int(sizeof(s_q) + (WKV ? S::KV_BYTES : sizeof(s_kv_static)) +
-                                                 sizeof(s_p) + sizeof(s_s) + sizeof(s_rows) + sizeof(s_kptr) +
-                                                 sizeof(s_vptr) + 9 * sizeof(s_m)),
+  static_assert(mma_smem_bytes(HS, R, KT, S::RING, WKV, NSTAGE) ==
+                    int(sizeof(s_q) + (WKV ? S::KV_BYTES : sizeof(s_kv_static)) + sizeof(s_p) + sizeof(s_s) +
+                        sizeof(s_rows) + sizeof(s_kptr) + sizeof(s_vptr) + 9 * sizeof(s_m)),
                 "mma_smem_bytes must be the shared memory declared here (spec.py sizes the key tile with it)");
 
   const int num_chunks = p.num_chunks;
@@ -363,7 +363,8 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
       if (TILES_EVEN || idx < TILE_VECS) {
         const unsigned long long at = rows[idx / VPR];
         const TKV* src = reinterpret_cast<const TKV*>(at & ~1ull) + (idx % VPR) * kVecElems;
-        const int dst = WKV ? mma::Swizzled{LDK}(idx / VPR, (idx % VPR) * kVecElems) : (idx / VPR) * LDK + (idx % VPR) * kVecElems;
+        const int r = idx / VPR, c = (idx % VPR) * kVecElems;
+        const int dst = WKV ? mma::Swizzled{LDK}(r, c) : mma::Padded{LDK}(r, c);
         async_copy16(&buf[dst], src, !(at & 1));
       }
     }
