@@ -123,9 +123,6 @@ def mma_warp_kv(arch: str, q_dtype: str, kv_dtype: str, head_size: int, rows: in
 SMEM_PER_SM = {"sm_80": 164 * 1024, "sm_86": 100 * 1024, "sm_87": 164 * 1024, "sm_89": 100 * 1024,
                "sm_90": 228 * 1024}  # fmt: skip
 
-#: Workgroups per SM the warp split is built for (its launch bound; 118-128 registers at 128 threads).
-MMA_WARP_KV_WORKGROUPS_PER_SM = 4
-
 #: Most stages of the warp split's K/V ring (:func:`mma_stages`).
 MMA_WARP_KV_MAX_STAGES = 3
 
@@ -137,18 +134,18 @@ def _smem_per_sm(arch: str) -> int:
 def mma_stages(arch: str, head_size: int, rows: int, warp_kv: bool) -> int:
     """Stages of the matrix-core kernel's K/V ring (``MmaSpec::STAGES``): ``stages - 1`` key tiles in
     flight over each tile's math. The warp split takes the most, up to :data:`MMA_WARP_KV_MAX_STAGES`, for
-    which :data:`MMA_WARP_KV_WORKGROUPS_PER_SM` workgroups fit the SM's shared memory (:data:`SMEM_PER_SM`;
-    sm_90: 3 stages, 55 KiB per workgroup at head 128 x 16 rows; sm_80: 2); the column split 2. On the
+    which its launch bound's workgroups (:func:`mma_workgroups_per_sm`) fit the SM's shared memory
+    (:data:`SMEM_PER_SM`; sm_90: 3 stages, 55 KiB per workgroup at head 128 x 16 rows; sm_80: 2); the column split 2. On the
     H200, three stages against two (docs/results.md, 2026-11-30 02:24 UTC session, call 3): Mistral
     batch 32 window 4096 134.5-135.4 µs against 143.6-143.8, gpt-oss window 4096 128.6-129.8 against
     137.6-138.4; three stages padded, which fitted only 3 workgroups per SM, were slower (11-29 17:15 UTC
     session, call 2)."""
     if not warp_kv:
         return 2
-    kt = mma_key_tile(head_size, rows, True, True)
+    kt, per_sm = mma_key_tile(head_size, rows, True, True), mma_workgroups_per_sm(head_size, rows, True)
     for stages in range(MMA_WARP_KV_MAX_STAGES, 2, -1):
         smem = mma_smem_bytes(head_size, rows, kt, True, True, stages)
-        if MMA_WARP_KV_WORKGROUPS_PER_SM * (smem + 1024) <= _smem_per_sm(arch):
+        if per_sm * (smem + 1024) <= _smem_per_sm(arch):
             return stages
     return 2
 

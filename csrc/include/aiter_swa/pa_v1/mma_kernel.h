@@ -319,7 +319,7 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
     return at.x >= 0 ? reinterpret_cast<unsigned long long>(cache.row(at.x, at.y))
                      : reinterpret_cast<unsigned long long>(cache.base) | 1ull;
   };
-  // Publishes key i of the two buffers (i in [0, 2 KT)) from its (block, slot).
+  // Publishes key i of the buffers (i in [0, 2 KT); the warp split's ring [0, NSTAGE KT)) from its (block, slot).
   auto publish = [&](int i, const int2 at) {
     if constexpr (S::RING) {
       s_kptr[i] = ring_row(k_head, at);
