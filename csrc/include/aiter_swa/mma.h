@@ -169,6 +169,34 @@ __device__ __forceinline__ void load_b_kn(FragB& f, const T* tile, int ld, int l
   load_b_kn(f, tile, Padded{ld}, 0, 0, lane);
 }
 
+// Two B operands per ldmatrix (.x4; 32 lanes, else two loads): load_b_nk2 those at (r0, c0) and (r0 + 8, c0)
+// (two 8-key tiles of K), load_b_kn2 those at (r0, c0) and (r0, c0 + 8) (two 8-column tiles of V); the
+// instruction's matrices 2 and 3 (lanes 16-31's rows) are the second operand's halves.
+template <typename T, typename Layout>
+__device__ __forceinline__ void load_b_nk2(FragB& f0, FragB& f1, const T* tile, Layout at, int r0, int c0, int lane) {
+#if AITER_SWA_LDMATRIX && AITER_SWA_WAVEFRONT_SIZE == 32
+  const T* row = tile + at(r0 + lane % 8 + (lane / 16) * 8, c0 + ((lane / 8) % 2) * 8);
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(f0.r[0]), "=r"(f0.r[1]), "=r"(f1.r[0]), "=r"(f1.r[1])
+               : "r"(smem_addr(row)));
+  return;
+#endif
+  load_b_nk(f0, tile, at, r0, c0, lane);
+  load_b_nk(f1, tile, at, r0 + kN, c0, lane);
+}
+template <typename T, typename Layout>
+__device__ __forceinline__ void load_b_kn2(FragB& f0, FragB& f1, const T* tile, Layout at, int r0, int c0, int lane) {
+#if AITER_SWA_LDMATRIX && AITER_SWA_WAVEFRONT_SIZE == 32
+  const T* row = tile + at(r0 + lane % 16, c0 + (lane / 16) * 8);
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(f0.r[0]), "=r"(f0.r[1]), "=r"(f1.r[0]), "=r"(f1.r[1])
+               : "r"(smem_addr(row)));
+  return;
+#endif
+  load_b_kn(f0, tile, at, r0, c0, lane);
+  load_b_kn(f1, tile, at, r0, c0 + kN, lane);
+}
+
 // The A fragment of a 16 x 16 operand (e.g. the softmax weights P: rows x keys) from the C fragments of its
 // two 16 x 8 halves (columns 0-7: c0, 8-15: c1), each as two 32-bit words of 16-bit elements (word 0:
 // C elements 0 and 1, low half first; word 1: elements 2 and 3, e.g. vec.h pack2): the register reuse of

@@ -479,12 +479,10 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
           mma::FragA qa;
           if constexpr (kQRegs) qa = qf[ks];
           else mma::load_a(qa, reinterpret_cast<const TQ*>(s_q) + ks * mma::kK, LDQ, lane);
+          mma::FragB b[2];  // the slice's two 8-key tiles
+          mma::load_b_nk2(b[0], b[1], k_stage, mma::Swizzled{LDK}, kg * 16, ks * mma::kK, lane);
 #pragma unroll
-          for (int nt = 0; nt < 2; ++nt) {
-            mma::FragB b;
-            mma::load_b_nk(b, k_stage, mma::Swizzled{LDK}, kg * 16 + nt * mma::kN, ks * mma::kK, lane);
-            mma::mma<TQ>(QK_CHAINS == 2 && ks % 2 ? sc_odd[nt] : sc[nt], qa, b);
-          }
+          for (int nt = 0; nt < 2; ++nt) mma::mma<TQ>(QK_CHAINS == 2 && ks % 2 ? sc_odd[nt] : sc[nt], qa, b[nt]);
         }
         if constexpr (QK_CHAINS == 2) {
 #pragma unroll
@@ -544,11 +542,13 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
 #pragma unroll
             for (int e = 0; e < mma::kCElems; ++e) o[jj].c[e] *= alpha[e >= 2];
         }
+        static_assert(O_TILES % 2 == 0, "the warp's O tiles in pairs (load_b_kn2)");
 #pragma unroll
-        for (int jj = 0; jj < O_TILES; ++jj) {
-          mma::FragB b;
-          mma::load_b_kn(b, v_stage, mma::Swizzled{LDK}, kg * 16, cg * CW + jj * mma::kN, lane);
-          mma::mma<TQ>(o[jj], pa, b);
+        for (int jj = 0; jj < O_TILES; jj += 2) {
+          mma::FragB b[2];
+          mma::load_b_kn2(b[0], b[1], v_stage, mma::Swizzled{LDK}, kg * 16, cg * CW + jj * mma::kN, lane);
+          mma::mma<TQ>(o[jj], pa, b[0]);
+          mma::mma<TQ>(o[jj + 1], pa, b[1]);
         }
       }
       async_wait<0>();
