@@ -26,7 +26,7 @@ block-table entries point at one null block, as serving engines do with freed bl
     python op_tests/pa_v1/bench_pa_v1_swa.py --issue8 --dry-run  # its rows and FlashInfer modules, no GPU
 
 ``--issue8`` runs issue 8's rows (its table's shapes, plus mtp 2 and 4 at the Mistral and gpt-oss
-shapes) with, next to ours, the peers of ``peers.py`` fed the same inputs and timed the same way:
+shapes and mtp 8 at Mistral's: 32 query rows per KV head at head 128) with, next to ours, the peers of ``peers.py`` fed the same inputs and timed the same way:
 FlashInfer's batch decode (tensor-core ``fi_tc`` and CUDA-core ``fi_cuda``) and vLLM's Triton
 ``unified_attention`` (``vllm``, with the 2D / 3D path its heuristic took). Each output is checked
 against ours (against a float32 reference where ours does not run, e.g. ``mtp > 1`` before the
@@ -168,6 +168,7 @@ ISSUE8_ROWS = [
     ("mistral B32 16K off", "mistral", 32, 16384, 0, 1),
     ("mistral B32 16K w4096 mtp2", "mistral", 32, 16384, 4096, 2),
     ("mistral B32 16K w4096 mtp4", "mistral", 32, 16384, 4096, 4),
+    ("mistral B32 16K w4096 mtp8", "mistral", 32, 16384, 4096, 8),
     ("gpt-oss B64 16K w4096 mtp2", "gpt-oss", 64, 16384, 4096, 2),
     ("gpt-oss B64 16K w4096 mtp4", "gpt-oss", 64, 16384, 4096, 4),
     ("gpt-oss B64 16K w128 mtp4", "gpt-oss", 64, 16384, 128, 4),

@@ -120,18 +120,21 @@ def test_emulated_fp8(emu, fmt, arch):
     _check(emu, m, arch)
 
 
-@pytest.mark.parametrize("arch,kv,hs,mtp,ring,warp_kv", [
-    ("sm_90", "bf16", 128, 1, True, True), ("sm_90", "bf16", 64, 1, True, True), ("sm_90", "bf16", 64, 4, True, True),
-    ("sm_80", "bf16", 128, 1, True, True), ("sm_90", "bf16", 128, 8, True, False), ("sm_90", "fn", 128, 1, False, False),
-    ("gfx942", "bf16", 128, 1, False, False)])  # fmt: skip
-def test_emulated_kv_path(emu, arch, kv, hs, mtp, ring, warp_kv):
+@pytest.mark.parametrize("arch,kv,hs,mtp,ring,warp_kv,rows,stages", [
+    ("sm_90", "bf16", 128, 1, True, True, 16, 3), ("sm_90", "bf16", 64, 1, True, True, 16, 3),
+    ("sm_90", "bf16", 64, 4, True, True, 32, 3), ("sm_80", "bf16", 128, 1, True, True, 16, 2),
+    ("sm_80", "bf16", 64, 4, True, True, 32, 3), ("sm_86", "bf16", 128, 4, True, True, 32, 2),
+    ("sm_90", "bf16", 128, 8, True, True, 32, 3), ("sm_90", "fn", 128, 1, False, False, 16, 2),
+    ("gfx942", "bf16", 128, 1, False, False, 16, 2)])  # fmt: skip
+def test_emulated_kv_path(emu, arch, kv, hs, mtp, ring, warp_kv, rows, stages):
     """The K/V path of the spec's arch, as the compiled kernel sees it (emu_ring: MmaSpec::RING,
     emu_warp_kv: MmaSpec::WARP_KV) and as it ran (emu_async_copies: async_copy16's copies, async_copy.h):
     sm_90 with a 16-bit KV cache the cp.async ring from head size 128 (spec.MMA_RING_MIN_HEAD_SIZE) and for
-    the warp split (16 rows, heads 64 and 128: spec.mma_warp_kv; its ring 3 stages on sm_90, 2 on sm_80's
-    164 KiB, spec.mma_stages; GQA 8 x mtp 4 = 32 rows in two 16-row
-    chunks, spec.MMA_WARP_KV_MAX_ROWS; GQA 8 x mtp 8 = 64 rows at head 128: 32-row chunks, the column
-    split), one 16-byte copy per 8 elements of K and V of every key tile a chunk visits (keys outside its
+    the warp split (16 or 32 rows, heads 64 and 128: spec.mma_warp_kv; its ring's stages as many as fit its
+    workgroups per SM, spec.mma_stages: 16 rows 3 on sm_90, 2 on sm_80's 164 KiB; 32 rows, 2 workgroups per SM,
+    3 on both, 2 on sm_86's 100 KiB, where the key groups' merge outgrows the ring); GQA 8 x mtp 4 = 32 rows
+    one workgroup of two row groups sharing its ring (each tile copied once), GQA 8 x mtp 8 = 64 rows two of
+    them; one 16-byte copy per 8 elements of K and V of every key tile a chunk visits (keys outside its
     rows' windows zero-filled, copies all the same); fp8 KV and gfx942 the register prefetch, no copy. The
     other sm_90 tests of this file with at most 32 rows at heads 64 and 128 run the warp split, at head 256
     the ring with the column split, the gfx942 ones and fp8 the register path."""
@@ -147,11 +150,10 @@ def test_emulated_kv_path(emu, arch, kv, hs, mtp, ring, warp_kv):
     lib = emu.lib(spec)
     assert spec.mma_ring == ring and lib.emu_ring() == int(ring), spec.name
     assert spec.mma_warp_kv == warp_kv and lib.emu_warp_kv() == int(warp_kv), spec.name
+    assert spec.mma_rows == rows and spec.mma_stages == stages, spec.name
     # spec.py's twin of mma_smem_bytes (which sizes the key tile) is the C++ one, within the limit (the warp
     # split: its launch bound's workgroups in the SM's shared memory, with the 1 KiB the driver reserves each)
     smem = mma_smem_bytes(spec.head_size, spec.mma_rows, spec.key_tile, ring, warp_kv, spec.mma_stages)
-    # the warp split's ring: three stages where 4 workgroups of them fit the SM (sm_90's 228 KiB), else two
-    assert spec.mma_stages == (3 if warp_kv and arch == "sm_90" else 2), spec.name
     limit = SMEM_PER_SM[arch] // spec.mma_workgroups_per_cu - 1024 if warp_kv else MMA_SMEM_LIMIT
     assert lib.emu_smem_bytes() == smem <= limit
     before = lib.emu_async_copies()
@@ -177,6 +179,20 @@ def test_emulated_row_chunks(emu, arch):
                       context_lens=[100, 7], dtype=torch.bfloat16, sliding_window=20, seed=13)  # fmt: skip
     spec, _ = _check(emu, m, arch)
     assert spec.mma_rows == 16
+
+
+@pytest.mark.parametrize("head_size", [64, 128])
+def test_emulated_warp_split_32_rows(emu, head_size):
+    """The warp split's 32-row workgroup (two row groups sharing its ring, spec.mma_warp_kv): GQA 8 x mtp 4 with
+    variable query lengths (4, 0, 1, 3), ALiBi, a soft cap and sinks, a window of 150 keys split into partitions
+    (64 CUs); each row's window starts at another key, so the rows of the second row group (tokens 2 and 3) attend
+    keys the first group's rows do not, and the other way round."""
+    m = make_mtp_case(num_seqs=4, mtp=4, query_lens=[4, 0, 1, 3], num_heads=16, num_kv_heads=2, head_size=head_size,
+                      block_size=16, context_lens=[300, 40, 77, 190], dtype=torch.bfloat16, sliding_window=150,
+                      alibi=True, logits_soft_cap=20.0, sinks="random", seed=head_size)  # fmt: skip
+    spec, values = _check(emu, m, "sm_90", num_cus=64, workspace=torch.zeros(1 << 22, dtype=torch.uint8))
+    assert spec.mma_warp_kv and spec.mma_rows == 32 and spec.alibi and spec.soft_cap, spec.name
+    assert values["num_partitions"] > 1, values
 
 
 @pytest.mark.parametrize("arch", ARCHS)

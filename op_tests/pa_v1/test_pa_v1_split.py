@@ -229,6 +229,35 @@ def test_one_token_spec_follows_the_choice():
     assert on_amd.mma_rows == 0 and on_amd.gqa == 8
 
 
+@pytest.mark.parametrize("arch", ["sm_90", "sm_80", "sm_86", "gfx942"])
+@pytest.mark.parametrize("head_size", [64, 128, 256])
+@pytest.mark.parametrize("rows_needed", [1, 8, 16, 17, 24, 32, 33, 64])
+def test_warp_split_rows(arch, head_size, rows_needed):
+    """The rows of a matrix-core workgroup (spec.mma_rows_for with the warp split, spec.MMA_WARP_KV_ROWS): up to 16
+    rows one row group; 17 to 32 (gpt-oss at mtp 4) one workgroup of two row groups sharing its ring, not two
+    16-row chunks; more rows as without the warp split. The warp split keeps 16 warps per SM (4 workgroups of 16
+    rows, 2 of 32: the launch bound the split counts); on sm_80 and sm_90 its stages' shared memory fits them
+    (with the 1 KiB per workgroup the driver reserves; sm_86's 100 KiB hold 2 of 16 rows, fewer than the bound)."""
+    from aiter_swa.ops.pa_v1.spec import (MMA_WARP_KV_ROWS, SMEM_PER_SM, mma_key_tile, mma_rows_for, mma_smem_bytes,
+                                          mma_stages, mma_warp_kv, mma_workgroups_per_sm)  # fmt: skip
+
+    warp_kv = mma_warp_kv(arch, "bf16", "bf16", head_size, 16)
+    assert warp_kv == (arch.startswith("sm_") and head_size in (64, 128))
+    rows = mma_rows_for(head_size, rows_needed, warp_kv)
+    if warp_kv and rows_needed <= MMA_WARP_KV_ROWS[-1]:
+        assert rows == (16 if rows_needed <= 16 else 32)
+    else:
+        assert rows == mma_rows_for(head_size, rows_needed, False)
+    if mma_warp_kv(arch, "bf16", "bf16", head_size, rows):
+        per_sm = mma_workgroups_per_sm(head_size, rows, True, True)
+        assert per_sm * rows // 16 * 4 == 16
+        kt, stages = mma_key_tile(head_size, rows, True, True), mma_stages(arch, head_size, rows, True)
+        # the most stages (up to 3) that fit: sm_90 3; sm_80 (164 KiB) 3 at 32 rows, 2 at 16; sm_86 2
+        assert stages == {"sm_90": 3, "sm_80": 3 if rows == 32 else 2, "sm_86": 2}[arch]
+        if arch != "sm_86":
+            assert per_sm * (mma_smem_bytes(head_size, rows, kt, True, True, stages) + 1024) <= SMEM_PER_SM[arch]
+
+
 # ---------------------------------------------------------------- op_tests/pa_v1/split_study.py's knobs
 def test_split_study_forces_the_partition_count():
     """split_study.py's dry run of the Mistral B1 32K w4096 row (sm_90, 132 SMs): a workspace buffer

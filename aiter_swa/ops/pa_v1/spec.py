@@ -102,6 +102,10 @@ def _cp_async(arch: str, q_dtype: str, kv_dtype: str) -> bool:
 #: 64 of the head's columns (head 64: four slices of a 64-key tile; head 128: two slices of a 32-key
 #: tile, two warps each), so 32 O accumulators per lane.
 MMA_WARP_KV_HEAD_SIZES = (64, 128)
+#: Query rows per workgroup of the warp split (:func:`mma_warp_kv`): one row group of 4 warps per 16
+#: rows, the row groups sharing the workgroup's K/V ring (so 32 rows, e.g. gpt-oss at mtp 4, copy each
+#: key tile once instead of once per 16-row chunk).
+MMA_WARP_KV_ROWS = (16, 32)
 
 
 def mma_warp_kv(arch: str, q_dtype: str, kv_dtype: str, head_size: int, rows: int) -> bool:
@@ -112,9 +116,9 @@ def mma_warp_kv(arch: str, q_dtype: str, kv_dtype: str, head_size: int, rows: in
     splits keys over warps. Against the column split (scores and weights through shared memory, three
     barriers per tile) it has one barrier per tile and no score traffic through shared memory: the
     shared-memory pipe was the largest stall of the column split (docs/results.md, 2026-11-29 07:03
-    UTC, call 2). On: the K/V ring's targets (NVIDIA sm_80+, 16-bit KV of the query's type), 16 rows,
-    head sizes :data:`MMA_WARP_KV_HEAD_SIZES`."""
-    return _cp_async(arch, q_dtype, kv_dtype) and rows == 16 and head_size in MMA_WARP_KV_HEAD_SIZES
+    UTC, call 2). On: the K/V ring's targets (NVIDIA sm_80+, 16-bit KV of the query's type), rows
+    :data:`MMA_WARP_KV_ROWS` (a row group of 4 warps per 16 rows), head sizes :data:`MMA_WARP_KV_HEAD_SIZES`."""
+    return _cp_async(arch, q_dtype, kv_dtype) and rows in MMA_WARP_KV_ROWS and head_size in MMA_WARP_KV_HEAD_SIZES
 
 
 #: Shared memory per SM (bytes) of NVIDIA architectures: CUDA C++ Programming Guide, "Technical
@@ -142,7 +146,7 @@ def mma_stages(arch: str, head_size: int, rows: int, warp_kv: bool) -> int:
     session, call 2)."""
     if not warp_kv:
         return 2
-    kt, per_sm = mma_key_tile(head_size, rows, True, True), mma_workgroups_per_sm(head_size, rows, True)
+    kt, per_sm = mma_key_tile(head_size, rows, True, True), mma_workgroups_per_sm(head_size, rows, True, True)
     for stages in range(MMA_WARP_KV_MAX_STAGES, 2, -1):
         smem = mma_smem_bytes(head_size, rows, kt, True, True, stages)
         if per_sm * (smem + 1024) <= _smem_per_sm(arch):
@@ -155,9 +159,10 @@ def mma_smem_bytes(head_size: int, rows: int, key_tile: int, ring: bool = False,
     """Shared memory (bytes) of one matrix-core workgroup (mma_kernel.h ``mma_smem_bytes``, the same
     formula): ``ring`` (:func:`mma_ring`) keeps four K/V tile buffers (K and V, two stages), else one;
     ``warp_kv`` (:func:`mma_warp_kv`) no score or weight tile, and ``stages`` (:func:`mma_stages`) stages
-    of unpadded, swizzled K and V tiles with their keys' row addresses."""
-    if warp_kv:  # `stages` stages of unpadded (swizzled) K and V tiles
-        tiles = 2 * 2 * stages * key_tile * head_size
+    of unpadded, swizzled K and V tiles with their keys' row addresses, at least the size of the key groups'
+    merge after the loop (float O, maximum, exp sum and weight per group and row; e.g. 32 rows, 2 stages)."""
+    if warp_kv:  # `stages` stages of unpadded (swizzled) K and V tiles; the key groups' merge after the loop
+        tiles = max(2 * 2 * stages * key_tile * head_size, 4 * (key_tile // 16) * rows * (head_size + 3))
     else:
         tiles = 2 * (4 if ring else 1) * key_tile * (head_size + 8)
     scores = 4 + 2 if warp_kv else 4 * rows * key_tile + 2 * rows * (key_tile + 8)
@@ -178,7 +183,7 @@ def mma_key_tile(head_size: int, rows: int, ring: bool = False, warp_kv: bool = 
     raise ValueError(f"no key tile fits head_size {head_size} with {rows} rows (ring {ring})")
 
 
-def mma_workgroups_per_sm(head_size: int, rows: int, ring: bool) -> int:
+def mma_workgroups_per_sm(head_size: int, rows: int, ring: bool, warp_kv: bool = False) -> int:
     """NVIDIA: resident workgroups per SM the matrix-core kernel's registers must allow (its
     ``__launch_bounds__`` second argument ``MIN_WORKGROUPS_PER_SM``: 65536 registers per SM / (128
     threads x registers)); the split (gpu.mma_split, split.h) counts that many per SM as one wave.
@@ -188,8 +193,12 @@ def mma_workgroups_per_sm(head_size: int, rows: int, ring: bool) -> int:
     64 x 32 119-123, head 32 x 64 124-128, heads 80 / 96 x 16 97-118, zero spills; 5 spilled 8-88 bytes
     at head 128 and 256; head 64 x 64 spilled 4 bytes at 4, hence its register path). Shared memory
     allows 4 of any spec (at most 45 KiB + 1 KiB each of the SM's 228 KiB; the warp split's deeper ring
-    takes as many stages as keep 4 fitting: :func:`mma_stages`)."""
-    if ring:  # the warp split's specs too (they take the ring): 118-128 registers, zero spills
+    takes as many stages as keep 4 fitting: :func:`mma_stages`). The warp split (``warp_kv``,
+    :func:`mma_warp_kv`): 16 warps per SM, so 4 workgroups of 16 rows (4 warps, 122-128 registers, zero
+    spills), 2 of 32 rows (8 warps, the same registers per thread)."""
+    if warp_kv:
+        return 4 * MMA_WARP_KV_ROWS[0] // rows
+    if ring:  # 118-128 registers, zero spills
         return 4
     return 4 if head_size * rows <= 64 * 16 else 2
 
@@ -199,18 +208,14 @@ def mma_rows_fit(head_size: int, rows: int) -> bool:
     return rows == MMA_ROWS[0] or rows * head_size <= MMA_ACC_BUDGET
 
 
-#: Query rows per (sequence, KV head) up to which the warp split's 16-row workgroups serve them in chunks
-#: (:func:`mma_rows_for`): e.g. gpt-oss at mtp 4 (GQA 8 x 4 = 32 rows) as two 16-row chunks that read the
-#: same keys (the second from L2) instead of one 32-row workgroup of the column split.
-MMA_WARP_KV_MAX_ROWS = 32
-
-
 def mma_rows_for(head_size: int, rows_needed: int, warp_kv: bool = False) -> int:
     """The :data:`MMA_ROWS` bucket for ``rows_needed`` query rows per (sequence, KV head): the smallest
     that holds them, else the largest that fits the budget (the rest in more chunks). ``warp_kv``: the
-    16-row spec takes the warp split (:func:`mma_warp_kv`); then 16 up to :data:`MMA_WARP_KV_MAX_ROWS`."""
-    if warp_kv and rows_needed <= MMA_WARP_KV_MAX_ROWS:
-        return MMA_ROWS[0]
+    16-row spec takes the warp split (:func:`mma_warp_kv`); then the smallest of :data:`MMA_WARP_KV_ROWS`
+    that holds them (e.g. gpt-oss at mtp 4, GQA 8 x 4 = 32 rows: one workgroup whose two row groups share
+    each key tile, not two 16-row chunks that copy each tile twice), beyond them as without it."""
+    if warp_kv and rows_needed <= MMA_WARP_KV_ROWS[-1]:
+        return next(r for r in MMA_WARP_KV_ROWS if rows_needed <= r)
     fitting = [r for r in MMA_ROWS if mma_rows_fit(head_size, r)]
     for r in fitting:
         if rows_needed <= r:
@@ -449,7 +454,7 @@ class PaV1Spec(KernelSpec):
         (the launch bound), AMD :data:`MMA_TARGET_WORKGROUPS_PER_CU`."""
         if not self.arch.startswith("sm_"):
             return MMA_TARGET_WORKGROUPS_PER_CU
-        return mma_workgroups_per_sm(self.head_size, self.mma_rows, self.mma_ring)
+        return mma_workgroups_per_sm(self.head_size, self.mma_rows, self.mma_ring, self.mma_warp_kv)
 
     def name_parts(self) -> list:
         """e.g. ``bf16 hs128 g8 swa`` (``kv<dtype>`` / ``o<dtype>`` only where they differ from the query's)."""
@@ -472,8 +477,8 @@ class PaV1Spec(KernelSpec):
             "mma_ring": self.mma_ring,
             "mma_warp_kv": self.mma_warp_kv,
             "mma_stages": self.mma_stages,
-            "mma_min_workgroups_per_sm": mma_workgroups_per_sm(self.head_size, self.mma_rows, self.mma_ring)
-            if self.mma_rows else 0,
+            "mma_min_workgroups_per_sm": mma_workgroups_per_sm(self.head_size, self.mma_rows, self.mma_ring,
+                                                               self.mma_warp_kv) if self.mma_rows else 0,
             "num_threads": NUM_THREADS,
             "mma_target_per_cu": self.mma_workgroups_per_cu if self.mma_rows else MMA_TARGET_WORKGROUPS_PER_CU,
             "mma_min_wave_fill": repr(float(MMA_MIN_WAVE_FILL)),

@@ -42,11 +42,13 @@
 // with a wait for the tile's V group, barrier, (4). No registers hold K/V in flight (243 -> 122
 // registers at head 128 x 16 rows on sm_90, so 4 workgroups per SM instead of 2).
 //
-// Warp split (S::WARP_KV: the ring's targets, 16 rows, heads 64 and 128; spec.py mma_warp_kv). The
+// Warp split (S::WARP_KV: the ring's targets, 16 or 32 rows, heads 64 and 128; spec.py mma_warp_kv). The
 // scheme above splits the head's columns over the warps, so every warp needs every key's weight: the
-// scores and weights go through shared memory and three barriers per tile. Instead, group kg of the
-// warps takes keys [16 kg, 16 kg + 16) of each tile (KV_GROUPS = KEY_TILE / 16 groups; the warps of a
-// group split the columns of O): it computes the slice's scores in two 8-key C tiles, masks them,
+// scores and weights go through shared memory and three barriers per tile. Instead, each row group (16
+// rows, 4 warps; 32 rows: two row groups, 8 warps, sharing the ring, so each key tile is copied once for
+// both) splits the tile's keys: key group kg of its warps takes keys [16 kg, 16 kg + 16) of each tile
+// (KV_GROUPS = KEY_TILE / 16 groups; the warps of a key group split the columns of O): it computes the
+// slice's scores in two 8-key C tiles, masks them,
 // takes each row's maximum over the four lanes of the row (shuffles), rounds the weights and uses
 // them as the A fragment of P V straight from its registers (mma.h c_pair_to_a), with its own running
 // maximum and exp sum per row. One barrier per tile (the ring's wait, then the copies of the tile
@@ -75,12 +77,22 @@ namespace pa_v1 {
 // (K and V, two stages each).
 __host__ __device__ constexpr int mma_kv_buffers(bool ring) { return ring ? 4 : 1; }
 
+// The warp split's K/V ring (bytes): `stages` stages of unpadded (swizzled) K and V tiles, and at least the
+// merge of its key groups after the loop (float O, maximum, exp sum and weight per group and row), which
+// goes in the same buffer (e.g. 32 rows with two stages).
+__host__ __device__ constexpr int mma_warp_kv_bytes(int head_size, int rows, int key_tile, int stages) {
+  return 2 * 2 * stages * key_tile * head_size > 4 * (key_tile / 16) * rows * (head_size + 3)
+             ? 2 * 2 * stages * key_tile * head_size
+             : 4 * (key_tile / 16) * rows * (head_size + 3);
+}
+
 // Shared memory of one workgroup (bytes), as aiter_swa/ops/pa_v1/spec.py mma_smem_bytes computes it
 // (and mma_key_tile from it). The warp split (warp_kv) keeps no score or weight tile (1 element each),
-// and its ring `stages` stages of unpadded (swizzled) K and V tiles, with their keys' row addresses.
+// and its ring (mma_warp_kv_bytes) with its keys' row addresses.
 __host__ __device__ constexpr int mma_smem_bytes(int head_size, int rows, int key_tile, bool ring, bool warp_kv = false,
                                                  int stages = 2) {
-  return (warp_kv ? 2 * 2 * stages * key_tile * head_size : 2 * mma_kv_buffers(ring) * key_tile * (head_size + 8)) +
+  return (warp_kv ? mma_warp_kv_bytes(head_size, rows, key_tile, stages)
+                  : 2 * mma_kv_buffers(ring) * key_tile * (head_size + 8)) +
          2 * rows * (head_size + 8) + (warp_kv ? 4 + 2 : 4 * rows * key_tile + 2 * rows * (key_tile + 8)) +
          (warp_kv ? 16 * stages * key_tile + 8 : ring ? 32 * key_tile + 8 : 16 * key_tile + 16) + 36 * rows;
 }
@@ -103,29 +115,32 @@ struct MmaSpec {
   static constexpr bool SLIDING_WINDOW_ENABLED = SLIDING_WINDOW_ENABLED_;
   static constexpr bool SOFT_CAP_ENABLED = SOFT_CAP_ENABLED_;
   static constexpr bool ALIBI_ENABLED = ALIBI_ENABLED_;
-  static constexpr int NUM_WARPS = 4;
+  // The warp split (WARP_KV below) has a row group of 4 warps per 16 rows; the column split 4 warps.
+  static constexpr bool WARP_KV = WARP_KV_;
+  static constexpr int ROW_GROUPS = WARP_KV ? ROWS_ / 16 : 1;
+  static constexpr int NUM_WARPS = 4 * ROW_GROUPS;
   static constexpr int NUM_THREADS = NUM_WARPS * kWarpSize;
   static constexpr bool RING = RING_;
   // NVIDIA: resident workgroups per SM the register allocation must allow (__launch_bounds__'s second
   // argument: 65536 registers per SM / (128 threads x registers)); the rule and its measurements:
   // spec.py mma_workgroups_per_sm. HIP: unused.
   static constexpr int MIN_WORKGROUPS_PER_SM = MIN_WORKGROUPS_PER_SM_;
-  // The warp split (spec.py mma_warp_kv): the key tile's 16-key slices go to groups of warps (KV_GROUPS
-  // = KEY_TILE / 16 of them), each with its own online softmax in registers; the warps of a group split
-  // the head's columns (COLS each). See "Warp split" at the top of this file.
-  static constexpr bool WARP_KV = WARP_KV_;
+  // The warp split (spec.py mma_warp_kv): in each row group (16 rows, 4 warps; the groups share the K/V
+  // ring), the key tile's 16-key slices go to groups of warps (KV_GROUPS = KEY_TILE / 16 of them), each
+  // with its own online softmax in registers; the warps of a group split the head's columns (COLS each).
+  // See "Warp split" at the top of this file.
   static constexpr int KV_GROUPS = WARP_KV ? KEY_TILE / 16 : 1;
-  static constexpr int COLS = HEAD_SIZE / (NUM_WARPS / KV_GROUPS);
-  static_assert(!WARP_KV || (RING && kWarpSize == 32 && ROWS == 16 && KEY_TILE % 16 == 0 &&
-                             NUM_WARPS % KV_GROUPS == 0 && COLS % 8 == 0),
-                "the warp split: the ring, 32-lane wavefronts (mma.h's m16n8k16 C -> A reuse), 16 rows, "
-                "16-key slices over whole warps, columns in 8-column tiles");
+  static constexpr int COLS = HEAD_SIZE / (4 / KV_GROUPS);
+  static_assert(!WARP_KV || (RING && kWarpSize == 32 && ROWS % 16 == 0 && KEY_TILE % 16 == 0 &&
+                             4 % KV_GROUPS == 0 && COLS % 8 == 0),
+                "the warp split: the ring, 32-lane wavefronts (mma.h's m16n8k16 C -> A reuse), row groups of "
+                "16 rows, 16-key slices over whole warps, columns in 8-column tiles");
   // The warp split's ring: STAGES stages (STAGES - 1 key tiles in flight over a tile's math; spec.py
   // mma_stages) of unpadded, swizzled K and V tiles (mma.h Swizzled), in dynamic shared memory (KV_BYTES:
   // three stages take 55 KiB per workgroup at head 128, past CUDA's 48 KiB of static shared memory;
   // launch_mma opts in once per device). The column split: two stages, padded, static.
   static constexpr int STAGES = STAGES_;
-  static constexpr int KV_BYTES = WARP_KV ? 2 * 2 * STAGES * KEY_TILE * HEAD_SIZE : 0;
+  static constexpr int KV_BYTES = WARP_KV ? mma_warp_kv_bytes(HEAD_SIZE, ROWS, KEY_TILE, STAGES) : 0;
   static_assert(STAGES >= 2 && (STAGES == 2 || WARP_KV), "ring stages: 2, or more with the warp split");
   static_assert(!WARP_KV || HEAD_SIZE % 64 == 0, "swizzled tiles: rows of whole 8-chunk groups");
   static_assert(!RING || (std::is_same<TKV_, TQ_>::value && kAsyncCopyAvailable),
@@ -194,10 +209,11 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
   constexpr int kPrefetchRegs = 2 * VPT * int(sizeof(vec8_t<TKV>)) / 4, kAccRegs = PV_PER_WARP * mma::kCElems;
   constexpr bool kPrefetchV = kWarpSize == 64 || kPrefetchRegs + kAccRegs <= 100;
   constexpr bool kRawCopy = std::is_same<TKV, TQ>::value;
-  // The warp split (S::WARP_KV): KG groups of WPG warps, group kg on keys [16 kg, 16 kg + 16) of each tile,
-  // warp cg of the group on columns [cg * CW, cg * CW + CW) of O, in O_TILES accumulators of 8 columns.
+  // The warp split (S::WARP_KV): row group rg (rows [16 rg, 16 rg + 16), warps [4 rg, 4 rg + 4)) of KG
+  // key groups of WPG warps, key group kg on keys [16 kg, 16 kg + 16) of each tile, warp cg of it on
+  // columns [cg * CW, cg * CW + CW) of O, in O_TILES accumulators of 8 columns.
   constexpr bool WKV = S::WARP_KV;
-  constexpr int KG = S::KV_GROUPS, WPG = NW / KG, CW = S::COLS;
+  constexpr int KG = S::KV_GROUPS, WPG = 4 / KG, CW = S::COLS;
   constexpr int O_TILES = WKV ? CW / mma::kN : PV_PER_WARP;
   // ... and its merge after the key loop, in the ring's buffers (floats): each group's O [KG][R][HS], then
   // its maxima, exp sums and merge weights, [KG][R] each
@@ -409,8 +425,9 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
     // m16n8k16 C layout, mma.h): the running maximum and this lane's part of the exp sum (its keys
     // only: the four lanes of a row add theirs after the loop)
     float m_run[2] = {-INFINITY, -INFINITY}, l_run[2] = {0.f, 0.f};
-    const int kg = warp / WPG, cg = warp % WPG;
-    const int rr[2] = {mma::c_row(lane, 0), mma::c_row(lane, 2)};
+    const int rg = warp / 4, kg = warp % 4 / WPG, cg = warp % WPG;
+    const int rr[2] = {rg * mma::kM + mma::c_row(lane, 0), rg * mma::kM + mma::c_row(lane, 2)};
+    const uint16_t* const s_q_rows = s_q + rg * mma::kM * LDQ;  // the row group's query rows
     if (!bad && num_tiles > 0) {
       int klo[2], khi[2], kpos[2];
       float slope[2];
@@ -427,7 +444,7 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
       mma::FragA qf[kQRegs ? HS / mma::kK : 1];
 #pragma unroll
       for (int ks = 0; ks < (kQRegs ? HS / mma::kK : 0); ++ks)
-        mma::load_a(qf[ks], reinterpret_cast<const TQ*>(s_q) + ks * mma::kK, LDQ, lane);
+        mma::load_a(qf[ks], reinterpret_cast<const TQ*>(s_q_rows) + ks * mma::kK, LDQ, lane);
       // tiles 0 .. NSTAGE - 2 into stages 0 .. NSTAGE - 2: K and V of a tile, one group per tile (empty past
       // the last tile, so that the waits' counts hold)
 #pragma unroll
@@ -478,7 +495,7 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
         for (int ks = 0; ks < HS / mma::kK; ++ks) {
           mma::FragA qa;
           if constexpr (kQRegs) qa = qf[ks];
-          else mma::load_a(qa, reinterpret_cast<const TQ*>(s_q) + ks * mma::kK, LDQ, lane);
+          else mma::load_a(qa, reinterpret_cast<const TQ*>(s_q_rows) + ks * mma::kK, LDQ, lane);
           mma::FragB b[2];  // the slice's two 8-key tiles
           mma::load_b_nk2(b[0], b[1], k_stage, mma::Swizzled{LDK}, kg * 16, ks * mma::kK, lane);
 #pragma unroll
@@ -571,7 +588,7 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
     for (int jj = 0; jj < O_TILES; ++jj)
 #pragma unroll
       for (int e = 0; e < mma::kCElems; ++e)
-        s_og[(kg * R + mma::c_row(lane, e)) * HS + cg * CW + jj * mma::kN + mma::c_col(lane, e)] = o[jj].c[e];
+        s_og[(kg * R + rr[e >= 2]) * HS + cg * CW + jj * mma::kN + mma::c_col(lane, e)] = o[jj].c[e];
     if (cg == 0 && lane % 4 == 0) {
 #pragma unroll
       for (int i = 0; i < 2; ++i) {

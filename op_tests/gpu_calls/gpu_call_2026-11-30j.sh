@@ -1,13 +1,11 @@
 #!/usr/bin/env bash
-# Prepared in the session of 2026-11-30 02:24 UTC (its device time spent), not run yet: the warp split's K and V
-# B fragments two per ldmatrix (.x4; mma.h load_b_nk2 / load_b_kn2 with the swizzled layout), the diff in
-# op_tests/gpu_calls/gpu_call_next_x4.patch. sm_90 SASS: the loop 488 -> 430 instructions per warp and 32-key tile
-# at head 128, 443 -> 403 at head 64; 124-128 registers, zero spills over the 32 16-bit warp-split specs; the
-# emulator's K/V-path, GQA x mtp and window-edge tests pass with it (37), through the generic loaders, not the
-# .x4 lane mapping, which no GPU has run yet: the benchmark checks each row against the reference first.
-# Before the call: `rm -rf .ab_old && mkdir .ab_old && git archive HEAD csrc/include | tar -x -C .ab_old`, then
-# `git apply op_tests/gpu_calls/gpu_call_next_x4.patch`. New (patched) against old (.ab_old), new / old / new / old.
-# run: bash op_tests/gpu_calls/gpu_call_next_x4.sh   carry: .ab_old.  Logs: $OUT/call_x4.tgz
+# 2026-11-30 (04:54 UTC session), call 1 (prepared by the session before as gpu_call_next_x4.sh): the warp split's
+# K and V B fragments two per ldmatrix (.x4; mma.h load_b_nk2 / load_b_kn2 with the swizzled layout; the change of
+# 662d35f) against the tree before it. sm_90 SASS: the loop 488 -> 430 instructions per warp and 32-key tile at
+# head 128, 443 -> 403 at head 64; zero spills. The benchmark checks each row against the reference first.
+# Before the call (on the tree of 7766651): `rm -rf .ab_old && mkdir .ab_old && git archive HEAD csrc/include |
+# tar -x -C .ab_old`, then `git apply` of the change (`git show 662d35f`). New against old, new / old / new / old.
+# run: bash op_tests/gpu_calls/gpu_call_2026-11-30j.sh   carry: .ab_old.  Logs: $OUT/call_x4.tgz
 set -uo pipefail
 O=${OUT:-gpu_logs}; mkdir -p "$O"; O=$(cd "$O" && pwd)
 L=/tmp/call_x4; rm -rf "$L"; mkdir -p "$L"

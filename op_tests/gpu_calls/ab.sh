@@ -1,0 +1,50 @@
+# A-B helper for the GPU call scripts (source it from the repository root): variants of the kernel sources and
+# of spec.py, each built ahead and benchmarked in interleaved rounds on the same GPU, so that every "before" has
+# an "after" measured next to it. A variant is a directory holding csrc/include and, when the variant changes
+# the dispatch, aiter_swa/ops/pa_v1/spec.py (else the tree's own is used).
+#   source op_tests/gpu_calls/ab.sh; ab_init NAME
+#   ab_variant new .; ab_variant old .ab_old       # snapshots taken now (the tree may be swapped later)
+#   ab_build new|old PREBUILD_ARGS...            # aiter_swa.jit.prebuild into /tmp/kernels_<variant>
+#   ab_bench "new old new old" BENCH_ARGS...      # bench_pa_v1_swa.py per variant, logs bench_<variant>.log
+#   ab_done                                       # the tree's own sources back; logs to $OUT/NAME.tgz
+AB_SPEC=aiter_swa/ops/pa_v1/spec.py
+ab_init() {
+    AB_NAME=$1
+    AB_O=${OUT:-gpu_logs}; mkdir -p "$AB_O"; AB_O=$(cd "$AB_O" && pwd)
+    AB_L=/tmp/$AB_NAME; rm -rf "$AB_L" /tmp/ab_variants; mkdir -p "$AB_L" /tmp/ab_variants
+    AB_T0=$SECONDS
+    python3 -m pip install --no-deps --no-build-isolation -e . >"$AB_L/install.log" 2>&1 || tail -5 "$AB_L/install.log"
+    export AITER_SWA_CACHE_DIR=/tmp/aiter_swa_cache PYTHONUNBUFFERED=1
+    AB_ARCH=$(python3 -c "from aiter_swa.jit.toolchain import device_arch; print(device_arch(0))")
+    ab_variant tree .
+}
+ab_t() { echo "[+$((SECONDS - AB_T0))s]"; }
+ab_variant() {  # NAME DIR: snapshot DIR's csrc/include and spec.py (the tree's where DIR has none)
+    local v=/tmp/ab_variants/$1
+    mkdir -p "$v/spec" && cp -r "$2/csrc/include" "$v/include"
+    if [ -f "$2/$AB_SPEC" ]; then cp "$2/$AB_SPEC" "$v/spec/"; else cp "$AB_SPEC" "$v/spec/"; fi
+}
+ab_use() {
+    rm -rf csrc/include && cp -r "/tmp/ab_variants/$1/include" csrc/include && cp "/tmp/ab_variants/$1/spec/spec.py" "$AB_SPEC"
+}
+ab_build() {
+    local v=$1; shift
+    ab_use "$v"
+    python3 -m aiter_swa.jit.prebuild --arch "$AB_ARCH" --op pa_v1 --jobs 16 --out "/tmp/kernels_$v" "$@" \
+        >"$AB_L/prebuild_$v.log" 2>&1
+    echo "$(ab_t) $v: $(grep -E "kernels ready|rror" "$AB_L/prebuild_$v.log" | head -3)"
+}
+ab_bench() {
+    local order=$1; shift
+    for v in $order; do
+        ab_use "$v"
+        echo "== $v $(ab_t)"
+        AITER_SWA_PREBUILT_DIR=/tmp/kernels_$v timeout -k 5 150 python3 op_tests/pa_v1/bench_pa_v1_swa.py "$@" 2>&1 \
+            | tee -a "$AB_L/bench_$v.log" | grep -E "^(mistral|gpt-oss|seed|gemma)|MISMATCH|!|rror"
+    done
+}
+ab_done() {
+    ab_use tree
+    echo "$(ab_t) done"
+    tar czf "$AB_O/$AB_NAME.tgz" -C "$AB_L" .
+}
