@@ -184,11 +184,11 @@ def test_emulated_row_chunks(emu, arch):
 @pytest.mark.parametrize("head_size", [64, 128])
 def test_emulated_warp_split_32_rows(emu, head_size):
     """The warp split's 32-row workgroup (two row groups sharing its ring, spec.mma_warp_kv): GQA 8 x mtp 4 with
-    variable query lengths (4, 0, 1, 3), ALiBi, a soft cap and sinks, a window of 150 keys split into partitions
+    variable query lengths (4, 0, 1, 3), ALiBi, a soft cap and sinks, a window of 250 keys split into partitions
     (64 CUs); each row's window starts at another key, so the rows of the second row group (tokens 2 and 3) attend
     keys the first group's rows do not, and the other way round."""
     m = make_mtp_case(num_seqs=4, mtp=4, query_lens=[4, 0, 1, 3], num_heads=16, num_kv_heads=2, head_size=head_size,
-                      block_size=16, context_lens=[300, 40, 77, 190], dtype=torch.bfloat16, sliding_window=150,
+                      block_size=16, context_lens=[600, 40, 77, 390], dtype=torch.bfloat16, sliding_window=250,
                       alibi=True, logits_soft_cap=20.0, sinks="random", seed=head_size)  # fmt: skip
     spec, values = _check(emu, m, "sm_90", num_cus=64, workspace=torch.zeros(1 << 22, dtype=torch.uint8))
     assert spec.mma_warp_kv and spec.mma_rows == 32 and spec.alibi and spec.soft_cap, spec.name
@@ -236,12 +236,18 @@ def test_split_rule():
     assert mma_split(64, 8, 1, 4096, 64, part, 10**9, 132) == (1, 4096)
     # no workspace: one partition whatever the machine
     assert mma_split(1, 1, 1, 4096, 64, part, 0, 132) == (1, 4096)
-    # never more partitions than the buffer holds, nor than key tiles
+    # never more partitions than the buffer holds, nor than key tiles, nor of fewer than MMA_MIN_PARTITION_KEYS
+    # keys (in whole key tiles)
+    from aiter_swa.ops.pa_v1.spec import MMA_MIN_PARTITION_KEYS
+
     assert mma_split(1, 1, 1, 4096, 64, part, 5 * part, 132)[0] <= 5
-    assert mma_split(1, 1, 1, 100, 64, part, 10**9, 132) == (2, 64)
-    for args in [(1, 8, 1, 4096, 64), (3, 2, 2, 777, 32), (1, 1, 1, 1, 16)]:
+    assert mma_split(1, 1, 1, 100, 64, part, 10**9, 132) == (1, 128)
+    assert mma_split(1, 1, 1, 300, 64, part, 10**9, 132) == (2, 192)
+    assert mma_split(1, 1, 1, 300, 16, part, 10**9, 132) == (2, 160)
+    for args in [(1, 8, 1, 4096, 64), (3, 2, 2, 777, 32), (1, 1, 1, 1, 16), (1, 8, 1, 4096, 32), (2, 1, 1, 999, 16)]:
         parts, size = mma_split(*args, part, 10**6, 132)
         assert size % args[4] == 0 and (parts - 1) * size < max(args[3], 1) <= parts * size
+        assert parts == 1 or size >= MMA_MIN_PARTITION_KEYS, (args, parts, size)
     # waves: every workgroup reads as many keys, so the split fills its last wave (132 SMs x 2 a wave)
     from aiter_swa.ops.pa_v1.spec import MMA_MIN_WAVE_FILL, MMA_TARGET_WORKGROUPS_PER_CU
 

@@ -24,9 +24,11 @@ DRIVER = r"""
 #include "launch_args.h"
 #include "aiter_swa/pa_v1/split.h"
 extern "C" void split(const LaunchArgs* a, int64_t head_size, int64_t out_bytes, int64_t rows, int64_t key_tile,
-                      int64_t vector_partition_size, int64_t target_per_cu, double min_wave_fill, int64_t* out) {
+                      int64_t vector_partition_size, int64_t target_per_cu, double min_wave_fill,
+                      int64_t min_partition_keys, int64_t* out) {
   const aiter_swa::pa_v1::Split s = aiter_swa::pa_v1::split_for(*a, head_size, out_bytes, rows, key_tile,
-                                                                vector_partition_size, target_per_cu, min_wave_fill);
+                                                                vector_partition_size, target_per_cu, min_wave_fill,
+                                                                min_partition_keys);
   const int64_t v[] = {s.max_context_len, s.num_partitions, s.partition_size, s.exp_sums_offset,
                        s.max_logits_offset, s.tmp_out_offset, s.workspace_bytes};
   for (int i = 0; i < 7; ++i) out[i] = v[i];
@@ -50,7 +52,7 @@ def split_lib(tmp_path_factory):
     assert r.returncode == 0, r.stderr[-3000:]
     lib = ctypes.CDLL(str(so))
     lib.split.argtypes = ([ctypes.POINTER(LaunchArgs)] + [ctypes.c_int64] * 6
-                          + [ctypes.c_double, ctypes.POINTER(ctypes.c_int64)])  # fmt: skip
+                          + [ctypes.c_double, ctypes.c_int64, ctypes.POINTER(ctypes.c_int64)])  # fmt: skip
     return lib
 
 
@@ -62,7 +64,8 @@ def cpp_split(lib, spec: PaV1Spec, plan: dict, max_context_len: int) -> dict:
     out = (ctypes.c_int64 * 7)()
     v = spec.extra_template_vars()  # what pa_v1.cpp.jinja renders into its split_for call
     lib.split(ctypes.byref(a), spec.head_size, ELEMENT_BYTES[spec.out_dtype], spec.mma_rows, v["key_tile"],
-              v["partition_size"], v["mma_target_per_cu"], float(v["mma_min_wave_fill"]), out)  # fmt: skip
+              v["partition_size"], v["mma_target_per_cu"], float(v["mma_min_wave_fill"]), v["mma_min_partition_keys"],
+              out)  # fmt: skip
     return dict(zip(FIELDS, out))
 
 
@@ -261,9 +264,10 @@ def test_warp_split_rows(arch, head_size, rows_needed):
 # ---------------------------------------------------------------- op_tests/pa_v1/split_study.py's knobs
 def test_split_study_forces_the_partition_count():
     """split_study.py's dry run of the Mistral B1 32K w4096 row (sm_90, 132 SMs): a workspace buffer
-    sized for N partitions caps the matrix-core split at N (cap 16 -> 16 partitions, 32 -> 32, 64 -> 64,
-    at the real SM count), and below what the op's validation admits (16 partitions at window 4096)
-    a smaller SM count given to the plan forces fewer (cap 8 -> 8). The study's GPU run relies on both."""
+    sized for N partitions caps the matrix-core split at N (cap 16 -> 16 partitions, 32 -> 32, at the real
+    SM count; 64 -> 32: partitions of at least spec.MMA_MIN_PARTITION_KEYS keys), and below what the op's
+    validation admits (16 partitions at window 4096) a smaller SM count given to the plan forces fewer
+    (cap 8 -> 8). The study's GPU run relies on both."""
     import sys
     from pathlib import Path
 
@@ -273,7 +277,7 @@ def test_split_study_forces_the_partition_count():
     cases = split_study.dry_run("mistral B1 32K w4096", (8, 16, 32, 64), "sm_90", 132)
     mma = {c.cap: c for c in cases if c.kernel == "mma"}
     assert {cap: (mma[cap].parts, mma[cap].knob) for cap in (16, 32, 64)} == {16: (16, "ws"), 32: (32, "ws"),
-                                                                             64: (64, "ws")}  # fmt: skip
+                                                                             64: (32, "ws")}  # fmt: skip
     assert mma[8].parts == 8 and mma[8].knob == f"cus={mma[8].num_cus}" and mma[8].num_cus < 132
     for c in cases:  # each case's workgroups: (sequence, KV head, partition); the sizes tile the window
         assert c.workgroups == 8 * c.parts and c.parts * c.size >= 4096 > (c.parts - 1) * c.size, c

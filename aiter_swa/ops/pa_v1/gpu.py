@@ -34,8 +34,8 @@ from aiter_swa.jit import loader, toolchain
 
 from . import debug_checks, selfcheck
 from .call import ARG_INDEX, PaV1Call, kv_element_dtype, lookup, soft_cap_enabled
-from .spec import (ELEMENT_BYTES, KERNEL_ENV, KERNELS, LAUNCH, MMA_MIN_WAVE_FILL, MMA_ROWS, MMA_TARGET_WORKGROUPS_PER_CU,
-                   PARTITION_SIZE, VEC_BYTES, VEC_ELEMS,
+from .spec import (ELEMENT_BYTES, KERNEL_ENV, KERNELS, LAUNCH, MMA_MIN_PARTITION_KEYS, MMA_MIN_WAVE_FILL, MMA_ROWS,
+                   MMA_TARGET_WORKGROUPS_PER_CU, PARTITION_SIZE, VEC_BYTES, VEC_ELEMS,
                    PaV1Spec, choose_kernel, gqa_bucket, mma_rows_for, mma_warp_kv)  # fmt: skip
 from .workspace import attended_span, layout
 
@@ -92,13 +92,15 @@ def mma_split(num_seqs: int, num_kv_heads: int, chunks: int, span: int, key_tile
     CU holds at once (``PaV1Spec.mma_workgroups_per_cu``). Aims at ``per_cu`` workgroups per CU (so a
     batch of 1 fills the GPU), never more partitions than key tiles, nor than ``workspace_bytes``
     holds (the caller's buffer, whose size is host metadata: aiter's sizing gives
-    ``ceil(max_context_len / 256)`` partitions). The number of partitions is the smallest whose
-    workgroups fill their waves of ``per_cu * num_cus`` to ``MMA_MIN_WAVE_FILL``, else the one that
+    ``ceil(max_context_len / 256)`` partitions), nor partitions of fewer than ``MMA_MIN_PARTITION_KEYS``
+    keys (in whole key tiles; one partition whatever the span). The number of partitions is the smallest
+    whose workgroups fill their waves of ``per_cu * num_cus`` to ``MMA_MIN_WAVE_FILL``, else the one that
     fills them best. The partition size is a multiple of ``key_tile``; one partition needs no
     workspace and no reduce.
     """
     tiles = -(-max(span, 1) // key_tile)
     cap = workspace_bytes // part_bytes if part_bytes > 0 else 0
+    cap = min(cap, tiles // -(-MMA_MIN_PARTITION_KEYS // key_tile))  # partitions of at least that many keys
     workgroups = max(1, num_seqs * num_kv_heads * chunks)
     slots = max(1, per_cu * num_cus)
     # Every workgroup of a call has the same keys to read, so a last wave that is mostly empty costs a

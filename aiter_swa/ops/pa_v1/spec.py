@@ -60,6 +60,12 @@ MMA_SMEM_LIMIT = 45 * 1024
 MMA_TARGET_WORKGROUPS_PER_CU = 2
 #: The fill of the last wave the split accepts (gpu.py mma_split: fewest partitions reaching it).
 MMA_MIN_WAVE_FILL = 0.9
+#: Keys per partition at least (gpu.py mma_split): a batch of 1 split over every slot of the GPU gave partitions
+#: of one or two key tiles, with no tile in flight behind another and a reduce over twice the partitions. H200,
+#: batch 1, window 4096, 32K context (docs/results.md, 2026-11-30 04:54 UTC session, call 7; µs per call,
+#: partition + reduce kernel): gpt-oss 64 partitions of 64 keys 14.60 (9.39 + 3.48), 32 of 128 12.65 (8.42 +
+#: 2.57), 16 of 256 12.74; Mistral 64 of 64 16.24 (12.49 + 3.54), 32 of 128 16.05 (11.62 + 2.60).
+MMA_MIN_PARTITION_KEYS = 128
 
 
 #: Smallest head size that takes the K/V ring (:func:`mma_ring`). Measured on an H200 (docs/results.md,
@@ -482,6 +488,7 @@ class PaV1Spec(KernelSpec):
             "num_threads": NUM_THREADS,
             "mma_target_per_cu": self.mma_workgroups_per_cu if self.mma_rows else MMA_TARGET_WORKGROUPS_PER_CU,
             "mma_min_wave_fill": repr(float(MMA_MIN_WAVE_FILL)),
+            "mma_min_partition_keys": MMA_MIN_PARTITION_KEYS,
             "q_vec_bytes": VEC_ELEMS * ELEMENT_BYTES[self.q_dtype],
             "kv_vec_bytes": VEC_ELEMS * ELEMENT_BYTES[self.kv_dtype],
             **LAUNCH.template_vars(),

@@ -122,7 +122,7 @@ struct MmaSpec {
   static constexpr int NUM_THREADS = NUM_WARPS * kWarpSize;
   static constexpr bool RING = RING_;
   // NVIDIA: resident workgroups per SM the register allocation must allow (__launch_bounds__'s second
-  // argument: 65536 registers per SM / (128 threads x registers)); the rule and its measurements:
+  // argument: 65536 registers per SM / (NUM_THREADS x registers)); the rule and its measurements:
   // spec.py mma_workgroups_per_sm. HIP: unused.
   static constexpr int MIN_WORKGROUPS_PER_SM = MIN_WORKGROUPS_PER_SM_;
   // The warp split (spec.py mma_warp_kv): in each row group (16 rows, 4 warps; the groups share the K/V
@@ -425,7 +425,8 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
     // m16n8k16 C layout, mma.h): the running maximum and this lane's part of the exp sum (its keys
     // only: the four lanes of a row add theirs after the loop)
     float m_run[2] = {-INFINITY, -INFINITY}, l_run[2] = {0.f, 0.f};
-    const int rg = warp / 4, kg = warp % 4 / WPG, cg = warp % WPG;
+    // (one row group: rg 0 at compile time; warp / 4 kept 11 more sm_90 instructions per tile in the loop)
+    const int rg = S::ROW_GROUPS > 1 ? warp / 4 : 0, kg = (S::ROW_GROUPS > 1 ? warp % 4 : warp) / WPG, cg = warp % WPG;
     const int rr[2] = {rg * mma::kM + mma::c_row(lane, 0), rg * mma::kM + mma::c_row(lane, 2)};
     const uint16_t* const s_q_rows = s_q + rg * mma::kM * LDQ;  // the row group's query rows
     if (!bad && num_tiles > 0) {

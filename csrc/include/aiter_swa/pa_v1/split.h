@@ -53,10 +53,12 @@ inline void set_layout(Split& s, int64_t num_rows, int64_t num_heads, int64_t he
 // else the matrix-core kernel with `rows` query rows per workgroup and key tiles of `key_tile`
 // (gpu.mma_split: waves of `target_per_cu` workgroups per CU, the fewest partitions whose workgroups
 // fill their last wave to `min_wave_fill` (spec.MMA_MIN_WAVE_FILL), else the best fill; never more
-// partitions than key tiles nor than the workspace buffer holds).
+// partitions than key tiles nor than the workspace buffer holds, nor partitions of fewer than
+// `min_partition_keys` keys in whole key tiles: spec.MMA_MIN_PARTITION_KEYS).
 template <class Args>
 inline Split split_for(const Args& a, int64_t head_size, int64_t out_bytes, int64_t rows, int64_t key_tile,
-                       int64_t vector_partition_size, int64_t target_per_cu, double min_wave_fill) {
+                       int64_t vector_partition_size, int64_t target_per_cu, double min_wave_fill,
+                       int64_t min_partition_keys) {
   Split s{};
   const int64_t cap_len = sat_mul(a.max_blocks_per_seq > 0 ? a.max_blocks_per_seq : 0, a.block_size > 0 ? a.block_size : 0);
   s.max_context_len = a.max_context_len < 0 ? 0 : (a.max_context_len > cap_len ? cap_len : a.max_context_len);
@@ -71,7 +73,9 @@ inline Split split_for(const Args& a, int64_t head_size, int64_t out_bytes, int6
     const int64_t part_bytes = sat_mul(sat_mul(a.num_query_rows, a.num_heads), sat_add(8, sat_mul(head_size, out_bytes)));
     const int64_t keys = span > 1 ? span : 1;
     const int64_t tiles = ceil_div(keys, key_tile);
-    const int64_t cap = part_bytes > 0 ? a.workspace_bytes / part_bytes : 0;
+    int64_t cap = part_bytes > 0 ? a.workspace_bytes / part_bytes : 0;
+    const int64_t by_size = tiles / ceil_div(min_partition_keys > 1 ? min_partition_keys : 1, key_tile);
+    if (by_size < cap) cap = by_size;  // partitions of at least min_partition_keys keys
     int64_t workgroups = sat_mul(sat_mul(a.num_seqs, a.num_kv_heads), chunks);
     if (workgroups < 1) workgroups = 1;
     // A wave: target_per_cu workgroups on every CU. The fewest partitions (counted in key-tile multiples)
