@@ -61,7 +61,7 @@ MMA_TARGET_WORKGROUPS_PER_CU = 2
 #: The fill of the last wave the split accepts (gpu.py mma_split: fewest partitions reaching it).
 MMA_MIN_WAVE_FILL = 0.9
 #: Keys per partition at least (gpu.py mma_split): a batch of 1 split over every slot of the GPU gave partitions
-#: of one or two key tiles, with no tile in flight behind another and a reduce over twice the partitions. H200,
+#: of one or two key tiles (one: no copy in flight behind it) and a reduce over twice the partitions. H200,
 #: batch 1, window 4096, 32K context (docs/results.md, 2026-11-30 04:54 UTC session, call 7; µs per call,
 #: partition + reduce kernel): gpt-oss 64 partitions of 64 keys 14.60 (9.39 + 3.48), 32 of 128 12.65 (8.42 +
 #: 2.57), 16 of 256 12.74; Mistral 64 of 64 16.24 (12.49 + 3.54), 32 of 128 16.05 (11.62 + 2.60).
