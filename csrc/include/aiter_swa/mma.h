@@ -87,6 +87,19 @@ __device__ __forceinline__ void zero(FragC& f) {
 __device__ __forceinline__ uint32_t smem_addr(const void* p) {
   return static_cast<uint32_t>(__cvta_generic_to_shared(p));
 }
+// ldmatrix .x4 (.trans with TRANS): the four 8 x 8 matrices whose rows lanes 8i .. 8i + 7 give (`row`,
+// this lane's) into r[0] .. r[3].
+template <bool TRANS>
+__device__ __forceinline__ void ldmatrix_x4(uint32_t& r0, uint32_t& r1, uint32_t& r2, uint32_t& r3, const void* row) {
+  if constexpr (TRANS)
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+                 : "=r"(r0), "=r"(r1), "=r"(r2), "=r"(r3)
+                 : "r"(smem_addr(row)));
+  else
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+                 : "=r"(r0), "=r"(r1), "=r"(r2), "=r"(r3)
+                 : "r"(smem_addr(row)));
+}
 #else
 #define AITER_SWA_LDMATRIX 0
 #endif
@@ -100,9 +113,7 @@ template <typename T>
 __device__ __forceinline__ void load_a(FragA& f, const T* tile, int ld, int lane) {
 #if AITER_SWA_LDMATRIX
   const T* row = tile + ((lane % 8) + ((lane / 8) % 2) * 8) * ld + (lane / 16) * 8;
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
-               : "=r"(f.r[0]), "=r"(f.r[1]), "=r"(f.r[2]), "=r"(f.r[3])
-               : "r"(smem_addr(row)));
+  ldmatrix_x4<false>(f.r[0], f.r[1], f.r[2], f.r[3], row);
   return;
 #endif
 #pragma unroll
@@ -176,9 +187,7 @@ template <typename T, typename Layout>
 __device__ __forceinline__ void load_b_nk2(FragB& f0, FragB& f1, const T* tile, Layout at, int r0, int c0, int lane) {
 #if AITER_SWA_LDMATRIX && AITER_SWA_WAVEFRONT_SIZE == 32
   const T* row = tile + at(r0 + lane % 8 + (lane / 16) * 8, c0 + ((lane / 8) % 2) * 8);
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
-               : "=r"(f0.r[0]), "=r"(f0.r[1]), "=r"(f1.r[0]), "=r"(f1.r[1])
-               : "r"(smem_addr(row)));
+  ldmatrix_x4<false>(f0.r[0], f0.r[1], f1.r[0], f1.r[1], row);
   return;
 #endif
   load_b_nk(f0, tile, at, r0, c0, lane);
@@ -188,9 +197,7 @@ template <typename T, typename Layout>
 __device__ __forceinline__ void load_b_kn2(FragB& f0, FragB& f1, const T* tile, Layout at, int r0, int c0, int lane) {
 #if AITER_SWA_LDMATRIX && AITER_SWA_WAVEFRONT_SIZE == 32
   const T* row = tile + at(r0 + lane % 16, c0 + (lane / 16) * 8);
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
-               : "=r"(f0.r[0]), "=r"(f0.r[1]), "=r"(f1.r[0]), "=r"(f1.r[1])
-               : "r"(smem_addr(row)));
+  ldmatrix_x4<true>(f0.r[0], f0.r[1], f1.r[0], f1.r[1], row);
   return;
 #endif
   load_b_kn(f0, tile, at, r0, c0, lane);
