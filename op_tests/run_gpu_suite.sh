@@ -503,7 +503,7 @@ if [ "$what" = mma ]; then
     if [ "${MMA_NCU:-0}" = 1 ] && command -v ncu >/dev/null; then
         # Nsight Compute counters of one mma_partition_kernel launch per row (DRAM throughput vs peak,
         # occupancy, warp stalls: what still limits the matrix-core kernel)
-        for row in "mistral B32 16K w4096" "gpt-oss B64 16K w4096" "gemma3 B16 16K w1024" "mistral B1 32K w4096"; do
+        for row in "mistral B32 16K w4096" "gpt-oss B64 16K w4096" "seed B8 9216 w8192" "mistral B1 32K w4096"; do
             echo "=== $row"
             AITER_SWA_PREBUILT_DIR=/tmp/kernels timeout 90 ncu --clock-control none --kernel-name regex:mma_partition_kernel \
                 --launch-skip 2 --launch-count 1 --section SpeedOfLight --section MemoryWorkloadAnalysis \

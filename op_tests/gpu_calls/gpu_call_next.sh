@@ -1,22 +1,19 @@
 #!/usr/bin/env bash
-# Prepared in the session of 2026-11-30 04:54 UTC for the next session's first GPU call (the version before it
-# ran as call 1 of the 02:24 UTC session; git history keeps it); gpu_call_next_split.sh is the second. About 9
-# minutes on a fresh H200 (each step bounded):
-#   1. the GPU test files that that session's calls did not run on the 32-row warp split (d532562): the API and
-#      fuzz tests (the matrix-core, multi-token, one-token, SWA, robustness, self-check and fast-path files
-#      passed in its call 3);
-#   2. issue 8's rows without peers (the dispatch's own kernels), above all Mistral batch 1 with partitions of at
-#      least 128 keys (spec.MMA_MIN_PARTITION_KEYS: 32 partitions, the split study's best in call 7 of that
-#      session; the op's own split at that default has not run on a GPU: no device time was left).
-# run: bash op_tests/gpu_calls/gpu_call_next.sh    carry: none.  Logs: $OUT/call_next.tgz
+# Prepared in the session of 2026-11-30 07:28 UTC for the next session's first GPU call (the version before it ran as
+# that session's call 1: the API and fuzz GPU tests and issue 8's rows; git history keeps it). About 8 minutes on a
+# fresh H200 (each step bounded), carry .peers:
+#   1. issue 8's table with FlashInfer and vLLM on the tree as it is: that session's one peers run (its call 6) ran
+#      on the in-kernel merge it did not keep, so its Mistral split rows were not this tree's;
+#   2. where the rows still above FlashInfer's time wait (Nsight Compute sections of one partition kernel launch at
+#      Mistral batch 32, batch 1, the seed shape and gpt-oss window 4096: run_gpu_suite.sh mma with MMA_NCU=1,
+#      tests and benchmark off), never profiled on the 16-row ldmatrix.x4 kernel.
+# run: bash op_tests/gpu_calls/gpu_call_next.sh    carry: .peers.  Logs: $OUT/call_next.tgz
 set -uo pipefail
 O=${OUT:-gpu_logs}; mkdir -p "$O"; O=$(cd "$O" && pwd)
 L=/tmp/call_next; rm -rf "$L"; mkdir -p "$L"
 t0=$SECONDS
-OUT=$L/check CHECK_TIMEOUT=310 timeout -k 10 325 bash op_tests/run_gpu_suite.sh check \
-    op_tests/pa_v1/test_pa_v1_api.py op_tests/pa_v1/test_pa_v1_fuzz.py 2>&1 | tail -8
-echo "[+$((SECONDS - t0))s] tests done"
-AITER_SWA_CACHE_DIR=/tmp/aiter_swa_cache timeout -k 10 200 python3 op_tests/pa_v1/bench_pa_v1_swa.py --issue8 --no-peers \
-    --reps 7 2>&1 | tee "$L/bench.log" | grep -E "^(mistral|gpt-oss|seed|gemma)|MISMATCH|!|rror"
+OUT=$L/peers timeout -k 10 250 bash op_tests/run_gpu_suite.sh peers --reps 7 2>&1 | tail -34
+echo "[+$((SECONDS - t0))s] peers done"
+OUT=$L/ncu MMA_NCU=1 MMA_TESTS=0 MMA_BENCH=0 timeout -k 10 230 bash op_tests/run_gpu_suite.sh mma 2>&1 | tail -20
 echo "[+$((SECONDS - t0))s] done"
 tar czf "$O/call_next.tgz" -C "$L" .

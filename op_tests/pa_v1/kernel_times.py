@@ -23,11 +23,12 @@ SHAPES = {  # name: (num_heads, num_kv_heads, head_size, batch, context, window)
     "mistral w1024": (32, 8, 128, 32, 16384, 1024),
     "mistral w4096": (32, 8, 128, 32, 16384, 4096),
     "gpt-oss w128": (64, 8, 64, 64, 16384, 128),
+    "mistral B1 w4096": (32, 8, 128, 1, 32768, 4096),
 }
 L2_BYTES = 60 * 2**20
 
 
-def _inputs(op, h, kvh, d, batch, ctx, window, seed):
+def _inputs(op, h, kvh, d, batch, ctx, window, seed, workspace="window"):
     import aiter_swa
 
     gen = torch.Generator(device="cuda").manual_seed(seed)
@@ -44,7 +45,8 @@ def _inputs(op, h, kvh, d, batch, ctx, window, seed):
     bt[:, max(first, 0):] = ids[: batch * min(live, blocks_per_seq)].view(batch, -1)
     q = torch.empty(batch, h, d, dtype=torch.bfloat16, device="cuda").uniform_(-1, 1, generator=gen)
     cl = torch.full((batch,), ctx, dtype=torch.int32, device="cuda")
-    ws = torch.empty(max(1, aiter_swa.get_workspace_size(batch, h, d, ctx, q.dtype, window)), dtype=torch.uint8,
+    ws_window = window if workspace == "window" else 0  # "aiter": ceil(ctx / 256) partitions, as aiter sizes it
+    ws = torch.empty(max(1, aiter_swa.get_workspace_size(batch, h, d, ctx, q.dtype, ws_window)), dtype=torch.uint8,
                      device="cuda")  # fmt: skip
     one = torch.ones(1, device="cuda")
     values = dict(out=torch.empty_like(q), workspace_buffer=ws, query=q, key_cache=k, value_cache=v, scale=d**-0.5,
@@ -59,6 +61,9 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--calls", type=int, default=200)
     ap.add_argument("--shapes", nargs="+", default=list(SHAPES), choices=list(SHAPES))
+    ap.add_argument("--workspace", choices=("window", "aiter"), default="window",
+                    help="workspace_buffer's size: the least the op takes with the window, or aiter's "
+                    "(ceil(ctx / 256) partitions; the benchmark's default, which lets batch 1 split finer)")
     a = ap.parse_args(argv)
     if not torch.cuda.is_available():
         print("kernel_times: no GPU visible to torch", file=sys.stderr)
@@ -71,7 +76,7 @@ def main(argv=None) -> int:
     for name in a.shapes:
         sets, total = [], 0
         while total < 4 * L2_BYTES or len(sets) < 2:
-            args, nbytes = _inputs(op, *SHAPES[name], seed=len(sets))
+            args, nbytes = _inputs(op, *SHAPES[name], seed=len(sets), workspace=a.workspace)
             sets.append(args)
             total += nbytes
         for i in range(20):

@@ -56,6 +56,8 @@ ROWS = {  # label: (model of bench.MODELS, batch, context, window)
     "mistral B4 32K w4096": ("mistral", 4, 32768, 4096),
     "gpt-oss B64 16K w128": ("gpt-oss", 64, 16384, 128),
     "seed B8 9216 w8192": ("seed", 8, 9216, 8192),
+    "mistral B32 16K w4096": ("mistral", 32, 16384, 4096),
+    "mistral B32 16K off": ("mistral", 32, 16384, 0),
 }
 CAPS = (1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128)
 DTYPE, BLOCK = torch.bfloat16, 16
