@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Prepared in the session of 2026-11-30 07:28 UTC, not yet run on a GPU: the in-kernel merge again, rewritten after
+# calls 5 and 6 of that session measured the first version 2-3.5x slower than the reduce kernel (its merging
+# workgroup: a chain of dependent steps, 16 rounds of loads at batch 1, a shared-memory weights loop on one bank, and
+# the warp split's loop 430 -> 450 sm_90 instructions at head 128 with it inlined). This version
+# (gpu_call_next_merge2.patch): thread 0 reads the partition count with its acquire-release count; one thread per 8
+# elements of a row loads the maxima, exp sums and 16-byte partial vectors of 8 partitions at once (one round trip
+# per 8 partitions, online over the batches as lse.h), no shared memory, no barrier; only the rows that exist. The
+# loop: 434 instructions at head 128 x 16 rows, 400 at head 64, 378 at 128 x 32 (430, 403, 378 without the merge).
+# Checked on the CPU: the emulator's matrix-core tests (84, with test_emulated_merge_in_kernel: garbage bytes in the
+# buffer, an empty context, a 0 query length, sinks; the fallbacks to the reduce kernel), the 64 sm_90 warp-split
+# specs (120-128 registers, zero spills) and 96 gfx942/gfx90a matrix-core specs (zero scratch and spills; AMD keeps
+# the reduce kernel: MmaSpec::MERGE is the warp split's). A-B against the tree (the reduce kernel), per-kernel
+# times, then the split tests and multi-token grid at head 128 on the merge. If batch 1 (32 partitions, 4 batches
+# of loads) loses while the rest gain, kMergeMaxParts = 16 leaves it on the reduce kernel.
+# Apply first: git apply op_tests/gpu_calls/gpu_call_next_merge2.patch; then .ab_old = the tree's csrc/include
+# before it: rm -rf .ab_old && mkdir .ab_old && git archive HEAD csrc/include | tar -x -C .ab_old
+# run: bash op_tests/gpu_calls/gpu_call_next_merge2.sh   carry: .ab_old.  Logs: $OUT/call_next_merge2.tgz (~5 min)
+set -uo pipefail
+source op_tests/gpu_calls/ab.sh
+ab_init call_next_merge2
+ab_variant merge .
+ab_variant reduce .ab_old
+B=(--q-dtype bf16 --kv-dtype bf16 --out-dtype bf16 --soft-cap off --alibi off --head-size 64,128 --gqa 1 --mma-rows 16)
+for v in merge reduce; do ab_build $v "${B[@]}"; done
+ROWS=("mistral B32 16K w4096" "mistral B32 128K w4096" "mistral B1 32K w4096" "seed B8 9216 w8192"
+      "mistral B32 16K off" "gpt-oss B64 16K w4096")
+ab_bench "merge reduce merge reduce merge reduce" --issue8 --no-peers --reps 5 --kernel mma --rows "${ROWS[@]}"
+for v in merge reduce; do
+    ab_use $v
+    echo "== kernel times $v $(ab_t)"
+    AITER_SWA_PREBUILT_DIR=/tmp/kernels_$v timeout -k 5 60 python3 op_tests/pa_v1/kernel_times.py --calls 100 \
+        --workspace aiter --shapes "mistral B1 w4096" "mistral w4096" "seed w8192" 2>&1 | tee -a "$AB_L/times_$v.log" \
+        | grep -E "partition|reduce|Memset|rror" | cut -c1-60
+done
+ab_use merge
+echo "== tests $(ab_t)"
+AITER_SWA_PREBUILT_DIR=/tmp/kernels_merge timeout -k 5 150 python3 -m pytest -q -p no:cacheprovider \
+    op_tests/pa_v1/test_pa_v1_mma_gpu.py -k "graph_replay or batch_one or (mtp_grid and hs128 and (g4 or g8) and not mtp8)" 2>&1 \
+    | tee "$AB_L/tests.log" | tail -4
+ab_done
