@@ -239,8 +239,9 @@ def test_warp_split_rows(arch, head_size, rows_needed):
     """The rows of a matrix-core workgroup (spec.mma_rows_for with the warp split, spec.MMA_WARP_KV_ROWS): up to 16
     rows one row group; 17 to 32 (gpt-oss at mtp 4) one workgroup of two row groups sharing its ring, not two
     16-row chunks; more rows as without the warp split. The warp split keeps 16 warps per SM (4 workgroups of 16
-    rows, 2 of 32: the launch bound the split counts); on sm_80 and sm_90 its stages' shared memory fits them
-    (with the 1 KiB per workgroup the driver reserves; sm_86's 100 KiB hold 2 of 16 rows, fewer than the bound)."""
+    rows, 2 of 32: the launch bound); the split counts as many per SM as also fit the SM's shared memory with
+    their stages (and the 1 KiB per workgroup the driver reserves): the bound on sm_80 and sm_90, 2 on sm_86's
+    100 KiB."""
     from aiter_swa.ops.pa_v1.spec import (MMA_WARP_KV_ROWS, SMEM_PER_SM, mma_key_tile, mma_rows_for, mma_smem_bytes,
                                           mma_stages, mma_warp_kv, mma_workgroups_per_sm)  # fmt: skip
 
@@ -257,8 +258,34 @@ def test_warp_split_rows(arch, head_size, rows_needed):
         kt, stages = mma_key_tile(head_size, rows, True, True), mma_stages(arch, head_size, rows, True)
         # the most stages (up to 3) that fit: sm_90 3; sm_80 (164 KiB) 3 at 32 rows, 2 at 16; sm_86 2
         assert stages == {"sm_90": 3, "sm_80": 3 if rows == 32 else 2, "sm_86": 2}[arch]
-        if arch != "sm_86":
-            assert per_sm * (mma_smem_bytes(head_size, rows, kt, True, True, stages) + 1024) <= SMEM_PER_SM[arch]
+        spec = PaV1Spec("bf16", "bf16", "bf16", head_size, 1, True, False, False, arch=arch, mma_rows=rows)
+        per_cu = spec.mma_workgroups_per_cu  # the split's wave
+        assert per_cu == (2 if arch == "sm_86" else per_sm), spec.name
+        assert per_cu * (mma_smem_bytes(head_size, rows, kt, True, True, stages) + 1024) <= SMEM_PER_SM[arch]
+
+
+@pytest.mark.parametrize("arch", ["sm_80", "sm_86", "sm_89", "sm_90"])
+def test_split_wave_is_what_the_sm_holds(arch):
+    """The split's workgroups per SM (PaV1Spec.mma_workgroups_per_cu, rendered into the launcher's split as
+    mma_target_per_cu) never count more workgroups than the SM's shared memory holds (spec.SMEM_PER_SM, 1 KiB
+    reserved each) nor than the launch bound (spec.mma_workgroups_per_sm); on sm_90, where the kernels were
+    measured, every matrix-core spec's count is its launch bound."""
+    from aiter_swa.ops.pa_v1.spec import SMEM_PER_SM, mma_smem_bytes, mma_workgroups_per_sm
+
+    checked = 0
+    for kv in ("bf16", "fp8e4m3fn"):
+        for head_size in SUPPORTED_HEAD_SIZES:
+            for rows in (r for r in MMA_ROWS if mma_rows_fit(head_size, r)):
+                spec = PaV1Spec("bf16", kv, "bf16", head_size, 1, True, False, False, arch=arch, mma_rows=rows)
+                bound = mma_workgroups_per_sm(head_size, rows, spec.mma_ring, spec.mma_warp_kv)
+                smem = mma_smem_bytes(head_size, rows, spec.key_tile, spec.mma_ring, spec.mma_warp_kv, spec.mma_stages)
+                per_cu = spec.mma_workgroups_per_cu
+                assert 1 <= per_cu <= bound and (per_cu == 1 or per_cu * (smem + 1024) <= SMEM_PER_SM[arch]), spec.name
+                assert spec.extra_template_vars()["mma_target_per_cu"] == per_cu
+                if arch == "sm_90":
+                    assert per_cu == bound, spec.name
+                checked += 1
+    assert checked >= 20
 
 
 # ---------------------------------------------------------------- op_tests/pa_v1/split_study.py's knobs

@@ -163,7 +163,8 @@ class Emulator:
             "AITER_SWA_WAVEFRONT_SIZE": wave,
         }  # fmt: skip
         if spec.mma_rows:  # the key tile and the K/V path of the spec's arch (sm_90, 16-bit KV: the ring)
-            flags.update(EMU_KT=spec.key_tile, EMU_RING=int(spec.mma_ring), EMU_MINWG=spec.mma_workgroups_per_cu,
+            flags.update(EMU_KT=spec.key_tile, EMU_RING=int(spec.mma_ring),
+                         EMU_MINWG=spec.extra_template_vars()["mma_min_workgroups_per_sm"],  # the launch bound
                          EMU_WARPKV=int(spec.mma_warp_kv), EMU_STAGES=spec.mma_stages)
         else:  # the vector kernel (kernel.h)
             flags.update(EMU_GQA=spec.gqa, EMU_P=PARTITION_SIZE, EMU_NT=NUM_THREADS)

@@ -192,7 +192,8 @@ def mma_key_tile(head_size: int, rows: int, ring: bool = False, warp_kv: bool = 
 def mma_workgroups_per_sm(head_size: int, rows: int, ring: bool, warp_kv: bool = False) -> int:
     """NVIDIA: resident workgroups per SM the matrix-core kernel's registers must allow (its
     ``__launch_bounds__`` second argument ``MIN_WORKGROUPS_PER_SM``: 65536 registers per SM / (128
-    threads x registers)); the split (gpu.mma_split, split.h) counts that many per SM as one wave.
+    threads x registers)); the split (gpu.mma_split, split.h) counts that many per SM as one wave, or fewer
+    where the SM's shared memory holds fewer (``PaV1Spec.mma_workgroups_per_cu``).
     Register path: head size 64 with 16 rows 4 (128 registers, no spill; 155 without the bound),
     else 2 (at most 255 registers). Ring (:func:`mma_ring`; no prefetch registers): 4 (ptxas -v, nvcc
     13.0, sm_90, bf16, 2026-11-29: head 128 x 16 rows 122 registers, 128 x 32 126, 256 x 16 128, head
@@ -456,11 +457,16 @@ class PaV1Spec(KernelSpec):
 
     @property
     def mma_workgroups_per_cu(self) -> int:
-        """Workgroups per SM/CU the split counts as one wave: NVIDIA :func:`mma_workgroups_per_sm`
-        (the launch bound), AMD :data:`MMA_TARGET_WORKGROUPS_PER_CU`."""
+        """Workgroups per SM/CU the split counts as one wave: NVIDIA the fewer of :func:`mma_workgroups_per_sm`
+        (the launch bound) and the workgroups the SM's shared memory holds (:data:`SMEM_PER_SM`, 1 KiB reserved
+        per workgroup; the same on sm_90 for every spec; sm_86 and sm_89's 100 KiB hold 2 warp-split workgroups
+        of 16 rows, not the bound's 4), AMD :data:`MMA_TARGET_WORKGROUPS_PER_CU`."""
         if not self.arch.startswith("sm_"):
             return MMA_TARGET_WORKGROUPS_PER_CU
-        return mma_workgroups_per_sm(self.head_size, self.mma_rows, self.mma_ring, self.mma_warp_kv)
+        bound = mma_workgroups_per_sm(self.head_size, self.mma_rows, self.mma_ring, self.mma_warp_kv)
+        smem = mma_smem_bytes(self.head_size, self.mma_rows, self.key_tile, self.mma_ring, self.mma_warp_kv,
+                              self.mma_stages)
+        return max(1, min(bound, _smem_per_sm(self.arch) // (smem + 1024)))
 
     def name_parts(self) -> list:
         """e.g. ``bf16 hs128 g8 swa`` (``kv<dtype>`` / ``o<dtype>`` only where they differ from the query's)."""
