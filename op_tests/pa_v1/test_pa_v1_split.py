@@ -280,7 +280,7 @@ def test_split_wave_is_what_the_sm_holds(arch):
                 bound = mma_workgroups_per_sm(head_size, rows, spec.mma_ring, spec.mma_warp_kv)
                 smem = mma_smem_bytes(head_size, rows, spec.key_tile, spec.mma_ring, spec.mma_warp_kv, spec.mma_stages)
                 per_cu = spec.mma_workgroups_per_cu
-                assert 1 <= per_cu <= bound and (per_cu == 1 or per_cu * (smem + 1024) <= SMEM_PER_SM[arch]), spec.name
+                assert 1 <= per_cu <= bound and per_cu * (smem + 1024) <= SMEM_PER_SM[arch], spec.name
                 assert spec.extra_template_vars()["mma_target_per_cu"] == per_cu
                 if arch == "sm_90":
                     assert per_cu == bound, spec.name
