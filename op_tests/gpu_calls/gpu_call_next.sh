@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepared in the session of 2026-11-30 07:28 UTC for the next session's first GPU call (the version before it ran as
-# that session's call 1: the API and fuzz GPU tests and issue 8's rows; git history keeps it). About 8 minutes on a
-# fresh H200 (each step bounded), carry .peers:
+# that session's call 1: the API and fuzz GPU tests and issue 8's rows; git history keeps it). At most 9 minutes on a
+# fresh H200 (each step bounded; the Nsight step pre-builds the benchmark's ~30 kernels first), carry .peers:
 #   1. issue 8's table with FlashInfer and vLLM on the tree as it is: that session's one peers run (its call 6) ran
 #      on the in-kernel merge it did not keep, so its Mistral split rows were not this tree's;
 #   2. where the rows still above FlashInfer's time wait (Nsight Compute sections of one partition kernel launch at
@@ -14,6 +14,6 @@ L=/tmp/call_next; rm -rf "$L"; mkdir -p "$L"
 t0=$SECONDS
 OUT=$L/peers timeout -k 10 250 bash op_tests/run_gpu_suite.sh peers --reps 7 2>&1 | tail -34
 echo "[+$((SECONDS - t0))s] peers done"
-OUT=$L/ncu MMA_NCU=1 MMA_TESTS=0 MMA_BENCH=0 timeout -k 10 230 bash op_tests/run_gpu_suite.sh mma 2>&1 | tail -20
+OUT=$L/ncu MMA_NCU=1 MMA_TESTS=0 MMA_BENCH=0 timeout -k 10 290 bash op_tests/run_gpu_suite.sh mma 2>&1 | tail -20
 echo "[+$((SECONDS - t0))s] done"
 tar czf "$O/call_next.tgz" -C "$L" .
