@@ -141,6 +141,12 @@ def _smem_per_sm(arch: str) -> int:
     return SMEM_PER_SM.get(re.sub(r"[a-z]$", "", arch), 100 * 1024)
 
 
+def _workgroups_in_smem(arch: str, smem: int) -> int:
+    """Workgroups of ``smem`` bytes of shared memory an SM of ``arch`` holds (:data:`SMEM_PER_SM`, with the 1 KiB
+    the driver reserves per workgroup)."""
+    return _smem_per_sm(arch) // (smem + 1024)
+
+
 def mma_stages(arch: str, head_size: int, rows: int, warp_kv: bool) -> int:
     """Stages of the matrix-core kernel's K/V ring (``MmaSpec::STAGES``): ``stages - 1`` key tiles in
     flight over each tile's math. The warp split takes the most, up to :data:`MMA_WARP_KV_MAX_STAGES`, for
@@ -155,7 +161,7 @@ def mma_stages(arch: str, head_size: int, rows: int, warp_kv: bool) -> int:
     kt, per_sm = mma_key_tile(head_size, rows, True, True), mma_workgroups_per_sm(head_size, rows, True, True)
     for stages in range(MMA_WARP_KV_MAX_STAGES, 2, -1):
         smem = mma_smem_bytes(head_size, rows, kt, True, True, stages)
-        if per_sm * (smem + 1024) <= _smem_per_sm(arch):
+        if _workgroups_in_smem(arch, smem) >= per_sm:
             return stages
     return 2
 
@@ -466,7 +472,7 @@ class PaV1Spec(KernelSpec):
         bound = mma_workgroups_per_sm(self.head_size, self.mma_rows, self.mma_ring, self.mma_warp_kv)
         smem = mma_smem_bytes(self.head_size, self.mma_rows, self.key_tile, self.mma_ring, self.mma_warp_kv,
                               self.mma_stages)
-        return max(1, min(bound, _smem_per_sm(self.arch) // (smem + 1024)))
+        return max(1, min(bound, _workgroups_in_smem(self.arch, smem)))
 
     def name_parts(self) -> list:
         """e.g. ``bf16 hs128 g8 swa`` (``kv<dtype>`` / ``o<dtype>`` only where they differ from the query's)."""
