@@ -4,8 +4,11 @@
 # the dispatch, aiter_swa/ops/pa_v1/spec.py (else the tree's own is used).
 #   source op_tests/gpu_calls/ab.sh; ab_init NAME
 #   ab_variant new .; ab_variant old .ab_old       # snapshots taken now (the tree may be swapped later)
+#   ab_variant_spec_edit off OLD NEW             # the tree's sources with OLD replaced by NEW once in spec.py
 #   ab_build new|old PREBUILD_ARGS...            # aiter_swa.jit.prebuild into /tmp/kernels_<variant>
 #   ab_bench "new old new old" BENCH_ARGS...      # bench_pa_v1_swa.py per variant, logs bench_<variant>.log
+#   ab_kernel_times "new old" ARGS...            # kernel_times.py per variant, logs times_<variant>.log
+#   ab_tests new PYTEST_ARGS...                   # GPU tests on a variant's pre-built kernels, tests.log
 #   ab_done                                       # the tree's own sources back; logs to $OUT/NAME.tgz
 AB_SPEC=aiter_swa/ops/pa_v1/spec.py
 ab_init() {
@@ -23,6 +26,18 @@ ab_variant() {  # NAME DIR: snapshot DIR's csrc/include and spec.py (the tree's 
     local v=/tmp/ab_variants/$1
     mkdir -p "$v/spec" && cp -r "$2/csrc/include" "$v/include"
     if [ -f "$2/$AB_SPEC" ]; then cp "$2/$AB_SPEC" "$v/spec/"; else cp "$AB_SPEC" "$v/spec/"; fi
+}
+ab_variant_spec_edit() {  # NAME OLD NEW: the tree's csrc/include, and its spec.py with OLD (there exactly once) as NEW
+    local d=/tmp/ab_edit_$1
+    rm -rf "$d" && mkdir -p "$d/csrc" "$d/$(dirname $AB_SPEC)" && cp -r csrc/include "$d/csrc/" || return 1
+    python3 - "$AB_SPEC" "$d/$AB_SPEC" "$2" "$3" <<'PY' || return 1
+import sys
+src, dst, old, new = sys.argv[1:5]
+s = open(src).read()
+assert s.count(old) == 1, f"{src}: {old!r} is not there exactly once"
+open(dst, "w").write(s.replace(old, new))
+PY
+    ab_variant "$1" "$d"
 }
 ab_use() {
     rm -rf csrc/include && cp -r "/tmp/ab_variants/$1/include" csrc/include && cp "/tmp/ab_variants/$1/spec/spec.py" "$AB_SPEC"
@@ -42,6 +57,21 @@ ab_bench() {
         AITER_SWA_PREBUILT_DIR=/tmp/kernels_$v timeout -k 5 150 python3 op_tests/pa_v1/bench_pa_v1_swa.py "$@" 2>&1 \
             | tee -a "$AB_L/bench_$v.log" | grep -E "^(mistral|gpt-oss|seed|gemma)|MISMATCH|!|rror"
     done
+}
+ab_kernel_times() {  # "V1 V2 ..." KERNEL_TIMES_ARGS...: per-kernel times of each variant (kernel_times.py)
+    local order=$1; shift
+    for v in $order; do
+        ab_use "$v"
+        echo "== kernel times $v $(ab_t)"
+        AITER_SWA_PREBUILT_DIR=/tmp/kernels_$v timeout -k 5 60 python3 op_tests/pa_v1/kernel_times.py "$@" 2>&1 \
+            | tee -a "$AB_L/times_$v.log" | grep -E "partition|reduce|memset|Memset|rror" | cut -c1-60
+    done
+}
+ab_tests() {  # VARIANT PYTEST_ARGS...: pytest on the variant's sources and pre-built kernels (150 s)
+    ab_use "$1"
+    echo "== tests $(ab_t)"
+    AITER_SWA_PREBUILT_DIR=/tmp/kernels_$1 timeout -k 5 150 python3 -m pytest -q -p no:cacheprovider "${@:2}" 2>&1 \
+        | tee "$AB_L/tests.log" | tail -4
 }
 ab_done() {
     ab_use tree

@@ -12,15 +12,8 @@ set -uo pipefail
 source op_tests/gpu_calls/ab.sh
 ab_init call_30n
 ab_variant new .
-rm -rf /tmp/off && mkdir -p /tmp/off/csrc /tmp/off/$(dirname $AB_SPEC) && cp -r csrc/include /tmp/off/csrc/ \
-    && python3 - "$AB_SPEC" /tmp/off/$AB_SPEC <<'PY'
-import sys
-s = open(sys.argv[1]).read()
-a = '    m = re.fullmatch(r"sm_(\\d+)[a-z]?", arch)\n    return m is not None and int(m.group(1)) >= 90\n'
-assert s.count(a) == 1, "programmatic_launch's body"
-open(sys.argv[2], "w").write(s.replace(a, "    return False\n"))
-PY
-ab_variant off /tmp/off
+ab_variant_spec_edit off $'    m = re.fullmatch(r"sm_(\\d+)[a-z]?", arch)\n    return m is not None and int(m.group(1)) >= 90\n' \
+    $'    return False\n'  # spec.programmatic_launch: False
 B=(--q-dtype bf16 --kv-dtype bf16 --out-dtype bf16 --soft-cap off --alibi off --head-size 64,128 --gqa 1 --mma-rows 16,32)
 for v in new off; do ab_build $v "${B[@]}"; done
 ROWS=("mistral B32 16K w4096" "mistral B1 32K w4096" "gpt-oss B64 16K w128" "gpt-oss B64 16K w4096" "seed B8 9216 w8192"

@@ -12,23 +12,12 @@ set -uo pipefail
 source op_tests/gpu_calls/ab.sh
 ab_init call_30s
 ab_variant pdl .
-rm -rf /tmp/off && mkdir -p /tmp/off/csrc /tmp/off/$(dirname $AB_SPEC) && cp -r csrc/include /tmp/off/csrc/ \
-    && python3 - "$AB_SPEC" /tmp/off/$AB_SPEC <<'PY'
-import sys
-s = open(sys.argv[1]).read()
-a = '    m = re.fullmatch(r"sm_(\\d+)[a-z]?", arch)\n    return m is not None and int(m.group(1)) >= 90\n'
-assert s.count(a) == 1, "programmatic_launch's body"
-open(sys.argv[2], "w").write(s.replace(a, "    return False\n"))
-PY
-ab_variant off /tmp/off
+ab_variant_spec_edit off $'    m = re.fullmatch(r"sm_(\\d+)[a-z]?", arch)\n    return m is not None and int(m.group(1)) >= 90\n' \
+    $'    return False\n'  # spec.programmatic_launch: False
 B=(--q-dtype bf16 --kv-dtype bf16 --out-dtype bf16 --soft-cap off --alibi off --head-size 64,128 --gqa 1 --mma-rows 16)
 for v in pdl off; do ab_build $v "${B[@]}"; done
 ROWS=("mistral B32 16K w4096" "mistral B32 128K w4096" "mistral B1 32K w4096" "seed B8 9216 w8192"
       "mistral B32 16K off" "gpt-oss B64 16K w128")
 ab_bench "pdl off pdl off pdl off" --issue8 --no-peers --reps 5 --kernel mma --rows "${ROWS[@]}"
-ab_use pdl
-echo "== tests $(ab_t)"
-AITER_SWA_PREBUILT_DIR=/tmp/kernels_pdl timeout -k 5 150 python3 -m pytest -q -p no:cacheprovider \
-    op_tests/pa_v1/test_pa_v1_mma_gpu.py -k "programmatic or graph_replay or batch_one" 2>&1 \
-    | tee "$AB_L/tests.log" | tail -4
+ab_tests pdl op_tests/pa_v1/test_pa_v1_mma_gpu.py -k "programmatic or graph_replay or batch_one"
 ab_done

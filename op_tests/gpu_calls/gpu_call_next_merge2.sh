@@ -26,16 +26,7 @@ for v in merge reduce; do ab_build $v "${B[@]}"; done
 ROWS=("mistral B32 16K w4096" "mistral B32 128K w4096" "mistral B1 32K w4096" "seed B8 9216 w8192"
       "mistral B32 16K off" "gpt-oss B64 16K w4096")
 ab_bench "merge reduce merge reduce merge reduce" --issue8 --no-peers --reps 5 --kernel mma --rows "${ROWS[@]}"
-for v in merge reduce; do
-    ab_use $v
-    echo "== kernel times $v $(ab_t)"
-    AITER_SWA_PREBUILT_DIR=/tmp/kernels_$v timeout -k 5 60 python3 op_tests/pa_v1/kernel_times.py --calls 100 \
-        --workspace aiter --shapes "mistral B1 w4096" "mistral w4096" "seed w8192" 2>&1 | tee -a "$AB_L/times_$v.log" \
-        | grep -E "partition|reduce|Memset|rror" | cut -c1-60
-done
-ab_use merge
-echo "== tests $(ab_t)"
-AITER_SWA_PREBUILT_DIR=/tmp/kernels_merge timeout -k 5 150 python3 -m pytest -q -p no:cacheprovider \
-    op_tests/pa_v1/test_pa_v1_mma_gpu.py -k "graph_replay or batch_one or (mtp_grid and hs128 and (g4 or g8) and not mtp8)" 2>&1 \
-    | tee "$AB_L/tests.log" | tail -4
+ab_kernel_times "merge reduce" --calls 100 --workspace aiter --shapes "mistral B1 w4096" "mistral w4096" "seed w8192"
+ab_tests merge op_tests/pa_v1/test_pa_v1_mma_gpu.py \
+    -k "graph_replay or batch_one or (mtp_grid and hs128 and (g4 or g8) and not mtp8)"
 ab_done
