@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Prepared in the session of 2026-11-30 07:28 UTC, not yet run on a GPU: the in-kernel merge again, rewritten after
+# 2026-11-30 (10:30 UTC session), call 1 (10:31 UTC; prepared by the 07:28 UTC session as gpu_call_next_merge2.sh):
+# the in-kernel merge v2 against the reduce kernel. Not kept: batch 1 18.6-18.9 us against 14.3-14.7, the seed shape
+# 49.0-49.8 against 46.4-46.8, Mistral batch 32 and gpt-oss w4096 the same within the rounds' spread (docs/results.md).
+# What it was (prepared in the session of 2026-11-30 07:28 UTC): the in-kernel merge again, rewritten after
 # calls 5 and 6 of that session measured the first version 2-3.5x slower than the reduce kernel (its merging
 # workgroup: a chain of dependent steps, 16 rounds of loads at batch 1, a shared-memory weights loop on one bank, and
 # the warp split's loop 430 -> 450 sm_90 instructions at head 128 with it inlined). This version
-# (gpu_call_next_merge2.patch): thread 0 reads the partition count with its acquire-release count; one thread per 8
+# (gpu_call_2026-11-30v.patch): thread 0 reads the partition count with its acquire-release count; one thread per 8
 # elements of a row loads the maxima, exp sums and 16-byte partial vectors of 8 partitions at once (one round trip
 # per 8 partitions, online over the batches as lse.h), no shared memory, no barrier; only the rows that exist. The
 # loop: 434 instructions at head 128 x 16 rows, 400 at head 64, 378 at 128 x 32 (430, 403, 378 without the merge).
@@ -13,9 +16,9 @@
 # the reduce kernel: MmaSpec::MERGE is the warp split's). A-B against the tree (the reduce kernel), per-kernel
 # times, then the split tests and multi-token grid at head 128 on the merge. If batch 1 (32 partitions, 4 batches
 # of loads) loses while the rest gain, kMergeMaxParts = 16 leaves it on the reduce kernel.
-# Apply first: git apply op_tests/gpu_calls/gpu_call_next_merge2.patch; then .ab_old = the tree's csrc/include
+# Apply first: git apply op_tests/gpu_calls/gpu_call_2026-11-30v.patch (on 7d69139); then .ab_old = the tree's csrc/include
 # before it: rm -rf .ab_old && mkdir .ab_old && git archive HEAD csrc/include | tar -x -C .ab_old
-# run: bash op_tests/gpu_calls/gpu_call_next_merge2.sh   carry: .ab_old.  Logs: $OUT/call_next_merge2.tgz (~5 min)
+# run: bash op_tests/gpu_calls/gpu_call_2026-11-30v.sh   carry: .ab_old.  Logs: $OUT/call_next_merge2.tgz (~5 min)
 set -uo pipefail
 source op_tests/gpu_calls/ab.sh
 ab_init call_next_merge2

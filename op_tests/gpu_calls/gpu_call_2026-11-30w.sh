@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Prepared in the session of 2026-11-30 07:28 UTC for the next session's first GPU call (the version before it ran as
+# 2026-11-30 (10:30 UTC session), call 2 (10:38 UTC; prepared as gpu_call_next.sh): issue 8's table with the peers
+# on 7d69139 and the Nsight Compute pass (docs/results.md). Prepared in the session of 2026-11-30 07:28 UTC for the
+# next session's first GPU call (the version before it ran as
 # that session's call 1: the API and fuzz GPU tests and issue 8's rows; git history keeps it). At most 9 minutes on a
 # fresh H200 (each step bounded; the Nsight step pre-builds the benchmark's ~30 kernels first), carry .peers:
 #   1. issue 8's table with FlashInfer and vLLM on the tree as it is: that session's one peers run (its call 6) ran
@@ -7,7 +9,7 @@
 #   2. where the rows still above FlashInfer's time wait (Nsight Compute sections of one partition kernel launch at
 #      Mistral batch 32, batch 1, the seed shape and gpt-oss window 4096: run_gpu_suite.sh mma with MMA_NCU=1,
 #      tests and benchmark off), never profiled on the 16-row ldmatrix.x4 kernel.
-# run: bash op_tests/gpu_calls/gpu_call_next.sh    carry: .peers.  Logs: $OUT/call_next.tgz
+# run: bash op_tests/gpu_calls/gpu_call_2026-11-30w.sh    carry: .peers.  Logs: $OUT/call_next.tgz
 set -uo pipefail
 O=${OUT:-gpu_logs}; mkdir -p "$O"; O=$(cd "$O" && pwd)
 L=/tmp/call_next; rm -rf "$L"; mkdir -p "$L"
