@@ -256,6 +256,22 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
   query_rows(p, seq, row0, n);
   const int rows_total = n * gqa;
   if (chunk * R >= rows_total) return;  // no query row here
+  // The chunk's query rows (zeros for rows past the sequence's), loaded into registers before anything else
+  // and stored into shared memory only before the barrier below, so that these loads, the block table's
+  // and the context length's are in flight together: stored where they were loaded, the query rows and
+  // each tile's block-table entries were one dependent global round trip each before the first key
+  // (the sm_90 SASS of 2026-11-30: about 7 in a row, where batch 1's 128-key partitions spend most of
+  // their time).
+  constexpr int QVPT = (R * VPR + NT - 1) / NT;  // query vectors per thread
+  vec8_t<TQ> q_raw[QVPT];
+#pragma unroll
+  for (int u = 0; u < QVPT; ++u) {
+    const int idx = tid + u * NT, r = idx / VPR, c = idx % VPR, m = chunk * R + r;
+    q_raw[u] = vec8_t<TQ>{};
+    if ((R * VPR % NT == 0 || idx < R * VPR) && m < rows_total && row_in_range(p, row0, m / gqa))
+      q_raw[u] = load_vec8(static_cast<const TQ*>(p.query) + (int64_t(row0) + m / gqa) * p.q_stride_seq +
+                           int64_t(head0 + m % gqa) * p.q_stride_head + c * kVecElems);
+  }
   const int L = clamp_context_len(p.context_lens[seq], p.max_context_len);
   const int w = p.sliding_window;
   const int64_t part_start64 = first_needed_key<S::SLIDING_WINDOW_ENABLED>(L, n, w) + int64_t(part) * p.partition_size;
@@ -293,21 +309,6 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
     s_m[tid] = -INFINITY;
     s_l[tid] = 0.f;
   }
-  // Query rows of the chunk (zeros for rows past the sequence's).
-  for (int idx = tid; idx < R * VPR; idx += NT) {
-    const int r = idx / VPR, c = idx % VPR, m = chunk * R + r;
-    vec8_t<TQ> raw{};
-    if (m < rows_total && row_in_range(p, row0, m / gqa))
-      raw = load_vec8(static_cast<const TQ*>(p.query) + (int64_t(row0) + m / gqa) * p.q_stride_seq +
-                      int64_t(head0 + m % gqa) * p.q_stride_head + c * kVecElems);
-    *reinterpret_cast<vec8_t<TQ>*>(&s_q[r * LDQ + c * kVecElems]) = raw;
-  }
-  // Every block id of the partition's keys (the same for every chunk and KV head of the sequence).
-  int bad_block = 0;
-  if (part_end > part_start) {
-    const int b_first = int(part_start / p.block_size), b_last = int((part_end - 1) / p.block_size);
-    for (int b = b_first + tid; b <= b_last; b += NT) bad_block |= !block_in_range(bt_row[b], p.num_blocks);
-  }
   // Key tiles of the chunk, and where the keys of its first two tiles live (block, slot; -1: a key
   // outside [lo, hi), not read, zeros); later tiles' locations are read one tile ahead (the loop).
   const int first_tile = part_start + (lo > part_start ? (lo - part_start) / KT * KT : 0);
@@ -344,11 +345,27 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
       s_rows[i] = at;
     }
   };
+  // The first tiles' block-table entries (all loads issued before any is used), then every block id of the
+  // partition's keys (the same for every chunk and KV head of the sequence), then the query rows' stores.
+  int2 at_first[NSTAGE];
+#pragma unroll
+  for (int t = 0; t < NSTAGE; ++t) at_first[t] = locate(t);
+  int2 at_next = locate(NSTAGE);
+  int bad_block = 0;
+  if (part_end > part_start) {
+    const int b_first = int(part_start / p.block_size), b_last = int((part_end - 1) / p.block_size);
+    for (int b = b_first + tid; b <= b_last; b += NT) bad_block |= !block_in_range(bt_row[b], p.num_blocks);
+  }
+#pragma unroll
+  for (int u = 0; u < QVPT; ++u) {
+    const int idx = tid + u * NT;
+    if (R * VPR % NT == 0 || idx < R * VPR)
+      *reinterpret_cast<vec8_t<TQ>*>(&s_q[(idx / VPR) * LDQ + (idx % VPR) * kVecElems]) = q_raw[u];
+  }
   if (tid < KT) {
 #pragma unroll
-    for (int t = 0; t < NSTAGE; ++t) publish(t * KT + tid, locate(t));
+    for (int t = 0; t < NSTAGE; ++t) publish(t * KT + tid, at_first[t]);
   }
-  int2 at_next = locate(NSTAGE);
   const float qnan = __uint_as_float(0x7fc00000u);
   float q_mul = p.scale;  // fp8: k_scale with convert8's power of two undone (v_scale: at the end)
   if constexpr (IsFp8<TKV>::value) q_mul *= *p.k_scale / kConvertScale<TKV>;
