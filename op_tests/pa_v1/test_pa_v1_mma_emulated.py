@@ -195,6 +195,30 @@ def test_emulated_warp_split_32_rows(emu, head_size):
     assert values["num_partitions"] > 1, values
 
 
+@pytest.mark.parametrize("num_cus,parts", [(1, 1), (64, None)], ids=["one-partition", "split"])
+def test_emulated_warp_split_out_alignment(emu, num_cus, parts):
+    """The warp split writes 8 columns of a row at once: one 16-byte store where the row's address allows
+    it, else 8 scalar stores. ``out`` here is a view whose heads are 2 * (head_size + 4) bytes apart and start
+    4 elements into their rows, so every other (row, head) is not 16-byte aligned: each must still get its
+    values, and the elements around it (outside the view) stay untouched. One partition writes out from the
+    partition kernel; a split writes the partials there and out from the reduce."""
+    m = make_mtp_case(num_seqs=2, mtp=1, num_heads=16, num_kv_heads=2, head_size=128, block_size=16,
+                      context_lens=[600, 37], dtype=torch.bfloat16, sliding_window=300, sinks="random",
+                      seed=47)  # fmt: skip
+    rows, heads, hs = m.case.query.shape
+    big = torch.full((rows, heads, hs + 4), float("nan"), dtype=m.case.query.dtype)
+    out = big[:, :, 4:]
+    assert {(out[0, h].data_ptr() % 16 == 0) for h in range(heads)} == {True, False}
+    call = mma_call(m, out, torch.zeros(1 << 22, dtype=torch.uint8))
+    spec, values = emu.run(call, "sm_90", num_cus)
+    assert spec.mma_warp_kv, spec.name
+    assert values["num_partitions"] == parts if parts else values["num_partitions"] > 1, values
+    ref = mtp_reference(m)
+    why = mismatch(out, ref)
+    assert why is None, f"{spec.name} {values['num_partitions']} partitions: {why}"
+    assert torch.isnan(big[:, :, :4].float()).all(), "elements outside out were written"
+
+
 @pytest.mark.parametrize("arch", ARCHS)
 def test_emulated_split_follows_machine_and_workspace(emu, arch):
     """Batch 1 is split to fill the CUs, within aiter's workspace sizing; a larger buffer than aiter's

@@ -183,6 +183,7 @@ class Emulator:
         lib.emu_launch.argtypes = [ctypes.POINTER(LaunchArgs)]
         lib.emu_block_of.argtypes = [ctypes.c_int, ctypes.c_int]
         lib.emu_async_copies.restype = ctypes.c_longlong
+        lib.emu_misaligned_vector_stores.restype = ctypes.c_longlong
         if spec.mma_rows:  # emu_ring: whether the matrix-core kernel built here takes the K/V ring
             lib.emu_ring.restype = ctypes.c_int
             lib.emu_warp_kv.restype = ctypes.c_int
@@ -205,5 +206,9 @@ class Emulator:
             k_scale=ptr(call.k_scale) if fp8 else 0, v_scale=ptr(call.v_scale) if fp8 else 0,
             workspace=ptr(call.workspace_buffer), scale=call.scale, soft_cap=call.logits_soft_cap, stream=0, **values,
         )  # fmt: skip
-        self.lib(spec).emu_launch(ctypes.byref(a))
+        lib = self.lib(spec)
+        before = lib.emu_misaligned_vector_stores()
+        lib.emu_launch(ctypes.byref(a))
+        misaligned = lib.emu_misaligned_vector_stores() - before
+        assert misaligned == 0, f"{spec.name}: {misaligned} 16-byte stores at addresses not a multiple of 16 (a GPU faults)"
         return spec, values

@@ -69,6 +69,7 @@ extern "C" int emu_launch(const LaunchArgs* a) {
 
 // 16-byte copies async_copy16 (async_copy.h) issued in this process so far: the ring's, 0 on the register path.
 extern "C" long long emu_async_copies() { return aiter_swa::async_copy_count.load(); }
+extern "C" long long emu_misaligned_vector_stores() { return misaligned_vector_stores.load(); }
 
 // BlockDivider (paged_kv.h) as the kernels use it: block_size's divider made on the host, t / block_size.
 extern "C" int emu_block_of(int block_size, int t) { return BlockDivider::make(block_size).block_of(t); }

@@ -34,10 +34,35 @@ struct dim3 {
   dim3() = default;
   dim3(unsigned a, unsigned b = 1, unsigned c = 1) : x(a), y(b), z(c) {}
 };
-struct uint4 {
+// The 16-byte vector types, 16-byte aligned as CUDA's and HIP's: a GPU faults on a 16-byte access at
+// an address that is not a multiple of 16, where the CPU would not, so a store through one at such an
+// address is counted (misaligned_vector_stores; the tests assert none) and then done as the CPU does.
+inline std::atomic<long long> misaligned_vector_stores{0};
+// (the address made opaque first: the compiler may otherwise take the type's alignment as given and fold the test)
+template <class V>
+inline void count_misaligned(const V* at) {
+  uintptr_t a = reinterpret_cast<uintptr_t>(static_cast<const void*>(at));
+  asm volatile("" : "+r"(a));
+  if (a % 16 != 0) misaligned_vector_stores.fetch_add(1, std::memory_order_relaxed);
+}
+struct alignas(16) uint4 {
   unsigned x, y, z, w;
+  uint4& operator=(const uint4& o) {
+    count_misaligned(this);
+    x = o.x, y = o.y, z = o.z, w = o.w;
+    return *this;
+  }
 };
 inline uint4 make_uint4(unsigned x, unsigned y, unsigned z, unsigned w) { return uint4{x, y, z, w}; }
+struct alignas(16) float4 {
+  float x, y, z, w;
+  float4& operator=(const float4& o) {
+    count_misaligned(this);
+    x = o.x, y = o.y, z = o.z, w = o.w;
+    return *this;
+  }
+};
+inline float4 make_float4(float x, float y, float z, float w) { return float4{x, y, z, w}; }
 struct uint2 {
   unsigned x, y;
 };
