@@ -197,11 +197,12 @@ def test_emulated_warp_split_32_rows(emu, head_size):
 
 @pytest.mark.parametrize("num_cus,parts", [(1, 1), (64, None)], ids=["one-partition", "split"])
 def test_emulated_warp_split_out_alignment(emu, num_cus, parts):
-    """The warp split writes 8 columns of a row at once: one 16-byte store where the row's address allows
-    it, else 8 scalar stores. ``out`` here is a view whose heads are 2 * (head_size + 4) bytes apart and start
-    4 elements into their rows, so every other (row, head) is not 16-byte aligned: each must still get its
-    values, and the elements around it (outside the view) stay untouched. One partition writes out from the
-    partition kernel; a split writes the partials there and out from the reduce."""
+    """``out`` a view whose heads are 2 * (head_size + 4) bytes apart and start 4 elements into their rows, so
+    that every other (row, head) is not 16-byte aligned: the warp split's write must give each its values, leave
+    the elements outside the view untouched and store no 16 bytes at a misaligned address (the emulator counts
+    such stores, ``Emulator.run`` asserts none; a GPU faults there). Its write stores one element per step;
+    ``gpu_call_next_epilogue.patch`` stores 8 columns at once, 16 bytes only where the address allows. One
+    partition writes out from the partition kernel; a split writes the partials there and out from the reduce."""
     m = make_mtp_case(num_seqs=2, mtp=1, num_heads=16, num_kv_heads=2, head_size=128, block_size=16,
                       context_lens=[600, 37], dtype=torch.bfloat16, sliding_window=300, sinks="random",
                       seed=47)  # fmt: skip
@@ -212,7 +213,10 @@ def test_emulated_warp_split_out_alignment(emu, num_cus, parts):
     call = mma_call(m, out, torch.zeros(1 << 22, dtype=torch.uint8))
     spec, values = emu.run(call, "sm_90", num_cus)
     assert spec.mma_warp_kv, spec.name
-    assert values["num_partitions"] == parts if parts else values["num_partitions"] > 1, values
+    if parts:
+        assert values["num_partitions"] == parts, values
+    else:
+        assert values["num_partitions"] > 1, values
     ref = mtp_reference(m)
     why = mismatch(out, ref)
     assert why is None, f"{spec.name} {values['num_partitions']} partitions: {why}"

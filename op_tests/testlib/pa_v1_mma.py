@@ -210,5 +210,6 @@ class Emulator:
         before = lib.emu_misaligned_vector_stores()
         lib.emu_launch(ctypes.byref(a))
         misaligned = lib.emu_misaligned_vector_stores() - before
-        assert misaligned == 0, f"{spec.name}: {misaligned} 16-byte stores at addresses not a multiple of 16 (a GPU faults)"
+        assert misaligned == 0, (
+            f"{spec.name}: {misaligned} 16-byte stores at addresses not a multiple of 16 (a GPU faults there)")
         return spec, values
