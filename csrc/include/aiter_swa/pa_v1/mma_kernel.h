@@ -263,12 +263,13 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
   // (the sm_90 SASS of 2026-11-30: about 7 in a row, where batch 1's 128-key partitions spend most of
   // their time).
   constexpr int QVPT = (R * VPR + NT - 1) / NT;  // query vectors per thread
+  constexpr bool Q_EVEN = R * VPR % NT == 0;      // every thread QVPT of them (no guard, as TILES_EVEN)
   vec8_t<TQ> q_raw[QVPT];
 #pragma unroll
   for (int u = 0; u < QVPT; ++u) {
     const int idx = tid + u * NT, r = idx / VPR, c = idx % VPR, m = chunk * R + r;
     q_raw[u] = vec8_t<TQ>{};
-    if ((R * VPR % NT == 0 || idx < R * VPR) && m < rows_total && row_in_range(p, row0, m / gqa))
+    if ((Q_EVEN || idx < R * VPR) && m < rows_total && row_in_range(p, row0, m / gqa))
       q_raw[u] = load_vec8(static_cast<const TQ*>(p.query) + (int64_t(row0) + m / gqa) * p.q_stride_seq +
                            int64_t(head0 + m % gqa) * p.q_stride_head + c * kVecElems);
   }
@@ -359,7 +360,7 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
 #pragma unroll
   for (int u = 0; u < QVPT; ++u) {
     const int idx = tid + u * NT;
-    if (R * VPR % NT == 0 || idx < R * VPR)
+    if (Q_EVEN || idx < R * VPR)
       *reinterpret_cast<vec8_t<TQ>*>(&s_q[(idx / VPR) * LDQ + (idx % VPR) * kVecElems]) = q_raw[u];
   }
   if (tid < KT) {

@@ -37,31 +37,23 @@ struct dim3 {
 // The 16-byte vector types, 16-byte aligned as CUDA's and HIP's: a GPU faults on a 16-byte access at
 // an address that is not a multiple of 16, where the CPU would not, so a store through one at such an
 // address is counted (misaligned_vector_stores; the tests assert none) and then done as the CPU does.
+// (The address is made opaque first: the compiler may otherwise take the type's alignment as given and
+// fold the test.)
 inline std::atomic<long long> misaligned_vector_stores{0};
-// (the address made opaque first: the compiler may otherwise take the type's alignment as given and fold the test)
-template <class V>
-inline void count_misaligned(const V* at) {
-  uintptr_t a = reinterpret_cast<uintptr_t>(static_cast<const void*>(at));
-  asm volatile("" : "+r"(a));
-  if (a % 16 != 0) misaligned_vector_stores.fetch_add(1, std::memory_order_relaxed);
-}
-struct alignas(16) uint4 {
-  unsigned x, y, z, w;
-  uint4& operator=(const uint4& o) {
-    count_misaligned(this);
+template <class T>
+struct alignas(16) Vec4 {
+  T x, y, z, w;
+  Vec4& operator=(const Vec4& o) {
+    uintptr_t at = reinterpret_cast<uintptr_t>(static_cast<const void*>(this));
+    asm volatile("" : "+r"(at));
+    if (at % 16 != 0) misaligned_vector_stores.fetch_add(1, std::memory_order_relaxed);
     x = o.x, y = o.y, z = o.z, w = o.w;
     return *this;
   }
 };
+using uint4 = Vec4<unsigned>;
+using float4 = Vec4<float>;
 inline uint4 make_uint4(unsigned x, unsigned y, unsigned z, unsigned w) { return uint4{x, y, z, w}; }
-struct alignas(16) float4 {
-  float x, y, z, w;
-  float4& operator=(const float4& o) {
-    count_misaligned(this);
-    x = o.x, y = o.y, z = o.z, w = o.w;
-    return *this;
-  }
-};
 inline float4 make_float4(float x, float y, float z, float w) { return float4{x, y, z, w}; }
 struct uint2 {
   unsigned x, y;
