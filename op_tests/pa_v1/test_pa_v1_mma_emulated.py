@@ -200,9 +200,9 @@ def test_emulated_warp_split_out_alignment(emu, num_cus, parts):
     """``out`` a view whose heads are 2 * (head_size + 4) bytes apart and start 4 elements into their rows, so
     that every other (row, head) is not 16-byte aligned: the warp split's write must give each its values, leave
     the elements outside the view untouched and store no 16 bytes at a misaligned address (the emulator counts
-    such stores, ``Emulator.run`` asserts none; a GPU faults there). Its write stores one element per step;
-    ``gpu_call_next_epilogue.patch`` stores 8 columns at once, 16 bytes only where the address allows. One
-    partition writes out from the partition kernel; a split writes the partials there and out from the reduce."""
+    such stores, ``Emulator.run`` asserts none; a GPU faults there). Its write stores 8 columns at once, 16
+    bytes only where the address allows (the test fails with that address test removed). One partition writes
+    out from the partition kernel; a split writes the partials there and out from the reduce."""
     m = make_mtp_case(num_seqs=2, mtp=1, num_heads=16, num_kv_heads=2, head_size=128, block_size=16,
                       context_lens=[600, 37], dtype=torch.bfloat16, sliding_window=300, sinks="random",
                       seed=47)  # fmt: skip

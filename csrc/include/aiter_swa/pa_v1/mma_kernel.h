@@ -797,35 +797,67 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
   TOut* const tmp_out = static_cast<TOut*>(p.tmp_out);
   float v_mul = 1.f;
   if constexpr (IsFp8<TKV>::value) v_mul = *p.v_scale / kConvertScale<TKV>;
-  // element (r, col) of the chunk's O (before the division by the exp sum) into out or the partials
-  auto write = [&](int r, int col, float o_rc) {
-    const int row = s_qrow[r], head = s_qhead[r];
-    if (row < 0) return;
+  // row r's factor on the chunk's O: v_mul / l, with one partition and a sink (num v_mul) / (l num +
+  // exp(sink - m2)) (the sink's exp joins the exp sum, docs/design.md "Sinks"); 0 where the row saw no key
+  auto row_factor = [&](int r, int head) -> float {
     const float l = s_l[r];
-    if (single_partition) {
-      float num = 1.f, den = l;
-      if (p.sinks != nullptr && l > 0.f) {
-        const float mm = s_m[r], sink = p.sinks[head], m2 = fmaxf(mm, sink);
-        num = fast_exp(mm - m2);
-        den = l * num + fast_exp(sink - m2);
-      }
-      const float val = bad ? qnan : (l > 0.f ? o_rc * (num * v_mul) / den : 0.f);
-      from_float(val, &out[int64_t(row) * p.o_stride_seq + int64_t(head) * p.o_stride_head + col]);
-    } else {
-      const float val = bad ? qnan : (l > 0.f ? o_rc * v_mul / l : 0.f);
-      const int64_t slot = (int64_t(row) * p.num_heads + head) * p.num_partitions + part;
-      from_float(val, &tmp_out[slot * HS + col]);
+    if (!(l > 0.f)) return 0.f;
+    float num = 1.f, den = l;
+    if (single_partition && p.sinks != nullptr) {
+      const float mm = s_m[r], sink = p.sinks[head], m2 = fmaxf(mm, sink);
+      num = fast_exp(mm - m2);
+      den = l * num + fast_exp(sink - m2);
     }
+    return (num * v_mul) / den;
+  };
+  // where element (row, head, col) goes: out (one partition) or this partition's partials
+  auto row_dst = [&](int row, int head, int col) -> TOut* {
+    if (single_partition) return &out[int64_t(row) * p.o_stride_seq + int64_t(head) * p.o_stride_head + col];
+    return &tmp_out[((int64_t(row) * p.num_heads + head) * p.num_partitions + part) * HS + col];
+  };
+  // the written value: NaN for a bad block id, 0 for a row that saw no key (its O may hold 0 x NaN)
+  auto row_value = [&](int r, float o_rc, float factor) -> float {
+    return bad ? qnan : (s_l[r] > 0.f ? o_rc * factor : 0.f);
   };
   if constexpr (WKV) {
+    // 8 consecutive columns of one row per thread and step: the groups' O read as float4, the row's factor
+    // once per 8 columns, and one 16-byte store (two for a float out) where the address allows it, else 8
+    // scalar stores. (One element per step took 16 steps of about 60 sm_90 instructions each per
+    // thread at head 128 x 16 rows, a division and a 2-byte store each: a quarter of batch 1's instructions
+    // per warp, docs/results.md 2026-11-30 10:30 UTC session.)
     const float* const s_og = reinterpret_cast<const float*>(s_kv);
     const float* const s_wg = s_og + MERGE_W;
-    for (int idx = tid; idx < R * HS; idx += NT) {
-      const int r = idx / HS, col = idx % HS;
-      float acc = 0.f;
+    constexpr int OV = HS / 8;  // 8-column vectors per row
+    for (int idx = tid; idx < R * OV; idx += NT) {
+      const int r = idx / OV, col = (idx % OV) * 8;
+      const int row = s_qrow[r], head = s_qhead[r];
+      if (row < 0) continue;
+      float acc[8] = {0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f};
 #pragma unroll
-      for (int g = 0; g < KG; ++g) acc += s_og[(g * R + r) * HS + col] * s_wg[g * R + r];
-      write(r, col, acc);
+      for (int g = 0; g < KG; ++g) {
+        const float wg = s_wg[g * R + r];
+        const float4* const src = reinterpret_cast<const float4*>(&s_og[(g * R + r) * HS + col]);
+        const float4 a = src[0], b = src[1];
+        acc[0] += a.x * wg; acc[1] += a.y * wg; acc[2] += a.z * wg; acc[3] += a.w * wg;
+        acc[4] += b.x * wg; acc[5] += b.y * wg; acc[6] += b.z * wg; acc[7] += b.w * wg;
+      }
+      const float factor = row_factor(r, head);
+      TOut* const dst = row_dst(row, head, col);
+      float val[8];
+#pragma unroll
+      for (int e = 0; e < 8; ++e) val[e] = row_value(r, acc[e], factor);
+      if (reinterpret_cast<uintptr_t>(dst) % 16 == 0) {
+        if constexpr (sizeof(TOut) == 4) {
+          reinterpret_cast<float4*>(dst)[0] = make_float4(val[0], val[1], val[2], val[3]);
+          reinterpret_cast<float4*>(dst)[1] = make_float4(val[4], val[5], val[6], val[7]);
+        } else {
+          *reinterpret_cast<uint4*>(dst) = make_uint4(pack2<TOut>(val[0], val[1]), pack2<TOut>(val[2], val[3]),
+                                                      pack2<TOut>(val[4], val[5]), pack2<TOut>(val[6], val[7]));
+        }
+      } else {
+#pragma unroll
+        for (int e = 0; e < 8; ++e) from_float(val[e], dst + e);
+      }
     }
   } else {
 #pragma unroll
@@ -834,8 +866,11 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
       if (job >= PV_JOBS) continue;
       const int mt = job / (HS / mma::kN), nt = job % (HS / mma::kN);
 #pragma unroll
-      for (int e = 0; e < mma::kCElems; ++e)
-        write(mt * mma::kM + mma::c_row(lane, e), nt * mma::kN + mma::c_col(lane, e), o[jj].c[e]);
+      for (int e = 0; e < mma::kCElems; ++e) {
+        const int r = mt * mma::kM + mma::c_row(lane, e), row = s_qrow[r], head = s_qhead[r];
+        if (row < 0) continue;
+        from_float(row_value(r, o[jj].c[e], row_factor(r, head)), row_dst(row, head, nt * mma::kN + mma::c_col(lane, e)));
+      }
     }
   }
   if (!single_partition && tid < R) {
