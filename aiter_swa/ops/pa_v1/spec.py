@@ -172,9 +172,10 @@ def mma_smem_bytes(head_size: int, rows: int, key_tile: int, ring: bool = False,
     formula): ``ring`` (:func:`mma_ring`) keeps four K/V tile buffers (K and V, two stages), else one;
     ``warp_kv`` (:func:`mma_warp_kv`) no score or weight tile, and ``stages`` (:func:`mma_stages`) stages
     of unpadded, swizzled K and V tiles with their keys' row addresses, at least the size of the key groups'
-    merge after the loop (float O, maximum, exp sum and weight per group and row; e.g. 32 rows, 2 stages)."""
+    merge after the loop (float O in rows of ``head_size + 8``, maximum, exp sum and weight per group and row;
+    e.g. 32 rows, 2 stages)."""
     if warp_kv:  # `stages` stages of unpadded (swizzled) K and V tiles; the key groups' merge after the loop
-        tiles = max(2 * 2 * stages * key_tile * head_size, 4 * (key_tile // 16) * rows * (head_size + 3))
+        tiles = max(2 * 2 * stages * key_tile * head_size, 4 * (key_tile // 16) * rows * (head_size + 8 + 3))
     else:
         tiles = 2 * (4 if ring else 1) * key_tile * (head_size + 8)
     scores = 4 + 2 if warp_kv else 4 * rows * key_tile + 2 * rows * (key_tile + 8)

@@ -78,12 +78,12 @@ namespace pa_v1 {
 __host__ __device__ constexpr int mma_kv_buffers(bool ring) { return ring ? 4 : 1; }
 
 // The warp split's K/V ring (bytes): `stages` stages of unpadded (swizzled) K and V tiles, and at least the
-// merge of its key groups after the loop (float O, maximum, exp sum and weight per group and row), which
-// goes in the same buffer (e.g. 32 rows with two stages).
+// merge of its key groups after the loop (float O in rows of head_size + 8, maximum, exp sum and weight per
+// group and row), which goes in the same buffer (e.g. 32 rows with two stages).
 __host__ __device__ constexpr int mma_warp_kv_bytes(int head_size, int rows, int key_tile, int stages) {
-  return 2 * 2 * stages * key_tile * head_size > 4 * (key_tile / 16) * rows * (head_size + 3)
+  return 2 * 2 * stages * key_tile * head_size > 4 * (key_tile / 16) * rows * (head_size + 8 + 3)
              ? 2 * 2 * stages * key_tile * head_size
-             : 4 * (key_tile / 16) * rows * (head_size + 3);
+             : 4 * (key_tile / 16) * rows * (head_size + 8 + 3);
 }
 
 // Shared memory of one workgroup (bytes), as aiter_swa/ops/pa_v1/spec.py mma_smem_bytes computes it
@@ -215,9 +215,12 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
   constexpr bool WKV = S::WARP_KV;
   constexpr int KG = S::KV_GROUPS, WPG = 4 / KG, CW = S::COLS;
   constexpr int O_TILES = WKV ? CW / mma::kN : PV_PER_WARP;
-  // ... and its merge after the key loop, in the ring's buffers (floats): each group's O [KG][R][HS], then
-  // its maxima, exp sums and merge weights, [KG][R] each
-  constexpr int MERGE_M = KG * R * HS, MERGE_L = MERGE_M + KG * R, MERGE_W = MERGE_L + KG * R;
+  // ... and its merge after the key loop, in the ring's buffers (floats): each group's O [KG][R][LDO], then
+  // its maxima, exp sums and merge weights, [KG][R] each. LDO = HS + 8: a warp's 64-bit store of a C tile
+  // (rows c_row = lane / 4, 8 of them, 8 columns) then covers 32 banks per half-warp, 2 wavefronts; with
+  // rows HS floats apart (a multiple of 32 banks) all 32 lanes hit the same 8 banks, 8 wavefronts.
+  constexpr int LDO = HS + 8;
+  constexpr int MERGE_M = KG * R * LDO, MERGE_L = MERGE_M + KG * R, MERGE_W = MERGE_L + KG * R;
 
   __shared__ __align__(16) uint16_t s_q[R * LDQ];
   // K/V tiles: register path one buffer, K and V in turn; ring: K of stages 0 .. NSTAGE - 1, then V of them
@@ -607,7 +610,7 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
     for (int jj = 0; jj < O_TILES; ++jj)
 #pragma unroll
       for (int e = 0; e < mma::kCElems; ++e)
-        s_og[(kg * R + rr[e >= 2]) * HS + cg * CW + jj * mma::kN + mma::c_col(lane, e)] = o[jj].c[e];
+        s_og[(kg * R + rr[e >= 2]) * LDO + cg * CW + jj * mma::kN + mma::c_col(lane, e)] = o[jj].c[e];
     if (cg == 0 && lane % 4 == 0) {
 #pragma unroll
       for (int i = 0; i < 2; ++i) {
@@ -836,7 +839,7 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
 #pragma unroll
       for (int g = 0; g < KG; ++g) {
         const float wg = s_wg[g * R + r];
-        const float4* const src = reinterpret_cast<const float4*>(&s_og[(g * R + r) * HS + col]);
+        const float4* const src = reinterpret_cast<const float4*>(&s_og[(g * R + r) * LDO + col]);
         const float4 a = src[0], b = src[1];
         acc[0] += a.x * wg; acc[1] += a.y * wg; acc[2] += a.z * wg; acc[3] += a.w * wg;
         acc[4] += b.x * wg; acc[5] += b.y * wg; acc[6] += b.z * wg; acc[7] += b.w * wg;
