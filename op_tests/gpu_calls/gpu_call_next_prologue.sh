@@ -7,7 +7,7 @@
 #     multiply-shift dividers (paged_kv.h BlockDivider, PaParams gqa_div), about 100 of the ~460 sm_90
 #     instructions per warp before the set-up's barrier at window 128 (Nsight Compute's source view: that
 #     set-up held 26% of the stall samples);
-#   "lds" (that patch, then gpu_call_next_write_lds.patch): also the write's reads of the key groups' O in a
+#   "lds" (that patch, then gpu_call_next_prologue_lds.patch): also the write's reads of the key groups' O in a
 #     lane-dependent order, so that each LDS.128 covers 32 banks (the 2-way conflicts Nsight Compute found:
 #     32768 excess wavefronts of 522240 at window 128).
 # Both checked on the CPU (the two patches applied): the matrix-core and vector emulator tests 115 passed; sm_90 SASS
@@ -23,7 +23,7 @@ ab_init call_prologue
 R=$(pwd)
 rm -rf /tmp/v_div /tmp/v_lds && mkdir -p /tmp/v_div /tmp/v_lds
 cp -r csrc /tmp/v_div/ && (cd /tmp/v_div && git apply "$R/op_tests/gpu_calls/gpu_call_next_prologue_div.patch") || exit 1
-cp -r /tmp/v_div/csrc /tmp/v_lds/ && (cd /tmp/v_lds && git apply "$R/op_tests/gpu_calls/gpu_call_next_write_lds.patch") || exit 1
+cp -r /tmp/v_div/csrc /tmp/v_lds/ && (cd /tmp/v_lds && git apply "$R/op_tests/gpu_calls/gpu_call_next_prologue_lds.patch") || exit 1
 ab_variant div /tmp/v_div
 ab_variant lds /tmp/v_lds
 B=(--q-dtype bf16 --kv-dtype bf16 --out-dtype bf16 --soft-cap off --alibi off --head-size 64,128 --gqa 1 --mma-rows 16,32)
