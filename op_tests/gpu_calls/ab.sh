@@ -5,6 +5,7 @@
 #   source op_tests/gpu_calls/ab.sh; ab_init NAME
 #   ab_variant new .; ab_variant old .ab_old       # snapshots taken now (the tree may be swapped later)
 #   ab_variant_spec_edit off OLD NEW             # the tree's sources with OLD replaced by NEW once in spec.py
+#   ab_variant_patch new . PATCH                 # a directory's csrc with PATCH applied (git apply; csrc only)
 #   ab_build new|old PREBUILD_ARGS...            # aiter_swa.jit.prebuild into /tmp/kernels_<variant>
 #   ab_bench "new old new old" BENCH_ARGS...      # bench_pa_v1_swa.py per variant, logs bench_<variant>.log
 #   ab_kernel_times "new old" ARGS...            # kernel_times.py per variant, logs times_<variant>.log
@@ -37,6 +38,13 @@ s = open(src).read()
 assert s.count(old) == 1, f"{src}: {old!r} is not there exactly once"
 open(dst, "w").write(s.replace(old, new))
 PY
+    ab_variant "$1" "$d"
+}
+ab_variant_patch() {  # NAME BASE PATCH: BASE's csrc (BASE: . or an earlier variant's /tmp/ab_patch_<name>) with PATCH
+    local d=/tmp/ab_patch_$1 patch
+    patch=$(realpath "$3") || return 1
+    rm -rf "$d" && mkdir -p "$d" && cp -r "$2/csrc" "$d/" || return 1
+    (cd "$d" && git apply "$patch") || { echo "ab_variant_patch $1: $3 does not apply to $2"; return 1; }
     ab_variant "$1" "$d"
 }
 ab_use() {

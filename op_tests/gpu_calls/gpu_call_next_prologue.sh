@@ -20,12 +20,8 @@
 set -uo pipefail
 source op_tests/gpu_calls/ab.sh
 ab_init call_prologue
-R=$(pwd)
-rm -rf /tmp/v_div /tmp/v_lds && mkdir -p /tmp/v_div /tmp/v_lds
-cp -r csrc /tmp/v_div/ && (cd /tmp/v_div && git apply "$R/op_tests/gpu_calls/gpu_call_next_prologue_div.patch") || exit 1
-cp -r /tmp/v_div/csrc /tmp/v_lds/ && (cd /tmp/v_lds && git apply "$R/op_tests/gpu_calls/gpu_call_next_prologue_lds.patch") || exit 1
-ab_variant div /tmp/v_div
-ab_variant lds /tmp/v_lds
+ab_variant_patch div . op_tests/gpu_calls/gpu_call_next_prologue_div.patch || exit 1
+ab_variant_patch lds /tmp/ab_patch_div op_tests/gpu_calls/gpu_call_next_prologue_lds.patch || exit 1
 B=(--q-dtype bf16 --kv-dtype bf16 --out-dtype bf16 --soft-cap off --alibi off --head-size 64,128 --gqa 1 --mma-rows 16,32)
 for v in div lds tree; do ab_build $v "${B[@]}"; done
 ROWS=("mistral B1 32K w4096" "gpt-oss B64 16K w128" "gpt-oss B64 16K w128 mtp4" "seed B8 9216 w8192"

@@ -175,6 +175,7 @@ def mma_smem_bytes(head_size: int, rows: int, key_tile: int, ring: bool = False,
     merge after the loop (float O in rows of ``head_size + 8``, maximum, exp sum and weight per group and row;
     e.g. 32 rows, 2 stages)."""
     if warp_kv:  # `stages` stages of unpadded (swizzled) K and V tiles; the key groups' merge after the loop
+        # (the merge's O rows padded by 8 floats: mma_kernel.h kMergeRowPad)
         tiles = max(2 * 2 * stages * key_tile * head_size, 4 * (key_tile // 16) * rows * (head_size + 8 + 3))
     else:
         tiles = 2 * (4 if ring else 1) * key_tile * (head_size + 8)

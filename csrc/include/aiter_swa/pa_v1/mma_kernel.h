@@ -77,13 +77,17 @@ namespace pa_v1 {
 // (K and V, two stages each).
 __host__ __device__ constexpr int mma_kv_buffers(bool ring) { return ring ? 4 : 1; }
 
+// Floats of padding after each row of the warp split's merge of O (its rows are head_size + kMergeRowPad
+// floats apart: mma_partition_kernel's LDO, which says why).
+constexpr int kMergeRowPad = 8;
+
 // The warp split's K/V ring (bytes): `stages` stages of unpadded (swizzled) K and V tiles, and at least the
-// merge of its key groups after the loop (float O in rows of head_size + 8, maximum, exp sum and weight per
-// group and row), which goes in the same buffer (e.g. 32 rows with two stages).
+// merge of its key groups after the loop (float O in rows of head_size + kMergeRowPad, maximum, exp sum and
+// weight per group and row), which goes in the same buffer (e.g. 32 rows with two stages).
 __host__ __device__ constexpr int mma_warp_kv_bytes(int head_size, int rows, int key_tile, int stages) {
-  return 2 * 2 * stages * key_tile * head_size > 4 * (key_tile / 16) * rows * (head_size + 8 + 3)
-             ? 2 * 2 * stages * key_tile * head_size
-             : 4 * (key_tile / 16) * rows * (head_size + 8 + 3);
+  const int ring = 2 * 2 * stages * key_tile * head_size;
+  const int merge = 4 * (key_tile / 16) * rows * (head_size + kMergeRowPad + 3);
+  return ring > merge ? ring : merge;
 }
 
 // Shared memory of one workgroup (bytes), as aiter_swa/ops/pa_v1/spec.py mma_smem_bytes computes it
@@ -216,10 +220,10 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
   constexpr int KG = S::KV_GROUPS, WPG = 4 / KG, CW = S::COLS;
   constexpr int O_TILES = WKV ? CW / mma::kN : PV_PER_WARP;
   // ... and its merge after the key loop, in the ring's buffers (floats): each group's O [KG][R][LDO], then
-  // its maxima, exp sums and merge weights, [KG][R] each. LDO = HS + 8: a warp's 64-bit store of a C tile
-  // (rows c_row = lane / 4, 8 of them, 8 columns) then covers 32 banks per half-warp, 2 wavefronts; with
-  // rows HS floats apart (a multiple of 32 banks) all 32 lanes hit the same 8 banks, 8 wavefronts.
-  constexpr int LDO = HS + 8;
+  // its maxima, exp sums and merge weights, [KG][R] each. LDO = HS + 8 (kMergeRowPad): a warp's 64-bit
+  // store of a C tile (rows c_row = lane / 4, 8 of them, 8 columns) then covers 32 banks per half-warp, 2
+  // wavefronts; with rows HS floats apart (a multiple of 32 banks) all 32 lanes hit the same 8 banks, 8.
+  constexpr int LDO = HS + kMergeRowPad;
   constexpr int MERGE_M = KG * R * LDO, MERGE_L = MERGE_M + KG * R, MERGE_W = MERGE_L + KG * R;
 
   __shared__ __align__(16) uint16_t s_q[R * LDQ];
