@@ -54,11 +54,13 @@ struct BlockDivider {
     return {uint32_t(m - (uint64_t(1) << 32)), s, int(d)};
   }
 
-  // Block index of token t (0 <= t < 2^31): t / block_size.
-  __host__ __device__ __forceinline__ int block_of(int t) const {
+  // t / d for 0 <= t < 2^31 (the divider serves any divisor d >= 1, e.g. the GQA ratio: PaParams gqa_div).
+  __host__ __device__ __forceinline__ int div(int t) const {
     const uint32_t u = uint32_t(t);
     return int((uint32_t((uint64_t(u) * magic) >> 32) + u) >> shift);
   }
+  // Block index of token t (0 <= t < 2^31): t / block_size.
+  __host__ __device__ __forceinline__ int block_of(int t) const { return div(t); }
 };
 
 // Whether `block` may be dereferenced in a cache of `num_blocks` blocks: 0 <= block < num_blocks.

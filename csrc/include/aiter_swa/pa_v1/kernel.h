@@ -96,6 +96,7 @@ struct PaParams {
   uint32_t num_blocks;        // valid block ids: [0, num_blocks) (paged_kv.h num_blocks_bound)
   int block_size;             // tokens per cache block (any positive integer)
   BlockDivider block_div;     // t / block_size as a multiply and a shift (paged_kv.h), made on the host
+  BlockDivider gqa_div;       // m / gqa_ratio (a query row's token) likewise
   int64_t bt_stride;
   int64_t q_stride_seq, q_stride_head, o_stride_seq, o_stride_head;
   float scale, soft_cap, inv_soft_cap;
@@ -510,6 +511,7 @@ PaParams make_params(const Args& a) {
   p.num_blocks = num_blocks_bound(a.num_blocks);
   p.block_size = int(a.block_size);
   p.block_div = BlockDivider::make(p.block_size);
+  p.gqa_div = BlockDivider::make(p.gqa_ratio);
   p.bt_stride = a.bt_stride;
   p.q_stride_seq = a.q_stride_seq;
   p.q_stride_head = a.q_stride_head;

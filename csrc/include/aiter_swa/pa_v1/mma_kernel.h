@@ -269,16 +269,19 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
   // each tile's block-table entries were one dependent global round trip each before the first key
   // (the sm_90 SASS of 2026-11-30: about 7 in a row, where batch 1's 128-key partitions spend most of
   // their time).
+  // Row m's token m / gqa by the host-made divider (a run-time division was a ~10-20 instruction sequence
+  // each, about 100 sm_90 instructions of the prologue's ~460 per warp at gpt-oss window 128)
+  auto token_of = [&](int m) { return p.gqa_div.div(m); };
   constexpr int QVPT = (R * VPR + NT - 1) / NT;  // query vectors per thread
   constexpr bool Q_EVEN = R * VPR % NT == 0;      // every thread QVPT of them (no guard, as TILES_EVEN)
   vec8_t<TQ> q_raw[QVPT];
 #pragma unroll
   for (int u = 0; u < QVPT; ++u) {
-    const int idx = tid + u * NT, r = idx / VPR, c = idx % VPR, m = chunk * R + r;
+    const int idx = tid + u * NT, r = idx / VPR, c = idx % VPR, m = chunk * R + r, tok = token_of(m);
     q_raw[u] = vec8_t<TQ>{};
-    if ((Q_EVEN || idx < R * VPR) && m < rows_total && row_in_range(p, row0, m / gqa))
-      q_raw[u] = load_vec8(static_cast<const TQ*>(p.query) + (int64_t(row0) + m / gqa) * p.q_stride_seq +
-                           int64_t(head0 + m % gqa) * p.q_stride_head + c * kVecElems);
+    if ((Q_EVEN || idx < R * VPR) && m < rows_total && row_in_range(p, row0, tok))
+      q_raw[u] = load_vec8(static_cast<const TQ*>(p.query) + (int64_t(row0) + tok) * p.q_stride_seq +
+                           int64_t(head0 + m - tok * gqa) * p.q_stride_head + c * kVecElems);
   }
   const int L = clamp_context_len(p.context_lens[seq], p.max_context_len);
   const int w = p.sliding_window;
@@ -290,30 +293,30 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
   // Keys this chunk's rows attend in the partition: [lo, hi) (positions of its tokens are consecutive,
   // so the union of their windows is one interval). Positions are >= -mtp.
   const int m_first = chunk * R, m_last = min(rows_total, (chunk + 1) * R) - 1;
-  const int pos_first = L - n + m_first / gqa, pos_last = L - n + m_last / gqa;
+  const int pos_first = L - n + token_of(m_first), pos_last = L - n + token_of(m_last);
   int lo = part_start;
   const int hi = min(part_end, pos_last + 1);
   if (S::SLIDING_WINDOW_ENABLED && w > 0) lo = int(max(int64_t(lo), int64_t(pos_first) - w + 1));
   const int* bt_row = p.block_tables + seq * p.bt_stride;
 
   if (tid < R) {
-    const int m = chunk * R + tid;
+    const int m = chunk * R + tid, tok = token_of(m), head = head0 + m - tok * gqa;
     int rlo = 0, rhi = 0;
     float slope = 0.f;
     if (m < rows_total) {
-      const int pos = L - n + m / gqa;
+      const int pos = L - n + tok;
       rlo = part_start;
       if (S::SLIDING_WINDOW_ENABLED && w > 0) rlo = int(max(int64_t(rlo), int64_t(pos) - w + 1));
       rhi = min(part_end, pos + 1);
-      if constexpr (S::ALIBI_ENABLED) slope = p.alibi_slopes[head0 + m % gqa];
+      if constexpr (S::ALIBI_ENABLED) slope = p.alibi_slopes[head];
     }
     s_lo[tid] = rlo;
     s_hi[tid] = max(rhi, rlo);
     s_slope[tid] = slope;
-    const bool written = m < rows_total && row_in_range(p, row0, m / gqa);
-    s_qrow[tid] = written ? row0 + m / gqa : -1;
-    s_qhead[tid] = head0 + m % gqa;
-    s_pos[tid] = L - n + m / gqa;
+    const bool written = m < rows_total && row_in_range(p, row0, tok);
+    s_qrow[tid] = written ? row0 + tok : -1;
+    s_qhead[tid] = head;
+    s_pos[tid] = L - n + tok;
     s_m[tid] = -INFINITY;
     s_l[tid] = 0.f;
   }
@@ -361,7 +364,7 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
   int2 at_next = locate(NSTAGE);
   int bad_block = 0;
   if (part_end > part_start) {
-    const int b_first = int(part_start / p.block_size), b_last = int((part_end - 1) / p.block_size);
+    const int b_first = p.block_div.block_of(part_start), b_last = p.block_div.block_of(part_end - 1);
     for (int b = b_first + tid; b <= b_last; b += NT) bad_block |= !block_in_range(bt_row[b], p.num_blocks);
   }
 #pragma unroll
@@ -840,14 +843,26 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
       const int r = idx / OV, col = (idx % OV) * 8;
       const int row = s_qrow[r], head = s_qhead[r];
       if (row < 0) continue;
-      float acc[8] = {0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f};
+      // A quarter-warp's 8 lanes read 8 vectors of one row (32 floats apart in pairs: 8 col and 8 (col + 4)
+      // share banks); lanes with idx & 4 read their second float4 first, so each LDS.128 covers 32 banks
+      // (2-way conflicts otherwise: Nsight Compute, docs/results.md 2026-11-30 13:00 UTC session, call 2).
+      const int sw = (idx >> 2) & 1;
+      float acc[8] = {0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f};  // columns col + 4 sw .., then the other 4
 #pragma unroll
       for (int g = 0; g < KG; ++g) {
         const float wg = s_wg[g * R + r];
         const float4* const src = reinterpret_cast<const float4*>(&s_og[(g * R + r) * LDO + col]);
-        const float4 a = src[0], b = src[1];
+        const float4 a = src[sw], b = src[sw ^ 1];
         acc[0] += a.x * wg; acc[1] += a.y * wg; acc[2] += a.z * wg; acc[3] += a.w * wg;
         acc[4] += b.x * wg; acc[5] += b.y * wg; acc[6] += b.z * wg; acc[7] += b.w * wg;
+      }
+      if (sw) {
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+          const float t = acc[e];
+          acc[e] = acc[e + 4];
+          acc[e + 4] = t;
+        }
       }
       const float factor = row_factor(r, head);
       TOut* const dst = row_dst(row, head, col);
