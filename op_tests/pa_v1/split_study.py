@@ -58,6 +58,12 @@ ROWS = {  # label: (model of bench.MODELS, batch, context, window)
     "seed B8 9216 w8192": ("seed", 8, 9216, 8192),
     "mistral B32 16K w4096": ("mistral", 32, 16384, 4096),
     "mistral B32 16K off": ("mistral", 32, 16384, 0),
+    "mistral B32 16K w2048": ("mistral", 32, 16384, 2048),
+    "mistral B32 16K w8192": ("mistral", 32, 16384, 8192),
+    "mistral B32 8K off": ("mistral", 32, 8192, 0),
+    "mistral B24 16K w4096": ("mistral", 24, 16384, 4096),
+    "mistral B16 16K w4096": ("mistral", 16, 16384, 4096),
+    "gemma3 B16 16K w1024": ("gemma3", 16, 16384, 1024),
 }
 CAPS = (1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128)
 DTYPE, BLOCK = torch.bfloat16, 16

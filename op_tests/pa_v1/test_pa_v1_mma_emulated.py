@@ -291,6 +291,29 @@ def test_split_rule():
         for fewer in range(1, parts):  # no smaller count of partitions (of key-tile multiples) fills as well
             n = -(-span // (-(-(-(-span // 64)) // fewer) * 64))
             assert n == parts or fill(seqs * kv * n) < MMA_MIN_WAVE_FILL
+        # at 2 workgroups per CU a saturating wave is a full one: the one-wave rule changes nothing
+        assert mma_split(seqs, kv, 1, span, 64, part, 10**9, 132, key_bytes=512) == (parts, size)
+
+
+def test_split_one_wave_rule():
+    """The one-wave rule (4 workgroups per SM, as the warp split on sm_90; key_bytes of head 128 in bf16): the
+    fewest partitions whose workgroups fit one wave with >= 0.9 x 2 per SM, partitions of <= 3 MiB of K/V."""
+    from aiter_swa.ops.pa_v1.gpu import mma_split
+    from aiter_swa.ops.pa_v1.spec import MMA_MAX_WAVE_PARTITION_BYTES
+
+    part, kb = 8 * (8 + 128 * 2), 2 * 128 * 2
+    split = lambda seqs, span, key_bytes=kb: mma_split(seqs, 8, 1, span, 32, part, 10**9, 132, 4, key_bytes)  # noqa: E731
+    # Mistral batch 32 (256 workgroups, half a wave): one partition of 1 or 2 MiB, no reduce
+    assert split(32, 2048) == (1, 2048) and split(32, 4096) == (1, 4096)
+    # 4 MiB partitions are past the bound: two partitions (512 workgroups fill the wave), as without the rule
+    assert 4096 * kb <= MMA_MAX_WAVE_PARTITION_BYTES < 8192 * kb
+    assert split(32, 8192) == (2, 4096) and split(32, 16384) == (2, 8192)
+    assert split(32, 4096, key_bytes=10**9) == (2, 2048)  # no partition small enough: the fill rule alone
+    # batches 24 and 16: 2 partitions (384 and 256 workgroups, one wave), not 5 and 4 (960 and 512)
+    assert split(24, 4096) == (2, 2048) and split(16, 4096) == (2, 2048)
+    assert split(24, 4096, key_bytes=10**9) == (5, 832) and split(16, 4096, key_bytes=10**9) == (4, 1024)
+    # fewer than 0.9 x 2 workgroups per SM never take the rule (192 workgroups: 1.45 per SM)
+    assert split(24, 2048)[0] > 1
 
 
 @pytest.mark.parametrize("arch", ARCHS)

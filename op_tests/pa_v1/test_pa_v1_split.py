@@ -25,10 +25,12 @@ DRIVER = r"""
 #include "aiter_swa/pa_v1/split.h"
 extern "C" void split(const LaunchArgs* a, int64_t head_size, int64_t out_bytes, int64_t rows, int64_t key_tile,
                       int64_t vector_partition_size, int64_t target_per_cu, double min_wave_fill,
-                      int64_t min_partition_keys, int64_t* out) {
+                      int64_t min_partition_keys, int64_t saturating_per_cu, int64_t kv_bytes,
+                      int64_t max_wave_partition_bytes, int64_t* out) {
   const aiter_swa::pa_v1::Split s = aiter_swa::pa_v1::split_for(*a, head_size, out_bytes, rows, key_tile,
                                                                 vector_partition_size, target_per_cu, min_wave_fill,
-                                                                min_partition_keys);
+                                                                min_partition_keys, saturating_per_cu, kv_bytes,
+                                                                max_wave_partition_bytes);
   const int64_t v[] = {s.max_context_len, s.num_partitions, s.partition_size, s.exp_sums_offset,
                        s.max_logits_offset, s.tmp_out_offset, s.workspace_bytes};
   for (int i = 0; i < 7; ++i) out[i] = v[i];
@@ -52,7 +54,7 @@ def split_lib(tmp_path_factory):
     assert r.returncode == 0, r.stderr[-3000:]
     lib = ctypes.CDLL(str(so))
     lib.split.argtypes = ([ctypes.POINTER(LaunchArgs)] + [ctypes.c_int64] * 6
-                          + [ctypes.c_double, ctypes.c_int64, ctypes.POINTER(ctypes.c_int64)])  # fmt: skip
+                          + [ctypes.c_double] + [ctypes.c_int64] * 4 + [ctypes.POINTER(ctypes.c_int64)])  # fmt: skip
     return lib
 
 
@@ -65,6 +67,7 @@ def cpp_split(lib, spec: PaV1Spec, plan: dict, max_context_len: int) -> dict:
     v = spec.extra_template_vars()  # what pa_v1.cpp.jinja renders into its split_for call
     lib.split(ctypes.byref(a), spec.head_size, ELEMENT_BYTES[spec.out_dtype], spec.mma_rows, v["key_tile"],
               v["partition_size"], v["mma_target_per_cu"], float(v["mma_min_wave_fill"]), v["mma_min_partition_keys"],
+              v["mma_saturating_per_cu"], ELEMENT_BYTES[spec.kv_dtype], v["mma_max_wave_partition_bytes"],
               out)  # fmt: skip
     return dict(zip(FIELDS, out))
 

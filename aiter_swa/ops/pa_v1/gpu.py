@@ -34,8 +34,9 @@ from aiter_swa.jit import loader, toolchain
 
 from . import debug_checks, selfcheck
 from .call import ARG_INDEX, PaV1Call, kv_element_dtype, lookup, soft_cap_enabled
-from .spec import (ELEMENT_BYTES, KERNEL_ENV, KERNELS, LAUNCH, MMA_MIN_PARTITION_KEYS, MMA_MIN_WAVE_FILL, MMA_ROWS,
-                   MMA_TARGET_WORKGROUPS_PER_CU, PARTITION_SIZE, VEC_BYTES, VEC_ELEMS,
+from .spec import (ELEMENT_BYTES, KERNEL_ENV, KERNELS, LAUNCH, MMA_MAX_WAVE_PARTITION_BYTES, MMA_MIN_PARTITION_KEYS,
+                   MMA_MIN_WAVE_FILL, MMA_ROWS, MMA_SATURATING_WORKGROUPS_PER_CU, MMA_TARGET_WORKGROUPS_PER_CU,
+                   PARTITION_SIZE, VEC_BYTES, VEC_ELEMS,
                    PaV1Spec, choose_kernel, gqa_bucket, mma_rows_for, mma_warp_kv)  # fmt: skip
 from .workspace import attended_span, layout
 
@@ -83,29 +84,36 @@ def multiprocessor_count(device_index: int) -> int:
 
 
 def mma_split(num_seqs: int, num_kv_heads: int, chunks: int, span: int, key_tile: int, part_bytes: int,
-              workspace_bytes: int, num_cus: int, per_cu: int = MMA_TARGET_WORKGROUPS_PER_CU) -> tuple:
+              workspace_bytes: int, num_cus: int, per_cu: int = MMA_TARGET_WORKGROUPS_PER_CU,
+              key_bytes: int = 0) -> tuple:
     """``(num_partitions, partition_size)`` of the matrix-core kernel, from host values only.
 
     ``span``: the most keys a sequence's rows attend (``min(max_context_len, w + mtp - 1)`` with a
     window ``w``, else ``max_context_len``); ``part_bytes``: workspace bytes one partition needs for
     every query row and head; ``num_cus``: the device's SM/CU count; ``per_cu``: the workgroups one
-    CU holds at once (``PaV1Spec.mma_workgroups_per_cu``). Aims at ``per_cu`` workgroups per CU (so a
-    batch of 1 fills the GPU), never more partitions than key tiles, nor than ``workspace_bytes``
-    holds (the caller's buffer, whose size is host metadata: aiter's sizing gives
+    CU holds at once (``PaV1Spec.mma_workgroups_per_cu``); ``key_bytes``: K and V bytes of one key
+    (``2 * head_size * kv element bytes``; 0 counts every partition as small). Aims at ``per_cu``
+    workgroups per CU (so a batch of 1 fills the GPU), never more partitions than key tiles, nor than
+    ``workspace_bytes`` holds (the caller's buffer, whose size is host metadata: aiter's sizing gives
     ``ceil(max_context_len / 256)`` partitions), nor partitions of fewer than ``MMA_MIN_PARTITION_KEYS``
     keys (in whole key tiles; one partition whatever the span). The number of partitions is the smallest
-    whose workgroups fill their waves of ``per_cu * num_cus`` to ``MMA_MIN_WAVE_FILL``, else the one that
-    fills them best. The partition size is a multiple of ``key_tile``; one partition needs no
-    workspace and no reduce.
+    that either fills its waves of ``per_cu * num_cus`` workgroups to ``MMA_MIN_WAVE_FILL``, or (the
+    one-wave rule) fits one wave with at least ``MMA_MIN_WAVE_FILL`` of
+    ``MMA_SATURATING_WORKGROUPS_PER_CU`` workgroups per CU, each partition reading at most
+    ``MMA_MAX_WAVE_PARTITION_BYTES``; else the one that fills its waves best. The partition size is a
+    multiple of ``key_tile``; one partition needs no workspace and no reduce.
     """
     tiles = -(-max(span, 1) // key_tile)
     cap = workspace_bytes // part_bytes if part_bytes > 0 else 0
     cap = min(cap, tiles // -(-MMA_MIN_PARTITION_KEYS // key_tile))  # partitions of at least that many keys
     workgroups = max(1, num_seqs * num_kv_heads * chunks)
     slots = max(1, per_cu * num_cus)
+    saturating = MMA_MIN_WAVE_FILL * min(per_cu, MMA_SATURATING_WORKGROUPS_PER_CU) * num_cus
     # Every workgroup of a call has the same keys to read, so a last wave that is mostly empty costs a
     # whole wave: the fewest partitions whose workgroups fill their waves to MMA_MIN_WAVE_FILL, else the
-    # best fill (e.g. 128 (sequence, KV head) pairs on 132 SMs x 2: 2 partitions, 97%, not 3: 73%).
+    # best fill (e.g. 128 (sequence, KV head) pairs on 132 SMs x 2: 2 partitions, 97%, not 3: 73%). Or one
+    # wave that keeps enough copies in flight with short partitions: no more partitions (and reduce) than
+    # that (Mistral batch 32 at window 4096 on an H200, 4 workgroups per SM: 1 partition, 256 workgroups).
     best, best_fill = 1, -1.0
     for want in range(1, max(1, min(tiles, cap, 4 * slots)) + 1):
         size_tiles = -(-tiles // want)
@@ -114,7 +122,9 @@ def mma_split(num_seqs: int, num_kv_heads: int, chunks: int, span: int, key_tile
         fill = n / (-(-n // slots) * slots)
         if fill > best_fill + 1e-9:
             best, best_fill = parts, fill
-        if fill >= MMA_MIN_WAVE_FILL:
+        one_wave = saturating <= n <= slots and size_tiles * key_tile * key_bytes <= MMA_MAX_WAVE_PARTITION_BYTES
+        if fill >= MMA_MIN_WAVE_FILL or one_wave:
+            best = parts
             break
     size = -(-tiles // best) * key_tile
     return -(-max(span, 1) // size), size
@@ -228,7 +238,8 @@ def split_values(spec: PaV1Spec, plan: dict, max_context_len: int) -> dict:
         # partials per query row (query.shape[0] of them): the buffer's size bounds the partitions
         parts, partition_size = mma_split(plan["num_seqs"], kv_heads, chunks, span,
                                           spec.key_tile, rows * heads * (8 + spec.head_size * out_bytes),
-                                          plan["workspace_bytes"], plan["num_cus"], spec.mma_workgroups_per_cu)  # fmt: skip
+                                          plan["workspace_bytes"], plan["num_cus"], spec.mma_workgroups_per_cu,
+                                          2 * spec.head_size * ELEMENT_BYTES[spec.kv_dtype])  # fmt: skip
     exp_sums, max_logits, tmp_out, _ = layout(rows, heads, spec.head_size, parts, out_bytes)
     return dict(max_context_len=mcl, num_partitions=parts, partition_size=partition_size, exp_sums_offset=exp_sums,
                 max_logits_offset=max_logits, tmp_out_offset=tmp_out)  # fmt: skip

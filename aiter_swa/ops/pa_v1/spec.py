@@ -60,6 +60,18 @@ MMA_SMEM_LIMIT = 45 * 1024
 MMA_TARGET_WORKGROUPS_PER_CU = 2
 #: The fill of the last wave the split accepts (gpu.py mma_split: fewest partitions reaching it).
 MMA_MIN_WAVE_FILL = 0.9
+#: Workgroups per CU whose copies in flight keep the memory busy (gpu.py mma_split's one-wave rule; it counts
+#: ``MMA_MIN_WAVE_FILL`` of them on every CU, where a wave holds more). H200, the warp split (32 KiB of K/V
+#: in flight per workgroup at heads 64 and 128), Mistral window 4096, one partition (docs/results.md,
+#: 2026-11-30 16:17 UTC session, calls 2 and 3): 256 workgroups (1.94 per SM) read 4.02 TB/s, 192 (1.45 per
+#: SM, batch 24) 3.01 TB/s.
+MMA_SATURATING_WORKGROUPS_PER_CU = 2
+#: K/V bytes a workgroup's partition reads at most under the one-wave rule (gpu.py mma_split): beyond it the
+#: fuller wave's bandwidth gains more than the reduce kernel costs. H200, Mistral batch 32 (256 workgroups
+#: with one partition), same session: partitions of 1 and 2 MiB (window 2048 and 4096) one partition 3%
+#: faster than two; of 4 MiB (window 8192, no window at 8K) 0.8% and 0.2% slower; of 8 MiB (no window,
+#: 16K) 7% slower.
+MMA_MAX_WAVE_PARTITION_BYTES = 3 << 20
 #: Keys per partition at least (gpu.py mma_split): a batch of 1 split over every slot of the GPU gave partitions
 #: of one or two key tiles (one: no copy in flight behind it) and a reduce over twice the partitions. H200,
 #: batch 1, window 4096, 32K context (docs/results.md, 2026-11-30 04:54 UTC session, call 7; µs per call,
@@ -502,6 +514,8 @@ class PaV1Spec(KernelSpec):
             "num_threads": NUM_THREADS,
             "mma_target_per_cu": self.mma_workgroups_per_cu if self.mma_rows else MMA_TARGET_WORKGROUPS_PER_CU,
             "mma_min_wave_fill": repr(float(MMA_MIN_WAVE_FILL)),
+            "mma_saturating_per_cu": MMA_SATURATING_WORKGROUPS_PER_CU,
+            "mma_max_wave_partition_bytes": MMA_MAX_WAVE_PARTITION_BYTES,
             "mma_min_partition_keys": MMA_MIN_PARTITION_KEYS,
             "q_vec_bytes": VEC_ELEMS * ELEMENT_BYTES[self.q_dtype],
             "kv_vec_bytes": VEC_ELEMS * ELEMENT_BYTES[self.kv_dtype],

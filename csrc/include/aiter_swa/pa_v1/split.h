@@ -52,13 +52,17 @@ inline void set_layout(Split& s, int64_t num_rows, int64_t num_heads, int64_t he
 // per-call values set). rows = 0: the vector kernel (partitions of `vector_partition_size` keys);
 // else the matrix-core kernel with `rows` query rows per workgroup and key tiles of `key_tile`
 // (gpu.mma_split: waves of `target_per_cu` workgroups per CU, the fewest partitions whose workgroups
-// fill their last wave to `min_wave_fill` (spec.MMA_MIN_WAVE_FILL), else the best fill; never more
-// partitions than key tiles nor than the workspace buffer holds, nor partitions of fewer than
-// `min_partition_keys` keys in whole key tiles: spec.MMA_MIN_PARTITION_KEYS).
+// fill their last wave to `min_wave_fill` (spec.MMA_MIN_WAVE_FILL) or fit one wave with at least
+// min_wave_fill x `saturating_per_cu` (spec.MMA_SATURATING_WORKGROUPS_PER_CU, at most target_per_cu) per
+// CU, each partition's K/V (`kv_bytes` per element) at most `max_wave_partition_bytes`
+// (spec.MMA_MAX_WAVE_PARTITION_BYTES), else the best fill; never more partitions than key tiles nor than
+// the workspace buffer holds, nor partitions of fewer than `min_partition_keys` keys in whole key tiles:
+// spec.MMA_MIN_PARTITION_KEYS).
 template <class Args>
 inline Split split_for(const Args& a, int64_t head_size, int64_t out_bytes, int64_t rows, int64_t key_tile,
                        int64_t vector_partition_size, int64_t target_per_cu, double min_wave_fill,
-                       int64_t min_partition_keys) {
+                       int64_t min_partition_keys, int64_t saturating_per_cu, int64_t kv_bytes,
+                       int64_t max_wave_partition_bytes) {
   Split s{};
   const int64_t cap_len = sat_mul(a.max_blocks_per_seq > 0 ? a.max_blocks_per_seq : 0, a.block_size > 0 ? a.block_size : 0);
   s.max_context_len = a.max_context_len < 0 ? 0 : (a.max_context_len > cap_len ? cap_len : a.max_context_len);
@@ -83,20 +87,30 @@ inline Split split_for(const Args& a, int64_t head_size, int64_t out_bytes, int6
     // cap, 4 * slots)] as gpu.mma_split, the fill in double as Python's int / int (exact below 2^53).
     int64_t slots = sat_mul(target_per_cu, a.num_cus > 0 ? a.num_cus : 0);
     if (slots < 1) slots = 1;
+    const int64_t saturating_wave = sat_mul(saturating_per_cu < target_per_cu ? saturating_per_cu : target_per_cu,
+                                            a.num_cus > 0 ? a.num_cus : 0);
+    const double saturating = min_wave_fill * static_cast<double>(saturating_wave);
+    const int64_t key_bytes = 2 * head_size * kv_bytes;
     int64_t last = tiles < cap ? tiles : cap;
     if (sat_mul(4, slots) < last) last = sat_mul(4, slots);
     if (last < 1) last = 1;
     int64_t best = 1;
     double best_fill = -1.0;
     for (int64_t want = 1; want <= last; ++want) {
-      const int64_t parts = ceil_div(tiles, ceil_div(tiles, want));
+      const int64_t size_tiles = ceil_div(tiles, want);
+      const int64_t parts = ceil_div(tiles, size_tiles);
       const int64_t n = sat_mul(workgroups, parts);
       const double fill = static_cast<double>(n) / static_cast<double>(sat_mul(ceil_div(n, slots), slots));
       if (fill > best_fill + 1e-9) {
         best = parts;
         best_fill = fill;
       }
-      if (fill >= min_wave_fill) break;
+      const bool one_wave = saturating <= static_cast<double>(n) && n <= slots &&
+                            sat_mul(sat_mul(size_tiles, key_tile), key_bytes) <= max_wave_partition_bytes;
+      if (fill >= min_wave_fill || one_wave) {
+        best = parts;
+        break;
+      }
     }
     s.partition_size = ceil_div(tiles, best) * key_tile;
     s.num_partitions = ceil_div(keys, s.partition_size);
