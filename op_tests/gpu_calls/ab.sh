@@ -4,7 +4,7 @@
 # the dispatch, aiter_swa/ops/pa_v1/spec.py (else the tree's own is used).
 #   source op_tests/gpu_calls/ab.sh; ab_init NAME
 #   ab_variant new .; ab_variant old .ab_old       # snapshots taken now (the tree may be swapped later)
-#   ab_variant_spec_edit off OLD NEW             # the tree's sources with OLD replaced by NEW once in spec.py
+#   ab_variant_spec_edit off OLD NEW [OLD NEW ...]  # the tree's sources, each OLD replaced by NEW once in spec.py
 #   ab_variant_patch new . PATCH                 # a directory's csrc with PATCH applied (git apply; csrc only)
 #   ab_build new|old PREBUILD_ARGS...            # aiter_swa.jit.prebuild into /tmp/kernels_<variant>
 #   ab_bench "new old new old" BENCH_ARGS...      # bench_pa_v1_swa.py per variant, logs bench_<variant>.log
@@ -28,15 +28,19 @@ ab_variant() {  # NAME DIR: snapshot DIR's csrc/include and spec.py (the tree's 
     mkdir -p "$v/spec" && cp -r "$2/csrc/include" "$v/include"
     if [ -f "$2/$AB_SPEC" ]; then cp "$2/$AB_SPEC" "$v/spec/"; else cp "$AB_SPEC" "$v/spec/"; fi
 }
-ab_variant_spec_edit() {  # NAME OLD NEW: the tree's csrc/include, and its spec.py with OLD (there exactly once) as NEW
+ab_variant_spec_edit() {  # NAME OLD NEW [OLD NEW ...]: the tree's csrc/include, and its spec.py with each OLD
+    # (there exactly once) as its NEW
     local d=/tmp/ab_edit_$1
     rm -rf "$d" && mkdir -p "$d/csrc" "$d/$(dirname $AB_SPEC)" && cp -r csrc/include "$d/csrc/" || return 1
-    python3 - "$AB_SPEC" "$d/$AB_SPEC" "$2" "$3" <<'PY' || return 1
+    python3 - "$AB_SPEC" "$d/$AB_SPEC" "${@:2}" <<'PY' || return 1
 import sys
-src, dst, old, new = sys.argv[1:5]
+src, dst, edits = sys.argv[1], sys.argv[2], sys.argv[3:]
+assert edits and len(edits) % 2 == 0, "ab_variant_spec_edit: OLD NEW pairs"
 s = open(src).read()
-assert s.count(old) == 1, f"{src}: {old!r} is not there exactly once"
-open(dst, "w").write(s.replace(old, new))
+for old, new in zip(edits[::2], edits[1::2]):
+    assert s.count(old) == 1, f"{src}: {old!r} is not there exactly once"
+    s = s.replace(old, new)
+open(dst, "w").write(s)
 PY
     ab_variant "$1" "$d"
 }

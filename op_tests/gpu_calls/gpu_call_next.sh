@@ -17,17 +17,8 @@
 set -uo pipefail
 source op_tests/gpu_calls/ab.sh
 ab_init call_stages
-d=/tmp/ab_edit_s4; rm -rf "$d"; mkdir -p "$d/csrc" "$d/$(dirname $AB_SPEC)"; cp -r csrc/include "$d/csrc/"
-python3 - "$AB_SPEC" "$d/$AB_SPEC" <<'PY' || exit 1
-import sys
-s = open(sys.argv[1]).read()
-for old, new in [("MMA_WARP_KV_MAX_STAGES = 3", "MMA_WARP_KV_MAX_STAGES = 4"),
-                 ("if _workgroups_in_smem(arch, smem) >= per_sm:", "if _workgroups_in_smem(arch, smem) >= min(per_sm, 3):")]:
-    assert s.count(old) == 1, old
-    s = s.replace(old, new)
-open(sys.argv[2], "w").write(s)
-PY
-ab_variant s4 "$d"
+ab_variant_spec_edit s4 "MMA_WARP_KV_MAX_STAGES = 3" "MMA_WARP_KV_MAX_STAGES = 4" \
+    "if _workgroups_in_smem(arch, smem) >= per_sm:" "if _workgroups_in_smem(arch, smem) >= min(per_sm, 3):" || exit 1
 B=(--q-dtype bf16 --kv-dtype bf16 --out-dtype bf16 --soft-cap off --alibi off --head-size 64,128 --gqa 1 --mma-rows 16,32)
 for v in s4 tree; do ab_build $v "${B[@]}"; done
 ROWS=("mistral B32 16K off" "mistral B32 16K w4096" "mistral B1 32K w4096" "gpt-oss B64 16K w128"
