@@ -20,6 +20,7 @@ from aiter_swa.jit.selftest import SmokeSpec
 from aiter_swa.jit.spec import KernelSpec
 from aiter_swa.jit.toolchain import wavefront_size
 from aiter_swa.ops.pa_v1.spec import LAUNCH, PaV1Spec
+from aiter_swa.ops.pa_v1 import spec as pa_spec
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -88,6 +89,17 @@ def test_wavefront_size_is_rendered_from_the_arch(arch, size):
     assert wavefront_size(arch) == size
     text = render(PaV1Spec("fp16", "fp16", "fp16", 64, 1, False, False, False, arch))
     assert f"#define AITER_SWA_WAVEFRONT_SIZE {size}\n" in text
+
+
+@pytest.mark.parametrize("arch,programmatic", [("sm_90", True), ("sm_90a", True), ("sm_100", True), ("sm_89", False),
+                                               ("sm_80", False), ("gfx942", False), ("gfx90a", False)])
+def test_programmatic_reduce_launch_is_rendered_for_sm90_and_later_only(arch, programmatic):
+    """griddepcontrol (PTX ISA) is sm_90+: an older NVIDIA arch or AMD gets the ordinary reduce launch."""
+    for rows in (0, 16):
+        text = render(PaV1Spec("bf16", "bf16", "bf16", 128, 1, True, False, False, arch, mma_rows=rows))
+        assert ("#define AITER_SWA_PROGRAMMATIC_LAUNCH 1" in text) is programmatic
+        bound = pa_spec.PROGRAMMATIC_REDUCE_MAX_WORKGROUPS_PER_CU if programmatic else 0
+        assert f"/*programmatic_reduce_max_per_cu=*/{bound})" in text
 
 
 def test_no_source_uses_the_deprecated_wavefront_macro():

@@ -125,8 +125,9 @@ def sm_count_for(call, cap: int, arch: str, num_cus: int) -> int:
     return num_cus if best is None else best
 
 
-def plan_cases(args: tuple, caps, arch: str, num_cus: int) -> list[Case]:
-    """The row's cases: the matrix-core kernel's default split, the vector kernel's (fixed), then the
+def plan_cases(args: tuple, caps, arch: str, num_cus: int, vector: bool = True) -> list[Case]:
+    """The row's cases: the matrix-core kernel's default split, the vector kernel's (fixed; not without
+    ``vector``), then the
     matrix-core kernel at each cap up to what aiter's buffer holds: a buffer for ``cap`` partitions
     (at least the least the op admits) and the SM count of :func:`sm_count_for`. Every case's buffer
     has its own size (a few pad bytes: the cap is a floor division), so each gets its own plan."""
@@ -148,7 +149,8 @@ def plan_cases(args: tuple, caps, arch: str, num_cus: int) -> list[Case]:
         cases.append(Case(kernel, cap, knob, ws, cus, **describe(c_call, kernel, arch, cus)))
 
     add("mma", None, aiter)
-    add("vector", None, aiter)
+    if vector:
+        add("vector", None, aiter)
     for cap in sorted(c for c in set(caps) if 1 <= c <= most):
         add("mma", cap, max(least, layout(rows, d.num_heads, d.head_size, cap, item)[3]), cus=True)
     return cases
@@ -160,9 +162,9 @@ def row_inputs(label: str, dev, nsets: int = 1) -> list:
     return [bench.Inputs(h, kvh, d, batch, ctx, window, BLOCK, DTYPE, dev) for _ in range(nsets)]
 
 
-def dry_run(label: str, caps, arch: str, num_cus: int) -> list[Case]:
+def dry_run(label: str, caps, arch: str, num_cus: int, vector: bool = True) -> list[Case]:
     """The cases of a row on the CPU (no GPU), printed."""
-    cases = plan_cases(row_inputs(label, "cpu")[0].args, caps, arch, num_cus)
+    cases = plan_cases(row_inputs(label, "cpu")[0].args, caps, arch, num_cus, vector)
     print(f"# {label}: {arch}, {num_cus} SMs")
     print(f"{'kernel':6} {'cap':>7} {'knob':>7} {'parts':>5} {'size':>5} {'wgs':>5} {'reduce':>6}  spec")
     seen = {}
@@ -209,7 +211,7 @@ def study_row(label: str, a, dev, arch: str, num_cus: int, l2: int) -> None:
     set_bytes = bench.must_read_bytes(h, kvh, d, batch, ctx, window, BLOCK, DTYPE.itemsize)
     nsets = max(2, min(8, math.ceil(4 * l2 / set_bytes)))
     sets = row_inputs(label, dev, nsets)
-    cases = plan_cases(sets[0].args, a.caps, arch, num_cus)
+    cases = plan_cases(sets[0].args, a.caps, arch, num_cus, vector=not a.no_vector)
     print(f"\n# {label}: {nsets} input sets of {set_bytes / 1e6:.1f} MB must-read bytes", flush=True)
     print(f"{'kernel':6} {'cap':>7} {'knob':>7} {'parts':>5} {'size':>5} {'wgs':>5} {'reduce':>6} {'us/call':>8} "
           f"{'TB/s':>5} {'part us':>8} {'red us':>7} {'maxdiff':>8}")  # fmt: skip
@@ -271,13 +273,14 @@ def main(argv=None) -> int:
     ap.add_argument("--calls", type=int, default=20, help="op calls per graph replay")
     ap.add_argument("--reps", type=int, default=15, help="graph replays timed (median)")
     ap.add_argument("--prof-calls", type=int, default=40, help="eager calls under the profiler per case")
+    ap.add_argument("--no-vector", action="store_true", help="no vector-kernel case (its kernels need not be built)")
     ap.add_argument("--dry-run", action="store_true", help="no GPU: print each case's split")
     ap.add_argument("--arch", default="sm_90", help="--dry-run: the architecture of the split")
     ap.add_argument("--num-cus", type=int, default=132, help="--dry-run: the SM count of the split")
     a = ap.parse_args(argv)
     if a.dry_run:
         for label in a.rows:
-            dry_run(label, a.caps, a.arch, a.num_cus)
+            dry_run(label, a.caps, a.arch, a.num_cus, not a.no_vector)
         return 0
     if not torch.cuda.is_available():
         print("split_study: no GPU visible to torch (--dry-run runs without one)", file=sys.stderr)

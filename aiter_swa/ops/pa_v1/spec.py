@@ -110,10 +110,33 @@ def mma_ring(arch: str, q_dtype: str, kv_dtype: str, head_size: int, rows: int) 
             and mma_smem_bytes(head_size, rows, 16, True) <= MMA_SMEM_LIMIT)  # fmt: skip
 
 
+def _sm(arch: str) -> int:
+    """XX of an NVIDIA ``sm_XX`` arch (``sm_90a``: 90); 0 for any other arch."""
+    m = re.fullmatch(r"sm_(\d+)[a-z]?", arch)
+    return int(m.group(1)) if m else 0
+
+
 def _cp_async(arch: str, q_dtype: str, kv_dtype: str) -> bool:
     """NVIDIA ``sm_XX`` with XX >= 80 (``cp.async``) and a KV cache of the query's 16-bit type."""
-    m = re.fullmatch(r"sm_(\d+)[a-z]?", arch)
-    return m is not None and int(m.group(1)) >= 80 and kv_dtype == q_dtype
+    return _sm(arch) >= 80 and kv_dtype == q_dtype
+
+
+#: Most reduce workgroups per SM for which the reduce is a programmatic dependent launch
+#: (:func:`programmatic_launch`). H200 (docs/results.md, 2026-11-30 19:11 UTC session, calls 2, 3 and 5): at 32 to
+#: 768 reduce workgroups (batch 1, Gemma-3, the seed shape, Mistral B16 and B24) 1-4% faster per call; at 1024
+#: (Mistral B32 with 2 partitions) 0.8% slower in one run and 0.3-1% faster in another, inside the 497-506 µs
+#: the same code spans between rounds; so the grids of 1024 (7.8 per SM) keep the ordinary launch.
+PROGRAMMATIC_REDUCE_MAX_WORKGROUPS_PER_CU = 6
+
+
+def programmatic_launch(arch: str) -> bool:
+    """Whether the reduce kernel may be a programmatic dependent launch of the partition kernel (compat.h
+    ``launch_dependent``; CUDA C++ Programming Guide, "Programmatic Dependent Launch and Synchronization"):
+    NVIDIA sm_90 and later (PTX ISA, ``griddepcontrol``: sm_90+). The reduce's workgroups then start as the
+    partition kernel's finish and wait (``griddepcontrol.wait``) for its writes, instead of being launched after
+    its completion; the launcher does so at most :data:`PROGRAMMATIC_REDUCE_MAX_WORKGROUPS_PER_CU` reduce
+    workgroups per SM."""
+    return _sm(arch) >= 90
 
 
 #: Head sizes of the warp split (:func:`mma_warp_kv`): each warp owns a 16-key slice of the tile with
@@ -167,7 +190,8 @@ def mma_stages(arch: str, head_size: int, rows: int, warp_kv: bool) -> int:
     H200, three stages against two (docs/results.md, 2026-11-30 02:24 UTC session, call 3): Mistral
     batch 32 window 4096 134.5-135.4 µs against 143.6-143.8, gpt-oss window 4096 128.6-129.8 against
     137.6-138.4; three stages padded, which fitted only 3 workgroups per SM, were slower (11-29 17:15 UTC
-    session, call 2)."""
+    session, call 2); four stages at 3 workgroups per SM (2026-11-30 19:11 UTC session, call 1) read one partition
+    of the no-window row no faster and were 12% and 33% slower at gpt-oss windows 4096 and 128."""
     if not warp_kv:
         return 2
     kt, per_sm = mma_key_tile(head_size, rows, True, True), mma_workgroups_per_sm(head_size, rows, True, True)
@@ -517,6 +541,9 @@ class PaV1Spec(KernelSpec):
             "mma_saturating_per_cu": MMA_SATURATING_WORKGROUPS_PER_CU,
             "mma_max_wave_partition_bytes": MMA_MAX_WAVE_PARTITION_BYTES,
             "mma_min_partition_keys": MMA_MIN_PARTITION_KEYS,
+            "programmatic_launch": programmatic_launch(self.arch),
+            "programmatic_reduce_max_per_cu": (PROGRAMMATIC_REDUCE_MAX_WORKGROUPS_PER_CU
+                                               if programmatic_launch(self.arch) else 0),
             "q_vec_bytes": VEC_ELEMS * ELEMENT_BYTES[self.q_dtype],
             "kv_vec_bytes": VEC_ELEMS * ELEMENT_BYTES[self.kv_dtype],
             **LAUNCH.template_vars(),

@@ -121,6 +121,53 @@ __device__ __forceinline__ float fast_exp(float x) {
 #endif
 }
 
+// Programmatic dependent launch (PDL, NVIDIA sm_90+; CUDA C++ Programming Guide, "Programmatic Dependent Launch
+// and Synchronization"; PTX ISA, "griddepcontrol"): a kernel launched by launch_dependent may start while the
+// stream's previous kernel still runs, once every workgroup of that kernel has called
+// allow_dependent_launch() or exited; grid_dependency_wait() then blocks until that kernel has completed and
+// its memory writes are visible. Where the specialization is not built with AITER_SWA_PROGRAMMATIC_LAUNCH (its
+// template sets it for sm_90 and later: aiter_swa/ops/pa_v1/spec.py `programmatic_launch`) both are no-ops and
+// the launch is an ordinary stream-ordered one (AMD has no equivalent).
+__device__ __forceinline__ void allow_dependent_launch() {
+#if defined(AITER_SWA_PROGRAMMATIC_LAUNCH) && defined(__CUDA_ARCH__)
+  asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+#endif
+}
+
+__device__ __forceinline__ void grid_dependency_wait() {
+#if defined(AITER_SWA_PROGRAMMATIC_LAUNCH) && defined(__CUDA_ARCH__)
+  asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+}
+
+// Host: launches `kernel(args...)` on `stream`; with `programmatic` and AITER_SWA_PROGRAMMATIC_LAUNCH as a
+// programmatic dependent of the stream's previous kernel (see grid_dependency_wait: the kernel calls it before it
+// reads what that kernel writes), else as an ordinary stream-ordered launch. Returns the launch's error. (Not in
+// the CPU emulator of op_tests, which runs the kernels itself.)
+#if !defined(AITER_SWA_NO_HOST_LAUNCH)
+template <typename... Params, typename... Args>
+inline gpuError_t launch_dependent(bool programmatic, void (*kernel)(Params...), dim3 grid, dim3 block,
+                                   size_t smem_bytes, gpuStream_t stream, Args... args) {
+#if defined(AITER_SWA_PROGRAMMATIC_LAUNCH)
+  cudaLaunchAttribute attr[1] = {};
+  attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+  attr[0].val.programmaticStreamSerializationAllowed = 1;
+  cudaLaunchConfig_t config = {};
+  config.gridDim = grid;
+  config.blockDim = block;
+  config.dynamicSmemBytes = smem_bytes;
+  config.stream = stream;
+  config.attrs = attr;
+  config.numAttrs = programmatic ? 1 : 0;
+  return cudaLaunchKernelEx(&config, kernel, args...);
+#else
+  (void)programmatic;
+  kernel<<<grid, block, smem_bytes, stream>>>(args...);
+  return gpuGetLastError();
+#endif
+}
+#endif
+
 // Host: runs `launch` (returning gpuError_t) with `device` as the calling thread's current device,
 // and restores the previous one. A launch goes to the current device, whatever device its stream
 // and pointers belong to, so a caller whose tensors are on another GPU needs this (the check is a

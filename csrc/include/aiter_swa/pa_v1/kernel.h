@@ -207,6 +207,7 @@ __global__ __launch_bounds__(S::NUM_THREADS) void partition_kernel(const PaParam
   const int row_slot = tid / TG;
   const int head0 = kv_head * p.gqa_ratio;
   const bool single_partition = p.num_partitions <= 1;
+  allow_dependent_launch();  // the reduce (launch_dependent) may take free slots while this grid runs
 
   const int row = one_token_row(p, seq);  // the query/out row of this sequence's token; -1: skipped
   if (row < 0) return;
@@ -477,6 +478,7 @@ __global__ __launch_bounds__(S::HEAD_SIZE) void reduce_kernel(const PaParams p) 
   const int num_parts = partitions_for(span, S::PARTITION_SIZE);
   const int64_t base = (int64_t(seq) * p.num_heads + head) * p.num_partitions;
   const float sink = p.sinks != nullptr ? p.sinks[head] : -INFINITY;
+  grid_dependency_wait();  // the partials of the partition kernel (launch_dependent)
   const float val = lse_merge_block<HS>(p.max_logits + base, p.exp_sums + base,
                                         static_cast<const TOut*>(p.tmp_out) + base * HS, HS, e, num_parts, sink,
                                         s_ml, s_w);
@@ -530,8 +532,15 @@ PaParams make_params(const Args& a) {
 }
 
 #if !defined(AITER_SWA_NO_HOST_LAUNCH)  // the CPU emulator of the tests runs the kernels itself
+// Whether the reduce of `reduce_grid` is a programmatic dependent launch (compat.h launch_dependent): at most
+// `max_per_cu` of its workgroups per CU of the device (spec.py PROGRAMMATIC_REDUCE_MAX_WORKGROUPS_PER_CU; 0: never).
+inline bool programmatic_reduce(const dim3& reduce_grid, int64_t max_per_cu, int64_t num_cus) {
+  return int64_t(reduce_grid.x) * reduce_grid.y * reduce_grid.z <= max_per_cu * num_cus;
+}
+
+// Launches the partition kernel and, with more than one partition, the reduce (see programmatic_reduce).
 template <class S, class Args>
-gpuError_t launch(const Args& a) {
+gpuError_t launch(const Args& a, int64_t programmatic_reduce_max_per_cu) {
   const PaParams p = make_params(a);
   const auto stream = reinterpret_cast<gpuStream_t>(a.stream);
   const dim3 grid(unsigned(a.num_seqs), unsigned(a.num_kv_heads), unsigned(p.num_partitions > 1 ? p.num_partitions : 1));
@@ -539,7 +548,9 @@ gpuError_t launch(const Args& a) {
   if (p.num_partitions > 1) {
     gpuError_t err = gpuPeekAtLastError();
     if (err != gpuSuccess) return err;
-    reduce_kernel<S><<<dim3(unsigned(a.num_seqs), unsigned(a.num_heads)), S::HEAD_SIZE, 0, stream>>>(p);
+    const dim3 reduce_grid(unsigned(a.num_seqs), unsigned(a.num_heads));
+    return launch_dependent(programmatic_reduce(reduce_grid, programmatic_reduce_max_per_cu, a.num_cus),
+                            reduce_kernel<S>, reduce_grid, dim3(S::HEAD_SIZE), 0, stream, p);
   }
   return gpuGetLastError();
 }

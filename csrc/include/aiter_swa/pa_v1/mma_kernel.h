@@ -258,6 +258,7 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
   const int tid = threadIdx.x, lane = tid % kWarpSize, warp = tid / kWarpSize;
   const int gqa = p.gqa_ratio, head0 = kv_head * gqa;
   const bool single_partition = p.num_partitions <= 1;
+  allow_dependent_launch();  // the reduce (launch_dependent) may take free slots while this grid runs
 
   int row0, n;
   query_rows(p, seq, row0, n);
@@ -926,6 +927,7 @@ __global__ __launch_bounds__(S::HEAD_SIZE) void mma_reduce_kernel(const PaParams
   const int row = row0 + token;
   const int64_t base = (int64_t(row) * p.num_heads + head) * p.num_partitions;
   const float sink = p.sinks != nullptr ? p.sinks[head] : -INFINITY;
+  grid_dependency_wait();  // the partials of the partition kernel (launch_dependent)
   const float val = lse_merge_block<HS>(p.max_logits + base, p.exp_sums + base,
                                         static_cast<const TOut*>(p.tmp_out) + base * HS, HS, e, num_parts, sink,
                                         s_ml, s_w);
@@ -935,7 +937,7 @@ __global__ __launch_bounds__(S::HEAD_SIZE) void mma_reduce_kernel(const PaParams
 #if !defined(AITER_SWA_NO_HOST_LAUNCH)
 // Host launch of the matrix-core kernels from the launcher's arguments (see launch in kernel.h).
 template <class S, class Args>
-gpuError_t launch_mma(const Args& a) {
+gpuError_t launch_mma(const Args& a, int64_t programmatic_reduce_max_per_cu) {
   PaParams p = make_params(a);
   const int rows = int(a.mtp) * p.gqa_ratio;
   p.num_chunks = (rows + S::ROWS - 1) / S::ROWS;
@@ -964,8 +966,9 @@ gpuError_t launch_mma(const Args& a) {
   if (p.num_partitions > 1) {
     gpuError_t err = gpuPeekAtLastError();
     if (err != gpuSuccess) return err;
-    mma_reduce_kernel<S><<<dim3(unsigned(a.num_seqs), unsigned(a.num_heads), unsigned(a.mtp)), S::HEAD_SIZE, 0,
-                           stream>>>(p);
+    const dim3 reduce_grid(unsigned(a.num_seqs), unsigned(a.num_heads), unsigned(a.mtp));
+    return launch_dependent(programmatic_reduce(reduce_grid, programmatic_reduce_max_per_cu, a.num_cus),
+                            mma_reduce_kernel<S>, reduce_grid, dim3(S::HEAD_SIZE), 0, stream, p);
   }
   return gpuGetLastError();
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Prepared in the session of 2026-11-30 16:17 UTC for the next one (not run: its device time was spent), about
-# 6 minutes on a fresh H200, no carry. Issue 8's last missed shape besides batch 1: Mistral B32 16K without a window,
+# 2026-11-30 (19:11 UTC session), call 1 (19:13 UTC; 201 s, no carry; prepared by the 16:17 UTC session as
+# gpu_call_next.sh): the 4-stage ring, not kept (docs/results.md). Issue 8's last missed shape besides batch 1: Mistral B32 16K without a window,
 # 1.02x FlashInfer (500.9 against 490.7 us). Its split takes 2 partitions and pays the 3.5 us reduce kernel; one
 # partition is 7% slower, because its 256 workgroups (1.94 per SM) read 4.02 TB/s against 4.35 with 512
 # (docs/results.md, that session, calls 2 and 3).
@@ -13,7 +13,7 @@
 # Checked on the CPU with "s4"'s spec.py: the sm_90 matrix-core emulator tests 35 passed (the stage-count assertion
 # of test_emulated_kv_path deselected); sm_90 pre-build of heads 64/128 x 16/32 rows: 123-126 registers, 0 spills.
 # Rounds s4, tree x 3 of the rows below, then the split study of the no-window row per variant (caps 1 2 3 4).
-# run: bash op_tests/gpu_calls/gpu_call_next.sh   Logs: $OUT/call_stages.tgz
+# run: bash op_tests/gpu_calls/gpu_call_2026-11-30aj.sh   Logs: $OUT/call_stages.tgz
 set -uo pipefail
 source op_tests/gpu_calls/ab.sh
 ab_init call_stages
