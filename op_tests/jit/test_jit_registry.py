@@ -19,8 +19,7 @@ from aiter_swa.jit.render import render
 from aiter_swa.jit.selftest import SmokeSpec
 from aiter_swa.jit.spec import KernelSpec
 from aiter_swa.jit.toolchain import wavefront_size
-from aiter_swa.ops.pa_v1.spec import LAUNCH, PaV1Spec
-from aiter_swa.ops.pa_v1 import spec as pa_spec
+from aiter_swa.ops.pa_v1.spec import LAUNCH, PROGRAMMATIC_REDUCE_MAX_WORKGROUPS_PER_CU, PaV1Spec
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -98,7 +97,7 @@ def test_programmatic_reduce_launch_is_rendered_for_sm90_and_later_only(arch, pr
     for rows in (0, 16):
         text = render(PaV1Spec("bf16", "bf16", "bf16", 128, 1, True, False, False, arch, mma_rows=rows))
         assert ("#define AITER_SWA_PROGRAMMATIC_LAUNCH 1" in text) is programmatic
-        bound = pa_spec.PROGRAMMATIC_REDUCE_MAX_WORKGROUPS_PER_CU if programmatic else 0
+        bound = PROGRAMMATIC_REDUCE_MAX_WORKGROUPS_PER_CU if programmatic else 0
         assert f"/*programmatic_reduce_max_per_cu=*/{bound})" in text
 
 
