@@ -541,7 +541,7 @@ class PaV1Spec(KernelSpec):
             "mma_saturating_per_cu": MMA_SATURATING_WORKGROUPS_PER_CU,
             "mma_max_wave_partition_bytes": MMA_MAX_WAVE_PARTITION_BYTES,
             "mma_min_partition_keys": MMA_MIN_PARTITION_KEYS,
-            "programmatic_launch": programmatic_launch(self.arch),
+            # > 0 also renders AITER_SWA_PROGRAMMATIC_LAUNCH (the device side of the launch)
             "programmatic_reduce_max_per_cu": (PROGRAMMATIC_REDUCE_MAX_WORKGROUPS_PER_CU
                                                if programmatic_launch(self.arch) else 0),
             "q_vec_bytes": VEC_ELEMS * ELEMENT_BYTES[self.q_dtype],
