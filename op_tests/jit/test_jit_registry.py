@@ -92,8 +92,9 @@ def test_wavefront_size_is_rendered_from_the_arch(arch, size):
 
 @pytest.mark.parametrize("arch,programmatic", [("sm_90", True), ("sm_90a", True), ("sm_100", True), ("sm_89", False),
                                                ("sm_80", False), ("gfx942", False), ("gfx90a", False)])
-def test_programmatic_reduce_launch_is_rendered_for_sm90_and_later_only(arch, programmatic):
-    """griddepcontrol (PTX ISA) is sm_90+: an older NVIDIA arch or AMD gets the ordinary reduce launch."""
+def test_programmatic_launch_is_rendered_for_sm90_and_later_only(arch, programmatic):
+    """griddepcontrol (PTX ISA) is sm_90+: an older NVIDIA arch or AMD gets ordinary launches of both kernels
+    (without the define, compat.h's launch_dependent is a plain launch and its device calls are empty)."""
     for rows in (0, 16):
         text = render(PaV1Spec("bf16", "bf16", "bf16", 128, 1, True, False, False, arch, mma_rows=rows))
         assert ("#define AITER_SWA_PROGRAMMATIC_LAUNCH 1" in text) is programmatic

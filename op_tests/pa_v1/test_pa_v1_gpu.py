@@ -10,6 +10,7 @@ import pytest
 import torch
 
 import aiter_swa
+from aiter_swa.ops.pa_v1 import gpu
 from testlib import no_host_sync
 from testlib.pa_v1 import FP8, assert_matches_reference, make_case, run_op, widen_block_table
 
@@ -59,6 +60,46 @@ def test_cuda_graph_replay_with_new_data(shape):
     out.fill_(float("nan"))
     graph.replay()
     assert_matches_reference(out, second.reference(), f"{shape}: replay with new data")
+
+
+@pytest.mark.parametrize("kernel", ["vector", "mma"])
+@pytest.mark.parametrize("shape", list(SHAPES))
+def test_graph_inputs_written_by_the_kernels_just_before(kernel, shape):
+    """On sm_90 and later both partition kernels are programmatic dependent launches (compat.h
+    launch_dependent; docs/design.md): the launch may overlap the stream's previous kernel, so the kernel
+    must wait for it (grid_dependency_wait) before it reads any input. In one captured graph, copies write
+    every input (caches, block table, context lengths, then the query) right before each of 4 calls, each
+    call with its own inputs and contexts shorter than the call before; the query of calls 1 and 3 by a
+    conversion kernel (the op's launch follows a kernel), of calls 0 and 2 by a device copy (torch's
+    same-dtype copy: a memcpy node). Every output must be its own call's."""
+    lens, window = SHAPES[shape]
+    names = ("key_cache", "value_cache", "block_tables", "context_lens", "query")
+    base = _case(lens, window, seed=20, poison=False)
+    calls = [_case(lens, window, seed=21 + i, poison=False) for i in range(4)]
+    for i, c in enumerate(calls):  # shorter contexts: a call attends keys the inputs before it did not
+        c.context_lens.copy_(torch.tensor([L - L * i // 5 for L in lens], dtype=torch.int32))
+    outs = [torch.full_like(base.query, float("nan")) for _ in calls]
+    ws = base.workspace()
+    gpu.set_kernel(kernel)
+    try:
+        run_op(base)  # compiled and planned before the capture
+        torch.cuda.synchronize()
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph):
+            for i, (c, out) in enumerate(zip(calls, outs)):
+                for name in names:
+                    getattr(base, name).copy_(getattr(c, name))
+                if i % 2:
+                    base.query.copy_(c.query.float())  # float32 -> bf16: an elementwise kernel
+                torch.ops.aiter_swa.paged_attention_v1(*base.op_args(out, ws))
+        for out in outs:
+            out.fill_(float("nan"))
+        graph.replay()
+        torch.cuda.synchronize()
+    finally:
+        gpu.set_kernel(gpu.ENV_KERNEL)
+    for i, (c, out) in enumerate(zip(calls, outs)):
+        assert_matches_reference(out, c.reference(), f"{shape}, {kernel} kernel, call {i}")
 
 
 @pytest.mark.parametrize("fmt", ["fn", "fnuz"])
@@ -145,7 +186,6 @@ def test_gqa4_route_matches_the_reference():
     long contexts in that table and through a captured graph replayed with new contexts; the spec it
     took is the one gpu.spec_for names."""
     from aiter_swa.jit import toolchain
-    from aiter_swa.ops.pa_v1 import gpu
     from aiter_swa.ops.pa_v1.call import validate
 
     case = _case([16384, 1, 0, 5000], 0, seed=6)

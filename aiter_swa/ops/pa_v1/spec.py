@@ -130,12 +130,15 @@ PROGRAMMATIC_REDUCE_MAX_WORKGROUPS_PER_CU = 6
 
 
 def programmatic_launch(arch: str) -> bool:
-    """Whether the reduce kernel may be a programmatic dependent launch of the partition kernel (compat.h
-    ``launch_dependent``; CUDA C++ Programming Guide, "Programmatic Dependent Launch and Synchronization"):
-    NVIDIA sm_90 and later (PTX ISA, ``griddepcontrol``: sm_90+). The reduce's workgroups then start as the
-    partition kernel's finish and wait (``griddepcontrol.wait``) for its writes, instead of being launched after
-    its completion; the launcher does so at most :data:`PROGRAMMATIC_REDUCE_MAX_WORKGROUPS_PER_CU` reduce
-    workgroups per SM."""
+    """Whether the kernels are programmatic dependent launches (compat.h ``launch_dependent``; CUDA C++
+    Programming Guide, "Programmatic Dependent Launch and Synchronization"): NVIDIA sm_90 and later (PTX ISA,
+    ``griddepcontrol``: sm_90+). The partition kernel (both kernel families) is then a dependent launch of the
+    stream's previous kernel, whatever it is: its workgroups wait (``griddepcontrol.wait``) for that kernel's
+    completion and writes before their first read, so only its launch overlaps that kernel's tail. The reduce
+    is one of the partition kernel: its workgroups start as the partition kernel's finish and wait for its writes,
+    instead of being launched after its completion; the launcher does so at most
+    :data:`PROGRAMMATIC_REDUCE_MAX_WORKGROUPS_PER_CU` reduce workgroups per SM. docs/design.md has the
+    measurements (H200: batch 1 11.9 -> 10.5 µs with both)."""
     return _sm(arch) >= 90
 
 

@@ -142,7 +142,8 @@ __device__ __forceinline__ void grid_dependency_wait() {
 
 // Host: launches `kernel(args...)` on `stream`; with `programmatic` and AITER_SWA_PROGRAMMATIC_LAUNCH as a
 // programmatic dependent of the stream's previous kernel (see grid_dependency_wait: the kernel calls it before it
-// reads what that kernel writes), else as an ordinary stream-ordered launch. Returns the launch's error. Only in
+// reads what that kernel writes; pa_v1's partition kernels before any global read, its reduces before the first
+// partial), else as an ordinary stream-ordered launch. Returns the launch's error. Only in
 // a GPU compile (nvcc: __CUDACC__; clang or hipcc for HIP: __HIP__), not in the CPU emulators of op_tests (plain
 // C++ with AITER_SWA_EMULATOR).
 #if (defined(__CUDACC__) || defined(__HIP__)) && !defined(AITER_SWA_EMULATOR)

@@ -31,7 +31,9 @@ __device__ __forceinline__ float lse_merge_block(const float* max_logits, const 
                                                  int64_t partial_stride, int e, int n, float sink,
                                                  float* s_ml /* [NUM_THREADS] shared */,
                                                  float* s_w /* [NUM_THREADS] shared */) {
-  constexpr int kBatch = 16;  // partial loads in flight per thread
+  // partial loads in flight per thread: 32, so that batch 1's 32 partitions (Mistral window 4096, H200) take one
+  // round trip after the partition kernel (16: two; docs/results.md, 2026-11-30 21:52 UTC session, call 1)
+  constexpr int kBatch = 32;
   const TPart* my = partial + e;
   float gmax = sink, total = sink > -INFINITY ? 1.f : 0.f, acc = 0.f;  // total relative to gmax
   for (int c = 0; c < n; c += NUM_THREADS) {

@@ -207,7 +207,11 @@ __global__ __launch_bounds__(S::NUM_THREADS) void partition_kernel(const PaParam
   const int row_slot = tid / TG;
   const int head0 = kv_head * p.gqa_ratio;
   const bool single_partition = p.num_partitions <= 1;
-  allow_dependent_launch();  // the reduce (launch_dependent) may take free slots while this grid runs
+  // A programmatic dependent launch (launch below): wait for the stream's previous kernel, which may write any
+  // input, before the first read. The reduce, where one follows, may then take free slots while this grid runs;
+  // with one partition no early trigger, so that a dependent kernel after this one cannot hold slots idle.
+  grid_dependency_wait();
+  if (!single_partition) allow_dependent_launch();
 
   const int row = one_token_row(p, seq);  // the query/out row of this sequence's token; -1: skipped
   if (row < 0) return;
@@ -538,21 +542,22 @@ inline bool programmatic_reduce(const dim3& reduce_grid, int64_t max_per_cu, int
   return int64_t(reduce_grid.x) * reduce_grid.y * reduce_grid.z <= max_per_cu * num_cus;
 }
 
-// Launches the partition kernel and, with more than one partition, the reduce (see programmatic_reduce).
+// Launches the partition kernel, a programmatic dependent launch of the stream's previous kernel where the build
+// has it (sm_90+: compat.h launch_dependent; it waits for that kernel before any read), and, with more than one
+// partition, the reduce (see programmatic_reduce).
 template <class S, class Args>
 gpuError_t launch(const Args& a, int64_t programmatic_reduce_max_per_cu) {
   const PaParams p = make_params(a);
   const auto stream = reinterpret_cast<gpuStream_t>(a.stream);
   const dim3 grid(unsigned(a.num_seqs), unsigned(a.num_kv_heads), unsigned(p.num_partitions > 1 ? p.num_partitions : 1));
-  partition_kernel<S><<<grid, S::NUM_THREADS, 0, stream>>>(p);
+  gpuError_t err = launch_dependent(true, partition_kernel<S>, grid, dim3(S::NUM_THREADS), 0, stream, p);
   if (p.num_partitions > 1) {
-    gpuError_t err = gpuPeekAtLastError();
     if (err != gpuSuccess) return err;
     const dim3 reduce_grid(unsigned(a.num_seqs), unsigned(a.num_heads));
     return launch_dependent(programmatic_reduce(reduce_grid, programmatic_reduce_max_per_cu, a.num_cus),
                             reduce_kernel<S>, reduce_grid, dim3(S::HEAD_SIZE), 0, stream, p);
   }
-  return gpuGetLastError();
+  return err;
 }
 #endif
 

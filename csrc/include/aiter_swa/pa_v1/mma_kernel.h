@@ -258,7 +258,11 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
   const int tid = threadIdx.x, lane = tid % kWarpSize, warp = tid / kWarpSize;
   const int gqa = p.gqa_ratio, head0 = kv_head * gqa;
   const bool single_partition = p.num_partitions <= 1;
-  allow_dependent_launch();  // the reduce (launch_dependent) may take free slots while this grid runs
+  // A programmatic dependent launch (launch below): wait for the stream's previous kernel, which may write any
+  // input, before the first read. The reduce, where one follows, may then take free slots while this grid runs;
+  // with one partition no early trigger, so that a dependent kernel after this one cannot hold slots idle.
+  grid_dependency_wait();
+  if (!single_partition) allow_dependent_launch();
 
   int row0, n;
   query_rows(p, seq, row0, n);
@@ -908,7 +912,7 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
 
 // Merges the partitions sequence `seq` has (ceil((L - k0) / P), k0 as the partition kernel's) for
 // token blockIdx.z of it and query head blockIdx.y; one thread per output element, the loads batched
-// as the vector kernel's reduce does (lse_merge_block: a round trip per 16 partitions, not one per
+// as the vector kernel's reduce does (lse_merge_block: a round trip per 32 partitions, not one per
 // partition; H200, 2026-11-29: the serial loop it replaces took 7-12 us at 32-64 partitions). A
 // partition where the row attends no key (exp sum 0, max -inf) adds nothing; none at all gives 0 (a
 // sink alone weighs no value). NaN partials (a bad block id) propagate.
@@ -962,15 +966,16 @@ gpuError_t launch_mma(const Args& a, int64_t programmatic_reduce_max_per_cu) {
     }
   }
 #endif
-  mma_partition_kernel<S><<<grid, S::NUM_THREADS, S::KV_BYTES, stream>>>(p);
+  // as the vector kernel's (launch in kernel.h): a programmatic dependent launch where the build has it
+  gpuError_t err =
+      launch_dependent(true, mma_partition_kernel<S>, grid, dim3(S::NUM_THREADS), S::KV_BYTES, stream, p);
   if (p.num_partitions > 1) {
-    gpuError_t err = gpuPeekAtLastError();
     if (err != gpuSuccess) return err;
     const dim3 reduce_grid(unsigned(a.num_seqs), unsigned(a.num_heads), unsigned(a.mtp));
     return launch_dependent(programmatic_reduce(reduce_grid, programmatic_reduce_max_per_cu, a.num_cus),
                             mma_reduce_kernel<S>, reduce_grid, dim3(S::HEAD_SIZE), 0, stream, p);
   }
-  return gpuGetLastError();
+  return err;
 }
 #endif
 
