@@ -8,6 +8,7 @@
 #           only when a reduce follows;
 #   deplate (_deplate.patch): dep, and the reduce triggers its dependents once its partials are read.
 # Rounds tree kb32 dep deplate, then the reverse, issue 8's rows with each row's own kernel.
+# Kept: dep (the session's commit applies it to the tree; docs/results.md, 2026-11-30 21:52 UTC session, call 1).
 # run: bash op_tests/gpu_calls/gpu_call_2026-11-30ap.sh   Logs: $OUT/call_dep.tgz
 set -uo pipefail
 source op_tests/gpu_calls/ab.sh
