@@ -267,7 +267,9 @@ def mma_rows_for(head_size: int, rows_needed: int, warp_kv: bool = False) -> int
     that holds them, else the largest that fits the budget (the rest in more chunks). ``warp_kv``: the
     16-row spec takes the warp split (:func:`mma_warp_kv`); then the smallest of :data:`MMA_WARP_KV_ROWS`
     that holds them (e.g. gpt-oss at mtp 4, GQA 8 x 4 = 32 rows: one workgroup whose two row groups share
-    each key tile, not two 16-row chunks that copy each tile twice), beyond them as without it."""
+    each key tile, not two 16-row chunks that copy each tile twice), beyond them as without it. (Fewer rows
+    on 32 anyway, the empty row group's warps only issuing copies, made batch 1 0.6-0.7 µs slower on the H200:
+    docs/results.md, 2026-11-30 21:52 UTC session, call 6.)"""
     if warp_kv and rows_needed <= MMA_WARP_KV_ROWS[-1]:
         return next(r for r in MMA_WARP_KV_ROWS if rows_needed <= r)
     fitting = [r for r in MMA_ROWS if mma_rows_fit(head_size, r)]
