@@ -8,6 +8,7 @@
 #   ab_variant_patch new . PATCH                 # a directory's csrc with PATCH applied (git apply; csrc only)
 #   ab_build new|old PREBUILD_ARGS...            # aiter_swa.jit.prebuild into /tmp/kernels_<variant>
 #   ab_bench "new old new old" BENCH_ARGS...      # bench_pa_v1_swa.py per variant, logs bench_<variant>.log
+#   ab_split "new old" ROUNDS ARGS...            # split_study.py per variant, ROUNDS rounds, logs split_<variant>.log
 #   ab_kernel_times "new old" ARGS...            # kernel_times.py per variant, logs times_<variant>.log
 #   ab_tests new PYTEST_ARGS...                   # GPU tests on a variant's pre-built kernels, tests.log
 #   ab_done                                       # the tree's own sources back; logs to $OUT/NAME.tgz
@@ -68,6 +69,17 @@ ab_bench() {
         echo "== $v $(ab_t)"
         AITER_SWA_PREBUILT_DIR=/tmp/kernels_$v timeout -k 5 150 python3 op_tests/pa_v1/bench_pa_v1_swa.py "$@" 2>&1 \
             | tee -a "$AB_L/bench_$v.log" | grep -E "^(mistral|gpt-oss|seed|gemma)|MISMATCH|!|rror"
+    done
+}
+ab_split() {  # "V1 V2 ..." ROUNDS SPLIT_STUDY_ARGS...: split_study.py per variant, ROUNDS rounds of the order, logs split_<variant>.log
+    local order=$1 rounds=$2 r v; shift 2
+    for ((r = 0; r < rounds; r++)); do
+        for v in $order; do
+            ab_use "$v"
+            echo "== split $v $(ab_t)"
+            AITER_SWA_PREBUILT_DIR=/tmp/kernels_$v timeout -k 5 60 python3 op_tests/pa_v1/split_study.py "$@" 2>&1 \
+                | tee -a "$AB_L/split_$v.log" | grep -E "^mma|MISMATCH|rror"
+        done
     done
 }
 ab_kernel_times() {  # "V1 V2 ..." KERNEL_TIMES_ARGS...: per-kernel times of each variant (kernel_times.py)

@@ -19,14 +19,6 @@ cp /tmp/ab_variants/p64/spec/spec.py /tmp/ab_variants/p64k/spec/spec.py
 B=(--q-dtype bf16 --kv-dtype bf16 --out-dtype bf16 --soft-cap off --alibi off --head-size 64,128 --gqa 1
    --mma-rows 16 --sliding-window on)
 for v in tree p64 p64k; do ab_build $v "${B[@]}"; done
-for r in 1 2 3; do
-    for v in tree p64 p64k; do
-        ab_use $v
-        echo "== split $v $(ab_t)"
-        AITER_SWA_PREBUILT_DIR=/tmp/kernels_$v timeout -k 5 60 python3 op_tests/pa_v1/split_study.py --caps 0 \
-            --no-vector --rows "mistral B1 32K w4096" "gpt-oss B1 32K w4096" 2>&1 | tee -a "$AB_L/split_$v.log" \
-            | grep -E "^mma|MISMATCH|rror"
-    done
-done
+ab_split "tree p64 p64k" 3 --caps 0 --no-vector --rows "mistral B1 32K w4096" "gpt-oss B1 32K w4096"
 ab_bench "tree p64 p64k tree p64 p64k" --issue8 --no-peers --reps 7 --rows "mistral B1 32K w4096"
 ab_done

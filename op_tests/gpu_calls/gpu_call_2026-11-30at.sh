@@ -18,14 +18,6 @@ B=(--q-dtype bf16 --kv-dtype bf16 --out-dtype bf16 --soft-cap off --alibi off --
    --sliding-window on)
 ab_build tree "${B[@]}" --mma-rows 16
 ab_build r32 "${B[@]}" --mma-rows 32
-for r in 1 2 3; do
-    for v in tree r32; do
-        ab_use $v
-        echo "== split $v $(ab_t)"
-        AITER_SWA_PREBUILT_DIR=/tmp/kernels_$v timeout -k 5 60 python3 op_tests/pa_v1/split_study.py --caps 0 \
-            --no-vector --rows "mistral B1 32K w4096" "gpt-oss B1 32K w4096" 2>&1 | tee -a "$AB_L/split_$v.log" \
-            | grep -E "^mma|MISMATCH|rror"
-    done
-done
+ab_split "tree r32" 3 --caps 0 --no-vector --rows "mistral B1 32K w4096" "gpt-oss B1 32K w4096"
 ab_bench "tree r32 tree r32" --issue8 --no-peers --reps 7 --rows "mistral B1 32K w4096"
 ab_done
