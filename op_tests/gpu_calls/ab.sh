@@ -8,7 +8,7 @@
 #   ab_variant_patch new . PATCH                 # a directory's csrc with PATCH applied (git apply; csrc only)
 #   ab_build new|old PREBUILD_ARGS...            # aiter_swa.jit.prebuild into /tmp/kernels_<variant>
 #   ab_bench "new old new old" BENCH_ARGS...      # bench_pa_v1_swa.py per variant, logs bench_<variant>.log
-#   ab_split "new old" ROUNDS ARGS...            # split_study.py per variant, ROUNDS rounds, logs split_<variant>.log
+#   ab_split "new old new old" ARGS...           # split_study.py per variant, logs split_<variant>.log
 #   ab_kernel_times "new old" ARGS...            # kernel_times.py per variant, logs times_<variant>.log
 #   ab_tests new PYTEST_ARGS...                   # GPU tests on a variant's pre-built kernels, tests.log
 #   ab_done                                       # the tree's own sources back; logs to $OUT/NAME.tgz
@@ -62,34 +62,25 @@ ab_build() {
         >"$AB_L/prebuild_$v.log" 2>&1
     echo "$(ab_t) $v: $(grep -E "kernels ready|rror" "$AB_L/prebuild_$v.log" | head -3)"
 }
-ab_bench() {
-    local order=$1; shift
+ab_each() {  # "V1 V2 ..." TAG LOG TIMEOUT SCRIPT FILTER ARGS...: SCRIPT ARGS on each variant's sources and pre-built
+    # kernels, in ORDER (repeat a name for rounds), output to LOG_<variant>.log, the lines matching FILTER shown
+    local order=$1 tag=$2 log=$3 limit=$4 script=$5 filter=$6 v; shift 6
     for v in $order; do
         ab_use "$v"
-        echo "== $v $(ab_t)"
-        AITER_SWA_PREBUILT_DIR=/tmp/kernels_$v timeout -k 5 150 python3 op_tests/pa_v1/bench_pa_v1_swa.py "$@" 2>&1 \
-            | tee -a "$AB_L/bench_$v.log" | grep -E "^(mistral|gpt-oss|seed|gemma)|MISMATCH|!|rror"
+        echo "== $tag$v $(ab_t)"
+        AITER_SWA_PREBUILT_DIR=/tmp/kernels_$v timeout -k 5 "$limit" python3 "$script" "$@" 2>&1 \
+            | tee -a "$AB_L/${log}_$v.log" | grep -E "$filter"
     done
 }
-ab_split() {  # "V1 V2 ..." ROUNDS SPLIT_STUDY_ARGS...: split_study.py per variant, ROUNDS rounds of the order, logs split_<variant>.log
-    local order=$1 rounds=$2 r v; shift 2
-    for ((r = 0; r < rounds; r++)); do
-        for v in $order; do
-            ab_use "$v"
-            echo "== split $v $(ab_t)"
-            AITER_SWA_PREBUILT_DIR=/tmp/kernels_$v timeout -k 5 60 python3 op_tests/pa_v1/split_study.py "$@" 2>&1 \
-                | tee -a "$AB_L/split_$v.log" | grep -E "^mma|MISMATCH|rror"
-        done
-    done
+ab_bench() {  # "V1 V2 ..." BENCH_ARGS...: bench_pa_v1_swa.py per variant, logs bench_<variant>.log
+    ab_each "$1" "" bench 150 op_tests/pa_v1/bench_pa_v1_swa.py "^(mistral|gpt-oss|seed|gemma)|MISMATCH|!|rror" "${@:2}"
+}
+ab_split() {  # "V1 V2 ..." SPLIT_STUDY_ARGS...: split_study.py per variant, logs split_<variant>.log
+    ab_each "$1" "split " split 60 op_tests/pa_v1/split_study.py "^mma|MISMATCH|rror" "${@:2}"
 }
 ab_kernel_times() {  # "V1 V2 ..." KERNEL_TIMES_ARGS...: per-kernel times of each variant (kernel_times.py)
-    local order=$1; shift
-    for v in $order; do
-        ab_use "$v"
-        echo "== kernel times $v $(ab_t)"
-        AITER_SWA_PREBUILT_DIR=/tmp/kernels_$v timeout -k 5 60 python3 op_tests/pa_v1/kernel_times.py "$@" 2>&1 \
-            | tee -a "$AB_L/times_$v.log" | grep -E "partition|reduce|memset|Memset|rror" | cut -c1-60
-    done
+    ab_each "$1" "kernel times " times 60 op_tests/pa_v1/kernel_times.py "partition|reduce|memset|Memset|rror" \
+        "${@:2}" | cut -c1-60
 }
 ab_tests() {  # VARIANT PYTEST_ARGS...: pytest on the variant's sources and pre-built kernels (150 s)
     ab_use "$1"

@@ -19,6 +19,7 @@ cp /tmp/ab_variants/p64/spec/spec.py /tmp/ab_variants/p64k/spec/spec.py
 B=(--q-dtype bf16 --kv-dtype bf16 --out-dtype bf16 --soft-cap off --alibi off --head-size 64,128 --gqa 1
    --mma-rows 16 --sliding-window on)
 for v in tree p64 p64k; do ab_build $v "${B[@]}"; done
-ab_split "tree p64 p64k" 3 --caps 0 --no-vector --rows "mistral B1 32K w4096" "gpt-oss B1 32K w4096"
+ab_split "tree p64 p64k tree p64 p64k tree p64 p64k" --caps 0 --no-vector \
+    --rows "mistral B1 32K w4096" "gpt-oss B1 32K w4096"
 ab_bench "tree p64 p64k tree p64 p64k" --issue8 --no-peers --reps 7 --rows "mistral B1 32K w4096"
 ab_done

@@ -18,6 +18,7 @@ B=(--q-dtype bf16 --kv-dtype bf16 --out-dtype bf16 --soft-cap off --alibi off --
    --sliding-window on)
 ab_build tree "${B[@]}" --mma-rows 16
 ab_build r32 "${B[@]}" --mma-rows 32
-ab_split "tree r32" 3 --caps 0 --no-vector --rows "mistral B1 32K w4096" "gpt-oss B1 32K w4096"
+ab_split "tree r32 tree r32 tree r32" --caps 0 --no-vector \
+    --rows "mistral B1 32K w4096" "gpt-oss B1 32K w4096"
 ab_bench "tree r32 tree r32" --issue8 --no-peers --reps 7 --rows "mistral B1 32K w4096"
 ab_done

@@ -170,6 +170,15 @@ __device__ __forceinline__ void write_bad_block_nan(const PaParams& p, int seq, 
   }
 }
 
+// The start of either family's partition kernel, a programmatic dependent launch where the build has it (launch
+// below, launch_mma): wait for the stream's previous kernel, which may write any input, before the first read. The
+// reduce, where one follows, may then take free slots while this grid runs; with one partition no early trigger, so
+// that a dependent kernel after this one cannot hold slots idle. Before any global access of the kernel.
+__device__ __forceinline__ void begin_partition_kernel(bool single_partition) {
+  grid_dependency_wait();
+  if (!single_partition) allow_dependent_launch();
+}
+
 template <class S>
 __global__ __launch_bounds__(S::NUM_THREADS) void partition_kernel(const PaParams p) {
   using TQ = typename S::TQ;
@@ -207,11 +216,7 @@ __global__ __launch_bounds__(S::NUM_THREADS) void partition_kernel(const PaParam
   const int row_slot = tid / TG;
   const int head0 = kv_head * p.gqa_ratio;
   const bool single_partition = p.num_partitions <= 1;
-  // A programmatic dependent launch (launch below): wait for the stream's previous kernel, which may write any
-  // input, before the first read. The reduce, where one follows, may then take free slots while this grid runs;
-  // with one partition no early trigger, so that a dependent kernel after this one cannot hold slots idle.
-  grid_dependency_wait();
-  if (!single_partition) allow_dependent_launch();
+  begin_partition_kernel(single_partition);
 
   const int row = one_token_row(p, seq);  // the query/out row of this sequence's token; -1: skipped
   if (row < 0) return;

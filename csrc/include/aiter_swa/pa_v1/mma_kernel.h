@@ -258,11 +258,7 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
   const int tid = threadIdx.x, lane = tid % kWarpSize, warp = tid / kWarpSize;
   const int gqa = p.gqa_ratio, head0 = kv_head * gqa;
   const bool single_partition = p.num_partitions <= 1;
-  // A programmatic dependent launch (launch below): wait for the stream's previous kernel, which may write any
-  // input, before the first read. The reduce, where one follows, may then take free slots while this grid runs;
-  // with one partition no early trigger, so that a dependent kernel after this one cannot hold slots idle.
-  grid_dependency_wait();
-  if (!single_partition) allow_dependent_launch();
+  begin_partition_kernel(single_partition);
 
   int row0, n;
   query_rows(p, seq, row0, n);
