@@ -251,6 +251,34 @@ def test_emulated_bad_block_and_clamped_lens(emu, arch):
     assert mismatch(out[[0, 1, 4, 5]], ref[[0, 1, 4, 5]]) is None
 
 
+@pytest.mark.parametrize("window", [0, 100])
+@pytest.mark.parametrize("arch", ARCHS)
+def test_emulated_bad_ids_past_shorter_contexts(emu, arch, window):
+    """Bad ids in the block-table entries past each shorter sequence's context (keys below max_context_len
+    that the sequence does not have) change nothing, whatever the partition: no kernel may read them as
+    the sequence's, e.g. by reading the table for max_context_len before the context length is known."""
+    lens = [300, 70, 133]
+    m = make_mtp_case(num_seqs=3, mtp=1, num_heads=8, num_kv_heads=2, head_size=64, block_size=16,
+                      context_lens=lens, dtype=torch.bfloat16, sliding_window=window, seed=23)  # fmt: skip
+    for i, L in enumerate(lens):
+        m.case.block_tables[i, -(-L // 16) :] = 10**6
+    _check(emu, m, arch, num_cus=16)
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_emulated_empty_cache(emu, arch):
+    """No block at all (num_blocks 0): a sequence of L = 0 checks no id and gets zeros (its partition has no
+    key, so no id of it is bad), one with keys finds a bad id and gets NaN."""
+    m = make_mtp_case(num_seqs=2, mtp=1, num_heads=8, num_kv_heads=2, head_size=64, block_size=16,
+                      context_lens=[0, 40], dtype=torch.bfloat16, sliding_window=0, seed=29)  # fmt: skip
+    c = m.case
+    c.key_cache, c.value_cache = c.key_cache[:0], c.value_cache[:0]
+    out = torch.full_like(c.query, float("nan"))
+    emu.run(mma_call(m, out, aiter_workspace(m)), arch, 4)
+    assert (out[0] == 0).all(), out[0]
+    assert torch.isnan(out[1].float()).all()
+
+
 def test_split_rule():
     """mma_split from host values: the machine, the key tiles, the workspace."""
     from aiter_swa.ops.pa_v1.gpu import mma_split

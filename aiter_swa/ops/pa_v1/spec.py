@@ -194,7 +194,9 @@ def mma_stages(arch: str, head_size: int, rows: int, warp_kv: bool) -> int:
     batch 32 window 4096 134.5-135.4 µs against 143.6-143.8, gpt-oss window 4096 128.6-129.8 against
     137.6-138.4; three stages padded, which fitted only 3 workgroups per SM, were slower (11-29 17:15 UTC
     session, call 2); four stages at 3 workgroups per SM (2026-11-30 19:11 UTC session, call 1) read one partition
-    of the no-window row no faster and were 12% and 33% slower at gpt-oss windows 4096 and 128."""
+    of the no-window row no faster and were 12% and 33% slower at gpt-oss windows 4096 and 128; five at 2
+    workgroups per SM (every tile of batch 1's 128-key partitions in flight from the start; 2026-12-01 00:06 UTC
+    session, call 2) made batch 1 no faster, and gpt-oss window 128 30% and Mistral batch 32 2% slower."""
     if not warp_kv:
         return 2
     kt, per_sm = mma_key_tile(head_size, rows, True, True), mma_workgroups_per_sm(head_size, rows, True, True)
