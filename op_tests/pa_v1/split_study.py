@@ -179,15 +179,12 @@ def dry_run(label: str, caps, arch: str, num_cus: int, vector: bool = True) -> l
 @contextlib.contextmanager
 def forced(kernel: str, num_cus: int | None):
     """Serve calls with ``kernel``, plans built for ``num_cus`` SMs (None: the device's)."""
-    gpu.set_kernel(kernel)
-    try:
+    with gpu.kernel_override(kernel):
         if num_cus is None:
             yield
         else:
             with mock.patch.object(gpu, "multiprocessor_count", lambda _index: num_cus):
                 yield
-    finally:
-        gpu.set_kernel(gpu.ENV_KERNEL)
 
 
 def kernel_means(fns, calls: int) -> dict:

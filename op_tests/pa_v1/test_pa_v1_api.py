@@ -202,3 +202,20 @@ def test_alibi_comes_before_the_soft_cap(where):
         got = aiter_swa.paged_attention(query, key, value, tables, lens, scale=0.125, logits_soft_cap=cap,
                                         alibi_slopes=slopes, max_context_len=L)[0].double()
     torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
+
+
+# ---------------------------------------------------------------- the kernel override of tests and benchmarks
+def test_kernel_override_restores_the_environment_choice():
+    """gpu.kernel_override serves its block with the given kernel family and restores the environment's after it,
+    also when the block raises; an unknown family is refused before anything changes."""
+    from aiter_swa.ops.pa_v1 import gpu
+
+    with pytest.raises(RuntimeError, match="inside"):
+        with gpu.kernel_override("vector" if gpu.ENV_KERNEL == "mma" else "mma"):
+            assert gpu.KERNEL != gpu.ENV_KERNEL
+            raise RuntimeError("inside")
+    assert gpu.KERNEL == gpu.ENV_KERNEL
+    with pytest.raises(ValueError, match="kernel: expected one of"):
+        with gpu.kernel_override("tensor-cores"):
+            pass
+    assert gpu.KERNEL == gpu.ENV_KERNEL

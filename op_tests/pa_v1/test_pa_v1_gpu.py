@@ -80,24 +80,19 @@ def test_graph_inputs_written_by_the_kernels_just_before(kernel, shape):
         c.context_lens.copy_(torch.tensor([L - L * i // 5 for L in lens], dtype=torch.int32))
     outs = [torch.full_like(base.query, float("nan")) for _ in calls]
     ws = base.workspace()
-    gpu.set_kernel(kernel)
-    try:
+    with gpu.kernel_override(kernel):
         run_op(base)  # compiled and planned before the capture
         torch.cuda.synchronize()
         graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph):
+        with torch.cuda.graph(graph):  # (captured, not run: the outputs stay NaN until the replay)
             for i, (c, out) in enumerate(zip(calls, outs)):
                 for name in names:
                     getattr(base, name).copy_(getattr(c, name))
                 # the query last: calls 1 and 3 by a float32 -> bf16 kernel, calls 0 and 2 by a memcpy node
                 base.query.copy_(c.query.float() if i % 2 else c.query)
                 torch.ops.aiter_swa.paged_attention_v1(*base.op_args(out, ws))
-        for out in outs:
-            out.fill_(float("nan"))
         graph.replay()
         torch.cuda.synchronize()
-    finally:
-        gpu.set_kernel(gpu.ENV_KERNEL)
     for i, (c, out) in enumerate(zip(calls, outs)):
         assert_matches_reference(out, c.reference(), f"{shape}, {kernel} kernel, call {i}")
 

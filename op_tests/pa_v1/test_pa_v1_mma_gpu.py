@@ -106,9 +106,8 @@ def test_batch_one_is_split_over_the_machine():
 
 @pytest.fixture
 def mma_kernel():
-    gpu.set_kernel("mma")
-    yield
-    gpu.set_kernel(gpu.ENV_KERNEL)
+    with gpu.kernel_override("mma"):
+        yield
 
 
 @pytest.mark.parametrize("lens,window", [([200, 0, 77, 256], 128), ([3000, 1, 0, 9216], 2048), ([40000], 4096)])

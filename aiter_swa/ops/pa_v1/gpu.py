@@ -21,6 +21,7 @@ the machine of :func:`mma_split`); :func:`spec.choose_kernel` is the rule.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import operator
@@ -75,6 +76,21 @@ def set_kernel(kernel: str) -> None:
         raise ValueError(f"kernel: expected one of {', '.join(KERNELS)}, got {kernel!r}")
     KERNEL = ENV_KERNEL if kernel == ENV_KERNEL else kernel
     _fast_path.suspend("pa_v1 kernel override", KERNEL != ENV_KERNEL)
+
+
+@contextlib.contextmanager
+def kernel_override(kernel: str):
+    """:func:`set_kernel` ``kernel`` for the ``with`` block, the environment's choice back after it (also on an
+    exception).
+
+    Raises:
+        ValueError: ``kernel`` not one of :data:`spec.KERNELS`.
+    """
+    set_kernel(kernel)
+    try:
+        yield
+    finally:
+        set_kernel(ENV_KERNEL)
 
 
 @functools.lru_cache(maxsize=None)
