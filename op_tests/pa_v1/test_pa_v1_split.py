@@ -314,3 +314,30 @@ def test_split_study_forces_the_partition_count():
     vector = next(c for c in cases if c.kernel == "vector")
     assert (vector.parts, vector.size) == (16, 256)
     assert len({c.workspace.numel() for c in cases}) == len(cases)  # one plan per case
+
+
+def test_timeline_stamps_lie_past_the_partials():
+    """timeline.py reads the stamps of the kernels built with gpu_call_2026-12-01g_stamps.patch, which write them
+    at the end of the partials (stamp_base: tmp_out plus its rows x heads x partitions x head size elements, 8-byte
+    aligned), in a buffer of aiter's size: for batch 1's row (sm_90, 132 SMs: 32 partitions) its offset is the
+    workspace layout's end, and 16 stamps per partition workgroup and 4 per reduce workgroup fit the buffer."""
+    import sys
+    from pathlib import Path
+
+    import torch
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import split_study
+    import timeline
+    from aiter_swa.ops.pa_v1 import workspace
+    from aiter_swa.ops.pa_v1.call import validate
+
+    s = split_study.row_inputs("mistral B1 32K w4096", "cpu")[0]
+    call = validate(*s.args)
+    d = call.dims
+    size = workspace.get_workspace_size(d.num_seqs, d.num_heads, d.head_size, call.max_context_len, call.out.dtype, 0)
+    call = validate(*split_study.with_workspace(s.args, torch.empty(size, dtype=torch.uint8)))
+    off, pwgs, rwgs = timeline.stamp_offset(call, "sm_90", 132)
+    assert (pwgs, rwgs) == (256, 32)
+    end = workspace.layout(d.num_seqs, d.num_heads, d.head_size, 32, call.out.dtype.itemsize)[3]
+    assert off == -(-end // 8) * 8 and off + 8 * (16 * pwgs + 4 * rwgs) <= size

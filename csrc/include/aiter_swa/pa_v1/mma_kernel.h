@@ -928,6 +928,11 @@ __global__ __launch_bounds__(S::HEAD_SIZE) void mma_reduce_kernel(const PaParams
   const int64_t base = (int64_t(row) * p.num_heads + head) * p.num_partitions;
   const float sink = p.sinks != nullptr ? p.sinks[head] : -INFINITY;
   grid_dependency_wait();  // the partials of the partition kernel (launch_dependent)
+  // The next kernel may launch now: where it is the next call's partition kernel (a programmatic dependent launch)
+  // its workgroups take the slots the partition kernel left while this merge runs, and wait for its end. Not
+  // before the wait: the next partition kernel's workgroups then landed beside this one's, 3 on some SMs, and batch
+  // 1 took 11.6-11.9 us instead of 10.5 (%globaltimer timelines, docs/results.md, 2026-12-01 02:28 UTC session).
+  allow_dependent_launch();
   const float val = lse_merge_block<HS>(p.max_logits + base, p.exp_sums + base,
                                         static_cast<const TOut*>(p.tmp_out) + base * HS, HS, e, num_parts, sink,
                                         s_ml, s_w);
