@@ -125,6 +125,14 @@ def sm_count_for(call, cap: int, arch: str, num_cus: int) -> int:
     return num_cus if best is None else best
 
 
+def aiter_workspace_bytes(call) -> int:
+    """The workspace aiter sizes for a validated ``call`` (no window: ``ceil(max_context_len / 256)``
+    partitions), the buffer the benchmark passes."""
+    d = call.dims
+    return get_workspace_size(d.num_seqs, d.num_heads, d.head_size, call.max_context_len, call.out.dtype, 0,
+                              mtp=call.mtp)  # fmt: skip
+
+
 def plan_cases(args: tuple, caps, arch: str, num_cus: int, vector: bool = True) -> list[Case]:
     """The row's cases: the matrix-core kernel's default split, the vector kernel's (fixed; not without
     ``vector``), then the
@@ -136,8 +144,7 @@ def plan_cases(args: tuple, caps, arch: str, num_cus: int, vector: bool = True) 
     rows, item = d.num_seqs * call.mtp, call.out.dtype.itemsize
     least = get_workspace_size(d.num_seqs, d.num_heads, d.head_size, call.max_context_len, call.out.dtype,
                                call.sliding_window, mtp=call.mtp)  # fmt: skip
-    aiter = get_workspace_size(d.num_seqs, d.num_heads, d.head_size, call.max_context_len, call.out.dtype, 0,
-                               mtp=call.mtp)  # fmt: skip
+    aiter = aiter_workspace_bytes(call)
     most = aiter // (layout(rows, d.num_heads, d.head_size, 2, item)[3] // 2)  # partitions aiter's buffer holds
     cases = []
 
@@ -202,12 +209,19 @@ def kernel_means(fns, calls: int) -> dict:
     return {k: sum(v) / len(v) for k, v in per.items()}
 
 
-def study_row(label: str, a, dev, arch: str, num_cus: int, l2: int) -> None:
+def rotating_inputs(label: str, dev, l2: int) -> tuple[list, int]:
+    """The row's input sets, as many as hold 4 times the ``l2`` bytes of the L2 cache in must-read bytes (at
+    least 2, at most 8), and the bytes one set must read."""
     model, batch, ctx, window = ROWS[label]
     h, kvh, d, _ = bench.MODELS[model]
     set_bytes = bench.must_read_bytes(h, kvh, d, batch, ctx, window, BLOCK, DTYPE.itemsize)
-    nsets = max(2, min(8, math.ceil(4 * l2 / set_bytes)))
-    sets = row_inputs(label, dev, nsets)
+    return row_inputs(label, dev, max(2, min(8, math.ceil(4 * l2 / set_bytes)))), set_bytes
+
+
+def study_row(label: str, a, dev, arch: str, num_cus: int, l2: int) -> None:
+    ctx, window = ROWS[label][2:]
+    sets, set_bytes = rotating_inputs(label, dev, l2)
+    nsets = len(sets)
     cases = plan_cases(sets[0].args, a.caps, arch, num_cus, vector=not a.no_vector)
     print(f"\n# {label}: {nsets} input sets of {set_bytes / 1e6:.1f} MB must-read bytes", flush=True)
     print(f"{'kernel':6} {'cap':>7} {'knob':>7} {'parts':>5} {'size':>5} {'wgs':>5} {'reduce':>6} {'us/call':>8} "

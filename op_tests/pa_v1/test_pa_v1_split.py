@@ -333,10 +333,9 @@ def test_timeline_stamps_lie_past_the_partials():
     from aiter_swa.ops.pa_v1.call import validate
 
     s = split_study.row_inputs("mistral B1 32K w4096", "cpu")[0]
-    call = validate(*s.args)
-    d = call.dims
-    size = workspace.get_workspace_size(d.num_seqs, d.num_heads, d.head_size, call.max_context_len, call.out.dtype, 0)
+    size = split_study.aiter_workspace_bytes(validate(*s.args))
     call = validate(*split_study.with_workspace(s.args, torch.empty(size, dtype=torch.uint8)))
+    d = call.dims
     off, pwgs, rwgs = timeline.stamp_offset(call, "sm_90", 132)
     assert (pwgs, rwgs) == (256, 32)
     end = workspace.layout(d.num_seqs, d.num_heads, d.head_size, 32, call.out.dtype.itemsize)[3]

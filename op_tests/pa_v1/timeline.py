@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import math
 import sys
 from pathlib import Path
 
@@ -34,7 +33,7 @@ import bench_pa_v1_swa as bench  # noqa: E402
 import split_study  # noqa: E402
 from aiter_swa.ops.pa_v1 import gpu  # noqa: E402
 from aiter_swa.ops.pa_v1.call import validate  # noqa: E402
-from aiter_swa.ops.pa_v1.workspace import get_workspace_size, layout  # noqa: E402
+from aiter_swa.ops.pa_v1.workspace import layout  # noqa: E402
 from aiter_swa.jit import toolchain  # noqa: E402
 
 P_POINTS = ("entry", "wait", "setup", "tile0", "loop", "end")
@@ -62,15 +61,9 @@ def main() -> int:
     dev = torch.device("cuda")
     arch, num_cus = toolchain.device_arch(0), gpu.multiprocessor_count(0)
     l2 = torch.cuda.get_device_properties(0).L2_cache_size
-    model, batch, ctx, window = split_study.ROWS[a.row]
-    h, kvh, d, _ = bench.MODELS[model]
-    set_bytes = bench.must_read_bytes(h, kvh, d, batch, ctx, window, split_study.BLOCK, split_study.DTYPE.itemsize)
-    nsets = max(2, min(8, math.ceil(4 * l2 / set_bytes)))
-    sets = split_study.row_inputs(a.row, dev, nsets)
-    call0 = validate(*sets[0].args)
-    dd = call0.dims
-    aiter = get_workspace_size(dd.num_seqs, dd.num_heads, dd.head_size, call0.max_context_len, call0.out.dtype, 0,
-                               mtp=call0.mtp)  # fmt: skip
+    sets, _ = split_study.rotating_inputs(a.row, dev, l2)
+    nsets = len(sets)
+    aiter = split_study.aiter_workspace_bytes(validate(*sets[0].args))
     wss = [torch.zeros(aiter, dtype=torch.uint8, device=dev) for _ in sets]
     args = [split_study.with_workspace(s.args, w) for s, w in zip(sets, wss)]
     off, pwgs, rwgs = stamp_offset(validate(*args[0]), arch, num_cus)
