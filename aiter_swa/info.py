@@ -228,7 +228,7 @@ def prebuilt_info(op_names) -> list:
         for spec_json, rec in m["kernels"].items():
             try:
                 spec = registry.spec_from_json(spec_json)
-                if rec.get("source_hash") != build.source_hash(spec.template):
+                if rec.get("source_hash") != build.spec_source_hash(spec):
                     stale += 1
             except (KeyError, TypeError, ValueError, OSError):
                 stale += 1

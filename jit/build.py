@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import os
 import re
 import shlex
@@ -41,7 +42,7 @@ class Artifact:
         arch: offload target.
         file: the library's file name, relative to the directory holding the record.
         sha256, size: of the library file (checked before every load).
-        source_hash: :func:`source_hash` of the template and headers it was built from.
+        source_hash: :func:`spec_source_hash`: the template, headers and rendered values it was built from.
         compiler: first line of the compiler's ``--version``; ``compiler_identity`` the whole.
         flags: compile flags (without include dirs, source, output).
         resources: per-kernel resources (:func:`aiter_swa.jit.resources.parse_resources`), with each
@@ -89,6 +90,15 @@ def file_sha256(path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def spec_source_hash(spec, csrc=None) -> str:
+    """sha256 over :func:`source_hash` of ``spec``'s template and the values the template is rendered with
+    (``spec.template_vars()``, canonical JSON): a rendered constant that changes without a change of the spec's
+    fields (e.g. a tuning constant of the op's spec module) changes it too, so no cache or pre-built kernel of
+    the old value passes for the new one."""
+    rendered = json.dumps(spec.template_vars(), sort_keys=True, separators=(",", ":"), default=repr)
+    return hashlib.sha256(f"{source_hash(spec.template, csrc)}\0vars\0{rendered}".encode()).hexdigest()
 
 
 def source_hash(template: str, csrc=None) -> str:
@@ -296,7 +306,7 @@ def build(specs, build_dir, toolchains: dict, *, jobs: int = 1, lib_name=None, c
     build_dir = Path(build_dir)
     lib_name = lib_name or (lambda s: f"{s.name}.o" if device_only else f"{s.name}.so")
     incs = include_dirs(csrc)
-    hashes = {t: source_hash(t, csrc) for t in {s.template for s in specs}}
+    hashes = {s: spec_source_hash(s, csrc) for s in specs}
     jobs_, cmds, libs = [], {}, {}
     for s in specs:
         src, lib, log = f"{s.name}.cpp", lib_name(s), f"{s.name}.log"
@@ -325,7 +335,7 @@ def build(specs, build_dir, toolchains: dict, *, jobs: int = 1, lib_name=None, c
         tc = toolchains[s.arch]
         artifacts[s] = Artifact(
             spec=s.to_json(), name=s.name, arch=s.arch, file=lib.name, sha256=file_sha256(lib),
-            size=lib.stat().st_size, source_hash=hashes[s.template], compiler=tc.identity().splitlines()[0],
+            size=lib.stat().st_size, source_hash=hashes[s], compiler=tc.identity().splitlines()[0],
             compiler_identity=tc.identity(), flags=tc.flags(s.arch, device_only),
             resources=add_matrix_counts(parse_resources(log.read_text(errors="replace"), s.backend), lib, s.backend,
                                         find_disassembler(s.backend, tc.compiler)) if s.backend != "host" else {},

@@ -39,7 +39,7 @@ from pathlib import Path
 
 from . import safety
 from ._version import __version__
-from .build import Artifact, new_build_dir, source_hash
+from .build import Artifact, new_build_dir, spec_source_hash
 from .errors import CorruptArtifactError
 from .toolchain import pybind11_version, python_abi
 
@@ -95,7 +95,7 @@ def key_parts(spec, toolchain, csrc=None, root=None) -> dict:
     memo = Path(root) / "compilers.json" if root is not None else None
     return {
         "spec": spec.to_json(),
-        "source": source_hash(spec.template, csrc),
+        "source": spec_source_hash(spec, csrc),
         "compiler": toolchain.identity(memo),
         "flags": toolchain.flags(spec.arch),
         "arch": spec.arch,
@@ -106,7 +106,7 @@ def key_parts(spec, toolchain, csrc=None, root=None) -> dict:
 
 
 def cache_key(spec, toolchain, csrc=None, root=None) -> str:
-    """sha256 (hex) over canonical spec JSON, template + header bytes, compiler identity and flags,
+    """sha256 (hex) over canonical spec JSON, template + header bytes and rendered values, compiler identity and flags,
     arch, package version, Python ABI tag and pybind11 version."""
     blob = json.dumps(key_parts(spec, toolchain, csrc, root), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()

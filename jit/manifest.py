@@ -20,7 +20,7 @@ from pathlib import Path
 
 from . import paths, safety
 from ._version import __version__
-from .build import Artifact, source_hash
+from .build import Artifact, spec_source_hash
 from .errors import JitWarning
 from .toolchain import python_abi
 
@@ -108,10 +108,10 @@ def find(spec, d, csrc=None):
     except ValueError as e:
         _warn_once(f"aiter_swa: ignoring pre-built {spec.name} in {d}: {e}")
         return None
-    if art.source_hash != source_hash(spec.template, csrc):
+    if art.source_hash != spec_source_hash(spec, csrc):
         _warn_once(
             f"aiter_swa: ignoring pre-built {spec.name} in {d}: it was built from other kernel sources "
-            f"(template/headers changed since); it will be compiled instead"
+            f"(template, headers or rendered values changed since); it will be compiled instead"
         )
         return None
     vd = safety.open_dir(d, setting=setting_of(d), allow_root_owner=True)

@@ -40,7 +40,7 @@ import time
 from pathlib import Path
 
 from . import manifest, registry, safety
-from .build import build, compile_timeout, default_jobs, file_sha256, new_build_dir, source_hash
+from .build import build, compile_timeout, default_jobs, file_sha256, new_build_dir, spec_source_hash
 from .errors import JitConfigError, JitError, ToolchainError, UnsafeDirectoryError
 from .resources import format_table, spill_problems
 from .toolchain import backend_of, env_flag, find_toolchain, parse_archs
@@ -140,12 +140,12 @@ def prebuild(specs, out, jobs=None, force=False, csrc=None, verbose=False, captu
                   flush=True)
     old = manifest.read_manifest(out)
     old_kernels = old["kernels"] if old and manifest.is_current(old) else {}
-    src_hashes = {t: source_hash(t, csrc) for t in {s.template for s in specs}}
+    src_hashes = {s: spec_source_hash(s, csrc) for s in specs}
 
     rows, todo = {}, []
     for s in specs:
         rec = old_kernels.get(s.to_json())
-        if not force and rec and _up_to_date(rec, out, src_hashes[s.template], toolchains[s.arch], s.arch):
+        if not force and rec and _up_to_date(rec, out, src_hashes[s], toolchains[s.arch], s.arch):
             rows[s] = (s.name, s.backend, rec.get("resources", {}))
         else:
             todo.append(s)

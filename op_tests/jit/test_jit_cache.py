@@ -186,6 +186,22 @@ def test_key_changes_with_any_source_byte(tmp_path, csrc_copy, what):
     assert cache.cache_key(SMOKE, tc, csrc_copy) != before
 
 
+def test_key_changes_with_a_rendered_value(tmp_path, csrc_copy, monkeypatch):
+    """A value the template is rendered with that no spec field carries (an op's tuning constant: here pa_v1's
+    smallest partition, which its launcher renders into the split) changes the key, so a cached kernel of the old value is not
+    loaded for the new one (a pre-built one neither: the manifest's source_hash is the same hash)."""
+    from aiter_swa.ops.pa_v1 import spec as pa_spec
+
+    tc = _fake_toolchain(tmp_path)
+    s = pa_spec.PaV1Spec(q_dtype="bf16", kv_dtype="bf16", out_dtype="bf16", head_size=128, gqa=1, sliding_window=True,
+                         soft_cap=False, alibi=False, arch="gfx942", mma_rows=16)
+    base = cache.cache_key(s, tc, csrc_copy)
+    monkeypatch.setattr(pa_spec, "MMA_MIN_PARTITION_KEYS", pa_spec.MMA_MIN_PARTITION_KEYS * 2)
+    assert cache.cache_key(s, tc, csrc_copy) != base
+    monkeypatch.undo()
+    assert cache.cache_key(s, tc, csrc_copy) == base
+
+
 def test_key_changes_with_compiler_flags_identity_version_and_abi(tmp_path, csrc_copy, monkeypatch):
     tc = _fake_toolchain(tmp_path)
     base = cache.cache_key(SMOKE, tc, csrc_copy)
@@ -734,14 +750,14 @@ def test_umask_002_prebuild_output_is_used(tmp_path):
 
 def test_refusal_names_the_directory_and_the_setting(tmp_path, reachable, monkeypatch):
     from aiter_swa.jit import manifest
-    from aiter_swa.jit.build import Artifact, source_hash
+    from aiter_swa.jit.build import Artifact, spec_source_hash
 
     # a pre-built dir that its group can write, found through AITER_SWA_PREBUILT_DIR
     pre = reachable / "pre"
     pre.mkdir()
     (pre / "k.so").write_bytes(b"not a library")
     art = Artifact(spec=SMOKE.to_json(), name=SMOKE.name, arch="gfx942", file="k.so", sha256="0" * 64, size=13,
-                   source_hash=source_hash(SMOKE.template), compiler="x", compiler_identity="x", flags=[],
+                   source_hash=spec_source_hash(SMOKE), compiler="x", compiler_identity="x", flags=[],
                    resources={}, seconds=0.0)
     manifest.write_manifest(pre, [art])
     pre.chmod(0o775)

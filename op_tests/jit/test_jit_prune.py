@@ -15,7 +15,7 @@ def _artifact(spec, d):
     lib.write_bytes(spec.name.encode())
     return build.Artifact(spec=spec.to_json(), name=spec.name, arch=spec.arch, file=lib.name,
                           sha256=build.file_sha256(lib), size=lib.stat().st_size,
-                          source_hash=build.source_hash(spec.template), compiler="c", compiler_identity="c", flags=[],
+                          source_hash=build.spec_source_hash(spec), compiler="c", compiler_identity="c", flags=[],
                           resources={}, seconds=0.0)  # fmt: skip
 
 

@@ -52,7 +52,7 @@ def _artifact(spec, d: Path, source_hash=None):
     lib.write_bytes(b"not really a library")
     return build.Artifact(spec=spec.to_json(), name=spec.name, arch=spec.arch, file=lib.name,
                           sha256=build.file_sha256(lib), size=lib.stat().st_size,
-                          source_hash=source_hash or build.source_hash(spec.template), compiler="c", compiler_identity="c",
+                          source_hash=source_hash or build.spec_source_hash(spec), compiler="c", compiler_identity="c",
                           flags=[], resources={}, seconds=0.0)  # fmt: skip
 
 
