@@ -188,8 +188,8 @@ def test_key_changes_with_any_source_byte(tmp_path, csrc_copy, what):
 
 def test_key_changes_with_a_rendered_value(tmp_path, csrc_copy, monkeypatch):
     """A value the template is rendered with that no spec field carries (an op's tuning constant: here pa_v1's
-    smallest partition, which its launcher renders into the split) changes the key, so a cached kernel of the old value is not
-    loaded for the new one (a pre-built one neither: the manifest's source_hash is the same hash)."""
+    smallest partition, which its launcher renders into the split) changes the key, so a cached kernel of the old
+    value is not loaded for the new one (a pre-built one neither: the manifest's source_hash is the same hash)."""
     from aiter_swa.ops.pa_v1 import spec as pa_spec
 
     tc = _fake_toolchain(tmp_path)
