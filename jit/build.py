@@ -92,13 +92,22 @@ def file_sha256(path) -> str:
     return h.hexdigest()
 
 
-def spec_source_hash(spec, csrc=None) -> str:
+def spec_source_hash(spec, csrc=None, template_hash: str | None = None) -> str:
     """sha256 over :func:`source_hash` of ``spec``'s template and the values the template is rendered with
     (``spec.template_vars()``, canonical JSON): a rendered constant that changes without a change of the spec's
     fields (e.g. a tuning constant of the op's spec module) changes it too, so no cache or pre-built kernel of
-    the old value passes for the new one."""
+    the old value passes for the new one. ``template_hash``: that :func:`source_hash`, when the caller has it
+    (the builds of many specs read the headers once per template, not once per spec)."""
+    if template_hash is None:
+        template_hash = source_hash(spec.template, csrc)
     rendered = json.dumps(spec.template_vars(), sort_keys=True, separators=(",", ":"), default=repr)
-    return hashlib.sha256(f"{source_hash(spec.template, csrc)}\0vars\0{rendered}".encode()).hexdigest()
+    return hashlib.sha256(f"{template_hash}\0vars\0{rendered}".encode()).hexdigest()
+
+
+def spec_source_hashes(specs, csrc=None) -> dict:
+    """:func:`spec_source_hash` of each of ``specs``, by spec, each template's headers read once."""
+    by_template = {t: source_hash(t, csrc) for t in {s.template for s in specs}}
+    return {s: spec_source_hash(s, template_hash=by_template[s.template]) for s in specs}
 
 
 def source_hash(template: str, csrc=None) -> str:
@@ -306,7 +315,7 @@ def build(specs, build_dir, toolchains: dict, *, jobs: int = 1, lib_name=None, c
     build_dir = Path(build_dir)
     lib_name = lib_name or (lambda s: f"{s.name}.o" if device_only else f"{s.name}.so")
     incs = include_dirs(csrc)
-    hashes = {s: spec_source_hash(s, csrc) for s in specs}
+    hashes = spec_source_hashes(specs, csrc)
     jobs_, cmds, libs = [], {}, {}
     for s in specs:
         src, lib, log = f"{s.name}.cpp", lib_name(s), f"{s.name}.log"

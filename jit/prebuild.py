@@ -40,7 +40,7 @@ import time
 from pathlib import Path
 
 from . import manifest, registry, safety
-from .build import build, compile_timeout, default_jobs, file_sha256, new_build_dir, spec_source_hash
+from .build import build, compile_timeout, default_jobs, file_sha256, new_build_dir, spec_source_hashes
 from .errors import JitConfigError, JitError, ToolchainError, UnsafeDirectoryError
 from .resources import format_table, spill_problems
 from .toolchain import backend_of, env_flag, find_toolchain, parse_archs
@@ -140,7 +140,7 @@ def prebuild(specs, out, jobs=None, force=False, csrc=None, verbose=False, captu
                   flush=True)
     old = manifest.read_manifest(out)
     old_kernels = old["kernels"] if old and manifest.is_current(old) else {}
-    src_hashes = {s: spec_source_hash(s, csrc) for s in specs}
+    src_hashes = spec_source_hashes(specs, csrc)
 
     rows, todo = {}, []
     for s in specs:

@@ -58,9 +58,6 @@ ab_use() {
 ab_build() {
     local v=$1; shift
     ab_use "$v"
-    # a fresh directory: on a warm machine an earlier call's kernels of the same names were kept there as they were
-    # (2026-12-01 05:02 UTC session, call 4)
-    rm -rf "/tmp/kernels_$v"
     python3 -m aiter_swa.jit.prebuild --arch "$AB_ARCH" --op pa_v1 --jobs 16 --out "/tmp/kernels_$v" "$@" \
         >"$AB_L/prebuild_$v.log" 2>&1
     echo "$(ab_t) $v: $(grep -E "kernels ready|rror" "$AB_L/prebuild_$v.log" | head -3)"
