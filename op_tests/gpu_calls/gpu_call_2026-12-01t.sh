@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# 2026-12-01 (07:53 UTC session), call 3, on the session's final tree (ffdf925's kernels): issue 8's table with
+# FlashInfer 0.7.4 and vLLM 0.33's Triton unified_attention (op_tests/pa_v1/fetch_peers.sh), one run.
+# run: bash op_tests/gpu_calls/gpu_call_2026-12-01t.sh   carry: .peers   Logs: $OUT/peers
+set -uo pipefail
+O=${OUT:-gpu_logs}; mkdir -p "$O/peers"; O=$(cd "$O" && pwd)
+t0=$SECONDS
+OUT=$O/peers timeout -k 10 400 bash op_tests/run_gpu_suite.sh peers --reps 7 2>&1 | tail -32
+echo "[+$((SECONDS - t0))s] peers done"
