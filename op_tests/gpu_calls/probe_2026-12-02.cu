@@ -7,7 +7,8 @@
 // "Cooperative Groups: Grid Synchronization") gives a grid barrier whose state the runtime keeps, so the merge could
 // follow a grid.sync() in the partition kernel itself, spread over workgroups. Per call, in a graph of 20 calls over
 // 8 rotating buffer sets, with no K/V work (8 KV heads x 32 partitions of 128 threads, GQA 4, head 128):
-//   (a)  partition-like kernel then a reduce kernel of 32 heads, both programmatic dependent launches (pa_v1's form);
+//   (a)  partition-like kernel then a reduce kernel of 32 heads, both programmatic dependent launches (pa_v1's launch
+//        form; its merge is not pa_v1's lse_merge_block: probe_2026-12-02c.cu times that one);
 //   (c)  last workgroup of each KV head merges after an atomicAdd counter zeroed ahead (a reference only), and now
 //        triggering its dependent at its start as (a) does;
 //   (d)  one cooperative kernel: partials, grid.sync(), then workgroup i < 32 merges head i; with and without the
