@@ -125,7 +125,8 @@ def _cp_async(arch: str, q_dtype: str, kv_dtype: str) -> bool:
 #: (:func:`programmatic_launch`). H200 (docs/results.md, 2026-11-30 19:11 UTC session, calls 2, 3 and 5): at 32 to
 #: 768 reduce workgroups (batch 1, Gemma-3, the seed shape, Mistral B16 and B24) 0.5-7% faster per call; at 1024
 #: (Mistral B32 with 2 partitions) 0.8% slower in one run and 0.3-1% faster in another, inside the 497-506 µs
-#: the same code spans between rounds; so the grids of 1024 (7.8 per SM) keep the ordinary launch.
+#: the same code spans between rounds; so the grids of 1024 (7.8 per SM) keep the ordinary launch. Measured again
+#: at that row with 8 (2026-12-02 14:57 UTC session, call 4, four rounds each): 497.5-500.7 µs against 497.6-501.1.
 PROGRAMMATIC_REDUCE_MAX_WORKGROUPS_PER_CU = 6
 
 
