@@ -13,9 +13,11 @@ byte per element for an fp8 cache —, Q, out and the window's block-table entri
 a device-to-device copy bandwidth measured in the same run. ``--block-size`` and ``--kv-dtype``
 take several values (rows for each): ``auto`` (the query's dtype), ``fp8e4m3fn``,
 ``fp8e4m3fnuz`` (an fp8 cache with per-tensor scales; the torch column dequantizes the gathered
-keys and values first). Times are device-event medians after warm-up; the inputs rotate over enough
-sets to exceed the L2 cache several times. Keys outside the window live in no physical block: their
-block-table entries point at one null block, as serving engines do with freed blocks.
+keys and values first). Times are device-event medians after warm-up, each run behind a hold of the
+stream so that the host's submission is not timed (``testlib.pa_v1.cuda_median_ms``; ``--no-hold``: as
+before 2026-12-02); the inputs rotate over enough sets to exceed the L2 cache several times. Keys
+outside the window live in no physical block: their block-table entries point at one null block, as
+serving engines do with freed blocks.
 
     python op_tests/pa_v1/bench_pa_v1_swa.py                 # the whole table
     python op_tests/pa_v1/bench_pa_v1_swa.py --models mistral --ctx 16384 --windows 4096
@@ -38,6 +40,7 @@ them) is shown as ``n/a`` with the reason. Then each row's ours / best peer and 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import math
 import os
@@ -52,7 +55,16 @@ from aiter_swa.ops.pa_v1.call import PaV1Call
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # op_tests, for testlib
 sys.path.insert(1, str(Path(__file__).resolve().parent))  # op_tests/pa_v1, for peers
-from testlib.pa_v1 import cuda_median_ms as median_ms  # noqa: E402
+from testlib.pa_v1 import cuda_median_ms  # noqa: E402
+
+#: Whether each timed run starts behind a hold of the stream (``testlib.pa_v1.cuda_median_ms``); ``--no-hold``
+#: times as before 2026-12-02 (the start event recorded on an idle stream: the host's submission counted).
+HOLD = True
+
+
+def median_ms(fn, warmup: int, reps: int) -> float:
+    """:func:`testlib.pa_v1.cuda_median_ms` with this run's :data:`HOLD`."""
+    return cuda_median_ms(fn, warmup, reps, hold=HOLD)
 
 P = 256
 FP8 = {"fp8e4m3fn": torch.float8_e4m3fn, "fp8e4m3fnuz": torch.float8_e4m3fnuz}
@@ -108,13 +120,22 @@ class Inputs:
         self.ws = torch.empty(aiter_swa.get_workspace_size(batch, h, d, max(ctx, capacity), dtype, ws_window, P, mtp),
                               dtype=torch.uint8, device=dev)  # fmt: skip
         self.lo, self.ctx, self.window, self.scale, self.mtp = lo, ctx, window, d**-0.5, mtp
-        self.args = PaV1Call(
+        self.call = PaV1Call(
             out=self.out, workspace_buffer=self.ws, query=self.q, key_cache=self.k, value_cache=self.v,
             scale=self.scale, block_tables=self.bt, cu_query_lens=None, context_lens=self.cl, max_context_len=ctx,
             alibi_slopes=None, kv_cache_dtype="fp8" if self.fp8 else "auto", kv_cache_layout="HND",
             logits_soft_cap=soft_cap, k_scale=self.k_scale, v_scale=self.v_scale, partition_size=P, sliding_window=window,
             mtp=mtp,
-        ).args()  # fmt: skip
+        )  # fmt: skip
+        self.args = self.call.args()
+
+    def share_metadata(self, other: "Inputs") -> None:
+        """Take ``other``'s block table, context lengths and workspace (same shapes), keeping this set's caches,
+        query and output: as the layers of one decode step share those and have caches of their own."""
+        self.bt, self.cl, self.ws = other.bt, other.cl, other.ws
+        self.call = dataclasses.replace(self.call, block_tables=other.bt, context_lens=other.cl,
+                                        workspace_buffer=other.ws)
+        self.args = self.call.args()
 
     def ours(self):
         torch.ops.aiter_swa.paged_attention_v1(*self.args)
@@ -226,6 +247,9 @@ def issue8(args, dev, dtype, copy_bw, l2) -> int:
         except torch.OutOfMemoryError:
             print(f"{label:28}  (inputs do not fit in GPU memory)")
             continue
+        if args.shared_metadata:
+            for s in sets[1:]:
+                s.share_metadata(sets[0])
         t, note = {}, {}
         try:
             t["ours"] = graph_ms([s.ours for s in sets], args.calls, args.reps)
@@ -323,9 +347,14 @@ def main(argv=None) -> int:
                     help="KV cache: the query's dtype, or fp8 (scales 0.37 / 2.5)")
     ap.add_argument("--calls", type=int, default=20, help="op calls per graph replay")
     ap.add_argument("--reps", type=int, default=15)
+    ap.add_argument("--no-hold", action="store_true",
+                    help="time without holding the stream before the start event (the host's submission counted)")
     ap.add_argument("--issue8", action="store_true", help="issue 8's rows with the peer columns (see above)")
     ap.add_argument("--rows", nargs="+", default=None, metavar="LABEL", help="--issue8: only these rows (labels as printed)")
     ap.add_argument("--no-peers", action="store_true", help="--issue8: ours only")
+    ap.add_argument("--shared-metadata", action="store_true",
+                    help="--issue8 --no-peers: the rotating sets share one block table, context lengths and workspace "
+                         "(as a decode step's layers do; each keeps its own caches, query and output)")
     ap.add_argument("--soft-cap", type=float, default=0.0, help="--issue8: logits soft cap for every column (0: off)")
     ap.add_argument("--dry-run", action="store_true", help="--issue8: print the rows and the FlashInfer modules they need")
     ap.add_argument("--workspace", default="aiter", choices=["aiter", "window"],
@@ -336,6 +365,10 @@ def main(argv=None) -> int:
     ap.add_argument("--capacity", type=int, default=0,
                     help="tokens the block table and the workspace hold, when more than the context (0: the context)")
     args = ap.parse_args(argv)
+    if args.shared_metadata and not (args.issue8 and args.no_peers):
+        ap.error("--shared-metadata times ours only: use it with --issue8 --no-peers")
+    global HOLD
+    HOLD = not args.no_hold
     from aiter_swa.ops.pa_v1 import gpu as pa_gpu
 
     pa_gpu.set_kernel(args.kernel)
@@ -356,7 +389,8 @@ def main(argv=None) -> int:
     l2 = getattr(props, "L2_cache_size", 64 << 20)
     copy_bw = copy_bandwidth_tbs(dev)
     print(f"# device: {props.name}, torch {torch.__version__}, dtype {args.dtype}, "
-          f"block size {' '.join(map(str, args.block_size))}, KV {' '.join(args.kv_dtype)}, kernel {args.kernel}")
+          f"block size {' '.join(map(str, args.block_size))}, KV {' '.join(args.kv_dtype)}, kernel {args.kernel}, "
+          f"{args.calls} calls per graph, stream {'held' if HOLD else 'not held'} before each timed run")
     print(f"# copy bandwidth (read + write): {copy_bw:.2f} TB/s; L2 {l2 >> 20} MiB")
     if args.issue8:
         return issue8(args, dev, dtype, copy_bw, l2)

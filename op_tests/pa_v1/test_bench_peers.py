@@ -238,7 +238,8 @@ def test_issue8_loop_on_cpu(monkeypatch, capsys):
     monkeypatch.setattr(peers, "VllmUnified", Wrong)
     monkeypatch.setattr(bench, "graph_ms", fake_graph_ms)
     monkeypatch.setattr(torch.cuda, "synchronize", lambda *a: None)
-    ns = type("A", (), dict(rows=None, no_peers=False, block_size=[16], soft_cap=0.0, calls=2, reps=1, workspace="aiter"))()
+    ns = type("A", (), dict(rows=None, no_peers=False, block_size=[16], soft_cap=0.0, calls=2, reps=1, workspace="aiter",
+                            shared_metadata=False))()
     assert bench.issue8(ns, torch.device("cpu"), torch.float32, copy_bw=1.0, l2=1 << 20) == 0
     out = capsys.readouterr().out
     lines = {}
@@ -310,3 +311,80 @@ def test_vllm_call_matches_reference_in_triton_interpreter():
     r = subprocess.run([sys.executable, "-c", VLLM_INTERPRET_CODE, str(HERE), str(HERE.parent)], capture_output=True,
                        text=True, timeout=600, env={"PYTHONPATH": env_path, "PATH": "/usr/bin:/bin", "TRITON_INTERPRET": "1"})  # fmt: skip
     assert r.returncode == 0 and r.stdout.strip().endswith("ok"), r.stdout[-2000:] + r.stderr[-3000:]
+
+
+class _FakeEvent:
+    """A stand-in for ``torch.cuda.Event`` that logs what the timer does, in order."""
+
+    log: list = []
+    made = 0  # events made so far: the timer makes a start and an end event per run, in that order
+    passed = False  # what start.query() answers: whether the GPU had already passed the start event
+
+    def __init__(self, enable_timing=False):
+        self.name = ("start", "end")[_FakeEvent.made % 2]
+        _FakeEvent.made += 1
+
+    def record(self):
+        self.log.append(f"{self.name} record")
+
+    def query(self):
+        self.log.append(f"{self.name} query")
+        return self.passed
+
+    def synchronize(self):
+        self.log.append(f"{self.name} synchronize")
+
+    def elapsed_time(self, other):
+        return 2.0
+
+
+@pytest.mark.parametrize("hold", [True, False])
+def test_timed_runs_start_behind_a_hold_of_the_stream(monkeypatch, hold):
+    """Each timed run holds the stream (torch.cuda._sleep) before its start event is recorded, so the host's
+    submission of the work is not timed; --no-hold times as before."""
+    from testlib import pa_v1 as tl
+
+    log = _FakeEvent.log = []
+    _FakeEvent.made, _FakeEvent.passed = 0, False
+    monkeypatch.setattr(torch.cuda, "Event", _FakeEvent)
+    monkeypatch.setattr(torch.cuda, "_sleep", lambda cycles: log.append(f"sleep {cycles}"))
+    assert tl.cuda_median_ms(lambda: log.append("fn"), 1, 2, hold=hold) == 2.0
+    run = ([f"sleep {tl.HOLD_CYCLES}"] if hold else []) + ["start record", "fn", "end record"]
+    run += ["start query"] if hold else []
+    assert log == ["fn"] + 2 * [*run, "end synchronize"]
+    # the benchmark's own timer passes its --no-hold
+    log.clear()
+    monkeypatch.setattr(bench, "HOLD", hold)
+    bench.median_ms(lambda: log.append("fn"), 0, 1)
+    assert (f"sleep {tl.HOLD_CYCLES}" in log) == hold
+
+
+def test_a_hold_shorter_than_the_submission_is_reported(monkeypatch):
+    from testlib import pa_v1 as tl
+
+    _FakeEvent.log, _FakeEvent.made = [], 0
+    _FakeEvent.passed = True  # the GPU reached the start event before the host recorded the end event
+    monkeypatch.setattr(torch.cuda, "Event", _FakeEvent)
+    monkeypatch.setattr(torch.cuda, "_sleep", lambda cycles: None)
+    with pytest.warns(RuntimeWarning, match="ended before the host had enqueued 3 of 3 runs"):
+        tl.cuda_median_ms(lambda: None, 0, 3)
+
+
+def test_shared_metadata_runs_each_set_on_the_first_sets_block_table():
+    """--shared-metadata: set 1 keeps its caches and query but reads set 0's block table, context lengths and
+    workspace, and its output is attention through that table (it would not match with its own table)."""
+    a, b = small_inputs(48), small_inputs(48)
+    torch.manual_seed(1)
+    b.bt[:, :] = b.bt[:, torch.randperm(b.bt.shape[1])]  # a table of its own that differs from a's
+    assert not torch.equal(a.bt, b.bt)
+    b.share_metadata(a)
+    assert b.bt is a.bt and b.cl is a.cl and b.ws is a.ws
+    b.ours()
+    ok, err = peers.compare(b.out, peers.reference_fp32(b, 1, 48, 0.0))
+    assert ok, err
+    assert a.q.data_ptr() != b.q.data_ptr() and a.k.data_ptr() != b.k.data_ptr()
+
+
+def test_shared_metadata_is_for_ours_alone():
+    with pytest.raises(SystemExit):
+        bench.main(["--issue8", "--shared-metadata", "--dry-run"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import statistics
+import warnings
 
 import torch
 
@@ -280,18 +281,40 @@ def assert_matches_reference(out: torch.Tensor, ref: torch.Tensor, msg: str = ""
     assert why is None, f"{msg}: {why}"
 
 
-def cuda_median_ms(fn, warmup: int, reps: int) -> float:
-    """Median time of ``fn()`` in ms over ``reps`` runs, timed with CUDA/HIP events after ``warmup`` runs."""
+#: GPU clock cycles :func:`cuda_median_ms` holds the stream before each timed run (about 1 ms at 2 GHz):
+#: longer than the host takes to enqueue the start event, a graph replay or an eager call, and the end event.
+HOLD_CYCLES = 2_000_000
+
+
+def cuda_median_ms(fn, warmup: int, reps: int, hold: bool = True) -> float:
+    """Median time of ``fn()`` in ms over ``reps`` runs, timed with CUDA/HIP events after ``warmup`` runs.
+
+    ``hold``: before each run the stream first spins for :data:`HOLD_CYCLES` GPU cycles
+    (``torch.cuda._sleep``), so that the host has enqueued the start event, ``fn``'s work and the end event
+    before the GPU reaches the start event. Without it the start event is recorded as soon as the host
+    submits it to the idle stream, and the time also counts the host's submission of ``fn``'s work (for a
+    graph replay, ``cudaGraphLaunch``; on an H200 0.3 µs per call of a 20-call batch-1 graph, docs/results.md
+    2026-12-02 16:48 UTC session). NVIDIA's nvbench blocks the stream before its start event for the same reason
+    (``nvbench/blocking_kernel.cuh``: the start event "may be recorded a non-trivial amount of time before
+    my_kernel is ready to launch due to various work submission latencies"). A run whose start event the
+    GPU had already passed when the host recorded the end event (the hold ended first) raises a
+    ``RuntimeWarning`` naming how many runs, since those count the submission again."""
     for _ in range(warmup):
         fn()
-    times = []
+    times, short = [], 0
     for _ in range(reps):
         start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        if hold:
+            torch.cuda._sleep(HOLD_CYCLES)
         start.record()
         fn()
         end.record()
+        short += hold and start.query()
         end.synchronize()
         times.append(start.elapsed_time(end))
+    if short:
+        warnings.warn(f"cuda_median_ms: the stream's hold ({HOLD_CYCLES} cycles) ended before the host had enqueued "
+                      f"{short} of {reps} runs; their times include the host's submission", RuntimeWarning, stacklevel=2)
     return statistics.median(times)
 
 
