@@ -293,8 +293,8 @@ def cuda_median_ms(fn, warmup: int, reps: int, hold: bool = True) -> float:
     (``torch.cuda._sleep``), so that the host has enqueued the start event, ``fn``'s work and the end event
     before the GPU reaches the start event. Without it the start event is recorded as soon as the host
     submits it to the idle stream, and the time also counts the host's submission of ``fn``'s work (for a
-    graph replay, ``cudaGraphLaunch``; on an H200 0.3 µs per call of a 20-call batch-1 graph, docs/results.md
-    2026-12-02 16:48 UTC session). NVIDIA's nvbench blocks the stream before its start event for the same reason
+    graph replay, ``cudaGraphLaunch``; on an H200 the hold took 0.3 µs per call off a 20-call batch-1 graph,
+    docs/results.md 2026-12-02 16:48 UTC session). NVIDIA's nvbench blocks the stream before its start event for the same reason
     (``nvbench/blocking_kernel.cuh``: the start event "may be recorded a non-trivial amount of time before
     my_kernel is ready to launch due to various work submission latencies"). A run whose start event the
     GPU had already passed when the host recorded the end event (the hold ended first) raises a
