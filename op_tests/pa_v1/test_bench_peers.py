@@ -1,4 +1,5 @@
-"""CPU tests of the benchmark's peer columns (bench_pa_v1_swa.py --issue8, peers.py, the vLLM stand-ins).
+"""CPU tests of the benchmark's peer columns (bench_pa_v1_swa.py --issue8, peers.py, the vLLM stand-ins), its
+timer's hold of the stream (testlib.pa_v1.cuda_median_ms, --no-hold) and its --shared-metadata rotation.
 
 What can be checked without a GPU: FlashInfer's page table built from our block table, the float32
 reference of the multi-token rows against the project's float64 reference, the mismatch check, the
