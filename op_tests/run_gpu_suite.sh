@@ -360,8 +360,8 @@ fi
 if [ "$what" = peers ]; then
     # issue 8's table with the peer columns (bench_pa_v1_swa.py --issue8): FlashInfer and vLLM's Triton
     # unified_attention from .peers/ (op_tests/pa_v1/fetch_peers.sh wrote it on a machine with an index;
-    # carry .peers). FlashInfer's modules come pre-built in its wheel (FLASHINFER_DISABLE_JIT=1: a missing
-    # one is an n/a column, not minutes of nvcc; PEERS_JIT=1 lets it compile instead).
+    # carry .peers). FlashInfer's modules come pre-built in its wheel (op_tests/pa_v1/peers_env.sh: its wheels and
+    # environment).
     t0=$SECONDS
     # the vector kernels, then the matrix-core ones (16 and 32 rows; the dispatch's one-token choice at GQA 8
     # and at batch 1, and the multi-token rows) into the same folder
@@ -370,31 +370,15 @@ if [ "$what" = peers ]; then
         --soft-cap off --alibi off --head-size "$BENCH_HEADS" --gqa 1 --mma-rows 16,32 --jobs "$JOBS" --out /tmp/kernels; } \
         >"$OUT/prebuild.log" 2>&1 &
     prebuild_pid=$!
-    # the carried wheels, each only where its module is missing (FlashInfer and its FFI always)
-    inst=()
-    for w in .peers/wheels/*.whl; do
-        [ -f "$w" ] || continue
-        mod=$(basename "$w" | cut -d- -f1)
-        case $mod in
-            flashinfer_python|apache_tvm_ffi) inst+=("$w"); continue ;;
-            nvidia_ml_py) mod=pynvml ;;
-        esac
-        python3 -c "import $mod" 2>/dev/null || inst+=("$w")
-    done
-    if [ ${#inst[@]} -gt 0 ]; then
-        python3 -m pip install --no-deps --no-index "${inst[@]}" >"$OUT/install_peers.log" 2>&1 \
-            || { echo "peers: wheel install failed (the bench shows their columns as n/a)"; tail -5 "$OUT/install_peers.log"; }
-    else
-        echo "peers: no .peers/wheels (op_tests/pa_v1/fetch_peers.sh; carry .peers): FlashInfer columns n/a"
-    fi
+    source op_tests/pa_v1/peers_env.sh
+    peers_install "$OUT/install_peers.log"
     python3 -c "import flashinfer, sys; print('flashinfer', flashinfer.__version__, 'AOT modules:', \
         len(list(__import__('pathlib').Path(flashinfer.__file__).parent.glob('data/aot/*/*.so'))))" 2>&1 | tail -1
     echo "peers: installs $((SECONDS - t0)) s"
     wait $prebuild_pid || { tail -5 "$OUT/prebuild.log"; rc=1; }
     echo "peers: our kernels pre-built at $((SECONDS - t0)) s"
-    [ "${PEERS_JIT:-0}" = 1 ] || export FLASHINFER_DISABLE_JIT=1
-    export FLASHINFER_WORKSPACE_BASE=${FLASHINFER_WORKSPACE_BASE:-/tmp/flashinfer_ws} MAX_JOBS=$JOBS
-    export TRITON_CACHE_DIR=${TRITON_CACHE_DIR:-/tmp/triton_cache_peers}
+    peers_env
+    export MAX_JOBS=$JOBS
     run_bench current --issue8 "$@" 2>&1 | tee "$OUT/bench_peers.log" || rc=1
     echo "peers: done at $((SECONDS - t0)) s"
 fi

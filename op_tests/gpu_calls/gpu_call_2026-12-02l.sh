@@ -14,14 +14,9 @@ ab_variant_spec_edit pdl8 "PROGRAMMATIC_REDUCE_MAX_WORKGROUPS_PER_CU = 6" "PROGR
     || exit 1
 B=(--q-dtype bf16 --kv-dtype bf16 --out-dtype bf16 --soft-cap off --alibi off --head-size 128 --gqa 1 --mma-rows 16)
 for v in tree pdl8; do ab_build $v "${B[@]}"; done
-inst=()  # the carried peer wheels, each only where its module is missing (FlashInfer and its FFI always)
-for w in .peers/wheels/*.whl; do
-    mod=$(basename "$w" | cut -d- -f1)
-    case $mod in flashinfer_python|apache_tvm_ffi) inst+=("$w"); continue ;; nvidia_ml_py) mod=pynvml ;; esac
-    python3 -c "import $mod" 2>/dev/null || inst+=("$w")
-done
-python3 -m pip install --no-deps --no-index "${inst[@]}" >"$AB_L/install_peers.log" 2>&1 || tail -3 "$AB_L/install_peers.log"
-export FLASHINFER_DISABLE_JIT=1 FLASHINFER_WORKSPACE_BASE=/tmp/flashinfer_ws TRITON_CACHE_DIR=/tmp/triton_cache_peers
+source op_tests/pa_v1/peers_env.sh  # the carried peer wheels and FlashInfer's environment, as run_gpu_suite.sh peers
+peers_install "$AB_L/install_peers.log"
+peers_env
 echo "$(ab_t) peers installed"
 ab_bench "tree pdl8 pdl8 tree tree pdl8 pdl8 tree" --issue8 --reps 7 --rows "mistral B32 16K off"
 ab_done

@@ -14,8 +14,9 @@ mkdir -p "$O/held"
 OUT=$O/held timeout -k 10 400 bash op_tests/run_gpu_suite.sh peers --reps 7 2>&1 | tail -40
 echo "[+$((SECONDS - t0))s] held done"
 # the next rounds run the benchmark as the suite's peers step does, on what it installed and pre-built
-export AITER_SWA_CACHE_DIR=/tmp/aiter_swa_cache AITER_SWA_PREBUILT_DIR=/tmp/kernels FLASHINFER_DISABLE_JIT=1 \
-    FLASHINFER_WORKSPACE_BASE=/tmp/flashinfer_ws TRITON_CACHE_DIR=/tmp/triton_cache_peers PYTHONUNBUFFERED=1
+source op_tests/pa_v1/peers_env.sh
+peers_env
+export AITER_SWA_CACHE_DIR=/tmp/aiter_swa_cache AITER_SWA_PREBUILT_DIR=/tmp/kernels PYTHONUNBUFFERED=1
 round() {  # $1: the round's log name under $OUT; the rest: bench args
     local name=$1; shift
     timeout -k 10 120 python3 op_tests/pa_v1/bench_pa_v1_swa.py --issue8 --reps 7 "$@" --rows "${SHORT[@]}" \
