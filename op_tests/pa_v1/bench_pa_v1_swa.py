@@ -26,6 +26,8 @@ serving engines do with freed blocks.
                                                          # context in a block table and workspace sized for 16K
     python op_tests/pa_v1/bench_pa_v1_swa.py --issue8            # issue 8's table with the peer columns
     python op_tests/pa_v1/bench_pa_v1_swa.py --issue8 --dry-run  # its rows and FlashInfer modules, no GPU
+    python op_tests/pa_v1/bench_pa_v1_swa.py --issue8 --kernels --rows "mistral B1 32K w4096"  # and each
+                                                         # column's kernels (torch.profiler), per call
 
 ``--issue8`` runs issue 8's rows (its table's shapes, plus mtp 2 and 4 at the Mistral and gpt-oss
 shapes and mtp 8 at Mistral's: 32 query rows per KV head at head 128) with, next to ours, the peers of ``peers.py`` fed the same inputs and timed the same way:
@@ -42,9 +44,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import itertools
+import json
 import math
 import os
+import re
 import sys
+import tempfile
+import warnings
 from pathlib import Path
 
 import torch
@@ -204,8 +210,8 @@ def issue8_flashinfer_modules(rows=ISSUE8_ROWS, soft_cap=0.0) -> set:
     return flashinfer_modules_needed(shapes, soft_cap)
 
 
-def graph_ms(fns, calls, reps) -> float:
-    """Per-call time of ``fns`` (one per rotating set), replayed from one graph of ``calls`` calls, as for ours."""
+def capture(fns, calls) -> "torch.cuda.CUDAGraph":
+    """One graph of ``calls`` calls of ``fns`` in turn (one per rotating set), each run once before the capture."""
     for f in fns:
         f()  # compile (first time) and warm up outside the capture
     torch.cuda.synchronize()
@@ -213,9 +219,79 @@ def graph_ms(fns, calls, reps) -> float:
     with torch.cuda.graph(graph):
         for i in range(calls):
             fns[i % len(fns)]()
+    return graph
+
+
+def graph_ms(fns, calls, reps) -> float:
+    """Per-call time of ``fns`` (one per rotating set), replayed from one graph of ``calls`` calls, as for ours."""
+    graph = capture(fns, calls)
     t = median_ms(graph.replay, 3, reps) / calls
     del graph
     return t
+
+
+def short_kernel_name(name: str) -> str:
+    """A kernel's name without ``void``, namespaces, template arguments or parameters."""
+    name = re.sub(r"^void ", "", name)
+    return re.split(r"[<(]", name, maxsplit=1)[0].strip().split("::")[-1]
+
+
+def summarize_kernels(records, calls: int) -> list[tuple[str, float, float, str]]:
+    """``records``: (kernel name, duration in µs, launch shape) of every kernel that replays making ``calls`` op
+    calls ran. Returns, per kernel name in order of first appearance: (short name, launches per op call, mean µs
+    per launch, the launch shape of its first record)."""
+    acc: dict[str, list] = {}
+    for name, us, shape in records:
+        a = acc.setdefault(name, [0, 0.0, shape])
+        a[0] += 1
+        a[1] += us
+    return [(short_kernel_name(n), c / calls, tot / c, shape) for n, (c, tot, shape) in acc.items()]
+
+
+def launch_shape(args: dict) -> str:
+    """A kernel record's launch from its Chrome-trace ``args`` (Kineto's CUPTI fields): grid, block, and the
+    blocks per SM the occupancy calculator allows."""
+    grid, block = args.get("grid"), args.get("block")
+    if grid is None or block is None:
+        return ""
+    dims = lambda d: "x".join(str(v) for v in d)  # noqa: E731
+    per_sm = args.get("blocks per SM")
+    return f"grid {dims(grid)} block {dims(block)}" + (f" {per_sm:g}/SM" if isinstance(per_sm, (int, float)) else "")
+
+
+def graph_kernels(fns, calls, replays=5) -> list[tuple[str, float, float, str]]:
+    """The GPU kernels of a graph captured as :func:`graph_ms` captures its own (``summarize_kernels``), from
+    ``torch.profiler``'s CUPTI kernel records of ``replays`` replays (its Chrome trace: each record's duration, grid and block). A record
+    spans the kernel's execution on the GPU; a programmatic dependent launch (ours on sm_90, FlashInfer's with PDL)
+    starts before its predecessor ends and waits, so its record includes that wait, and the records of one call
+    can add up to more than the call's time."""
+    graph = capture(fns, calls)
+    graph.replay()
+    torch.cuda.synchronize()
+    with warnings.catch_warnings():  # "Profiler clears events at the end of each cycle": one cycle here
+        warnings.filterwarnings("ignore", message=".*Profiler clears events")
+        with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
+            for _ in range(replays):
+                graph.replay()
+            torch.cuda.synchronize()
+    del graph
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "trace.json")
+        prof.export_chrome_trace(path)
+        with open(path) as f:
+            events = json.load(f)["traceEvents"]
+    records = [(e["name"], float(e["dur"]), launch_shape(e.get("args", {}))) for e in events
+               if e.get("cat") == "kernel"]  # fmt: skip
+    return summarize_kernels(records, replays * calls)
+
+
+def kernels_line(col: str, label: str, kernels, call_ms: float) -> str:
+    """``--kernels``' line for one column of one row: each kernel's launches per call and µs per launch, their sum
+    per call, and the call's time from the timed replays."""
+    parts = "; ".join(f"{n} {per:.2f}/call {us:.2f} us" + (f" ({shape})" if shape else "")
+                      for n, per, us, shape in kernels)  # fmt: skip
+    total = sum(per * us for _, per, us, _ in kernels)
+    return f"#   kernels {col} at {label}: {parts}; sum {total:.2f} us per call (timed: {call_ms * 1e3:.2f})"
 
 
 def issue8(args, dev, dtype, copy_bw, l2) -> int:
@@ -253,6 +329,8 @@ def issue8(args, dev, dtype, copy_bw, l2) -> int:
         t, note = {}, {}
         try:
             t["ours"] = graph_ms([s.ours for s in sets], args.calls, args.reps)
+            if args.kernels:
+                print(kernels_line("ours", label, graph_kernels([s.ours for s in sets], args.calls), t["ours"]))
             ref, ref_name = sets[0].out.clone(), "ours"
             ok, err = peers.compare(ref, peers.reference_fp32(sets[0], mtp, window, args.soft_cap))
             if not ok:
@@ -280,6 +358,8 @@ def issue8(args, dev, dtype, copy_bw, l2) -> int:
                     print(f"#   MISMATCH {col} vs {ref_name} at {label}: max abs err {err:.3g} (timed anyway, marked !)")
                     note[col] = "!" + note.get(col, "")
                 t[col] = graph_ms(runs, args.calls, args.reps)
+                if args.kernels:
+                    print(kernels_line(col, label, graph_kernels(runs, args.calls), t[col]))
             except Exception as e:  # noqa: BLE001  (a peer that cannot run this row: n/a with the reason)
                 print(f"#   {col} at {label}: n/a ({type(e).__name__}: {str(e)[:100]})")
             finally:
@@ -352,6 +432,9 @@ def main(argv=None) -> int:
     ap.add_argument("--issue8", action="store_true", help="issue 8's rows with the peer columns (see above)")
     ap.add_argument("--rows", nargs="+", default=None, metavar="LABEL", help="--issue8: only these rows (labels as printed)")
     ap.add_argument("--no-peers", action="store_true", help="--issue8: ours only")
+    ap.add_argument("--kernels", action="store_true",
+                    help="--issue8: after each column's timing, its graph's kernels under torch.profiler "
+                    "(launches per call, µs per launch, grid, block, blocks per SM)")
     ap.add_argument("--shared-metadata", action="store_true",
                     help="--issue8 --no-peers: the rotating sets share one block table, context lengths and workspace "
                          "(as a decode step's layers do; each keeps its own caches, query and output)")
@@ -367,6 +450,8 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     if args.shared_metadata and not (args.issue8 and args.no_peers):
         ap.error("--shared-metadata times ours only: use it with --issue8 --no-peers")
+    if args.kernels and not args.issue8:
+        ap.error("--kernels profiles issue 8's columns: use it with --issue8")
     global HOLD
     HOLD = not args.no_hold
     from aiter_swa.ops.pa_v1 import gpu as pa_gpu

@@ -5,7 +5,7 @@ What can be checked without a GPU: FlashInfer's page table built from our block 
 reference of the multi-token rows against the project's float64 reference, the mismatch check, the
 mirror of vLLM's 2D / 3D choice, the stand-in modules, the n/a paths, the FlashInfer module set
 against what fetch_peers.sh builds, and the --issue8 row loop end to end on the CPU with stand-in
-peers and an untimed graph_ms.
+peers and an untimed graph_ms; --kernels' summary of profiled kernels.
 """
 
 from __future__ import annotations
@@ -196,9 +196,11 @@ def test_issue8_dry_run_lists_rows(capsys):
     assert "mistral B1 32K w4096" in out and "gpt-oss" not in out.split("flashinfer module")[0]
 
 
-def test_issue8_loop_on_cpu(monkeypatch, capsys):
+@pytest.mark.parametrize("kernels", [False, True])
+def test_issue8_loop_on_cpu(monkeypatch, capsys, kernels):
     """The row loop end to end on the CPU: ours through the CPU path, a correct peer, a wrong peer
-    (printed as MISMATCH, marked !, not taken as the best), a peer that raises (n/a), the targets."""
+    (printed as MISMATCH, marked !, not taken as the best), a peer that raises (n/a), the targets; with
+    --kernels, a kernels line for each column that was timed."""
     monkeypatch.setattr(bench, "MODELS", {**bench.MODELS, "mistral": (8, 2, 64, 3), "gpt-oss": (8, 2, 32, 2)})
     monkeypatch.setattr(bench, "ISSUE8_ROWS", [
         ("mistral B32 16K w4096", "mistral", 3, 100, 37, 1),
@@ -238,9 +240,10 @@ def test_issue8_loop_on_cpu(monkeypatch, capsys):
     monkeypatch.setattr(peers, "FlashInferDecode", lambda mod, inp, *, tensor_cores, **k: (Good if tensor_cores else Broken)(mod, inp, **k))
     monkeypatch.setattr(peers, "VllmUnified", Wrong)
     monkeypatch.setattr(bench, "graph_ms", fake_graph_ms)
+    monkeypatch.setattr(bench, "graph_kernels", lambda fns, calls: [("k_" + type(getattr(fns[0], "__self__", fns[0])).__name__, 1.0, 7.0, "")])
     monkeypatch.setattr(torch.cuda, "synchronize", lambda *a: None)
     ns = type("A", (), dict(rows=None, no_peers=False, block_size=[16], soft_cap=0.0, calls=2, reps=1, workspace="aiter",
-                            shared_metadata=False))()
+                            shared_metadata=False, kernels=kernels))()
     assert bench.issue8(ns, torch.device("cpu"), torch.float32, copy_bw=1.0, l2=1 << 20) == 0
     out = capsys.readouterr().out
     lines = {}
@@ -267,6 +270,13 @@ def test_issue8_loop_on_cpu(monkeypatch, capsys):
     assert "issue 8 targets (this run):" in out
     assert re.search(r"mistral B32 16K w4096 +ours +2000.0 us <= FlashInfer TC +1000.0 us: MISSED \(2.00x\)", out)
     assert re.search(r"gpt-oss B64 16K w128 +2000.0 us <= 10 us: MISSED", out)
+    klines = [ln for ln in out.splitlines() if ln.startswith("#   kernels ")]
+    if kernels:  # one per timed column and row: ours where it ran, fi_tc and vllm on every row, never fi_cuda
+        assert "#   kernels fi_tc at mistral B32 16K w4096: k_Good 1.00/call 7.00 us; sum 7.00 us per call (timed: 1000.00)" in klines
+        assert "#   kernels ours at gpt-oss B64 16K w128: k_Inputs 1.00/call 7.00 us; sum 7.00 us per call (timed: 2000.00)" in klines
+        assert len(klines) == (3 if ours_mtp else 2) + 3 + 3 and not any("fi_cuda" in ln for ln in klines)
+    else:
+        assert klines == []
     # ours and the correct peer ran through graph_ms on every row; the n/a peer never did
     assert timed == {"Inputs": 3 if ours_mtp else 2, "Good": 3, "Wrong": 3}
 
@@ -389,3 +399,34 @@ def test_shared_metadata_runs_each_set_on_the_first_sets_block_table():
 def test_shared_metadata_is_for_ours_alone():
     with pytest.raises(SystemExit):
         bench.main(["--issue8", "--shared-metadata", "--dry-run"])
+
+
+def test_kernel_names_shortened():
+    assert bench.short_kernel_name("void aiter_swa::mma_partition_kernel<aiter_swa::PaSpec<int, 4> >(aiter_swa::PaParams)") \
+        == "mma_partition_kernel"
+    assert bench.short_kernel_name("void flashinfer::BatchPrefillWithPagedKVCacheKernel<KTraits, Params>(Params)") \
+        == "BatchPrefillWithPagedKVCacheKernel"
+    assert bench.short_kernel_name("kernel_unified_attention_2d") == "kernel_unified_attention_2d"
+    assert bench.short_kernel_name("Memcpy DtoD (Device -> Device)") == "Memcpy DtoD"
+
+
+def test_summarize_kernels_per_call():
+    """Launches per op call and mean µs per launch, per full name (two template instances with one short name
+    stay apart), in order of first appearance; the line's sum is launches x µs."""
+    part = "void ns::partition<1>(P)"
+    red, red2 = "void ns::reduce<1>(P)", "void ns::reduce<2>(P)"
+    shape = bench.launch_shape({"grid": [32, 8, 1], "block": [128, 1, 1], "blocks per SM": 4.0})
+    assert shape == "grid 32x8x1 block 128x1x1 4/SM" and bench.launch_shape({}) == ""
+    records = [(part, 9.0, shape), (red, 1.0, ""), (part, 11.0, shape), (red2, 3.0, "")]  # 2 op calls
+    got = bench.summarize_kernels(records, calls=2)
+    assert got == [("partition", 1.0, 10.0, shape), ("reduce", 0.5, 1.0, ""), ("reduce", 0.5, 3.0, "")]
+    line = bench.kernels_line("ours", "mistral B1 32K w4096", got, call_ms=0.0101)
+    assert line.startswith("#   kernels ours at mistral B1 32K w4096: partition 1.00/call 10.00 us (grid 32x8x1 block "
+                           "128x1x1 4/SM); reduce 0.50/call 1.00 us; reduce 0.50/call 3.00 us;")
+    assert line.endswith("sum 12.00 us per call (timed: 10.10)")
+
+
+def test_kernels_is_for_issue8(capsys):
+    with pytest.raises(SystemExit):
+        bench.main(["--kernels", "--models", "mistral"])
+    assert "--kernels profiles issue 8's columns: use it with --issue8" in capsys.readouterr().err
