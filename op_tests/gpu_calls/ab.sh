@@ -6,7 +6,8 @@
 #   ab_variant new .; ab_variant old .ab_old       # snapshots taken now (the tree may be swapped later)
 #   ab_variant_spec_edit off OLD NEW [OLD NEW ...]  # the tree's sources, each OLD replaced by NEW once in spec.py
 #   ab_variant_patch new . PATCH                 # a directory's csrc with PATCH applied (git apply; csrc only)
-#   ab_build new|old PREBUILD_ARGS...            # aiter_swa.jit.prebuild into /tmp/kernels_<variant>
+#   ab_build new|old [PREBUILD_ARGS...]          # aiter_swa.jit.prebuild into /tmp/kernels_<variant>
+#                                                 # (no args: AB_MMA_KERNELS)
 #   ab_bench "new old new old" BENCH_ARGS...      # bench_pa_v1_swa.py per variant, logs bench_<variant>.log
 #   ab_split "new old new old" ARGS...           # split_study.py per variant, logs split_<variant>.log
 #   ab_kernel_times "new old" ARGS...            # kernel_times.py per variant, logs times_<variant>.log
@@ -55,8 +56,12 @@ ab_variant_patch() {  # NAME BASE PATCH: BASE's csrc (BASE: . or an earlier vari
 ab_use() {
     rm -rf csrc/include && cp -r "/tmp/ab_variants/$1/include" csrc/include && cp "/tmp/ab_variants/$1/spec/spec.py" "$AB_SPEC"
 }
+# ab_build's default: issue 8's matrix-core kernels (bf16, heads 64 and 128, 16 and 32 rows, every window flag)
+AB_MMA_KERNELS=(--q-dtype bf16 --kv-dtype bf16 --out-dtype bf16 --soft-cap off --alibi off --head-size 64,128 --gqa 1
+                --mma-rows 16,32)
 ab_build() {
     local v=$1; shift
+    [ $# -gt 0 ] || set -- "${AB_MMA_KERNELS[@]}"
     ab_use "$v"
     python3 -m aiter_swa.jit.prebuild --arch "$AB_ARCH" --op pa_v1 --jobs 16 --out "/tmp/kernels_$v" "$@" \
         >"$AB_L/prebuild_$v.log" 2>&1

@@ -16,9 +16,7 @@ set -uo pipefail
 source op_tests/gpu_calls/ab.sh
 ab_init call_wide
 ab_variant old .ab_old
-B=(--q-dtype bf16 --kv-dtype bf16 --out-dtype bf16 --soft-cap off --alibi off --head-size 64,128 --gqa 1
-   --mma-rows 16,32)
-for v in tree old; do ab_build $v "${B[@]}"; done
+for v in tree old; do ab_build $v; done
 ab_split "old tree tree old" --caps 0 --no-vector --rows "mistral B1 32K w4096"
 ROWS=("mistral B32 16K off" "mistral B32 16K w4096" "mistral B1 32K w4096" "seed B8 9216 w8192"
       "mistral B32 16K w4096 mtp2" "mistral B32 16K w4096 mtp4" "gpt-oss B64 16K w128")
