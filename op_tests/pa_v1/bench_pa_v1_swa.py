@@ -280,9 +280,14 @@ def graph_kernels(fns, calls, replays=5) -> list[tuple[str, float, float, str]]:
         prof.export_chrome_trace(path)
         with open(path) as f:
             events = json.load(f)["traceEvents"]
-    records = [(e["name"], float(e["dur"]), launch_shape(e.get("args", {}))) for e in events
-               if e.get("cat") == "kernel"]  # fmt: skip
-    return summarize_kernels(records, replays * calls)
+    return summarize_kernels(kernel_records(events), replays * calls)
+
+
+def kernel_records(trace_events) -> list[tuple[str, float, str]]:
+    """(name, duration in µs, launch shape) of the GPU kernels among a Chrome trace's events (category
+    ``kernel``; the host's ``cpu_op`` and runtime events are left out)."""
+    return [(e["name"], float(e["dur"]), launch_shape(e.get("args", {}))) for e in trace_events
+            if e.get("cat") == "kernel"]  # fmt: skip
 
 
 def kernels_line(col: str, label: str, kernels, call_ms: float) -> str:

@@ -426,6 +426,18 @@ def test_summarize_kernels_per_call():
     assert line.endswith("sum 12.00 us per call (timed: 10.10)")
 
 
+def test_kernel_records_from_a_chrome_trace():
+    """Only the trace's kernel events count, with their duration (µs) and launch; a runtime call does not."""
+    events = [
+        {"ph": "X", "cat": "cuda_runtime", "name": "cudaGraphLaunch", "dur": 5},
+        {"ph": "X", "cat": "kernel", "name": "void ns::partition<1>(P)", "dur": 9.5,
+         "args": {"grid": [1, 8, 32], "block": [128, 1, 1], "blocks per SM": 1.93939}},
+        {"ph": "X", "cat": "kernel", "name": "void ns::reduce<1>(P)", "dur": 1, "args": {}},
+    ]  # fmt: skip
+    assert bench.kernel_records(events) == [("void ns::partition<1>(P)", 9.5, "grid 1x8x32 block 128x1x1 1.93939/SM"),
+                                            ("void ns::reduce<1>(P)", 1.0, "")]
+
+
 def test_kernels_is_for_issue8(capsys):
     with pytest.raises(SystemExit):
         bench.main(["--kernels", "--models", "mistral"])
