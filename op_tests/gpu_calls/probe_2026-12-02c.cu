@@ -8,7 +8,8 @@
 //   (r)  pa_v1's reduce: 32 workgroups (sequence, head) of 128 threads, lse_merge_block of csrc/include/aiter_swa/lse.h;
 //   (s8) a spread reduce: 256 workgroups, 8 per head of 16 columns, 8 lanes per output taking 4 partitions each;
 //   (s4) 128 workgroups, 4 per head of 32 columns, 4 lanes per output taking 8 partitions each.
-// Each form's output is compared with (r)'s. Build (from the repository root) and run:
+// Each form's output is compared with (r)'s. It includes lse.h as it was then (lse_merge_block, replaced by
+// lse_merge on 2026-12-03): build it in a checkout of 8749294. Build (from the repository root) and run:
 //   nvcc -O3 -arch=sm_90 -DAITER_SWA_WAVEFRONT_SIZE=32 -DAITER_SWA_PROGRAMMATIC_LAUNCH=1 -Icsrc/include \
 //        -o probe op_tests/gpu_calls/probe_2026-12-02c.cu && ./probe
 #include <cuda_runtime.h>

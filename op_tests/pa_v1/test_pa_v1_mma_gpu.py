@@ -1,5 +1,5 @@
 """The matrix-core pa_v1 kernel on the GPU: multi-token rows, the machine-filling split, no host sync,
-graph replay with shorter contexts.
+graph replay with shorter contexts; and both kernels' reduce over many partitions.
 
 Skipped with a reason where torch sees no GPU. The one-token grid runs through the op: run
 ``test_pa_v1_swa.py`` / ``test_pa_v1_gpu.py`` / ``test_pa_v1_mtp_gpu.py`` with ``AITER_SWA_PA_KERNEL=mma``
@@ -35,11 +35,11 @@ def _to_cuda(m):
     return m
 
 
-def _launch(m, out, ws):
-    """What gpu.run launches for this call, with the mma kernel; returns the launch values."""
+def _launch(m, out, ws, kernel="mma"):
+    """What gpu.run launches for this call, with the given kernel; returns the launch values."""
     call = mma_call(m, out, ws)
     arch = toolchain.device_arch(0)
-    spec, values = gpu.launch_values(call, arch, gpu.multiprocessor_count(0), "mma")
+    spec, values = gpu.launch_values(call, arch, gpu.multiprocessor_count(0), kernel)
     prepared = loader.load_module(spec).prepare(*LAUNCH.pack_plan(**{n: values[n] for n in LAUNCH.plan_names}))
     c = m.case
     ptr = lambda t: 0 if t is None else t.data_ptr()  # noqa: E731
@@ -55,12 +55,12 @@ def _launch(m, out, ws):
     return values
 
 
-def _check(m, msg=""):
+def _check(m, msg="", kernel="mma"):
     ref = mtp_reference(m)  # on the CPU copies
     _to_cuda(m)
     out = torch.full_like(m.case.query, float("nan"))
     ws = aiter_workspace(m).cuda()
-    values = _launch(m, out, ws)
+    values = _launch(m, out, ws, kernel)
     torch.cuda.synchronize()
     owned = owned_rows(m)
     out = out.cpu()
@@ -102,6 +102,22 @@ def test_batch_one_is_split_over_the_machine():
     values = _check(m, "batch 1")
     assert 1 < values["num_partitions"] <= 128
     assert 8 * values["num_partitions"] >= gpu.multiprocessor_count(0)
+
+
+@pytest.mark.parametrize("kernel", ["vector", "mma"])
+@pytest.mark.parametrize("head_size", [80, 128])
+def test_reduce_merges_many_partitions(kernel, head_size):
+    """Many more partitions than the reduce's chunk of 32 (lse_merge, lse.h), no window, 40K keys, with
+    sinks: the running sums are rescaled from chunk to chunk. The last key (in the last chunk) is
+    planted along head 0's query, so that chunk's maximum is the largest. Head size 80: a reduce
+    workgroup of 96 threads, the last 16 with no element."""
+    m = make_mtp_case(num_seqs=1, mtp=1, num_heads=4, num_kv_heads=1, head_size=head_size, block_size=16,
+                      context_lens=[40000], dtype=torch.bfloat16, sinks="random", seed=head_size)  # fmt: skip
+    c = m.case
+    last = int(c.context_lens[0]) - 1
+    c.key_cache[int(c.block_tables[0, last // 16]), 0, last % 16] = c.query[0, 0] * 1.5  # HND
+    values = _check(m, f"{kernel} head {head_size}", kernel)
+    assert values["num_partitions"] > 64, values
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ std::thread per GPU thread, barriers for ``__syncthreads`` and the wavefront shu
 launch values the GPU dispatch computes (``gpu.launch_values(..., "vector")``), for a 32-lane
 (``sm_90``) and a 64-lane (``gfx942``) wavefront. It checks the run-time block size's (block, slot)
 table (the multiply-shift division of ``BlockDivider``, paged_kv.h), the partition kernel's tiling
-and masking, and the workgroup-cooperative reduce (``lse_merge_block``, lse.h), including more
-partitions than the reduce has threads; not timing or the vendor compilers (the ``toolchain`` and
+and masking, and the reduce (``lse_merge``, lse.h), including partition counts around and past its
+chunk of 32; not timing or the vendor compilers (the ``toolchain`` and
 ``gpu`` tests do those). Every cache slot no key attends is NaN and ``out`` starts as NaN.
 """
 
@@ -107,18 +107,20 @@ def test_vector_fp8(emu, fmt, arch):
 
 
 @pytest.mark.parametrize("arch", ARCHS)
-def test_vector_reduce_chunks(emu, arch):
-    """More partitions (35) than the reduce has threads (head size 32): the reduce's chunks rescale
-    the running sums (online softmax). The last key (in the second chunk) is planted along head 0's
-    query, so the second chunk's max logit is the largest and the first chunk's weights must be
-    rescaled (skipping that rescale fails this test); with sinks, a large block size."""
-    m = make_mtp_case(num_seqs=1, mtp=1, num_heads=2, num_kv_heads=1, head_size=32, block_size=544,
-                      context_lens=[35 * 256 - 100], dtype=torch.bfloat16, sinks="random", seed=9)  # fmt: skip
+@pytest.mark.parametrize("head_size,parts", [(32, 35), (80, 31), (80, 32), (80, 33), (96, 65)])
+def test_vector_reduce_chunks(emu, arch, head_size, parts):
+    """Partition counts around the reduce's chunk of 32 (lse_merge, lse.h): past it the chunks rescale
+    the running sums (online softmax). The last key (in the last chunk) is planted along head 0's
+    query, so the last chunk's max logit is the largest and the earlier chunks' weights must be
+    rescaled (skipping that rescale fails this test); with sinks, a large block size. Head size 80: a
+    reduce workgroup of 96 threads, the last 16 with no element; 32 on gfx942: half a wavefront."""
+    m = make_mtp_case(num_seqs=1, mtp=1, num_heads=2, num_kv_heads=1, head_size=head_size, block_size=544,
+                      context_lens=[parts * 256 - 100], dtype=torch.bfloat16, sinks="random", seed=9)  # fmt: skip
     c = m.case
     last = int(c.context_lens[0]) - 1
     block = int(c.block_tables[0, last // 544])
     c.key_cache[block, 0, last % 544] = c.query[0, 0] * 1.5  # HND: [blocks, kv_heads, block_size, head]
-    _check(emu, m, arch, expect_parts=35)
+    _check(emu, m, arch, expect_parts=parts)
 
 
 @pytest.mark.parametrize("arch", ARCHS)

@@ -30,7 +30,7 @@ extern "C" int emu_smem_bytes() {
 // Whether it splits the key tile over its warps (MmaSpec::WARP_KV).
 extern "C" int emu_warp_kv() { return Spec::WARP_KV ? 1 : 0; }
 
-// The grids of launch_mma (mma_kernel.h), workgroup after workgroup; the reduce has barriers (lse_merge_block).
+// The grids of launch_mma (mma_kernel.h), workgroup after workgroup; the reduce has wavefront barriers (lse_merge).
 extern "C" int emu_launch(const LaunchArgs* a) {
   if (a->num_seqs == 0) return 0;
   PaParams p = make_params(*a);
@@ -44,13 +44,13 @@ extern "C" int emu_launch(const LaunchArgs* a) {
     for (int z = 0; z < int(a->mtp); ++z)
       for (int y = 0; y < int(a->num_heads); ++y)
         for (int x = 0; x < int(a->num_seqs); ++x)
-          emu::run_block(dim3(x, y, z), Spec::HEAD_SIZE, [&] { mma_reduce_kernel<Spec>(p); });
+          emu::run_block(dim3(x, y, z), lse_merge_threads(Spec::HEAD_SIZE), [&] { mma_reduce_kernel<Spec>(p); });
   return 0;
 }
 #else
 using Spec = PaSpec<EMU_TQ, EMU_TKV, EMU_TOUT, EMU_HS, EMU_GQA, EMU_SW != 0, EMU_CAP != 0, EMU_ALIBI != 0, EMU_P, EMU_NT>;
 
-// The grids of launch (kernel.h), workgroup after workgroup; the reduce has barriers (lse_merge_block).
+// The grids of launch (kernel.h), workgroup after workgroup; the reduce has wavefront barriers (lse_merge).
 extern "C" int emu_launch(const LaunchArgs* a) {
   if (a->num_seqs == 0) return 0;
   const PaParams p = make_params(*a);
@@ -62,7 +62,7 @@ extern "C" int emu_launch(const LaunchArgs* a) {
   if (p.num_partitions > 1)
     for (int y = 0; y < int(a->num_heads); ++y)
       for (int x = 0; x < int(a->num_seqs); ++x)
-        emu::run_block(dim3(x, y, 0), Spec::HEAD_SIZE, [&] { reduce_kernel<Spec>(p); });
+        emu::run_block(dim3(x, y, 0), lse_merge_threads(Spec::HEAD_SIZE), [&] { reduce_kernel<Spec>(p); });
   return 0;
 }
 #endif

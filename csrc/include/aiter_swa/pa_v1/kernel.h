@@ -473,25 +473,24 @@ __global__ __launch_bounds__(S::NUM_THREADS) void partition_kernel(const PaParam
 }
 
 // Merges the partitions a sequence really has: ceil(span / P) with span = min(L, w) (window on)
-// or L. One workgroup per (sequence, query head), one thread per output element (lse_merge_block).
+// or L. One workgroup per (sequence, query head), one thread per output element (lse_merge).
 template <class S>
-__global__ __launch_bounds__(S::HEAD_SIZE) void reduce_kernel(const PaParams p) {
+__global__ AITER_SWA_REDUCE_BOUNDS(S) void reduce_kernel(const PaParams p) {
   using TOut = typename S::TOut;
   constexpr int HS = S::HEAD_SIZE;
-  __shared__ float s_ml[HS], s_w[HS];
+  __shared__ __align__(16) float s_lse[2 * lse_merge_threads(HS)];
   const int seq = blockIdx.x, head = blockIdx.y, e = threadIdx.x;
   const int row = one_token_row(p, seq);
-  if (row < 0) return;  // the whole workgroup (before any barrier)
+  if (row < 0) return;  // the whole workgroup (before any wavefront barrier)
   const int L = clamp_context_len(p.context_lens[seq], p.max_context_len);
   const int span = L - first_attended_key<S::SLIDING_WINDOW_ENABLED>(L, p.sliding_window);
   const int num_parts = partitions_for(span, S::PARTITION_SIZE);
   const int64_t base = (int64_t(seq) * p.num_heads + head) * p.num_partitions;
   const float sink = p.sinks != nullptr ? p.sinks[head] : -INFINITY;
   grid_dependency_wait();  // the partials of the partition kernel (launch_dependent)
-  const float val = lse_merge_block<HS>(p.max_logits + base, p.exp_sums + base,
-                                        static_cast<const TOut*>(p.tmp_out) + base * HS, HS, e, num_parts, sink,
-                                        s_ml, s_w);
-  from_float(val, &static_cast<TOut*>(p.out)[int64_t(row) * p.o_stride_seq + head * p.o_stride_head + e]);
+  const float val = lse_merge(p.max_logits + base, p.exp_sums + base, static_cast<const TOut*>(p.tmp_out) + base * HS,
+                              HS, e, e < HS, num_parts, sink, s_lse);
+  if (e < HS) from_float(val, &static_cast<TOut*>(p.out)[int64_t(row) * p.o_stride_seq + head * p.o_stride_head + e]);
 }
 
 // The kernels' parameters from the launcher's arguments `a` (a struct rendered from the launch contract,
@@ -560,7 +559,7 @@ gpuError_t launch(const Args& a, int64_t programmatic_reduce_max_per_cu) {
     if (err != gpuSuccess) return err;
     const dim3 reduce_grid(unsigned(a.num_seqs), unsigned(a.num_heads));
     return launch_dependent(programmatic_reduce(reduce_grid, programmatic_reduce_max_per_cu, a.num_cus),
-                            reduce_kernel<S>, reduce_grid, dim3(S::HEAD_SIZE), 0, stream, p);
+                            reduce_kernel<S>, reduce_grid, dim3(lse_merge_threads(S::HEAD_SIZE)), 0, stream, p);
   }
   return err;
 }

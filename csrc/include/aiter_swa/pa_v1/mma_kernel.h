@@ -908,19 +908,19 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
 
 // Merges the partitions sequence `seq` has (ceil((L - k0) / P), k0 as the partition kernel's) for
 // token blockIdx.z of it and query head blockIdx.y; one thread per output element, the loads batched
-// as the vector kernel's reduce does (lse_merge_block: a round trip per 32 partitions, not one per
+// as the vector kernel's reduce does (lse_merge: a round trip per 32 partitions, not one per
 // partition; H200, 2026-11-29: the serial loop it replaces took 7-12 us at 32-64 partitions). A
 // partition where the row attends no key (exp sum 0, max -inf) adds nothing; none at all gives 0 (a
 // sink alone weighs no value). NaN partials (a bad block id) propagate.
 template <class S>
-__global__ __launch_bounds__(S::HEAD_SIZE) void mma_reduce_kernel(const PaParams p) {
+__global__ AITER_SWA_REDUCE_BOUNDS(S) void mma_reduce_kernel(const PaParams p) {
   using TOut = typename S::TOut;
   constexpr int HS = S::HEAD_SIZE;
-  __shared__ float s_ml[HS], s_w[HS];
+  __shared__ __align__(16) float s_lse[2 * lse_merge_threads(HS)];
   const int seq = blockIdx.x, head = blockIdx.y, token = blockIdx.z, e = threadIdx.x;
   int row0, n;
   query_rows(p, seq, row0, n);
-  if (token >= n || !row_in_range(p, row0, token)) return;  // the whole workgroup (before any barrier)
+  if (token >= n || !row_in_range(p, row0, token)) return;  // the whole workgroup (before any wavefront barrier)
   const int L = clamp_context_len(p.context_lens[seq], p.max_context_len);
   const int64_t span = int64_t(L) - first_needed_key<S::SLIDING_WINDOW_ENABLED>(L, n, p.sliding_window);
   const int num_parts = span > 0 ? int((span + p.partition_size - 1) / p.partition_size) : 0;
@@ -933,10 +933,10 @@ __global__ __launch_bounds__(S::HEAD_SIZE) void mma_reduce_kernel(const PaParams
   // before the wait: the next partition kernel's workgroups then landed beside this one's, 3 on some SMs, and batch
   // 1 took 11.6-11.9 us instead of 10.5 (%globaltimer timelines, docs/results.md, 2026-12-01 02:28 UTC session).
   allow_dependent_launch();
-  const float val = lse_merge_block<HS>(p.max_logits + base, p.exp_sums + base,
-                                        static_cast<const TOut*>(p.tmp_out) + base * HS, HS, e, num_parts, sink,
-                                        s_ml, s_w);
-  from_float(val, &static_cast<TOut*>(p.out)[int64_t(row) * p.o_stride_seq + int64_t(head) * p.o_stride_head + e]);
+  const float val = lse_merge(p.max_logits + base, p.exp_sums + base, static_cast<const TOut*>(p.tmp_out) + base * HS,
+                              HS, e, e < HS, num_parts, sink, s_lse);
+  if (e < HS)
+    from_float(val, &static_cast<TOut*>(p.out)[int64_t(row) * p.o_stride_seq + int64_t(head) * p.o_stride_head + e]);
 }
 
 #if !defined(AITER_SWA_NO_HOST_LAUNCH)
@@ -974,7 +974,7 @@ gpuError_t launch_mma(const Args& a, int64_t programmatic_reduce_max_per_cu) {
     if (err != gpuSuccess) return err;
     const dim3 reduce_grid(unsigned(a.num_seqs), unsigned(a.num_heads), unsigned(a.mtp));
     return launch_dependent(programmatic_reduce(reduce_grid, programmatic_reduce_max_per_cu, a.num_cus),
-                            mma_reduce_kernel<S>, reduce_grid, dim3(S::HEAD_SIZE), 0, stream, p);
+                            mma_reduce_kernel<S>, reduce_grid, dim3(lse_merge_threads(S::HEAD_SIZE)), 0, stream, p);
   }
   return err;
 }

@@ -91,11 +91,14 @@ inline std::atomic<int> or_acc{0};
 
 inline Wave& my_wave() { return (*waves)[thread_idx.x / kWave]; }
 
-// Runs `kernel()` as workgroup `block` of `threads` threads (a multiple of the wavefront size).
+// Runs `kernel()` as workgroup `block` of `threads` threads; a last wavefront of fewer than kWave threads
+// has only those lanes (a collective reading an absent lane reads whatever its slot holds, as undefined as
+// on the GPU).
 inline void run_block(dim3 block, int threads, const std::function<void()>& kernel) {
   std::barrier<> bar(threads);
-  std::vector<Wave> w(threads / kWave);
-  for (auto& x : w) x.bar = std::make_unique<std::barrier<>>(kWave);
+  std::vector<Wave> w((threads + kWave - 1) / kWave);
+  for (size_t i = 0; i < w.size(); ++i)
+    w[i].bar = std::make_unique<std::barrier<>>(std::min<std::ptrdiff_t>(kWave, threads - std::ptrdiff_t(i) * kWave));
   block_barrier = &bar;
   waves = &w;
   or_acc = 0;
