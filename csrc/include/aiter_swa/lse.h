@@ -32,13 +32,12 @@ __host__ __device__ constexpr int lse_merge_threads(int elems) {
 #define AITER_SWA_REDUCE_BOUNDS(S) __launch_bounds__(lse_merge_threads(S::HEAD_SIZE))
 #endif
 
-// Element e of the merged output of n partials, computed by the calling thread. Every lane of its 32-lane
-// segment (threads 32 k .. 32 k + 31 of a one-dimensional workgroup of lse_merge_threads(..) threads) calls
-// it with the same n; `has_element` false for a thread with no element (nothing of `partial` is read for it
-// and its result is not used). max_logits[i], exp_sums[i] and partial[i * partial_stride + e] describe
-// partition i; sink is the sink logit (-INFINITY: none). A partition with exp sum 0 (no attended key) weighs
-// nothing; with none that has one (n == 0 among them) the result is 0 (a sink alone weighs no value).
-// s_lse: shared memory of 2 * lse_merge_threads(..) floats, 16-byte aligned.
+// Element e of the merged output of n partials, computed by the calling thread (e = threadIdx.x of a
+// one-dimensional workgroup of lse_merge_threads(ELEMS) threads; every lane of its 32-lane segment, threads
+// 32 k .. 32 k + 31, calls it with the same n). A thread with e >= ELEMS has no element: nothing of `partial` is
+// read for it and its result is not to be used. max_logits[i], exp_sums[i] and partial[i * partial_stride + e]
+// describe partition i; sink is the sink logit (-INFINITY: none). A partition with exp sum 0 (no attended key)
+// weighs nothing; with none that has one (n == 0 among them) the result is 0 (a sink alone weighs no value).
 //
 // Latency, not bandwidth, bounds this step (a few KiB per workgroup, read from L2), so all of a chunk's
 // loads are issued before the first is used: the chunk's kLseChunk partial values of element e, and lane
@@ -54,10 +53,11 @@ __host__ __device__ constexpr int lse_merge_threads(int elems) {
 // exp(M_old - M_new) (online softmax); with one chunk (n <= 32: 8K keys of 256-key partitions, 4K of 128) M is
 // the maximum over all partitions, as in the formula above. A NaN partition (write_bad_block_nan) makes the
 // result NaN.
-template <typename TPart>
+template <int ELEMS, typename TPart>
 __device__ __forceinline__ float lse_merge(const float* max_logits, const float* exp_sums, const TPart* partial,
-                                           int64_t partial_stride, int e, bool has_element, int n, float sink,
-                                           float* s_lse) {
+                                           int64_t partial_stride, int e, int n, float sink) {
+  __shared__ __align__(16) float s_lse[2 * lse_merge_threads(ELEMS)];  // per segment: 32 maxima, 32 weights
+  const bool has_element = e < ELEMS;
   const int lane = int(threadIdx.x) % kLseChunk;
   float* const s_m = s_lse + (int(threadIdx.x) / kLseChunk) * (2 * kLseChunk);  // the segment's maxima
   float* const s_w = s_m + kLseChunk;                                           // and weights

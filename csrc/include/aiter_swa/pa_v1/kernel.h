@@ -478,7 +478,6 @@ template <class S>
 __global__ AITER_SWA_REDUCE_BOUNDS(S) void reduce_kernel(const PaParams p) {
   using TOut = typename S::TOut;
   constexpr int HS = S::HEAD_SIZE;
-  __shared__ __align__(16) float s_lse[2 * lse_merge_threads(HS)];
   const int seq = blockIdx.x, head = blockIdx.y, e = threadIdx.x;
   const int row = one_token_row(p, seq);
   if (row < 0) return;  // the whole workgroup (before any wavefront barrier)
@@ -488,8 +487,8 @@ __global__ AITER_SWA_REDUCE_BOUNDS(S) void reduce_kernel(const PaParams p) {
   const int64_t base = (int64_t(seq) * p.num_heads + head) * p.num_partitions;
   const float sink = p.sinks != nullptr ? p.sinks[head] : -INFINITY;
   grid_dependency_wait();  // the partials of the partition kernel (launch_dependent)
-  const float val = lse_merge(p.max_logits + base, p.exp_sums + base, static_cast<const TOut*>(p.tmp_out) + base * HS,
-                              HS, e, e < HS, num_parts, sink, s_lse);
+  const float val = lse_merge<HS>(p.max_logits + base, p.exp_sums + base,
+                                  static_cast<const TOut*>(p.tmp_out) + base * HS, HS, e, num_parts, sink);
   if (e < HS) from_float(val, &static_cast<TOut*>(p.out)[int64_t(row) * p.o_stride_seq + head * p.o_stride_head + e]);
 }
 

@@ -916,7 +916,6 @@ template <class S>
 __global__ AITER_SWA_REDUCE_BOUNDS(S) void mma_reduce_kernel(const PaParams p) {
   using TOut = typename S::TOut;
   constexpr int HS = S::HEAD_SIZE;
-  __shared__ __align__(16) float s_lse[2 * lse_merge_threads(HS)];
   const int seq = blockIdx.x, head = blockIdx.y, token = blockIdx.z, e = threadIdx.x;
   int row0, n;
   query_rows(p, seq, row0, n);
@@ -933,8 +932,8 @@ __global__ AITER_SWA_REDUCE_BOUNDS(S) void mma_reduce_kernel(const PaParams p) {
   // before the wait: the next partition kernel's workgroups then landed beside this one's, 3 on some SMs, and batch
   // 1 took 11.6-11.9 us instead of 10.5 (%globaltimer timelines, docs/results.md, 2026-12-01 02:28 UTC session).
   allow_dependent_launch();
-  const float val = lse_merge(p.max_logits + base, p.exp_sums + base, static_cast<const TOut*>(p.tmp_out) + base * HS,
-                              HS, e, e < HS, num_parts, sink, s_lse);
+  const float val = lse_merge<HS>(p.max_logits + base, p.exp_sums + base,
+                                  static_cast<const TOut*>(p.tmp_out) + base * HS, HS, e, num_parts, sink);
   if (e < HS)
     from_float(val, &static_cast<TOut*>(p.out)[int64_t(row) * p.o_stride_seq + int64_t(head) * p.o_stride_head + e]);
 }
