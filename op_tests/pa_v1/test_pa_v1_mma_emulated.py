@@ -111,13 +111,33 @@ def test_emulated_flags(emu, arch):
 
 
 @pytest.mark.parametrize("arch", ARCHS)
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16], ids=["bf16", "fp16"])
 @pytest.mark.parametrize("fmt", ["fn", "fnuz"])
-def test_emulated_fp8(emu, fmt, arch):
-    """fp8 KV through convert8 into the 16-bit operands, scales folded as the vector kernel folds them."""
+def test_emulated_fp8(emu, fmt, dtype, arch):
+    """fp8 KV into the 16-bit operands (bf16: convert8; fp16: convert8_f16), scales folded as the vector
+    kernel folds them."""
     m = make_mtp_case(num_seqs=2, mtp=2, num_heads=8, num_kv_heads=2, head_size=64, block_size=16,
-                      context_lens=[180, 40], dtype=torch.bfloat16, sliding_window=128, kv_dtype=FP8[fmt],
+                      context_lens=[180, 40], dtype=dtype, sliding_window=128, kv_dtype=FP8[fmt],
                       k_scale=0.5, v_scale=2.0, seed=11)  # fmt: skip
     _check(emu, m, arch)
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16], ids=["bf16", "fp16"])
+@pytest.mark.parametrize("fmt", ["fn", "fnuz"])
+def test_emulated_fp8_codes_exact(emu, fmt, dtype, arch):
+    """All 256 E4M3 codes through the V path into the query's 16-bit type (fp16: convert8_f16's bits; bf16:
+    convert8's upper halves): one key (weight exactly 1) and v_scale 0.5, so out is exactly half each code's
+    value (a bf16 and an fp16 number) and NaN for the NaN codes (fn: 0x7f, 0xff; fnuz: 0x80)."""
+    m = make_mtp_case(num_seqs=1, mtp=1, num_heads=1, num_kv_heads=1, head_size=256, block_size=16, context_lens=[1],
+                      dtype=dtype, kv_dtype=FP8[fmt], v_scale=0.5, seed=3)  # fmt: skip
+    codes = torch.arange(256, dtype=torch.uint8)
+    m.case.value_cache.view(torch.uint8)[int(m.case.block_tables[0, 0]), 0, 0] = codes  # HND: key 0's row
+    out = torch.full_like(m.case.query, float("nan"))
+    emu.run(mma_call(m, out, aiter_workspace(m)), arch, 4)
+    expected = (codes.view(FP8[fmt]).float() * 0.5).to(dtype)
+    assert expected.isnan().sum() == (2 if fmt == "fn" else 1)
+    torch.testing.assert_close(out[0, 0], expected, rtol=0, atol=0, equal_nan=True)
 
 
 @pytest.mark.parametrize("arch,kv,hs,mtp,ring,warp_kv,rows,stages", [

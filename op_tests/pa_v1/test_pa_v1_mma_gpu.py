@@ -94,6 +94,37 @@ def test_mtp_cu_query_lens_flags(kv):
         _check(m, f"block {block_size} kv {kv}")
 
 
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16], ids=["bf16", "fp16"])
+@pytest.mark.parametrize("fmt", ["fn", "fnuz"])
+def test_fp8_codes_exact(fmt, dtype):
+    """All 256 E4M3 codes through the matrix-core kernel's V path into the query's 16-bit type (vec.h
+    convert8_f16 for fp16, convert8 for bf16): one key (weight exactly 1), v_scale 0.5, so out is exactly
+    half each code's value and NaN for the NaN codes (fn: 0x7f, 0xff; fnuz: 0x80)."""
+    m = make_mtp_case(num_seqs=1, mtp=1, num_heads=1, num_kv_heads=1, head_size=256, block_size=16, context_lens=[1],
+                      dtype=dtype, kv_dtype=FP8[fmt], v_scale=0.5, seed=3)  # fmt: skip
+    codes = torch.arange(256, dtype=torch.uint8)
+    m.case.value_cache.view(torch.uint8)[int(m.case.block_tables[0, 0]), 0, 0] = codes  # HND: key 0's row
+    _to_cuda(m)
+    out = torch.full_like(m.case.query, float("nan"))
+    _launch(m, out, aiter_workspace(m).cuda())
+    expected = (codes.view(FP8[fmt]).float() * 0.5).to(dtype)
+    assert expected.isnan().sum() == (2 if fmt == "fn" else 1)
+    torch.testing.assert_close(out[0, 0].cpu(), expected, rtol=0, atol=0, equal_nan=True)
+
+
+FP8_HEADS = [(fmt, hs) for fmt in ("fn", "fnuz") for hs in (32, 64, 80, 96, 128, 192, 256, 512)]
+
+
+@pytest.mark.parametrize("fmt,head_size", FP8_HEADS, ids=[f"{f}-hs{h}" for f, h in FP8_HEADS])
+def test_fp8_fp16_query_every_head_size(fmt, head_size):
+    """An fp16 query with an fp8 cache (the tiles stored by convert8_f16) at every head size, GQA 4 x mtp 2,
+    a window, sinks, scales, the caches poisoned with NaN codes outside the attended keys."""
+    m = make_mtp_case(num_seqs=3, mtp=2, num_heads=8, num_kv_heads=2, head_size=head_size, block_size=16,
+                      context_lens=[700, 2, 300], dtype=torch.float16, sliding_window=200, sinks="random",
+                      kv_dtype=FP8[fmt], k_scale=0.5, v_scale=2.0, seed=head_size)  # fmt: skip
+    _check(m, f"{fmt} hs{head_size}")
+
+
 def test_batch_one_is_split_over_the_machine():
     """Batch 1, Mistral's shape (32/8 heads, d128), window 4096, 32K context: more than one
     partition per (sequence, KV head), within aiter's workspace sizing."""

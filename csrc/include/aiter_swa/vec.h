@@ -175,6 +175,26 @@ __device__ __forceinline__ vec8_t<T> load_vec8(const T* p) {
   return *reinterpret_cast<const vec8_t<T>*>(p);
 }
 
+// Eight fp8 elements as four words of two fp16 numbers each (element e in word e / 2, half e % 2): the
+// values of convert8 (value * kConvertScale<T>, exactly; a NaN code a quiet NaN, 0x7e00) without the round
+// trip through fp32, for a kernel that stores fp8 K/V as fp16.
+template <typename T>
+__device__ __forceinline__ void convert8_f16(const vec8_t<T>& v, uint32_t (&h)[4]) {
+  static_assert(IsFp8<T>::value, "convert8_f16: an fp8 element type");
+  const uint32_t w[2] = {v.x, v.y};
+#pragma unroll
+  for (int i = 0; i < 2; ++i) {
+    h[2 * i] = e4m3x2_to_f16x2(w[i]);
+    h[2 * i + 1] = e4m3x2_to_f16x2(w[i] >> 16);
+  }
+  if (fp8_has_nan<T>(w[0]) || fp8_has_nan<T>(w[1])) {  // rare: the fp16 re-reading of a NaN code is a number
+#pragma unroll
+    for (int e = 0; e < 8; ++e)
+      if (fp8_is_nan<T>((w[e / 4] >> (8 * (e % 4))) & 0xffu))
+        h[e / 2] = (h[e / 2] & ~(0xffffu << (16 * (e % 2)))) | (0x7e00u << (16 * (e % 2)));
+  }
+}
+
 // Widen eight loaded elements to fp32: f[i] = value(element i) * kConvertScale<T>, exactly.
 template <typename T>
 __device__ __forceinline__ void convert8(const vec8_t<T>& v, float (&f)[8]) {

@@ -426,17 +426,17 @@ __global__ AITER_SWA_MMA_BOUNDS(S) void mma_partition_kernel(const PaParams p) {
           *reinterpret_cast<vec8_t<TQ>*>(dst) = raw[u];
         } else {
           // fp8 -> the 16-bit type, exactly: convert8's values (value * 2^-8 or 2^-7, NaN a quiet NaN) are
-          // fp16 numbers and bf16 numbers, so bf16 takes the upper half of the float bits (no rounding).
-          float f[8];
-          convert8<TKV>(raw[u], f);
+          // fp16 numbers (convert8_f16 gives their bits) and bf16 numbers, so bf16 takes the upper half of the
+          // float bits (no rounding).
           uint32_t packed[4];
+          if constexpr (std::is_same<TQ, bf16_t>::value) {
+            float f[8];
+            convert8<TKV>(raw[u], f);
 #pragma unroll
-          for (int e = 0; e < 4; ++e) {
-            if constexpr (std::is_same<TQ, bf16_t>::value) {
+            for (int e = 0; e < 4; ++e)
               packed[e] = (__float_as_uint(f[2 * e]) >> 16) | (__float_as_uint(f[2 * e + 1]) & 0xffff0000u);
-            } else {
-              packed[e] = pack2<TQ>(f[2 * e], f[2 * e + 1]);
-            }
+          } else {
+            convert8_f16<TKV>(raw[u], packed);
           }
           *reinterpret_cast<uint4*>(dst) = make_uint4(packed[0], packed[1], packed[2], packed[3]);
         }
