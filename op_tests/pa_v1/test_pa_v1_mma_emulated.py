@@ -17,8 +17,8 @@ import pytest
 import torch
 
 from testlib.pa_v1 import FP8, mismatch
-from testlib.pa_v1_mma import (Emulator, aiter_workspace, host_compiler, make_mtp_case, mma_call, mtp_reference,
-                               owned_rows)  # fmt: skip
+from testlib.pa_v1_mma import (Emulator, aiter_workspace, fp8_codes_case, host_compiler, make_mtp_case, mma_call,
+                               mtp_reference, owned_rows)  # fmt: skip
 
 ARCHS = ("sm_90", "gfx942")
 
@@ -129,14 +129,10 @@ def test_emulated_fp8_codes_exact(emu, fmt, dtype, arch):
     """All 256 E4M3 codes through the V path into the query's 16-bit type (fp16: convert8_f16's bits; bf16:
     convert8's upper halves): one key (weight exactly 1) and v_scale 0.5, so out is exactly half each code's
     value (a bf16 and an fp16 number) and NaN for the NaN codes (fn: 0x7f, 0xff; fnuz: 0x80)."""
-    m = make_mtp_case(num_seqs=1, mtp=1, num_heads=1, num_kv_heads=1, head_size=256, block_size=16, context_lens=[1],
-                      dtype=dtype, kv_dtype=FP8[fmt], v_scale=0.5, seed=3)  # fmt: skip
-    codes = torch.arange(256, dtype=torch.uint8)
-    m.case.value_cache.view(torch.uint8)[int(m.case.block_tables[0, 0]), 0, 0] = codes  # HND: key 0's row
+    m, expected = fp8_codes_case(FP8[fmt], dtype)
+    assert expected.isnan().sum() == (2 if fmt == "fn" else 1)
     out = torch.full_like(m.case.query, float("nan"))
     emu.run(mma_call(m, out, aiter_workspace(m)), arch, 4)
-    expected = (codes.view(FP8[fmt]).float() * 0.5).to(dtype)
-    assert expected.isnan().sum() == (2 if fmt == "fn" else 1)
     torch.testing.assert_close(out[0, 0], expected, rtol=0, atol=0, equal_nan=True)
 
 

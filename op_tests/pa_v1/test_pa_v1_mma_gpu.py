@@ -18,7 +18,7 @@ from aiter_swa.ops.pa_v1 import gpu
 from aiter_swa.ops.pa_v1.spec import LAUNCH
 from testlib import no_host_sync
 from testlib.pa_v1 import FP8, make_case, mismatch, run_op
-from testlib.pa_v1_mma import aiter_workspace, make_mtp_case, mma_call, mtp_reference, owned_rows
+from testlib.pa_v1_mma import aiter_workspace, fp8_codes_case, make_mtp_case, mma_call, mtp_reference, owned_rows
 
 pytestmark = pytest.mark.gpu
 
@@ -100,15 +100,11 @@ def test_fp8_codes_exact(fmt, dtype):
     """All 256 E4M3 codes through the matrix-core kernel's V path into the query's 16-bit type (vec.h
     convert8_f16 for fp16, convert8 for bf16): one key (weight exactly 1), v_scale 0.5, so out is exactly
     half each code's value and NaN for the NaN codes (fn: 0x7f, 0xff; fnuz: 0x80)."""
-    m = make_mtp_case(num_seqs=1, mtp=1, num_heads=1, num_kv_heads=1, head_size=256, block_size=16, context_lens=[1],
-                      dtype=dtype, kv_dtype=FP8[fmt], v_scale=0.5, seed=3)  # fmt: skip
-    codes = torch.arange(256, dtype=torch.uint8)
-    m.case.value_cache.view(torch.uint8)[int(m.case.block_tables[0, 0]), 0, 0] = codes  # HND: key 0's row
+    m, expected = fp8_codes_case(FP8[fmt], dtype)
+    assert expected.isnan().sum() == (2 if fmt == "fn" else 1)
     _to_cuda(m)
     out = torch.full_like(m.case.query, float("nan"))
     _launch(m, out, aiter_workspace(m).cuda())
-    expected = (codes.view(FP8[fmt]).float() * 0.5).to(dtype)
-    assert expected.isnan().sum() == (2 if fmt == "fn" else 1)
     torch.testing.assert_close(out[0, 0].cpu(), expected, rtol=0, atol=0, equal_nan=True)
 
 

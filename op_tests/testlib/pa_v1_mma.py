@@ -1,7 +1,8 @@
 """Multi-token cases and the emulator driver of the matrix-core pa_v1 kernel (issue 8).
 
 - :func:`make_mtp_case`: a :class:`testlib.pa_v1.PaCase` whose query has several rows per sequence
-  (``mtp`` each, or ``cu_query_lens``), NaN in every cache slot no row attends.
+  (``mtp`` each, or ``cu_query_lens``), NaN in every cache slot no row attends; :func:`fp8_codes_case`: all
+  256 codes of an fp8 format through the V path, with the exact expected output.
 - :func:`mtp_reference`: float64 reference of multi-token decode, from the one-token reference: the row
   of token ``i`` of ``n`` at position ``p = L - n + i`` attends exactly what a one-token query of a
   context of ``p + 1`` keys attends (keys ``max(0, p - w + 1) .. p``, ALiBi ``j - p``), so each row is
@@ -70,6 +71,18 @@ def make_mtp_case(*, num_seqs: int, mtp: int, query_lens: list[int] | None = Non
         assert all(0 <= n <= mtp for n in query_lens)
         cu = torch.tensor([0] + torch.tensor(query_lens).cumsum(0).tolist(), dtype=torch.int32)
     return MtpCase(case, mtp, cu)
+
+
+def fp8_codes_case(fp8_dtype: torch.dtype, dtype: torch.dtype) -> tuple[MtpCase, torch.Tensor]:
+    """All 256 codes of an fp8 format through the V path: one sequence of one key (its weight exactly 1),
+    one head of size 256, HND, ``v_scale`` 0.5, key 0's value row holding codes 0..255. Returns the case (on
+    the CPU) and the exact expected output row: half each code's value in ``dtype`` (every E4M3 value,
+    halved, is an fp16 and a bf16 number), NaN for the NaN codes."""
+    m = make_mtp_case(num_seqs=1, mtp=1, num_heads=1, num_kv_heads=1, head_size=256, block_size=16, context_lens=[1],
+                      dtype=dtype, kv_dtype=fp8_dtype, v_scale=0.5, seed=3)  # fmt: skip
+    codes = torch.arange(256, dtype=torch.uint8)
+    m.case.value_cache.view(torch.uint8)[int(m.case.block_tables[0, 0]), 0, 0] = codes  # HND: key 0's row
+    return m, (codes.view(fp8_dtype).float() * 0.5).to(dtype)
 
 
 def owned_rows(m: MtpCase) -> torch.Tensor:
