@@ -175,9 +175,9 @@ __device__ __forceinline__ vec8_t<T> load_vec8(const T* p) {
   return *reinterpret_cast<const vec8_t<T>*>(p);
 }
 
-// Eight fp8 elements as four words of two fp16 numbers each (element e in word e / 2, half e % 2): the
-// values of convert8 (value * kConvertScale<T>, exactly; a NaN code a quiet NaN, 0x7e00) without the round
-// trip through fp32, for a kernel that stores fp8 K/V as fp16.
+// Eight fp8 elements as four words of two fp16 numbers each (element e in word e / 2, half e % 2): value *
+// kConvertScale<T>, exactly; a NaN code a quiet NaN, 0x7e00. convert8 widens them to fp32; a kernel that stores
+// fp8 K/V as fp16 (the matrix-core kernel's register path) stores them as they are.
 template <typename T>
 __device__ __forceinline__ void convert8_f16(const vec8_t<T>& v, uint32_t (&h)[4]) {
   static_assert(IsFp8<T>::value, "convert8_f16: an fp8 element type");
@@ -199,17 +199,10 @@ __device__ __forceinline__ void convert8_f16(const vec8_t<T>& v, uint32_t (&h)[4
 template <typename T>
 __device__ __forceinline__ void convert8(const vec8_t<T>& v, float (&f)[8]) {
   if constexpr (IsFp8<T>::value) {
-    const uint32_t w[2] = {v.x, v.y};
+    uint32_t h[4];  // the fp16 values (a NaN code: 0x7e00, which widens to a quiet NaN)
+    convert8_f16<T>(v, h);
 #pragma unroll
-    for (int i = 0; i < 2; ++i) {
-      unpack2<fp16_t>(e4m3x2_to_f16x2(w[i]), f[4 * i], f[4 * i + 1]);
-      unpack2<fp16_t>(e4m3x2_to_f16x2(w[i] >> 16), f[4 * i + 2], f[4 * i + 3]);
-    }
-    if (fp8_has_nan<T>(w[0]) || fp8_has_nan<T>(w[1])) {  // rare: the fp16 re-reading of a NaN code is a number
-#pragma unroll
-      for (int e = 0; e < 8; ++e)
-        if (fp8_is_nan<T>((w[e / 4] >> (8 * (e % 4))) & 0xffu)) f[e] = __uint_as_float(0x7fc00000u);
-    }
+    for (int i = 0; i < 4; ++i) unpack2<fp16_t>(h[i], f[2 * i], f[2 * i + 1]);
   } else {
     static_assert(sizeof(T) == 2, "convert8: 16-bit or fp8 element types");
     const uint32_t w[4] = {v.x, v.y, v.z, v.w};
