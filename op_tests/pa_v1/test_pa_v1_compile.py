@@ -38,7 +38,7 @@ FP8_REPRESENTATIVE = [
 ]
 #           query   KV cache   head  rows  swa    cap    alibi   (the matrix-core kernel, gqa 1)
 MMA_REPRESENTATIVE = [
-    ("bf16", "bf16", 128, 16, True, False, False),   # GQA <= 16 decode, the common case
+    ("bf16", "bf16", 128, 16, True, False, False),   # GQA <= 16 decode, the common case (sm_90: and its long form)
     ("fp16", "fp16", 64, 64, True, True, True),      # multi-token rows, every flag
     ("bf16", "fp8", 512, 16, False, False, True),    # fp8 KV, the largest head size
     ("fp16", "fp16", 80, 32, True, False, False),    # an odd head size
@@ -85,7 +85,8 @@ def test_no_scratch_no_spills(prebuilt_env, spec):
         pytest.skip(toolchain_problem(spec.arch))
     res = prebuilt_env[1].get(spec)
     assert res is not None, f"{spec.name} was not built"
-    assert len(res) == 2, f"expected the partition and reduce kernels, got {sorted(res)}"
+    forms = 2 if spec.mma_long else 1  # a spec with the warp split's long form holds both forms' kernels
+    assert len(res) == 2 * forms, f"expected the partition and reduce kernels of {forms} form(s), got {sorted(res)}"
     assert resources.spill_problems(res, spec.backend) == []
 
 
@@ -129,7 +130,11 @@ def test_load_and_launch(prebuilt_env, spec):
     if gpu_visible(spec.backend):
         pytest.skip("a GPU is visible: launching with dummy pointers would really run")
     runtime_words = ("hipError", "no ROCm", "HIP") if spec.backend == "hip" else ("CUDA", "cuda", "driver")
-    for attempt in (lambda: launch(*LAUNCH.pack(**LAUNCH_ARGS)), lambda: prepare(*LAUNCH.pack_plan(**plan_args))(*per_call)):
+    direct = {**LAUNCH_ARGS, "key_tile": spec.key_tile}  # launch takes the derived values as given
+    if spec.mma_rows:  # a key tile of neither form: an error naming it, before the GPU runtime
+        with pytest.raises(ValueError, match="key_tile must be"):
+            launch(**{**direct, "key_tile": 48})
+    for attempt in (lambda: launch(*LAUNCH.pack(**direct)), lambda: prepare(*LAUNCH.pack_plan(**plan_args))(*per_call)):
         with pytest.raises(RuntimeError) as ei:
             attempt()
         msg = str(ei.value)

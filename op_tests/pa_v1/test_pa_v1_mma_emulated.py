@@ -239,6 +239,45 @@ def test_emulated_warp_split_out_alignment(emu, num_cus, parts):
     assert torch.isnan(big[:, :, :4].float()).all(), "elements outside out were written"
 
 
+# (window, CUs) -> (key tile, partitions) of the long-form case below: 2 (sequence, KV head) workgroups, long
+# partitions on 1 CU (one wave of 2 long-form workgroups) and 2 CUs (two partitions of 1088 keys, and a reduce);
+# with the window's 1203 keys split in two (640 keys each, under MMA_LONG_MIN_PARTITION_KEYS) the spec's own form.
+LONG_FORM_CASES = [(0, 1, 64, 1), (0, 2, 64, 2), (1200, 1, 64, 1), (1200, 2, 32, 2)]
+
+
+def _long_form_spec(window):
+    from aiter_swa.ops.pa_v1.spec import PaV1Spec
+
+    return PaV1Spec("bf16", "bf16", "bf16", 128, 1, window > 0, True, window > 0, arch="sm_90", mma_rows=16)
+
+
+@pytest.mark.parametrize("window,num_cus,key_tile,parts", LONG_FORM_CASES)
+def test_emulated_long_form(emu, window, num_cus, key_tile, parts):
+    """The warp split's long form (spec.mma_long_form: 64-key tiles over 4 warps, one 16-key slice per warp with
+    all 128 columns, 3 stages, 2 workgroups per SM), which the launcher runs where its split's partitions hold at
+    least spec.MMA_LONG_MIN_PARTITION_KEYS keys: sm_90, head 128, GQA 4 x mtp 4 with query lengths 4 and 3 (16
+    rows), sinks, a soft cap (with the window: ALiBi), contexts past 1024 keys; the emulator builds the form the
+    launch values name."""
+    from aiter_swa.ops.pa_v1.spec import MMA_LONG_MIN_PARTITION_KEYS
+
+    m = make_mtp_case(num_seqs=2, mtp=4, query_lens=[4, 3], num_heads=4, num_kv_heads=1, head_size=128,
+                      block_size=16, context_lens=[2100, 1300], dtype=torch.bfloat16, sliding_window=window,
+                      logits_soft_cap=30.0, alibi=window > 0, sinks="random", seed=53 + window)  # fmt: skip
+    lib = emu.lib(m_spec := _long_form_spec(window), key_tile)  # the library Emulator.run takes for this form
+    before = lib.emu_async_copies()
+    spec, values = _check(emu, m, "sm_90", num_cus=num_cus, expect_parts=parts,
+                          workspace=torch.zeros(1 << 22, dtype=torch.uint8))  # fmt: skip
+    assert spec == m_spec and spec.mma_long and spec.mma_rows == 16 and spec.key_tile == 32, spec.name
+    assert values["key_tile"] == key_tile, values
+    # it ran: K and V copied in tiles of key_tile keys from each partition's first attended key
+    size, tiles = values["partition_size"], 0
+    for L, n in ((2100, 4), (1300, 3)):
+        k0 = max(0, L - n - window + 1) if window else 0
+        tiles += sum(-(-(min(L, k0 + z + size) - (k0 + z)) // key_tile) for z in range(0, L - k0, size))
+    assert lib.emu_async_copies() - before == 2 * tiles * key_tile * 128 // 8
+    assert (key_tile == 64) == (values["partition_size"] >= MMA_LONG_MIN_PARTITION_KEYS), values
+
+
 @pytest.mark.parametrize("arch", ARCHS)
 def test_emulated_split_follows_machine_and_workspace(emu, arch):
     """Batch 1 is split to fill the CUs, within aiter's workspace sizing; a larger buffer than aiter's

@@ -94,6 +94,40 @@ def test_mtp_cu_query_lens_flags(kv):
         _check(m, f"block {block_size} kv {kv}")
 
 
+LONG_CONTEXTS = [8000, 4500, 7000, 5001, 6400, 7999, 4600, 5500]
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16], ids=["bf16", "fp16"])
+@pytest.mark.parametrize("window,mtp,alibi", [(0, 1, False), (0, 4, False), (5000, 1, False), (5000, 4, False),
+                                              (5000, 4, True)])
+def test_long_form(dtype, window, mtp, alibi):
+    """The warp split's long form (spec.mma_long_form: 64-key tiles over 4 warps, 2 workgroups per SM; sm_90,
+    head 128 x 16 rows), which the launcher runs where its split's partitions hold at least
+    spec.MMA_LONG_MIN_PARTITION_KEYS keys: 8 sequences x 8 KV heads (GQA 4 x mtp 1 or 4, mixed query lengths
+    with 0), contexts 4500-8000, sinks and a soft cap: partitions of 1280-2048 keys and the reduce (4 on 132
+    SMs; one case with ALiBi and the NHD layout); then 33 sequences of 1030-1100 keys, one partition each (132
+    SMs), no reduce."""
+    from aiter_swa.ops.pa_v1.spec import mma_long_form
+
+    arch = toolchain.device_arch(0)
+    if not mma_long_form(arch, "bf16", "bf16", 128, 16):
+        pytest.skip(f"{arch} has no long form (spec.mma_long_form: two of its workgroups per SM's shared memory)")
+    lens = [4, 1, 3, 4, 0, 4, 2, 4] if mtp > 1 else None
+    m = make_mtp_case(num_seqs=8, mtp=mtp, query_lens=lens, num_heads=32, num_kv_heads=8, head_size=128,
+                      block_size=16, context_lens=LONG_CONTEXTS, dtype=dtype, sliding_window=window,
+                      logits_soft_cap=30.0, sinks="random", alibi=alibi, kv_cache_layout="NHD" if alibi else "HND",
+                      seed=window + mtp)  # fmt: skip
+    values = _check(m, f"long form w{window} mtp{mtp} alibi {alibi}")
+    assert values["key_tile"] == 64 and values["num_partitions"] > 1, values
+    m = make_mtp_case(num_seqs=33, mtp=1, num_heads=32, num_kv_heads=8, head_size=128, block_size=16,
+                      context_lens=[1030 + 2 * i for i in range(33)], dtype=dtype, sliding_window=window,
+                      alibi=alibi, seed=7 + window)  # fmt: skip
+    values = _check(m, f"long form, one partition, w{window}")
+    assert values["key_tile"] == 64, values
+    if gpu.multiprocessor_count(0) == 132:
+        assert values["num_partitions"] == 1, values
+
+
 @pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16], ids=["bf16", "fp16"])
 @pytest.mark.parametrize("fmt", ["fn", "fnuz"])
 def test_fp8_codes_exact(fmt, dtype):

@@ -8,6 +8,7 @@ rule (``csrc/include/aiter_swa/pa_v1/split.h``) against the Python one (``gpu.sp
 
 from __future__ import annotations
 
+import collections
 import ctypes
 import random
 import subprocess
@@ -15,8 +16,9 @@ import subprocess
 import pytest
 
 from aiter_swa.ops.pa_v1 import gpu
-from aiter_swa.ops.pa_v1.spec import (ELEMENT_BYTES, LAUNCH, MMA_ROWS, PARTITION_SIZE, SUPPORTED_HEAD_SIZES, PaV1Spec,
-                                      mma_rows_fit)  # fmt: skip
+from aiter_swa.ops.pa_v1.spec import (ELEMENT_BYTES, LAUNCH, MMA_LONG_KEY_TILE, MMA_LONG_MIN_PARTITION_KEYS,
+                                      MMA_LONG_WORKGROUPS_PER_SM, MMA_ROWS, PARTITION_SIZE, SUPPORTED_HEAD_SIZES,
+                                      PaV1Spec, mma_rows_fit)  # fmt: skip
 from testlib.pa_v1_mma import ROOT, LaunchArgs, _launch_args_header, host_compiler
 
 DRIVER = r"""
@@ -26,18 +28,20 @@ DRIVER = r"""
 extern "C" void split(const LaunchArgs* a, int64_t head_size, int64_t out_bytes, int64_t rows, int64_t key_tile,
                       int64_t vector_partition_size, int64_t target_per_cu, double min_wave_fill,
                       int64_t min_partition_keys, int64_t saturating_per_cu, int64_t kv_bytes,
-                      int64_t max_wave_partition_bytes, int64_t* out) {
+                      int64_t max_wave_partition_bytes, int64_t long_key_tile, int64_t long_target_per_cu,
+                      int64_t long_min_partition_keys, int64_t* out) {
   const aiter_swa::pa_v1::Split s = aiter_swa::pa_v1::split_for(*a, head_size, out_bytes, rows, key_tile,
                                                                 vector_partition_size, target_per_cu, min_wave_fill,
                                                                 min_partition_keys, saturating_per_cu, kv_bytes,
-                                                                max_wave_partition_bytes);
+                                                                max_wave_partition_bytes, long_key_tile,
+                                                                long_target_per_cu, long_min_partition_keys);
   const int64_t v[] = {s.max_context_len, s.num_partitions, s.partition_size, s.exp_sums_offset,
-                       s.max_logits_offset, s.tmp_out_offset, s.workspace_bytes};
-  for (int i = 0; i < 7; ++i) out[i] = v[i];
+                       s.max_logits_offset, s.tmp_out_offset, s.workspace_bytes, s.key_tile};
+  for (int i = 0; i < 8; ++i) out[i] = v[i];
 }
 """
 FIELDS = ("max_context_len", "num_partitions", "partition_size", "exp_sums_offset", "max_logits_offset",
-          "tmp_out_offset", "workspace_bytes")  # fmt: skip
+          "tmp_out_offset", "workspace_bytes", "key_tile")  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +58,7 @@ def split_lib(tmp_path_factory):
     assert r.returncode == 0, r.stderr[-3000:]
     lib = ctypes.CDLL(str(so))
     lib.split.argtypes = ([ctypes.POINTER(LaunchArgs)] + [ctypes.c_int64] * 6
-                          + [ctypes.c_double] + [ctypes.c_int64] * 4 + [ctypes.POINTER(ctypes.c_int64)])  # fmt: skip
+                          + [ctypes.c_double] + [ctypes.c_int64] * 7 + [ctypes.POINTER(ctypes.c_int64)])  # fmt: skip
     return lib
 
 
@@ -63,12 +67,12 @@ def cpp_split(lib, spec: PaV1Spec, plan: dict, max_context_len: int) -> dict:
     for name, value in plan.items():
         setattr(a, name, value)
     a.max_context_len = max_context_len
-    out = (ctypes.c_int64 * 7)()
+    out = (ctypes.c_int64 * len(FIELDS))()
     v = spec.extra_template_vars()  # what pa_v1.cpp.jinja renders into its split_for call
     lib.split(ctypes.byref(a), spec.head_size, ELEMENT_BYTES[spec.out_dtype], spec.mma_rows, v["key_tile"],
               v["partition_size"], v["mma_target_per_cu"], float(v["mma_min_wave_fill"]), v["mma_min_partition_keys"],
               v["mma_saturating_per_cu"], ELEMENT_BYTES[spec.kv_dtype], v["mma_max_wave_partition_bytes"],
-              out)  # fmt: skip
+              v["long_key_tile"], v["long_min_workgroups_per_sm"], v["long_min_partition_keys"], out)  # fmt: skip
     return dict(zip(FIELDS, out))
 
 
@@ -101,6 +105,7 @@ def random_plan(rng: random.Random, mma: bool) -> tuple:
 @pytest.mark.parametrize("mma", [False, True], ids=["vector", "mma"])
 def test_cpp_split_equals_python(split_lib, mma):
     rng = random.Random(7 + mma)
+    forms = collections.Counter()  # (spec has the long form, the key tile that runs)
     for _ in range(3000):
         spec, plan = random_plan(rng, mma)
         cap = plan["max_blocks_per_seq"] * plan["block_size"]
@@ -108,11 +113,59 @@ def test_cpp_split_equals_python(split_lib, mma):
             py = gpu.split_values(spec, plan, mcl)
             got = cpp_split(split_lib, spec, plan, mcl)
             assert {k: got[k] for k in py} == py, (spec.name, plan, mcl)
+            assert py["partition_size"] % max(1, py["key_tile"]) == 0, (spec.name, py)
+            forms[spec.mma_long, py["key_tile"]] += 1
             if py["num_partitions"] > 1:  # the bytes it needs: workspace.layout's total
                 assert got["workspace_bytes"] == py["tmp_out_offset"] + (py["tmp_out_offset"] // 8) * spec.head_size * (
                     ELEMENT_BYTES[spec.out_dtype])
             else:
                 assert got["workspace_bytes"] == 0
+    if mma:  # both forms of the specs that have the long form were drawn
+        assert forms[True, MMA_LONG_KEY_TILE] and forms[True, 32], forms
+
+
+# (num_seqs, num_heads, num_kv_heads, max_context_len, window) -> (key tile, partitions): the benchmark's head-128
+# rows on an H200 (132 SMs), bf16, mtp 1 (docs/results.md, 2026-12-03 12:27 UTC session, call 1)
+LONG_FORM_ROWS = [
+    ((32, 32, 8, 16384, 0), (MMA_LONG_KEY_TILE, 1)),  # Mistral batch 32, no window: one partition of 16K keys
+    ((32, 32, 8, 16384, 4096), (MMA_LONG_KEY_TILE, 1)),  # window 4096
+    ((8, 32, 4, 9216, 8192), (MMA_LONG_KEY_TILE, 8)),  # the seed shape: 8 partitions of 1024 keys
+    ((1, 32, 8, 32768, 4096), (32, 32)),  # batch 1: 32 partitions of 128 keys (the long form's would be 128 too)
+]
+
+
+@pytest.mark.parametrize("shape,expect", LONG_FORM_ROWS)
+def test_long_form_choice(split_lib, shape, expect):
+    """A spec with the long form (spec.mma_long_form: sm_90, head 128 x 16 rows) runs it where its split's
+    partitions hold at least MMA_LONG_MIN_PARTITION_KEYS keys, else its own 32-key form, in Python and C++."""
+    num_seqs, heads, kv_heads, mcl, window = shape
+    spec = PaV1Spec("bf16", "bf16", "bf16", 128, 1, window > 0, False, False, arch="sm_90", mma_rows=16)
+    assert spec.mma_long and spec.key_tile == 32
+    plan = dict(num_seqs=num_seqs, num_heads=heads, num_kv_heads=kv_heads, sliding_window=window, block_size=16,
+                mtp=1, num_query_rows=num_seqs, max_blocks_per_seq=-(-mcl // 16), workspace_bytes=1 << 30,
+                num_cus=132)  # fmt: skip
+    py = gpu.split_values(spec, plan, mcl)
+    assert (py["key_tile"], py["num_partitions"]) == expect, py
+    assert (py["key_tile"] == MMA_LONG_KEY_TILE) == (py["partition_size"] >= MMA_LONG_MIN_PARTITION_KEYS), py
+    got = cpp_split(split_lib, spec, plan, mcl)
+    assert {k: got[k] for k in py} == py
+    assert spec.mma_form(py["key_tile"])["target_per_cu"] == (MMA_LONG_WORKGROUPS_PER_SM if expect[0] == 64 else 4)
+
+
+def test_long_form_only_where_two_fit():
+    """The long form needs two of its workgroups in an SM's shared memory: sm_90 yes, sm_80 / sm_86 and AMD no;
+    heads other than 128, 32 rows and fp8 caches (no warp split) never; an unknown key tile is an error."""
+    def spec(arch, head_size=128, rows=16, kv="bf16"):
+        return PaV1Spec("bf16", kv, "bf16", head_size, 1, True, False, False, arch=arch, mma_rows=rows)
+
+    assert spec("sm_90").mma_long
+    assert not any(spec(a).mma_long for a in ("sm_80", "sm_86", "sm_89", "gfx942", "gfx90a"))
+    assert not spec("sm_90", head_size=64).mma_long and not spec("sm_90", rows=32).mma_long
+    assert not spec("sm_90", kv="fp8e4m3fn").mma_long
+    with pytest.raises(ValueError, match="key_tile: expected 32 or 64, got 16"):
+        spec("sm_90").mma_form(16)
+    with pytest.raises(ValueError, match="key_tile: expected 32, got 64"):
+        spec("sm_80").mma_form(64)
 
 
 def test_cpp_split_saturates(split_lib):

@@ -321,7 +321,7 @@ def cuda_median_ms(fn, warmup: int, reps: int, hold: bool = True) -> float:
 def null_launch_args(**overrides) -> dict:
     """Every parameter of the pa_v1 launch contract (``spec.LAUNCH``) by name: null pointers, the
     sizes and strides of a small consistent case (1 sequence, 8 heads, 1 KV head, head size 128,
-    block 16, 2 partitions), ``overrides`` last. With ``num_seqs=0`` a launcher returns before it
+    block 16, 2 partitions of 256 keys, ``key_tile`` 0: the vector kernel's), ``overrides`` last. With ``num_seqs=0`` a launcher returns before it
     touches the GPU runtime."""
     args = dict(
         out=0, query=0, key_cache=0, value_cache=0, block_tables=0, cu_query_lens=0, context_lens=0, alibi_slopes=0,
@@ -331,7 +331,8 @@ def null_launch_args(**overrides) -> dict:
         q_stride_head=128, o_stride_seq=1024, o_stride_head=128, k_stride_block=2048, k_stride_head=2048,
         k_stride_token=128, v_stride_block=2048, v_stride_head=2048, v_stride_token=128, sliding_window=128,
         max_context_len=512, num_blocks=64, block_size=16, scale=0.1, soft_cap=0.0, stream=0, mtp=1,
-        num_query_rows=1, cu_len=0, partition_size=256, max_blocks_per_seq=32, workspace_bytes=1 << 20, num_cus=132,
+        num_query_rows=1, cu_len=0, partition_size=256, key_tile=0, max_blocks_per_seq=32, workspace_bytes=1 << 20,
+        num_cus=132,
     )
     unknown = set(overrides) - set(args)
     assert not unknown, f"not launch parameters: {sorted(unknown)}"

@@ -167,7 +167,9 @@ class Emulator:
         self.dir = Path(build_dir)
         self.libs = {}
 
-    def lib(self, spec) -> ctypes.CDLL:
+    def lib(self, spec, key_tile: int | None = None) -> ctypes.CDLL:
+        """The emulator of ``spec``'s matrix-core kernel with key tiles of ``key_tile`` (``spec.mma_form``: its
+        own form by default, or its long form), or of its vector kernel."""
         wave = 64 if spec.arch.startswith("gfx") else 32
         flags = {
             "EMU_TQ": CPP_ELEMENT_TYPES[spec.q_dtype], "EMU_TKV": CPP_ELEMENT_TYPES[spec.kv_dtype],
@@ -176,9 +178,10 @@ class Emulator:
             "AITER_SWA_WAVEFRONT_SIZE": wave,
         }  # fmt: skip
         if spec.mma_rows:  # the key tile and the K/V path of the spec's arch (sm_90, 16-bit KV: the ring)
-            flags.update(EMU_KT=spec.key_tile, EMU_RING=int(spec.mma_ring),
-                         EMU_MINWG=spec.extra_template_vars()["mma_min_workgroups_per_sm"],  # the launch bound
-                         EMU_WARPKV=int(spec.mma_warp_kv), EMU_STAGES=spec.mma_stages)
+            form = spec.mma_form(spec.key_tile if key_tile is None else key_tile)
+            flags.update(EMU_KT=form["key_tile"], EMU_RING=int(spec.mma_ring),
+                         EMU_MINWG=form["min_workgroups_per_sm"],  # the launch bound
+                         EMU_WARPKV=int(spec.mma_warp_kv), EMU_STAGES=form["stages"])
         else:  # the vector kernel (kernel.h)
             flags.update(EMU_GQA=spec.gqa, EMU_P=PARTITION_SIZE, EMU_NT=NUM_THREADS)
         key = hashlib.sha256(repr(sorted(flags.items())).encode()).hexdigest()[:16]
@@ -219,7 +222,7 @@ class Emulator:
             k_scale=ptr(call.k_scale) if fp8 else 0, v_scale=ptr(call.v_scale) if fp8 else 0,
             workspace=ptr(call.workspace_buffer), scale=call.scale, soft_cap=call.logits_soft_cap, stream=0, **values,
         )  # fmt: skip
-        lib = self.lib(spec)
+        lib = self.lib(spec, values["key_tile"] or None)  # the form the launcher runs
         before = lib.emu_misaligned_vector_stores()
         lib.emu_launch(ctypes.byref(a))
         misaligned = lib.emu_misaligned_vector_stores() - before

@@ -35,7 +35,8 @@ from aiter_swa.jit import loader, toolchain
 
 from . import debug_checks, selfcheck
 from .call import ARG_INDEX, PaV1Call, kv_element_dtype, lookup, soft_cap_enabled
-from .spec import (ELEMENT_BYTES, KERNEL_ENV, KERNELS, LAUNCH, MMA_MAX_WAVE_PARTITION_BYTES, MMA_MIN_PARTITION_KEYS,
+from .spec import (ELEMENT_BYTES, KERNEL_ENV, KERNELS, LAUNCH, MMA_LONG_KEY_TILE, MMA_LONG_MIN_PARTITION_KEYS,
+                   MMA_LONG_WORKGROUPS_PER_SM, MMA_MAX_WAVE_PARTITION_BYTES, MMA_MIN_PARTITION_KEYS,
                    MMA_MIN_WAVE_FILL, MMA_ROWS, MMA_SATURATING_WORKGROUPS_PER_CU, MMA_TARGET_WORKGROUPS_PER_CU,
                    PARTITION_SIZE, VEC_BYTES, VEC_ELEMS,
                    PaV1Spec, choose_kernel, gqa_bucket, mma_rows_for, mma_warp_kv)  # fmt: skip
@@ -238,27 +239,37 @@ def split_values(spec: PaV1Spec, plan: dict, max_context_len: int) -> dict:
     checks that both agree). ``plan``: the per-plan values of :data:`spec.LAUNCH` by name.
 
     Returns ``max_context_len`` clamped to ``[0, max_blocks_per_seq * block_size]``, ``num_partitions``,
-    ``partition_size`` and the workspace offsets (``workspace.layout`` over ``num_query_rows`` rows):
+    ``partition_size``, the workspace offsets (``workspace.layout`` over ``num_query_rows`` rows) and ``key_tile``:
     the vector kernel splits the attended span (``workspace.num_partitions``) into partitions of
-    :data:`PARTITION_SIZE`; the matrix-core kernel as :func:`mma_split` on the plan's SM count and buffer.
+    :data:`PARTITION_SIZE` (``key_tile`` 0); the matrix-core kernel as :func:`mma_split` on the plan's SM count and
+    buffer, at the key tile and wave of the form it runs (``spec.mma_form``): a spec with the long form
+    (``spec.mma_long``) runs it when that form's split gives partitions of at least
+    :data:`spec.MMA_LONG_MIN_PARTITION_KEYS` keys, else its own form with its own split.
     """
     mcl = max(0, min(max_context_len, plan["max_blocks_per_seq"] * plan["block_size"]))
     mtp, w, heads, rows = plan["mtp"], plan["sliding_window"], plan["num_heads"], plan["num_query_rows"]
     span = attended_span(mcl, w, mtp)
     out_bytes = ELEMENT_BYTES[spec.out_dtype]
     if not spec.mma_rows:
-        parts, partition_size = -(-span // PARTITION_SIZE), PARTITION_SIZE
+        parts, partition_size, key_tile = -(-span // PARTITION_SIZE), PARTITION_SIZE, 0
     else:
         kv_heads = plan["num_kv_heads"]
         chunks = -(-((heads // kv_heads if kv_heads > 0 else 0) * mtp) // spec.mma_rows)
         # partials per query row (query.shape[0] of them): the buffer's size bounds the partitions
-        parts, partition_size = mma_split(plan["num_seqs"], kv_heads, chunks, span,
-                                          spec.key_tile, rows * heads * (8 + spec.head_size * out_bytes),
-                                          plan["workspace_bytes"], plan["num_cus"], spec.mma_workgroups_per_cu,
-                                          2 * spec.head_size * ELEMENT_BYTES[spec.kv_dtype])  # fmt: skip
+        split = functools.partial(mma_split, plan["num_seqs"], kv_heads, chunks, span,
+                                  part_bytes=rows * heads * (8 + spec.head_size * out_bytes),
+                                  workspace_bytes=plan["workspace_bytes"], num_cus=plan["num_cus"],
+                                  key_bytes=2 * spec.head_size * ELEMENT_BYTES[spec.kv_dtype])  # fmt: skip
+        key_tile = spec.key_tile
+        if spec.mma_long:  # its long form where that form's partitions are long enough (spec.mma_long_form)
+            parts, partition_size = split(key_tile=MMA_LONG_KEY_TILE, per_cu=MMA_LONG_WORKGROUPS_PER_SM)
+            if partition_size >= MMA_LONG_MIN_PARTITION_KEYS:
+                key_tile = MMA_LONG_KEY_TILE
+        if key_tile == spec.key_tile:
+            parts, partition_size = split(key_tile=key_tile, per_cu=spec.mma_workgroups_per_cu)
     exp_sums, max_logits, tmp_out, _ = layout(rows, heads, spec.head_size, parts, out_bytes)
     return dict(max_context_len=mcl, num_partitions=parts, partition_size=partition_size, exp_sums_offset=exp_sums,
-                max_logits_offset=max_logits, tmp_out_offset=tmp_out)  # fmt: skip
+                max_logits_offset=max_logits, tmp_out_offset=tmp_out, key_tile=key_tile)  # fmt: skip
 
 
 def launch_values(call: PaV1Call, arch: str, num_cus: int, kernel: str | None = None) -> tuple:

@@ -177,6 +177,28 @@ SMEM_PER_SM = {"sm_80": 164 * 1024, "sm_86": 100 * 1024, "sm_87": 164 * 1024, "s
 MMA_WARP_KV_MAX_STAGES = 3
 
 
+#: The warp split's long form (:func:`mma_long_form`): key tiles of this many keys over the same 4 warps (4 key
+#: groups of one warp, each with all of the head's columns: 64 O accumulators per lane at head 128), a ring of
+#: :data:`MMA_LONG_STAGES` stages, :data:`MMA_LONG_WORKGROUPS_PER_SM` workgroups per SM (launch bound and the
+#: split's wave). A spec that has it holds both kernels; each call runs the long form when the long form's split
+#: (gpu.mma_split at its tile and wave) gives partitions of at least :data:`MMA_LONG_MIN_PARTITION_KEYS` keys,
+#: else the spec's own (csrc/include/aiter_swa/pa_v1/split.h ``split_for``). On the H200 (docs/results.md,
+#: 2026-12-03 12:27 UTC session, call 1; bf16, head 128 x 16 rows): Mistral batch 32 without a window 479.8-480.9
+#: µs against 487.7-488.7 (one partition of 16K keys, no reduce; FlashInfer 482.6-484.4 in the same rounds),
+#: window 4096 124.5-124.6 against 129.3-129.7, the seed shape (partitions of 1024 keys) 37.9-38.1 against
+#: 38.6-38.8, and batch 1 at 32K with window 4096 (partitions of 128 keys) 10.4 against 9.9-10.0: hence the
+#: bound, between the shortest partitions measured faster (1024) and slower (128); the lengths between were
+#: not measured and keep the spec's own form. ptxas (CUDA 13.0, sm_90): 224-248 registers (fp16 and bf16, every flag),
+#: zero spills. Two stages (FlashInfer's budget: one 64-key tile in flight) measured the same at batch
+#: 32 and 10.6 µs at batch 1 (three stages 10.4).
+MMA_LONG_KEY_TILE = 64
+MMA_LONG_STAGES = 3
+MMA_LONG_WORKGROUPS_PER_SM = 2
+MMA_LONG_MIN_PARTITION_KEYS = 1024
+#: (head size, rows) of the warp-split specs that have the long form (the measured one).
+MMA_LONG_SHAPES = ((128, 16),)
+
+
 def _smem_per_sm(arch: str) -> int:
     return SMEM_PER_SM.get(re.sub(r"[a-z]$", "", arch), 100 * 1024)
 
@@ -185,6 +207,17 @@ def _workgroups_in_smem(arch: str, smem: int) -> int:
     """Workgroups of ``smem`` bytes of shared memory an SM of ``arch`` holds (:data:`SMEM_PER_SM`, with the 1 KiB
     the driver reserves per workgroup)."""
     return _smem_per_sm(arch) // (smem + 1024)
+
+
+def mma_long_form(arch: str, q_dtype: str, kv_dtype: str, head_size: int, rows: int) -> bool:
+    """Whether a matrix-core spec also holds the warp split's long form (:data:`MMA_LONG_KEY_TILE`): the warp
+    split (:func:`mma_warp_kv`) at a shape of :data:`MMA_LONG_SHAPES`, on an arch whose SM holds
+    :data:`MMA_LONG_WORKGROUPS_PER_SM` such workgroups in shared memory (:data:`SMEM_PER_SM`: sm_90; sm_80's
+    164 KiB hold one)."""
+    if not mma_warp_kv(arch, q_dtype, kv_dtype, head_size, rows) or (head_size, rows) not in MMA_LONG_SHAPES:
+        return False
+    smem = mma_smem_bytes(head_size, rows, MMA_LONG_KEY_TILE, True, True, MMA_LONG_STAGES)
+    return _workgroups_in_smem(arch, smem) >= MMA_LONG_WORKGROUPS_PER_SM
 
 
 def mma_stages(arch: str, head_size: int, rows: int, warp_kv: bool) -> int:
@@ -441,6 +474,8 @@ LAUNCH = LaunchContract((
     Param("cu_len", "int", "entries of cu_query_lens: num_seqs + 1, or num_seqs (the last end: num_query_rows); 0: none"),
     Param("partition_size", "int", "keys per split-K partition (mma kernel: a multiple of its key tile; "
           "the vector kernel's is PARTITION_SIZE)", derived=True),
+    Param("key_tile", "int", "keys per tile of the matrix-core kernel the call runs: the spec's, or with its long "
+          "form (mma_long_form) MMA_LONG_KEY_TILE; 0: the vector kernel", derived=True),
     Param("max_blocks_per_seq", "int", "block_tables.shape[1]: max_context_len is clamped to it * block_size"),
     Param("workspace_bytes", "int", "bytes of the workspace buffer: a split that needs more is an error"),
     Param("num_cus", "int", "SMs / CUs of the device (the matrix-core kernel's split aims at them)"),
@@ -521,6 +556,28 @@ class PaV1Spec(KernelSpec):
                               self.mma_stages)
         return max(1, min(bound, _workgroups_in_smem(self.arch, smem)))
 
+    @property
+    def mma_long(self) -> bool:
+        """Matrix-core specs: whether the module also holds the warp split's long form (:func:`mma_long_form`),
+        which a call runs when its split gives partitions of at least :data:`MMA_LONG_MIN_PARTITION_KEYS` keys."""
+        return bool(self.mma_rows) and mma_long_form(self.arch, self.q_dtype, self.kv_dtype, self.head_size,
+                                                     self.mma_rows)
+
+    def mma_form(self, key_tile: int) -> dict:
+        """The matrix-core kernel of this spec that runs key tiles of ``key_tile`` keys (the ``key_tile``
+        launch value): ``key_tile``, ``stages``, ``min_workgroups_per_sm`` (its launch bound) and
+        ``target_per_cu`` (its split's wave). The spec's own form, or with :attr:`mma_long` its long form;
+        ValueError for another key tile."""
+        if key_tile == self.key_tile:
+            return dict(key_tile=key_tile, stages=self.mma_stages, target_per_cu=self.mma_workgroups_per_cu,
+                        min_workgroups_per_sm=mma_workgroups_per_sm(self.head_size, self.mma_rows, self.mma_ring,
+                                                                    self.mma_warp_kv))  # fmt: skip
+        if self.mma_long and key_tile == MMA_LONG_KEY_TILE:
+            return dict(key_tile=key_tile, stages=MMA_LONG_STAGES, target_per_cu=MMA_LONG_WORKGROUPS_PER_SM,
+                        min_workgroups_per_sm=MMA_LONG_WORKGROUPS_PER_SM)  # fmt: skip
+        raise ValueError(f"{self.name}: key_tile: expected {self.key_tile}"
+                         f"{f' or {MMA_LONG_KEY_TILE}' if self.mma_long else ''}, got {key_tile}")
+
     def name_parts(self) -> list:
         """e.g. ``bf16 hs128 g8 swa`` (``kv<dtype>`` / ``o<dtype>`` only where they differ from the query's)."""
         parts = [self.q_dtype]
@@ -550,6 +607,11 @@ class PaV1Spec(KernelSpec):
             "mma_saturating_per_cu": MMA_SATURATING_WORKGROUPS_PER_CU,
             "mma_max_wave_partition_bytes": MMA_MAX_WAVE_PARTITION_BYTES,
             "mma_min_partition_keys": MMA_MIN_PARTITION_KEYS,
+            "mma_long": self.mma_long,
+            "long_key_tile": MMA_LONG_KEY_TILE if self.mma_long else 0,
+            "long_stages": MMA_LONG_STAGES,
+            "long_min_workgroups_per_sm": MMA_LONG_WORKGROUPS_PER_SM,
+            "long_min_partition_keys": MMA_LONG_MIN_PARTITION_KEYS,
             # > 0 also renders AITER_SWA_PROGRAMMATIC_LAUNCH (the device side of the launch)
             "programmatic_reduce_max_per_cu": (PROGRAMMATIC_REDUCE_MAX_WORKGROUPS_PER_CU
                                                if programmatic_launch(self.arch) else 0),

@@ -57,7 +57,9 @@
 // are swizzled (mma.h Swizzled) instead of padded, so that three stages fit 4 workgroups per SM. After the
 // loop the groups merge through the ring's buffers with the reduce's rule: M = max m_g,
 // L = sum l_g exp(m_g - M), O = sum O_g exp(m_g - M) (a group that saw no key weighs 0); the write is the
-// same as above.
+// same as above. The long form (spec.py mma_long_form: sm_90, head 128 x 16 rows) is this kernel with 64-key
+// tiles, so four key groups of one warp each holding all of O's columns, 3 stages and 2 workgroups per SM; its
+// module holds both, and the launcher picks one per call (split.h split_for).
 //
 // Metadata the kernel cannot trust (docs/design.md): context lengths are clamped to [0, max_context_len];
 // every block id of the partition's keys is checked before any K/V read (all chunks and KV heads check

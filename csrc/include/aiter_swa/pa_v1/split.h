@@ -19,6 +19,7 @@ struct Split {
   int64_t partition_size;   // keys per partition
   int64_t exp_sums_offset, max_logits_offset, tmp_out_offset;  // bytes into the workspace
   int64_t workspace_bytes;  // bytes the split needs (0 with one partition)
+  int64_t key_tile;         // keys per tile of the matrix-core kernel that runs (its form); 0: the vector kernel
 };
 
 // a * b for a, b >= 0, saturated at INT64_MAX.
@@ -48,21 +49,67 @@ inline void set_layout(Split& s, int64_t num_rows, int64_t num_heads, int64_t he
   s.workspace_bytes = sat_add(s.tmp_out_offset, sat_mul(sat_mul(n, head_size), out_bytes));
 }
 
+// The matrix-core kernel's partitions (gpu.mma_split) at key tiles of `key_tile` and waves of `target_per_cu`
+// workgroups per CU: the fewest partitions (counted in key-tile multiples) whose workgroups fill their last wave
+// to `min_wave_fill` (spec.MMA_MIN_WAVE_FILL) or fit one wave with at least min_wave_fill x `saturating_per_cu`
+// (spec.MMA_SATURATING_WORKGROUPS_PER_CU, at most target_per_cu) per CU, each partition's K/V (`key_bytes` per
+// key) at most `max_wave_partition_bytes` (spec.MMA_MAX_WAVE_PARTITION_BYTES), else the best fill; never more
+// partitions than key tiles nor than the workspace buffer holds (`part_bytes` each), nor partitions of fewer
+// than `min_partition_keys` keys in whole key tiles (spec.MMA_MIN_PARTITION_KEYS). Sets num_partitions,
+// partition_size and key_tile of `s` for `keys` (>= 1) keys of `workgroups` (sequence, KV head, chunk) triples.
+template <class Args>
+inline void mma_partitions(Split& s, const Args& a, int64_t keys, int64_t workgroups, int64_t part_bytes,
+                           int64_t key_tile, int64_t target_per_cu, double min_wave_fill, int64_t min_partition_keys,
+                           int64_t saturating_per_cu, int64_t key_bytes, int64_t max_wave_partition_bytes) {
+  const int64_t tiles = ceil_div(keys, key_tile);
+  int64_t cap = part_bytes > 0 ? a.workspace_bytes / part_bytes : 0;
+  const int64_t by_size = tiles / ceil_div(min_partition_keys > 1 ? min_partition_keys : 1, key_tile);
+  if (by_size < cap) cap = by_size;  // partitions of at least min_partition_keys keys
+  // want in [1, min(tiles, cap, 4 * slots)] as gpu.mma_split, the fill in double as Python's int / int (exact
+  // below 2^53)
+  int64_t slots = sat_mul(target_per_cu, a.num_cus > 0 ? a.num_cus : 0);
+  if (slots < 1) slots = 1;
+  const int64_t saturating_wave = sat_mul(saturating_per_cu < target_per_cu ? saturating_per_cu : target_per_cu,
+                                          a.num_cus > 0 ? a.num_cus : 0);
+  const double saturating = min_wave_fill * static_cast<double>(saturating_wave);
+  int64_t last = tiles < cap ? tiles : cap;
+  if (sat_mul(4, slots) < last) last = sat_mul(4, slots);
+  if (last < 1) last = 1;
+  int64_t best = 1;
+  double best_fill = -1.0;
+  for (int64_t want = 1; want <= last; ++want) {
+    const int64_t size_tiles = ceil_div(tiles, want);
+    const int64_t parts = ceil_div(tiles, size_tiles);
+    const int64_t n = sat_mul(workgroups, parts);
+    const double fill = static_cast<double>(n) / static_cast<double>(sat_mul(ceil_div(n, slots), slots));
+    if (fill > best_fill + 1e-9) {
+      best = parts;
+      best_fill = fill;
+    }
+    const bool one_wave = saturating <= static_cast<double>(n) && n <= slots &&
+                          sat_mul(sat_mul(size_tiles, key_tile), key_bytes) <= max_wave_partition_bytes;
+    if (fill >= min_wave_fill || one_wave) {
+      best = parts;
+      break;
+    }
+  }
+  s.partition_size = ceil_div(tiles, best) * key_tile;
+  s.num_partitions = ceil_div(keys, s.partition_size);
+  s.key_tile = key_tile;
+}
+
 // Args: the launcher's LaunchArgs (the launch contract of aiter_swa/ops/pa_v1/spec.py, per-plan and
 // per-call values set). rows = 0: the vector kernel (partitions of `vector_partition_size` keys);
-// else the matrix-core kernel with `rows` query rows per workgroup and key tiles of `key_tile`
-// (gpu.mma_split: waves of `target_per_cu` workgroups per CU, the fewest partitions whose workgroups
-// fill their last wave to `min_wave_fill` (spec.MMA_MIN_WAVE_FILL) or fit one wave with at least
-// min_wave_fill x `saturating_per_cu` (spec.MMA_SATURATING_WORKGROUPS_PER_CU, at most target_per_cu) per
-// CU, each partition's K/V (`kv_bytes` per element) at most `max_wave_partition_bytes`
-// (spec.MMA_MAX_WAVE_PARTITION_BYTES), else the best fill; never more partitions than key tiles nor than
-// the workspace buffer holds, nor partitions of fewer than `min_partition_keys` keys in whole key tiles:
-// spec.MMA_MIN_PARTITION_KEYS).
+// else the matrix-core kernel with `rows` query rows per workgroup (mma_partitions at its key tiles of
+// `key_tile` and waves of `target_per_cu`). A spec with the long form (spec.mma_long_form: `long_key_tile`
+// > 0) runs it, at its tile and its wave of `long_target_per_cu`, when that split's partitions hold at least
+// `long_min_partition_keys` keys (spec.MMA_LONG_MIN_PARTITION_KEYS); else its own form.
 template <class Args>
 inline Split split_for(const Args& a, int64_t head_size, int64_t out_bytes, int64_t rows, int64_t key_tile,
                        int64_t vector_partition_size, int64_t target_per_cu, double min_wave_fill,
                        int64_t min_partition_keys, int64_t saturating_per_cu, int64_t kv_bytes,
-                       int64_t max_wave_partition_bytes) {
+                       int64_t max_wave_partition_bytes, int64_t long_key_tile = 0, int64_t long_target_per_cu = 0,
+                       int64_t long_min_partition_keys = 0) {
   Split s{};
   const int64_t cap_len = sat_mul(a.max_blocks_per_seq > 0 ? a.max_blocks_per_seq : 0, a.block_size > 0 ? a.block_size : 0);
   s.max_context_len = a.max_context_len < 0 ? 0 : (a.max_context_len > cap_len ? cap_len : a.max_context_len);
@@ -76,44 +123,17 @@ inline Split split_for(const Args& a, int64_t head_size, int64_t out_bytes, int6
     const int64_t chunks = ceil_div(sat_mul(gqa, mtp), rows);  // (the launcher rejects mtp > 65535)
     const int64_t part_bytes = sat_mul(sat_mul(a.num_query_rows, a.num_heads), sat_add(8, sat_mul(head_size, out_bytes)));
     const int64_t keys = span > 1 ? span : 1;
-    const int64_t tiles = ceil_div(keys, key_tile);
-    int64_t cap = part_bytes > 0 ? a.workspace_bytes / part_bytes : 0;
-    const int64_t by_size = tiles / ceil_div(min_partition_keys > 1 ? min_partition_keys : 1, key_tile);
-    if (by_size < cap) cap = by_size;  // partitions of at least min_partition_keys keys
     int64_t workgroups = sat_mul(sat_mul(a.num_seqs, a.num_kv_heads), chunks);
     if (workgroups < 1) workgroups = 1;
-    // A wave: target_per_cu workgroups on every CU. The fewest partitions (counted in key-tile multiples)
-    // whose workgroups fill their last wave to min_wave_fill, else the best fill; want in [1, min(tiles,
-    // cap, 4 * slots)] as gpu.mma_split, the fill in double as Python's int / int (exact below 2^53).
-    int64_t slots = sat_mul(target_per_cu, a.num_cus > 0 ? a.num_cus : 0);
-    if (slots < 1) slots = 1;
-    const int64_t saturating_wave = sat_mul(saturating_per_cu < target_per_cu ? saturating_per_cu : target_per_cu,
-                                            a.num_cus > 0 ? a.num_cus : 0);
-    const double saturating = min_wave_fill * static_cast<double>(saturating_wave);
     const int64_t key_bytes = 2 * head_size * kv_bytes;
-    int64_t last = tiles < cap ? tiles : cap;
-    if (sat_mul(4, slots) < last) last = sat_mul(4, slots);
-    if (last < 1) last = 1;
-    int64_t best = 1;
-    double best_fill = -1.0;
-    for (int64_t want = 1; want <= last; ++want) {
-      const int64_t size_tiles = ceil_div(tiles, want);
-      const int64_t parts = ceil_div(tiles, size_tiles);
-      const int64_t n = sat_mul(workgroups, parts);
-      const double fill = static_cast<double>(n) / static_cast<double>(sat_mul(ceil_div(n, slots), slots));
-      if (fill > best_fill + 1e-9) {
-        best = parts;
-        best_fill = fill;
-      }
-      const bool one_wave = saturating <= static_cast<double>(n) && n <= slots &&
-                            sat_mul(sat_mul(size_tiles, key_tile), key_bytes) <= max_wave_partition_bytes;
-      if (fill >= min_wave_fill || one_wave) {
-        best = parts;
-        break;
-      }
+    if (long_key_tile > 0) {
+      mma_partitions(s, a, keys, workgroups, part_bytes, long_key_tile, long_target_per_cu, min_wave_fill,
+                     min_partition_keys, saturating_per_cu, key_bytes, max_wave_partition_bytes);
     }
-    s.partition_size = ceil_div(tiles, best) * key_tile;
-    s.num_partitions = ceil_div(keys, s.partition_size);
+    if (long_key_tile <= 0 || s.partition_size < long_min_partition_keys) {
+      mma_partitions(s, a, keys, workgroups, part_bytes, key_tile, target_per_cu, min_wave_fill, min_partition_keys,
+                     saturating_per_cu, key_bytes, max_wave_partition_bytes);
+    }
   }
   set_layout(s, a.num_query_rows, a.num_heads, head_size, out_bytes);
   return s;
