@@ -16,6 +16,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from aiter_swa.ops.pa_v1.spec import MMA_LONG_MIN_PARTITION_KEYS, PaV1Spec
 from testlib.pa_v1 import FP8, mismatch
 from testlib.pa_v1_mma import (Emulator, aiter_workspace, fp8_codes_case, host_compiler, make_mtp_case, mma_call,
                                mtp_reference, owned_rows)  # fmt: skip
@@ -245,12 +246,6 @@ def test_emulated_warp_split_out_alignment(emu, num_cus, parts):
 LONG_FORM_CASES = [(0, 1, 64, 1), (0, 2, 64, 2), (1200, 1, 64, 1), (1200, 2, 32, 2)]
 
 
-def _long_form_spec(window):
-    from aiter_swa.ops.pa_v1.spec import PaV1Spec
-
-    return PaV1Spec("bf16", "bf16", "bf16", 128, 1, window > 0, True, window > 0, arch="sm_90", mma_rows=16)
-
-
 @pytest.mark.parametrize("window,num_cus,key_tile,parts", LONG_FORM_CASES)
 def test_emulated_long_form(emu, window, num_cus, key_tile, parts):
     """The warp split's long form (spec.mma_long_form: 64-key tiles over 4 warps, one 16-key slice per warp with
@@ -258,16 +253,15 @@ def test_emulated_long_form(emu, window, num_cus, key_tile, parts):
     least spec.MMA_LONG_MIN_PARTITION_KEYS keys: sm_90, head 128, GQA 4 x mtp 4 with query lengths 4 and 3 (16
     rows), sinks, a soft cap (with the window: ALiBi), contexts past 1024 keys; the emulator builds the form the
     launch values name."""
-    from aiter_swa.ops.pa_v1.spec import MMA_LONG_MIN_PARTITION_KEYS
-
     m = make_mtp_case(num_seqs=2, mtp=4, query_lens=[4, 3], num_heads=4, num_kv_heads=1, head_size=128,
                       block_size=16, context_lens=[2100, 1300], dtype=torch.bfloat16, sliding_window=window,
                       logits_soft_cap=30.0, alibi=window > 0, sinks="random", seed=53 + window)  # fmt: skip
-    lib = emu.lib(m_spec := _long_form_spec(window), key_tile)  # the library Emulator.run takes for this form
+    expected = PaV1Spec("bf16", "bf16", "bf16", 128, 1, window > 0, True, window > 0, arch="sm_90", mma_rows=16)
+    lib = emu.lib(expected, key_tile)  # the library Emulator.run takes for this form
     before = lib.emu_async_copies()
     spec, values = _check(emu, m, "sm_90", num_cus=num_cus, expect_parts=parts,
                           workspace=torch.zeros(1 << 22, dtype=torch.uint8))  # fmt: skip
-    assert spec == m_spec and spec.mma_long and spec.mma_rows == 16 and spec.key_tile == 32, spec.name
+    assert spec == expected and spec.mma_long and spec.key_tile == 32, spec.name
     assert values["key_tile"] == key_tile, values
     # it ran: K and V copied in tiles of key_tile keys from each partition's first attended key
     size, tiles = values["partition_size"], 0

@@ -321,8 +321,8 @@ def cuda_median_ms(fn, warmup: int, reps: int, hold: bool = True) -> float:
 def null_launch_args(**overrides) -> dict:
     """Every parameter of the pa_v1 launch contract (``spec.LAUNCH``) by name: null pointers, the
     sizes and strides of a small consistent case (1 sequence, 8 heads, 1 KV head, head size 128,
-    block 16, 2 partitions of 256 keys, ``key_tile`` 0: the vector kernel's), ``overrides`` last. With ``num_seqs=0`` a launcher returns before it
-    touches the GPU runtime."""
+    block 16, 2 partitions of 256 keys, ``key_tile`` 0: the vector kernel's), ``overrides`` last. With
+    ``num_seqs=0`` a launcher returns before it touches the GPU runtime."""
     args = dict(
         out=0, query=0, key_cache=0, value_cache=0, block_tables=0, cu_query_lens=0, context_lens=0, alibi_slopes=0,
         sinks=0,
